@@ -1,0 +1,44 @@
+# Tend: `make run` to try it, `make test` to check it. See README.md.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PYTEST := $(VENV)/bin/pytest
+RUFF := $(VENV)/bin/ruff
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: install run test lint test-sqlite test-postgres collectstatic-check clean
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install -q -r requirements-dev.txt
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+install: $(VENV)/.installed node_modules/.installed
+
+run: install
+	DJANGO_DEBUG=1 $(PY) manage.py migrate --noinput
+	DJANGO_DEBUG=1 $(PY) manage.py createcachetable
+	DJANGO_DEBUG=1 $(PY) manage.py seed_demo
+	DJANGO_DEBUG=1 $(PY) manage.py runserver 127.0.0.1:8000
+
+lint: install
+	$(RUFF) check .
+	$(RUFF) format --check .
+	$(PY) manage.py makemigrations --check --dry-run >/dev/null || { echo "Models and migrations disagree: run makemigrations"; exit 1; }
+
+# The whole suite but the browser tests on SQLite, then everything (browser tests too) on PostgreSQL.
+test-sqlite: install
+	$(PYTEST) -q -m "not browser" -p no:cacheprovider
+
+test-postgres: install
+	scripts/with-postgres $(PYTEST) -q -p no:cacheprovider
+
+test: lint test-sqlite test-postgres
+
+clean:
+	rm -rf $(VENV) node_modules staticfiles db.sqlite3 test-artifacts

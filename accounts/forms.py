@@ -1,0 +1,91 @@
+import zoneinfo
+
+from django import forms
+from django.conf import settings
+from django.contrib.auth import password_validation
+
+from accounts.models import User
+from accounts.services import email_in_use
+
+
+def time_zone_choices() -> list[tuple[str, str]]:
+    zones = sorted(z for z in zoneinfo.available_timezones() if "/" in z and not z.startswith(("Etc/", "SystemV/")))
+    return [(z, z.replace("_", " ")) for z in zones]
+
+
+class AddCoupleForm(forms.Form):
+    label = forms.CharField(
+        max_length=80, help_text="How you'll recognise this couple, e.g. “Alex & Sam”. First names are enough."
+    )
+    time_zone = forms.ChoiceField(
+        choices=time_zone_choices, help_text="Where the couple lives; their week runs Monday to Sunday there."
+    )
+    partner1_name = forms.CharField(label="First partner's first name", max_length=40)
+    partner1_email = forms.EmailField(label="First partner's email")
+    partner2_name = forms.CharField(label="Second partner's first name", max_length=40)
+    partner2_email = forms.EmailField(label="Second partner's email")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["time_zone"].initial = settings.TIME_ZONE
+
+    def _clean_email(self, name: str) -> str:
+        email = self.cleaned_data[name].strip().lower()
+        if email_in_use(email):
+            raise forms.ValidationError(
+                "This address already belongs to someone in Tend. Each partner needs an address of their own."
+            )
+        return email
+
+    def clean_partner1_email(self) -> str:
+        return self._clean_email("partner1_email")
+
+    def clean_partner2_email(self) -> str:
+        return self._clean_email("partner2_email")
+
+    def clean(self):
+        data = super().clean()
+        first, second = data.get("partner1_email"), data.get("partner2_email")
+        if first and second and first == second:
+            self.add_error(
+                "partner2_email",
+                "Both partners have the same address. Each partner signs in with their own email, "
+                "so their reflections stay their own.",
+            )
+        return data
+
+
+class SetPasswordForm(forms.Form):
+    password1 = forms.CharField(
+        label="Choose a password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text="At least 12 characters. A few unrelated words make a good one.",
+    )
+    password2 = forms.CharField(
+        label="Type it again", strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+    )
+
+    def __init__(self, *args, email: str, name: str = "", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.email = email
+        self.name = name
+
+    def clean(self):
+        data = super().clean()
+        p1, p2 = data.get("password1"), data.get("password2")
+        if p1 and p2 and p1 != p2:
+            self.add_error("password2", "The two passwords don't match.")
+        elif p1:
+            try:
+                password_validation.validate_password(p1, User(email=self.email, name=self.name))
+            except forms.ValidationError as exc:
+                self.add_error("password1", exc)
+        return data
+
+
+class ConsentForm(forms.Form):
+    agree = forms.BooleanField(
+        label="I have read this and I agree to use Tend on these terms.",
+        error_messages={"required": "Tick the box if you agree. If you don't, you don't have to use Tend."},
+    )

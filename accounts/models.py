@@ -1,0 +1,159 @@
+"""People and relationships: users, couples, partners and their invitations."""
+
+import secrets
+import zoneinfo
+from datetime import date, datetime
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser, BaseUserManager
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def _create_user(self, email, password, **extra):
+        if not email:
+            raise ValueError("An email address is required.")
+        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email, password=None, **extra):
+        extra.setdefault("is_staff", False)
+        extra.setdefault("is_superuser", False)
+        return self._create_user(email, password, **extra)
+
+    def create_superuser(self, email, password=None, **extra):
+        extra.update(is_staff=True, is_superuser=True)
+        return self._create_user(email, password, **extra)
+
+
+class User(AbstractUser):
+    """Someone who signs in with their email address: a therapist or a partner."""
+
+    class Role(models.TextChoices):
+        THERAPIST = "therapist", "Therapist"
+        PARTNER = "partner", "Partner"
+
+    username = None
+    first_name = None
+    last_name = None
+    email = models.EmailField("email address", unique=True)
+    name = models.CharField(max_length=80, blank=True, help_text="How Tend greets you.")
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.THERAPIST)
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    objects = UserManager()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(Lower("email"), name="user_email_ci_unique")]
+
+    def __str__(self) -> str:
+        return self.email
+
+    @property
+    def is_therapist(self) -> bool:
+        return self.role == self.Role.THERAPIST
+
+    @property
+    def is_partner(self) -> bool:
+        return self.role == self.Role.PARTNER
+
+
+def validate_time_zone(value: str) -> None:
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError("Choose a time zone from the list.")
+
+
+class CoupleQuerySet(models.QuerySet):
+    def visible_to(self, user) -> "CoupleQuerySet":
+        """The couples this user may see at all: a therapist's caseload, or a partner's own couple."""
+        if not user.is_authenticated:
+            return self.none()
+        if user.role == User.Role.THERAPIST:
+            return self.filter(therapist=user)
+        return self.filter(partners__user=user)
+
+
+class Couple(models.Model):
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        PAUSED = "paused", "Paused"
+        CLOSED = "closed", "Closed"
+
+    therapist = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="couples")
+    label = models.CharField(max_length=80, help_text="First names are enough, e.g. “Alex & Sam”.")
+    time_zone = models.CharField(max_length=64, validators=[validate_time_zone])
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.ACTIVE)
+    # Set once the therapist confirms they screened the relationship for coercion or violence.
+    screened_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = CoupleQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["label", "pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(status__in=["active", "paused", "closed"]), name="couple_status_valid")
+        ]
+
+    def __str__(self) -> str:
+        return self.label
+
+    @property
+    def tz(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.time_zone)
+
+    def today(self, now: datetime | None = None) -> date:
+        """Today's date where the couple lives; every 'this week' is computed from it."""
+        return timezone.localtime(now or timezone.now(), self.tz).date()
+
+
+class Partner(models.Model):
+    """One of the exactly two members of a couple; a user once their invitation is accepted."""
+
+    couple = models.ForeignKey(Couple, on_delete=models.CASCADE, related_name="partners")
+    # Slot 1 or 2: with the unique constraint below the database holds "two partners per couple".
+    slot = models.PositiveSmallIntegerField()
+    name = models.CharField(max_length=40, help_text="The first name the couple uses.")
+    email = models.EmailField()
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="partner"
+    )
+    # Changing it (on re-send) invalidates every invite link issued before.
+    invite_nonce = models.CharField(max_length=32, default="", blank=True)
+    invited_at = models.DateTimeField(null=True, blank=True)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    consent_version = models.CharField(max_length=16, blank=True)
+    consent_accepted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["slot"]
+        constraints = [
+            models.CheckConstraint(condition=Q(slot__in=[1, 2]), name="partner_slot_1_or_2"),
+            models.UniqueConstraint(fields=["couple", "slot"], name="partner_two_per_couple"),
+            models.UniqueConstraint(Lower("email"), name="partner_email_ci_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def new_invite_nonce(self) -> None:
+        self.invite_nonce = secrets.token_hex(16)
+
+    @property
+    def has_accepted(self) -> bool:
+        return self.accepted_at is not None
+
+    @property
+    def has_current_consent(self) -> bool:
+        return self.consent_version == settings.TEND_CONSENT_VERSION and self.consent_accepted_at is not None

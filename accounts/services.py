@@ -1,0 +1,135 @@
+"""Writes about people: therapists, couples, invitations and consent."""
+
+from dataclasses import dataclass
+
+from allauth.account.models import EmailAddress
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+
+from accounts.models import Couple, Partner, User
+from accounts.tokens import invite_token_generator
+
+
+@dataclass(frozen=True)
+class NewPartner:
+    name: str
+    email: str
+
+
+def email_in_use(email: str) -> bool:
+    """Whether a Tend account or a pending invite already uses this address (case-insensitive)."""
+    return User.objects.filter(email__iexact=email).exists() or Partner.objects.filter(email__iexact=email).exists()
+
+
+def therapist_create(*, email: str, password: str | None = None, name: str = "") -> User:
+    """A therapist account with a verified address, for practices that close public sign-up."""
+    email = email.strip().lower()
+    with transaction.atomic():
+        user = User(email=email, name=name, role=User.Role.THERAPIST)
+        if password:
+            user.set_password(password)
+        else:
+            user.set_unusable_password()
+        user.full_clean()
+        user.save()
+        EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
+    return user
+
+
+def couple_create(*, therapist: User, label: str, time_zone: str, partners: list[NewPartner]) -> Couple:
+    """A couple on `therapist`'s caseload with its two partners, each with a fresh invite nonce.
+
+    Invitations are sent separately (`invite_send`), once the rows are committed.
+    """
+    if len(partners) != 2:
+        raise ValidationError("A couple has exactly two partners.")
+    emails = [p.email.strip().lower() for p in partners]
+    if emails[0] == emails[1]:
+        raise ValidationError("Each partner needs their own email address.")
+    for email in emails:
+        if email_in_use(email):
+            raise ValidationError(f"{email} already has a Tend account or invitation.")
+    with transaction.atomic():
+        couple = Couple(therapist=therapist, label=label.strip(), time_zone=time_zone)
+        couple.full_clean()
+        couple.save()
+        for slot, (new, email) in enumerate(zip(partners, emails, strict=True), start=1):
+            partner = Partner(couple=couple, slot=slot, name=new.name.strip(), email=email)
+            partner.new_invite_nonce()
+            partner.full_clean()
+            partner.save()
+    return couple
+
+
+def invite_url(partner: Partner, *, site_url: str) -> str:
+    uid = urlsafe_base64_encode(force_bytes(partner.pk))
+    token = invite_token_generator.make_token(partner)
+    return site_url.rstrip("/") + reverse("invite_accept", args=[uid, token])
+
+
+def invite_send(*, partner: Partner, site_url: str, renew: bool = False) -> str:
+    """Email `partner` their "set your password" link and return it for the therapist to hand over.
+
+    With `renew`, the invite nonce changes first, so every link sent before stops working.
+    The email names no couple, exercise or therapist detail: only that an invitation is waiting.
+    """
+    if partner.has_accepted:
+        raise ValidationError("This invitation was already accepted; the partner can reset their password instead.")
+    with transaction.atomic():
+        if renew or not partner.invite_nonce:
+            partner.new_invite_nonce()
+        partner.invited_at = timezone.now()
+        partner.save(update_fields=["invite_nonce", "invited_at"])
+    url = invite_url(partner, site_url=site_url)
+    days = settings.TEND_INVITE_TIMEOUT_SECONDS // 86400
+    context = {"name": partner.name, "url": url, "days": days}
+    send_mail(
+        subject="You're invited to Tend",
+        message=render_to_string("accounts/email/invite.txt", context),
+        from_email=None,
+        recipient_list=[partner.email],
+    )
+    return url
+
+
+def invite_accept(*, partner: Partner, password: str) -> User:
+    """Create the partner's account with their chosen password; the invite link dies with it."""
+    with transaction.atomic():
+        partner = Partner.objects.select_for_update().get(pk=partner.pk)
+        if partner.has_accepted:
+            raise ValidationError("This invitation was already used.")
+        if User.objects.filter(email__iexact=partner.email).exists():
+            raise ValidationError("This address already has a Tend account.")
+        user = User(email=partner.email, name=partner.name, role=User.Role.PARTNER)
+        user.set_password(password)
+        user.full_clean()
+        user.save()
+        # They opened a link sent to this address (or handed over by their therapist), so it is theirs.
+        EmailAddress.objects.create(user=user, email=partner.email, verified=True, primary=True)
+        partner.user = user
+        partner.accepted_at = timezone.now()
+        partner.save(update_fields=["user", "accepted_at"])
+    return user
+
+
+def consent_accept(*, partner: Partner) -> Partner:
+    """Record that the partner read and accepted the current consent text."""
+    partner.consent_version = settings.TEND_CONSENT_VERSION
+    partner.consent_accepted_at = timezone.now()
+    partner.save(update_fields=["consent_version", "consent_accepted_at"])
+    return partner
+
+
+def couple_set_status(*, couple: Couple, status: str) -> Couple:
+    """Mark a couple active, paused or closed (closing keeps every record)."""
+    couple.status = status
+    couple.full_clean()
+    couple.save(update_fields=["status"])
+    return couple

@@ -1,0 +1,118 @@
+"""Views about people: adding a couple, invitations and consent."""
+
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.encoding import force_str
+from django.utils.http import urlsafe_base64_decode
+from django.views.decorators.http import require_http_methods, require_POST
+
+from accounts import services
+from accounts.access import get_couple_for_user, partner_of, therapist_required
+from accounts.forms import AddCoupleForm, ConsentForm, SetPasswordForm
+from accounts.models import Partner, User
+from accounts.tokens import invite_token_generator
+
+# Invite links shown to the therapist once, right after they were made (they are also emailed).
+SHOWN_INVITES_KEY = "tend_shown_invites"
+
+
+def _remember_invite_link(request: HttpRequest, partner: Partner, url: str) -> None:
+    shown = request.session.get(SHOWN_INVITES_KEY, {})
+    shown[str(partner.pk)] = url
+    request.session[SHOWN_INVITES_KEY] = shown
+
+
+def pop_shown_invites(request: HttpRequest) -> dict[int, str]:
+    return {int(k): v for k, v in request.session.pop(SHOWN_INVITES_KEY, {}).items()}
+
+
+@therapist_required
+@require_http_methods(["GET", "POST"])
+def couple_add(request: HttpRequest) -> HttpResponse:
+    form = AddCoupleForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            couple = services.couple_create(
+                therapist=request.user,
+                label=data["label"],
+                time_zone=data["time_zone"],
+                partners=[
+                    services.NewPartner(data["partner1_name"], data["partner1_email"]),
+                    services.NewPartner(data["partner2_name"], data["partner2_email"]),
+                ],
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            site = request.build_absolute_uri("/")
+            for partner in couple.partners.all():
+                _remember_invite_link(request, partner, services.invite_send(partner=partner, site_url=site))
+            messages.success(request, "Couple added. Both partners have been emailed an invitation.")
+            return redirect("couple_detail", pk=couple.pk)
+    return render(request, "accounts/couple_add.html", {"form": form})
+
+
+@therapist_required
+@require_POST
+def invite_resend(request: HttpRequest, pk: int, partner_pk: int) -> HttpResponse:
+    couple = get_couple_for_user(request.user, pk, role=User.Role.THERAPIST)
+    partner = couple.partners.filter(pk=partner_pk).first()
+    if partner is None:
+        return redirect("couple_detail", pk=couple.pk)
+    try:
+        url = services.invite_send(partner=partner, site_url=request.build_absolute_uri("/"), renew=True)
+    except ValidationError:
+        messages.warning(request, f"{partner.name} has already joined. They can use “Forgot password” if needed.")
+    else:
+        _remember_invite_link(request, partner, url)
+        messages.success(request, f"A new invitation was emailed to {partner.name}. Earlier links no longer work.")
+    return redirect("couple_detail", pk=couple.pk)
+
+
+def _partner_from_link(uidb64: str, token: str) -> Partner | None:
+    try:
+        pk = int(force_str(urlsafe_base64_decode(uidb64)))
+    except (TypeError, ValueError, OverflowError):
+        return None
+    partner = Partner.objects.filter(pk=pk).first()
+    if partner is None or not invite_token_generator.check_token(partner, token):
+        return None
+    return partner
+
+
+@require_http_methods(["GET", "POST"])
+def invite_accept(request: HttpRequest, uidb64: str, token: str) -> HttpResponse:
+    """Set a password from an invite link. A GET only shows the form: nobody is signed in by a visit."""
+    partner = _partner_from_link(uidb64, token)
+    if partner is None:
+        return render(request, "accounts/invite_invalid.html", status=400)
+    if request.user.is_authenticated and request.user.email.lower() != partner.email.lower():
+        return render(request, "accounts/invite_signed_in.html", status=400)
+    form = SetPasswordForm(request.POST or None, email=partner.email, name=partner.name)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = services.invite_accept(partner=partner, password=form.cleaned_data["password1"])
+        except ValidationError:
+            return render(request, "accounts/invite_invalid.html", status=400)
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        return redirect("consent")
+    return render(request, "accounts/invite_accept.html", {"form": form, "partner": partner})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def consent(request: HttpRequest) -> HttpResponse:
+    if not request.user.is_partner:
+        raise PermissionDenied
+    partner = partner_of(request.user)
+    form = ConsentForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        services.consent_accept(partner=partner)
+        messages.success(request, "Welcome to Tend.")
+        return redirect("home")
+    return render(request, "accounts/consent.html", {"form": form, "partner": partner})

@@ -1,0 +1,261 @@
+import uuid
+
+from django import forms
+
+from intimacy.models import (
+    MAX_SESSION_MINUTES,
+    MIN_SESSION_MINUTES,
+    Assignment,
+    Exercise,
+    Reflection,
+)
+
+RATING_CHOICES = [(i, str(i)) for i in range(11)]
+
+
+class RatingWidget(forms.RadioSelect):
+    """0–10 as eleven large buttons that wrap on a phone; an unanswered optional scale stays empty."""
+
+    template_name = "widgets/rating.html"
+
+    def __init__(self, low: str = "", high: str = "", attrs=None):
+        super().__init__(attrs)
+        self.low, self.high = low, high
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        context["widget"]["low"], context["widget"]["high"] = self.low, self.high
+        return context
+
+
+class ChoiceButtons(forms.RadioSelect):
+    template_name = "widgets/choice_buttons.html"
+
+
+def rating_field(
+    label: str, low: str, high: str, required: bool = False, help_text: str = ""
+) -> forms.TypedChoiceField:
+    return forms.TypedChoiceField(
+        label=label,
+        choices=RATING_CHOICES,
+        coerce=int,
+        empty_value=None,
+        required=required,
+        widget=RatingWidget(low=low, high=high),
+        help_text=help_text,
+        error_messages={"required": "Please choose a number from 0 to 10."},
+    )
+
+
+def optional_choice(label: str, choices) -> forms.ChoiceField:
+    return forms.ChoiceField(label=label, choices=choices, required=False, widget=ChoiceButtons)
+
+
+def style_fields(form: forms.BaseForm) -> None:
+    """Bootstrap classes for hand-laid forms (crispy does this for the others)."""
+    for field in form.fields.values():
+        widget = field.widget
+        if isinstance(widget, forms.RadioSelect | forms.HiddenInput):
+            continue
+        if isinstance(widget, forms.CheckboxInput):
+            widget.attrs.setdefault("class", "form-check-input")
+        elif isinstance(widget, forms.Select):
+            widget.attrs.setdefault("class", "form-select form-select-lg")
+        else:
+            widget.attrs.setdefault("class", "form-control form-control-lg")
+    if form.is_bound:
+        for name in form.errors:
+            if name in form.fields:
+                css = form.fields[name].widget.attrs.get("class", "")
+                form.fields[name].widget.attrs["class"] = f"{css} is-invalid".strip()
+
+
+class ReflectionForm(forms.Form):
+    """One partner's reflection in one role. The questions of the other role are ignored on save."""
+
+    connection = rating_field("How connected did you feel?", "Not at all", "Very", required=True)
+    comfort = rating_field("How comfortable and safe did you feel?", "Not at all", "Completely", required=True)
+    presence = rating_field("How present did you feel?", "Distracted", "Fully present")
+    giving_felt = rating_field("How did it feel to give?", "Hard", "Lovely")
+    tension_before = rating_field("Tension before", "None", "A lot")
+    tension_after = rating_field("Tension after", "None", "A lot")
+    cared_for = rating_field("How cared for did you feel?", "Not at all", "Very")
+    pressure = optional_choice("The pressure was", Reflection.Pressure.choices)
+    pace = optional_choice("The pace was", Reflection.Pace.choices)
+    paused = forms.BooleanField(
+        label="We paused or stopped early",
+        required=False,
+        help_text="That is a fine outcome: stopping when something doesn't feel right is part of the exercise.",
+    )
+    pause_reason = forms.CharField(
+        label="If you'd like to, say what happened", required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    next_time = forms.CharField(
+        label="What I'd like next time", required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    notes = forms.CharField(label="Anything else", required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    visibility = forms.ChoiceField(
+        label="Who may read what I wrote?",
+        choices=Reflection.Visibility.choices,
+        initial=Reflection.Visibility.SHARED,
+        widget=forms.RadioSelect,
+        help_text="Your therapist always sees your numbers. “Just me” keeps your words as a private journal.",
+    )
+
+    ANSWER_FIELDS = (
+        "connection",
+        "comfort",
+        "presence",
+        "giving_felt",
+        "tension_before",
+        "tension_after",
+        "cared_for",
+        "pressure",
+        "pace",
+        "paused",
+        "pause_reason",
+        "next_time",
+        "notes",
+        "visibility",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        style_fields(self)
+
+    def full_clean(self):
+        super().full_clean()
+        style_fields(self)
+
+    def answers(self) -> dict:
+        return {name: self.cleaned_data[name] for name in self.ANSWER_FIELDS if name in self.cleaned_data}
+
+
+class LogSessionForm(ReflectionForm):
+    idempotency_key = forms.UUIDField(widget=forms.HiddenInput)
+    date = forms.DateField(label="When was it?", widget=forms.DateInput(attrs={"type": "date"}))
+    minutes = forms.TypedChoiceField(
+        label="About how long?",
+        coerce=int,
+        choices=[],
+        error_messages={"required": "Please say roughly how many minutes."},
+    )
+    role = forms.ChoiceField(
+        label="This time",
+        choices=Reflection.Role.choices,
+        widget=ChoiceButtons,
+        error_messages={"required": "Please say whether you gave or received."},
+    )
+
+    field_order = ["idempotency_key", "date", "minutes", "role"]
+
+    def __init__(self, *args, suggested_minutes: int = 15, **kwargs):
+        super().__init__(*args, **kwargs)
+        options = sorted({5, 10, 15, 20, 25, 30, 45, 60, suggested_minutes})
+        self.fields["minutes"].choices = (
+            [("", "Choose…")] + [(m, f"{m} minutes") for m in options] + [(90, "More than an hour")]
+        )
+        self.fields["minutes"].initial = suggested_minutes
+        if not self.is_bound:
+            self.initial.setdefault("idempotency_key", uuid.uuid4())
+
+    def clean_minutes(self) -> int:
+        minutes = self.cleaned_data["minutes"]
+        if not MIN_SESSION_MINUTES <= minutes <= MAX_SESSION_MINUTES:
+            raise forms.ValidationError("Please choose how long it lasted.")
+        return minutes
+
+
+class SessionEditForm(forms.Form):
+    date = forms.DateField(label="When was it?", widget=forms.DateInput(attrs={"type": "date"}))
+    minutes = forms.IntegerField(label="Minutes", min_value=MIN_SESSION_MINUTES, max_value=MAX_SESSION_MINUTES)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        style_fields(self)
+
+    def full_clean(self):
+        super().full_clean()
+        style_fields(self)
+
+
+class VisibilityForm(forms.Form):
+    visibility = forms.ChoiceField(
+        label="Who may read what I wrote?", choices=Reflection.Visibility.choices, widget=forms.RadioSelect
+    )
+
+
+class ExerciseForm(forms.ModelForm):
+    class Meta:
+        model = Exercise
+        fields = ["title", "summary", "guidance", "suggested_minutes"]
+        widgets = {"guidance": forms.Textarea(attrs={"rows": 12})}
+        help_texts = {
+            "summary": "One sentence the couple sees first.",
+            "guidance": "What the couple reads before they begin. Plain words; blank lines separate paragraphs.",
+            "suggested_minutes": "Between 5 and 60.",
+        }
+
+
+class AssignmentForm(forms.ModelForm):
+    screening_confirmed = forms.BooleanField(
+        required=False,
+        label="I have screened this relationship for coercion and violence, and touch homework is safe to assign.",
+    )
+
+    class Meta:
+        model = Assignment
+        fields = [
+            "exercise",
+            "target_per_week",
+            "suggested_minutes",
+            "starts_on",
+            "ends_on",
+            "giver_plan",
+            "planned_giver",
+            "note",
+        ]
+        widgets = {
+            "starts_on": forms.DateInput(attrs={"type": "date"}),
+            "ends_on": forms.DateInput(attrs={"type": "date"}),
+            "giver_plan": forms.RadioSelect,
+            "note": forms.Textarea(attrs={"rows": 3}),
+        }
+        labels = {"planned_giver": "Who gives", "ends_on": "End date (optional)"}
+        help_texts = {
+            "target_per_week": "1 to 7. Shown to the couple as “this week: 1 of 2”, never as a streak.",
+            "suggested_minutes": "5 to 60.",
+            "planned_giver": "Only for “One named partner gives”.",
+            "note": "The couple both see this.",
+        }
+
+    def __init__(self, *args, couple, exercises, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.couple = couple
+        self.fields["exercise"].queryset = exercises
+        self.fields["exercise"].empty_label = None
+        self.fields["planned_giver"].queryset = couple.partners.all()
+        self.fields["planned_giver"].required = False
+        if couple.screened_at is not None:
+            del self.fields["screening_confirmed"]
+
+    def clean(self):
+        data = super().clean()
+        if data.get("giver_plan") == Assignment.GiverPlan.ONE and not data.get("planned_giver"):
+            self.add_error("planned_giver", "Choose which partner gives.")
+        if "screening_confirmed" in self.fields and not data.get("screening_confirmed"):
+            self.add_error(
+                "screening_confirmed",
+                "Before the first touch exercise, please confirm you have screened for coercion or violence.",
+            )
+        starts, ends = data.get("starts_on"), data.get("ends_on")
+        if starts and ends and ends < starts:
+            self.add_error("ends_on", "The end date is before the start date.")
+        return data
+
+    def _post_clean(self):
+        # The couple is not a form field; set it so the model's own validation sees a whole row.
+        self.instance.couple = self.couple
+        if self.cleaned_data.get("giver_plan") != Assignment.GiverPlan.ONE:
+            self.cleaned_data["planned_giver"] = None
+        super()._post_clean()

@@ -1,0 +1,167 @@
+"""Demo practice: two therapists, three couples, eight weeks of varied sessions. Idempotent."""
+
+import random
+import uuid
+from datetime import timedelta
+
+from allauth.account.models import EmailAddress
+from django.conf import settings
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils import timezone
+
+from accounts import services as people
+from accounts.models import Couple, Partner, User
+from intimacy import services
+from intimacy.models import Exercise, Reflection
+
+PASSWORD = "tend-demo-2026"  # noqa: S105 - the documented demo password, printed for the reader
+THERAPISTS = {
+    "therapist@example.com": [("Alex & Sam", "Alex", "alex@example.com", "Sam", "sam@example.com", "improving")],
+    "therapist2@example.com": [("Casey & Drew", "Casey", "casey@example.com", "Drew", "drew@example.com", "steady")],
+}
+THERAPISTS["therapist@example.com"].append(
+    ("Jordan & Riley", "Jordan", "jordan@example.com", "Riley", "riley@example.com", "struggling")
+)
+
+NOTES = {
+    "giver": [
+        "I slowed down when I noticed I was rushing. That felt better.",
+        "Hard to switch off after work, but the last few minutes were lovely.",
+        "I liked just paying attention to them.",
+        "Felt a bit awkward at first, then easier.",
+    ],
+    "receiver": [
+        "I really relaxed. I'd like a bit lighter on the shoulders next time.",
+        "It was nice to be looked after.",
+        "My mind kept wandering to tomorrow, but my shoulders let go.",
+        "Felt close to them afterwards.",
+    ],
+    "private": [
+        "I still feel tense about touch after the argument last week. Not ready to say it out loud.",
+        "Writing this just for me: it was better than I expected.",
+    ],
+    "therapist": [
+        "I want to talk about how rushed it felt. Please bring it up gently.",
+        "I stopped because a memory came up. I'd like to discuss it in session.",
+    ],
+}
+
+
+class Command(BaseCommand):
+    help = "Create the demo practice (password tend-demo-2026). Safe to run again: it changes nothing then."
+
+    def handle(self, *args, **options):
+        rng = random.Random(2026)  # the same demo every time
+        for therapist_email, couples in THERAPISTS.items():
+            therapist = self._user(therapist_email, User.Role.THERAPIST)
+            for spec in couples:
+                self._couple(therapist, spec, rng)
+        self.stdout.write(self.style.SUCCESS("Demo ready at http://127.0.0.1:8000/ — every password: " + PASSWORD))
+        for therapist_email, couples in THERAPISTS.items():
+            partners = ", ".join(f"{c[2]} / {c[4]}" for c in couples)
+            self.stdout.write(f"  therapist {therapist_email}  (couples' partners: {partners})")
+
+    def _user(self, email: str, role: str, name: str = "") -> User:
+        user = User.objects.filter(email=email).first()
+        if user is None:
+            user = User(email=email, role=role, name=name)
+            user.set_password(PASSWORD)
+            user.save()
+            EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
+        return user
+
+    @transaction.atomic
+    def _couple(self, therapist: User, spec, rng: random.Random) -> None:
+        label, name1, email1, name2, email2, story = spec
+        if Partner.objects.filter(email=email1).exists():
+            return
+        couple = people.couple_create(
+            therapist=therapist,
+            label=label,
+            time_zone=settings.TIME_ZONE,
+            partners=[people.NewPartner(name1, email1), people.NewPartner(name2, email2)],
+        )
+        now = timezone.now()
+        for partner in couple.partners.all():
+            partner.user = self._user(partner.email, User.Role.PARTNER, partner.name)
+            partner.accepted_at = partner.consent_accepted_at = now - timedelta(days=60)
+            partner.consent_version = settings.TEND_CONSENT_VERSION
+            partner.save()
+        today = couple.today()
+        start = today - timedelta(weeks=8, days=today.weekday())
+        assignment = services.assignment_create(
+            couple=couple,
+            exercise=Exercise.objects.get(builtin_key="back-rub"),
+            target_per_week=2,
+            suggested_minutes=15,
+            starts_on=start,
+            note="Try two evenings a week. Keep it short and unhurried; stopping early is fine.",
+            screening_confirmed=True,
+        )
+        self._sessions(couple, assignment, start, today, story, rng)
+
+    def _sessions(self, couple: Couple, assignment, start, today, story: str, rng: random.Random) -> None:
+        a, b = list(couple.partners.all())
+        day, turn, n = start + timedelta(days=1), 0, 0
+        total_days = (today - start).days or 1
+        while day <= today:
+            progress = (day - start).days / total_days
+            base = {"improving": 5 + 3 * progress, "steady": 6.5, "struggling": 6.5 - 2.5 * progress}[story]
+            giver, receiver = (a, b) if turn % 2 == 0 else (b, a)
+            paused = story == "struggling" and rng.random() < 0.15
+
+            def score(spread: float = 1.2, shift: float = 0) -> int:
+                return max(0, min(10, round(rng.gauss(base + shift, spread))))  # noqa: B023
+
+            def visibility_and_note(kind: str) -> tuple[str, str]:
+                roll = rng.random()
+                if roll < 0.12:
+                    return Reflection.Visibility.PRIVATE, rng.choice(NOTES["private"])
+                if roll < 0.24:
+                    return Reflection.Visibility.THERAPIST, rng.choice(NOTES["therapist"])
+                return Reflection.Visibility.SHARED, rng.choice(NOTES[kind]) if rng.random() < 0.6 else ""
+
+            vis, note = visibility_and_note("giver")
+            session, _ = services.session_log(
+                assignment=assignment,
+                partner=giver,
+                day=day,
+                minutes=rng.choice([10, 15, 15, 20]),
+                role=Reflection.Role.GIVER,
+                answers={
+                    "connection": score(),
+                    "comfort": score(1.0, 1),
+                    "presence": score(),
+                    "giving_felt": score(),
+                    "paused": paused,
+                    "pause_reason": "We stopped early; it didn't feel right tonight." if paused else "",
+                    "notes": note,
+                    "visibility": vis,
+                },
+                idempotency_key=uuid.uuid4(),
+            )
+            # The newest session of each couple waits for the receiver's reflection.
+            if day + timedelta(days=4) <= today:
+                vis, note = visibility_and_note("receiver")
+                before = rng.randint(5, 8)
+                services.reflection_add(
+                    session=session,
+                    partner=receiver,
+                    answers={
+                        "connection": score(),
+                        "comfort": score(1.0, 1),
+                        "tension_before": before,
+                        "tension_after": max(0, before - rng.randint(1, 4)),
+                        "cared_for": score(),
+                        "pressure": rng.choice(["right", "right", "light", "firm"]),
+                        "pace": rng.choice(["right", "right", "fast"]),
+                        "paused": paused,
+                        "next_time": "A little slower, please." if rng.random() < 0.3 else "",
+                        "notes": note,
+                        "visibility": vis,
+                    },
+                )
+            n += 1
+            turn += 1
+            day += timedelta(days=rng.choice([2, 3, 4]) if story != "struggling" else rng.choice([3, 4, 6]))

@@ -1,0 +1,299 @@
+"""The homework: exercises, assignments, the sessions a couple did and each partner's reflection."""
+
+import uuid
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+
+from accounts.models import Couple, Partner, User
+
+RATING_VALIDATORS = [MinValueValidator(0), MaxValueValidator(10)]
+MIN_TARGET, MAX_TARGET = 1, 7
+MIN_SUGGESTED_MINUTES, MAX_SUGGESTED_MINUTES = 5, 60
+MIN_SESSION_MINUTES, MAX_SESSION_MINUTES = 1, 180
+# How long a partner may correct what they wrote or logged (making a reflection more private has no limit).
+EDIT_WINDOW_DAYS = 7
+
+
+def rating(verbose_name: str, **kwargs) -> models.PositiveSmallIntegerField:
+    return models.PositiveSmallIntegerField(verbose_name, validators=RATING_VALIDATORS, **kwargs)
+
+
+def in_range(field: str, low: int, high: int, name: str, nullable: bool = False) -> models.CheckConstraint:
+    condition = Q(**{f"{field}__gte": low, f"{field}__lte": high})
+    if nullable:
+        condition |= Q(**{f"{field}__isnull": True})
+    return models.CheckConstraint(condition=condition, name=name)
+
+
+class ExerciseQuerySet(models.QuerySet):
+    def available_to(self, user) -> "ExerciseQuerySet":
+        """Built-in exercises plus the therapist's own; partners browse none (they see what is assigned)."""
+        if not user.is_authenticated or user.role != User.Role.THERAPIST:
+            return self.none()
+        return self.filter(Q(owner__isnull=True) | Q(owner=user))
+
+
+class Exercise(models.Model):
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="exercises"
+    )
+    # Stable handle for built-in exercises so the seeding migration is idempotent.
+    builtin_key = models.SlugField(max_length=40, null=True, blank=True, unique=True)
+    title = models.CharField(max_length=80)
+    summary = models.CharField(max_length=200)
+    guidance = models.TextField()
+    suggested_minutes = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(MIN_SUGGESTED_MINUTES), MaxValueValidator(MAX_SUGGESTED_MINUTES)]
+    )
+    copied_from = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL)
+    archived_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ExerciseQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["title", "pk"]
+        constraints = [
+            in_range("suggested_minutes", MIN_SUGGESTED_MINUTES, MAX_SUGGESTED_MINUTES, "exercise_minutes_range"),
+            models.CheckConstraint(
+                condition=Q(owner__isnull=True) | Q(builtin_key__isnull=True), name="exercise_builtin_has_no_owner"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def is_builtin(self) -> bool:
+        return self.owner_id is None
+
+    @property
+    def log_label(self) -> str:
+        return "Log a back rub" if self.builtin_key == "back-rub" else f"Log: {self.title}"
+
+
+class AssignmentQuerySet(models.QuerySet):
+    def visible_to(self, user) -> "AssignmentQuerySet":
+        return self.filter(couple__in=Couple.objects.visible_to(user))
+
+
+class Assignment(models.Model):
+    class GiverPlan(models.TextChoices):
+        TAKE_TURNS = "turns", "Take turns"
+        EITHER = "either", "Either partner"
+        ONE = "one", "One named partner gives"
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        PAUSED = "paused", "Paused"
+        ENDED = "ended", "Ended"
+
+    couple = models.ForeignKey(Couple, on_delete=models.CASCADE, related_name="assignments")
+    exercise = models.ForeignKey(Exercise, on_delete=models.PROTECT, related_name="assignments")
+    target_per_week = models.PositiveSmallIntegerField(
+        "sessions per week", validators=[MinValueValidator(MIN_TARGET), MaxValueValidator(MAX_TARGET)]
+    )
+    suggested_minutes = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(MIN_SUGGESTED_MINUTES), MaxValueValidator(MAX_SUGGESTED_MINUTES)]
+    )
+    starts_on = models.DateField()
+    ends_on = models.DateField(null=True, blank=True)
+    giver_plan = models.CharField(max_length=8, choices=GiverPlan.choices, default=GiverPlan.TAKE_TURNS)
+    planned_giver = models.ForeignKey(Partner, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    note = models.TextField("note to the couple", blank=True)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.ACTIVE)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = AssignmentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-starts_on", "-pk"]
+        constraints = [
+            in_range("target_per_week", MIN_TARGET, MAX_TARGET, "assignment_target_range"),
+            in_range("suggested_minutes", MIN_SUGGESTED_MINUTES, MAX_SUGGESTED_MINUTES, "assignment_minutes_range"),
+            models.CheckConstraint(
+                condition=Q(ends_on__isnull=True) | Q(ends_on__gte=F("starts_on")), name="assignment_ends_after_start"
+            ),
+            models.CheckConstraint(
+                condition=(Q(giver_plan="one") & Q(planned_giver__isnull=False))
+                | (~Q(giver_plan="one") & Q(planned_giver__isnull=True)),
+                name="assignment_planned_giver_iff_one",
+            ),
+        ]
+        indexes = [models.Index(fields=["couple", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.exercise.title} ({self.get_status_display()})"
+
+
+class SessionQuerySet(models.QuerySet):
+    def visible_to(self, user) -> "SessionQuerySet":
+        """Sessions of couples the user may see; a session its logger withdrew is the therapist's only."""
+        qs = self.filter(assignment__couple__in=Couple.objects.visible_to(user))
+        if user.is_authenticated and user.role == User.Role.PARTNER:
+            qs = qs.filter(withdrawn_at__isnull=True)
+        return qs
+
+
+class Session(models.Model):
+    """One back rub (or other exercise) that happened, as logged by one partner."""
+
+    assignment = models.ForeignKey(Assignment, on_delete=models.CASCADE, related_name="sessions")
+    date = models.DateField()
+    minutes = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(MIN_SESSION_MINUTES), MaxValueValidator(MAX_SESSION_MINUTES)]
+    )
+    giver = models.ForeignKey(Partner, on_delete=models.PROTECT, related_name="+")
+    receiver = models.ForeignKey(Partner, on_delete=models.PROTECT, related_name="+")
+    logged_by = models.ForeignKey(Partner, on_delete=models.PROTECT, related_name="+")
+    # Generated when the form is shown; a double submit carries the same key and stores one row.
+    idempotency_key = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    # Set when the logger deletes a session the other partner already reflected on: the other
+    # partner's words are theirs and stay with the therapist, and the logger is not told they exist.
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = SessionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-date", "-pk"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(giver=F("receiver")), name="session_giver_is_not_receiver"),
+            in_range("minutes", MIN_SESSION_MINUTES, MAX_SESSION_MINUTES, "session_minutes_range"),
+        ]
+        indexes = [models.Index(fields=["assignment", "date"])]
+
+    def __str__(self) -> str:
+        return f"Session {self.pk} on {self.date}"
+
+    def role_of(self, partner: Partner) -> str | None:
+        if partner.pk == self.giver_id:
+            return Reflection.Role.GIVER
+        if partner.pk == self.receiver_id:
+            return Reflection.Role.RECEIVER
+        return None
+
+
+class ReflectionQuerySet(models.QuerySet):
+    def visible_to(self, user) -> "ReflectionQuerySet":
+        """Reflections this user may see in any form.
+
+        A therapist sees every reflection of their caseload (the words of "Just me" ones are withheld
+        by `Reflection.text_visible_to`). A partner sees their own, and their partner's only when it
+        was shared with them: a "My therapist only" or "Just me" reflection reaches the other partner
+        in no form, not even its ratings.
+        """
+        if not user.is_authenticated:
+            return self.none()
+        if user.role == User.Role.THERAPIST:
+            return self.filter(session__assignment__couple__therapist=user)
+        return self.filter(session__assignment__couple__partners__user=user, session__withdrawn_at__isnull=True).filter(
+            Q(partner__user=user) | Q(visibility=Reflection.Visibility.SHARED)
+        )
+
+
+class Reflection(models.Model):
+    class Role(models.TextChoices):
+        GIVER = "giver", "I gave"
+        RECEIVER = "receiver", "I received"
+
+    class Visibility(models.TextChoices):
+        SHARED = "shared", "My partner and my therapist"
+        THERAPIST = "therapist", "My therapist only"
+        PRIVATE = "private", "Just me"
+
+    class Pressure(models.TextChoices):
+        TOO_LIGHT = "light", "Too light"
+        JUST_RIGHT = "right", "Just right"
+        TOO_FIRM = "firm", "Too firm"
+
+    class Pace(models.TextChoices):
+        TOO_SLOW = "slow", "Too slow"
+        JUST_RIGHT = "right", "Just right"
+        TOO_FAST = "fast", "Too fast"
+
+    # Most private last: a partner may always move down this list, and up it only within the edit window.
+    PRIVACY_ORDER = [Visibility.SHARED, Visibility.THERAPIST, Visibility.PRIVATE]
+
+    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="reflections")
+    partner = models.ForeignKey(Partner, on_delete=models.PROTECT, related_name="reflections")
+    role = models.CharField(max_length=8, choices=Role.choices)
+    # Both roles
+    connection = rating("how connected I felt")
+    comfort = rating("how comfortable and safe I felt")
+    # Giver
+    presence = rating("how present I felt", null=True, blank=True)
+    giving_felt = rating("how it felt to give", null=True, blank=True)
+    # Receiver
+    tension_before = rating("tension before", null=True, blank=True)
+    tension_after = rating("tension after", null=True, blank=True)
+    cared_for = rating("how cared for I felt", null=True, blank=True)
+    pressure = models.CharField(max_length=8, choices=Pressure.choices, blank=True)
+    pace = models.CharField(max_length=8, choices=Pace.choices, blank=True)
+    # Both roles; stopping early is a valid outcome, never a failure.
+    paused = models.BooleanField("we paused or stopped early", default=False)
+    pause_reason = models.TextField(blank=True)
+    next_time = models.TextField("what I'd like next time", blank=True)
+    notes = models.TextField(blank=True)
+    visibility = models.CharField(max_length=10, choices=Visibility.choices, default=Visibility.SHARED)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ReflectionQuerySet.as_manager()
+
+    TEXT_FIELDS = ("pause_reason", "next_time", "notes")
+    GIVER_ONLY = ("presence", "giving_felt")
+    RECEIVER_ONLY = ("tension_before", "tension_after", "cared_for", "pressure", "pace")
+
+    class Meta:
+        ordering = ["session", "role"]
+        constraints = [
+            models.UniqueConstraint(fields=["session", "role"], name="reflection_one_per_role"),
+            models.UniqueConstraint(fields=["session", "partner"], name="reflection_one_per_partner"),
+            models.CheckConstraint(condition=Q(role__in=["giver", "receiver"]), name="reflection_role_valid"),
+            models.CheckConstraint(
+                condition=Q(visibility__in=["shared", "therapist", "private"]), name="reflection_visibility_valid"
+            ),
+            in_range("connection", 0, 10, "reflection_connection_range"),
+            in_range("comfort", 0, 10, "reflection_comfort_range"),
+            in_range("presence", 0, 10, "reflection_presence_range", nullable=True),
+            in_range("giving_felt", 0, 10, "reflection_giving_felt_range", nullable=True),
+            in_range("tension_before", 0, 10, "reflection_tension_before_range", nullable=True),
+            in_range("tension_after", 0, 10, "reflection_tension_after_range", nullable=True),
+            in_range("cared_for", 0, 10, "reflection_cared_for_range", nullable=True),
+            # A giver's reflection carries no receiver answers and vice versa.
+            models.CheckConstraint(
+                condition=Q(role="receiver")
+                | Q(
+                    tension_before__isnull=True,
+                    tension_after__isnull=True,
+                    cared_for__isnull=True,
+                    pressure="",
+                    pace="",
+                ),
+                name="reflection_giver_has_no_receiver_answers",
+            ),
+            models.CheckConstraint(
+                condition=Q(role="giver") | Q(presence__isnull=True, giving_felt__isnull=True),
+                name="reflection_receiver_has_no_giver_answers",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Reflection {self.pk}"
+
+    def text_visible_to(self, user) -> bool:
+        """Whether this user may read the words (ratings follow `ReflectionQuerySet.visible_to`)."""
+        if self.partner.user_id == user.pk:
+            return True
+        if user.role == User.Role.THERAPIST:
+            return self.visibility != self.Visibility.PRIVATE
+        return self.visibility == self.Visibility.SHARED
+
+    @property
+    def has_text(self) -> bool:
+        return any(getattr(self, f) for f in self.TEXT_FIELDS)

@@ -1,0 +1,293 @@
+"""Writes about the homework. Each service validates, then changes rows in one transaction."""
+
+import uuid
+from datetime import date, timedelta
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from accounts.models import Couple, Partner, User
+from intimacy.models import EDIT_WINDOW_DAYS, Assignment, Exercise, Reflection, Session
+
+EXERCISE_FIELDS = ("title", "summary", "guidance", "suggested_minutes")
+
+
+# Exercises -------------------------------------------------------------------------------------
+
+
+def exercise_create(*, owner: User, title: str, summary: str, guidance: str, suggested_minutes: int) -> Exercise:
+    """A therapist's own exercise (v1: a partnered-touch exercise with the giver/receiver questions)."""
+    exercise = Exercise(
+        owner=owner, title=title, summary=summary, guidance=guidance, suggested_minutes=suggested_minutes
+    )
+    exercise.full_clean()
+    exercise.save()
+    return exercise
+
+
+def exercise_update(*, exercise: Exercise, **fields) -> Exercise:
+    """Change the wording of a therapist's own exercise; built-in ones are customised by copying."""
+    if exercise.is_builtin:
+        raise PermissionDenied("Built-in exercises are copied with Customize, not edited.")
+    for name in EXERCISE_FIELDS:
+        if name in fields:
+            setattr(exercise, name, fields[name])
+    exercise.full_clean()
+    exercise.save()
+    return exercise
+
+
+def exercise_customize(*, exercise: Exercise, owner: User) -> Exercise:
+    """A copy of `exercise` owned by `owner`, ready to reword for their couples."""
+    copy = Exercise(
+        owner=owner,
+        title=f"{exercise.title} (my version)"[:80],
+        summary=exercise.summary,
+        guidance=exercise.guidance,
+        suggested_minutes=exercise.suggested_minutes,
+        copied_from=exercise,
+    )
+    copy.full_clean()
+    copy.save()
+    return copy
+
+
+def exercise_set_archived(*, exercise: Exercise, archived: bool) -> Exercise:
+    """Archive (hide from "Assign") or restore a therapist's own exercise; assignments keep it."""
+    if exercise.is_builtin:
+        raise PermissionDenied("Built-in exercises cannot be archived.")
+    exercise.archived_at = timezone.now() if archived else None
+    exercise.save(update_fields=["archived_at"])
+    return exercise
+
+
+# Assignments -----------------------------------------------------------------------------------
+
+
+def assignment_create(
+    *,
+    couple: Couple,
+    exercise: Exercise,
+    target_per_week: int,
+    suggested_minutes: int,
+    starts_on: date,
+    ends_on: date | None = None,
+    giver_plan: str = Assignment.GiverPlan.TAKE_TURNS,
+    planned_giver: Partner | None = None,
+    note: str = "",
+    screening_confirmed: bool = False,
+) -> Assignment:
+    """Assign an exercise to a couple.
+
+    Every exercise in v1 involves partnered touch, so before the couple's first one the therapist
+    must confirm they screened the relationship for coercion or violence; the time is recorded.
+    """
+    if couple.screened_at is None and not screening_confirmed:
+        raise ValidationError(
+            {"screening_confirmed": "Please confirm you have screened for coercion or violence before assigning touch."}
+        )
+    if exercise.archived_at is not None:
+        raise ValidationError({"exercise": "This exercise is archived."})
+    if planned_giver is not None and planned_giver.couple_id != couple.pk:
+        raise ValidationError({"planned_giver": "Choose one of this couple's partners."})
+    with transaction.atomic():
+        if couple.screened_at is None:
+            couple.screened_at = timezone.now()
+            couple.save(update_fields=["screened_at"])
+        assignment = Assignment(
+            couple=couple,
+            exercise=exercise,
+            target_per_week=target_per_week,
+            suggested_minutes=suggested_minutes,
+            starts_on=starts_on,
+            ends_on=ends_on,
+            giver_plan=giver_plan,
+            planned_giver=planned_giver if giver_plan == Assignment.GiverPlan.ONE else None,
+            note=note,
+        )
+        assignment.full_clean()
+        assignment.save()
+    return assignment
+
+
+ALLOWED_STATUS_CHANGES = {
+    Assignment.Status.PAUSED: {Assignment.Status.ACTIVE},
+    Assignment.Status.ACTIVE: {Assignment.Status.PAUSED},
+    Assignment.Status.ENDED: {Assignment.Status.ACTIVE, Assignment.Status.PAUSED},
+}
+
+
+def assignment_set_status(*, assignment: Assignment, status: str) -> Assignment:
+    """Pause, resume or end an assignment. Ending is final; its sessions stay in the history."""
+    if assignment.status not in ALLOWED_STATUS_CHANGES[status]:
+        raise ValidationError(
+            f"An assignment that is {assignment.get_status_display().lower()} cannot become {status}."
+        )
+    assignment.status = status
+    assignment.save(update_fields=["status"])
+    return assignment
+
+
+# Sessions and reflections ------------------------------------------------------------------------
+
+
+def _check_session_date(assignment: Assignment, day: date) -> None:
+    today = assignment.couple.today()
+    if day > today:
+        raise ValidationError({"date": "That date is in the future."})
+    if day < assignment.starts_on:
+        raise ValidationError({"date": f"This exercise started on {assignment.starts_on:%-d %B %Y}."})
+
+
+def within_edit_window(created_at) -> bool:
+    return timezone.now() - created_at <= timedelta(days=EDIT_WINDOW_DAYS)
+
+
+def _fill_reflection(reflection: Reflection, answers: dict) -> None:
+    """Copy the answers that belong to the reflection's role; the other role's questions stay empty."""
+    skip = Reflection.RECEIVER_ONLY if reflection.role == Reflection.Role.GIVER else Reflection.GIVER_ONLY
+    for name, value in answers.items():
+        if name in skip:
+            continue
+        setattr(reflection, name, value)
+    if not reflection.paused:
+        reflection.pause_reason = ""
+
+
+def session_log(
+    *,
+    assignment: Assignment,
+    partner: Partner,
+    day: date,
+    minutes: int,
+    role: str,
+    answers: dict,
+    idempotency_key: uuid.UUID,
+) -> tuple[Session, bool]:
+    """Record one session and the logging partner's reflection in their role, in one transaction.
+
+    Idempotent on `idempotency_key`: a double submit of the same form returns the session stored the
+    first time, with `created` False. Returns (session, created).
+    """
+    existing = Session.objects.filter(idempotency_key=idempotency_key).first()
+    if existing is not None:
+        if existing.logged_by_id != partner.pk:
+            raise PermissionDenied
+        return existing, False
+    if assignment.couple_id != partner.couple_id:
+        raise PermissionDenied
+    if assignment.status != Assignment.Status.ACTIVE:
+        raise ValidationError("This exercise is not active right now, so sessions cannot be logged for it.")
+    _check_session_date(assignment, day)
+    other = assignment.couple.partners.exclude(pk=partner.pk).get()
+    giver, receiver = (partner, other) if role == Reflection.Role.GIVER else (other, partner)
+    session = Session(
+        assignment=assignment,
+        date=day,
+        minutes=minutes,
+        giver=giver,
+        receiver=receiver,
+        logged_by=partner,
+        idempotency_key=idempotency_key,
+    )
+    reflection = Reflection(session=session, partner=partner, role=role)
+    _fill_reflection(reflection, answers)
+    session.full_clean(validate_unique=False)
+    reflection.full_clean(exclude=["session"])
+    try:
+        with transaction.atomic():
+            session.save()
+            reflection.session = session
+            reflection.save()
+    except IntegrityError:
+        # Two identical submits raced past the lookup above; the other one won.
+        existing = Session.objects.filter(idempotency_key=idempotency_key).first()
+        if existing is None:
+            raise
+        return existing, False
+    return session, True
+
+
+def reflection_add(*, session: Session, partner: Partner, answers: dict) -> Reflection:
+    """The second partner's reflection on a session the other logged, in the role they had."""
+    role = session.role_of(partner)
+    if role is None:
+        raise PermissionDenied
+    if session.reflections.filter(partner=partner).exists():
+        raise ValidationError("You have already reflected on this session; you can edit your reflection instead.")
+    reflection = Reflection(session=session, partner=partner, role=role)
+    _fill_reflection(reflection, answers)
+    reflection.full_clean(validate_unique=False)
+    try:
+        with transaction.atomic():
+            reflection.save()
+    except IntegrityError as exc:
+        raise ValidationError("You have already reflected on this session.") from exc
+    return reflection
+
+
+def _more_private_or_equal(new: str, old: str) -> bool:
+    order = Reflection.PRIVACY_ORDER
+    return order.index(new) >= order.index(old)
+
+
+def reflection_update(*, reflection: Reflection, partner: Partner, answers: dict) -> Reflection:
+    """Correct or finish one's own reflection within the edit window (7 days from writing it)."""
+    if reflection.partner_id != partner.pk:
+        raise PermissionDenied
+    if not within_edit_window(reflection.created_at):
+        raise ValidationError("Reflections can be changed for 7 days; you can still make this one more private.")
+    _fill_reflection(reflection, answers)
+    reflection.full_clean(validate_unique=False)
+    reflection.save()
+    return reflection
+
+
+def reflection_set_visibility(*, reflection: Reflection, partner: Partner, visibility: str) -> Reflection:
+    """Change who may read one's own reflection: more private at any time, less private within 7 days."""
+    if reflection.partner_id != partner.pk:
+        raise PermissionDenied
+    if visibility not in Reflection.Visibility.values:
+        raise ValidationError({"visibility": "Choose who may read this reflection."})
+    if not _more_private_or_equal(visibility, reflection.visibility) and not within_edit_window(reflection.created_at):
+        raise ValidationError(
+            {"visibility": "After 7 days a reflection can be made more private, but not shared more widely."}
+        )
+    reflection.visibility = visibility
+    reflection.save(update_fields=["visibility", "updated_at"])
+    return reflection
+
+
+def session_update(*, session: Session, partner: Partner, day: date, minutes: int) -> Session:
+    """Correct the date or length of a session one logged, within 7 days of logging it."""
+    if session.logged_by_id != partner.pk:
+        raise PermissionDenied
+    if not within_edit_window(session.created_at):
+        raise ValidationError("Sessions can be changed for 7 days after they were logged.")
+    _check_session_date(session.assignment, day)
+    session.date = day
+    session.minutes = minutes
+    session.full_clean()
+    session.save(update_fields=["date", "minutes", "updated_at"])
+    return session
+
+
+def session_delete(*, session: Session, partner: Partner) -> None:
+    """Remove a session one logged, with one's own reflection on it, within 7 days of logging it.
+
+    If the other partner already reflected on it, their words are not the logger's to destroy (nor
+    to learn about, if private): the session is withdrawn instead, which hides it from both partners
+    and leaves it, marked as withdrawn, with the therapist. Either way the logger sees it gone.
+    """
+    if session.logged_by_id != partner.pk:
+        raise PermissionDenied
+    if not within_edit_window(session.created_at):
+        raise ValidationError("Sessions can be deleted for 7 days after they were logged.")
+    with transaction.atomic():
+        session.reflections.filter(partner=partner).delete()
+        if session.reflections.exists():
+            session.withdrawn_at = timezone.now()
+            session.save(update_fields=["withdrawn_at", "updated_at"])
+        else:
+            session.delete()

@@ -1,0 +1,43 @@
+"""Root URLconf. Paths carry only opaque numeric ids: nothing clinical, no labels or names."""
+
+from django.contrib import admin
+from django.urls import include, path
+
+from accounts import views as accounts_views
+from intimacy import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("healthz", views.healthz, name="healthz"),
+    # Therapist
+    path("couples/new/", accounts_views.couple_add, name="couple_add"),
+    path("couples/<int:pk>/", views.couple_detail, name="couple_detail"),
+    path("couples/<int:pk>/status/", views.couple_status, name="couple_status"),
+    path("couples/<int:pk>/assign/", views.assignment_create, name="assignment_create"),
+    path(
+        "couples/<int:pk>/partners/<int:partner_pk>/resend-invite/",
+        accounts_views.invite_resend,
+        name="invite_resend",
+    ),
+    path("assignments/<int:pk>/status/", views.assignment_status, name="assignment_status"),
+    path("exercises/", views.exercise_list, name="exercise_list"),
+    path("exercises/new/", views.exercise_create, name="exercise_create"),
+    path("exercises/<int:pk>/", views.exercise_detail, name="exercise_detail"),
+    path("exercises/<int:pk>/edit/", views.exercise_edit, name="exercise_edit"),
+    path("exercises/<int:pk>/customize/", views.exercise_customize, name="exercise_customize"),
+    path("exercises/<int:pk>/archive/", views.exercise_archive, name="exercise_archive"),
+    # Partner
+    path("invite/<str:uidb64>/<str:token>/", accounts_views.invite_accept, name="invite_accept"),
+    path("welcome/", accounts_views.consent, name="consent"),
+    path("log/", views.log_start, name="log_start"),
+    path("assignments/<int:pk>/log/", views.session_log, name="session_log"),
+    path("history/", views.history, name="history"),
+    path("sessions/<int:pk>/reflect/", views.reflection_add, name="reflection_add"),
+    path("sessions/<int:pk>/edit/", views.session_edit, name="session_edit"),
+    path("sessions/<int:pk>/delete/", views.session_delete, name="session_delete"),
+    path("reflections/<int:pk>/edit/", views.reflection_edit, name="reflection_edit"),
+    path("reflections/<int:pk>/visibility/", views.reflection_visibility, name="reflection_visibility"),
+    # Accounts (allauth) and operations
+    path("accounts/", include("allauth.urls")),
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,34 @@
+// Tend's own script. No inline script anywhere, so the Content-Security-Policy can forbid it.
+document.documentElement.classList.add("js");
+
+// Show only the questions for the role the partner picked ("I gave" / "I received").
+function syncRoleSections(form) {
+  const picked = form.querySelector('input[name="role"]:checked');
+  form.querySelectorAll("[data-role-section]").forEach((section) => {
+    section.hidden = picked ? section.dataset.roleSection !== picked.value : true;
+  });
+}
+
+document.querySelectorAll("form[data-role-form]").forEach((form) => {
+  syncRoleSections(form);
+  form.addEventListener("change", (event) => {
+    if (event.target.name === "role") syncRoleSections(form);
+  });
+});
+
+// A second tap on a submit button while the first request is on its way does nothing.
+document.querySelectorAll("form[data-once]").forEach((form) => {
+  form.addEventListener("submit", () => {
+    // Disable only after the browser has read the form, so the pressed button still sends its value.
+    setTimeout(() => {
+      form.querySelectorAll('button[type="submit"]').forEach((b) => { b.disabled = true; });
+    }, 0);
+  });
+});
+
+// Ask before a destructive action; the server still requires the POST.
+document.querySelectorAll("form[data-confirm]").forEach((form) => {
+  form.addEventListener("submit", (event) => {
+    if (!window.confirm(form.dataset.confirm)) event.preventDefault();
+  });
+});

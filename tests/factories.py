@@ -1,0 +1,89 @@
+import uuid
+from datetime import date
+
+import factory
+from allauth.account.models import EmailAddress
+from django.conf import settings
+from django.utils import timezone
+
+from accounts.models import Couple, Partner, User
+from intimacy.models import Assignment, Exercise, Reflection, Session
+
+PASSWORD = "a-long-test-password-42"
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    email = factory.Sequence(lambda n: f"person{n}@example.org")
+    role = User.Role.THERAPIST
+    password = factory.PostGenerationMethodCall("set_password", PASSWORD)
+
+    @factory.post_generation
+    def verified(obj, create, extracted, **kwargs):
+        if create:
+            obj.save()
+            EmailAddress.objects.create(user=obj, email=obj.email, verified=True, primary=True)
+
+
+class CoupleFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Couple
+
+    therapist = factory.SubFactory(UserFactory)
+    label = factory.Sequence(lambda n: f"Couple {n}")
+    time_zone = "Europe/London"
+    screened_at = factory.LazyFunction(timezone.now)
+
+
+class PartnerFactory(factory.django.DjangoModelFactory):
+    """A partner who accepted the invite and the consent, with a user account."""
+
+    class Meta:
+        model = Partner
+
+    couple = factory.SubFactory(CoupleFactory)
+    slot = 1
+    name = factory.Sequence(lambda n: f"Partner{n}")
+    email = factory.Sequence(lambda n: f"partner{n}@example.org")
+    user = factory.LazyAttribute(lambda o: UserFactory(email=o.email, role=User.Role.PARTNER))
+    invite_nonce = "n0nce"
+    accepted_at = factory.LazyFunction(timezone.now)
+    consent_accepted_at = factory.LazyFunction(timezone.now)
+    consent_version = factory.LazyFunction(lambda: settings.TEND_CONSENT_VERSION)
+
+
+def back_rub() -> Exercise:
+    return Exercise.objects.get(builtin_key="back-rub")
+
+
+class AssignmentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Assignment
+
+    couple = factory.SubFactory(CoupleFactory)
+    exercise = factory.LazyFunction(back_rub)
+    target_per_week = 2
+    suggested_minutes = 15
+    starts_on = date(2026, 1, 1)
+
+
+class SessionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Session
+
+    assignment = factory.SubFactory(AssignmentFactory)
+    date = date(2026, 11, 20)
+    minutes = 15
+    idempotency_key = factory.LazyFunction(uuid.uuid4)
+
+
+class ReflectionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Reflection
+
+    connection = 7
+    comfort = 8
+    visibility = Reflection.Visibility.SHARED
