@@ -29,7 +29,7 @@ run: install
 lint: install
 	$(RUFF) check .
 	$(RUFF) format --check .
-	$(PY) manage.py makemigrations --check --dry-run >/dev/null || { echo "Models and migrations disagree: run makemigrations"; exit 1; }
+	DJANGO_DEBUG=1 $(PY) manage.py makemigrations --check --dry-run >/dev/null || { echo "Models and migrations disagree: run makemigrations"; exit 1; }
 
 # The whole suite but the browser tests on SQLite, then everything (browser tests too) on PostgreSQL.
 test-sqlite: install

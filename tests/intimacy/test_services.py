@@ -1,0 +1,254 @@
+import uuid
+from datetime import date, timedelta
+
+import pytest
+import time_machine
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+
+from accounts.models import Partner
+from intimacy import services
+from intimacy.models import Assignment, Reflection, Session
+from tests.factories import PartnerFactory, ReflectionFactory, SessionFactory
+
+pytestmark = pytest.mark.django_db
+
+TODAY = date(2026, 11, 25)  # a Wednesday
+
+
+@pytest.fixture(autouse=True)
+def _frozen():
+    with time_machine.travel("2026-11-25 12:00:00+00:00", tick=False):
+        yield
+
+
+def log(assignment, partner, key=None, role="giver", day=TODAY, **answers):
+    return services.session_log(
+        assignment=assignment,
+        partner=partner,
+        day=day,
+        minutes=15,
+        role=role,
+        answers={"connection": 7, "comfort": 9, **answers},
+        idempotency_key=key or uuid.uuid4(),
+    )
+
+
+class TestSessionLog:
+    def test_stores_session_and_reflection_in_the_loggers_role(self, assignment, partner_a, partner_b):
+        session, created = log(assignment, partner_a, role="receiver", tension_before=7, tension_after=3)
+        assert created
+        assert (session.giver, session.receiver, session.logged_by) == (partner_b, partner_a, partner_a)
+        reflection = session.reflections.get()
+        assert (reflection.partner, reflection.role) == (partner_a, "receiver")
+        assert (reflection.tension_before, reflection.tension_after) == (7, 3)
+
+    def test_double_submit_with_the_same_key_stores_one_session(self, assignment, partner_a):
+        key = uuid.uuid4()
+        first, created_first = log(assignment, partner_a, key=key)
+        second, created_second = log(assignment, partner_a, key=key)
+        assert (created_first, created_second) == (True, False)
+        assert first.pk == second.pk
+        assert Session.objects.count() == 1
+        assert Reflection.objects.count() == 1
+
+    def test_the_other_roles_answers_are_dropped(self, assignment, partner_a):
+        session, _ = log(assignment, partner_a, role="giver", presence=6, tension_before=9, pressure="firm")
+        reflection = session.reflections.get()
+        assert reflection.presence == 6
+        assert reflection.tension_before is None
+        assert reflection.pressure == ""
+
+    def test_future_date_is_refused(self, assignment, partner_a):
+        with pytest.raises(ValidationError) as exc:
+            log(assignment, partner_a, day=TODAY + timedelta(days=1))
+        assert "date" in exc.value.message_dict
+
+    def test_date_before_the_assignment_started_is_refused(self, assignment, partner_a):
+        with pytest.raises(ValidationError) as exc:
+            log(assignment, partner_a, day=date(2025, 12, 31))
+        assert "date" in exc.value.message_dict
+
+    def test_today_is_the_couples_today_not_the_servers(self, assignment, partner_a):
+        # 23:30 UTC on the 25th is already the 26th in Auckland.
+        assignment.couple.time_zone = "Pacific/Auckland"
+        assignment.couple.save()
+        with time_machine.travel("2026-11-25 23:30:00+00:00", tick=False):
+            session, _ = log(assignment, partner_a, day=date(2026, 11, 26))
+        assert session.date == date(2026, 11, 26)
+
+    def test_paused_assignment_takes_no_sessions(self, assignment, partner_a):
+        services.assignment_set_status(assignment=assignment, status=Assignment.Status.PAUSED)
+        with pytest.raises(ValidationError):
+            log(assignment, partner_a)
+
+    def test_a_partner_of_another_couple_cannot_log(self, assignment, outsider):
+        with pytest.raises(PermissionDenied):
+            log(assignment, outsider)
+        assert Session.objects.count() == 0
+
+    def test_missing_required_rating_stores_nothing(self, assignment, partner_a):
+        with pytest.raises(ValidationError):
+            services.session_log(
+                assignment=assignment,
+                partner=partner_a,
+                day=TODAY,
+                minutes=15,
+                role="giver",
+                answers={"connection": 7},
+                idempotency_key=uuid.uuid4(),
+            )
+        assert Session.objects.count() == 0
+
+
+class TestReflections:
+    def test_second_partner_reflects_in_the_role_they_had(self, session, partner_b):
+        reflection = services.reflection_add(
+            session=session, partner=partner_b, answers={"connection": 5, "comfort": 6, "cared_for": 8}
+        )
+        assert reflection.role == "receiver"
+        assert reflection.cared_for == 8
+
+    def test_reflecting_twice_is_refused(self, session, partner_a):
+        with pytest.raises(ValidationError):
+            services.reflection_add(session=session, partner=partner_a, answers={"connection": 5, "comfort": 6})
+
+    def test_outsider_cannot_reflect(self, session, outsider):
+        with pytest.raises(PermissionDenied):
+            services.reflection_add(session=session, partner=outsider, answers={"connection": 5, "comfort": 6})
+
+    def test_more_private_is_allowed_after_the_window(self, session, partner_a):
+        reflection = session.reflections.get()
+        with time_machine.travel("2026-12-10 12:00:00+00:00", tick=False):
+            services.reflection_set_visibility(reflection=reflection, partner=partner_a, visibility="private")
+        reflection.refresh_from_db()
+        assert reflection.visibility == "private"
+
+    def test_less_private_is_refused_after_the_window(self, session, partner_a):
+        reflection = session.reflections.get()
+        reflection.visibility = "private"
+        reflection.save()
+        with time_machine.travel("2026-12-03 12:00:01+00:00", tick=False), pytest.raises(ValidationError):
+            services.reflection_set_visibility(reflection=reflection, partner=partner_a, visibility="shared")
+        reflection.refresh_from_db()
+        assert reflection.visibility == "private"
+
+    def test_less_private_is_allowed_within_the_window(self, session, partner_a):
+        reflection = session.reflections.get()
+        reflection.visibility = "private"
+        reflection.save()
+        with time_machine.travel("2026-11-30 12:00:00+00:00", tick=False):
+            services.reflection_set_visibility(reflection=reflection, partner=partner_a, visibility="therapist")
+        reflection.refresh_from_db()
+        assert reflection.visibility == "therapist"
+
+    def test_only_the_author_changes_visibility(self, session, partner_b):
+        with pytest.raises(PermissionDenied):
+            services.reflection_set_visibility(
+                reflection=session.reflections.get(), partner=partner_b, visibility="private"
+            )
+
+    def test_correcting_is_refused_after_seven_days(self, session, partner_a):
+        with time_machine.travel("2026-12-03 12:00:01+00:00", tick=False), pytest.raises(ValidationError):
+            services.reflection_update(
+                reflection=session.reflections.get(), partner=partner_a, answers={"connection": 1, "comfort": 1}
+            )
+
+
+class TestSessionEditAndDelete:
+    def test_delete_without_other_reflection_removes_the_session(self, session, partner_a):
+        services.session_delete(session=session, partner=partner_a)
+        assert not Session.objects.filter(pk=session.pk).exists()
+
+    def test_delete_keeps_the_other_partners_words_with_the_therapist(self, session, partner_a, partner_b):
+        ReflectionFactory(session=session, partner=partner_b, role="receiver", visibility="private", notes="B-own")
+        services.session_delete(session=session, partner=partner_a)
+        session.refresh_from_db()
+        assert session.withdrawn_at is not None
+        assert list(session.reflections.values_list("partner", flat=True)) == [partner_b.pk]
+
+    def test_only_the_logger_may_delete(self, session, partner_b):
+        with pytest.raises(PermissionDenied):
+            services.session_delete(session=session, partner=partner_b)
+
+    def test_update_refused_after_seven_days(self, session, partner_a):
+        with time_machine.travel("2026-12-03 12:00:01+00:00", tick=False), pytest.raises(ValidationError):
+            services.session_update(session=session, partner=partner_a, day=TODAY, minutes=20)
+
+
+class TestAssignments:
+    def test_first_touch_exercise_needs_screening(self, couple, partner_a, partner_b):
+        from tests.factories import back_rub
+
+        couple.screened_at = None
+        couple.save()
+        kwargs = dict(couple=couple, exercise=back_rub(), target_per_week=2, suggested_minutes=15, starts_on=TODAY)
+        with pytest.raises(ValidationError):
+            services.assignment_create(**kwargs)
+        assignment = services.assignment_create(**kwargs, screening_confirmed=True)
+        couple.refresh_from_db()
+        assert couple.screened_at is not None
+        assert assignment.status == "active"
+
+    def test_planned_giver_must_be_of_the_couple(self, couple, partner_a, partner_b, outsider):
+        from tests.factories import back_rub
+
+        with pytest.raises(ValidationError):
+            services.assignment_create(
+                couple=couple,
+                exercise=back_rub(),
+                target_per_week=2,
+                suggested_minutes=15,
+                starts_on=TODAY,
+                giver_plan="one",
+                planned_giver=outsider,
+            )
+
+    def test_ended_assignment_cannot_resume(self, assignment):
+        services.assignment_set_status(assignment=assignment, status="ended")
+        with pytest.raises(ValidationError):
+            services.assignment_set_status(assignment=assignment, status="active")
+
+
+class TestDatabaseConstraints:
+    """The database itself refuses rows that break the invariants, whatever code writes them."""
+
+    def test_giver_cannot_be_receiver(self, assignment, partner_a):
+        with pytest.raises(IntegrityError), transaction.atomic():
+            SessionFactory(assignment=assignment, giver=partner_a, receiver=partner_a, logged_by=partner_a)
+
+    def test_third_partner_is_refused(self, couple, partner_a, partner_b):
+        with pytest.raises(IntegrityError), transaction.atomic():
+            Partner.objects.create(couple=couple, slot=3, name="Third", email="third@example.org")
+        with pytest.raises(IntegrityError), transaction.atomic():
+            PartnerFactory(couple=couple, slot=1, email="again@example.org")
+
+    @pytest.mark.parametrize("field,value", [("connection", 11), ("comfort", -1), ("cared_for", 12)])
+    def test_ratings_out_of_range(self, session, partner_b, field, value):
+        with pytest.raises(IntegrityError), transaction.atomic():
+            ReflectionFactory(session=session, partner=partner_b, role="receiver", **{field: value})
+
+    def test_minutes_out_of_range(self, assignment, partner_a, partner_b):
+        with pytest.raises(IntegrityError), transaction.atomic():
+            SessionFactory(assignment=assignment, giver=partner_a, receiver=partner_b, logged_by=partner_a, minutes=0)
+
+    def test_one_reflection_per_role_and_per_partner(self, session, partner_a, partner_b):
+        with pytest.raises(IntegrityError), transaction.atomic():
+            ReflectionFactory(session=session, partner=partner_b, role="giver")
+        with pytest.raises(IntegrityError), transaction.atomic():
+            ReflectionFactory(session=session, partner=partner_a, role="receiver")
+
+    def test_giver_reflection_cannot_hold_receiver_answers(self, assignment, partner_a, partner_b):
+        s = SessionFactory(assignment=assignment, giver=partner_a, receiver=partner_b, logged_by=partner_a)
+        with pytest.raises(IntegrityError), transaction.atomic():
+            ReflectionFactory(session=s, partner=partner_a, role="giver", tension_before=5)
+
+    def test_duplicate_idempotency_key(self, session, partner_a, partner_b):
+        with pytest.raises(IntegrityError), transaction.atomic():
+            SessionFactory(
+                assignment=session.assignment,
+                giver=partner_a,
+                receiver=partner_b,
+                logged_by=partner_a,
+                idempotency_key=session.idempotency_key,
+            )
