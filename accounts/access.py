@@ -89,7 +89,10 @@ def partner_of(user) -> Partner:
 
 
 def therapist_required(view: Callable) -> Callable:
-    """Signed in (else to the sign-in page) and a therapist (else 403)."""
+    """For therapist views of no particular object: signed in (else to sign-in) and a therapist (else 403).
+
+    Views of one couple use plain `login_required` and the helper's `role=`, so outsiders get 404.
+    """
 
     @login_required
     @wraps(view)
@@ -100,19 +103,33 @@ def therapist_required(view: Callable) -> Callable:
     return wrapper
 
 
-def partner_required(view: Callable) -> Callable:
-    """Signed in, a partner (else 403), and has accepted the current consent (else to the consent page).
+def partner_context(view: Callable) -> Callable:
+    """Signed in; a partner must also have accepted the current consent (else to the consent page).
 
-    The view receives the partner as `request.partner`.
+    For views of one object: the role is checked by the access helper *after* the lookup, so an
+    outsider gets 404 before anyone gets 403. A partner's own row is `request.partner` (None for others).
     """
 
     @login_required
     @wraps(view)
     def wrapper(request: HttpRequest, *args, **kwargs):
+        request.partner = None
+        if request.user.role == User.Role.PARTNER:
+            request.partner = partner_of(request.user)
+            if not request.partner.has_current_consent:
+                return redirect("consent")
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def partner_required(view: Callable) -> Callable:
+    """For partner views of no particular object: a partner (else 403) who has accepted the consent."""
+
+    @partner_context
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs):
         _require_role(request.user, User.Role.PARTNER)
-        request.partner = partner_of(request.user)
-        if not request.partner.has_current_consent:
-            return redirect("consent")
         return view(request, *args, **kwargs)
 
     return wrapper

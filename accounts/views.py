@@ -57,7 +57,7 @@ def couple_add(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/couple_add.html", {"form": form})
 
 
-@therapist_required
+@login_required
 @require_POST
 def invite_resend(request: HttpRequest, pk: int, partner_pk: int) -> HttpResponse:
     couple = get_couple_for_user(request.user, pk, role=User.Role.THERAPIST)

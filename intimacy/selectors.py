@@ -2,7 +2,7 @@
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, timedelta
 
 from django.db.models import Count, IntegerField, Max, OuterRef, Prefetch, Q, Subquery, Sum
 from django.db.models.functions import Coalesce
@@ -170,7 +170,7 @@ def caseload(therapist: User, now=None) -> list[CaseloadRow]:
         .order_by("status", "label", "pk")
     )
     # A week starts at most a day earlier anywhere on Earth than in UTC; 8 days back covers every zone.
-    earliest = week_start(timezone.localtime(now, timezone.UTC).date() - timedelta(days=1))
+    earliest = week_start(now.astimezone(UTC).date() - timedelta(days=1))
     recent = defaultdict(list)
     for couple_id, day in Session.objects.filter(
         assignment__couple__therapist=therapist,

@@ -17,6 +17,7 @@ from accounts.access import (
     get_couple_for_user,
     get_reflection_for_user,
     get_session_for_user,
+    partner_context,
     partner_required,
     therapist_required,
 )
@@ -63,7 +64,7 @@ def therapist_home(request: HttpRequest) -> HttpResponse:
     return render(request, "intimacy/therapist_home.html", {"rows": rows})
 
 
-@therapist_required
+@login_required
 @require_GET
 def couple_detail(request: HttpRequest, pk: int) -> HttpResponse:
     couple = get_couple_for_user(request.user, pk, role=THERAPIST)
@@ -82,7 +83,7 @@ def couple_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@therapist_required
+@login_required
 @require_POST
 def couple_status(request: HttpRequest, pk: int) -> HttpResponse:
     couple = get_couple_for_user(request.user, pk, role=THERAPIST)
@@ -169,7 +170,7 @@ def exercise_archive(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("exercise_list")
 
 
-@therapist_required
+@login_required
 @require_http_methods(["GET", "POST"])
 def assignment_create(request: HttpRequest, pk: int) -> HttpResponse:
     couple = get_couple_for_user(request.user, pk, role=THERAPIST)
@@ -205,7 +206,7 @@ def assignment_create(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "intimacy/assignment_form.html", {"form": form, "couple": couple})
 
 
-@therapist_required
+@login_required
 @require_POST
 def assignment_status(request: HttpRequest, pk: int) -> HttpResponse:
     assignment = get_assignment_for_user(request.user, pk, role=THERAPIST)
@@ -252,7 +253,7 @@ def log_start(request: HttpRequest) -> HttpResponse:
     return render(request, "intimacy/log_start.html", {"assignments": active})
 
 
-@partner_required
+@partner_context
 @require_http_methods(["GET", "POST"])
 def session_log(request: HttpRequest, pk: int) -> HttpResponse:
     assignment = get_assignment_for_user(request.user, pk, role=PARTNER)
@@ -316,7 +317,7 @@ def _add_errors(form, exc: ValidationError) -> None:
         form.add_error(None, exc)
 
 
-@partner_required
+@partner_context
 @require_http_methods(["GET", "POST"])
 def reflection_add(request: HttpRequest, pk: int) -> HttpResponse:
     session = get_session_for_user(request.user, pk, role=PARTNER)
@@ -343,7 +344,7 @@ def reflection_add(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@partner_required
+@partner_context
 @require_http_methods(["GET", "POST"])
 def reflection_edit(request: HttpRequest, pk: int) -> HttpResponse:
     reflection = get_reflection_for_user(request.user, pk, role=PARTNER)
@@ -378,7 +379,7 @@ def reflection_edit(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@partner_required
+@partner_context
 @require_http_methods(["GET", "POST"])
 def reflection_visibility(request: HttpRequest, pk: int) -> HttpResponse:
     reflection = get_reflection_for_user(request.user, pk, role=PARTNER)
@@ -409,7 +410,7 @@ def _own_session(request: HttpRequest, pk: int):
     return session
 
 
-@partner_required
+@partner_context
 @require_http_methods(["GET", "POST"])
 def session_edit(request: HttpRequest, pk: int) -> HttpResponse:
     session = _own_session(request, pk)
@@ -433,7 +434,7 @@ def session_edit(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "intimacy/session_edit.html", {"form": form, "session": session})
 
 
-@partner_required
+@partner_context
 @require_POST
 def session_delete(request: HttpRequest, pk: int) -> HttpResponse:
     session = _own_session(request, pk)
