@@ -42,7 +42,9 @@ def cast(therapist, other_therapist, couple, partner_a, partner_b, outsider, ass
     from intimacy.models import Exercise
     from tests.factories import back_rub
 
-    own = Exercise.objects.create(owner=therapist, title="Hand massage", summary="s", guidance="g", suggested_minutes=10)
+    own = Exercise.objects.create(
+        owner=therapist, title="Hand massage", summary="s", guidance="g", suggested_minutes=10
+    )
     return {
         "people": {
             "partner_a": partner_a.user,
