@@ -8,7 +8,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.encoding import force_str
 from django.utils.http import urlsafe_base64_decode
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts import services
 from accounts.access import get_couple_for_user, partner_of, therapist_required
@@ -116,3 +116,9 @@ def consent(request: HttpRequest) -> HttpResponse:
         messages.success(request, "Welcome to Tend.")
         return redirect("home")
     return render(request, "accounts/consent.html", {"form": form, "partner": partner})
+
+
+@login_required
+@require_GET
+def email_unavailable(request: HttpRequest) -> HttpResponse:
+    return render(request, "accounts/email_unavailable.html")

@@ -38,6 +38,8 @@ urlpatterns = [
     path("reflections/<int:pk>/edit/", views.reflection_edit, name="reflection_edit"),
     path("reflections/<int:pk>/visibility/", views.reflection_visibility, name="reflection_visibility"),
     # Accounts (allauth) and operations
+    # A partner's address is their identity in the couple; it changes through their therapist.
+    path("accounts/email/", accounts_views.email_unavailable, name="account_email"),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
 ]

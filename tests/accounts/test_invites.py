@@ -1,0 +1,159 @@
+import re
+
+import pytest
+import time_machine
+from django.contrib.auth.tokens import default_token_generator
+from django.core import mail
+from django.urls import reverse
+
+from accounts import services
+from accounts.models import Couple, Partner, User
+from accounts.tokens import invite_token_generator
+
+pytestmark = pytest.mark.django_db
+SITE = "http://testserver/"
+GOOD_PASSWORD = "quiet-evening-lantern-7"
+
+
+def add_couple(client, therapist, **overrides):
+    client.force_login(therapist)
+    data = {
+        "label": "Robin & Kim",
+        "time_zone": "Europe/Berlin",
+        "partner1_name": "Robin",
+        "partner1_email": "robin@example.org",
+        "partner2_name": "Kim",
+        "partner2_email": "kim@example.org",
+        **overrides,
+    }
+    return client.post(reverse("couple_add"), data)
+
+
+def link_in(message) -> str:
+    return re.search(r"http://testserver(/invite/\S+/)", message.body).group(1)
+
+
+class TestAddCouple:
+    def test_creates_couple_partners_and_emails_each_an_invite(self, client, therapist):
+        response = add_couple(client, therapist)
+        couple = Couple.objects.get(label="Robin & Kim")
+        assert response.status_code == 302
+        assert response["Location"] == reverse("couple_detail", args=[couple.pk])
+        assert couple.therapist == therapist and couple.time_zone == "Europe/Berlin"
+        assert sorted(mail.outbox[i].to[0] for i in range(2)) == ["kim@example.org", "robin@example.org"]
+        # The emails name nobody else and nothing clinical: no label, no partner's name, no exercise.
+        for message in mail.outbox:
+            assert "Robin & Kim" not in message.body + message.subject
+            assert "back rub" not in message.body.lower()
+        # The links are shown once to the therapist to hand over.
+        page = client.get(response["Location"]).content.decode()
+        assert link_in(mail.outbox[0]) in page
+        assert link_in(mail.outbox[0]) not in client.get(response["Location"]).content.decode()
+
+    def test_same_address_twice_is_refused_and_input_kept(self, client, therapist):
+        response = add_couple(client, therapist, partner2_email="ROBIN@example.org")
+        assert response.status_code == 200
+        assert "Each partner signs in with their own email" in response.content.decode()
+        assert 'value="Robin &amp; Kim"' in response.content.decode()
+        assert not Couple.objects.exists() and not mail.outbox
+
+    def test_address_of_an_existing_account_is_refused(self, client, therapist, partner_a):
+        response = add_couple(client, therapist, partner1_email="alex@example.org")
+        assert response.status_code == 200
+        assert "already belongs to someone in Tend" in response.content.decode()
+        assert not Couple.objects.filter(label="Robin & Kim").exists()
+
+
+class TestInviteLink:
+    @pytest.fixture
+    def invited(self, client, therapist):
+        add_couple(client, therapist)
+        client.logout()
+        partner = Partner.objects.get(email="robin@example.org")
+        return partner, link_in(next(m for m in mail.outbox if m.to == ["robin@example.org"]))
+
+    def test_get_shows_the_form_and_signs_nobody_in(self, client, invited):
+        partner, link = invited
+        response = client.get(link)
+        assert response.status_code == 200
+        assert "_auth_user_id" not in client.session
+        partner.refresh_from_db()
+        assert partner.user is None
+
+    def test_post_creates_the_account_signs_in_and_asks_for_consent(self, client, invited):
+        partner, link = invited
+        response = client.post(link, {"password1": GOOD_PASSWORD, "password2": GOOD_PASSWORD})
+        assert response.status_code == 302 and response["Location"] == reverse("consent")
+        partner.refresh_from_db()
+        assert partner.user.role == User.Role.PARTNER and partner.user.check_password(GOOD_PASSWORD)
+        # Single use: the same link now shows the "no longer works" page.
+        client.logout()
+        again = client.get(link)
+        assert again.status_code == 400 and "This link no longer works" in again.content.decode()
+
+    def test_weak_password_is_refused(self, client, invited):
+        partner, link = invited
+        response = client.post(link, {"password1": "password123", "password2": "password123"})
+        assert response.status_code == 200
+        partner.refresh_from_db()
+        assert partner.user is None
+
+    def test_expires_after_seven_days_whatever_password_reset_timeout_says(self, client, invited, settings):
+        partner, link = invited
+        settings.PASSWORD_RESET_TIMEOUT = 60  # an unrelated setting must not shorten invites
+        token = link.rstrip("/").split("/")[-1]
+        assert invite_token_generator.check_token(partner, token)
+        with time_machine.travel("2099-01-01"):
+            assert not invite_token_generator.check_token(partner, token)
+
+    def test_resend_invalidates_the_earlier_link(self, client, therapist, invited):
+        partner, old_link = invited
+        client.force_login(therapist)
+        client.post(reverse("invite_resend", args=[partner.couple_id, partner.pk]))
+        client.logout()
+        assert client.get(old_link).status_code == 400
+        assert client.get(link_in(mail.outbox[-1])).status_code == 200
+
+    def test_resend_after_acceptance_is_refused(self, client, therapist, partner_a):
+        client.force_login(therapist)
+        client.post(reverse("invite_resend", args=[partner_a.couple_id, partner_a.pk]))
+        assert mail.outbox == []
+
+    def test_a_password_reset_token_does_not_open_an_invite(self, client, invited):
+        partner, link = invited
+        uid = link.split("/")[2]
+        user = User.objects.create_user(email="someone@example.org", password=GOOD_PASSWORD)
+        assert client.get(f"/invite/{uid}/{default_token_generator.make_token(user)}/").status_code == 400
+
+
+def test_invite_token_timeout_boundary(couple):
+    partner = Partner.objects.create(couple=couple, slot=1, name="Robin", email="r@example.org", invite_nonce="x")
+    with time_machine.travel("2026-11-01 09:00:00+00:00", tick=False):
+        token = invite_token_generator.make_token(partner)
+    with time_machine.travel("2026-11-08 09:00:00+00:00", tick=False):
+        assert invite_token_generator.check_token(partner, token)
+    with time_machine.travel("2026-11-08 09:00:01+00:00", tick=False):
+        assert not invite_token_generator.check_token(partner, token)
+
+
+def test_consent_is_recorded_with_the_current_version(client, partner_a, settings):
+    partner_a.consent_version = ""
+    partner_a.consent_accepted_at = None
+    partner_a.save()
+    client.force_login(partner_a.user)
+    assert client.post(reverse("consent"), {}).status_code == 200  # unticked: asked again
+    response = client.post(reverse("consent"), {"agree": "on"})
+    assert response["Location"] == reverse("home")
+    partner_a.refresh_from_db()
+    assert partner_a.consent_version == settings.TEND_CONSENT_VERSION
+
+
+def test_invite_send_email_has_no_clinical_content(partner_a):
+    partner = Partner.objects.create(
+        couple=partner_a.couple, slot=2, name="Sam", email="sam2@example.org", invite_nonce="x"
+    )
+    services.invite_send(partner=partner, site_url=SITE)
+    (message,) = mail.outbox
+    assert message.to == ["sam2@example.org"]
+    assert partner_a.couple.label not in message.body
+    assert "Alex" not in message.body
