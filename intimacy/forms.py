@@ -55,7 +55,10 @@ def style_fields(form: forms.BaseForm) -> None:
     """Bootstrap classes for hand-laid forms (crispy does this for the others)."""
     for field in form.fields.values():
         widget = field.widget
-        if isinstance(widget, forms.RadioSelect | forms.HiddenInput):
+        if isinstance(widget, RatingWidget | ChoiceButtons | forms.HiddenInput):
+            continue
+        if isinstance(widget, forms.RadioSelect):
+            widget.attrs.setdefault("class", "form-check-input")
             continue
         if isinstance(widget, forms.CheckboxInput):
             widget.attrs.setdefault("class", "form-check-input")
@@ -63,8 +66,9 @@ def style_fields(form: forms.BaseForm) -> None:
             widget.attrs.setdefault("class", "form-select form-select-lg")
         else:
             widget.attrs.setdefault("class", "form-control form-control-lg")
-    if form.is_bound:
-        for name in form.errors:
+    # Only after validation has run: touching `form.errors` earlier would validate half-built fields.
+    if form.is_bound and form._errors is not None:
+        for name in form._errors:
             if name in form.fields:
                 css = form.fields[name].widget.attrs.get("class", "")
                 form.fields[name].widget.attrs["class"] = f"{css} is-invalid".strip()

@@ -1,0 +1,106 @@
+"""Where a reflection's words and ratings appear, for each of the three visibility levels."""
+
+import pytest
+from django.core import mail
+from django.urls import reverse
+
+from intimacy.models import Reflection
+from tests.factories import ReflectionFactory
+
+pytestmark = pytest.mark.django_db
+
+WORDS = "the-words-B-wrote-zx81"
+NEXT = "next-time-B-asked-qq42"
+# A connection rating nobody else in the fixtures uses, so its presence on a page is attributable.
+RATING = 3
+
+
+@pytest.fixture
+def b_reflection(session, partner_b):
+    def make(visibility):
+        return ReflectionFactory(
+            session=session,
+            partner=partner_b,
+            role=Reflection.Role.RECEIVER,
+            visibility=visibility,
+            notes=WORDS,
+            next_time=NEXT,
+            connection=RATING,
+            comfort=RATING,
+        )
+
+    return make
+
+
+def pages_for(client, user, urls):
+    client.force_login(user)
+    return "".join(client.get(url).content.decode() for url in urls)
+
+
+def partner_a_pages(session):
+    return [reverse("home"), reverse("history"), reverse("log_start"), reverse("reflection_add", args=[session.pk])]
+
+
+@pytest.mark.parametrize("visibility", ["shared", "therapist", "private"])
+def test_author_always_reads_their_own_words(client, session, partner_b, b_reflection, visibility):
+    b_reflection(visibility)
+    html = pages_for(client, partner_b.user, [reverse("home"), reverse("history")])
+    assert WORDS in html
+
+
+def test_shared_reaches_the_other_partner_and_the_therapist(client, session, partner_a, therapist, b_reflection):
+    b_reflection("shared")
+    assert WORDS in pages_for(client, partner_a.user, [reverse("history")])
+    assert f"Sam: connection {RATING}/10" in pages_for(client, partner_a.user, [reverse("history")])
+    assert WORDS in pages_for(client, therapist, [reverse("couple_detail", args=[session.assignment.couple_id])])
+
+
+def test_therapist_only_never_reaches_the_other_partner_not_even_ratings(
+    client, session, partner_a, therapist, b_reflection
+):
+    reflection = b_reflection("therapist")
+    html = pages_for(client, partner_a.user, partner_a_pages(session))
+    assert WORDS not in html and NEXT not in html
+    assert f"Sam: connection {RATING}" not in html
+    assert client.get(reverse("reflection_edit", args=[reflection.pk])).status_code == 404
+    therapist_html = pages_for(client, therapist, [reverse("couple_detail", args=[session.assignment.couple_id])])
+    assert WORDS in therapist_html and NEXT in therapist_html
+
+
+def test_just_me_shows_the_therapist_ratings_but_never_words(client, session, partner_a, therapist, b_reflection):
+    b_reflection("private")
+    html = pages_for(client, partner_a.user, partner_a_pages(session))
+    assert WORDS not in html and NEXT not in html and f"Sam: connection {RATING}" not in html
+    therapist_html = pages_for(client, therapist, [reverse("couple_detail", args=[session.assignment.couple_id])])
+    assert WORDS not in therapist_html and NEXT not in therapist_html
+    assert "Private journal: only Sam can read the words." in therapist_html
+    assert f"{RATING}/10" in therapist_html
+
+
+def test_making_a_reflection_more_private_hides_it_from_the_partner_at_once(
+    client, session, partner_a, partner_b, b_reflection
+):
+    reflection = b_reflection("shared")
+    client.force_login(partner_b.user)
+    client.post(reverse("reflection_visibility", args=[reflection.pk]), {"visibility": "private"})
+    assert WORDS not in pages_for(client, partner_a.user, [reverse("history"), reverse("home")])
+
+
+def test_no_email_carries_reflection_words(client, session, partner_a, partner_b, b_reflection):
+    b_reflection("private")
+    client.force_login(partner_a.user)
+    client.get(reverse("history"))
+    assert all(WORDS not in m.body for m in mail.outbox)
+
+
+def test_withdrawn_session_disappears_for_both_partners_but_stays_with_the_therapist(
+    client, session, partner_a, partner_b, therapist, b_reflection
+):
+    b_reflection("private")
+    client.force_login(partner_a.user)
+    client.post(reverse("session_delete", args=[session.pk]))
+    # Partner A is not told that B had written anything.
+    assert "Session deleted." in client.get(reverse("history")).content.decode()
+    assert client.get(reverse("session_edit", args=[session.pk])).status_code == 404
+    html = pages_for(client, therapist, [reverse("couple_detail", args=[session.assignment.couple_id])])
+    assert "Withdrawn by Alex" in html

@@ -1,0 +1,214 @@
+import uuid
+
+import pytest
+import time_machine
+from django.urls import reverse
+
+from intimacy.models import Assignment, Exercise, Reflection, Session
+from tests.factories import CoupleFactory, PartnerFactory, SessionFactory, back_rub
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _frozen():
+    with time_machine.travel("2026-11-25 12:00:00+00:00", tick=False):
+        yield
+
+
+def log_data(**overrides):
+    return {
+        "idempotency_key": str(uuid.uuid4()),
+        "date": "2026-11-25",
+        "minutes": "15",
+        "role": "giver",
+        "connection": "8",
+        "comfort": "9",
+        "visibility": "shared",
+        **overrides,
+    }
+
+
+class TestLogSession:
+    def test_logs_and_thanks(self, client, partner_a, assignment):
+        client.force_login(partner_a.user)
+        response = client.post(reverse("session_log", args=[assignment.pk]), log_data(notes="Lovely"), follow=True)
+        assert "Thank you. Your session is saved." in response.content.decode()
+        reflection = Reflection.objects.get()
+        assert (reflection.partner, reflection.role, reflection.notes) == (partner_a, "giver", "Lovely")
+
+    def test_double_submit_stores_one_session(self, client, partner_a, assignment):
+        client.force_login(partner_a.user)
+        data = log_data()
+        client.post(reverse("session_log", args=[assignment.pk]), data)
+        client.post(reverse("session_log", args=[assignment.pk]), data)
+        assert Session.objects.count() == 1
+
+    def test_bad_input_explains_and_keeps_what_was_typed(self, client, partner_a, assignment):
+        client.force_login(partner_a.user)
+        data = log_data(connection="", date="2026-11-26", notes="Keep these words", next_time="slower")
+        response = client.post(reverse("session_log", args=[assignment.pk]), data)
+        html = response.content.decode()
+        assert response.status_code == 200
+        assert "Please choose a number from 0 to 10." in html
+        assert "Keep these words" in html and "slower" in html
+        assert Session.objects.count() == 0
+
+    def test_future_date_is_explained_next_to_the_field(self, client, partner_a, assignment):
+        client.force_login(partner_a.user)
+        response = client.post(reverse("session_log", args=[assignment.pk]), log_data(date="2026-11-26"))
+        assert "That date is in the future." in response.content.decode()
+        assert Session.objects.count() == 0
+
+    def test_get_changes_nothing(self, client, partner_a, assignment):
+        client.force_login(partner_a.user)
+        client.get(reverse("session_log", args=[assignment.pk]) + "?new=1")
+        assert Session.objects.count() == 0
+
+    def test_recent_unreflected_session_is_offered_first(self, client, partner_b, session):
+        session.date = "2026-11-24"  # yesterday: within the last two days
+        session.save()
+        client.force_login(partner_b.user)
+        response = client.get(reverse("session_log", args=[session.assignment_id]))
+        html = response.content.decode()
+        assert "Did you mean this one?" in html
+        assert reverse("reflection_add", args=[session.pk]) in html
+
+    def test_log_button_names_a_therapists_own_exercise(self, client, partner_a, assignment, therapist):
+        own = Exercise.objects.create(
+            owner=therapist, title="Foot rub", summary="s", guidance="g", suggested_minutes=10
+        )
+        assignment.exercise = own
+        assignment.save()
+        client.force_login(partner_a.user)
+        assert "Log: Foot rub" in client.get(reverse("home")).content.decode()
+
+
+class TestPartnerHome:
+    def test_shows_this_week_and_awaiting_reflection(self, client, partner_b, session):
+        # session is on Friday 20 Nov (last week); add one this week, logged by A.
+        SessionFactory(
+            assignment=session.assignment,
+            giver=session.giver,
+            receiver=session.receiver,
+            logged_by=session.giver,
+            date="2026-11-24",
+        )
+        client.force_login(partner_b.user)
+        html = client.get(reverse("home")).content.decode()
+        assert "This week: 1 of 2" in html
+        assert html.count("Add your reflection") >= 2
+
+
+class TestReflectionAdd:
+    def test_receiver_adds_reflection(self, client, partner_b, session):
+        client.force_login(partner_b.user)
+        response = client.post(
+            reverse("reflection_add", args=[session.pk]),
+            {"connection": "6", "comfort": "7", "pressure": "light", "visibility": "therapist"},
+        )
+        assert response.status_code == 302
+        reflection = session.reflections.get(partner=partner_b)
+        assert (reflection.role, reflection.pressure, reflection.visibility) == ("receiver", "light", "therapist")
+
+
+class TestAssign:
+    def test_assign_with_screening(self, client, therapist, partner_a, partner_b, couple):
+        couple.screened_at = None
+        couple.save()
+        client.force_login(therapist)
+        data = {
+            "exercise": back_rub().pk,
+            "target_per_week": "3",
+            "suggested_minutes": "20",
+            "starts_on": "2026-11-25",
+            "giver_plan": "turns",
+            "note": "Gently does it",
+        }
+        response = client.post(reverse("assignment_create", args=[couple.pk]), data)
+        assert response.status_code == 200
+        assert "confirm you have screened" in response.content.decode()
+        assert "Gently does it" in response.content.decode()
+        response = client.post(reverse("assignment_create", args=[couple.pk]), {**data, "screening_confirmed": "on"})
+        assert response.status_code == 302
+        assignment = Assignment.objects.get()
+        assert (assignment.target_per_week, assignment.suggested_minutes) == (3, 20)
+
+    def test_target_out_of_range_is_refused(self, client, therapist, couple, partner_a, partner_b):
+        client.force_login(therapist)
+        data = {
+            "exercise": back_rub().pk,
+            "target_per_week": "8",
+            "suggested_minutes": "20",
+            "starts_on": "2026-11-25",
+            "giver_plan": "turns",
+        }
+        response = client.post(reverse("assignment_create", args=[couple.pk]), data)
+        assert response.status_code == 200
+        assert not Assignment.objects.exists()
+
+    def test_another_therapists_exercise_cannot_be_assigned(self, client, therapist, couple, other_therapist):
+        theirs = Exercise.objects.create(
+            owner=other_therapist, title="X", summary="s", guidance="g", suggested_minutes=10
+        )
+        client.force_login(therapist)
+        data = {
+            "exercise": theirs.pk,
+            "target_per_week": "2",
+            "suggested_minutes": "20",
+            "starts_on": "2026-11-25",
+            "giver_plan": "turns",
+        }
+        client.post(reverse("assignment_create", args=[couple.pk]), data)
+        assert not Assignment.objects.exists()
+
+    def test_pause_resume_end(self, client, therapist, assignment):
+        client.force_login(therapist)
+        url = reverse("assignment_status", args=[assignment.pk])
+        for status in ["paused", "active", "ended"]:
+            client.post(url, {"status": status})
+            assignment.refresh_from_db()
+            assert assignment.status == status
+
+
+class TestExercises:
+    def test_customize_copies_and_edit_changes_only_the_copy(self, client, therapist):
+        client.force_login(therapist)
+        response = client.post(reverse("exercise_customize", args=[back_rub().pk]))
+        copy = Exercise.objects.get(owner=therapist)
+        assert response["Location"] == reverse("exercise_edit", args=[copy.pk])
+        client.post(
+            reverse("exercise_edit", args=[copy.pk]),
+            {"title": "Back rub, our way", "summary": "s", "guidance": "Our words", "suggested_minutes": "10"},
+        )
+        copy.refresh_from_db()
+        assert (copy.title, copy.guidance) == ("Back rub, our way", "Our words")
+        assert back_rub().title == "Give a back rub"
+
+    def test_built_in_cannot_be_edited(self, client, therapist):
+        client.force_login(therapist)
+        assert client.get(reverse("exercise_edit", args=[back_rub().pk])).status_code == 403
+
+
+class TestCaseload:
+    def test_lists_this_week_against_target_and_last_session(self, client, therapist, session):
+        client.force_login(therapist)
+        html = client.get(reverse("home")).content.decode()
+        # The only session (Fri 20 Nov) is last week; the week of Wed 25 Nov has none.
+        assert "0 of 2" in html
+        assert "Fri 20 Nov" in html
+
+    def test_query_count_does_not_grow_with_the_caseload(self, client, therapist, session, django_assert_num_queries):
+        for _ in range(5):
+            couple = CoupleFactory(therapist=therapist)
+            a = PartnerFactory(couple=couple, slot=1)
+            b = PartnerFactory(couple=couple, slot=2)
+            assignment = Assignment.objects.create(
+                couple=couple, exercise=back_rub(), target_per_week=2, suggested_minutes=15, starts_on="2026-01-01"
+            )
+            SessionFactory(assignment=assignment, giver=a, receiver=b, logged_by=a, date="2026-11-24")
+        client.force_login(therapist)
+        # session, user, couples with aggregates, this-week sessions
+        with django_assert_num_queries(4):
+            response = client.get(reverse("home"))
+        assert response.content.decode().count("1 of 2") == 5
