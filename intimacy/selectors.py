@@ -4,6 +4,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, timedelta
 
+from django.core.paginator import Paginator
 from django.db.models import Count, IntegerField, Max, OuterRef, Prefetch, Q, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -118,12 +119,12 @@ def partner_home(partner: Partner, viewer: User, today: date, recent_count: int 
         today=today,
         progress=current_assignments(partner, today),
         awaiting=list(awaiting_my_reflection(partner)[:20]),
-        recent=partner_history(partner, viewer)[:recent_count],
+        recent=partner_history(partner, viewer, limit=recent_count),
     )
 
 
-def partner_history(partner: Partner, viewer: User, limit: int = 200) -> list[Session]:
-    """The couple's sessions, newest first, with only the reflections this partner may see."""
+def partner_history(partner: Partner, viewer: User, limit: int = 5) -> list[Session]:
+    """The couple's latest sessions, newest first, with only the reflections this partner may see."""
     sessions = Session.objects.visible_to(viewer).filter(assignment__couple_id=partner.couple_id)[:limit]
     return sessions_with_reflections(sessions, viewer)
 
@@ -202,10 +203,20 @@ def couple_overview(couple: Couple, viewer: User, today: date) -> dict:
             )
         )
     )
-    sessions = sessions_with_reflections(Session.objects.visible_to(viewer).filter(assignment__couple=couple), viewer)
     return {
         "partners": list(couple.partners.all()),
         "assignments": assignments,
-        "sessions": sessions,
         "monday": monday,
     }
+
+
+def couple_sessions_page(couple: Couple, viewer: User, page_number, per_page: int = 20):
+    """One page of the couple's sessions, newest first, each with the reflections the viewer may see.
+
+    Paginated in the database, so two years of sessions cost what one page does. Used by the
+    therapist's couple page and the partner's history alike: `visible_to` decides what each sees.
+    """
+    paginator = Paginator(Session.objects.visible_to(viewer).filter(assignment__couple_id=couple.pk), per_page)
+    page = paginator.get_page(page_number)
+    page.object_list = sessions_with_reflections(page.object_list, viewer)
+    return page

@@ -5,7 +5,6 @@ from datetime import timedelta
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.db import connection
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -69,7 +68,7 @@ def therapist_home(request: HttpRequest) -> HttpResponse:
 def couple_detail(request: HttpRequest, pk: int) -> HttpResponse:
     couple = get_couple_for_user(request.user, pk, role=THERAPIST)
     overview = selectors.couple_overview(couple, request.user, couple.today())
-    page = Paginator(overview.pop("sessions"), 20).get_page(request.GET.get("page"))
+    page = selectors.couple_sessions_page(couple, request.user, request.GET.get("page"))
     return render(
         request,
         "intimacy/couple_detail.html",
@@ -236,8 +235,7 @@ def partner_home(request: HttpRequest) -> HttpResponse:
 @partner_required
 @require_GET
 def history(request: HttpRequest) -> HttpResponse:
-    sessions = selectors.partner_history(request.partner, request.user)
-    page = Paginator(sessions, 20).get_page(request.GET.get("page"))
+    page = selectors.couple_sessions_page(request.partner.couple, request.user, request.GET.get("page"))
     return render(request, "intimacy/history.html", {"page": page, "partner": request.partner})
 
 

@@ -212,3 +212,34 @@ class TestCaseload:
         with django_assert_num_queries(4):
             response = client.get(reverse("home"))
         assert response.content.decode().count("1 of 2") == 5
+
+
+def _more_sessions(session, n):
+    for day in range(n):
+        SessionFactory(
+            assignment=session.assignment,
+            giver=session.receiver,
+            receiver=session.giver,
+            logged_by=session.receiver,
+            date=f"2026-11-{10 + day}",
+        )
+
+
+def test_partner_home_query_count_is_fixed(client, partner_a, session, django_assert_num_queries):
+    _more_sessions(session, 6)
+    client.force_login(partner_a.user)
+    # session, user, own partner + couple, assignments with this week's count, sessions awaiting a
+    # reflection, recent sessions, their visible reflections, the other partner
+    with django_assert_num_queries(8):
+        response = client.get(reverse("home"))
+    assert response.status_code == 200
+
+
+def test_couple_page_query_count_is_fixed(client, therapist, session, django_assert_num_queries):
+    _more_sessions(session, 6)
+    client.force_login(therapist)
+    # session, user, couple, partners, assignments with counts, count of sessions, one page of
+    # sessions, their reflections
+    with django_assert_num_queries(8):
+        response = client.get(reverse("couple_detail", args=[session.assignment.couple_id]))
+    assert response.status_code == 200
