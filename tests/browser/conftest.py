@@ -53,14 +53,14 @@ class PageProblems:
         self.lines: list[str] = []
 
     def watch(self, page, who: str) -> None:
-        page.on("console", lambda msg: self._console(who, msg))
+        page.on("console", lambda msg: self._console(who, page, msg))
         page.on("pageerror", lambda exc: self.lines.append(f"[{who}] page error: {exc}"))
         page.on("response", lambda resp: self._response(who, resp))
         page.on("requestfailed", lambda req: self.lines.append(f"[{who}] request failed: {req.url} {req.failure}"))
 
-    def _console(self, who: str, msg) -> None:
+    def _console(self, who: str, page, msg) -> None:
         if msg.type == "error":
-            self.lines.append(f"[{who}] console error on {msg.location.get('url', '?')}: {msg.text}")
+            self.lines.append(f"[{who}] console error on {msg.location.get('url') or page.url}: {msg.text}")
 
     def _response(self, who: str, resp) -> None:
         if resp.status >= 400:
@@ -100,7 +100,7 @@ def screenshot() -> Callable:
         original = page.viewport_size
         for width in (PHONE, LAPTOP):
             page.set_viewport_size({"width": width, "height": 900})
-            page.screenshot(path=SCREENSHOTS / f"{name}-{width}.png", full_page=True)
+            page.screenshot(path=SCREENSHOTS / f"{name}-{width}.png", full_page=True, animations="disabled")
         page.set_viewport_size(original)
 
     return shoot

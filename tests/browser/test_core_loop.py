@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from accounts.services import therapist_create
-from intimacy.models import Assignment
+from intimacy.models import Assignment, Exercise, Reflection
 from tests.browser.conftest import LAPTOP, PHONE
 from tests.factories import PASSWORD
 
@@ -40,6 +40,10 @@ def rate(page: Page, question: str, value: int) -> None:
 
 def choose(page: Page, question: str, option: str) -> None:
     page.get_by_role("group", name=question).get_by_text(option, exact=True).click()
+
+
+def back_rub_pk() -> int:
+    return Exercise.objects.get(builtin_key="back-rub").pk
 
 
 def accept_invite(page: Page, link: str, partner: dict) -> None:
@@ -88,7 +92,7 @@ def test_the_whole_loop(live_server, new_page, screenshot, invite_link):
     dr.reload()
     expect(dr.get_by_text("Joined")).to_have_count(2)
     dr.get_by_role("link", name="Assign exercise").click()
-    expect(dr.get_by_label("Exercise")).to_have_value(str(_back_rub_pk()))
+    expect(dr.get_by_label("Exercise")).to_have_value(str(back_rub_pk()))
     dr.get_by_label(re.compile("I have screened this relationship for coercion and violence")).check()
     dr.get_by_role("button", name="Assign", exact=True).click()
     expect(dr.get_by_text("Exercise assigned.")).to_be_visible()
@@ -153,19 +157,13 @@ def test_the_whole_loop(live_server, new_page, screenshot, invite_link):
     screenshot(dr, "therapist-caseload")
 
 
-def _back_rub_pk() -> int:
-    from intimacy.models import Exercise
-
-    return Exercise.objects.get(builtin_key="back-rub").pk
-
-
 PRIVATE_NOTE = "Something about my father I am not ready to share"
 PRIVATE_NEXT = "ask to start with my hands"
 
 
 def test_just_me_words_never_reach_the_other_partner(live_server, new_page, couple, partner_a, partner_b):
     Assignment.objects.create(
-        couple=couple, exercise_id=_back_rub_pk(), target_per_week=2, suggested_minutes=15, starts_on=couple.today()
+        couple=couple, exercise_id=back_rub_pk(), target_per_week=2, suggested_minutes=15, starts_on=couple.today()
     )
     base = live_server.url
 
@@ -180,7 +178,10 @@ def test_just_me_words_never_reach_the_other_partner(live_server, new_page, coup
     alex.get_by_label("Just me").check()
     alex.get_by_role("button", name="Save").click()
     expect(alex.get_by_text("Thank you. Your session is saved.")).to_be_visible()
-    expect(alex.get_by_text("readable by just me")).to_be_visible()
+    # Alex reads their own words back, so their absence on Sam's pages below means something.
+    expect(alex.get_by_text("Who can read your words: Just me")).to_be_visible()
+    expect(alex.get_by_text(PRIVATE_NOTE)).to_be_visible()
+    assert Reflection.objects.filter(notes=PRIVATE_NOTE, visibility=Reflection.Visibility.PRIVATE).exists()
 
     sam = new_page(PHONE, who="Sam")
     sign_in(sam, base, partner_b.email, PASSWORD)
