@@ -1,10 +1,12 @@
 """Views about people: adding a couple, invitations and consent."""
 
+import logging
+
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.encoding import force_str
 from django.utils.http import urlsafe_base64_decode
@@ -15,6 +17,8 @@ from accounts.access import get_couple_for_user, partner_of, therapist_required
 from accounts.forms import AddCoupleForm, ConsentForm, SetPasswordForm
 from accounts.models import Partner, User
 from accounts.tokens import invite_token_generator
+
+logger = logging.getLogger(__name__)
 
 # Invite links shown to the therapist once, right after they were made (they are also emailed).
 SHOWN_INVITES_KEY = "tend_shown_invites"
@@ -50,9 +54,23 @@ def couple_add(request: HttpRequest) -> HttpResponse:
             form.add_error(None, exc)
         else:
             site = request.build_absolute_uri("/")
+            failed = []
             for partner in couple.partners.all():
-                _remember_invite_link(request, partner, services.invite_send(partner=partner, site_url=site))
-            messages.success(request, "Couple added. Both partners have been emailed an invitation.")
+                try:
+                    url = services.invite_send(partner=partner, site_url=site)
+                except OSError:  # SMTP down: the couple exists; the therapist can hand the link over
+                    logger.exception("Invite email failed for partner %s", partner.pk)
+                    failed.append(partner.name)
+                    url = services.invite_url(partner, site_url=site)
+                _remember_invite_link(request, partner, url)
+            if failed:
+                messages.warning(
+                    request,
+                    f"Couple added, but the invitation email to {' and '.join(failed)} could not be sent. "
+                    "Hand over the link below, or send a new invitation later.",
+                )
+            else:
+                messages.success(request, "Couple added. Both partners have been emailed an invitation.")
             return redirect("couple_detail", pk=couple.pk)
     return render(request, "accounts/couple_add.html", {"form": form})
 
@@ -63,7 +81,7 @@ def invite_resend(request: HttpRequest, pk: int, partner_pk: int) -> HttpRespons
     couple = get_couple_for_user(request.user, pk, role=User.Role.THERAPIST)
     partner = couple.partners.filter(pk=partner_pk).first()
     if partner is None:
-        return redirect("couple_detail", pk=couple.pk)
+        raise Http404
     try:
         url = services.invite_send(partner=partner, site_url=request.build_absolute_uri("/"), renew=True)
     except ValidationError:

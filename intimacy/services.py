@@ -151,8 +151,6 @@ def _fill_reflection(reflection: Reflection, answers: dict) -> None:
         if name in skip:
             continue
         setattr(reflection, name, value)
-    if not reflection.paused:
-        reflection.pause_reason = ""
 
 
 def session_log(
@@ -288,6 +286,9 @@ def session_delete(*, session: Session, partner: Partner) -> None:
         session.reflections.filter(partner=partner).delete()
         if session.reflections.exists():
             session.withdrawn_at = timezone.now()
-            session.save(update_fields=["withdrawn_at", "updated_at"])
+            # A replay of the original form must behave exactly as after a real delete, or the
+            # logger could tell that the other partner had written something.
+            session.idempotency_key = uuid.uuid4()
+            session.save(update_fields=["withdrawn_at", "idempotency_key", "updated_at"])
         else:
             session.delete()

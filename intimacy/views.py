@@ -257,7 +257,7 @@ def session_log(request: HttpRequest, pk: int) -> HttpResponse:
     assignment = get_assignment_for_user(request.user, pk, role=PARTNER)
     partner = request.partner
     today = assignment.couple.today()
-    if assignment.status != Assignment.Status.ACTIVE:
+    if assignment.status != Assignment.Status.ACTIVE and request.method == "GET":
         messages.info(request, "This exercise is paused or finished, so there is nothing to log for it right now.")
         return redirect("home")
     # "Did you mean this one?": offer recent sessions the partner hasn't reflected on, once.
@@ -350,8 +350,8 @@ def reflection_edit(request: HttpRequest, pk: int) -> HttpResponse:
     if reflection.partner_id != partner.pk:
         raise PermissionDenied
     session = get_session_for_user(request.user, reflection.session_id, role=PARTNER)
-    can_edit = services.within_edit_window(reflection.created_at)
-    if not can_edit:
+    # On a POST the service explains the closed window next to the form, so nothing typed is lost.
+    if request.method == "GET" and not services.within_edit_window(reflection.created_at):
         return redirect("reflection_visibility", pk=reflection.pk)
     initial = {name: getattr(reflection, name) for name in ReflectionForm.ANSWER_FIELDS}
     form = ReflectionForm(request.POST or None, initial=initial)
@@ -412,7 +412,7 @@ def _own_session(request: HttpRequest, pk: int):
 @require_http_methods(["GET", "POST"])
 def session_edit(request: HttpRequest, pk: int) -> HttpResponse:
     session = _own_session(request, pk)
-    if not services.within_edit_window(session.created_at):
+    if request.method == "GET" and not services.within_edit_window(session.created_at):
         messages.info(request, "Sessions can be changed for 7 days after they were logged.")
         return redirect("history")
     form = SessionEditForm(request.POST or None, initial={"date": session.date, "minutes": session.minutes})

@@ -104,3 +104,24 @@ def test_withdrawn_session_disappears_for_both_partners_but_stays_with_the_thera
     assert client.get(reverse("session_edit", args=[session.pk])).status_code == 404
     html = pages_for(client, therapist, [reverse("couple_detail", args=[session.assignment.couple_id])])
     assert "Withdrawn by Alex" in html
+
+
+def test_replaying_a_deleted_sessions_form_does_not_reveal_the_other_partners_reflection(
+    session, partner_a, partner_b, b_reflection
+):
+    from intimacy import services
+
+    b_reflection("private")
+    original_key = session.idempotency_key
+    services.session_delete(session=session, partner=partner_a)
+    replayed, created = services.session_log(
+        assignment=session.assignment,
+        partner=partner_a,
+        day=session.date,
+        minutes=15,
+        role="giver",
+        answers={"connection": 7, "comfort": 8},
+        idempotency_key=original_key,
+    )
+    # Exactly what happens after a plain delete: a new session, visible to A.
+    assert created and replayed.pk != session.pk

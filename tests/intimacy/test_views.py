@@ -60,6 +60,16 @@ class TestLogSession:
         assert "That date is in the future." in response.content.decode()
         assert Session.objects.count() == 0
 
+    def test_exercise_paused_while_typing_keeps_the_words(self, client, partner_a, assignment):
+        client.force_login(partner_a.user)
+        assignment.status = Assignment.Status.PAUSED
+        assignment.save()
+        response = client.post(reverse("session_log", args=[assignment.pk]), log_data(notes="Words to keep"))
+        html = response.content.decode()
+        assert response.status_code == 200
+        assert "not active right now" in html and "Words to keep" in html
+        assert Session.objects.count() == 0
+
     def test_get_changes_nothing(self, client, partner_a, assignment):
         client.force_login(partner_a.user)
         client.get(reverse("session_log", args=[assignment.pk]) + "?new=1")
