@@ -74,7 +74,19 @@ def style_fields(form: forms.BaseForm) -> None:
                 form.fields[name].widget.attrs["class"] = f"{css} is-invalid".strip()
 
 
-class ReflectionForm(forms.Form):
+class StyledForm(forms.Form):
+    """A hand-laid form whose widgets carry Bootstrap's classes, with errors marked once validated."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        style_fields(self)
+
+    def full_clean(self):
+        super().full_clean()
+        style_fields(self)
+
+
+class ReflectionForm(StyledForm):
     """One partner's reflection in one role. The questions of the other role are ignored on save."""
 
     connection = rating_field("How connected did you feel?", "Not at all", "Very", required=True)
@@ -123,14 +135,6 @@ class ReflectionForm(forms.Form):
         "visibility",
     )
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        style_fields(self)
-
-    def full_clean(self):
-        super().full_clean()
-        style_fields(self)
-
     def answers(self) -> dict:
         return {name: self.cleaned_data[name] for name in self.ANSWER_FIELDS if name in self.cleaned_data}
 
@@ -170,20 +174,12 @@ class LogSessionForm(ReflectionForm):
         return minutes
 
 
-class SessionEditForm(forms.Form):
+class SessionEditForm(StyledForm):
     date = forms.DateField(label="When was it?", widget=forms.DateInput(attrs={"type": "date"}))
     minutes = forms.IntegerField(label="Minutes", min_value=MIN_SESSION_MINUTES, max_value=MAX_SESSION_MINUTES)
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        style_fields(self)
 
-    def full_clean(self):
-        super().full_clean()
-        style_fields(self)
-
-
-class VisibilityForm(forms.Form):
+class VisibilityForm(StyledForm):
     visibility = forms.ChoiceField(
         label="Who may read what I wrote?", choices=Reflection.Visibility.choices, widget=forms.RadioSelect
     )
