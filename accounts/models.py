@@ -96,6 +96,8 @@ class Couple(models.Model):
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.ACTIVE)
     # Set once the therapist confirms they screened the relationship for coercion or violence.
     screened_at = models.DateTimeField(null=True, blank=True)
+    # The therapist decides whether the couple gets their own progress page (shared reflections only).
+    progress_page = models.BooleanField("partners' progress page", default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = CoupleQuerySet.as_manager()

@@ -297,3 +297,85 @@ class Reflection(models.Model):
     @property
     def has_text(self) -> bool:
         return any(getattr(self, f) for f in self.TEXT_FIELDS)
+
+
+class CoupleNote(models.Model):
+    """A therapist's dated note on a couple: private to the therapist, a marker on their charts."""
+
+    couple = models.ForeignKey(Couple, on_delete=models.CASCADE, related_name="notes")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    date = models.DateField()
+    text = models.CharField(max_length=200)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-date", "-pk"]
+        indexes = [models.Index(fields=["couple", "date"])]
+
+    def __str__(self) -> str:
+        return f"Note {self.pk}"
+
+
+class AlertQuerySet(models.QuerySet):
+    def visible_to(self, user) -> "AlertQuerySet":
+        """Alerts are the therapist's alone: partners never see them, in any form."""
+        if not user.is_authenticated or user.role != User.Role.THERAPIST:
+            return self.none()
+        return self.filter(couple__therapist=user)
+
+    def open(self) -> "AlertQuerySet":
+        return self.filter(acknowledged_at__isnull=True)
+
+
+class Alert(models.Model):
+    """Something the therapist should look at, raised once per (couple, kind, partner, ISO week).
+
+    Rows hold no free text from the couple: the sentence shown is built from the kind and the partner.
+    """
+
+    class Kind(models.TextChoices):
+        NO_SESSION = "no_session", "No session for 14 days"
+        CONNECTION_DOWN = "connection_down", "Connection down"
+        PAUSED = "paused", "A session was paused or stopped"
+        LOW_COMFORT = "low_comfort", "Low comfort"
+        ONE_SIDED = "one_sided", "One partner does most of the giving"
+        AWAITING = "awaiting", "Reflections waiting"
+
+    couple = models.ForeignKey(Couple, on_delete=models.CASCADE, related_name="alerts")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    # The partner the alert is about; empty for alerts about the couple as a whole.
+    partner = models.ForeignKey(Partner, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    week = models.DateField(help_text="Monday of the ISO week the alert belongs to.")
+    urgent = models.BooleanField(default=False)
+    raised_at = models.DateTimeField(auto_now_add=True)
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    acknowledgement = models.CharField("note", max_length=300, blank=True)
+
+    objects = AlertQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-urgent", "-week", "-pk"]
+        constraints = [
+            # Two partial constraints because NULL partners never collide in a plain unique index.
+            models.UniqueConstraint(
+                fields=["couple", "kind", "partner", "week"],
+                condition=Q(partner__isnull=False),
+                name="alert_once_per_partner_week",
+            ),
+            models.UniqueConstraint(
+                fields=["couple", "kind", "week"], condition=Q(partner__isnull=True), name="alert_once_per_couple_week"
+            ),
+            models.CheckConstraint(
+                condition=Q(
+                    kind__in=["no_session", "connection_down", "paused", "low_comfort", "one_sided", "awaiting"]
+                ),
+                name="alert_kind_valid",
+            ),
+        ]
+        indexes = [models.Index(fields=["couple", "acknowledged_at"])]
+
+    def __str__(self) -> str:
+        return f"Alert {self.pk}"
