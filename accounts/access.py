@@ -80,6 +80,29 @@ def get_reflection_for_user(user, pk: int, *, role: str | None = None):
     return reflection
 
 
+def get_note_for_user(user, pk: int):
+    """The therapist's note `pk` on one of their couples; 404 for everyone else.
+
+    Notes are the therapist's private record: to a partner, even of that couple, they do not exist.
+    """
+    from intimacy.models import CoupleNote
+
+    note = CoupleNote.objects.visible_to(user).select_related("couple").filter(pk=pk).first()
+    if note is None:
+        raise Http404
+    return note
+
+
+def get_alert_for_user(user, pk: int):
+    """The alert `pk` on one of the therapist's couples; 404 for everyone else, partners included."""
+    from intimacy.models import Alert
+
+    alert = Alert.objects.visible_to(user).select_related("couple", "partner").filter(pk=pk).first()
+    if alert is None:
+        raise Http404
+    return alert
+
+
 def partner_of(user) -> Partner:
     """The signed-in partner's own Partner row (with their couple)."""
     try:

@@ -133,3 +133,10 @@ def couple_set_status(*, couple: Couple, status: str) -> Couple:
     couple.full_clean()
     couple.save(update_fields=["status"])
     return couple
+
+
+def couple_set_progress_page(*, couple: Couple, enabled: bool) -> Couple:
+    """Switch the partners' own progress page on or off for this couple."""
+    couple.progress_page = enabled
+    couple.save(update_fields=["progress_page"])
+    return couple

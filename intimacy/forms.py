@@ -259,3 +259,21 @@ class AssignmentForm(forms.ModelForm):
         if self.cleaned_data.get("giver_plan") != Assignment.GiverPlan.ONE:
             self.cleaned_data["planned_giver"] = None
         super()._post_clean()
+
+
+class NoteForm(StyledForm):
+    date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    text = forms.CharField(
+        label="Note",
+        max_length=200,
+        help_text="Private to you. Shown as a marker on the charts, e.g. “started weekly sessions” or “holiday”.",
+    )
+
+
+class AcknowledgeForm(StyledForm):
+    note = forms.CharField(
+        label="Note (optional)",
+        max_length=300,
+        required=False,
+        help_text="For your own record, e.g. “discussed in session”.",
+    )

@@ -299,6 +299,14 @@ class Reflection(models.Model):
         return any(getattr(self, f) for f in self.TEXT_FIELDS)
 
 
+class CoupleNoteQuerySet(models.QuerySet):
+    def visible_to(self, user) -> "CoupleNoteQuerySet":
+        """A therapist's notes are theirs alone: partners never see them, in any form."""
+        if not user.is_authenticated or user.role != User.Role.THERAPIST:
+            return self.none()
+        return self.filter(couple__therapist=user)
+
+
 class CoupleNote(models.Model):
     """A therapist's dated note on a couple: private to the therapist, a marker on their charts."""
 
@@ -307,6 +315,8 @@ class CoupleNote(models.Model):
     date = models.DateField()
     text = models.CharField(max_length=200)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = CoupleNoteQuerySet.as_manager()
 
     class Meta:
         ordering = ["-date", "-pk"]
@@ -379,3 +389,10 @@ class Alert(models.Model):
 
     def __str__(self) -> str:
         return f"Alert {self.pk}"
+
+    @property
+    def sentence(self) -> str:
+        """The plain sentence the therapist reads, e.g. "Sam rated comfort 3 or lower in a recent session"."""
+        from intimacy.alerts import alert_sentence  # the engine imports this module
+
+        return alert_sentence(self)

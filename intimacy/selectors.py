@@ -33,15 +33,17 @@ def _mask_unreadable(reflection: Reflection, viewer: User) -> Reflection:
     return reflection
 
 
-def sessions_with_reflections(sessions, viewer: User) -> list[Session]:
-    """Attach `giver_reflection`, `receiver_reflection` and `mine` to each session, as the viewer may see them."""
+def sessions_with_reflections(sessions, viewer: User, *, shared_only: bool = False) -> list[Session]:
+    """Attach `giver_reflection`, `receiver_reflection` and `mine` to each session, as the viewer may see them.
+
+    `shared_only` keeps just the reflections shared between the partners, for what the couple sees together.
+    """
+    reflections = Reflection.objects.visible_to(viewer).select_related("partner")
+    if shared_only:
+        reflections = reflections.filter(visibility=Reflection.Visibility.SHARED)
     sessions = list(
         sessions.select_related("giver", "receiver", "logged_by", "assignment__exercise").prefetch_related(
-            Prefetch(
-                "reflections",
-                queryset=Reflection.objects.visible_to(viewer).select_related("partner"),
-                to_attr="visible_reflections",
-            )
+            Prefetch("reflections", queryset=reflections, to_attr="visible_reflections")
         )
     )
     for session in sessions:
@@ -132,6 +134,20 @@ def partner_history(partner: Partner, viewer: User, limit: int = 5) -> list[Sess
 # Therapist screens ----------------------------------------------------------------------------------
 
 
+# Weeks in the caseload's small bar of sessions against the target.
+CASELOAD_WEEKS = 8
+BAR_WIDTH, BAR_GAP, BAR_HEIGHT = 8, 3, 28
+
+
+@dataclass
+class WeekBar:
+    monday: date
+    done: int
+    x: int = 0
+    y: int = 0
+    height: int = 0
+
+
 @dataclass
 class CaseloadRow:
     couple: Couple
@@ -139,19 +155,47 @@ class CaseloadRow:
     done_this_week: int
     target_this_week: int
     pending_invites: int
+    open_alerts: int = 0
+    urgent_alerts: int = 0
+    weeks: list[WeekBar] = field(default_factory=list)
+    target_y: int = 0
+
+    @property
+    def quiet_since(self) -> date:
+        """The last session, or the day the couple was added if they have had none."""
+        return self.last_session or timezone.localdate(self.couple.created_at, self.couple.tz)
+
+    @property
+    def weeks_text(self) -> str:
+        counts = ", ".join(str(w.done) for w in self.weeks)
+        target = f"target {self.target_this_week} a week" if self.target_this_week else "no active exercise"
+        return f"Sessions in the last {len(self.weeks)} weeks, oldest first: {counts}; {target}."
 
 
-def caseload(therapist: User, now=None) -> list[CaseloadRow]:
-    """Every couple of the therapist with last session, this week's sessions vs target, pending invites.
+def _draw_bars(row: CaseloadRow) -> None:
+    """SVG geometry for the 8-week bar, worked out here so the template needs no arithmetic or styles."""
+    top = max([row.target_this_week, 1] + [w.done for w in row.weeks])
+    for i, week in enumerate(row.weeks):
+        week.height = round(BAR_HEIGHT * week.done / top) if week.done else 2
+        week.x, week.y = i * (BAR_WIDTH + BAR_GAP), BAR_HEIGHT - week.height
+    row.target_y = BAR_HEIGHT - round(BAR_HEIGHT * row.target_this_week / top)
 
-    Three queries whatever the caseload's size: couples with their aggregates, then the recent
-    sessions, counted per couple against each couple's own "this week" (their time zone).
+
+def caseload(therapist: User, now=None, status: str | None = None) -> list[CaseloadRow]:
+    """The therapist's couples, those needing attention first: urgent alerts, then open alerts, then
+    the longest since their last session. Each with the last 8 weeks of sessions against the target.
+
+    Three queries whatever the caseload's size: couples with their aggregates, then the sessions of
+    the last 8 weeks grouped by couple and day, counted against each couple's own weeks (their time zone).
     """
     now = now or timezone.now()
     live_sessions = Session.objects.filter(assignment__couple=OuterRef("pk"), withdrawn_at__isnull=True)
+    open_alerts = Q(alerts__acknowledged_at__isnull=True)
+    couples = Couple.objects.filter(therapist=therapist)
+    if status:
+        couples = couples.filter(status=status)
     couples = list(
-        Couple.objects.filter(therapist=therapist)
-        .annotate(
+        couples.annotate(
             last_session=Subquery(
                 live_sessions.order_by().values("assignment__couple").annotate(m=Max("date")).values("m")
             ),
@@ -166,30 +210,49 @@ def caseload(therapist: User, now=None) -> list[CaseloadRow]:
                 ),
                 0,
             ),
-            pending=Count("partners", filter=Q(partners__accepted_at__isnull=True)),
-        )
-        .order_by("status", "label", "pk")
+            # distinct: the partners and alerts joins would otherwise multiply each other's counts.
+            pending=Count("partners", filter=Q(partners__accepted_at__isnull=True), distinct=True),
+            open_alerts=Count("alerts", filter=open_alerts, distinct=True),
+            urgent_alerts=Count("alerts", filter=open_alerts & Q(alerts__urgent=True), distinct=True),
+        ).order_by("label", "pk")
     )
-    # A week starts at most a day earlier anywhere on Earth than in UTC; 8 days back covers every zone.
-    earliest = week_start(now.astimezone(UTC).date() - timedelta(days=1))
-    recent = defaultdict(list)
-    for couple_id, day in Session.objects.filter(
-        assignment__couple__therapist=therapist,
-        assignment__status="active",
-        withdrawn_at__isnull=True,
-        date__gte=earliest,
-    ).values_list("assignment__couple_id", "date"):
-        recent[couple_id].append(day)
+    # A week starts at most a day earlier anywhere on Earth than in UTC; going one more day back covers every zone.
+    earliest = week_start(now.astimezone(UTC).date() - timedelta(days=1)) - timedelta(weeks=CASELOAD_WEEKS - 1)
+    per_day = defaultdict(dict)
+    for couple_id, day, n in (
+        Session.objects.filter(assignment__couple__therapist=therapist, withdrawn_at__isnull=True, date__gte=earliest)
+        .values("assignment__couple_id", "date")
+        .annotate(n=Count("pk"))
+        .order_by()
+        .values_list("assignment__couple_id", "date", "n")
+    ):
+        per_day[couple_id][day] = n
     rows = []
     for couple in couples:
-        monday = week_start(couple.today(now))
-        done = sum(1 for day in recent[couple.pk] if monday <= day <= monday + timedelta(days=6))
-        rows.append(CaseloadRow(couple, couple.last_session, done, couple.target, couple.pending))
+        this_monday = week_start(couple.today(now))
+        days = per_day[couple.pk]
+        weeks = []
+        for back in range(CASELOAD_WEEKS - 1, -1, -1):
+            monday = this_monday - timedelta(weeks=back)
+            weeks.append(WeekBar(monday, sum(days.get(monday + timedelta(days=d), 0) for d in range(7))))
+        row = CaseloadRow(
+            couple,
+            couple.last_session,
+            weeks[-1].done,
+            couple.target,
+            couple.pending,
+            couple.open_alerts,
+            couple.urgent_alerts,
+            weeks,
+        )
+        _draw_bars(row)
+        rows.append(row)
+    rows.sort(key=lambda r: (-r.urgent_alerts, -r.open_alerts, r.quiet_since, r.couple.label.lower()))
     return rows
 
 
 def couple_overview(couple: Couple, viewer: User, today: date) -> dict:
-    """Everything the therapist's couple page shows: partners, assignments with this week's count, sessions."""
+    """The couple's assignments, each with this week's count of sessions."""
     monday = week_start(today)
     assignments = list(
         couple.assignments.select_related("exercise", "planned_giver").annotate(
@@ -203,20 +266,32 @@ def couple_overview(couple: Couple, viewer: User, today: date) -> dict:
             )
         )
     )
-    return {
-        "partners": list(couple.partners.all()),
-        "assignments": assignments,
-        "monday": monday,
-    }
+    return {"assignments": assignments, "monday": monday}
 
 
-def couple_sessions_page(couple: Couple, viewer: User, page_number, per_page: int = 20):
+def couple_sessions_page(
+    couple: Couple,
+    viewer: User,
+    page_number,
+    per_page: int = 20,
+    *,
+    start: date | None = None,
+    end: date | None = None,
+    shared_only: bool = False,
+):
     """One page of the couple's sessions, newest first, each with the reflections the viewer may see.
 
     Paginated in the database, so two years of sessions cost what one page does. Used by the
-    therapist's couple page and the partner's history alike: `visible_to` decides what each sees.
+    therapist's dashboard, the appointment view (`shared_only`) and the partner's history alike:
+    `visible_to` decides what each sees. `start`/`end` limit it to a period.
     """
-    paginator = Paginator(Session.objects.visible_to(viewer).filter(assignment__couple_id=couple.pk), per_page)
-    page = paginator.get_page(page_number)
-    page.object_list = sessions_with_reflections(page.object_list, viewer)
+    sessions = Session.objects.visible_to(viewer).filter(assignment__couple_id=couple.pk)
+    if start:
+        sessions = sessions.filter(date__gte=start)
+    if end:
+        sessions = sessions.filter(date__lte=end)
+    if shared_only:
+        sessions = sessions.filter(withdrawn_at__isnull=True)
+    page = Paginator(sessions, per_page).get_page(page_number)
+    page.object_list = sessions_with_reflections(page.object_list, viewer, shared_only=shared_only)
     return page

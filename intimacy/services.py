@@ -8,7 +8,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import Couple, Partner, User
-from intimacy.models import EDIT_WINDOW_DAYS, Assignment, Exercise, Reflection, Session
+from intimacy.alerts import alerts_raise
+from intimacy.models import EDIT_WINDOW_DAYS, Assignment, CoupleNote, Exercise, Reflection, Session
 
 EXERCISE_FIELDS = ("title", "summary", "guidance", "suggested_minutes")
 
@@ -198,6 +199,7 @@ def session_log(
             session.save()
             reflection.session = session
             reflection.save()
+            alerts_raise(couple=assignment.couple)
     except IntegrityError:
         # Two identical submits raced past the lookup above; the other one won.
         existing = Session.objects.filter(idempotency_key=idempotency_key).first()
@@ -220,6 +222,7 @@ def reflection_add(*, session: Session, partner: Partner, answers: dict) -> Refl
     try:
         with transaction.atomic():
             reflection.save()
+            alerts_raise(couple=session.assignment.couple)
     except IntegrityError as exc:
         raise ValidationError("You have already reflected on this session.") from exc
     return reflection
@@ -238,7 +241,9 @@ def reflection_update(*, reflection: Reflection, partner: Partner, answers: dict
         raise ValidationError("Reflections can be changed for 7 days; you can still make this one more private.")
     _fill_reflection(reflection, answers)
     reflection.full_clean(validate_unique=False)
-    reflection.save()
+    with transaction.atomic():
+        reflection.save()
+        alerts_raise(couple=reflection.session.assignment.couple)
     return reflection
 
 
@@ -267,7 +272,9 @@ def session_update(*, session: Session, partner: Partner, day: date, minutes: in
     session.date = day
     session.minutes = minutes
     session.full_clean()
-    session.save(update_fields=["date", "minutes", "updated_at"])
+    with transaction.atomic():
+        session.save(update_fields=["date", "minutes", "updated_at"])
+        alerts_raise(couple=session.assignment.couple)
     return session
 
 
@@ -292,3 +299,20 @@ def session_delete(*, session: Session, partner: Partner) -> None:
             session.save(update_fields=["withdrawn_at", "idempotency_key", "updated_at"])
         else:
             session.delete()
+        alerts_raise(couple=session.assignment.couple)
+
+
+# Therapist notes ----------------------------------------------------------------------------------
+
+
+def note_add(*, couple: Couple, author: User, day: date, text: str) -> CoupleNote:
+    """A dated note on a couple, private to the therapist; it marks the charts of any period that holds it."""
+    note = CoupleNote(couple=couple, author=author, date=day, text=text.strip())
+    note.full_clean()
+    note.save()
+    return note
+
+
+def note_delete(*, note: CoupleNote) -> None:
+    """Remove a note the therapist no longer wants on the record."""
+    note.delete()

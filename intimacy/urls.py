@@ -4,14 +4,21 @@ from django.contrib import admin
 from django.urls import include, path
 
 from accounts import views as accounts_views
-from intimacy import views
+from intimacy import dashboard, views
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     # Therapist
     path("couples/new/", accounts_views.couple_add, name="couple_add"),
-    path("couples/<int:pk>/", views.couple_detail, name="couple_detail"),
+    path("couples/<int:pk>/", dashboard.couple_detail, name="couple_detail"),
+    path("couples/<int:pk>/appointment/", dashboard.appointment, name="appointment"),
+    path("couples/<int:pk>/summary/", dashboard.couple_summary, name="couple_summary"),
+    path("couples/<int:pk>/export.csv", dashboard.couple_export, name="couple_export"),
+    path("couples/<int:pk>/notes/", dashboard.note_add, name="note_add"),
+    path("couples/<int:pk>/progress-page/", dashboard.progress_page_switch, name="progress_page_switch"),
+    path("notes/<int:pk>/delete/", dashboard.note_delete, name="note_delete"),
+    path("alerts/<int:pk>/acknowledge/", dashboard.alert_acknowledge, name="alert_acknowledge"),
     path("couples/<int:pk>/status/", views.couple_status, name="couple_status"),
     path("couples/<int:pk>/assign/", views.assignment_create, name="assignment_create"),
     path(
@@ -32,6 +39,7 @@ urlpatterns = [
     path("log/", views.log_start, name="log_start"),
     path("assignments/<int:pk>/log/", views.session_log, name="session_log"),
     path("history/", views.history, name="history"),
+    path("progress/", dashboard.progress, name="progress"),
     path("sessions/<int:pk>/reflect/", views.reflection_add, name="reflection_add"),
     path("sessions/<int:pk>/edit/", views.session_edit, name="session_edit"),
     path("sessions/<int:pk>/delete/", views.session_delete, name="session_delete"),
@@ -41,5 +49,6 @@ urlpatterns = [
     # A partner's address is their identity in the couple; it changes through their therapist.
     path("accounts/email/", accounts_views.email_unavailable, name="account_email"),
     path("accounts/", include("allauth.urls")),
+    path("keepalive/", dashboard.keepalive, name="keepalive"),
     path("admin/", admin.site.urls),
 ]

@@ -22,7 +22,6 @@ from accounts.access import (
 )
 from accounts.models import Couple, User
 from accounts.services import couple_set_status
-from accounts.views import pop_shown_invites
 from intimacy import selectors, services
 from intimacy.forms import AssignmentForm, ExerciseForm, LogSessionForm, ReflectionForm, SessionEditForm, VisibilityForm
 from intimacy.models import EDIT_WINDOW_DAYS, Assignment, Exercise, Reflection
@@ -59,27 +58,13 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @therapist_required
 def therapist_home(request: HttpRequest) -> HttpResponse:
-    rows = selectors.caseload(request.user)
-    return render(request, "intimacy/therapist_home.html", {"rows": rows})
-
-
-@login_required
-@require_GET
-def couple_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    couple = get_couple_for_user(request.user, pk, role=THERAPIST)
-    overview = selectors.couple_overview(couple, request.user, couple.today())
-    page = selectors.couple_sessions_page(couple, request.user, request.GET.get("page"))
-    return render(
-        request,
-        "intimacy/couple_detail.html",
-        {
-            "couple": couple,
-            "page": page,
-            "shown_invites": pop_shown_invites(request),
-            "statuses": Couple.Status.choices,
-            **overview,
-        },
-    )
+    """The caseload, active couples by default; ?status=paused|closed|all for the others."""
+    status = request.GET.get("status", Couple.Status.ACTIVE)
+    if status != "all" and status not in Couple.Status.values:
+        status = Couple.Status.ACTIVE
+    rows = selectors.caseload(request.user, status=None if status == "all" else status)
+    filters = [*Couple.Status.choices, ("all", "All")]
+    return render(request, "intimacy/therapist_home.html", {"rows": rows, "status": status, "filters": filters})
 
 
 @login_required

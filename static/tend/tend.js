@@ -32,3 +32,27 @@ document.querySelectorAll("form[data-confirm]").forEach((form) => {
     if (!window.confirm(form.dataset.confirm)) event.preventDefault();
   });
 });
+
+// "Print" buttons appear only where a script can press them.
+document.querySelectorAll("[data-print]").forEach((button) => {
+  button.hidden = false;
+  button.addEventListener("click", () => window.print());
+});
+
+// Caseload: filter rows by label as you type, in the page (labels stay out of URLs and logs).
+document.querySelectorAll("[data-filter-for]").forEach((box) => {
+  const table = document.getElementById(box.dataset.filterFor);
+  if (!table) return;
+  box.hidden = false;
+  const input = box.querySelector("input");
+  const empty = document.querySelector("[data-filter-empty]");
+  input.addEventListener("input", () => {
+    const needle = input.value.trim().toLowerCase();
+    let shown = 0;
+    table.querySelectorAll("tbody tr").forEach((row) => {
+      row.hidden = needle !== "" && !row.dataset.label.includes(needle);
+      if (!row.hidden) shown += 1;
+    });
+    if (empty) empty.hidden = shown > 0;
+  });
+});

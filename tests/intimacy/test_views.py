@@ -243,13 +243,3 @@ def test_partner_home_query_count_is_fixed(client, partner_a, session, django_as
     with django_assert_num_queries(8):
         response = client.get(reverse("home"))
     assert response.status_code == 200
-
-
-def test_couple_page_query_count_is_fixed(client, therapist, session, django_assert_num_queries):
-    _more_sessions(session, 6)
-    client.force_login(therapist)
-    # session, user, couple, partners, assignments with counts, count of sessions, one page of
-    # sessions, their reflections
-    with django_assert_num_queries(8):
-        response = client.get(reverse("couple_detail", args=[session.assignment.couple_id]))
-    assert response.status_code == 200

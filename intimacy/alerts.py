@@ -1,0 +1,225 @@
+"""The "Needs attention" alerts engine: rules that flag a couple for the therapist's eye.
+
+Each rule reads the couple's sessions and reflections in the database and proposes alerts keyed by
+(couple, kind, partner, ISO week); the unique constraints on `Alert` make raising idempotent, so
+`alerts_raise` can run from the nightly `check_alerts` command and after every write that could
+change the answer, in any order and even twice at once. An acknowledged alert stays in the
+history and keeps its week's key, so it is not raised again that week.
+
+Alerts are the therapist's alone, so every rating counts whatever the reflection's visibility:
+the therapist always sees the ratings of a "Just me" reflection, never its words. No alert holds
+text from the couple; the sentence shown is built from the kind and the partner's name.
+Withdrawn sessions, and the reflections on them, are ignored throughout.
+"""
+
+from collections import Counter
+from datetime import date, timedelta
+from fractions import Fraction
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.db.models import Count, Exists, F, OuterRef, Q, Subquery, Sum, Window
+from django.db.models.functions import RowNumber, TruncWeek
+from django.utils import timezone
+
+from accounts.models import Couple, Partner, User
+from intimacy.models import Alert, Assignment, Reflection, Session
+
+# An active exercise that started at least this many days ago, with no session dated from this many
+# days back up to today, needs a look.
+NO_SESSION_DAYS = 14
+# A partner's mean connection rating falling by this many points or more is worth raising.
+CONNECTION_DROP = 2
+# Connection is compared over this many complete weeks against the same number of weeks before them.
+CONNECTION_WINDOW_WEEKS = 3
+# A pause or a low comfort rating is raised while its session is at most this many days old.
+RECENT_DAYS = 14
+# A comfort rating at or below this is raised, and marked urgent.
+LOW_COMFORT_MAX = 3
+# Under "take turns", one partner giving this share or more of the latest sessions is raised ...
+ONE_SIDED_SHARE = 0.8
+# ... counted over this many latest sessions, and only once there are that many.
+ONE_SIDED_LAST = 8
+# A partner with this many sessions or more still lacking their reflection is raised.
+AWAITING_MIN = 3
+
+Kind = Alert.Kind
+
+SENTENCES = {
+    Kind.NO_SESSION: f"No session has been logged for an active exercise in the last {NO_SESSION_DAYS} days.",
+    Kind.CONNECTION_DOWN: (
+        f"{{partner}}'s connection ratings over the last {CONNECTION_WINDOW_WEEKS} weeks are"
+        f" {CONNECTION_DROP} points or more below the {CONNECTION_WINDOW_WEEKS} weeks before."
+    ),
+    Kind.PAUSED: "{partner} noted that a recent session was paused or stopped early.",
+    Kind.LOW_COMFORT: f"{{partner}} rated comfort {LOW_COMFORT_MAX} or lower in a recent session.",
+    Kind.ONE_SIDED: (
+        f"{{partner}} gave in {ONE_SIDED_SHARE:.0%} or more of the last {ONE_SIDED_LAST} sessions"
+        " of a take-turns exercise."
+    ),
+    Kind.AWAITING: f"{{partner}} has {AWAITING_MIN} or more sessions still waiting for their reflection.",
+}
+
+
+def _monday(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
+def alert_sentence(alert: Alert) -> str:
+    """The plain sentence the therapist reads for an alert, e.g. "Sam rated comfort 3 or lower …"."""
+    return SENTENCES[alert.kind].format(partner=alert.partner.name if alert.partner_id else "")
+
+
+def alerts_raise(*, couple: Couple, today: date | None = None) -> list[Alert]:
+    """Evaluate every rule for one couple and store the alerts not raised before; return those.
+
+    Only active couples get alerts. `today` defaults to today in the couple's time zone; "complete
+    weeks" are the ISO weeks before the one holding `today`, and "the last N days" runs from
+    `today - N days` to `today`, both ends included.
+
+    Five reads whatever the amount of history, each aggregated in the database, then, only if any
+    rule fired, one read of the alerts already stored and, only if one is new, one insert. The
+    insert ignores conflicts, so two runs at once store each alert once (the loser of such a race
+    may still count an alert the winner stored). The returned alerts carry their partner but no
+    primary key, since an insert that ignores conflicts reports none.
+    """
+    if couple.status != Couple.Status.ACTIVE:
+        return []
+    today = today or couple.today()
+    this_week = _monday(today)
+    recent_from = today - timedelta(days=RECENT_DAYS)
+    running = Q(status=Assignment.Status.ACTIVE) & (Q(ends_on__isnull=True) | Q(ends_on__gte=today))
+    live_sessions = Session.objects.filter(assignment__couple=couple, withdrawn_at__isnull=True)
+    live_reflections = Reflection.objects.filter(
+        session__assignment__couple=couple, session__withdrawn_at__isnull=True
+    ).order_by()
+
+    with transaction.atomic():
+        # Partners first: the awaiting count rides along, and the names serve the sentences.
+        partners = {
+            p.pk: p
+            for p in Partner.objects.filter(couple=couple).annotate(
+                awaiting=Subquery(
+                    live_sessions.filter(Q(giver=OuterRef("pk")) | Q(receiver=OuterRef("pk")))
+                    .exclude(
+                        Exists(Reflection.objects.filter(session=OuterRef("pk"), partner=OuterRef(OuterRef("pk"))))
+                    )
+                    .order_by()
+                    .values("assignment__couple")
+                    .annotate(n=Count("pk"))
+                    .values("n")
+                )
+            )
+        }
+        found: list[tuple[str, int | None, date, bool]] = []
+
+        idle = (
+            Assignment.objects.filter(running, couple=couple, starts_on__lte=today - timedelta(days=NO_SESSION_DAYS))
+            .exclude(
+                Exists(
+                    Session.objects.filter(
+                        assignment=OuterRef("pk"),
+                        withdrawn_at__isnull=True,
+                        date__gte=today - timedelta(days=NO_SESSION_DAYS),
+                        date__lte=today,
+                    )
+                )
+            )
+            .exists()
+        )
+        if idle:
+            found.append((Kind.NO_SESSION, None, this_week, False))
+
+        # Sums and counts rather than Avg keep the comparison exact: 11/3 - 5/3 is 2, in floats 1.999….
+        split = this_week - timedelta(weeks=CONNECTION_WINDOW_WEEKS)
+        in_last = Q(session__date__gte=split)
+        in_before = Q(session__date__lt=split)
+        for row in (
+            live_reflections.filter(
+                session__date__gte=split - timedelta(weeks=CONNECTION_WINDOW_WEEKS), session__date__lt=this_week
+            )
+            .values("partner_id")
+            .annotate(
+                last_sum=Sum("connection", filter=in_last),
+                last_n=Count("pk", filter=in_last),
+                before_sum=Sum("connection", filter=in_before),
+                before_n=Count("pk", filter=in_before),
+            )
+        ):
+            if row["last_n"] and row["before_n"]:
+                drop = Fraction(row["before_sum"], row["before_n"]) - Fraction(row["last_sum"], row["last_n"])
+                if drop >= CONNECTION_DROP:
+                    found.append((Kind.CONNECTION_DOWN, row["partner_id"], this_week, False))
+
+        paused, low = Q(paused=True), Q(comfort__lte=LOW_COMFORT_MAX)
+        for row in (
+            live_reflections.filter(paused | low, session__date__gte=recent_from, session__date__lte=today)
+            .values("partner_id", week=TruncWeek("session__date"))
+            .annotate(paused=Count("pk", filter=paused), low=Count("pk", filter=low))
+        ):
+            if row["paused"]:
+                found.append((Kind.PAUSED, row["partner_id"], row["week"], False))
+            if row["low"]:
+                found.append((Kind.LOW_COMFORT, row["partner_id"], row["week"], True))
+
+        # At most ONE_SIDED_LAST rows per running take-turns assignment (usually there is one).
+        latest = list(
+            live_sessions.filter(
+                assignment__in=Assignment.objects.filter(
+                    running, couple=couple, giver_plan=Assignment.GiverPlan.TAKE_TURNS
+                )
+            )
+            .annotate(
+                recency=Window(
+                    RowNumber(), partition_by=F("assignment_id"), order_by=[F("date").desc(), F("pk").desc()]
+                )
+            )
+            .filter(recency__lte=ONE_SIDED_LAST)
+            .values_list("assignment_id", "giver_id")
+        )
+        per_assignment = Counter(assignment_id for assignment_id, _ in latest)
+        for (assignment_id, giver_id), gave in Counter(latest).items():
+            if per_assignment[assignment_id] == ONE_SIDED_LAST and gave >= ONE_SIDED_SHARE * ONE_SIDED_LAST:
+                found.append((Kind.ONE_SIDED, giver_id, this_week, False))
+
+        for partner in partners.values():
+            if (partner.awaiting or 0) >= AWAITING_MIN:
+                found.append((Kind.AWAITING, partner.pk, this_week, False))
+
+        if not found:
+            return []
+        stored = set(
+            Alert.objects.filter(couple=couple, week__gte=min(week for _, _, week, _ in found)).values_list(
+                "kind", "partner_id", "week"
+            )
+        )
+        new: dict[tuple, Alert] = {}
+        for kind, partner_id, week, urgent in found:
+            key = (kind, partner_id, week)
+            if key not in stored and key not in new:
+                new[key] = Alert(couple=couple, kind=kind, partner=partners.get(partner_id), week=week, urgent=urgent)
+        if new:
+            Alert.objects.bulk_create(new.values(), ignore_conflicts=True)
+    return list(new.values())
+
+
+def alert_acknowledge(*, alert: Alert, by: User, note: str) -> Alert:
+    """The couple's therapist marks an alert as seen, with an optional short note (300 characters).
+
+    Acknowledging twice keeps the first acknowledgement, its time, author and note: the conditional
+    update lets only the first of two concurrent clicks write. The alert stays in the history.
+    """
+    if alert.couple.therapist_id != by.pk:
+        raise PermissionDenied
+    if alert.acknowledged_at is not None:
+        return alert
+    alert.acknowledged_at = timezone.now()
+    alert.acknowledged_by = by
+    alert.acknowledgement = note.strip()
+    alert.full_clean(validate_unique=False, validate_constraints=False)
+    written = Alert.objects.filter(pk=alert.pk, acknowledged_at__isnull=True).update(
+        acknowledged_at=alert.acknowledged_at, acknowledged_by=by, acknowledgement=alert.acknowledgement
+    )
+    if not written:
+        alert.refresh_from_db()
+    return alert

@@ -1,0 +1,288 @@
+"""Views of a couple's trends: the therapist's dashboard, the appointment view, print, export, notes,
+alerts, and the partners' own progress page. Every object comes through the access gate."""
+
+import csv
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
+
+from accounts.access import (
+    get_alert_for_user,
+    get_couple_for_user,
+    get_note_for_user,
+    partner_required,
+)
+from accounts.models import Couple, User
+from accounts.services import couple_set_progress_page
+from accounts.views import pop_shown_invites
+from intimacy import alerts, selectors, services, trends
+from intimacy.forms import AcknowledgeForm, NoteForm
+from intimacy.models import Reflection, Session
+
+THERAPIST = User.Role.THERAPIST
+# Acknowledged alerts kept in view on the dashboard; the rest stay in the database as history.
+ALERT_HISTORY_SHOWN = 10
+NOTES_SHOWN = 20
+
+
+def _period(request: HttpRequest, couple: Couple) -> trends.Period:
+    period = trends.period_from(request.GET, couple.today())
+    if period.notice:
+        messages.info(request, period.notice)
+    return period
+
+
+def _trend_context(couple: Couple, period: trends.Period, scope: trends.Scope) -> dict:
+    data = trends.couple_trends(couple, period, scope)
+    charts = trends.charts(data)
+    return {
+        "couple": couple,
+        "period": period,
+        "trends": data,
+        "charts": charts,
+        "chart_data": {"charts": charts, "markers": trends.markers(data)},
+        "week_choices": trends.WEEK_CHOICES,
+    }
+
+
+def _dashboard(request: HttpRequest, couple: Couple, note_form: NoteForm | None = None, status: int = 200):
+    period = _period(request, couple)
+    context = _trend_context(couple, period, trends.Scope.THERAPIST)
+    context.update(
+        selectors.couple_overview(couple, request.user, couple.today()),
+        partners=context["trends"].partners,
+        page=selectors.couple_sessions_page(
+            couple, request.user, request.GET.get("page"), start=period.start, end=period.end
+        ),
+        gap_sessions=selectors.sessions_with_reflections(
+            trends.sessions_both_reflected(couple, period, trends.Scope.THERAPIST), request.user
+        ),
+        open_alerts=list(couple.alerts.open().select_related("partner")),
+        acknowledged_alerts=list(
+            couple.alerts.filter(acknowledged_at__isnull=False).select_related("partner", "acknowledged_by")[
+                :ALERT_HISTORY_SHOWN
+            ]
+        ),
+        note_form=note_form or NoteForm(initial={"date": couple.today()}),
+        notes=list(couple.notes.order_by("-date", "-pk")[:NOTES_SHOWN]),
+        acknowledge_form=AcknowledgeForm(),
+        shown_invites=pop_shown_invites(request),
+        statuses=Couple.Status.choices,
+    )
+    return render(request, "intimacy/couple_detail.html", context, status=status)
+
+
+@login_required
+@require_GET
+def couple_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """The couple dashboard: what needs attention, the trends of the period, the reflection timeline."""
+    return _dashboard(request, get_couple_for_user(request.user, pk, role=THERAPIST))
+
+
+@login_required
+@require_GET
+def appointment(request: HttpRequest, pk: int) -> HttpResponse:
+    """The review shown to the couple: computed only from reflections both partners shared.
+
+    No "My therapist only" or "Just me" reflection, note, alert or check-in score is in this page's HTML.
+    """
+    couple = get_couple_for_user(request.user, pk, role=THERAPIST)
+    period = _period(request, couple)
+    context = _trend_context(couple, period, trends.Scope.SHARED)
+    context.update(
+        page=selectors.couple_sessions_page(
+            couple, request.user, request.GET.get("page"), start=period.start, end=period.end, shared_only=True
+        ),
+    )
+    return render(request, "intimacy/appointment.html", context)
+
+
+@login_required
+@require_GET
+def couple_summary(request: HttpRequest, pk: int) -> HttpResponse:
+    """A printable summary of the period for the clinical record: tables, at most two pages."""
+    couple = get_couple_for_user(request.user, pk, role=THERAPIST)
+    period = _period(request, couple)
+    context = _trend_context(couple, period, trends.Scope.THERAPIST)
+    context["open_alerts"] = list(couple.alerts.open().select_related("partner"))
+    context["rows"] = trends.summary_rows(context["trends"])
+    context["printed_on"] = couple.today()
+    return render(request, "intimacy/couple_summary.html", context)
+
+
+EXPORT_COLUMNS = [
+    "date",
+    "exercise",
+    "minutes",
+    "giver",
+    "receiver",
+    "giver_connection",
+    "giver_comfort",
+    "giver_presence",
+    "giver_giving_felt",
+    "giver_paused",
+    "giver_shared_with",
+    "receiver_connection",
+    "receiver_comfort",
+    "receiver_tension_before",
+    "receiver_tension_after",
+    "receiver_cared_for",
+    "receiver_pressure",
+    "receiver_pace",
+    "receiver_paused",
+    "receiver_shared_with",
+]
+SHARED_WITH = {"shared": "partner and therapist", "therapist": "therapist only", "private": "just me (numbers only)"}
+
+
+def _cell(value) -> str:
+    """A CSV cell that a spreadsheet will not run as a formula (names are typed by people)."""
+    text = "" if value is None else str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def _export_rows(sessions):
+    yield EXPORT_COLUMNS
+    for session in sessions:
+        by_role = {r.role: r for r in session.reflections.all()}
+        giver, receiver = by_role.get(Reflection.Role.GIVER), by_role.get(Reflection.Role.RECEIVER)
+        row = [session.date.isoformat(), session.assignment.exercise.title, session.minutes]
+        row += [session.giver.name, session.receiver.name]
+        if giver:
+            row += [giver.connection, giver.comfort, giver.presence, giver.giving_felt, int(giver.paused)]
+            row += [SHARED_WITH[giver.visibility]]
+        else:
+            row += [""] * 6
+        if receiver:
+            row += [receiver.connection, receiver.comfort, receiver.tension_before, receiver.tension_after]
+            row += [receiver.cared_for, receiver.pressure, receiver.pace, int(receiver.paused)]
+            row += [SHARED_WITH[receiver.visibility]]
+        else:
+            row += [""] * 9
+        yield [_cell(v) for v in row]
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+@login_required
+@require_GET
+def couple_export(request: HttpRequest, pk: int) -> StreamingHttpResponse:
+    """The period's sessions and ratings as CSV, streamed. Ratings only: no one's words leave Tend this way."""
+    couple = get_couple_for_user(request.user, pk, role=THERAPIST)
+    period = trends.period_from(request.GET, couple.today())
+    sessions = (
+        Session.objects.visible_to(request.user)
+        .filter(assignment__couple=couple, withdrawn_at__isnull=True, date__gte=period.start, date__lte=period.end)
+        .select_related("assignment__exercise", "giver", "receiver")
+        .prefetch_related("reflections")
+        .order_by("date", "pk")
+        .iterator(chunk_size=500)
+    )
+    writer = csv.writer(_Echo())
+    response = StreamingHttpResponse((writer.writerow(r) for r in _export_rows(sessions)), content_type="text/csv")
+    # The file name carries dates only: the couple's label stays out of downloads folders and logs.
+    name = f"tend-sessions-{period.start.isoformat()}-to-{period.end.isoformat()}.csv"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+# Notes, alerts, the progress page switch --------------------------------------------------------
+
+
+@login_required
+@require_POST
+def note_add(request: HttpRequest, pk: int) -> HttpResponse:
+    couple = get_couple_for_user(request.user, pk, role=THERAPIST)
+    form = NoteForm(request.POST)
+    if form.is_valid():
+        services.note_add(
+            couple=couple, author=request.user, day=form.cleaned_data["date"], text=form.cleaned_data["text"]
+        )
+        messages.success(request, "Note added.")
+        return redirect(reverse("couple_detail", args=[couple.pk]) + "#notes")
+    # Keep what was typed: show the dashboard again with the form and its errors.
+    return _dashboard(request, couple, note_form=form, status=400)
+
+
+@login_required
+@require_POST
+def note_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    note = get_note_for_user(request.user, pk)
+    couple_pk = note.couple_id
+    services.note_delete(note=note)
+    messages.success(request, "Note removed.")
+    return redirect(reverse("couple_detail", args=[couple_pk]) + "#notes")
+
+
+@login_required
+@require_POST
+def alert_acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
+    alert = get_alert_for_user(request.user, pk)
+    form = AcknowledgeForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "The note can be at most 300 characters; nothing was saved.")
+        return redirect(reverse("couple_detail", args=[alert.couple_id]) + "#attention")
+    alerts.alert_acknowledge(alert=alert, by=request.user, note=form.cleaned_data["note"])
+    messages.success(request, "Marked as seen. It stays in the alert history.")
+    return redirect(reverse("couple_detail", args=[alert.couple_id]) + "#attention")
+
+
+@login_required
+@require_POST
+def progress_page_switch(request: HttpRequest, pk: int) -> HttpResponse:
+    couple = get_couple_for_user(request.user, pk, role=THERAPIST)
+    enabled = request.POST.get("enabled") == "1"
+    couple_set_progress_page(couple=couple, enabled=enabled)
+    messages.success(request, "The couple can now see their progress page." if enabled else "Progress page hidden.")
+    return redirect(reverse("couple_detail", args=[couple.pk]) + "#details")
+
+
+# Partners -------------------------------------------------------------------------------------
+
+
+@partner_required
+@require_GET
+def progress(request: HttpRequest) -> HttpResponse:
+    """The couple's own progress: sessions per week, the partner's own connection, shared words only."""
+    couple = request.partner.couple
+    if not couple.progress_page:
+        raise PermissionDenied
+    period = trends.period_from(request.GET, couple.today())
+    data = trends.couple_trends(couple, period, trends.Scope.OWN, viewer_partner=request.partner)
+    # No target line here: the couple's own page shows what they did, never what they fell short of.
+    chart_list = [c for c in trends.charts(data, targets=False) if c["id"] in ("sessions", "connection")]
+    return render(
+        request,
+        "intimacy/progress.html",
+        {
+            "couple": couple,
+            "period": period,
+            "trends": data,
+            "charts": chart_list,
+            "chart_data": {"charts": chart_list, "markers": []},
+            "week_choices": trends.WEEK_CHOICES,
+        },
+    )
+
+
+# Any signed-in page ---------------------------------------------------------------------------
+
+
+@login_required
+@require_POST
+@never_cache
+def keepalive(request: HttpRequest) -> HttpResponse:
+    """Counts as activity, so the appointment view stays signed in while it is open (never past the
+    absolute session limit, which the session's own expiry keeps)."""
+    request.session.modified = True
+    return HttpResponse(status=204)

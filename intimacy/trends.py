@@ -1,0 +1,489 @@
+"""Selectors for the trends a couple's homework shows over a period.
+
+Used by the therapist's dashboard, the appointment view, the printable summary and the partners'
+progress page. Everything is aggregated in the database, grouped by ISO week (Monday first) or, for
+periods longer than WEEKLY_UP_TO_WEEKS, by month, so a two-year view costs the same few queries as a
+one-month view: the Python that follows only walks the grouped rows, never the sessions themselves.
+
+What a view may show decides the `scope`:
+- THERAPIST: every reflection's ratings (the words of "Just me" ones never leave `selectors`).
+- SHARED: only reflections shared with the partner; for anything the couple sees together.
+- OWN: a partner's own reflections, for their progress page.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from enum import Enum
+from urllib.parse import urlencode
+
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models.functions import TruncMonth, TruncWeek
+
+from accounts.models import Couple, Partner
+from intimacy.models import Assignment, CoupleNote, Reflection, Session
+from intimacy.selectors import week_start
+
+WEEK_CHOICES = (4, 12, 26, 52, 104)
+DEFAULT_WEEKS = 12
+# Longer periods are shown month by month, so tables and charts stay short enough to read and print.
+WEEKLY_UP_TO_WEEKS = 26
+# A custom period may reach this far back; longer ones get the default with a notice.
+MAX_CUSTOM_DAYS = 5 * 366
+NOTE_MARKER_CHARS = 40
+
+
+class Scope(Enum):
+    THERAPIST = "therapist"
+    SHARED = "shared"
+    OWN = "own"
+
+
+# The period ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Period:
+    start: date
+    end: date
+    weeks: int | None = None  # set for "last N weeks", None for custom dates
+    notice: str = ""
+
+    @property
+    def monthly(self) -> bool:
+        return (week_start(self.end) - week_start(self.start)).days // 7 + 1 > WEEKLY_UP_TO_WEEKS
+
+    @property
+    def query(self) -> str:
+        """The period as a query string, to carry it from one view to the next."""
+        if self.weeks:
+            return urlencode({"weeks": self.weeks})
+        return urlencode({"from": self.start.isoformat(), "to": self.end.isoformat()})
+
+    def buckets(self) -> list["Bucket"]:
+        if self.monthly:
+            buckets, first = [], self.start.replace(day=1)
+            while first <= self.end:
+                following = (first + timedelta(days=32)).replace(day=1)
+                buckets.append(Bucket(first, following - timedelta(days=1), first.strftime("%b %Y")))
+                first = following
+            return buckets
+        monday, buckets = week_start(self.start), []
+        while monday <= self.end:
+            buckets.append(Bucket(monday, monday + timedelta(days=6), f"{monday.day} {monday:%b}"))
+            monday += timedelta(days=7)
+        return buckets
+
+
+@dataclass(frozen=True)
+class Bucket:
+    start: date
+    end: date
+    label: str
+
+
+def period_from(params, today: date) -> Period:
+    """The period a request asks for: `?weeks=N` or `?from=YYYY-MM-DD&to=YYYY-MM-DD`.
+
+    Anything else gets the default (the last DEFAULT_WEEKS weeks) and a short notice; never an error.
+    """
+    default = Period(week_start(today) - timedelta(weeks=DEFAULT_WEEKS - 1), today, DEFAULT_WEEKS)
+    if "from" in params or "to" in params:
+        try:
+            start, end = date.fromisoformat(params.get("from", "")), date.fromisoformat(params.get("to", ""))
+        except ValueError:
+            return _with_notice(default, "Those dates weren't recognised, so this shows the last 12 weeks.")
+        if start > end:
+            return _with_notice(default, "The start date was after the end date, so this shows the last 12 weeks.")
+        if (end - start).days > MAX_CUSTOM_DAYS:
+            return _with_notice(default, "That period is longer than five years, so this shows the last 12 weeks.")
+        return Period(start, end)
+    if "weeks" in params:
+        try:
+            weeks = int(params["weeks"])
+        except ValueError:
+            weeks = 0
+        if weeks not in WEEK_CHOICES:
+            return _with_notice(default, "Choose 4, 12, 26, 52 or 104 weeks; this shows the last 12 weeks.")
+        return Period(week_start(today) - timedelta(weeks=weeks - 1), today, weeks)
+    return default
+
+
+def _with_notice(period: Period, notice: str) -> Period:
+    return Period(period.start, period.end, period.weeks, notice)
+
+
+# The trends ------------------------------------------------------------------------------------
+
+
+@dataclass
+class Row:
+    """One week or month of the period."""
+
+    bucket: Bucket
+    sessions: int = 0
+    target: int = 0
+    by_assignment: dict = field(default_factory=dict)  # assignment id -> sessions
+    gave: dict = field(default_factory=dict)  # partner id -> sessions given
+    both_reflected: int = 0
+    # partner id, role -> mean connection; partner id -> mean comfort; partner id -> relief as receiver
+    connection: dict = field(default_factory=dict)
+    comfort: dict = field(default_factory=dict)
+    relief: dict = field(default_factory=dict)
+    paused: int = 0
+    gap_giver: float | None = None
+    gap_receiver: float | None = None
+    notes: list = field(default_factory=list)
+
+    @property
+    def completion(self) -> int | None:
+        """Percentage of sessions with both partners' reflections."""
+        return round(100 * self.both_reflected / self.sessions) if self.sessions else None
+
+
+@dataclass
+class Trends:
+    couple: Couple
+    period: Period
+    scope: Scope
+    partners: list[Partner]
+    assignments: list[Assignment]
+    rows: list[Row]
+    notes: list[CoupleNote]
+
+    @property
+    def sessions(self) -> int:
+        return sum(r.sessions for r in self.rows)
+
+    @property
+    def target(self) -> int:
+        return sum(r.target for r in self.rows)
+
+    @property
+    def gave(self) -> dict:
+        totals = defaultdict(int)
+        for row in self.rows:
+            for partner_id, n in row.gave.items():
+                totals[partner_id] += n
+        return dict(totals)
+
+    @property
+    def giving(self) -> list[tuple[Partner, int]]:
+        """Each partner with the sessions they gave in the period."""
+        gave = self.gave
+        return [(p, gave.get(p.pk, 0)) for p in self.partners]
+
+    @property
+    def both_reflected(self) -> int:
+        return sum(r.both_reflected for r in self.rows)
+
+    @property
+    def paused(self) -> int:
+        return sum(r.paused for r in self.rows)
+
+    @property
+    def has_ratings(self) -> bool:
+        return any(r.connection for r in self.rows)
+
+
+def _trunc(period: Period, field_name: str):
+    return TruncMonth(field_name) if period.monthly else TruncWeek(field_name)
+
+
+def _as_date(value) -> date:
+    # TruncWeek/TruncMonth of a DateField give a date on PostgreSQL and SQLite alike; be strict anyway.
+    return value.date() if hasattr(value, "date") and callable(value.date) else value
+
+
+def _mean(total, count) -> float | None:
+    return round(total / count, 1) if count else None
+
+
+def _scoped(reflections: QuerySet, scope: Scope, viewer_partner: Partner | None) -> QuerySet:
+    if scope is Scope.SHARED:
+        return reflections.filter(visibility=Reflection.Visibility.SHARED)
+    if scope is Scope.OWN:
+        return reflections.filter(partner=viewer_partner)
+    return reflections
+
+
+def target_for(assignment: Assignment, bucket: Bucket) -> int:
+    """Sessions the assignment asks for in the bucket: the weekly target pro rata to the days it ran."""
+    first = max(bucket.start, assignment.starts_on)
+    last = min(bucket.end, assignment.ends_on or bucket.end)
+    days = (last - first).days + 1
+    if days <= 0:
+        return 0
+    if bucket.end - bucket.start == timedelta(days=6):
+        return assignment.target_per_week  # a week the assignment touched asks for the whole target
+    return round(assignment.target_per_week * days / 7)
+
+
+def couple_trends(couple: Couple, period: Period, scope: Scope, viewer_partner: Partner | None = None) -> Trends:
+    """The couple's homework over the period, bucket by bucket, as `scope` allows.
+
+    Five queries whatever the period's length: partners, assignments, sessions grouped by bucket,
+    assignment and giver (with the giver's and receiver's connection on sessions both reflected on),
+    reflections grouped by bucket, partner and role, and (for the therapist) their notes.
+    """
+    buckets = period.buckets()
+    rows = {b.start: Row(b) for b in buckets}
+    partners = list(couple.partners.all())
+    assignments = list(
+        couple.assignments.filter(starts_on__lte=period.end)
+        .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=period.start))
+        .select_related("exercise")
+        .order_by("starts_on", "pk")
+    )
+    for row in rows.values():
+        for assignment in assignments:
+            row.target += target_for(assignment, row.bucket)
+
+    in_period = {"date__gte": period.start, "date__lte": period.end}
+    reflections = _scoped(Reflection.objects.all(), scope, viewer_partner)
+    of_session = reflections.filter(session=OuterRef("pk"))
+    both = Q(giver_conn__isnull=False, receiver_conn__isnull=False)
+    session_groups = (
+        Session.objects.filter(assignment__couple=couple, withdrawn_at__isnull=True, **in_period)
+        .annotate(
+            bucket=_trunc(period, "date"),
+            giver_conn=Subquery(of_session.filter(role=Reflection.Role.GIVER).values("connection")[:1]),
+            receiver_conn=Subquery(of_session.filter(role=Reflection.Role.RECEIVER).values("connection")[:1]),
+        )
+        .values("bucket", "assignment_id", "giver_id")
+        .annotate(
+            n=Count("pk"),
+            both=Count("pk", filter=both),
+            giver_sum=Sum("giver_conn", filter=both),
+            receiver_sum=Sum("receiver_conn", filter=both),
+        )
+        .order_by()
+    )
+    gap_sums = defaultdict(lambda: [0, 0, 0])
+    for group in session_groups:
+        row = rows.get(_as_date(group["bucket"]))
+        if row is None:  # a custom period's first week starts before the period: it has its own row
+            continue
+        row.sessions += group["n"]
+        row.by_assignment[group["assignment_id"]] = row.by_assignment.get(group["assignment_id"], 0) + group["n"]
+        row.gave[group["giver_id"]] = row.gave.get(group["giver_id"], 0) + group["n"]
+        row.both_reflected += group["both"]
+        sums = gap_sums[row.bucket.start]
+        sums[0] += group["both"]
+        sums[1] += group["giver_sum"] or 0
+        sums[2] += group["receiver_sum"] or 0
+    for start, (n, giver_sum, receiver_sum) in gap_sums.items():
+        rows[start].gap_giver, rows[start].gap_receiver = _mean(giver_sum, n), _mean(receiver_sum, n)
+
+    reflection_groups = (
+        reflections.filter(
+            session__assignment__couple=couple,
+            session__withdrawn_at__isnull=True,
+            session__date__gte=period.start,
+            session__date__lte=period.end,
+        )
+        .annotate(bucket=_trunc(period, "session__date"))
+        .values("bucket", "partner_id", "role")
+        .annotate(
+            n=Count("pk"),
+            connection_sum=Sum("connection"),
+            comfort_sum=Sum("comfort"),
+            relief_sum=Sum(F("tension_before") - F("tension_after")),
+            relief_n=Count("pk", filter=Q(tension_before__isnull=False, tension_after__isnull=False)),
+            paused=Count("pk", filter=Q(paused=True)),
+        )
+        .order_by()
+    )
+    comfort_sums = defaultdict(lambda: [0, 0])
+    for group in reflection_groups:
+        row = rows.get(_as_date(group["bucket"]))
+        if row is None:
+            continue
+        partner_id = group["partner_id"]
+        row.connection[(partner_id, group["role"])] = _mean(group["connection_sum"], group["n"])
+        comfort_sums[(row.bucket.start, partner_id)][0] += group["comfort_sum"]
+        comfort_sums[(row.bucket.start, partner_id)][1] += group["n"]
+        if group["relief_n"]:
+            row.relief[partner_id] = _mean(group["relief_sum"], group["relief_n"])
+        row.paused += group["paused"]
+    for (start, partner_id), (total, n) in comfort_sums.items():
+        rows[start].comfort[partner_id] = _mean(total, n)
+
+    notes = []
+    if scope is Scope.THERAPIST:
+        notes = list(couple.notes.filter(**in_period).select_related("author").order_by("date", "pk"))
+        for note in notes:
+            for row in rows.values():
+                if row.bucket.start <= note.date <= row.bucket.end:
+                    row.notes.append(note)
+    return Trends(couple, period, scope, partners, assignments, list(rows.values()), notes)
+
+
+def sessions_both_reflected(couple: Couple, period: Period, scope: Scope, limit: int = 10) -> QuerySet:
+    """The latest sessions of the period with both partners' reflections (as `scope` allows).
+
+    For the perception gap: what the receiver said of pressure and pace beside what the giver wrote.
+    """
+    reflections = _scoped(Reflection.objects.all(), scope, None)
+    return Session.objects.filter(
+        assignment__couple=couple, withdrawn_at__isnull=True, date__gte=period.start, date__lte=period.end
+    ).filter(
+        Exists(reflections.filter(session=OuterRef("pk"), role=Reflection.Role.GIVER)),
+        Exists(reflections.filter(session=OuterRef("pk"), role=Reflection.Role.RECEIVER)),
+    )[:limit]
+
+
+# Charts ----------------------------------------------------------------------------------------
+
+
+def _series(label: str, values: list, kind: str = "") -> dict:
+    return {"label": label, "values": values, "kind": kind}
+
+
+def charts(trends: Trends, *, targets: bool = True) -> list[dict]:
+    """The charts of a period as plain data: drawn by static/tend/charts.js and tabled by the template.
+
+    Each chart: id, title, a sentence saying how to read it, the bucket labels, the series, the y range.
+    A chart with nothing to draw is left out, so no empty chart appears.
+    """
+    labels = [row.bucket.label for row in trends.rows]
+    names = {p.pk: p.name for p in trends.partners}
+    out = []
+
+    sessions = [
+        _series(a.exercise.title, [r.by_assignment.get(a.pk, 0) for r in trends.rows]) for a in trends.assignments
+    ]
+    if len(trends.assignments) > 1:
+        for series, assignment in zip(sessions, trends.assignments, strict=True):
+            series["label"] = f"{assignment.exercise.title} (from {assignment.starts_on:%-d %b})"
+    if targets:
+        sessions.append(_series("Target", [r.target for r in trends.rows], "line"))
+    if trends.assignments:
+        out.append(
+            {
+                "id": "sessions",
+                "title": "Sessions against the target",
+                "about": "Sessions done each " + ("month" if trends.period.monthly else "week") + ", by exercise.",
+                "type": "bar",
+                "stacked": True,
+                "series": sessions,
+            }
+        )
+
+    gave = [_series(f"{p.name} gave", [r.gave.get(p.pk, 0) for r in trends.rows]) for p in trends.partners]
+    if trends.sessions:
+        out.append(
+            {
+                "id": "reciprocity",
+                "title": "Who gave",
+                "about": "Sessions each partner gave.",
+                "type": "bar",
+                "stacked": True,
+                "series": gave,
+            }
+        )
+
+    role_names = {Reflection.Role.GIVER: "giving", Reflection.Role.RECEIVER: "receiving"}
+    connection = [
+        _series(f"{names[p.pk]}, {role_names[role]}", [r.connection.get((p.pk, role)) for r in trends.rows])
+        for p in trends.partners
+        for role in (Reflection.Role.GIVER, Reflection.Role.RECEIVER)
+    ]
+    _add_if_any(
+        out,
+        "connection",
+        "Connection",
+        "Mean connection, 0 to 10, for each partner as giver and as receiver.",
+        connection,
+        0,
+        10,
+    )
+    comfort = [_series(p.name, [r.comfort.get(p.pk) for r in trends.rows]) for p in trends.partners]
+    _add_if_any(out, "comfort", "Comfort and safety", "Mean comfort and safety, 0 to 10.", comfort, 0, 10)
+    relief = [_series(f"{p.name}, receiving", [r.relief.get(p.pk) for r in trends.rows]) for p in trends.partners]
+    _add_if_any(
+        out, "relief", "Relief", "Tension before minus tension after, for the partner receiving.", relief, -10, 10
+    )
+    gap = [
+        _series("Giver's connection", [r.gap_giver for r in trends.rows]),
+        _series("Receiver's connection", [r.gap_receiver for r in trends.rows]),
+    ]
+    _add_if_any(
+        out,
+        "gap",
+        "Giver and receiver, same session",
+        "Mean connection on sessions where both partners reflected.",
+        gap,
+        0,
+        10,
+    )
+    if trends.sessions:
+        out.append(
+            {
+                "id": "completion",
+                "title": "Both reflections written",
+                "about": (
+                    "Share of sessions where each of you shared a reflection, in per cent."
+                    if trends.scope is Scope.SHARED
+                    else "Share of sessions with a reflection from each partner, in per cent."
+                ),
+                "type": "line",
+                "min": 0,
+                "max": 100,
+                "series": [_series("Both reflected (%)", [r.completion for r in trends.rows])],
+            }
+        )
+    for chart in out:
+        chart["labels"] = labels
+        # The same numbers as a table beneath the chart, for screen readers and print.
+        chart["rows"] = [[label, *(s["values"][i] for s in chart["series"])] for i, label in enumerate(labels)]
+    return out
+
+
+def _add_if_any(out: list, chart_id: str, title: str, about: str, series: list, low: int, high: int) -> None:
+    series = [s for s in series if any(v is not None for v in s["values"])]
+    if series:
+        out.append(
+            {"id": chart_id, "title": title, "about": about, "type": "line", "min": low, "max": high, "series": series}
+        )
+
+
+def markers(trends: Trends) -> list[dict]:
+    """Chart markers: paused or stopped sessions, and (therapist only) notes dated in the period."""
+    out = []
+    for index, row in enumerate(trends.rows):
+        if row.paused:
+            out.append({"index": index, "kind": "paused", "label": f"Paused ×{row.paused}"})
+        for note in row.notes:
+            text = note.text if len(note.text) <= NOTE_MARKER_CHARS else note.text[: NOTE_MARKER_CHARS - 1] + "…"
+            out.append({"index": index, "kind": "note", "label": text})
+    return out
+
+
+def _pair(a, b) -> str:
+    dash = "–"
+    return f"{dash if a is None else a} / {dash if b is None else b}"
+
+
+def summary_rows(trends: Trends) -> list[dict]:
+    """One line per week (or month) for the printable summary: every chart's numbers in one table."""
+    first, second = (trends.partners + [None, None])[:2]
+    ids = [p.pk if p else None for p in (first, second)]
+    rows = []
+    for row in trends.rows:
+        rows.append(
+            {
+                "label": row.bucket.label,
+                "sessions": f"{row.sessions} / {row.target}" if row.target else str(row.sessions),
+                "gave": _pair(row.gave.get(ids[0], 0), row.gave.get(ids[1], 0)),
+                "both": row.both_reflected,
+                "connection": [
+                    _pair(row.connection.get((pid, "giver")), row.connection.get((pid, "receiver"))) for pid in ids
+                ],
+                "comfort": _pair(row.comfort.get(ids[0]), row.comfort.get(ids[1])),
+                "relief": _pair(row.relief.get(ids[0]), row.relief.get(ids[1])),
+                "paused": row.paused,
+                "notes": "; ".join(n.text for n in row.notes),
+            }
+        )
+    return rows

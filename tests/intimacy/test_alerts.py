@@ -1,0 +1,463 @@
+"""The "Needs attention" rules, worked out by hand around Wednesday 25 November 2026.
+
+Calendar used throughout (the couple lives in Europe/London):
+- today is Wed 25 Nov; its ISO week starts Mon 23 Nov, so alerts "for this week" carry 23 Nov;
+- "the last 14 days" runs from Wed 11 Nov (14 days back, included) to today; Tue 10 Nov is 15 days back;
+- the last 3 complete weeks are Mon 2 Nov - Sun 22 Nov, the 3 before them Mon 12 Oct - Sun 1 Nov.
+"""
+
+import io
+import uuid
+from datetime import date, timedelta
+
+import pytest
+import time_machine
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.management import call_command
+from django.utils import timezone
+
+from intimacy import services
+from intimacy.alerts import SENTENCES, alert_acknowledge, alerts_raise
+from intimacy.models import Alert, Assignment
+from tests.factories import AssignmentFactory, ReflectionFactory, SessionFactory
+
+pytestmark = pytest.mark.django_db
+
+TODAY = date(2026, 11, 25)
+THIS_WEEK = date(2026, 11, 23)
+NOW = "2026-11-25 12:00:00+00:00"
+
+NO_SESSION = Alert.Kind.NO_SESSION
+CONNECTION_DOWN = Alert.Kind.CONNECTION_DOWN
+PAUSED = Alert.Kind.PAUSED
+LOW_COMFORT = Alert.Kind.LOW_COMFORT
+ONE_SIDED = Alert.Kind.ONE_SIDED
+AWAITING = Alert.Kind.AWAITING
+
+
+@pytest.fixture(autouse=True)
+def _frozen():
+    with time_machine.travel(NOW, tick=False):
+        yield
+
+
+def rub(assignment, day, giver, receiver, *, giver_says=None, receiver_says=None, missing=(), withdrawn=False):
+    """A session with both partners' reflections (connection 7, comfort 8 unless told otherwise).
+
+    `missing` names the roles ("giver", "receiver") that have not reflected yet.
+    """
+    session = SessionFactory(
+        assignment=assignment,
+        date=day,
+        giver=giver,
+        receiver=receiver,
+        logged_by=giver,
+        withdrawn_at=timezone.now() if withdrawn else None,
+    )
+    for partner, role, says in ((giver, "giver", giver_says), (receiver, "receiver", receiver_says)):
+        if role not in missing:
+            ReflectionFactory(session=session, partner=partner, role=role, **(says or {}))
+    return session
+
+
+def stored(couple):
+    """Every alert of the couple as (kind, partner, week, urgent), in a fixed order."""
+    return [(a.kind, a.partner, a.week, a.urgent) for a in Alert.objects.filter(couple=couple).order_by("kind", "week")]
+
+
+def summary(alerts):
+    return sorted(((a.kind, a.partner, a.week, a.urgent) for a in alerts), key=lambda t: (t[0], t[2]))
+
+
+# No session for 14 days -------------------------------------------------------------------------------
+
+
+class TestNoSession:
+    def test_last_session_15_days_ago_raises_for_the_couple(self, couple, assignment, partner_a, partner_b):
+        rub(assignment, date(2026, 11, 10), partner_a, partner_b)
+        new = alerts_raise(couple=couple)
+        assert summary(new) == [(NO_SESSION, None, THIS_WEEK, False)]
+        assert stored(couple) == [(NO_SESSION, None, THIS_WEEK, False)]
+
+    def test_a_session_exactly_14_days_ago_still_counts(self, couple, assignment, partner_a, partner_b):
+        rub(assignment, date(2026, 11, 11), partner_a, partner_b)
+        assert alerts_raise(couple=couple) == []
+
+    def test_an_assignment_needs_14_days_before_it_can_be_idle(self, couple, partner_a, partner_b):
+        AssignmentFactory(couple=couple, starts_on=date(2026, 11, 12))  # 13 days ago
+        assert alerts_raise(couple=couple) == []
+        AssignmentFactory(couple=couple, starts_on=date(2026, 11, 11))  # 14 days ago
+        assert stored(couple) == [] and summary(alerts_raise(couple=couple)) == [(NO_SESSION, None, THIS_WEEK, False)]
+
+    @pytest.mark.parametrize(
+        "change",
+        [
+            {"status": Assignment.Status.PAUSED},
+            {"status": Assignment.Status.ENDED},
+            {"ends_on": date(2026, 11, 24)},  # ended yesterday, status never changed
+        ],
+    )
+    def test_only_running_assignments_count(self, couple, partner_a, partner_b, change):
+        AssignmentFactory(couple=couple, **change)
+        assert alerts_raise(couple=couple) == []
+
+    def test_a_withdrawn_session_is_no_session(self, couple, assignment, partner_a, partner_b):
+        rub(assignment, date(2026, 11, 20), partner_a, partner_b, withdrawn=True)
+        assert summary(alerts_raise(couple=couple)) == [(NO_SESSION, None, THIS_WEEK, False)]
+
+    def test_uses_the_passed_in_today(self, couple, assignment, partner_a, partner_b):
+        rub(assignment, date(2026, 11, 20), partner_a, partner_b)
+        # Sat 5 Dec: 15 days after the session; its week starts Mon 30 Nov.
+        assert summary(alerts_raise(couple=couple, today=date(2026, 12, 5))) == [
+            (NO_SESSION, None, date(2026, 11, 30), False)
+        ]
+
+
+# Connection down ------------------------------------------------------------------------------------------
+
+
+def connection_history(assignment, sam, alex, before, last):
+    """Sam's connection ratings: `before` on days from Mon 12 Oct, `last` on days from Wed 11 Nov.
+
+    Sam alternates giving and receiving (both roles count, and no one gives most); Alex rates 7.
+    """
+    for start, ratings in ((date(2026, 10, 12), before), (date(2026, 11, 11), last)):
+        for i, rating in enumerate(ratings):
+            giver, receiver = (sam, alex) if i % 2 == 0 else (alex, sam)
+            says = {"connection": rating}
+            rub(
+                assignment,
+                start + timedelta(days=i),
+                giver,
+                receiver,
+                giver_says=says if giver == sam else None,
+                receiver_says=says if receiver == sam else None,
+            )
+
+
+class TestConnectionDown:
+    @pytest.mark.parametrize(
+        ("before", "last", "raises"),
+        [
+            ([7], [5], True),  # 7 - 5 = 2.0
+            # 11/3 - 5/3 = 2 exactly, though 3.666… - 1.666… in floating point is 1.999…
+            ([4, 4, 3], [2, 2, 1], True),
+            ([6], [4, 4, 4, 4, 4, 4, 4, 4, 4, 5], False),  # 6 - 4.1 = 1.9
+            ([7], [6], False),
+        ],
+    )
+    def test_a_drop_of_2_points_or_more_raises(self, couple, assignment, partner_a, partner_b, before, last, raises):
+        connection_history(assignment, partner_b, partner_a, before, last)
+        expected = [(CONNECTION_DOWN, partner_b, THIS_WEEK, False)] if raises else []
+        assert summary(alerts_raise(couple=couple)) == expected
+
+    def test_needs_a_reflection_in_both_windows(self, couple, assignment, partner_a, partner_b):
+        connection_history(assignment, partner_b, partner_a, [], [0, 0])
+        assert alerts_raise(couple=couple) == []
+
+    def test_the_current_week_does_not_count(self, couple, assignment, partner_a, partner_b):
+        connection_history(assignment, partner_b, partner_a, [7], [7])
+        rub(assignment, date(2026, 11, 23), partner_b, partner_a, giver_says={"connection": 0})
+        assert alerts_raise(couple=couple) == []
+
+    def test_the_windows_are_six_complete_weeks(self, couple, assignment, partner_a, partner_b):
+        # Sun 11 Oct falls outside; counted, it would make the earlier mean 8 and the drop 3.
+        rub(assignment, date(2026, 10, 11), partner_b, partner_a, giver_says={"connection": 10})
+        rub(assignment, date(2026, 10, 12), partner_b, partner_a, giver_says={"connection": 6})
+        rub(assignment, date(2026, 11, 22), partner_a, partner_b, receiver_says={"connection": 5})
+        assert alerts_raise(couple=couple) == []
+        # Sun 1 Nov is the last day of the earlier window, Mon 2 Nov the first of the later one.
+        rub(assignment, date(2026, 11, 1), partner_b, partner_a, giver_says={"connection": 9})
+        rub(assignment, date(2026, 11, 2), partner_b, partner_a, giver_says={"connection": 4})
+        # Earlier (6 + 9) / 2 = 7.5, later (5 + 4) / 2 = 4.5: down 3.
+        assert summary(alerts_raise(couple=couple)) == [(CONNECTION_DOWN, partner_b, THIS_WEEK, False)]
+
+
+# Paused or stopped ------------------------------------------------------------------------------------------
+
+
+class TestPaused:
+    def test_a_paused_session_raises_in_its_own_week(self, couple, assignment, partner_a, partner_b):
+        rub(assignment, date(2026, 11, 17), partner_a, partner_b, receiver_says={"paused": True})
+        assert summary(alerts_raise(couple=couple)) == [(PAUSED, partner_b, date(2026, 11, 16), False)]
+
+    def test_14_days_back_counts_and_15_does_not(self, couple, assignment, partner_a, partner_b):
+        rub(assignment, date(2026, 11, 10), partner_a, partner_b, receiver_says={"paused": True})  # Sam's
+        rub(assignment, date(2026, 11, 11), partner_b, partner_a, receiver_says={"paused": True})  # Alex's
+        assert summary(alerts_raise(couple=couple)) == [(PAUSED, partner_a, date(2026, 11, 9), False)]
+
+    def test_two_pauses_in_one_week_are_one_alert(self, couple, assignment, partner_a, partner_b):
+        rub(assignment, date(2026, 11, 23), partner_a, partner_b, receiver_says={"paused": True})
+        rub(assignment, date(2026, 11, 24), partner_a, partner_b, receiver_says={"paused": True})
+        assert stored(couple) == [] and summary(alerts_raise(couple=couple)) == [(PAUSED, partner_b, THIS_WEEK, False)]
+
+
+# Low comfort --------------------------------------------------------------------------------------------------
+
+
+class TestLowComfort:
+    def test_comfort_3_raises_an_urgent_alert(self, couple, assignment, partner_a, partner_b):
+        rub(assignment, date(2026, 11, 24), partner_a, partner_b, giver_says={"comfort": 3})
+        assert summary(alerts_raise(couple=couple)) == [(LOW_COMFORT, partner_a, THIS_WEEK, True)]
+
+    def test_comfort_4_does_not(self, couple, assignment, partner_a, partner_b):
+        rub(assignment, date(2026, 11, 24), partner_a, partner_b, giver_says={"comfort": 4})
+        assert alerts_raise(couple=couple) == []
+
+    def test_15_days_back_is_not_recent(self, couple, assignment, partner_a, partner_b):
+        rub(assignment, date(2026, 11, 10), partner_a, partner_b, receiver_says={"comfort": 0})
+        rub(assignment, date(2026, 11, 20), partner_a, partner_b)
+        assert alerts_raise(couple=couple) == []
+
+    def test_a_just_me_reflection_still_raises(self, couple, assignment, partner_a, partner_b):
+        # The words of a "Just me" reflection are the partner's; its ratings are the therapist's.
+        rub(assignment, date(2026, 11, 12), partner_a, partner_b, receiver_says={"comfort": 2, "visibility": "private"})
+        assert summary(alerts_raise(couple=couple)) == [(LOW_COMFORT, partner_b, date(2026, 11, 9), True)]
+
+    def test_a_withdrawn_session_is_ignored(self, couple, assignment, partner_a, partner_b):
+        rub(assignment, date(2026, 11, 24), partner_a, partner_b, receiver_says={"comfort": 0}, withdrawn=True)
+        # The only session is withdrawn, so the assignment is idle as well.
+        assert summary(alerts_raise(couple=couple)) == [(NO_SESSION, None, THIS_WEEK, False)]
+
+
+# One-sided giving -------------------------------------------------------------------------------------------
+
+
+def turns(assignment, givers, a, b, first=date(2026, 11, 10), **kwargs):
+    """One session a day from `first`, given by a or b as the string says ("abbb…"), oldest first."""
+    for i, who in enumerate(givers):
+        giver, receiver = (a, b) if who == "a" else (b, a)
+        rub(assignment, first + timedelta(days=i), giver, receiver, **kwargs)
+
+
+class TestOneSided:
+    def test_7_of_the_last_8_raises_for_the_giver(self, couple, assignment, partner_a, partner_b):
+        turns(assignment, "bbbabbbb", partner_a, partner_b)
+        assert summary(alerts_raise(couple=couple)) == [(ONE_SIDED, partner_b, THIS_WEEK, False)]
+
+    def test_6_of_8_is_75_percent_and_does_not(self, couple, assignment, partner_a, partner_b):
+        turns(assignment, "bbabbabb", partner_a, partner_b)
+        assert alerts_raise(couple=couple) == []
+
+    def test_only_the_last_8_count(self, couple, assignment, partner_a, partner_b):
+        # 10 of 12 overall (83 %), but 6 of the last 8.
+        turns(assignment, "bbbb" + "bbabbabb", partner_a, partner_b, first=date(2026, 11, 6))
+        assert alerts_raise(couple=couple) == []
+
+    def test_needs_8_sessions(self, couple, assignment, partner_a, partner_b):
+        turns(assignment, "bbbbbbb", partner_a, partner_b)
+        assert alerts_raise(couple=couple) == []
+
+    def test_only_under_take_turns(self, couple, partner_a, partner_b):
+        either = AssignmentFactory(couple=couple, giver_plan=Assignment.GiverPlan.EITHER)
+        turns(either, "bbbbbbbb", partner_a, partner_b)
+        assert alerts_raise(couple=couple) == []
+
+    def test_withdrawn_sessions_are_skipped(self, couple, assignment, partner_a, partner_b):
+        turns(assignment, "bbbbbbba", partner_a, partner_b)
+        # Counted, the withdrawn one would push b's share of the last 8 down to 6.
+        rub(assignment, date(2026, 11, 24), partner_a, partner_b, withdrawn=True)
+        assert summary(alerts_raise(couple=couple)) == [(ONE_SIDED, partner_b, THIS_WEEK, False)]
+
+
+# Reflections awaiting -----------------------------------------------------------------------------------
+
+
+class TestAwaiting:
+    def test_3_sessions_without_the_partners_reflection_raise(self, couple, assignment, partner_a, partner_b):
+        rub(assignment, date(2026, 11, 20), partner_a, partner_b, missing=["receiver"])
+        rub(assignment, date(2026, 11, 21), partner_b, partner_a, missing=["giver"])
+        rub(assignment, date(2026, 9, 1), partner_a, partner_b, missing=["receiver"])  # old ones count too
+        rub(assignment, date(2026, 11, 22), partner_a, partner_b, missing=["giver"])  # Alex's, not Sam's
+        assert summary(alerts_raise(couple=couple)) == [(AWAITING, partner_b, THIS_WEEK, False)]
+
+    def test_2_do_not(self, couple, assignment, partner_a, partner_b):
+        rub(assignment, date(2026, 11, 20), partner_a, partner_b, missing=["receiver"])
+        rub(assignment, date(2026, 11, 21), partner_b, partner_a, missing=["giver"])
+        assert alerts_raise(couple=couple) == []
+
+    def test_withdrawn_sessions_do_not_count(self, couple, assignment, partner_a, partner_b):
+        rub(assignment, date(2026, 11, 20), partner_a, partner_b, missing=["receiver"])
+        rub(assignment, date(2026, 11, 21), partner_a, partner_b, missing=["receiver"])
+        rub(assignment, date(2026, 11, 22), partner_a, partner_b, missing=["receiver"], withdrawn=True)
+        assert alerts_raise(couple=couple) == []
+
+
+# Raising once, acknowledging, who gets alerts ------------------------------------------------------------
+
+
+class TestRaising:
+    def test_raising_twice_stores_one_row(self, couple, assignment, partner_a, partner_b):
+        rub(assignment, date(2026, 11, 24), partner_a, partner_b, giver_says={"comfort": 1})
+        assert len(alerts_raise(couple=couple)) == 1
+        assert alerts_raise(couple=couple) == []
+        assert Alert.objects.count() == 1
+
+    def test_several_rules_at_once(self, couple, assignment, partner_a, partner_b):
+        rub(assignment, date(2026, 11, 9), partner_a, partner_b, giver_says={"comfort": 2}, missing=["receiver"])
+        rub(assignment, date(2026, 11, 8), partner_a, partner_b, missing=["receiver"])
+        rub(assignment, date(2026, 11, 7), partner_b, partner_a, receiver_says={"paused": True}, missing=["giver"])
+        # Last session 16 days ago: idle; pause and low comfort are too old; Sam owes three reflections.
+        assert summary(alerts_raise(couple=couple)) == [
+            (AWAITING, partner_b, THIS_WEEK, False),
+            (NO_SESSION, None, THIS_WEEK, False),
+        ]
+
+    def test_an_acknowledged_alert_stays_and_is_not_raised_again_that_week(
+        self, couple, therapist, assignment, partner_a, partner_b
+    ):
+        alerts_raise(couple=couple)
+        alert = Alert.objects.get()
+        alert_acknowledge(alert=alert, by=therapist, note="Called them.")
+        assert alerts_raise(couple=couple) == []
+        with time_machine.travel("2026-12-02 12:00:00+00:00", tick=False):
+            assert summary(alerts_raise(couple=couple)) == [(NO_SESSION, None, date(2026, 11, 30), False)]
+        assert stored(couple) == [(NO_SESSION, None, THIS_WEEK, False), (NO_SESSION, None, date(2026, 11, 30), False)]
+        alert.refresh_from_db()
+        assert alert.acknowledgement == "Called them." and alert.acknowledged_by == therapist
+
+    @pytest.mark.parametrize("status", ["paused", "closed"])
+    def test_paused_and_closed_couples_get_none(self, couple, assignment, partner_a, partner_b, status):
+        rub(assignment, date(2026, 11, 10), partner_a, partner_b, giver_says={"comfort": 0})
+        couple.status = status
+        couple.save()
+        assert alerts_raise(couple=couple) == []
+        assert not Alert.objects.exists()
+
+    def test_another_couples_sessions_do_not_count(self, couple, assignment, partner_a, partner_b, outsider):
+        theirs = AssignmentFactory(couple=outsider.couple)
+        drew = outsider.couple.partners.exclude(pk=outsider.pk).get()
+        rub(assignment, date(2026, 11, 24), partner_a, partner_b)
+        rub(theirs, date(2026, 11, 24), outsider, drew, giver_says={"comfort": 0}, missing=["receiver"])
+        assert alerts_raise(couple=couple) == []
+
+    def test_sentences_name_the_partner(self, couple, assignment, partner_a, partner_b):
+        rub(assignment, date(2026, 11, 24), partner_a, partner_b, receiver_says={"comfort": 3})
+        alerts_raise(couple=couple)
+        AssignmentFactory(couple=couple, giver_plan=Assignment.GiverPlan.EITHER)  # idle since 1 January
+        alerts_raise(couple=couple)
+        low = Alert.objects.get(kind=LOW_COMFORT)
+        assert low.sentence == "Sam rated comfort 3 or lower in a recent session."
+        idle = Alert.objects.get(kind=NO_SESSION)
+        assert idle.sentence == "No session has been logged for an active exercise in the last 14 days."
+        assert set(SENTENCES) == set(Alert.Kind)
+
+
+@pytest.mark.parametrize("sessions", [2, 30])
+def test_query_count_does_not_grow_with_the_history(
+    couple, assignment, partner_a, partner_b, sessions, django_assert_num_queries
+):
+    # One session a day back from yesterday, givers alternating, both reflections; the newest
+    # with Alex's comfort at 2, so each size raises exactly one alert.
+    for i in range(sessions):
+        giver, receiver = (partner_a, partner_b) if i % 2 == 0 else (partner_b, partner_a)
+        rub(
+            assignment,
+            date(2026, 11, 24) - timedelta(days=i),
+            giver,
+            receiver,
+            giver_says={"comfort": 2 if i == 0 else 8},
+        )
+    # savepoint (a transaction outside tests); partners with their awaiting counts; any idle
+    # assignment; connection per partner over six weeks; pauses and low comfort per partner and
+    # week; the latest sessions under "take turns"; alerts stored for these weeks; the insert; release
+    with django_assert_num_queries(9):
+        assert summary(alerts_raise(couple=couple)) == [(LOW_COMFORT, partner_a, THIS_WEEK, True)]
+    # Again: nothing new, so no insert.
+    with django_assert_num_queries(8):
+        assert alerts_raise(couple=couple) == []
+
+
+# Acknowledging ---------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def alert(couple, partner_b):
+    return Alert.objects.create(couple=couple, kind=LOW_COMFORT, partner=partner_b, week=THIS_WEEK, urgent=True)
+
+
+class TestAcknowledge:
+    def test_records_who_when_and_the_note(self, alert, therapist):
+        alert_acknowledge(alert=alert, by=therapist, note="  Discussed in session.  ")
+        alert.refresh_from_db()
+        assert alert.acknowledged_at == timezone.now()
+        assert alert.acknowledged_by == therapist
+        assert alert.acknowledgement == "Discussed in session."
+        assert not Alert.objects.open().exists()
+
+    def test_twice_keeps_the_first(self, alert, therapist):
+        alert_acknowledge(alert=alert, by=therapist, note="First.")
+        with time_machine.travel("2026-11-26 09:00:00+00:00", tick=False):
+            alert_acknowledge(alert=Alert.objects.get(pk=alert.pk), by=therapist, note="Second.")
+            # A stale copy, as from a second browser tab, cannot overwrite it either.
+            stale = Alert.objects.get(pk=alert.pk)
+            stale.acknowledged_at = None
+            alert_acknowledge(alert=stale, by=therapist, note="Third.")
+        assert stale.acknowledgement == "First."
+        alert.refresh_from_db()
+        assert (alert.acknowledged_at, alert.acknowledgement) == (timezone.now(), "First.")
+
+    def test_the_note_is_at_most_300_characters(self, alert, therapist):
+        alert_acknowledge(alert=alert, by=therapist, note="x" * 300)
+        with pytest.raises(ValidationError):
+            alert_acknowledge(
+                alert=Alert.objects.create(couple=alert.couple, kind=PAUSED, week=THIS_WEEK),
+                by=therapist,
+                note="x" * 301,
+            )
+
+    def test_only_the_couples_therapist(self, alert, other_therapist):
+        with pytest.raises(PermissionDenied):
+            alert_acknowledge(alert=alert, by=other_therapist, note="")
+        assert Alert.objects.open().count() == 1
+
+
+# The hook in the services, and the cron command ------------------------------------------------------------
+
+
+class TestHook:
+    def test_logging_low_comfort_raises_an_urgent_alert(self, couple, assignment, partner_a, partner_b):
+        services.session_log(
+            assignment=assignment,
+            partner=partner_b,
+            day=TODAY,
+            minutes=15,
+            role="receiver",
+            answers={"connection": 6, "comfort": 2},
+            idempotency_key=uuid.uuid4(),
+        )
+        assert stored(couple) == [(LOW_COMFORT, partner_b, THIS_WEEK, True)]
+
+    def test_adding_a_paused_reflection_raises(self, couple, session, partner_b):
+        services.reflection_add(
+            session=session, partner=partner_b, answers={"connection": 5, "comfort": 6, "paused": True}
+        )
+        # The fixture's session is on Fri 20 Nov, in the week of Mon 16 Nov.
+        assert stored(couple) == [(PAUSED, partner_b, date(2026, 11, 16), False)]
+
+    def test_moving_the_only_session_back_makes_the_couple_idle(self, couple, session, partner_a):
+        services.session_update(session=session, partner=partner_a, day=date(2026, 11, 10), minutes=15)
+        assert stored(couple) == [(NO_SESSION, None, THIS_WEEK, False)]
+
+    def test_deleting_the_only_session_makes_the_couple_idle(self, couple, session, partner_a):
+        services.session_delete(session=session, partner=partner_a)
+        assert stored(couple) == [(NO_SESSION, None, THIS_WEEK, False)]
+
+
+class TestCheckAlertsCommand:
+    def test_raises_for_an_idle_couple_and_prints_a_bare_number(self, couple, assignment, partner_a, partner_b):
+        out = io.StringIO()
+        call_command("check_alerts", stdout=out)
+        assert out.getvalue() == "1\n"
+        assert stored(couple) == [(NO_SESSION, None, THIS_WEEK, False)]
+        out = io.StringIO()
+        call_command("check_alerts", stdout=out)
+        assert out.getvalue() == "0\n"
+
+    def test_skips_couples_that_are_not_active(self, couple, assignment, partner_a, partner_b):
+        couple.status = "paused"
+        couple.save()
+        out = io.StringIO()
+        call_command("check_alerts", stdout=out)
+        assert out.getvalue() == "0\n"
+        assert not Alert.objects.exists()

@@ -1,0 +1,369 @@
+"""The therapist's dashboard, the appointment view, print, export, notes, alerts and the progress page."""
+
+import csv
+import io
+import json
+import re
+from datetime import date, timedelta
+
+import pytest
+import time_machine
+from django.urls import reverse
+
+from intimacy.models import Alert, CoupleNote, Reflection, Session
+from tests.factories import ReflectionFactory, SessionFactory
+
+NOW = "2026-11-25 12:00:00+00:00"
+
+
+@pytest.fixture(autouse=True)
+def _frozen():
+    with time_machine.travel(NOW, tick=False):
+        yield
+
+
+def chart_data(response) -> dict:
+    match = re.search(
+        r'<script id="chart-data" type="application/json">(.*?)</script>', response.content.decode(), re.S
+    )
+    return json.loads(match.group(1))
+
+
+@pytest.fixture
+def private_matters(assignment, partner_a, partner_b, therapist):
+    """A session with Sam's reflection for the therapist only and Alex's private journal, plus a note and
+    an alert: none of these may reach the appointment view."""
+    s = SessionFactory(
+        assignment=assignment, date=date(2026, 11, 18), giver=partner_a, receiver=partner_b, logged_by=partner_a
+    )
+    ReflectionFactory(
+        session=s,
+        partner=partner_a,
+        role="giver",
+        connection=3,
+        comfort=4,
+        notes="JUST-ME-WORDS",
+        visibility=Reflection.Visibility.PRIVATE,
+    )
+    ReflectionFactory(
+        session=s,
+        partner=partner_b,
+        role="receiver",
+        connection=1,
+        comfort=2,
+        notes="THERAPIST-ONLY-WORDS",
+        visibility=Reflection.Visibility.THERAPIST,
+    )
+    shared = SessionFactory(
+        assignment=assignment, date=date(2026, 11, 19), giver=partner_b, receiver=partner_a, logged_by=partner_b
+    )
+    ReflectionFactory(session=shared, partner=partner_b, role="giver", connection=9, comfort=9, notes="SHARED-WORDS")
+    CoupleNote.objects.create(
+        couple=assignment.couple, author=therapist, date=date(2026, 11, 17), text="NOTE-MARKER-TEXT"
+    )
+    Alert.objects.create(
+        couple=assignment.couple, kind="low_comfort", partner=partner_b, week=date(2026, 11, 16), urgent=True
+    )
+    return s
+
+
+# Access: every new view -----------------------------------------------------------------------------
+
+COUPLE_GET_VIEWS = ["couple_detail", "appointment", "couple_summary", "couple_export"]
+COUPLE_POST_VIEWS = ["note_add", "progress_page_switch"]
+
+
+@pytest.mark.parametrize("name", COUPLE_GET_VIEWS + COUPLE_POST_VIEWS)
+def test_anonymous_goes_to_sign_in(client, couple, name):
+    url = reverse(name, args=[couple.pk])
+    response = client.post(url) if name in COUPLE_POST_VIEWS else client.get(url)
+    assert response.status_code == 302 and response["Location"].startswith(reverse("account_login"))
+
+
+@pytest.mark.parametrize("name", COUPLE_GET_VIEWS + COUPLE_POST_VIEWS)
+def test_other_therapist_and_outsider_get_404(client_for, couple, other_therapist, outsider, name):
+    url = reverse(name, args=[couple.pk])
+    for who in (other_therapist, outsider):
+        client = client_for(who)
+        response = client.post(url) if name in COUPLE_POST_VIEWS else client.get(url)
+        assert response.status_code == 404
+
+
+@pytest.mark.parametrize("name", COUPLE_GET_VIEWS + COUPLE_POST_VIEWS)
+def test_a_partner_of_the_couple_gets_403(client_for, couple, partner_a, name):
+    url = reverse(name, args=[couple.pk])
+    client = client_for(partner_a)
+    response = client.post(url) if name in COUPLE_POST_VIEWS else client.get(url)
+    assert response.status_code == 403
+
+
+@pytest.mark.parametrize("name", COUPLE_GET_VIEWS)
+def test_get_views_refuse_post(client_for, couple, therapist, name):
+    assert client_for(therapist).post(reverse(name, args=[couple.pk])).status_code == 405
+
+
+@pytest.mark.parametrize("name", COUPLE_POST_VIEWS)
+def test_post_views_refuse_get_and_change_nothing(client_for, couple, therapist, name):
+    response = client_for(therapist).get(reverse(name, args=[couple.pk]), {"enabled": "1", "text": "x"})
+    assert response.status_code == 405
+    couple.refresh_from_db()
+    assert not couple.progress_page and not CoupleNote.objects.exists()
+
+
+def test_notes_and_alerts_are_404_to_everyone_but_their_therapist(
+    client_for, private_matters, partner_b, other_therapist
+):
+    note, alert = CoupleNote.objects.get(), Alert.objects.get()
+    for who in (partner_b, other_therapist):
+        client = client_for(who)
+        assert client.post(reverse("note_delete", args=[note.pk])).status_code == 404
+        assert client.post(reverse("alert_acknowledge", args=[alert.pk])).status_code == 404
+    assert CoupleNote.objects.exists()
+    alert.refresh_from_db()
+    assert alert.acknowledged_at is None
+
+
+# The dashboard --------------------------------------------------------------------------------------
+
+
+def test_dashboard_shows_trends_alerts_notes_and_both_accounts(client_for, therapist, private_matters):
+    response = client_for(therapist).get(reverse("couple_detail", args=[private_matters.assignment.couple_id]))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "THERAPIST-ONLY-WORDS" in html and "SHARED-WORDS" in html and "NOTE-MARKER-TEXT" in html
+    # A private journal's words never leave the partner, not even to the therapist.
+    assert "JUST-ME-WORDS" not in html
+    assert "Urgent" in html and "Sam rated" in html
+    data = chart_data(response)
+    ids = [c["id"] for c in data["charts"]]
+    assert ids[:2] == ["sessions", "reciprocity"] and "connection" in ids
+    assert {"index": 10, "kind": "note", "label": "NOTE-MARKER-TEXT"} in data["markers"]
+    connection = next(c for c in data["charts"] if c["id"] == "connection")
+    # Week of 16 Nov is the 11th of 12: Alex gave at 3 (a private journal's ratings are the therapist's).
+    alex_giving = next(s for s in connection["series"] if s["label"] == "Alex, giving")
+    assert alex_giving["values"][10] == 3
+
+
+def test_bad_period_gets_the_default_and_a_notice(client_for, therapist, couple, partner_a, partner_b):
+    response = client_for(therapist).get(reverse("couple_detail", args=[couple.pk]), {"weeks": "9999"})
+    assert response.status_code == 200
+    assert "Choose 4, 12, 26, 52 or 104 weeks" in response.content.decode()
+    assert response.context["period"].weeks == 12
+
+
+def test_period_carries_to_the_appointment_view_and_export(client_for, therapist, couple, partner_a, partner_b):
+    html = client_for(therapist).get(reverse("couple_detail", args=[couple.pk]), {"weeks": "26"}).content.decode()
+    assert f'href="{reverse("appointment", args=[couple.pk])}?weeks=26"' in html
+    assert f'href="{reverse("couple_export", args=[couple.pk])}?weeks=26"' in html
+
+
+def _years_of_sessions(assignment, a, b, weeks):
+    """Two sessions a week, both reflected, for `weeks` weeks back from 23 Nov 2026."""
+    sessions = []
+    for w in range(weeks):
+        monday = date(2026, 11, 23) - timedelta(weeks=w)
+        for day, (giver, receiver) in ((0, (a, b)), (3, (b, a))):
+            sessions.append(
+                Session(
+                    assignment=assignment,
+                    date=monday + timedelta(days=day),
+                    minutes=15,
+                    giver=giver,
+                    receiver=receiver,
+                    logged_by=giver,
+                )
+            )
+    Session.objects.bulk_create(sessions)
+    reflections = []
+    for s in Session.objects.filter(assignment=assignment):
+        reflections.append(Reflection(session=s, partner_id=s.giver_id, role="giver", connection=7, comfort=8))
+        reflections.append(
+            Reflection(
+                session=s,
+                partner_id=s.receiver_id,
+                role="receiver",
+                connection=6,
+                comfort=7,
+                tension_before=6,
+                tension_after=3,
+                pressure="right",
+                pace="slow",
+            )
+        )
+    Reflection.objects.bulk_create(reflections)
+
+
+@pytest.mark.parametrize("weeks_of_data", [1, 104])
+def test_dashboard_query_count_is_the_same_for_a_week_and_two_years(
+    client_for, therapist, assignment, partner_a, partner_b, django_assert_num_queries, weeks_of_data
+):
+    _years_of_sessions(assignment, partner_a, partner_b, weeks_of_data)
+    client = client_for(therapist)
+    url = reverse("couple_detail", args=[assignment.couple_id])
+    # session, user, couple; trends: partners, assignments, sessions by week, reflections by week,
+    # notes in the period; assignments with this week's count; timeline: count, page, reflections;
+    # perception gap: sessions, reflections; open alerts; seen alerts; notes list
+    with django_assert_num_queries(17):
+        response = client.get(url, {"weeks": "104"})
+    assert response.status_code == 200
+    with django_assert_num_queries(17):
+        client.get(url, {"weeks": "4"})
+
+
+@pytest.mark.parametrize("weeks_of_data", [1, 104])
+def test_appointment_query_count_is_the_same_for_a_week_and_two_years(
+    client_for, therapist, assignment, partner_a, partner_b, django_assert_num_queries, weeks_of_data
+):
+    _years_of_sessions(assignment, partner_a, partner_b, weeks_of_data)
+    client = client_for(therapist)
+    # session, user, couple; trends: partners, assignments, sessions by week, reflections by week;
+    # timeline: count, page, shared reflections
+    with django_assert_num_queries(10):
+        response = client.get(reverse("appointment", args=[assignment.couple_id]), {"weeks": "104"})
+    assert response.status_code == 200
+
+
+def test_two_year_view_is_monthly_and_light(client_for, therapist, assignment, partner_a, partner_b):
+    _years_of_sessions(assignment, partner_a, partner_b, 104)
+    response = client_for(therapist).get(reverse("couple_detail", args=[assignment.couple_id]), {"weeks": "104"})
+    sessions = next(c for c in chart_data(response)["charts"] if c["id"] == "sessions")
+    # 104 weeks back from 23 Nov 2026 starts Monday 1 Dec 2024: Dec 2024 … Nov 2026 is 24 months.
+    assert len(sessions["labels"]) == 24 and sessions["labels"][0] == "Dec 2024"
+    # November 2026 holds the Mondays 2, 9, 16, 23 and Thursdays 5, 12, 19, 26 — but 26 Nov is
+    # tomorrow, so 2 × 4 Mondays + Thursdays 5, 12, 19 = 7.
+    assert sessions["rows"][-1][1] == 7
+
+
+# The appointment view -------------------------------------------------------------------------------
+
+
+def test_appointment_view_holds_only_what_both_partners_shared(client_for, therapist, private_matters):
+    response = client_for(therapist).get(reverse("appointment", args=[private_matters.assignment.couple_id]))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "SHARED-WORDS" in html
+    for secret in ("THERAPIST-ONLY-WORDS", "JUST-ME-WORDS", "NOTE-MARKER-TEXT", "Sam rated", "Urgent", "alert"):
+        assert secret not in html, secret
+    data = chart_data(response)
+    assert data["markers"] == []
+    connection = next(c for c in data["charts"] if c["id"] == "connection")
+    # Only Sam's shared giving (9) is charted; the unshared 3 and 1 are nowhere, not even averaged in.
+    assert [s["label"] for s in connection["series"]] == ["Sam, giving"]
+    assert connection["series"][0]["values"][10] == 9
+    comfort = next(c for c in data["charts"] if c["id"] == "comfort")
+    assert [s["values"][10] for s in comfort["series"]] == [9]
+    # The therapist can go back in one click.
+    assert f'href="{reverse("couple_detail", args=[private_matters.assignment.couple_id])}?weeks=12"' in html
+
+
+def test_keepalive_counts_as_activity(client_for, therapist):
+    client = client_for(therapist)
+    assert client.post(reverse("keepalive")).status_code == 204
+    assert client.get(reverse("keepalive")).status_code == 405
+
+
+def test_keepalive_needs_sign_in(client):
+    assert client.post(reverse("keepalive")).status_code == 302
+
+
+# Print and export -----------------------------------------------------------------------------------
+
+
+def test_summary_tables_every_week_with_notes_and_open_alerts(client_for, therapist, private_matters):
+    response = client_for(therapist).get(reverse("couple_summary", args=[private_matters.assignment.couple_id]))
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert html.count('<tr><th scope="row">') == 12  # 12 weeks, one row each
+    assert "NOTE-MARKER-TEXT" in html and "Sam rated" in html
+    assert "JUST-ME-WORDS" not in html
+
+
+def test_csv_export_has_the_periods_sessions_and_ratings_only(client_for, therapist, private_matters, session):
+    response = client_for(therapist).get(reverse("couple_export", args=[session.assignment.couple_id]), {"weeks": "4"})
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/csv"
+    # Dates only in the file name: no label.
+    assert response["Content-Disposition"] == 'attachment; filename="tend-sessions-2026-11-02-to-2026-11-25.csv"'
+    body = b"".join(response.streaming_content).decode()
+    rows = list(csv.DictReader(io.StringIO(body)))
+    assert [r["date"] for r in rows] == ["2026-11-18", "2026-11-19", "2026-11-20"]
+    first = rows[0]
+    assert (first["giver"], first["giver_connection"], first["giver_shared_with"]) == (
+        "Alex",
+        "3",
+        "just me (numbers only)",
+    )
+    assert (first["receiver_connection"], first["receiver_shared_with"]) == ("1", "therapist only")
+    assert rows[2]["receiver_connection"] == ""  # Sam hasn't reflected on the 20 Nov session
+    for words in ("JUST-ME-WORDS", "THERAPIST-ONLY-WORDS", "SHARED-WORDS", "A-shared-words"):
+        assert words not in body
+
+
+def test_csv_cells_cannot_become_spreadsheet_formulas(client_for, therapist, session):
+    session.giver.name = "=HYPERLINK(1)"
+    session.giver.save()
+    response = client_for(therapist).get(reverse("couple_export", args=[session.assignment.couple_id]))
+    rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert rows[0]["giver"] == "'=HYPERLINK(1)"
+
+
+# Notes, alerts, progress page -----------------------------------------------------------------------
+
+
+def test_add_and_remove_a_note(client_for, therapist, couple, partner_a, partner_b):
+    client = client_for(therapist)
+    response = client.post(
+        reverse("note_add", args=[couple.pk]), {"date": "2026-11-20", "text": " Started weekly sessions "}
+    )
+    assert response.status_code == 302
+    note = CoupleNote.objects.get()
+    assert (note.date, note.text, note.author) == (date(2026, 11, 20), "Started weekly sessions", therapist)
+    assert client.post(reverse("note_delete", args=[note.pk])).status_code == 302
+    assert not CoupleNote.objects.exists()
+
+
+def test_a_bad_note_keeps_what_was_typed(client_for, therapist, couple, partner_a, partner_b):
+    response = client_for(therapist).post(
+        reverse("note_add", args=[couple.pk]), {"date": "soon", "text": "Holiday in Spain"}
+    )
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert 'value="Holiday in Spain"' in html and "Enter a valid date." in html
+    assert not CoupleNote.objects.exists()
+
+
+def test_acknowledge_an_alert_keeps_it_in_the_history(client_for, therapist, private_matters):
+    alert = Alert.objects.get()
+    client = client_for(therapist)
+    response = client.post(reverse("alert_acknowledge", args=[alert.pk]), {"note": "Talked it through"})
+    assert response.status_code == 302
+    alert.refresh_from_db()
+    assert alert.acknowledged_by == therapist and alert.acknowledgement == "Talked it through"
+    html = client.get(reverse("couple_detail", args=[alert.couple_id])).content.decode()
+    assert "Seen earlier" in html and "Talked it through" in html
+    assert "Nothing needs attention right now." in html
+
+
+def test_progress_page_is_off_until_the_therapist_turns_it_on(
+    client_for, therapist, private_matters, partner_a, partner_b
+):
+    couple = private_matters.assignment.couple
+    assert client_for(partner_b).get(reverse("progress")).status_code == 403
+    client_for(therapist).post(reverse("progress_page_switch", args=[couple.pk]), {"enabled": "1"})
+    couple.refresh_from_db()
+    assert couple.progress_page
+    response = client_for(partner_b).get(reverse("progress"))
+    assert response.status_code == 200
+    data = chart_data(response)
+    assert [c["id"] for c in data["charts"]] == ["sessions", "connection"]
+    connection = data["charts"][1]
+    # Sam's own: receiving at 1 (their therapist-only reflection is still their own), giving at 9.
+    assert {s["label"]: s["values"][10] for s in connection["series"]} == {"Sam, giving": 9, "Sam, receiving": 1}
+    # Alex's private journal ratings (3) are not Sam's to see, nor a target to fall short of.
+    sessions = data["charts"][0]
+    assert [s["label"] for s in sessions["series"]] == ["Give a back rub"]
+    assert "JUST-ME-WORDS" not in response.content.decode()
+
+
+def test_progress_page_is_for_partners(client_for, therapist):
+    assert client_for(therapist).get(reverse("progress")).status_code == 403

@@ -1,0 +1,239 @@
+"""The trends selectors: periods, week and month buckets, and what each scope may count.
+
+Expected values are worked out by hand below, from the sessions each test writes down.
+"""
+
+from datetime import date
+
+import pytest
+
+from intimacy import trends
+from intimacy.models import Reflection
+from intimacy.trends import Scope, period_from
+from tests.factories import ReflectionFactory, SessionFactory
+
+TODAY = date(2026, 11, 25)  # a Wednesday; its ISO week starts Monday 23 Nov
+
+
+class TestPeriod:
+    def test_default_is_twelve_weeks_ending_today(self):
+        period = period_from({}, TODAY)
+        # 12 ISO weeks including this one: Monday 23 Nov minus 11 weeks is Monday 7 Sep.
+        assert (period.start, period.end, period.weeks, period.notice) == (date(2026, 9, 7), TODAY, 12, "")
+        assert period.query == "weeks=12"
+        assert not period.monthly
+
+    def test_weeks_choice(self):
+        period = period_from({"weeks": "4"}, TODAY)
+        assert (period.start, period.end) == (date(2026, 11, 2), TODAY)
+        assert [b.label for b in period.buckets()] == ["2 Nov", "9 Nov", "16 Nov", "23 Nov"]
+
+    def test_26_weeks_is_weekly_and_52_is_monthly(self):
+        assert not period_from({"weeks": "26"}, TODAY).monthly
+        year = period_from({"weeks": "52"}, TODAY)
+        assert year.monthly
+        # Monday 23 Nov 2026 minus 51 weeks is Monday 1 Dec 2025: Dec 2025 … Nov 2026, twelve months.
+        assert year.start == date(2025, 12, 1)
+        labels = [b.label for b in year.buckets()]
+        assert labels[0] == "Dec 2025" and labels[-1] == "Nov 2026" and len(labels) == 12
+
+    @pytest.mark.parametrize(
+        "params",
+        [
+            {"weeks": "7"},
+            {"weeks": "lots"},
+            {"weeks": ""},
+            {"from": "2026-13-01", "to": "2026-11-01"},
+            {"from": "2026-11-10", "to": "2026-11-01"},
+            {"from": "2026-11-10"},
+            {"from": "1990-01-01", "to": "2026-11-01"},
+        ],
+    )
+    def test_bad_values_get_the_default_and_a_notice(self, params):
+        period = period_from(params, TODAY)
+        assert (period.start, period.end, period.weeks) == (date(2026, 9, 7), TODAY, 12)
+        assert period.notice
+
+    def test_custom_dates(self):
+        period = period_from({"from": "2026-11-04", "to": "2026-11-12"}, TODAY)
+        assert (period.start, period.end, period.weeks, period.notice) == (
+            date(2026, 11, 4),
+            date(2026, 11, 12),
+            None,
+            "",
+        )
+        assert period.query == "from=2026-11-04&to=2026-11-12"
+        # The first bucket is the ISO week holding the start date.
+        assert [b.start for b in period.buckets()] == [date(2026, 11, 2), date(2026, 11, 9)]
+
+    def test_custom_period_over_26_weeks_is_monthly(self):
+        # 1 May to 25 Nov touches 31 ISO weeks.
+        assert period_from({"from": "2026-05-01", "to": "2026-11-25"}, TODAY).monthly
+        # 1 Jun (a Monday) to 29 Nov (a Sunday) is exactly 26 weeks.
+        assert not period_from({"from": "2026-06-01", "to": "2026-11-29"}, TODAY).monthly
+
+
+@pytest.fixture
+def month(assignment, partner_a, partner_b):
+    """Alex (A) and Sam (B), assignment from 1 Jan 2026, 2 a week, take turns.
+
+    S1 Tue 3 Nov:  A gave.   A: connection 6, comfort 7, shared.  B: 8, comfort 5, tension 7→3, therapist only.
+    S2 Thu 5 Nov:  B gave.   B: connection 4, comfort 9, shared.  A: no reflection.
+    S3 Tue 10 Nov: A gave.   A: connection 9, comfort 3, paused, just me.  B: 7, comfort 8, tension 6→5, shared.
+    S4 Tue 24 Nov: withdrawn by its logger, with a reflection: counted nowhere.
+    S5 Fri 30 Oct: before the 4-week period.
+    """
+    a, b = partner_a, partner_b
+
+    def session(day, giver, receiver, **kwargs):
+        return SessionFactory(
+            assignment=assignment, date=day, giver=giver, receiver=receiver, logged_by=giver, **kwargs
+        )
+
+    s1 = session(date(2026, 11, 3), a, b)
+    ReflectionFactory(session=s1, partner=a, role="giver", connection=6, comfort=7)
+    ReflectionFactory(
+        session=s1,
+        partner=b,
+        role="receiver",
+        connection=8,
+        comfort=5,
+        tension_before=7,
+        tension_after=3,
+        visibility=Reflection.Visibility.THERAPIST,
+    )
+    s2 = session(date(2026, 11, 5), b, a)
+    ReflectionFactory(session=s2, partner=b, role="giver", connection=4, comfort=9)
+    s3 = session(date(2026, 11, 10), a, b)
+    ReflectionFactory(
+        session=s3,
+        partner=a,
+        role="giver",
+        connection=9,
+        comfort=3,
+        paused=True,
+        visibility=Reflection.Visibility.PRIVATE,
+    )
+    ReflectionFactory(
+        session=s3, partner=b, role="receiver", connection=7, comfort=8, tension_before=6, tension_after=5
+    )
+    s4 = session(date(2026, 11, 24), a, b, withdrawn_at="2026-11-24T20:00:00Z")
+    ReflectionFactory(session=s4, partner=b, role="receiver", connection=1, comfort=1)
+    s5 = session(date(2026, 10, 30), b, a)
+    ReflectionFactory(session=s5, partner=b, role="giver", connection=2, comfort=2)
+    return a, b
+
+
+def _by_label(data):
+    return {row.bucket.label: row for row in data.rows}
+
+
+def test_therapist_scope_week_by_week(couple, month):
+    a, b = month
+    data = trends.couple_trends(couple, period_from({"weeks": "4"}, TODAY), Scope.THERAPIST)
+    rows = _by_label(data)
+    assert list(rows) == ["2 Nov", "9 Nov", "16 Nov", "23 Nov"]
+
+    first = rows["2 Nov"]
+    assert (first.sessions, first.target, first.both_reflected, first.completion) == (2, 2, 1, 50)
+    assert first.gave == {a.pk: 1, b.pk: 1}
+    assert first.connection == {(a.pk, "giver"): 6, (b.pk, "receiver"): 8, (b.pk, "giver"): 4}
+    assert first.comfort == {a.pk: 7, b.pk: 7}  # Sam: (5 + 9) / 2
+    assert first.relief == {b.pk: 4}  # 7 - 3
+    assert (first.gap_giver, first.gap_receiver) == (6, 8)  # S1 only: both reflected
+    assert first.paused == 0
+
+    second = rows["9 Nov"]
+    assert (second.sessions, second.both_reflected, second.completion, second.paused) == (1, 1, 100, 1)
+    assert second.connection == {(a.pk, "giver"): 9, (b.pk, "receiver"): 7}
+    assert second.comfort == {a.pk: 3, b.pk: 8}
+    assert second.relief == {b.pk: 1}
+
+    # No sessions: zero done against the whole target, nothing averaged. S4 was withdrawn.
+    for label in ("16 Nov", "23 Nov"):
+        assert (rows[label].sessions, rows[label].target, rows[label].completion) == (0, 2, None)
+        assert rows[label].connection == {}
+
+    assert (data.sessions, data.target, data.both_reflected, data.paused) == (3, 8, 2, 1)
+    assert data.gave == {a.pk: 2, b.pk: 1}
+
+
+def test_shared_scope_counts_only_what_the_partners_shared(couple, month):
+    a, b = month
+    rows = _by_label(trends.couple_trends(couple, period_from({"weeks": "4"}, TODAY), Scope.SHARED))
+    first, second = rows["2 Nov"], rows["9 Nov"]
+    # Sam's S1 reflection was for the therapist only: its 8, its comfort 5 and its relief are gone.
+    assert first.connection == {(a.pk, "giver"): 6, (b.pk, "giver"): 4}
+    assert first.comfort == {a.pk: 7, b.pk: 9}
+    assert first.relief == {}
+    assert (first.both_reflected, first.gap_giver, first.gap_receiver) == (0, None, None)
+    # Alex's S3 reflection is a private journal: its 9, comfort 3 and "paused" are gone.
+    assert second.connection == {(b.pk, "receiver"): 7}
+    assert second.comfort == {b.pk: 8}
+    assert (second.paused, second.both_reflected) == (0, 0)
+    # Sessions themselves are known to both partners and still count.
+    assert (first.sessions, second.sessions) == (2, 1)
+
+
+def test_own_scope_is_one_partners_reflections(couple, month):
+    a, b = month
+    rows = _by_label(trends.couple_trends(couple, period_from({"weeks": "4"}, TODAY), Scope.OWN, viewer_partner=b))
+    assert rows["2 Nov"].connection == {(b.pk, "receiver"): 8, (b.pk, "giver"): 4}
+    assert rows["9 Nov"].connection == {(b.pk, "receiver"): 7}
+
+
+def test_months_and_their_targets(couple, month):
+    a, b = month
+    rows = _by_label(trends.couple_trends(couple, period_from({"weeks": "52"}, TODAY), Scope.THERAPIST))
+    # November: S1, S2, S3. Target 2 a week over 30 days: 60 / 7 = 8.57, so 9.
+    assert (rows["Nov 2026"].sessions, rows["Nov 2026"].target) == (3, 9)
+    # October: S5 on the 30th. 2 × 31 / 7 = 8.86, so 9.
+    assert (rows["Oct 2026"].sessions, rows["Oct 2026"].target) == (1, 9)
+    assert rows["Oct 2026"].connection == {(b.pk, "giver"): 2}
+    # December 2025 is before the assignment started on 1 Jan 2026.
+    assert rows["Dec 2025"].target == 0
+
+
+def test_custom_period_clips_to_its_dates(couple, month):
+    a, b = month
+    data = trends.couple_trends(couple, period_from({"from": "2026-11-04", "to": "2026-11-12"}, TODAY), Scope.THERAPIST)
+    rows = _by_label(data)
+    # S1 (3 Nov) is before the start: week of 2 Nov holds S2 alone.
+    assert rows["2 Nov"].sessions == 1 and rows["2 Nov"].gave == {b.pk: 1}
+    assert rows["9 Nov"].sessions == 1
+    assert data.sessions == 2
+
+
+def test_notes_mark_the_therapists_charts_only(couple, month, therapist):
+    from intimacy.services import note_add
+
+    note_add(couple=couple, author=therapist, day=date(2026, 11, 11), text="Holiday")
+    note_add(couple=couple, author=therapist, day=date(2026, 8, 1), text="Long before")
+    period = period_from({"weeks": "4"}, TODAY)
+    mine = trends.couple_trends(couple, period, Scope.THERAPIST)
+    assert [n.text for n in mine.notes] == ["Holiday"]
+    # Index 1 is the week of 9 Nov: the paused session and the note both mark it.
+    assert trends.markers(mine) == [
+        {"index": 1, "kind": "paused", "label": "Paused ×1"},
+        {"index": 1, "kind": "note", "label": "Holiday"},
+    ]
+    shared = trends.couple_trends(couple, period, Scope.SHARED)
+    assert shared.notes == [] and trends.markers(shared) == []
+
+
+def test_charts_leave_out_what_has_no_data_and_table_every_number(couple, month):
+    data = trends.couple_trends(couple, period_from({"weeks": "4"}, TODAY), Scope.SHARED)
+    charts = {c["id"]: c for c in trends.charts(data)}
+    # Nobody shared a pair of reflections on one session, so there is no perception-gap chart.
+    assert "gap" not in charts
+    assert set(charts) == {"sessions", "reciprocity", "connection", "comfort", "relief", "completion"}
+    assert charts["sessions"]["rows"] == [["2 Nov", 2, 2], ["9 Nov", 1, 2], ["16 Nov", 0, 2], ["23 Nov", 0, 2]]
+    relief = charts["relief"]
+    assert [s["label"] for s in relief["series"]] == ["Sam, receiving"]
+    assert relief["rows"][1] == ["9 Nov", 1.0]
+
+
+def test_a_couple_with_nothing_yet_gets_no_charts(couple, partner_a, partner_b):
+    data = trends.couple_trends(couple, period_from({}, TODAY), Scope.THERAPIST)
+    assert trends.charts(data) == []
+    assert data.sessions == 0
