@@ -120,13 +120,20 @@ ALLOWED_STATUS_CHANGES = {
 
 
 def assignment_set_status(*, assignment: Assignment, status: str) -> Assignment:
-    """Pause, resume or end an assignment. Ending is final; its sessions stay in the history."""
+    """Pause, resume or end an assignment. Ending is final and dates it; its sessions stay in the history."""
     if assignment.status not in ALLOWED_STATUS_CHANGES[status]:
         raise ValidationError(
             f"An assignment that is {assignment.get_status_display().lower()} cannot become {status}."
         )
     assignment.status = status
-    assignment.save(update_fields=["status"])
+    fields = ["status"]
+    if status == Assignment.Status.ENDED:
+        # Record when it ended, so targets in the trends stop there rather than running on.
+        today = assignment.couple.today()
+        if assignment.ends_on is None or assignment.ends_on > today:
+            assignment.ends_on = max(today, assignment.starts_on)
+            fields.append("ends_on")
+    assignment.save(update_fields=fields)
     return assignment
 
 

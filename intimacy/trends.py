@@ -130,7 +130,7 @@ class Row:
     connection: dict = field(default_factory=dict)
     comfort: dict = field(default_factory=dict)
     relief: dict = field(default_factory=dict)
-    paused: int = 0
+    paused: int = 0  # sessions with a "paused or stopped early" in a reflection
     gap_giver: float | None = None
     gap_receiver: float | None = None
     notes: list = field(default_factory=list)
@@ -249,6 +249,8 @@ def couple_trends(couple: Couple, period: Period, scope: Scope, viewer_partner: 
             bucket=_trunc(period, "date"),
             giver_conn=Subquery(of_session.filter(role=Reflection.Role.GIVER).values("connection")[:1]),
             receiver_conn=Subquery(of_session.filter(role=Reflection.Role.RECEIVER).values("connection")[:1]),
+            # A session both partners marked "paused" is one paused session, not two.
+            any_paused=Exists(of_session.filter(paused=True)),
         )
         .values("bucket", "assignment_id", "giver_id")
         .annotate(
@@ -256,6 +258,7 @@ def couple_trends(couple: Couple, period: Period, scope: Scope, viewer_partner: 
             both=Count("pk", filter=both),
             giver_sum=Sum("giver_conn", filter=both),
             receiver_sum=Sum("receiver_conn", filter=both),
+            paused=Count("pk", filter=Q(any_paused=True)),
         )
         .order_by()
     )
@@ -268,6 +271,7 @@ def couple_trends(couple: Couple, period: Period, scope: Scope, viewer_partner: 
         row.by_assignment[group["assignment_id"]] = row.by_assignment.get(group["assignment_id"], 0) + group["n"]
         row.gave[group["giver_id"]] = row.gave.get(group["giver_id"], 0) + group["n"]
         row.both_reflected += group["both"]
+        row.paused += group["paused"]
         sums = gap_sums[row.bucket.start]
         sums[0] += group["both"]
         sums[1] += group["giver_sum"] or 0
@@ -290,7 +294,6 @@ def couple_trends(couple: Couple, period: Period, scope: Scope, viewer_partner: 
             comfort_sum=Sum("comfort"),
             relief_sum=Sum(F("tension_before") - F("tension_after")),
             relief_n=Count("pk", filter=Q(tension_before__isnull=False, tension_after__isnull=False)),
-            paused=Count("pk", filter=Q(paused=True)),
         )
         .order_by()
     )
@@ -305,7 +308,6 @@ def couple_trends(couple: Couple, period: Period, scope: Scope, viewer_partner: 
         comfort_sums[(row.bucket.start, partner_id)][1] += group["n"]
         if group["relief_n"]:
             row.relief[partner_id] = _mean(group["relief_sum"], group["relief_n"])
-        row.paused += group["paused"]
     for (start, partner_id), (total, n) in comfort_sums.items():
         rows[start].comfort[partner_id] = _mean(total, n)
 
@@ -357,7 +359,8 @@ def charts(trends: Trends, *, targets: bool = True) -> list[dict]:
         for series, assignment in zip(sessions, trends.assignments, strict=True):
             series["label"] = f"{assignment.exercise.title} (from {assignment.starts_on:%-d %b})"
     if targets:
-        sessions.append(_series("Target", [r.target for r in trends.rows], "line"))
+        # No target line before the first assignment started or after the last one ended.
+        sessions.append(_series("Target", [r.target or None for r in trends.rows], "line"))
     if trends.assignments:
         out.append(
             {

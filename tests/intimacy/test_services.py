@@ -9,7 +9,7 @@ from django.db import IntegrityError, transaction
 from accounts.models import Partner
 from intimacy import services
 from intimacy.models import Assignment, Reflection, Session
-from tests.factories import PartnerFactory, ReflectionFactory, SessionFactory
+from tests.factories import AssignmentFactory, PartnerFactory, ReflectionFactory, SessionFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -208,6 +208,20 @@ class TestAssignments:
         services.assignment_set_status(assignment=assignment, status="ended")
         with pytest.raises(ValidationError):
             services.assignment_set_status(assignment=assignment, status="active")
+
+    def test_ending_dates_the_assignment_so_targets_stop(self, assignment):
+        # The couple lives in London; at 23:30 UTC on 25 Nov it is still the 25th there.
+        with time_machine.travel("2026-11-25 23:30:00+00:00", tick=False):
+            services.assignment_set_status(assignment=assignment, status="ended")
+        assignment.refresh_from_db()
+        assert assignment.ends_on == date(2026, 11, 25)
+
+    def test_ending_one_that_has_not_started_ends_it_on_its_start(self, couple, partner_a, partner_b):
+        future = AssignmentFactory(couple=couple, starts_on=date(2026, 12, 7))
+        with time_machine.travel("2026-11-25 12:00:00+00:00", tick=False):
+            services.assignment_set_status(assignment=future, status="ended")
+        future.refresh_from_db()
+        assert future.ends_on == date(2026, 12, 7)
 
 
 class TestDatabaseConstraints:

@@ -237,3 +237,24 @@ def test_a_couple_with_nothing_yet_gets_no_charts(couple, partner_a, partner_b):
     data = trends.couple_trends(couple, period_from({}, TODAY), Scope.THERAPIST)
     assert trends.charts(data) == []
     assert data.sessions == 0
+
+
+def test_a_session_both_partners_paused_is_one_paused_session(couple, assignment, partner_a, partner_b):
+    s = SessionFactory(
+        assignment=assignment, date=date(2026, 11, 24), giver=partner_a, receiver=partner_b, logged_by=partner_a
+    )
+    ReflectionFactory(session=s, partner=partner_a, role="giver", paused=True)
+    ReflectionFactory(session=s, partner=partner_b, role="receiver", paused=True)
+    data = trends.couple_trends(couple, period_from({"weeks": "4"}, TODAY), Scope.THERAPIST)
+    assert data.paused == 1
+    assert trends.markers(data) == [{"index": 3, "kind": "paused", "label": "Paused ×1"}]
+
+
+def test_no_target_line_before_the_assignment_starts(couple, partner_a, partner_b):
+    from tests.factories import AssignmentFactory
+
+    AssignmentFactory(couple=couple, starts_on=date(2026, 11, 18), target_per_week=3)
+    data = trends.couple_trends(couple, period_from({"weeks": "4"}, TODAY), Scope.THERAPIST)
+    target = next(s for s in trends.charts(data)[0]["series"] if s["label"] == "Target")
+    # Weeks of 2 and 9 Nov are before the start; 16 Nov holds the start day, so the whole target.
+    assert target["values"] == [None, None, 3, 3]

@@ -13,6 +13,7 @@ from django.utils import timezone
 from accounts import services as people
 from accounts.models import Couple, Partner, User
 from intimacy import services
+from intimacy.alerts import alerts_raise
 from intimacy.models import Exercise, Reflection
 
 PASSWORD = "tend-demo-2026"  # noqa: S105 - the documented demo password, printed for the reader
@@ -45,6 +46,13 @@ NOTES = {
         "I want to talk about how rushed it felt. Please bring it up gently.",
         "I stopped because a memory came up. I'd like to discuss it in session.",
     ],
+}
+
+
+DEMO_NOTES = {
+    "improving": [(6, "Agreed on two evenings a week"), (2, "Alex: work trip this week")],
+    "steady": [(4, "Talked about pace")],
+    "struggling": [(5, "Riley raised feeling rushed"), (1, "Discuss pausing safely")],
 }
 
 
@@ -100,6 +108,15 @@ class Command(BaseCommand):
             screening_confirmed=True,
         )
         self._sessions(couple, assignment, start, today, story, rng)
+        # The therapist's own dated notes mark the dashboard's charts; one couple sees their progress page.
+        for weeks_ago, text in DEMO_NOTES[story]:
+            services.note_add(couple=couple, author=therapist, day=today - timedelta(weeks=weeks_ago), text=text)
+        if story == "improving":
+            people.couple_set_progress_page(couple=couple, enabled=True)
+        # Each back-dated write above raised alerts as of today with only part of the history in
+        # place (e.g. "no session for 14 days" before the later sessions existed): raise them afresh.
+        couple.alerts.all().delete()
+        alerts_raise(couple=couple)
 
     def _sessions(self, couple: Couple, assignment, start, today, story: str, rng: random.Random) -> None:
         a, b = list(couple.partners.all())
