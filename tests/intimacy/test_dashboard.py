@@ -367,3 +367,59 @@ def test_progress_page_is_off_until_the_therapist_turns_it_on(
 
 def test_progress_page_is_for_partners(client_for, therapist):
     assert client_for(therapist).get(reverse("progress")).status_code == 403
+
+
+# The caseload ---------------------------------------------------------------------------------------
+
+
+def _couple_with_last_session(therapist, label, last_session):
+    from tests.factories import AssignmentFactory, CoupleFactory, PartnerFactory
+
+    couple = CoupleFactory(therapist=therapist, label=label)
+    a, b = PartnerFactory(couple=couple, slot=1), PartnerFactory(couple=couple, slot=2)
+    assignment = AssignmentFactory(couple=couple)
+    if last_session:
+        SessionFactory(assignment=assignment, giver=a, receiver=b, logged_by=a, date=last_session)
+    return couple, a
+
+
+def test_caseload_puts_those_needing_attention_first(client_for, therapist):
+    recent, _ = _couple_with_last_session(therapist, "Recent", date(2026, 11, 24))
+    quiet, _ = _couple_with_last_session(therapist, "Quiet", date(2026, 11, 1))
+    open_alert, _ = _couple_with_last_session(therapist, "Open alert", date(2026, 11, 24))
+    urgent, partner = _couple_with_last_session(therapist, "Urgent", date(2026, 11, 24))
+    Alert.objects.create(couple=open_alert, kind="awaiting", partner=None, week=date(2026, 11, 23))
+    Alert.objects.create(couple=urgent, kind="low_comfort", partner=partner, week=date(2026, 11, 23), urgent=True)
+    # An acknowledged alert no longer counts.
+    Alert.objects.create(
+        couple=recent, kind="paused", partner=None, week=date(2026, 11, 16), acknowledged_at="2026-11-20T10:00:00Z"
+    )
+    response = client_for(therapist).get(reverse("home"))
+    labels = [row.couple.label for row in response.context["rows"]]
+    assert labels == ["Urgent", "Open alert", "Quiet", "Recent"]
+    html = response.content.decode()
+    assert "1 urgent" in html and html.count("1 open alert") == 2
+
+
+def test_caseload_eight_week_bar(client_for, therapist, assignment, partner_a, partner_b):
+    # This week is Monday 23 Nov; eight weeks back starts Monday 5 Oct.
+    for day in ("2026-10-05", "2026-10-11", "2026-10-12", "2026-11-24", "2026-10-04"):
+        SessionFactory(assignment=assignment, giver=partner_a, receiver=partner_b, logged_by=partner_a, date=day)
+    row = client_for(therapist).get(reverse("home")).context["rows"][0]
+    assert [w.done for w in row.weeks] == [2, 1, 0, 0, 0, 0, 0, 1]  # 4 Oct is the week before
+    assert row.weeks[0].monday == date(2026, 10, 5)
+    assert "oldest first: 2, 1, 0, 0, 0, 0, 0, 1; target 2 a week." in row.weeks_text
+    # Bars scale to the target of 2: a full bar is 28 px, one session is 14.
+    assert [w.height for w in row.weeks[:3]] == [28, 14, 2]
+
+
+def test_caseload_filters_by_status(client_for, therapist):
+    paused, _ = _couple_with_last_session(therapist, "Resting", None)
+    paused.status = "paused"
+    paused.save()
+    _couple_with_last_session(therapist, "Working", None)
+    client = client_for(therapist)
+    assert [r.couple.label for r in client.get(reverse("home")).context["rows"]] == ["Working"]
+    assert [r.couple.label for r in client.get(reverse("home"), {"status": "paused"}).context["rows"]] == ["Resting"]
+    assert len(client.get(reverse("home"), {"status": "all"}).context["rows"]) == 2
+    assert [r.couple.label for r in client.get(reverse("home"), {"status": "nonsense"}).context["rows"]] == ["Working"]
