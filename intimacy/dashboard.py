@@ -6,7 +6,7 @@ import csv
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
@@ -209,7 +209,9 @@ def note_add(request: HttpRequest, pk: int) -> HttpResponse:
             couple=couple, author=request.user, day=form.cleaned_data["date"], text=form.cleaned_data["text"]
         )
         messages.success(request, "Note added.")
-        return redirect(reverse("couple_detail", args=[couple.pk]) + "#notes")
+        # Back to the period the therapist was looking at, re-read so only a valid period goes into the URL.
+        period = trends.period_from(QueryDict(request.POST.get("period", "")), couple.today())
+        return redirect(f"{reverse('couple_detail', args=[couple.pk])}?{period.query}#notes")
     # Keep what was typed: show the dashboard again with the form and its errors.
     return _dashboard(request, couple, note_form=form, status=400)
 

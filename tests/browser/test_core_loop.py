@@ -11,6 +11,7 @@ from playwright.sync_api import Page, expect
 from accounts.services import therapist_create
 from intimacy.models import Assignment, Exercise, Reflection
 from tests.browser.conftest import LAPTOP, PHONE
+from tests.browser.helpers import choose, rate, sign_in
 from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -23,23 +24,6 @@ SAM = {"name": "Sam", "email": "sam@example.org", "password": "quiet-harbour-map
 
 ALEX_NOTE = "Slow strokes along the shoulders felt grounding for both of us"
 SAM_NOTE = "I finally let my shoulders drop and felt looked after"
-
-
-def sign_in(page: Page, base_url: str, email: str, password: str) -> None:
-    page.goto(f"{base_url}/accounts/login/")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password", exact=True).fill(password)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page).to_have_url(f"{base_url}/")
-
-
-def rate(page: Page, question: str, value: int) -> None:
-    """Click the label of one 0–10 button (the radio itself is visually hidden)."""
-    page.get_by_role("group", name=question).get_by_text(str(value), exact=True).click()
-
-
-def choose(page: Page, question: str, option: str) -> None:
-    page.get_by_role("group", name=question).get_by_text(option, exact=True).click()
 
 
 def back_rub_pk() -> int:

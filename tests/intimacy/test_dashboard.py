@@ -313,13 +313,22 @@ def test_csv_cells_cannot_become_spreadsheet_formulas(client_for, therapist, ses
 def test_add_and_remove_a_note(client_for, therapist, couple, partner_a, partner_b):
     client = client_for(therapist)
     response = client.post(
-        reverse("note_add", args=[couple.pk]), {"date": "2026-11-20", "text": " Started weekly sessions "}
+        reverse("note_add", args=[couple.pk]),
+        {"date": "2026-11-20", "text": " Started weekly sessions ", "period": "from=2026-10-01&to=2026-11-20"},
     )
-    assert response.status_code == 302
+    # Back to the same period.
+    assert response["Location"] == f"{reverse('couple_detail', args=[couple.pk])}?from=2026-10-01&to=2026-11-20#notes"
     note = CoupleNote.objects.get()
     assert (note.date, note.text, note.author) == (date(2026, 11, 20), "Started weekly sessions", therapist)
     assert client.post(reverse("note_delete", args=[note.pk])).status_code == 302
     assert not CoupleNote.objects.exists()
+
+
+def test_a_note_with_a_bad_period_returns_to_the_default(client_for, therapist, couple, partner_a, partner_b):
+    response = client_for(therapist).post(
+        reverse("note_add", args=[couple.pk]), {"date": "2026-11-20", "text": "x", "period": "weeks=<script>"}
+    )
+    assert response["Location"] == f"{reverse('couple_detail', args=[couple.pk])}?weeks=12#notes"
 
 
 def test_a_bad_note_keeps_what_was_typed(client_for, therapist, couple, partner_a, partner_b):
