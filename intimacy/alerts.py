@@ -183,7 +183,8 @@ def alerts_raise(*, couple: Couple, today: date | None = None) -> list[Alert]:
                 found.append((Kind.ONE_SIDED, giver_id, this_week, False))
 
         for partner in partners.values():
-            if (partner.awaiting or 0) >= AWAITING_MIN:
+            # Someone who has not joined Tend yet cannot reflect: nothing to raise about them.
+            if partner.accepted_at is not None and (partner.awaiting or 0) >= AWAITING_MIN:
                 found.append((Kind.AWAITING, partner.pk, this_week, False))
 
         if not found:

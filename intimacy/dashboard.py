@@ -38,10 +38,11 @@ def _period(request: HttpRequest, couple: Couple) -> trends.Period:
     return period
 
 
-def _trend_context(couple: Couple, period: trends.Period, scope: trends.Scope) -> dict:
+def _trend_context(couple: Couple, period: trends.Period, scope: trends.Scope, view_name: str) -> dict:
     data = trends.couple_trends(couple, period, scope)
     charts = trends.charts(data)
     return {
+        "base_url": reverse(view_name, args=[couple.pk]),
         "couple": couple,
         "period": period,
         "trends": data,
@@ -53,7 +54,7 @@ def _trend_context(couple: Couple, period: trends.Period, scope: trends.Scope) -
 
 def _dashboard(request: HttpRequest, couple: Couple, note_form: NoteForm | None = None, status: int = 200):
     period = _period(request, couple)
-    context = _trend_context(couple, period, trends.Scope.THERAPIST)
+    context = _trend_context(couple, period, trends.Scope.THERAPIST, "couple_detail")
     context.update(
         selectors.couple_overview(couple, request.user, couple.today()),
         partners=context["trends"].partners,
@@ -65,9 +66,9 @@ def _dashboard(request: HttpRequest, couple: Couple, note_form: NoteForm | None 
         ),
         open_alerts=list(couple.alerts.open().select_related("partner")),
         acknowledged_alerts=list(
-            couple.alerts.filter(acknowledged_at__isnull=False).select_related("partner", "acknowledged_by")[
-                :ALERT_HISTORY_SHOWN
-            ]
+            couple.alerts.filter(acknowledged_at__isnull=False)
+            .select_related("partner", "acknowledged_by")
+            .order_by("-acknowledged_at", "-pk")[:ALERT_HISTORY_SHOWN]
         ),
         note_form=note_form or NoteForm(initial={"date": couple.today()}),
         notes=list(couple.notes.order_by("-date", "-pk")[:NOTES_SHOWN]),
@@ -94,7 +95,7 @@ def appointment(request: HttpRequest, pk: int) -> HttpResponse:
     """
     couple = get_couple_for_user(request.user, pk, role=THERAPIST)
     period = _period(request, couple)
-    context = _trend_context(couple, period, trends.Scope.SHARED)
+    context = _trend_context(couple, period, trends.Scope.SHARED, "appointment")
     context.update(
         page=selectors.couple_sessions_page(
             couple, request.user, request.GET.get("page"), start=period.start, end=period.end, shared_only=True
@@ -109,7 +110,7 @@ def couple_summary(request: HttpRequest, pk: int) -> HttpResponse:
     """A printable summary of the period for the clinical record: tables, at most two pages."""
     couple = get_couple_for_user(request.user, pk, role=THERAPIST)
     period = _period(request, couple)
-    context = _trend_context(couple, period, trends.Scope.THERAPIST)
+    context = _trend_context(couple, period, trends.Scope.THERAPIST, "couple_summary")
     context["open_alerts"] = list(couple.alerts.open().select_related("partner"))
     context["rows"] = trends.summary_rows(context["trends"])
     context["printed_on"] = couple.today()
@@ -272,6 +273,7 @@ def progress(request: HttpRequest) -> HttpResponse:
             "trends": data,
             "charts": chart_list,
             "chart_data": {"charts": chart_list, "markers": []},
+            "base_url": reverse("progress"),
             "week_choices": trends.WEEK_CHOICES,
         },
     )
@@ -284,7 +286,7 @@ def progress(request: HttpRequest) -> HttpResponse:
 @require_POST
 @never_cache
 def keepalive(request: HttpRequest) -> HttpResponse:
-    """Counts as activity, so the appointment view stays signed in while it is open (never past the
-    absolute session limit, which the session's own expiry keeps)."""
+    """Counts as activity, so the appointment view stays signed in while it is open; never past the
+    absolute limit (`AbsoluteSessionLimitMiddleware` signs the therapist out first, and this answers 302)."""
     request.session.modified = True
     return HttpResponse(status=204)

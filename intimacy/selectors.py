@@ -190,6 +190,7 @@ def caseload(therapist: User, now=None, status: str | None = None) -> list[Casel
     """
     now = now or timezone.now()
     live_sessions = Session.objects.filter(assignment__couple=OuterRef("pk"), withdrawn_at__isnull=True)
+    utc_today = now.astimezone(UTC).date()
     open_alerts = Q(alerts__acknowledged_at__isnull=True)
     couples = Couple.objects.filter(therapist=therapist)
     if status:
@@ -201,7 +202,9 @@ def caseload(therapist: User, now=None, status: str | None = None) -> list[Casel
             ),
             target=Coalesce(
                 Subquery(
-                    Assignment.objects.filter(couple=OuterRef("pk"), status="active")
+                    # Running today (a day's leeway either side of UTC is not worth a query per zone).
+                    Assignment.objects.filter(couple=OuterRef("pk"), status="active", starts_on__lte=utc_today)
+                    .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=utc_today))
                     .order_by()
                     .values("couple")
                     .annotate(t=Sum("target_per_week"))

@@ -81,6 +81,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "accounts.middleware.AbsoluteSessionLimitMiddleware",
 ]
 
 ROOT_URLCONF = "intimacy.urls"
@@ -161,6 +162,9 @@ TEND_OPEN_SIGNUP = env_bool("TEND_OPEN_SIGNUP", True)
 
 # Invitations have their own lifetime, independent of password reset's.
 TEND_INVITE_TIMEOUT_SECONDS = 7 * 24 * 60 * 60
+# Therapists and staff are signed out this long after signing in, however active (the appointment
+# view's keep-alive included).
+TEND_SESSION_ABSOLUTE_SECONDS = 12 * 60 * 60
 # Bump when the consent text changes materially; partners then accept the new version.
 TEND_CONSENT_VERSION = "2026-11"
 

@@ -30,6 +30,8 @@ DEFAULT_WEEKS = 12
 WEEKLY_UP_TO_WEEKS = 26
 # A custom period may reach this far back; longer ones get the default with a notice.
 MAX_CUSTOM_DAYS = 5 * 366
+# No couple did homework in Tend before this; earlier dates are typing mistakes.
+EARLIEST = date(2020, 1, 1)
 NOTE_MARKER_CHARS = 40
 
 
@@ -48,6 +50,11 @@ class Period:
     end: date
     weeks: int | None = None  # set for "last N weeks", None for custom dates
     notice: str = ""
+    today: date | None = None  # the couple's today when the period was read
+
+    @property
+    def runs_to_today(self) -> bool:
+        return self.today is None or self.end >= self.today
 
     @property
     def monthly(self) -> bool:
@@ -87,7 +94,7 @@ def period_from(params, today: date) -> Period:
 
     Anything else gets the default (the last DEFAULT_WEEKS weeks) and a short notice; never an error.
     """
-    default = Period(week_start(today) - timedelta(weeks=DEFAULT_WEEKS - 1), today, DEFAULT_WEEKS)
+    default = Period(week_start(today) - timedelta(weeks=DEFAULT_WEEKS - 1), today, DEFAULT_WEEKS, today=today)
     if "from" in params or "to" in params:
         try:
             start, end = date.fromisoformat(params.get("from", "")), date.fromisoformat(params.get("to", ""))
@@ -95,9 +102,13 @@ def period_from(params, today: date) -> Period:
             return _with_notice(default, "Those dates weren't recognised, so this shows the last 12 weeks.")
         if start > end:
             return _with_notice(default, "The start date was after the end date, so this shows the last 12 weeks.")
+        if start > today or start < EARLIEST:
+            return _with_notice(default, "That period holds no sessions yet, so this shows the last 12 weeks.")
+        # Nothing can have happened after today; stopping there also keeps date arithmetic in range.
+        end = min(end, today)
         if (end - start).days > MAX_CUSTOM_DAYS:
             return _with_notice(default, "That period is longer than five years, so this shows the last 12 weeks.")
-        return Period(start, end)
+        return Period(start, end, today=today)
     if "weeks" in params:
         try:
             weeks = int(params["weeks"])
@@ -105,12 +116,12 @@ def period_from(params, today: date) -> Period:
             weeks = 0
         if weeks not in WEEK_CHOICES:
             return _with_notice(default, "Choose 4, 12, 26, 52 or 104 weeks; this shows the last 12 weeks.")
-        return Period(week_start(today) - timedelta(weeks=weeks - 1), today, weeks)
+        return Period(week_start(today) - timedelta(weeks=weeks - 1), today, weeks, today=today)
     return default
 
 
 def _with_notice(period: Period, notice: str) -> Period:
-    return Period(period.start, period.end, period.weeks, notice)
+    return Period(period.start, period.end, period.weeks, notice, period.today)
 
 
 # The trends ------------------------------------------------------------------------------------
@@ -207,16 +218,18 @@ def _scoped(reflections: QuerySet, scope: Scope, viewer_partner: Partner | None)
     return reflections
 
 
-def target_for(assignment: Assignment, bucket: Bucket) -> int:
-    """Sessions the assignment asks for in the bucket: the weekly target pro rata to the days it ran."""
-    first = max(bucket.start, assignment.starts_on)
-    last = min(bucket.end, assignment.ends_on or bucket.end)
+def target_for(assignment: Assignment, bucket: Bucket, period: Period) -> int:
+    """Sessions the assignment asks for in the bucket: the weekly target pro rata to the bucket's days
+    that fall both in the assignment and in the period.
+
+    When the period runs to today, the rest of the current week (or month) counts in full: the
+    therapist sees what this week asks for, as the couple do ("this week: 1 of 2").
+    """
+    first = max(bucket.start, assignment.starts_on, period.start)
+    last = min(bucket.end, assignment.ends_on or bucket.end, bucket.end if period.runs_to_today else period.end)
     days = (last - first).days + 1
-    if days <= 0:
-        return 0
-    if bucket.end - bucket.start == timedelta(days=6):
-        return assignment.target_per_week  # a week the assignment touched asks for the whole target
-    return round(assignment.target_per_week * days / 7)
+    # target × days / 7 is never exactly half-way (7 is prime and days, target ≤ 7), so round() is plain.
+    return round(assignment.target_per_week * days / 7) if days > 0 else 0
 
 
 def couple_trends(couple: Couple, period: Period, scope: Scope, viewer_partner: Partner | None = None) -> Trends:
@@ -232,12 +245,12 @@ def couple_trends(couple: Couple, period: Period, scope: Scope, viewer_partner: 
     assignments = list(
         couple.assignments.filter(starts_on__lte=period.end)
         .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=period.start))
-        .select_related("exercise")
+        .select_related("exercise", "planned_giver")
         .order_by("starts_on", "pk")
     )
     for row in rows.values():
         for assignment in assignments:
-            row.target += target_for(assignment, row.bucket)
+            row.target += target_for(assignment, row.bucket, period)
 
     in_period = {"date__gte": period.start, "date__lte": period.end}
     reflections = _scoped(Reflection.objects.all(), scope, viewer_partner)

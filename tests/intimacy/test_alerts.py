@@ -276,6 +276,13 @@ class TestAwaiting:
         rub(assignment, date(2026, 11, 21), partner_b, partner_a, missing=["giver"])
         assert alerts_raise(couple=couple) == []
 
+    def test_not_for_a_partner_who_has_not_joined_yet(self, couple, assignment, partner_a, partner_b):
+        partner_b.accepted_at = None
+        partner_b.save()
+        for day in (18, 19, 20):
+            rub(assignment, date(2026, 11, day), partner_a, partner_b, missing=["receiver"])
+        assert alerts_raise(couple=couple) == []
+
     def test_withdrawn_sessions_do_not_count(self, couple, assignment, partner_a, partner_b):
         rub(assignment, date(2026, 11, 20), partner_a, partner_b, missing=["receiver"])
         rub(assignment, date(2026, 11, 21), partner_a, partner_b, missing=["receiver"])

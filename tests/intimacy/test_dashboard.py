@@ -11,7 +11,7 @@ import time_machine
 from django.urls import reverse
 
 from intimacy.models import Alert, CoupleNote, Reflection, Session
-from tests.factories import ReflectionFactory, SessionFactory
+from tests.factories import AssignmentFactory, ReflectionFactory, SessionFactory
 
 NOW = "2026-11-25 12:00:00+00:00"
 
@@ -198,6 +198,9 @@ def test_dashboard_query_count_is_the_same_for_a_week_and_two_years(
     client_for, therapist, assignment, partner_a, partner_b, django_assert_num_queries, weeks_of_data
 ):
     _years_of_sessions(assignment, partner_a, partner_b, weeks_of_data)
+    # Assignments with a named giver: the dashboard names them without a query each.
+    for _ in range(3):
+        AssignmentFactory(couple=assignment.couple, giver_plan="one", planned_giver=partner_a, status="ended")
     client = client_for(therapist)
     url = reverse("couple_detail", args=[assignment.couple_id])
     # session, user, couple; trends: partners, assignments, sessions by week, reflections by week,
@@ -338,6 +341,8 @@ def test_a_bad_note_keeps_what_was_typed(client_for, therapist, couple, partner_
     assert response.status_code == 400
     html = response.content.decode()
     assert 'value="Holiday in Spain"' in html and "Enter a valid date." in html
+    # The page was served at the form's address; its period links still lead to the dashboard.
+    assert f'href="{reverse("couple_detail", args=[couple.pk])}?weeks=4#trends"' in html
     assert not CoupleNote.objects.exists()
 
 
@@ -432,3 +437,24 @@ def test_caseload_filters_by_status(client_for, therapist):
     assert [r.couple.label for r in client.get(reverse("home"), {"status": "paused"}).context["rows"]] == ["Resting"]
     assert len(client.get(reverse("home"), {"status": "all"}).context["rows"]) == 2
     assert [r.couple.label for r in client.get(reverse("home"), {"status": "nonsense"}).context["rows"]] == ["Working"]
+
+
+def test_keepalive_never_outlasts_the_absolute_limit(client, therapist):
+    from tests.factories import PASSWORD
+
+    with time_machine.travel("2026-11-25 08:00:00+00:00", tick=False) as clock:
+        assert client.login(email=therapist.email, password=PASSWORD)
+        clock.move_to("2026-11-25 19:59:00+00:00")  # 11 h 59 min later, the appointment view is still open
+        assert client.post(reverse("keepalive")).status_code == 204
+        clock.move_to("2026-11-25 20:01:00+00:00")  # 12 h 1 min after signing in
+        response = client.post(reverse("keepalive"))
+        assert response.status_code == 302 and response["Location"].startswith(reverse("account_login"))
+        # Signed out for good, not just for this request.
+        assert client.get(reverse("home")).status_code == 302
+
+
+def test_caseload_target_counts_only_assignments_running_today(client_for, therapist, assignment, partner_a, partner_b):
+    AssignmentFactory(couple=assignment.couple, starts_on=date(2026, 12, 7), target_per_week=3)
+    AssignmentFactory(couple=assignment.couple, starts_on=date(2026, 1, 1), ends_on=date(2026, 11, 1))
+    row = client_for(therapist).get(reverse("home")).context["rows"][0]
+    assert row.target_this_week == 2

@@ -47,6 +47,11 @@ class TestPeriod:
             {"from": "2026-11-10", "to": "2026-11-01"},
             {"from": "2026-11-10"},
             {"from": "1990-01-01", "to": "2026-11-01"},
+            {"from": "2015-01-01", "to": "2015-02-01"},
+            {"from": "2026-12-01", "to": "2026-12-31"},
+            {"from": "9999-12-31", "to": "9999-12-31"},
+            {"from": "0001-01-01", "to": "0001-01-08"},
+            {"from": "2026-02-30", "to": "2026-03-01"},
         ],
     )
     def test_bad_values_get_the_default_and_a_notice(self, params):
@@ -65,6 +70,15 @@ class TestPeriod:
         assert period.query == "from=2026-11-04&to=2026-11-12"
         # The first bucket is the ISO week holding the start date.
         assert [b.start for b in period.buckets()] == [date(2026, 11, 2), date(2026, 11, 9)]
+
+    def test_custom_period_stops_at_today(self):
+        period = period_from({"from": "2026-11-01", "to": "9999-12-31"}, TODAY)
+        assert (period.start, period.end, period.notice) == (date(2026, 11, 1), TODAY, "")
+        assert len(period.buckets()) == 5  # weeks of 26 Oct … 23 Nov
+
+    def test_a_single_day(self):
+        period = period_from({"from": "2026-02-28", "to": "2026-02-28"}, TODAY)
+        assert [b.start for b in period.buckets()] == [date(2026, 2, 23)]
 
     def test_custom_period_over_26_weeks_is_monthly(self):
         # 1 May to 25 Nov touches 31 ISO weeks.
@@ -185,7 +199,7 @@ def test_own_scope_is_one_partners_reflections(couple, month):
 def test_months_and_their_targets(couple, month):
     a, b = month
     rows = _by_label(trends.couple_trends(couple, period_from({"weeks": "52"}, TODAY), Scope.THERAPIST))
-    # November: S1, S2, S3. Target 2 a week over 30 days: 60 / 7 = 8.57, so 9.
+    # November: S1, S2, S3. It is this month, so all 30 days count: 2 × 30 / 7 = 8.57, so 9.
     assert (rows["Nov 2026"].sessions, rows["Nov 2026"].target) == (3, 9)
     # October: S5 on the 30th. 2 × 31 / 7 = 8.86, so 9.
     assert (rows["Oct 2026"].sessions, rows["Oct 2026"].target) == (1, 9)
@@ -201,6 +215,9 @@ def test_custom_period_clips_to_its_dates(couple, month):
     # S1 (3 Nov) is before the start: week of 2 Nov holds S2 alone.
     assert rows["2 Nov"].sessions == 1 and rows["2 Nov"].gave == {b.pk: 1}
     assert rows["9 Nov"].sessions == 1
+    # Targets only for the period's days: 4–8 Nov is 5 days, 2 × 5 / 7 = 1.43 → 1;
+    # 9–12 Nov is 4 days, 2 × 4 / 7 = 1.14 → 1.
+    assert (rows["2 Nov"].target, rows["9 Nov"].target) == (1, 1)
     assert data.sessions == 2
 
 
@@ -256,5 +273,6 @@ def test_no_target_line_before_the_assignment_starts(couple, partner_a, partner_
     AssignmentFactory(couple=couple, starts_on=date(2026, 11, 18), target_per_week=3)
     data = trends.couple_trends(couple, period_from({"weeks": "4"}, TODAY), Scope.THERAPIST)
     target = next(s for s in trends.charts(data)[0]["series"] if s["label"] == "Target")
-    # Weeks of 2 and 9 Nov are before the start; 16 Nov holds the start day, so the whole target.
-    assert target["values"] == [None, None, 3, 3]
+    # Weeks of 2 and 9 Nov are before the start. Wednesday 18 to Sunday 22 Nov is 5 days of the
+    # week of 16 Nov: 3 × 5 / 7 = 2.14, so 2. This week asks for all 3, though it is only Wednesday.
+    assert target["values"] == [None, None, 2, 3]
