@@ -378,7 +378,7 @@ def charts(trends: Trends, *, targets: bool = True) -> list[dict]:
         out.append(
             {
                 "id": "sessions",
-                "title": "Sessions against the target",
+                "title": "Sessions against the target" if targets else "Sessions together",
                 "about": "Sessions done each " + ("month" if trends.period.monthly else "week") + ", by exercise.",
                 "type": "bar",
                 "stacked": True,
@@ -400,16 +400,22 @@ def charts(trends: Trends, *, targets: bool = True) -> list[dict]:
         )
 
     role_names = {Reflection.Role.GIVER: "giving", Reflection.Role.RECEIVER: "receiving"}
+    own = trends.scope is Scope.OWN  # a partner's own page speaks to them: "When giving", not their name
     connection = [
-        _series(f"{names[p.pk]}, {role_names[role]}", [r.connection.get((p.pk, role)) for r in trends.rows])
+        _series(
+            f"When {role_names[role]}" if own else f"{names[p.pk]}, {role_names[role]}",
+            [r.connection.get((p.pk, role)) for r in trends.rows],
+        )
         for p in trends.partners
         for role in (Reflection.Role.GIVER, Reflection.Role.RECEIVER)
     ]
     _add_if_any(
         out,
         "connection",
-        "Connection",
-        "Mean connection, 0 to 10, for each partner as giver and as receiver.",
+        "How connected you felt" if own else "Connection",
+        "From your own reflections, 0 to 10; the mean of each week."
+        if own
+        else "Mean connection, 0 to 10, for each partner as giver and as receiver.",
         connection,
         0,
         10,

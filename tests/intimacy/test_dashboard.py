@@ -372,7 +372,7 @@ def test_progress_page_is_off_until_the_therapist_turns_it_on(
     assert [c["id"] for c in data["charts"]] == ["sessions", "connection"]
     connection = data["charts"][1]
     # Sam's own: receiving at 1 (their therapist-only reflection is still their own), giving at 9.
-    assert {s["label"]: s["values"][10] for s in connection["series"]} == {"Sam, giving": 9, "Sam, receiving": 1}
+    assert {s["label"]: s["values"][10] for s in connection["series"]} == {"When giving": 9, "When receiving": 1}
     # Alex's private journal ratings (3) are not Sam's to see, nor a target to fall short of.
     sessions = data["charts"][0]
     assert [s["label"] for s in sessions["series"]] == ["Give a back rub"]
