@@ -5,6 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PYTEST := $(VENV)/bin/pytest
 RUFF := $(VENV)/bin/ruff
+BANDIT := $(VENV)/bin/bandit
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 .PHONY: install run test lint test-sqlite test-postgres collectstatic-check clean
@@ -29,6 +30,7 @@ run: install
 lint: install
 	$(RUFF) check .
 	$(RUFF) format --check .
+	$(BANDIT) -q -r accounts intimacy -x '*/migrations/*,*/tests/*' --severity-level medium
 	DJANGO_DEBUG=1 $(PY) manage.py makemigrations --check --dry-run >/dev/null || { echo "Models and migrations disagree: run makemigrations"; exit 1; }
 
 # The whole suite but the browser tests on SQLite, then everything (browser tests too) on PostgreSQL.

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
 from accounts.models import Couple, Partner, User
+from intimacy.audit import ClinicalAdminMixin
 
 
 @admin.register(User)
@@ -26,7 +27,7 @@ class PartnerInline(admin.TabularInline):
 
 
 @admin.register(Couple)
-class CoupleAdmin(admin.ModelAdmin):
+class CoupleAdmin(ClinicalAdminMixin, admin.ModelAdmin):
     list_display = ["label", "therapist", "status", "time_zone", "created_at"]
     list_filter = ["status"]
     search_fields = ["label", "therapist__email"]

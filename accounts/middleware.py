@@ -1,33 +1,63 @@
-"""Session limits that hold however busy a signed-in browser is."""
+"""Session rules that hold however busy a signed-in browser is: a second factor for therapists and
+staff before any client data, idle sign-out, and an absolute limit on a therapist's session."""
 
 import time
 from collections.abc import Callable
 
+from allauth.mfa.signals import authenticator_added, authenticator_removed
+from allauth.mfa.utils import is_mfa_enabled
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.signals import user_logged_in
 from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
 
 SIGNED_IN_AT = "tend_signed_in_at"
+LAST_SEEN = "tend_last_seen"
+MFA_OK = "tend_mfa_ok"
+# Activity is written to the session at most this often, so browsing does not write on every request.
+LAST_SEEN_EVERY = 60
+# Reachable without a second factor: signing in or out, setting the factor up, and nothing clinical.
+MFA_EXEMPT_PREFIXES = ("/accounts/", "/static/", "/healthz", "/invite/")
 
 
-@receiver(user_logged_in)
-def _remember_sign_in(sender, request, user, **kwargs) -> None:
-    if request is not None and hasattr(request, "session"):
-        request.session[SIGNED_IN_AT] = int(time.time())
-
-
-def _limited(user) -> bool:
-    """Therapists and staff hold clinical data for a whole caseload: their sessions end at a fixed age."""
+def needs_second_factor(user) -> bool:
+    """Therapists and staff hold clinical data for a whole caseload: they must use a second factor."""
     return user.is_staff or user.is_therapist
 
 
-class AbsoluteSessionLimitMiddleware:
-    """Signs a therapist or staff member out TEND_SESSION_ABSOLUTE_SECONDS after they signed in.
+@receiver(user_logged_in)
+def _start_session(sender, request, user, **kwargs) -> None:
+    if request is None or not hasattr(request, "session"):
+        return
+    now = int(time.time())
+    request.session[SIGNED_IN_AT] = request.session[LAST_SEEN] = now
+    # allauth logs someone in only after their second factor, if they have one: record it once here
+    # rather than look it up on every request.
+    request.session[MFA_OK] = needs_second_factor(user) and is_mfa_enabled(user)
 
-    Activity never extends this, not even the appointment view's keep-alive: a laptop left open in a
-    consulting room is signed out by the end of the day. The next request then meets the sign-in page.
+
+@receiver(authenticator_added)
+def _second_factor_added(sender, request, user, **kwargs) -> None:
+    if request is not None and needs_second_factor(user):
+        request.session[MFA_OK] = is_mfa_enabled(user)
+
+
+@receiver(authenticator_removed)
+def _second_factor_removed(sender, request, user, **kwargs) -> None:
+    if request is not None and needs_second_factor(user):
+        request.session[MFA_OK] = is_mfa_enabled(user)
+
+
+class SessionRulesMiddleware:
+    """Idle and absolute sign-out, then the second-factor requirement.
+
+    - Therapists and staff: signed out after TEND_IDLE_SECONDS_THERAPIST without a request, and
+      TEND_SESSION_ABSOLUTE_SECONDS after signing in however active (the appointment view's
+      keep-alive included). Partners: after TEND_IDLE_SECONDS_PARTNER without a request.
+    - Therapists and staff without a second factor are sent to set one up before any other page.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -35,12 +65,42 @@ class AbsoluteSessionLimitMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         user = getattr(request, "user", None)
-        if user is not None and user.is_authenticated and _limited(user):
-            signed_in_at = request.session.get(SIGNED_IN_AT)
-            now = int(time.time())
-            if signed_in_at is None:
-                # A session from before this limit existed: start counting now.
-                request.session[SIGNED_IN_AT] = now
-            elif now - signed_in_at > settings.TEND_SESSION_ABSOLUTE_SECONDS:
+        if user is not None and user.is_authenticated:
+            if self._expired(request, user):
                 logout(request)
+                messages.info(request, "You were signed out to keep things private. Please sign in again.")
+            elif (
+                needs_second_factor(user)
+                and not request.session.get(MFA_OK)
+                and not request.path.startswith(MFA_EXEMPT_PREFIXES)
+            ):
+                if is_mfa_enabled(user):
+                    request.session[MFA_OK] = True
+                else:
+                    messages.info(
+                        request, "Before you see client data, protect your account with an authenticator app."
+                    )
+                    return redirect("mfa_activate_totp")
         return self.get_response(request)
+
+    @staticmethod
+    def _expired(request: HttpRequest, user) -> bool:
+        now = int(time.time())
+        session = request.session
+        signed_in_at, last_seen = session.get(SIGNED_IN_AT), session.get(LAST_SEEN)
+        if signed_in_at is None or last_seen is None:
+            # A session from before these rules existed: start counting now.
+            session[SIGNED_IN_AT] = signed_in_at or now
+            session[LAST_SEEN] = now
+            return False
+        if needs_second_factor(user):
+            idle_limit = settings.TEND_IDLE_SECONDS_THERAPIST
+            if now - signed_in_at > settings.TEND_SESSION_ABSOLUTE_SECONDS:
+                return True
+        else:
+            idle_limit = settings.TEND_IDLE_SECONDS_PARTNER
+        if now - last_seen > idle_limit:
+            return True
+        if now - last_seen >= LAST_SEEN_EVERY:
+            session[LAST_SEEN] = now
+        return False

@@ -12,6 +12,8 @@ from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from accounts.clinical import ClinicalQuerySet
+
 
 class UserManager(BaseUserManager):
     use_in_migrations = True
@@ -74,7 +76,7 @@ def validate_time_zone(value: str) -> None:
         raise ValidationError("Choose a time zone from the list.")
 
 
-class CoupleQuerySet(models.QuerySet):
+class CoupleQuerySet(ClinicalQuerySet):
     def visible_to(self, user) -> "CoupleQuerySet":
         """The couples this user may see at all: a therapist's caseload, or a partner's own couple."""
         if not user.is_authenticated:
@@ -98,6 +100,8 @@ class Couple(models.Model):
     screened_at = models.DateTimeField(null=True, blank=True)
     # The therapist decides whether the couple gets their own progress page (shared reflections only).
     progress_page = models.BooleanField("partners' progress page", default=False)
+    # Set by an export of the record; deleting the couple is allowed only after one.
+    exported_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = CoupleQuerySet.as_manager()
@@ -110,6 +114,15 @@ class Couple(models.Model):
 
     def __str__(self) -> str:
         return self.label
+
+    def get_additional_data(self) -> dict:
+        # django-auditlog stores this with each audit row; intimacy/audit.py keys the row by couple.
+        return {"couple": self.pk}
+
+    @property
+    def is_closed(self) -> bool:
+        """A closed case is read-only: its records are kept, nothing new is written."""
+        return self.status == self.Status.CLOSED
 
     @property
     def tz(self) -> zoneinfo.ZoneInfo:
@@ -137,6 +150,9 @@ class Partner(models.Model):
     accepted_at = models.DateTimeField(null=True, blank=True)
     consent_version = models.CharField(max_length=16, blank=True)
     consent_accepted_at = models.DateTimeField(null=True, blank=True)
+    consent_withdrawn_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ClinicalQuerySet.as_manager()
 
     class Meta:
         ordering = ["slot"]
@@ -148,6 +164,10 @@ class Partner(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def get_additional_data(self) -> dict:
+        # django-auditlog stores this with each audit row; intimacy/audit.py keys the row by couple.
+        return {"couple": self.couple_id}
 
     def new_invite_nonce(self) -> None:
         self.invite_nonce = secrets.token_hex(16)

@@ -1,8 +1,13 @@
-"""Operations view of the homework. Reflection text is never shown here: support needs ids and dates, not words."""
+"""Operations view of the homework. No free text of a clinical record is shown here (reflections,
+notes to the couple, therapist notes, alert notes): support needs ids and dates, not words.
+Opening a clinical record here is recorded in the audit trail, like a therapist's viewing."""
 
+from auditlog.admin import LogEntryAdmin
+from auditlog.models import LogEntry
 from django.contrib import admin
 
-from intimacy.models import Assignment, Exercise, Reflection, Session
+from intimacy.audit import ClinicalAdminMixin
+from intimacy.models import Alert, Assignment, CoupleNote, Exercise, Reflection, Session
 
 
 @admin.register(Exercise)
@@ -12,20 +17,20 @@ class ExerciseAdmin(admin.ModelAdmin):
 
 
 @admin.register(Assignment)
-class AssignmentAdmin(admin.ModelAdmin):
+class AssignmentAdmin(ClinicalAdminMixin, admin.ModelAdmin):
     list_display = ["pk", "couple", "exercise", "status", "target_per_week", "starts_on", "ends_on"]
     list_filter = ["status"]
     exclude = ["note"]
 
 
 @admin.register(Session)
-class SessionAdmin(admin.ModelAdmin):
+class SessionAdmin(ClinicalAdminMixin, admin.ModelAdmin):
     list_display = ["pk", "assignment", "date", "minutes", "withdrawn_at"]
     readonly_fields = ["idempotency_key"]
 
 
 @admin.register(Reflection)
-class ReflectionAdmin(admin.ModelAdmin):
+class ReflectionAdmin(ClinicalAdminMixin, admin.ModelAdmin):
     list_display = ["pk", "session", "role", "visibility", "created_at"]
     list_filter = ["role", "visibility"]
     fields = ["session", "partner", "role", "visibility", "created_at", "updated_at"]
@@ -36,3 +41,38 @@ class ReflectionAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+class ReadOnlyAdmin(ClinicalAdminMixin, admin.ModelAdmin):
+    """Seen by support, changed only by the therapist in Tend itself."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(CoupleNote)
+class CoupleNoteAdmin(ReadOnlyAdmin):
+    list_display = ["pk", "couple", "author", "date", "created_at"]
+    fields = ["couple", "author", "date", "created_at"]  # never `text`: the therapist's own words
+    readonly_fields = fields
+
+
+@admin.register(Alert)
+class AlertAdmin(ReadOnlyAdmin):
+    list_display = ["pk", "couple", "kind", "week", "urgent", "acknowledged_at"]
+    list_filter = ["kind", "urgent"]
+    fields = ["couple", "kind", "partner", "week", "urgent", "raised_at", "acknowledged_at", "acknowledged_by"]
+    readonly_fields = fields  # never `acknowledgement`: the therapist's note
+
+
+# The audit trail: auditlog's own admin is read-only already (no add, change or delete); this keeps it
+# and makes its search use what Tend's rows hold (Tend's users have no first or last name fields).
+admin.site.unregister(LogEntry)
+
+
+@admin.register(LogEntry)
+class AuditEntryAdmin(LogEntryAdmin):
+    search_fields = ["object_repr", "actor_email", "cid"]

@@ -58,6 +58,9 @@ SENTENCES = {
         " of a take-turns exercise."
     ),
     Kind.AWAITING: f"{{partner}} has {AWAITING_MIN} or more sessions still waiting for their reflection.",
+    # Raised by services, not by the rules below.
+    Kind.SAFETY: "{partner} used “Tell my therapist privately”. Read it below; the other partner cannot see it.",
+    Kind.CONSENT_WITHDRAWN: "{partner} withdrew their consent: their logging has stopped and the exercises are paused.",
 }
 
 
@@ -207,8 +210,9 @@ def alerts_raise(*, couple: Couple, today: date | None = None) -> list[Alert]:
 def alert_acknowledge(*, alert: Alert, by: User, note: str) -> Alert:
     """The couple's therapist marks an alert as seen, with an optional short note (300 characters).
 
-    Acknowledging twice keeps the first acknowledgement, its time, author and note: the conditional
-    update lets only the first of two concurrent clicks write. The alert stays in the history.
+    Acknowledging twice keeps the first acknowledgement, its time, author and note: the row is locked
+    and re-read before writing, so of two concurrent clicks the second waits, then finds it acknowledged.
+    The write is a `save()`, so it is in the audit trail. The alert stays in the history.
     """
     if alert.couple.therapist_id != by.pk:
         raise PermissionDenied
@@ -218,9 +222,29 @@ def alert_acknowledge(*, alert: Alert, by: User, note: str) -> Alert:
     alert.acknowledged_by = by
     alert.acknowledgement = note.strip()
     alert.full_clean(validate_unique=False, validate_constraints=False)
-    written = Alert.objects.filter(pk=alert.pk, acknowledged_at__isnull=True).update(
-        acknowledged_at=alert.acknowledged_at, acknowledged_by=by, acknowledgement=alert.acknowledgement
-    )
+    with transaction.atomic():
+        locked = Alert.objects.select_for_update().values_list("acknowledged_at", flat=True).get(pk=alert.pk)
+        written = locked is None
+        if written:
+            alert.save(update_fields=["acknowledged_at", "acknowledged_by", "acknowledgement"])
     if not written:
         alert.refresh_from_db()
+    return alert
+
+
+def alert_raise_now(*, couple: Couple, kind: str, partner: Partner, urgent: bool) -> Alert:
+    """Raise an alert that a partner's own action causes (the safety line, withdrawn consent).
+
+    Keyed like every alert by (couple, kind, partner, this ISO week). If this week's alert was already
+    marked as seen, a new message opens it again: the therapist must not miss the second one.
+    """
+    week = _monday(couple.today())
+    with transaction.atomic():
+        alert, created = Alert.objects.select_for_update().get_or_create(
+            couple=couple, kind=kind, partner=partner, week=week, defaults={"urgent": urgent}
+        )
+        if not created and alert.acknowledged_at is not None:
+            alert.acknowledged_at, alert.acknowledged_by, alert.acknowledgement = None, None, ""
+            alert.urgent = alert.urgent or urgent
+            alert.save()
     return alert

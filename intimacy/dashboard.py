@@ -5,7 +5,7 @@ import csv
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse, QueryDict, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -22,13 +22,15 @@ from accounts.models import Couple, User
 from accounts.services import couple_set_progress_page
 from accounts.views import pop_shown_invites
 from intimacy import alerts, selectors, services, trends
+from intimacy.audit import record_access
 from intimacy.forms import AcknowledgeForm, NoteForm
-from intimacy.models import Reflection, Session
+from intimacy.models import Reflection, SafetyMessage, Session
 
 THERAPIST = User.Role.THERAPIST
 # Acknowledged alerts kept in view on the dashboard; the rest stay in the database as history.
 ALERT_HISTORY_SHOWN = 10
 NOTES_SHOWN = 20
+SAFETY_SHOWN = 20
 
 
 def _period(request: HttpRequest, couple: Couple) -> trends.Period:
@@ -53,6 +55,8 @@ def _trend_context(couple: Couple, period: trends.Period, scope: trends.Scope, v
 
 
 def _dashboard(request: HttpRequest, couple: Couple, note_form: NoteForm | None = None, status: int = 200):
+    if request.method == "GET":  # the viewing; a rejected note POST that shows the page again is not one
+        record_access(request, couple)
     period = _period(request, couple)
     context = _trend_context(couple, period, trends.Scope.THERAPIST, "couple_detail")
     context.update(
@@ -69,6 +73,11 @@ def _dashboard(request: HttpRequest, couple: Couple, note_form: NoteForm | None 
             couple.alerts.filter(acknowledged_at__isnull=False)
             .select_related("partner", "acknowledged_by")
             .order_by("-acknowledged_at", "-pk")[:ALERT_HISTORY_SHOWN]
+        ),
+        safety_messages=list(
+            SafetyMessage.objects.visible_to(request.user)
+            .filter(couple=couple)
+            .select_related("partner")[:SAFETY_SHOWN]
         ),
         note_form=note_form or NoteForm(initial={"date": couple.today()}),
         notes=list(couple.notes.order_by("-date", "-pk")[:NOTES_SHOWN]),
@@ -94,6 +103,7 @@ def appointment(request: HttpRequest, pk: int) -> HttpResponse:
     No "My therapist only" or "Just me" reflection, note, alert or check-in score is in this page's HTML.
     """
     couple = get_couple_for_user(request.user, pk, role=THERAPIST)
+    record_access(request, couple)
     period = _period(request, couple)
     context = _trend_context(couple, period, trends.Scope.SHARED, "appointment")
     context.update(
@@ -109,6 +119,7 @@ def appointment(request: HttpRequest, pk: int) -> HttpResponse:
 def couple_summary(request: HttpRequest, pk: int) -> HttpResponse:
     """A printable summary of the period for the clinical record: tables, at most two pages."""
     couple = get_couple_for_user(request.user, pk, role=THERAPIST)
+    record_access(request, couple)
     period = _period(request, couple)
     context = _trend_context(couple, period, trends.Scope.THERAPIST, "couple_summary")
     context["open_alerts"] = list(couple.alerts.open().select_related("partner"))
@@ -179,6 +190,7 @@ class _Echo:
 def couple_export(request: HttpRequest, pk: int) -> StreamingHttpResponse:
     """The period's sessions and ratings as CSV, streamed. Ratings only: no one's words leave Tend this way."""
     couple = get_couple_for_user(request.user, pk, role=THERAPIST)
+    record_access(request, couple)
     period = trends.period_from(request.GET, couple.today())
     sessions = (
         Session.objects.visible_to(request.user)
@@ -206,9 +218,13 @@ def note_add(request: HttpRequest, pk: int) -> HttpResponse:
     couple = get_couple_for_user(request.user, pk, role=THERAPIST)
     form = NoteForm(request.POST)
     if form.is_valid():
-        services.note_add(
-            couple=couple, author=request.user, day=form.cleaned_data["date"], text=form.cleaned_data["text"]
-        )
+        try:
+            services.note_add(
+                couple=couple, author=request.user, day=form.cleaned_data["date"], text=form.cleaned_data["text"]
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc.messages[0])
+            return _dashboard(request, couple, note_form=form, status=400)
         messages.success(request, "Note added.")
         # Back to the period the therapist was looking at, re-read so only a valid period goes into the URL.
         period = trends.period_from(QueryDict(request.POST.get("period", "")), couple.today())
@@ -287,6 +303,6 @@ def progress(request: HttpRequest) -> HttpResponse:
 @never_cache
 def keepalive(request: HttpRequest) -> HttpResponse:
     """Counts as activity, so the appointment view stays signed in while it is open; never past the
-    absolute limit (`AbsoluteSessionLimitMiddleware` signs the therapist out first, and this answers 302)."""
+    absolute limit (`SessionRulesMiddleware` signs the therapist out first, and this answers 302)."""
     request.session.modified = True
     return HttpResponse(status=204)

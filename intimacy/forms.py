@@ -8,6 +8,7 @@ from intimacy.models import (
     Assignment,
     Exercise,
     Reflection,
+    SafetyMessage,
 )
 
 RATING_CHOICES = [(i, str(i)) for i in range(11)]
@@ -276,4 +277,14 @@ class AcknowledgeForm(StyledForm):
         max_length=300,
         required=False,
         help_text="For your own record, e.g. “discussed in session”.",
+    )
+
+
+class SafetyForm(StyledForm):
+    feeling = forms.ChoiceField(label="What happened?", choices=SafetyMessage.Feeling.choices, widget=forms.RadioSelect)
+    message = forms.CharField(
+        label="Anything you want your therapist to know (optional)",
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 4}),
     )

@@ -7,6 +7,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 
+from accounts.clinical import ClinicalQuerySet
 from accounts.models import Couple, Partner, User
 
 RATING_VALIDATORS = [MinValueValidator(0), MaxValueValidator(10)]
@@ -75,7 +76,7 @@ class Exercise(models.Model):
         return "Log a back rub" if self.builtin_key == "back-rub" else f"Log: {self.title}"
 
 
-class AssignmentQuerySet(models.QuerySet):
+class AssignmentQuerySet(ClinicalQuerySet):
     def visible_to(self, user) -> "AssignmentQuerySet":
         return self.filter(couple__in=Couple.objects.visible_to(user))
 
@@ -128,8 +129,12 @@ class Assignment(models.Model):
     def __str__(self) -> str:
         return f"{self.exercise.title} ({self.get_status_display()})"
 
+    def get_additional_data(self) -> dict:
+        # django-auditlog stores this with each audit row; intimacy/audit.py keys the row by couple.
+        return {"couple": self.couple_id}
 
-class SessionQuerySet(models.QuerySet):
+
+class SessionQuerySet(ClinicalQuerySet):
     def visible_to(self, user) -> "SessionQuerySet":
         """Sessions of couples the user may see; a session its logger withdrew is the therapist's only."""
         qs = self.filter(assignment__couple__in=Couple.objects.visible_to(user))
@@ -170,6 +175,10 @@ class Session(models.Model):
     def __str__(self) -> str:
         return f"Session {self.pk} on {self.date}"
 
+    def get_additional_data(self) -> dict:
+        # django-auditlog stores this with each audit row; intimacy/audit.py keys the row by couple.
+        return {"couple": self.assignment.couple_id}
+
     def role_of(self, partner: Partner) -> str | None:
         if partner.pk == self.giver_id:
             return Reflection.Role.GIVER
@@ -178,7 +187,7 @@ class Session(models.Model):
         return None
 
 
-class ReflectionQuerySet(models.QuerySet):
+class ReflectionQuerySet(ClinicalQuerySet):
     def visible_to(self, user) -> "ReflectionQuerySet":
         """Reflections this user may see in any form.
 
@@ -286,6 +295,10 @@ class Reflection(models.Model):
     def __str__(self) -> str:
         return f"Reflection {self.pk}"
 
+    def get_additional_data(self) -> dict:
+        # django-auditlog stores this with each audit row; intimacy/audit.py keys the row by couple.
+        return {"couple": self.session.assignment.couple_id}
+
     def text_visible_to(self, user) -> bool:
         """Whether this user may read the words (ratings follow `ReflectionQuerySet.visible_to`)."""
         if self.partner.user_id == user.pk:
@@ -299,7 +312,7 @@ class Reflection(models.Model):
         return any(getattr(self, f) for f in self.TEXT_FIELDS)
 
 
-class CoupleNoteQuerySet(models.QuerySet):
+class CoupleNoteQuerySet(ClinicalQuerySet):
     def visible_to(self, user) -> "CoupleNoteQuerySet":
         """A therapist's notes are theirs alone: partners never see them, in any form."""
         if not user.is_authenticated or user.role != User.Role.THERAPIST:
@@ -325,8 +338,12 @@ class CoupleNote(models.Model):
     def __str__(self) -> str:
         return f"Note {self.pk}"
 
+    def get_additional_data(self) -> dict:
+        # django-auditlog stores this with each audit row; intimacy/audit.py keys the row by couple.
+        return {"couple": self.couple_id}
 
-class AlertQuerySet(models.QuerySet):
+
+class AlertQuerySet(ClinicalQuerySet):
     def visible_to(self, user) -> "AlertQuerySet":
         """Alerts are the therapist's alone: partners never see them, in any form."""
         if not user.is_authenticated or user.role != User.Role.THERAPIST:
@@ -350,6 +367,8 @@ class Alert(models.Model):
         LOW_COMFORT = "low_comfort", "Low comfort"
         ONE_SIDED = "one_sided", "One partner does most of the giving"
         AWAITING = "awaiting", "Reflections waiting"
+        SAFETY = "safety", "Safety line"
+        CONSENT_WITHDRAWN = "consent_withdrawn", "Consent withdrawn"
 
     couple = models.ForeignKey(Couple, on_delete=models.CASCADE, related_name="alerts")
     kind = models.CharField(max_length=20, choices=Kind.choices)
@@ -380,7 +399,16 @@ class Alert(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(
-                    kind__in=["no_session", "connection_down", "paused", "low_comfort", "one_sided", "awaiting"]
+                    kind__in=[
+                        "no_session",
+                        "connection_down",
+                        "paused",
+                        "low_comfort",
+                        "one_sided",
+                        "awaiting",
+                        "safety",
+                        "consent_withdrawn",
+                    ]
                 ),
                 name="alert_kind_valid",
             ),
@@ -390,9 +418,57 @@ class Alert(models.Model):
     def __str__(self) -> str:
         return f"Alert {self.pk}"
 
+    def get_additional_data(self) -> dict:
+        # django-auditlog stores this with each audit row; intimacy/audit.py keys the row by couple.
+        return {"couple": self.couple_id}
+
     @property
     def sentence(self) -> str:
         """The plain sentence the therapist reads, e.g. "Sam rated comfort 3 or lower in a recent session"."""
         from intimacy.alerts import alert_sentence  # the engine imports this module
 
         return alert_sentence(self)
+
+
+class SafetyMessageQuerySet(ClinicalQuerySet):
+    def visible_to(self, user) -> "SafetyMessageQuerySet":
+        """The therapist's alone. Not even the sender sees it again: a phone may be shared."""
+        if not user.is_authenticated or user.role != User.Role.THERAPIST:
+            return self.none()
+        return self.filter(couple__therapist=user)
+
+
+class SafetyMessage(models.Model):
+    """A partner's private word to their therapist that they felt pressured or unsafe.
+
+    It reaches the therapist only: never the other partner, the appointment view, the partner's own
+    data download or any export the couple can make, and no partner screen lists it afterwards.
+    """
+
+    class Feeling(models.TextChoices):
+        PRESSURED = "pressured", "I felt pressured"
+        UNSAFE = "unsafe", "I felt unsafe"
+        OTHER = "other", "Something else worries me"
+
+    couple = models.ForeignKey(Couple, on_delete=models.CASCADE, related_name="safety_messages")
+    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="+")
+    feeling = models.CharField(max_length=10, choices=Feeling.choices)
+    message = models.TextField(blank=True, max_length=2000)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = SafetyMessageQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(feeling__in=["pressured", "unsafe", "other"]), name="safety_feeling_valid"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Safety message {self.pk}"
+
+    def get_additional_data(self) -> dict:
+        # django-auditlog stores this with each audit row; intimacy/audit.py keys the row by couple.
+        return {"couple": self.couple_id}

@@ -8,10 +8,28 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import Couple, Partner, User
-from intimacy.alerts import alerts_raise
-from intimacy.models import EDIT_WINDOW_DAYS, Assignment, CoupleNote, Exercise, Reflection, Session
+from intimacy.alerts import alert_raise_now, alerts_raise
+from intimacy.models import (
+    EDIT_WINDOW_DAYS,
+    Alert,
+    Assignment,
+    CoupleNote,
+    Exercise,
+    Reflection,
+    SafetyMessage,
+    Session,
+)
 
 EXERCISE_FIELDS = ("title", "summary", "guidance", "suggested_minutes")
+
+
+def require_open(couple: Couple) -> None:
+    """A closed case is read-only: its records are kept and nothing new is written to them.
+
+    (Making one's own reflection more private stays possible: privacy is never closed.)
+    """
+    if couple.is_closed:
+        raise ValidationError("This case is closed: its records are kept, read-only.")
 
 
 # Exercises -------------------------------------------------------------------------------------
@@ -84,6 +102,7 @@ def assignment_create(
     Every exercise in v1 involves partnered touch, so before the couple's first one the therapist
     must confirm they screened the relationship for coercion or violence; the time is recorded.
     """
+    require_open(couple)
     if couple.screened_at is None and not screening_confirmed:
         raise ValidationError(
             {"screening_confirmed": "Please confirm you have screened for coercion or violence before assigning touch."}
@@ -121,6 +140,7 @@ ALLOWED_STATUS_CHANGES = {
 
 def assignment_set_status(*, assignment: Assignment, status: str) -> Assignment:
     """Pause, resume or end an assignment. Ending is final and dates it; its sessions stay in the history."""
+    require_open(assignment.couple)
     if assignment.status not in ALLOWED_STATUS_CHANGES[status]:
         raise ValidationError(
             f"An assignment that is {assignment.get_status_display().lower()} cannot become {status}."
@@ -176,6 +196,7 @@ def session_log(
     Idempotent on `idempotency_key`: a double submit of the same form returns the session stored the
     first time, with `created` False. Returns (session, created).
     """
+    require_open(assignment.couple)
     existing = Session.objects.filter(idempotency_key=idempotency_key).first()
     if existing is not None:
         if existing.logged_by_id != partner.pk:
@@ -218,6 +239,7 @@ def session_log(
 
 def reflection_add(*, session: Session, partner: Partner, answers: dict) -> Reflection:
     """The second partner's reflection on a session the other logged, in the role they had."""
+    require_open(session.assignment.couple)
     role = session.role_of(partner)
     if role is None:
         raise PermissionDenied
@@ -244,6 +266,7 @@ def reflection_update(*, reflection: Reflection, partner: Partner, answers: dict
     """Correct or finish one's own reflection within the edit window (7 days from writing it)."""
     if reflection.partner_id != partner.pk:
         raise PermissionDenied
+    require_open(reflection.session.assignment.couple)
     if not within_edit_window(reflection.created_at):
         raise ValidationError("Reflections can be changed for 7 days; you can still make this one more private.")
     _fill_reflection(reflection, answers)
@@ -273,6 +296,7 @@ def session_update(*, session: Session, partner: Partner, day: date, minutes: in
     """Correct the date or length of a session one logged, within 7 days of logging it."""
     if session.logged_by_id != partner.pk:
         raise PermissionDenied
+    require_open(session.assignment.couple)
     if not within_edit_window(session.created_at):
         raise ValidationError("Sessions can be changed for 7 days after they were logged.")
     _check_session_date(session.assignment, day)
@@ -294,10 +318,13 @@ def session_delete(*, session: Session, partner: Partner) -> None:
     """
     if session.logged_by_id != partner.pk:
         raise PermissionDenied
+    require_open(session.assignment.couple)
     if not within_edit_window(session.created_at):
         raise ValidationError("Sessions can be deleted for 7 days after they were logged.")
     with transaction.atomic():
-        session.reflections.filter(partner=partner).delete()
+        # One by one (there is at most one): each deletion goes into the audit trail.
+        for own in session.reflections.filter(partner=partner):
+            own.delete()
         if session.reflections.exists():
             session.withdrawn_at = timezone.now()
             # A replay of the original form must behave exactly as after a real delete, or the
@@ -314,6 +341,7 @@ def session_delete(*, session: Session, partner: Partner) -> None:
 
 def note_add(*, couple: Couple, author: User, day: date, text: str) -> CoupleNote:
     """A dated note on a couple, private to the therapist; it marks the charts of any period that holds it."""
+    require_open(couple)
     note = CoupleNote(couple=couple, author=author, date=day, text=text.strip())
     note.full_clean()
     note.save()
@@ -323,3 +351,17 @@ def note_add(*, couple: Couple, author: User, day: date, text: str) -> CoupleNot
 def note_delete(*, note: CoupleNote) -> None:
     """Remove a note the therapist no longer wants on the record."""
     note.delete()
+
+
+# The safety line ----------------------------------------------------------------------------------
+
+
+def safety_message_send(*, partner: Partner, feeling: str, message: str) -> SafetyMessage:
+    """A partner tells their therapist privately that they felt pressured or unsafe: stored for the
+    therapist only, with an urgent alert. Nothing about it reaches the other partner."""
+    safety = SafetyMessage(couple=partner.couple, partner=partner, feeling=feeling, message=message.strip())
+    safety.full_clean()
+    with transaction.atomic():
+        safety.save()
+        alert_raise_now(couple=partner.couple, kind=Alert.Kind.SAFETY, partner=partner, urgent=True)
+    return safety

@@ -34,6 +34,16 @@ def env_bool(name: str, default: bool) -> bool:
     raise ImproperlyConfigured(f"{name} must be a boolean (1/0, true/false, yes/no, on/off), got {value!r}")
 
 
+def env_int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    if value is None or value.strip() == "":
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a whole number, got {value!r}") from None
+
+
 def env_list(name: str, default: list[str]) -> list[str]:
     value = os.environ.get(name)
     if value is None or value.strip() == "":
@@ -50,7 +60,8 @@ if not SECRET_KEY:
     # Local runs and tests only: never reachable with DEBUG off outside the test runner.
     SECRET_KEY = "insecure-local-development-key-do-not-use-in-production"  # noqa: S105
 
-ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["127.0.0.1", "localhost"] if (DEBUG or TESTING) else [])
+# Without DJANGO_ALLOWED_HOSTS Tend answers only on this machine: a public name gets 400 until listed.
+ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
@@ -64,8 +75,12 @@ INSTALLED_APPS = [
     "django.forms",
     "allauth",
     "allauth.account",
+    "allauth.mfa",
+    "allauth.usersessions",
+    "django.contrib.humanize",
     "crispy_forms",
     "crispy_bootstrap5",
+    "auditlog",
     "accounts",
     "intimacy",
 ]
@@ -74,14 +89,18 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
+    "intimacy.middleware.NoStoreForSignedInMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # auditlog's middleware (actor and address on every audit row), with the address read safely.
+    "intimacy.audit.AuditMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
-    "accounts.middleware.AbsoluteSessionLimitMiddleware",
+    "allauth.usersessions.middleware.UserSessionsMiddleware",
+    "accounts.middleware.SessionRulesMiddleware",
 ]
 
 ROOT_URLCONF = "intimacy.urls"
@@ -162,9 +181,25 @@ TEND_OPEN_SIGNUP = env_bool("TEND_OPEN_SIGNUP", True)
 
 # Invitations have their own lifetime, independent of password reset's.
 TEND_INVITE_TIMEOUT_SECONDS = 7 * 24 * 60 * 60
-# Therapists and staff are signed out this long after signing in, however active (the appointment
-# view's keep-alive included).
+# Sign-out (accounts.middleware.SessionRulesMiddleware): therapists and staff after 30 idle minutes
+# and 12 hours after signing in however active (the appointment view's keep-alive included);
+# partners after 24 idle hours.
+TEND_IDLE_SECONDS_THERAPIST = 30 * 60
 TEND_SESSION_ABSOLUTE_SECONDS = 12 * 60 * 60
+TEND_IDLE_SECONDS_PARTNER = 24 * 60 * 60
+# The session cookie outlives no rule above; the middleware decides sooner.
+SESSION_COOKIE_AGE = TEND_IDLE_SECONDS_PARTNER
+
+# Second factor (django-allauth mfa): an authenticator app, with recovery codes. Required for
+# therapists and staff by SessionRulesMiddleware, offered to partners. No passkeys: their scripts
+# are not ready for this CSP.
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_TOTP_ISSUER = "Tend"
+# Per IP and per account; after 5 failures in 5 minutes even the right password waits (allauth's
+# rate limits live in the shared database cache, so every worker counts the same tries).
+ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/300s/key"}
+# "Sign out everywhere" (allauth usersessions).
+USERSESSIONS_TRACK_ACTIVITY = False
 # Bump when the consent text changes materially; partners then accept the new version.
 TEND_CONSENT_VERSION = "2026-11"
 
@@ -219,11 +254,23 @@ SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", not (DEBUG or TESTING))
+# HTTPS only in production (DEBUG off, outside the test runner); each default can be overridden.
+PRODUCTION = not (DEBUG or TESTING)
+SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", PRODUCTION)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
-SECURE_SSL_REDIRECT = env_bool("DJANGO_SSL_REDIRECT", False)
+# DJANGO_SSL_REDIRECT is the older name, still read so existing deployments keep their choice.
+SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", env_bool("DJANGO_SSL_REDIRECT", PRODUCTION))
+# A load balancer's plain-HTTP health check gets its answer instead of a redirect; it carries nothing.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("DJANGO_BEHIND_PROXY", False) else None
-SECURE_HSTS_SECONDS = int(env_str("DJANGO_HSTS_SECONDS", "0"))
+SECURE_HSTS_SECONDS = env_int("DJANGO_HSTS_SECONDS", 365 * 24 * 60 * 60 if PRODUCTION else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_HSTS_INCLUDE_SUBDOMAINS", PRODUCTION)
+# No HSTS preload: a preload list entry binds every subdomain of the practice's domain, which Tend's
+# deployer may not control, and takes months to undo. So Django's reminder about it (W021) is silenced.
+SECURE_HSTS_PRELOAD = False
+SILENCED_SYSTEM_CHECKS = ["security.W021"]
+# Error reports (admin emails, the debug page) show no value anyone typed: see intimacy/reporting.py.
+DEFAULT_EXCEPTION_REPORTER_FILTER = "intimacy.reporting.TendExceptionReporterFilter"
 
 from csp.constants import NONE, SELF  # noqa: E402
 
@@ -251,6 +298,17 @@ LOGGING = {
     # Request paths carry only opaque ids; nothing clinical is ever logged.
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# Audit trail (django-auditlog, registered in intimacy/audit.py). Rows name who, which object (an
+# opaque id), what and from where; clinical free text is excluded from every registered model.
+# Behind a proxy the client address is the one the proxy appended to X-Forwarded-For; otherwise
+# REMOTE_ADDR, so a client cannot write its own address into the trail.
+TEND_BEHIND_PROXY = env_bool("DJANGO_BEHIND_PROXY", False)
+# The correlation-id column holds the couple key the access history filters on (it is indexed),
+# so a client-sent X-Correlation-ID header is not read.
+AUDITLOG_CID_HEADER = None
+# Foreign keys in the recorded changes stay ids: a partner's name never enters the trail.
+AUDITLOG_USE_FK_STRING_REPRESENTATION = False
 
 # Locally and in tests whitenoise serves straight from the finders (node_modules included);
 # in production from the collected, hashed and compressed STATIC_ROOT.

@@ -1,10 +1,14 @@
 """Root URLconf. Paths carry only opaque numeric ids: nothing clinical, no labels or names."""
 
+from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.urls import include, path
 
 from accounts import views as accounts_views
-from intimacy import dashboard, views
+from intimacy import audit_views, dashboard, privacy, views
+
+# The admin signs in through allauth like everyone else: the same rate limits and second factor.
+admin.site.login = secure_admin_login(admin.site.login)
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -15,8 +19,11 @@ urlpatterns = [
     path("couples/<int:pk>/appointment/", dashboard.appointment, name="appointment"),
     path("couples/<int:pk>/summary/", dashboard.couple_summary, name="couple_summary"),
     path("couples/<int:pk>/export.csv", dashboard.couple_export, name="couple_export"),
+    path("couples/<int:pk>/history/", audit_views.couple_audit, name="couple_audit"),
     path("couples/<int:pk>/notes/", dashboard.note_add, name="note_add"),
     path("couples/<int:pk>/progress-page/", dashboard.progress_page_switch, name="progress_page_switch"),
+    path("couples/<int:pk>/record/", privacy.couple_record, name="couple_record"),
+    path("couples/<int:pk>/delete/", privacy.couple_delete, name="couple_delete"),
     path("notes/<int:pk>/delete/", dashboard.note_delete, name="note_delete"),
     path("alerts/<int:pk>/acknowledge/", dashboard.alert_acknowledge, name="alert_acknowledge"),
     path("couples/<int:pk>/status/", views.couple_status, name="couple_status"),
@@ -40,6 +47,12 @@ urlpatterns = [
     path("assignments/<int:pk>/log/", views.session_log, name="session_log"),
     path("history/", views.history, name="history"),
     path("progress/", dashboard.progress, name="progress"),
+    path("tell-my-therapist/", privacy.safety, name="safety"),
+    path("tell-my-therapist/sent/", privacy.safety_sent, name="safety_sent"),
+    path("my-data/", privacy.my_data, name="my_data"),
+    path("my-data/download/", privacy.my_data_download, name="my_data_download"),
+    path("welcome/withdraw/", privacy.consent_withdraw, name="consent_withdraw"),
+    path("sign-out-now/", privacy.quick_sign_out, name="quick_sign_out"),
     path("sessions/<int:pk>/reflect/", views.reflection_add, name="reflection_add"),
     path("sessions/<int:pk>/edit/", views.session_edit, name="session_edit"),
     path("sessions/<int:pk>/delete/", views.session_delete, name="session_delete"),

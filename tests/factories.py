@@ -10,6 +10,17 @@ from accounts.models import Couple, Partner, User
 from intimacy.models import Assignment, Exercise, Reflection, Session
 
 PASSWORD = "a-long-test-password-42"
+# Every therapist and staff member gets an authenticator app with this secret (the demo's too).
+TOTP_SECRET = "JBSWY3DPEHPK3PXP"
+
+
+def totp_code(secret: str = TOTP_SECRET, offset: int = 0) -> str:
+    """The authenticator app's current code (`offset` periods later, for a second sign-in)."""
+    import time
+
+    from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
+
+    return format_hotp_value(hotp_value(secret, int(time.time()) // 30 + offset))
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -26,6 +37,14 @@ class UserFactory(factory.django.DjangoModelFactory):
         if create:
             obj.save()
             EmailAddress.objects.create(user=obj, email=obj.email, verified=True, primary=True)
+
+    @factory.post_generation
+    def second_factor(obj, create, extracted, **kwargs):
+        """Therapists and staff must have one (SessionRulesMiddleware); `second_factor=False` for none."""
+        if create and extracted is not False and (obj.is_staff or obj.role == User.Role.THERAPIST):
+            from allauth.mfa.totp.internal.auth import TOTP
+
+            TOTP.activate(obj, TOTP_SECRET)
 
 
 class CoupleFactory(factory.django.DjangoModelFactory):

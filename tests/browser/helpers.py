@@ -2,13 +2,30 @@
 
 from playwright.sync_api import Page, expect
 
+from tests.factories import totp_code
 
-def sign_in(page: Page, base_url: str, email: str, password: str) -> None:
+
+def sign_in(page: Page, base_url: str, email: str, password: str, totp_secret: str | None = None) -> None:
+    """Sign in through the real form; therapists (`totp_secret`) then type their authenticator's code."""
     page.goto(f"{base_url}/accounts/login/")
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password", exact=True).fill(password)
     page.get_by_role("button", name="Sign in").click()
+    if totp_secret:
+        expect(page).to_have_url(f"{base_url}/accounts/2fa/authenticate/")
+        page.locator("input[name=code]").fill(totp_code(totp_secret))
+        page.get_by_role("button", name="Sign in").click()
     expect(page).to_have_url(f"{base_url}/")
+
+
+def set_up_authenticator(page: Page, base_url: str) -> str:
+    """A therapist without a second factor is sent to set one up: do it as an authenticator app would."""
+    expect(page).to_have_url(f"{base_url}/accounts/2fa/totp/activate/")
+    secret = page.locator("#authenticator_secret").input_value()
+    page.locator("input[name=code]").fill(totp_code(secret))
+    page.get_by_role("button", name="Activate").click()
+    expect(page).to_have_url(f"{base_url}/accounts/2fa/recovery-codes/")
+    return secret
 
 
 def rate(page: Page, question: str, value: int) -> None:

@@ -17,7 +17,7 @@ from intimacy.models import Alert, Reflection
 from intimacy.selectors import week_start
 from tests.browser.conftest import LAPTOP
 from tests.browser.helpers import rate, sign_in
-from tests.factories import PASSWORD, AssignmentFactory, ReflectionFactory, SessionFactory
+from tests.factories import PASSWORD, TOTP_SECRET, AssignmentFactory, ReflectionFactory, SessionFactory
 
 pytestmark = pytest.mark.browser
 
@@ -140,7 +140,7 @@ def test_dashboard_and_appointment_view(live_server, new_page, screenshot, coupl
 
     # 2. The therapist opens the dashboard for the last four weeks on a laptop.
     dr = new_page(LAPTOP, who="therapist")
-    sign_in(dr, base, therapist.email, PASSWORD)
+    sign_in(dr, base, therapist.email, PASSWORD, TOTP_SECRET)
     dashboard_url = f"{base}{reverse('couple_detail', args=[couple.pk])}?weeks={WEEKS}"
     dr.goto(dashboard_url)
     expect(dr.get_by_role("heading", name="Alex & Sam")).to_be_visible()

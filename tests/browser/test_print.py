@@ -10,7 +10,7 @@ from django.urls import reverse
 from intimacy.models import Reflection, Session
 from tests.browser.conftest import LAPTOP
 from tests.browser.helpers import sign_in
-from tests.factories import PASSWORD, AssignmentFactory
+from tests.factories import PASSWORD, TOTP_SECRET, AssignmentFactory
 
 pytestmark = pytest.mark.browser
 
@@ -43,7 +43,7 @@ def pdf_pages(pdf: bytes) -> int:
 def test_summary_prints_on_at_most_two_pages(live_server, new_page, couple, partner_a, partner_b, therapist):
     two_years_of_homework(couple, partner_a, partner_b)
     page = new_page(LAPTOP, who="therapist")
-    sign_in(page, live_server.url, therapist.email, PASSWORD)
+    sign_in(page, live_server.url, therapist.email, PASSWORD, TOTP_SECRET)
     url = live_server.url + reverse("couple_summary", args=[couple.pk])
     for weeks, rows in ((26, 26), (104, 24)):
         page.goto(f"{url}?weeks={weeks}")

@@ -5,8 +5,9 @@ import uuid
 from datetime import timedelta
 
 from allauth.account.models import EmailAddress
+from allauth.mfa.totp.internal.auth import TOTP
 from django.conf import settings
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
@@ -17,6 +18,8 @@ from intimacy.alerts import alerts_raise
 from intimacy.models import Exercise, Reflection
 
 PASSWORD = "tend-demo-2026"  # noqa: S105 - the documented demo password, printed for the reader
+# The documented demo authenticator secret (RFC 4648 base32): public, so for demo data only.
+DEMO_TOTP_SECRET = "JBSWY3DPEHPK3PXP"  # noqa: S105 - documented and public, demo data only
 THERAPISTS = {
     "therapist@example.com": [("Alex & Sam", "Alex", "alex@example.com", "Sam", "sam@example.com", "improving")],
     "therapist2@example.com": [("Casey & Drew", "Casey", "casey@example.com", "Drew", "drew@example.com", "steady")],
@@ -59,7 +62,17 @@ DEMO_NOTES = {
 class Command(BaseCommand):
     help = "Create the demo practice (password tend-demo-2026). Safe to run again: it changes nothing then."
 
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--force", action="store_true", help="Seed even with DEBUG off (the demo secrets are public)."
+        )
+
     def handle(self, *args, **options):
+        if not settings.DEBUG and not options["force"]:
+            raise CommandError(
+                "The demo's password and authenticator secret are public. Refusing with DEBUG off; "
+                "use --force on a machine that is not a real practice."
+            )
         rng = random.Random(2026)  # the same demo every time
         for therapist_email, couples in THERAPISTS.items():
             therapist = self._user(therapist_email, User.Role.THERAPIST)
@@ -69,6 +82,10 @@ class Command(BaseCommand):
         for therapist_email, couples in THERAPISTS.items():
             partners = ", ".join(f"{c[2]} / {c[4]}" for c in couples)
             self.stdout.write(f"  therapist {therapist_email}  (couples' partners: {partners})")
+        self.stdout.write(
+            f"Therapists also need a code: add the secret {DEMO_TOTP_SECRET} to an authenticator app, "
+            "or run `python manage.py demo_code`."
+        )
 
     def _user(self, email: str, role: str, name: str = "") -> User:
         user = User.objects.filter(email=email).first()
@@ -77,6 +94,8 @@ class Command(BaseCommand):
             user.set_password(PASSWORD)
             user.save()
             EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
+            if role == User.Role.THERAPIST:
+                TOTP.activate(user, DEMO_TOTP_SECRET)
         return user
 
     @transaction.atomic
@@ -115,7 +134,8 @@ class Command(BaseCommand):
             people.couple_set_progress_page(couple=couple, enabled=True)
         # Each back-dated write above raised alerts as of today with only part of the history in
         # place (e.g. "no session for 14 days" before the later sessions existed): raise them afresh.
-        couple.alerts.all().delete()
+        for alert in couple.alerts.all():  # one by one: clinical models allow no bulk delete (audit trail)
+            alert.delete()
         alerts_raise(couple=couple)
 
     def _sessions(self, couple: Couple, assignment, start, today, story: str, rng: random.Random) -> None:

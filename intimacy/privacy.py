@@ -1,0 +1,136 @@
+"""Views for privacy and data rights: the safety line, a partner's own data and consent, and the end
+of a couple's therapy (close, export, delete). Every object comes through the access gate."""
+
+import json
+
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.serializers.json import DjangoJSONEncoder
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from accounts import services as people
+from accounts.access import get_couple_for_user, partner_required
+from accounts.models import User
+from intimacy import records, services
+from intimacy.audit import record_access
+from intimacy.forms import SafetyForm
+
+THERAPIST = User.Role.THERAPIST
+
+
+def _json_download(data: dict, filename: str) -> HttpResponse:
+    response = HttpResponse(
+        json.dumps(data, cls=DjangoJSONEncoder, indent=2, ensure_ascii=False), content_type="application/json"
+    )
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+# The safety line ----------------------------------------------------------------------------------
+
+
+@partner_required
+@require_http_methods(["GET", "POST"])
+def safety(request: HttpRequest) -> HttpResponse:
+    """ "Tell my therapist privately": reaches the therapist alone, and is never listed back here."""
+    form = SafetyForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        services.safety_message_send(partner=request.partner, **form.cleaned_data)
+        # Nothing of what was sent is shown again: the next person to pick up this phone sees only this.
+        return redirect("safety_sent")
+    return render(request, "intimacy/safety.html", {"form": form})
+
+
+@partner_required
+@require_GET
+def safety_sent(request: HttpRequest) -> HttpResponse:
+    return render(request, "intimacy/safety_sent.html")
+
+
+@login_required
+@require_POST
+def quick_sign_out(request: HttpRequest) -> HttpResponse:
+    """Sign out at once, no questions, and land on a page that says nothing about Tend's content."""
+    logout(request)
+    return redirect("account_login")
+
+
+# A partner's own data and consent -----------------------------------------------------------------
+
+
+@partner_required
+@require_GET
+def my_data(request: HttpRequest) -> HttpResponse:
+    return render(request, "intimacy/my_data.html", {"partner": request.partner})
+
+
+@partner_required
+@require_GET
+def my_data_download(request: HttpRequest) -> HttpResponse:
+    """The partner's own data as JSON: what they logged and wrote, and only what their partner shared."""
+    data = records.partner_record(request.partner, request.user)
+    return _json_download(data, f"tend-my-data-{request.partner.couple.today().isoformat()}.json")
+
+
+@partner_required
+@require_http_methods(["GET", "POST"])
+def consent_withdraw(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST":
+        if request.POST.get("confirm") != "yes":
+            messages.error(request, "Tick the box to confirm, or go back.")
+        else:
+            people.consent_withdraw(partner=request.partner)
+            logout(request)
+            messages.info(request, "Your consent is withdrawn and you are signed out. Your therapist has been told.")
+            return redirect("account_login")
+    return render(request, "intimacy/consent_withdraw.html", {"partner": request.partner})
+
+
+# The end of therapy (therapist) --------------------------------------------------------------------
+
+
+@login_required
+@require_POST
+def couple_record(request: HttpRequest, pk: int) -> HttpResponse:
+    """The couple's whole record as JSON for the clinical file. "Just me" words are not in it.
+
+    A POST, because it records that the export was made (deleting the couple needs one first).
+    """
+    couple = get_couple_for_user(request.user, pk, role=THERAPIST)
+    data = records.couple_record(couple, request.user)
+    record_access(request, couple)
+    people.couple_mark_exported(couple=couple)
+    return _json_download(data, f"tend-record-{couple.pk}-{couple.today().isoformat()}.json")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def couple_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    """Delete a couple and all of its clinical data for good: typed confirmation, after an export."""
+    couple = get_couple_for_user(request.user, pk, role=THERAPIST)
+    error = ""
+    if request.method == "POST":
+        try:
+            people.couple_delete(couple=couple, confirmation=request.POST.get("confirmation", ""))
+        except ValidationError as exc:
+            error = exc.messages[0]
+        else:
+            messages.success(request, "The couple and all of their records are deleted.")
+            return redirect("home")
+    return render(
+        request,
+        "intimacy/couple_delete.html",
+        {
+            "couple": couple,
+            "error": error,
+            "typed": request.POST.get("confirmation", ""),
+            "back": reverse("couple_detail", args=[couple.pk]),
+        },
+        status=400 if error else 200,
+    )

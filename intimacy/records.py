@@ -1,0 +1,114 @@
+"""Selectors for whole records as plain data: a partner's own download and the couple's clinical record.
+
+Both read through the same `visible_to` gates as the pages, so each holds exactly what its reader may
+see: a partner's download has their own words and only what the other partner shared; the therapist's
+record has every rating but never the words of a "Just me" reflection. Neither holds a safety-line
+message in the partner's download.
+"""
+
+from accounts.models import Couple, Partner, User
+from intimacy.models import Assignment, CoupleNote, Reflection, SafetyMessage, Session
+
+RATINGS = ("connection", "comfort", "presence", "giving_felt", "tension_before", "tension_after", "cared_for")
+CHOICES = ("pressure", "pace", "paused", "visibility")
+
+
+def _reflection(reflection: Reflection, viewer: User) -> dict:
+    data = {"role": reflection.role, "by": reflection.partner.name}
+    data.update({name: getattr(reflection, name) for name in RATINGS + CHOICES})
+    if reflection.text_visible_to(viewer):
+        data.update({name: getattr(reflection, name) for name in Reflection.TEXT_FIELDS})
+    data["written_at"] = reflection.created_at
+    return data
+
+
+def _sessions(sessions, viewer: User) -> list[dict]:
+    reflections = Reflection.objects.visible_to(viewer).select_related("partner").order_by("session_id", "role")
+    by_session: dict[int, list[Reflection]] = {}
+    for reflection in reflections.filter(session__in=sessions):
+        by_session.setdefault(reflection.session_id, []).append(reflection)
+    return [
+        {
+            "date": session.date,
+            "exercise": session.assignment.exercise.title,
+            "minutes": session.minutes,
+            "giver": session.giver.name,
+            "receiver": session.receiver.name,
+            "logged_by": session.logged_by.name,
+            "reflections": [_reflection(r, viewer) for r in by_session.get(session.pk, [])],
+        }
+        for session in sessions
+    ]
+
+
+def partner_record(partner: Partner, viewer: User) -> dict:
+    """A partner's own data: the sessions they took part in, their reflections, their partner's shared ones."""
+    sessions = list(
+        Session.objects.visible_to(viewer)
+        .filter(assignment__couple_id=partner.couple_id)
+        .select_related("assignment__exercise", "giver", "receiver", "logged_by")
+        .order_by("date", "pk")
+    )
+    return {
+        "about": "Your data in Tend: the sessions you took part in, your reflections, and what your partner shared.",
+        "you": {
+            "name": partner.name,
+            "email": partner.email,
+            "joined": partner.accepted_at,
+            "consent_version": partner.consent_version,
+            "consent_accepted_at": partner.consent_accepted_at,
+        },
+        "sessions": _sessions(sessions, viewer),
+    }
+
+
+def couple_record(couple: Couple, viewer: User) -> dict:
+    """The couple's whole record for the clinical file, as the therapist may read it."""
+    sessions = list(
+        Session.objects.visible_to(viewer)
+        .filter(assignment__couple=couple)
+        .select_related("assignment__exercise", "giver", "receiver", "logged_by")
+        .order_by("date", "pk")
+    )
+    return {
+        "couple": {
+            "label": couple.label,
+            "status": couple.status,
+            "time_zone": couple.time_zone,
+            "added": couple.created_at,
+            "screened_for_coercion_and_violence": couple.screened_at,
+        },
+        "partners": [
+            {
+                "name": p.name,
+                "email": p.email,
+                "joined": p.accepted_at,
+                "consent_version": p.consent_version,
+                "consent_accepted_at": p.consent_accepted_at,
+                "consent_withdrawn_at": p.consent_withdrawn_at,
+            }
+            for p in couple.partners.all()
+        ],
+        "assignments": [
+            {
+                "exercise": a.exercise.title,
+                "target_per_week": a.target_per_week,
+                "suggested_minutes": a.suggested_minutes,
+                "starts_on": a.starts_on,
+                "ends_on": a.ends_on,
+                "giver_plan": a.giver_plan,
+                "status": a.status,
+                "note_to_couple": a.note,
+            }
+            for a in Assignment.objects.filter(couple=couple).select_related("exercise").order_by("starts_on", "pk")
+        ],
+        "sessions": [
+            {**s, "withdrawn": session.withdrawn_at is not None}
+            for s, session in zip(_sessions(sessions, viewer), sessions, strict=True)
+        ],
+        "therapist_notes": [{"date": n.date, "text": n.text} for n in CoupleNote.objects.filter(couple=couple)],
+        "safety_messages": [
+            {"from": m.partner.name, "feeling": m.feeling, "message": m.message, "at": m.created_at}
+            for m in SafetyMessage.objects.visible_to(viewer).filter(couple=couple).select_related("partner")
+        ],
+    }

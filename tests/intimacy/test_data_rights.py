@@ -1,0 +1,292 @@
+"""The safety line, a partner's own data and consent, and the end of therapy: close, export, delete."""
+
+import json
+from datetime import date
+
+import pytest
+import time_machine
+from django.urls import reverse
+
+from accounts.models import Couple, Partner, User
+from intimacy.models import Alert, Assignment, CoupleNote, Reflection, SafetyMessage, Session
+from tests.factories import ReflectionFactory, SessionFactory
+from tests.intimacy.test_views import log_data
+
+SAFETY_WORDS = "He kept going after I asked to stop SAFETY-7d1"
+
+
+@pytest.fixture(autouse=True)
+def _frozen():
+    with time_machine.travel("2026-11-25 12:00:00+00:00", tick=False):
+        yield
+
+
+@pytest.fixture
+def record(session, partner_a, partner_b, therapist):
+    """On top of `session` (Alex gave, shared "A-shared-words"): Sam's reflection for the therapist only,
+    and a second session with Sam's "Just me" journal and Alex's own private journal."""
+    ReflectionFactory(
+        session=session,
+        partner=partner_b,
+        role="receiver",
+        connection=2,
+        notes="B-THERAPIST-ONLY",
+        visibility=Reflection.Visibility.THERAPIST,
+    )
+    other = SessionFactory(
+        assignment=session.assignment, date=date(2026, 11, 22), giver=partner_b, receiver=partner_a, logged_by=partner_b
+    )
+    ReflectionFactory(
+        session=other,
+        partner=partner_b,
+        role="giver",
+        connection=4,
+        notes="B-JUST-ME",
+        visibility=Reflection.Visibility.PRIVATE,
+    )
+    ReflectionFactory(
+        session=other,
+        partner=partner_a,
+        role="receiver",
+        connection=9,
+        notes="A-JUST-ME",
+        visibility=Reflection.Visibility.PRIVATE,
+    )
+    CoupleNote.objects.create(
+        couple=session.assignment.couple, author=therapist, date=date(2026, 11, 20), text="THERAPIST-NOTE"
+    )
+    return session
+
+
+# The safety line ------------------------------------------------------------------------------------
+
+
+class TestSafetyLine:
+    def send(self, client_for, partner, words=SAFETY_WORDS):
+        return client_for(partner).post(reverse("safety"), {"feeling": "pressured", "message": words})
+
+    def test_reaches_the_therapist_as_an_urgent_alert(self, client_for, record, partner_b, therapist):
+        response = self.send(client_for, partner_b)
+        assert response.status_code == 302 and response["Location"] == reverse("safety_sent")
+        message = SafetyMessage.objects.get()
+        assert (message.partner, message.feeling, message.message) == (partner_b, "pressured", SAFETY_WORDS)
+        alert = Alert.objects.get(kind="safety")
+        assert (alert.partner, alert.urgent, alert.week) == (partner_b, True, date(2026, 11, 23))
+        html = client_for(therapist).get(reverse("couple_detail", args=[record.assignment.couple_id])).content.decode()
+        assert SAFETY_WORDS in html and "Tell my therapist privately" in html
+
+    def test_never_reaches_the_other_partner_or_the_couples_views(
+        self, client_for, record, partner_a, partner_b, therapist
+    ):
+        couple = record.assignment.couple
+        couple.progress_page = True
+        couple.save()
+        self.send(client_for, partner_b)
+        alex = client_for(partner_a)
+        for url in (reverse("home"), reverse("history"), reverse("progress"), reverse("my_data_download")):
+            assert "SAFETY-7d1" not in alex.get(url).content.decode(), url
+        appointment = client_for(therapist).get(reverse("appointment", args=[couple.pk])).content.decode()
+        assert "SAFETY-7d1" not in appointment and "privately" not in appointment
+
+    def test_is_not_listed_again_even_for_the_sender(self, client_for, record, partner_b):
+        sent = self.send(client_for, partner_b)
+        sam = client_for(partner_b)
+        for url in (
+            sent["Location"],
+            reverse("home"),
+            reverse("history"),
+            reverse("safety"),
+            reverse("my_data"),
+            reverse("my_data_download"),
+        ):
+            assert "SAFETY-7d1" not in sam.get(url).content.decode(), url
+
+    def test_a_second_message_reopens_a_seen_alert(self, client_for, record, partner_b, therapist):
+        self.send(client_for, partner_b)
+        alert = Alert.objects.get(kind="safety")
+        client_for(therapist).post(reverse("alert_acknowledge", args=[alert.pk]), {"note": "Called her"})
+        alert.refresh_from_db()
+        assert alert.acknowledged_at is not None
+        self.send(client_for, partner_b, "Again")
+        alert.refresh_from_db()
+        assert alert.acknowledged_at is None and SafetyMessage.objects.count() == 2
+
+    def test_the_page_says_it_is_not_watched_and_offers_a_quick_sign_out(self, client_for, partner_a):
+        html = client_for(partner_a).get(reverse("safety")).content.decode()
+        assert "not watched in real time" in html and "emergency number" in html
+        assert reverse("quick_sign_out") in html
+
+    def test_bad_input_keeps_the_words(self, client_for, partner_a):
+        response = client_for(partner_a).post(reverse("safety"), {"feeling": "", "message": "Keep these words"})
+        assert response.status_code == 200 and "Keep these words" in response.content.decode()
+        assert not SafetyMessage.objects.exists()
+
+    def test_only_for_partners(self, client, client_for, therapist):
+        assert client.get(reverse("safety")).status_code == 302
+        assert client_for(therapist).get(reverse("safety")).status_code == 403
+
+    def test_quick_sign_out(self, client_for, partner_a):
+        client = client_for(partner_a)
+        assert client.get(reverse("quick_sign_out")).status_code == 405
+        response = client.post(reverse("quick_sign_out"))
+        assert response["Location"] == reverse("account_login")
+        assert client.get(reverse("home")).status_code == 302
+
+
+# A partner's own data -------------------------------------------------------------------------------
+
+
+def test_partner_download_holds_their_own_and_only_what_was_shared(client_for, record, partner_a):
+    response = client_for(partner_a).get(reverse("my_data_download"))
+    assert response.status_code == 200 and response["Content-Type"] == "application/json"
+    assert response["Content-Disposition"] == 'attachment; filename="tend-my-data-2026-11-25.json"'
+    data = json.loads(response.content)
+    body = response.content.decode()
+    assert "A-shared-words" in body and "A-JUST-ME" in body  # Alex's own, private journal included
+    for secret in ("B-THERAPIST-ONLY", "B-JUST-ME", "THERAPIST-NOTE"):
+        assert secret not in body
+    # Sam's unshared reflections are absent whole: not even their ratings (2 and 4) appear.
+    reflections = [r for s in data["sessions"] for r in s["reflections"]]
+    assert sorted((r["by"], r["connection"]) for r in reflections) == [("Alex", 7), ("Alex", 9)]
+    assert data["you"]["email"] == "alex@example.org"
+
+
+def test_partner_download_is_for_partners(client, client_for, therapist):
+    assert client.get(reverse("my_data_download")).status_code == 302
+    assert client_for(therapist).get(reverse("my_data_download")).status_code == 403
+
+
+# The therapist's record, closing, deleting -------------------------------------------------------
+
+
+def test_record_export_is_the_whole_file_without_private_words(client_for, record, therapist):
+    couple = record.assignment.couple
+    client = client_for(therapist)
+    assert client.get(reverse("couple_record", args=[couple.pk])).status_code == 405
+    response = client.post(reverse("couple_record", args=[couple.pk]))
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "B-THERAPIST-ONLY" in body and "THERAPIST-NOTE" in body and "A-shared-words" in body
+    assert "B-JUST-ME" not in body and "A-JUST-ME" not in body
+    data = json.loads(body)
+    ratings = sorted(r["connection"] for s in data["sessions"] for r in s["reflections"])
+    assert ratings == [2, 4, 7, 9]  # a private journal's ratings are the therapist's
+    couple.refresh_from_db()
+    assert couple.exported_at is not None
+
+
+def test_record_export_access(client_for, record, partner_a, other_therapist):
+    url = reverse("couple_record", args=[record.assignment.couple_id])
+    assert client_for(partner_a).post(url).status_code == 403
+    assert client_for(other_therapist).post(url).status_code == 404
+
+
+class TestDeleteCouple:
+    def test_refused_before_an_export(self, client_for, record, therapist):
+        couple = record.assignment.couple
+        response = client_for(therapist).post(
+            reverse("couple_delete", args=[couple.pk]), {"confirmation": couple.label}
+        )
+        assert response.status_code == 400 and "Export the record first" in response.content.decode()
+        assert Couple.objects.filter(pk=couple.pk).exists()
+
+    def test_needs_the_label_typed(self, client_for, record, therapist):
+        couple = record.assignment.couple
+        client = client_for(therapist)
+        client.post(reverse("couple_record", args=[couple.pk]))
+        response = client.post(reverse("couple_delete", args=[couple.pk]), {"confirmation": "alex"})
+        assert response.status_code == 400 and 'value="alex"' in response.content.decode()
+        assert Couple.objects.filter(pk=couple.pk).exists()
+
+    def test_removes_everything_clinical_for_good(self, client_for, record, therapist, outsider, partner_a):
+        couple = record.assignment.couple
+        client = client_for(therapist)
+        client.post(reverse("couple_record", args=[couple.pk]))
+        SafetyMessage.objects.create(couple=couple, partner=partner_a, feeling="unsafe")
+        alex_user = partner_a.user_id
+        response = client.post(reverse("couple_delete", args=[couple.pk]), {"confirmation": "Alex & Sam"})
+        assert response.status_code == 302
+        assert not Couple.objects.filter(pk=couple.pk).exists()
+        assert not Partner.objects.filter(couple_id=couple.pk).exists()
+        assert not Assignment.objects.filter(couple_id=couple.pk).exists()
+        assert not Reflection.objects.filter(partner__couple_id=couple.pk).exists()
+        assert not Session.objects.filter(assignment__couple_id=couple.pk).exists()
+        assert not SafetyMessage.objects.exists() and not CoupleNote.objects.exists()
+        assert not User.objects.filter(pk=alex_user).exists()
+        # Others are untouched.
+        assert User.objects.filter(pk=therapist.pk).exists() and Partner.objects.filter(pk=outsider.pk).exists()
+
+    def test_access(self, client_for, record, partner_a, other_therapist):
+        url = reverse("couple_delete", args=[record.assignment.couple_id])
+        assert client_for(partner_a).get(url).status_code == 403
+        assert client_for(other_therapist).post(url, {"confirmation": "Alex & Sam"}).status_code == 404
+        assert Couple.objects.filter(pk=record.assignment.couple_id).exists()
+
+
+class TestClosedCase:
+    @pytest.fixture
+    def closed(self, record):
+        couple = record.assignment.couple
+        couple.status = Couple.Status.CLOSED
+        couple.save()
+        return record
+
+    def test_partners_can_read_but_not_write(self, client_for, closed, partner_a):
+        client = client_for(partner_a)
+        assert "closed this case" in client.get(reverse("home")).content.decode()
+        assert client.get(reverse("history")).status_code == 200
+        before = Session.objects.count()
+        client.post(reverse("session_log", args=[closed.assignment_id]), log_data(notes="new"))
+        assert Session.objects.count() == before
+        mine = Reflection.objects.get(session=closed, partner=partner_a)
+        client.post(
+            reverse("reflection_edit", args=[mine.pk]), {"connection": "1", "comfort": "1", "visibility": "shared"}
+        )
+        mine.refresh_from_db()
+        assert mine.connection == 7
+
+    def test_privacy_is_never_closed(self, client_for, closed, partner_a):
+        mine = Reflection.objects.get(session=closed, partner=partner_a)
+        client_for(partner_a).post(reverse("reflection_visibility", args=[mine.pk]), {"visibility": "private"})
+        mine.refresh_from_db()
+        assert mine.visibility == "private"
+
+    def test_the_therapist_cannot_assign_or_add_notes(self, client_for, closed, therapist):
+        couple = closed.assignment.couple
+        client = client_for(therapist)
+        before = Assignment.objects.count()
+        client.post(
+            reverse("assignment_create", args=[couple.pk]),
+            {
+                "exercise": closed.assignment.exercise_id,
+                "target_per_week": "2",
+                "suggested_minutes": "15",
+                "starts_on": "2026-11-25",
+                "giver_plan": "turns",
+            },
+        )
+        assert Assignment.objects.count() == before
+        response = client.post(reverse("note_add", args=[couple.pk]), {"date": "2026-11-25", "text": "late note"})
+        assert response.status_code == 400 and "closed" in response.content.decode()
+
+
+# Consent -------------------------------------------------------------------------------------------
+
+
+def test_withdrawing_consent_stops_logging_pauses_and_tells_the_therapist(client_for, record, partner_a):
+    client = client_for(partner_a)
+    response = client.post(reverse("consent_withdraw"), {})
+    assert response.status_code == 200 and "Tick the box" in response.content.decode()
+    response = client.post(reverse("consent_withdraw"), {"confirm": "yes"})
+    assert response["Location"] == reverse("account_login")
+    partner_a.refresh_from_db()
+    assert partner_a.consent_withdrawn_at is not None and not partner_a.has_current_consent
+    assert Assignment.objects.get(pk=record.assignment_id).status == "paused"
+    alert = Alert.objects.get(kind="consent_withdrawn")
+    assert alert.partner == partner_a
+    # Signed out; signing in again meets the consent page before anything else.
+    assert client.get(reverse("home")).status_code == 302
+    again = client_for(partner_a)
+    assert again.get(reverse("history"))["Location"] == reverse("consent")
+    # What they wrote stays with the therapist.
+    assert Reflection.objects.filter(partner=partner_a).count() == 2
