@@ -1,0 +1,432 @@
+"""Access, proven everywhere: one table of every Tend URL, for every role and every method it accepts.
+
+The table is checked against the URL resolver both ways, so a new URL without an entry (or an entry
+for a URL that no longer exists) fails the suite. The expected answers come from the access rules
+(design notes, "Access — one gate, tested everywhere"; issue 5), not from what the code returns:
+
+- anonymous → the sign-in page (302 with ?next=), except the public pages;
+- an outsider (someone with no business with the object) → 404, before any role check;
+- an insider whose role may not take the action → 403;
+- a therapist's notes and alerts do not exist for partners, even of that couple → 404;
+- staff are therapists with an empty caseload in Tend itself (conftest's default role): they reach
+  the therapist pages of no object and get 404 for every couple; their tools are in the admin.
+
+Every GET must leave Tend's tables and the outbox as they were (the audit trail's "accessed" rows live
+in auditlog's own table and are the one write a GET may do).
+
+Sample objects (see `world`): `couple` of `therapist` with partner_a "Alex" and partner_b "Sam" and its
+progress page switched on; `session` (Alex gave, Alex's shared reflection, Sam's "My therapist only"
+reflection); `fresh`, a session Sam logged with no reflection yet; a note and an alert on the couple;
+an exercise of `therapist`'s own; `pending`, a second couple of `therapist` whose partner has not
+accepted the invite yet; outsider Casey in `other_therapist`'s couple.
+"""
+
+from datetime import date
+from typing import NamedTuple
+
+import pytest
+from django.apps import apps
+from django.core import mail
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+
+from accounts.tokens import invite_token_generator
+from intimacy.models import Alert, CoupleNote, Exercise, Reflection
+from tests.factories import CoupleFactory, PartnerFactory, ReflectionFactory, SessionFactory
+
+pytestmark = pytest.mark.django_db
+
+ROLES = ("anonymous", "partner_a", "partner_b", "outsider", "therapist", "other_therapist", "staff")
+LOGIN = "login"  # 302 to the sign-in page (also where a sign-out lands)
+ADMIN_LOGIN = "admin-login"  # 302 to the admin's sign-in, which hands over to allauth's
+
+
+class Entry(NamedTuple):
+    name: str
+    sample: str  # key of SAMPLES: the URL's kwargs from the world's objects
+    expected: dict  # method -> one answer per role, in ROLES order
+    # (method, role) -> "what the code does instead": a known bug, run as a strict xfail until fixed.
+    bugs: dict = {}
+
+
+def r(*answers):
+    assert len(answers) == len(ROLES)
+    return answers
+
+
+# Answers shared by many rows (anonymous, partner_a, partner_b, outsider, therapist, other_therapist, staff).
+THERAPIST_OF_COUPLE = {"get": r(LOGIN, 403, 403, 404, 200, 404, 404)}
+PARTNER_ONLY_PAGE = r(LOGIN, 200, 200, 200, 403, 403, 403)
+
+TABLE = [
+    # Anyone -------------------------------------------------------------------------------------------
+    Entry("home", "none", {"get": r(LOGIN, 200, 200, 200, 200, 200, 200)}),
+    Entry("healthz", "none", {"get": r(200, 200, 200, 200, 200, 200, 200)}),
+    Entry("keepalive", "none", {"post": r(LOGIN, 204, 204, 204, 204, 204, 204)}),
+    Entry("quick_sign_out", "none", {"post": r(LOGIN, LOGIN, LOGIN, LOGIN, LOGIN, LOGIN, LOGIN)}),
+    Entry("account_email", "none", {"get": r(LOGIN, 200, 200, 200, 200, 200, 200)}),
+    # A made-up token: the "This link no longer works" page, whoever asks (400: the link is bad).
+    Entry("invite_accept", "bad_invite", {"get": r(*[400] * 7), "post": r(*[400] * 7)}),
+    Entry("invite_accept", "unknown_invitee", {"get": r(*[400] * 7), "post": r(*[400] * 7)}),
+    # A good link: the set-password form for the signed-out; someone signed in as another person is told
+    # to sign out first. An empty POST is the form with its errors.
+    Entry(
+        "invite_accept",
+        "good_invite",
+        {"get": r(200, 400, 400, 400, 400, 400, 400), "post": r(200, 400, 400, 400, 400, 400, 400)},
+    ),
+    # Therapist, no particular object --------------------------------------------------------------------
+    Entry(
+        "couple_add",
+        "none",
+        {"get": r(LOGIN, 403, 403, 403, 200, 200, 200), "post": r(LOGIN, 403, 403, 403, 200, 200, 200)},
+    ),
+    Entry("exercise_list", "none", {"get": r(LOGIN, 403, 403, 403, 200, 200, 200)}),
+    Entry(
+        "exercise_create",
+        "none",
+        {"get": r(LOGIN, 403, 403, 403, 200, 200, 200), "post": r(LOGIN, 403, 403, 403, 200, 200, 200)},
+    ),
+    # Exercises are not clinical: a partner is refused the exercise pages outright (403), and a
+    # therapist's own exercise is a 404 for other therapists, like a missing one.
+    Entry("exercise_detail", "own_exercise", {"get": r(LOGIN, 403, 403, 403, 200, 404, 404)}),
+    Entry("exercise_detail", "builtin_exercise", {"get": r(LOGIN, 403, 403, 403, 200, 200, 200)}),
+    Entry(
+        "exercise_edit",
+        "own_exercise",
+        {"get": r(LOGIN, 403, 403, 403, 200, 404, 404), "post": r(LOGIN, 403, 403, 403, 200, 404, 404)},
+    ),
+    Entry("exercise_customize", "own_exercise", {"post": r(LOGIN, 403, 403, 403, 302, 404, 404)}),
+    Entry("exercise_archive", "own_exercise", {"post": r(LOGIN, 403, 403, 403, 302, 404, 404)}),
+    # Therapist, one couple ----------------------------------------------------------------------------
+    Entry("couple_detail", "couple", THERAPIST_OF_COUPLE),
+    Entry("appointment", "couple", THERAPIST_OF_COUPLE),
+    Entry("couple_summary", "couple", THERAPIST_OF_COUPLE),
+    Entry("couple_export", "couple", THERAPIST_OF_COUPLE),
+    Entry("couple_audit", "couple", THERAPIST_OF_COUPLE),
+    # An empty note: the dashboard again with the form's errors.
+    Entry("note_add", "couple", {"post": r(LOGIN, 403, 403, 404, 400, 404, 404)}),
+    Entry("progress_page_switch", "couple", {"post": r(LOGIN, 403, 403, 404, 302, 404, 404)}),
+    # The JSON record is the answer itself (a POST because it records that the export was made).
+    Entry("couple_record", "couple", {"post": r(LOGIN, 403, 403, 404, 200, 404, 404)}),
+    # No typed confirmation (and no export yet): the page again with the reason, 400.
+    Entry(
+        "couple_delete",
+        "couple",
+        {"get": r(LOGIN, 403, 403, 404, 200, 404, 404), "post": r(LOGIN, 403, 403, 404, 400, 404, 404)},
+    ),
+    Entry("couple_status", "couple", {"post": r(LOGIN, 403, 403, 404, 302, 404, 404)}),
+    Entry(
+        "assignment_create",
+        "couple",
+        {"get": r(LOGIN, 403, 403, 404, 200, 404, 404), "post": r(LOGIN, 403, 403, 404, 200, 404, 404)},
+    ),
+    # partner_b has joined: a warning and back to the dashboard.
+    Entry("invite_resend", "couple_partner_b", {"post": r(LOGIN, 403, 403, 404, 302, 404, 404)}),
+    # A partner who has not joined yet, in another couple of the same therapist: a new link is sent.
+    Entry("invite_resend", "pending_partner", {"post": r(LOGIN, 404, 404, 404, 302, 404, 404)}),
+    # A partner of another couple through this couple's URL: 404 for the therapist too, nothing sent.
+    Entry("invite_resend", "couple_outsider", {"post": r(LOGIN, 403, 403, 404, 404, 404, 404)}),
+    Entry("assignment_status", "assignment", {"post": r(LOGIN, 403, 403, 404, 302, 404, 404)}),
+    # Notes and alerts are the therapist's alone: to partners, even of that couple, they do not exist.
+    Entry("note_delete", "note", {"post": r(LOGIN, 404, 404, 404, 302, 404, 404)}),
+    Entry("alert_acknowledge", "alert", {"post": r(LOGIN, 404, 404, 404, 302, 404, 404)}),
+    # Partner, no particular object ----------------------------------------------------------------------
+    # The consent page shows again to a partner who already agreed; an empty POST is the form again.
+    Entry("consent", "none", {"get": PARTNER_ONLY_PAGE, "post": PARTNER_ONLY_PAGE}),
+    # One active assignment: straight to its form. The outsider's couple has none: the list page.
+    Entry("log_start", "none", {"get": r(LOGIN, 302, 302, 200, 403, 403, 403)}),
+    Entry("history", "none", {"get": PARTNER_ONLY_PAGE}),
+    # The couple's progress page is on in `world`; the outsider's couple's is off (its default).
+    Entry("progress", "none", {"get": r(LOGIN, 200, 200, 403, 403, 403, 403)}),
+    Entry("safety", "none", {"get": PARTNER_ONLY_PAGE, "post": PARTNER_ONLY_PAGE}),
+    Entry("safety_sent", "none", {"get": PARTNER_ONLY_PAGE}),
+    Entry("my_data", "none", {"get": PARTNER_ONLY_PAGE}),
+    Entry("my_data_download", "none", {"get": PARTNER_ONLY_PAGE}),
+    # Without the confirmation box: the page again with a message; nothing withdrawn.
+    Entry("consent_withdraw", "none", {"get": PARTNER_ONLY_PAGE, "post": PARTNER_ONLY_PAGE}),
+    # Partner, one object --------------------------------------------------------------------------------
+    Entry(
+        "session_log",
+        "assignment",
+        {"get": r(LOGIN, 200, 200, 404, 403, 404, 404), "post": r(LOGIN, 200, 200, 404, 403, 404, 404)},
+    ),
+    # Both partners already reflected on `session`: each is sent to edit their own reflection.
+    Entry(
+        "reflection_add",
+        "session",
+        {"get": r(LOGIN, 302, 302, 404, 403, 404, 404), "post": r(LOGIN, 302, 302, 404, 403, 404, 404)},
+    ),
+    Entry(
+        "reflection_add",
+        "fresh_session",
+        {"get": r(LOGIN, 200, 200, 404, 403, 404, 404), "post": r(LOGIN, 200, 200, 404, 403, 404, 404)},
+    ),
+    # Only the partner who logged a session changes or deletes it.
+    Entry(
+        "session_edit",
+        "session",
+        {"get": r(LOGIN, 200, 403, 404, 403, 404, 404), "post": r(LOGIN, 200, 403, 404, 403, 404, 404)},
+    ),
+    Entry("session_delete", "session", {"post": r(LOGIN, 302, 403, 404, 403, 404, 404)}),
+    # Alex's shared reflection: Sam may read it, not change it (403).
+    Entry(
+        "reflection_edit",
+        "reflection_a",
+        {"get": r(LOGIN, 200, 403, 404, 403, 404, 404), "post": r(LOGIN, 200, 403, 404, 403, 404, 404)},
+    ),
+    # Sam's "My therapist only" reflection does not exist for Alex (404), like a missing one.
+    Entry(
+        "reflection_edit",
+        "reflection_b",
+        {"get": r(LOGIN, 404, 200, 404, 403, 404, 404), "post": r(LOGIN, 404, 200, 404, 403, 404, 404)},
+    ),
+    Entry(
+        "reflection_visibility",
+        "reflection_a",
+        {"get": r(LOGIN, 200, 403, 404, 403, 404, 404), "post": r(LOGIN, 200, 403, 404, 403, 404, 404)},
+    ),
+    Entry(
+        "reflection_visibility",
+        "reflection_b",
+        {"get": r(LOGIN, 404, 200, 404, 403, 404, 404), "post": r(LOGIN, 404, 200, 404, 403, 404, 404)},
+    ),
+]
+
+SAMPLES = {
+    "none": lambda w: {},
+    "couple": lambda w: {"pk": w["couple"].pk},
+    "couple_partner_b": lambda w: {"pk": w["couple"].pk, "partner_pk": w["partner_b"].pk},
+    "couple_outsider": lambda w: {"pk": w["couple"].pk, "partner_pk": w["outsider"].pk},
+    "pending_partner": lambda w: {"pk": w["pending"].couple_id, "partner_pk": w["pending"].pk},
+    "assignment": lambda w: {"pk": w["assignment"].pk},
+    "session": lambda w: {"pk": w["session"].pk},
+    "fresh_session": lambda w: {"pk": w["fresh"].pk},
+    "reflection_a": lambda w: {"pk": w["reflection_a"].pk},
+    "reflection_b": lambda w: {"pk": w["reflection_b"].pk},
+    "note": lambda w: {"pk": w["note"].pk},
+    "alert": lambda w: {"pk": w["alert"].pk},
+    "own_exercise": lambda w: {"pk": w["own_exercise"].pk},
+    "builtin_exercise": lambda w: {"pk": Exercise.objects.get(builtin_key="back-rub").pk},
+    "bad_invite": lambda w: {"uidb64": _uid(w["pending"]), "token": "cq1x2y-0123456789abcdef0123456789abcdef"},
+    "unknown_invitee": lambda w: {"uidb64": urlsafe_base64_encode(b"987654"), "token": "cq1x2y-0123456789abcdef"},
+    "good_invite": lambda w: {"uidb64": _uid(w["pending"]), "token": invite_token_generator.make_token(w["pending"])},
+}
+
+
+def _uid(partner) -> str:
+    return urlsafe_base64_encode(force_bytes(partner.pk))
+
+
+@pytest.fixture
+def world(therapist, other_therapist, staff, couple, partner_a, partner_b, outsider, assignment, session):
+    couple.progress_page = True
+    couple.save(update_fields=["progress_page"])
+    reflection_b = ReflectionFactory(
+        session=session, partner=partner_b, role=Reflection.Role.RECEIVER, visibility=Reflection.Visibility.THERAPIST
+    )
+    fresh = SessionFactory(
+        assignment=assignment, date=date(2026, 11, 18), giver=partner_b, receiver=partner_a, logged_by=partner_b
+    )
+    pending = PartnerFactory(
+        couple=CoupleFactory(therapist=therapist, label="Robin & Kim"),
+        name="Robin",
+        email="robin@example.org",
+        user=None,
+        accepted_at=None,
+        consent_accepted_at=None,
+        consent_version="",
+    )
+    return {
+        "users": {
+            "partner_a": partner_a.user,
+            "partner_b": partner_b.user,
+            "outsider": outsider.user,
+            "therapist": therapist,
+            "other_therapist": other_therapist,
+            "staff": staff,
+        },
+        "couple": couple,
+        "partner_b": partner_b,
+        "outsider": outsider,
+        "assignment": assignment,
+        "session": session,
+        "fresh": fresh,
+        "reflection_a": session.reflections.get(partner=partner_a),
+        "reflection_b": reflection_b,
+        "note": CoupleNote.objects.create(couple=couple, author=therapist, date=date(2026, 11, 19), text="note"),
+        "alert": Alert.objects.create(couple=couple, kind=Alert.Kind.NO_SESSION, week=date(2026, 11, 16)),
+        "own_exercise": Exercise.objects.create(
+            owner=therapist, title="Hand massage", summary="s", guidance="g", suggested_minutes=10
+        ),
+        "pending": pending,
+    }
+
+
+def _sign_in(client, world, role: str) -> None:
+    if role != "anonymous":
+        client.force_login(world["users"][role])
+
+
+def _tend_state() -> dict:
+    """Every row of Tend's own tables: a GET must leave them exactly as they were."""
+    return {
+        model._meta.label: list(model.objects.order_by("pk").values())
+        for app in ("accounts", "intimacy")
+        for model in apps.get_app_config(app).get_models()
+    }
+
+
+def _assert_answer(response, expected) -> None:
+    location = response.get("Location", "")
+    if expected == LOGIN:
+        assert (response.status_code, location.split("?")[0]) == (302, reverse("account_login"))
+    elif expected == ADMIN_LOGIN:
+        assert (response.status_code, location.split("?")[0]) == (302, reverse("admin:login"))
+    else:
+        assert response.status_code == expected, location
+        if expected == 302:  # a redirect of the app, not a sign-out or a detour to the second factor
+            assert not location.startswith(("/accounts/", "/admin/")), location
+
+
+# Tend's URL patterns, from the resolver ---------------------------------------------------------------
+
+
+def _foreign(resolver: URLResolver) -> bool:
+    """allauth's include ("accounts/") and the admin: covered by their own short list below."""
+    module = getattr(resolver.urlconf_module, "__name__", "")
+    return resolver.namespace == "admin" or module.startswith("allauth")
+
+
+def tend_patterns(resolver: URLResolver | None = None, route: str = ""):
+    """(name, route) of every pattern whose view is Tend's own (accounts.* or intimacy.*)."""
+    for pattern in (resolver or get_resolver()).url_patterns:
+        if isinstance(pattern, URLResolver):
+            if not _foreign(pattern):
+                yield from tend_patterns(pattern, route + str(pattern.pattern))
+        elif isinstance(pattern, URLPattern):
+            module = getattr(pattern.callback, "__module__", "") or ""
+            if module.startswith(("accounts.", "intimacy.")):
+                yield pattern.name or f"<unnamed {route}{pattern.pattern}>", route + str(pattern.pattern)
+
+
+def test_every_tend_url_has_an_entry():
+    missing = {name: route for name, route in tend_patterns() if name not in {e.name for e in TABLE}}
+    assert not missing, f"Add these URLs to TABLE in {__name__}: {missing}"
+
+
+def test_every_entry_names_a_tend_url():
+    stale = {e.name for e in TABLE} - {name for name, _ in tend_patterns()}
+    assert not stale, f"TABLE names URLs that no longer exist: {sorted(stale)}"
+
+
+def test_the_walk_sees_tend_and_leaves_out_allauth_and_the_admin():
+    names = {name for name, _ in tend_patterns()}
+    assert {"home", "couple_detail", "invite_accept", "account_email", "keepalive"} <= names
+    assert not {n for n in names if n.startswith(("admin:", "mfa_", "usersessions_"))}
+    assert "account_login" not in names
+
+
+# One case per (url, role, method) --------------------------------------------------------------------
+
+
+def _cases():
+    for index, entry in enumerate(TABLE):
+        for method, answers in entry.expected.items():
+            for role, expected in zip(ROLES, answers, strict=True):
+                marks = []
+                if (method, role) in entry.bugs:
+                    marks = [pytest.mark.xfail(strict=True, reason=f"BUG: {entry.bugs[(method, role)]}")]
+                yield pytest.param(
+                    index, method, role, expected, marks=marks, id=f"{entry.name}[{entry.sample}]-{method}-{role}"
+                )
+
+
+@pytest.mark.parametrize("index,method,role,expected", list(_cases()))
+def test_access(client, world, index, method, role, expected):
+    entry = TABLE[index]
+    url = reverse(entry.name, kwargs=SAMPLES[entry.sample](world))
+    _sign_in(client, world, role)
+    before = _tend_state() if method == "get" else None
+    response = getattr(client, method)(url)  # an empty POST: the gate is the point, not the form
+    _assert_answer(response, expected)
+    if method == "get":
+        assert _tend_state() == before, "a GET changed Tend's data"
+        assert mail.outbox == [], "a GET sent an email"
+
+
+def _wrong_method_cases():
+    """Per URL, the method it does not accept, by a role that may use it (PUT where GET and POST are both fine)."""
+    seen = set()
+    for index, entry in enumerate(TABLE):
+        if entry.name in seen:
+            continue
+        seen.add(entry.name)
+        accepted = set(entry.expected)
+        wrong = "put" if accepted == {"get", "post"} else ({"get", "post"} - accepted).pop()
+        method = sorted(accepted)[0]
+        allowed = [
+            role
+            for role, answer in zip(ROLES, entry.expected[method], strict=True)
+            if answer not in (403, 404) and (answer, role) != (LOGIN, "anonymous") and (method, role) not in entry.bugs
+        ]
+        yield pytest.param(index, wrong, allowed[0], id=f"{entry.name}-{wrong}-{allowed[0]}")
+
+
+@pytest.mark.parametrize("index,wrong,role", list(_wrong_method_cases()))
+def test_wrong_method_is_405(client, world, index, wrong, role):
+    entry = TABLE[index]
+    _sign_in(client, world, role)
+    response = getattr(client, wrong)(reverse(entry.name, kwargs=SAMPLES[entry.sample](world)))
+    assert response.status_code == 405
+
+
+def test_progress_page_is_403_for_a_partner_while_their_therapist_keeps_it_off(client, world):
+    couple = world["couple"]
+    couple.progress_page = False
+    couple.save(update_fields=["progress_page"])
+    client.force_login(world["users"]["partner_a"])
+    assert client.get(reverse("progress")).status_code == 403
+
+
+# allauth and the admin: a short explicit list ---------------------------------------------------------
+
+FOREIGN = [
+    ("account_login", "anonymous", 200),
+    ("account_login", "partner_a", 302),  # already signed in: on to their home
+    ("account_signup", "anonymous", 200),
+    ("account_change_password", "anonymous", LOGIN),
+    ("account_change_password", "partner_a", 200),
+    ("mfa_index", "anonymous", LOGIN),
+    ("mfa_index", "partner_a", 200),
+    ("mfa_index", "therapist", 200),
+    ("usersessions_list", "anonymous", LOGIN),
+    ("usersessions_list", "partner_a", 200),
+    ("usersessions_list", "therapist", 200),
+    ("admin:index", "anonymous", ADMIN_LOGIN),
+    ("admin:index", "partner_a", ADMIN_LOGIN),
+    ("admin:index", "therapist", ADMIN_LOGIN),
+    ("admin:index", "staff", 200),
+    # The admin's sign-in hands the signed-out to allauth's; signed-in non-staff are refused there.
+    ("admin:login", "anonymous", LOGIN),
+    ("admin:login", "partner_a", 403),
+    ("admin:login", "therapist", 403),
+    ("admin:auditlog_logentry_changelist", "anonymous", ADMIN_LOGIN),
+    ("admin:auditlog_logentry_changelist", "therapist", ADMIN_LOGIN),
+    ("admin:auditlog_logentry_changelist", "staff", 200),
+]
+
+
+@pytest.mark.parametrize("name,role,expected", FOREIGN, ids=[f"{n}-{r}" for n, r, _ in FOREIGN])
+def test_allauth_and_admin(client, world, name, role, expected):
+    _sign_in(client, world, role)
+    _assert_answer(client.get(reverse(name)), expected)
+
+
+def test_admin_shows_a_clinical_record_to_staff_only(client, world):
+    url = reverse("admin:intimacy_reflection_change", args=[world["reflection_a"].pk])
+    client.force_login(world["users"]["therapist"])
+    _assert_answer(client.get(url), ADMIN_LOGIN)
+    client.force_login(world["users"]["staff"])
+    assert client.get(url).status_code == 200
