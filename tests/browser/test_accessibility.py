@@ -1,0 +1,113 @@
+"""axe (axe-playwright-python, which ships its own axe.min.js) on every partner page and the therapist's
+pages, at 375 px and 1280 px: no serious or critical violations, and no sideways scrolling on a phone.
+Keyboard-only use: a partner logs a back rub with the keyboard alone."""
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from django.urls import reverse
+from playwright.sync_api import expect
+
+from intimacy.models import Reflection, Session
+from tests.browser.conftest import LAPTOP, PHONE
+from tests.browser.helpers import sign_in
+from tests.factories import PASSWORD, TOTP_SECRET, ReflectionFactory
+
+pytestmark = pytest.mark.browser
+
+AXE = Axe()
+
+
+def serious_findings(page) -> list[str]:
+    violations = AXE.run(page).response["violations"]
+    return [
+        f"{v['id']}: {v['help']} ({', '.join(n['target'][0] for n in v['nodes'][:3])})"
+        for v in violations
+        if v["impact"] in ("serious", "critical")
+    ]
+
+
+def check_pages(page, base: str, paths: list[str]) -> None:
+    problems = []
+    for width in (PHONE, LAPTOP):
+        page.set_viewport_size({"width": width, "height": 900})
+        for path in paths:
+            page.goto(base + path)
+            page.wait_for_load_state("networkidle")
+            problems += [f"{path} @ {width}px: {finding}" for finding in serious_findings(page)]
+            wide = page.evaluate("document.documentElement.scrollWidth")
+            if wide > width:
+                problems.append(f"{path} @ {width}px: scrolls sideways ({wide} px)")
+    assert not problems, "\n".join(problems)
+
+
+def test_partner_pages(live_server, new_page, couple, partner_a, partner_b, session):
+    couple.progress_page = True
+    couple.save()
+    theirs = ReflectionFactory(session=session, partner=partner_b, role="receiver")
+    page = new_page(PHONE, who="partner")
+    sign_in(page, live_server.url, partner_b.email, PASSWORD)
+    check_pages(
+        page,
+        live_server.url,
+        [
+            reverse("home"),
+            reverse("session_log", args=[session.assignment_id]) + "?new=1",
+            reverse("history"),
+            reverse("progress"),
+            reverse("reflection_edit", args=[theirs.pk]),
+            reverse("reflection_visibility", args=[theirs.pk]),
+            reverse("safety"),
+            reverse("my_data"),
+            reverse("consent_withdraw"),
+        ],
+    )
+
+
+def test_therapist_pages(live_server, new_page, couple, therapist, session, partner_b):
+    ReflectionFactory(session=session, partner=partner_b, role="receiver")
+    page = new_page(LAPTOP, who="therapist")
+    sign_in(page, live_server.url, therapist.email, PASSWORD, TOTP_SECRET)
+    pk = couple.pk
+    check_pages(
+        page,
+        live_server.url,
+        [
+            reverse("home"),
+            reverse("couple_detail", args=[pk]),
+            reverse("appointment", args=[pk]),
+            reverse("couple_summary", args=[pk]),
+            reverse("couple_audit", args=[pk]),
+            reverse("assignment_create", args=[pk]),
+            reverse("couple_add"),
+            reverse("exercise_list"),
+        ],
+    )
+
+
+def test_a_partner_logs_a_back_rub_with_the_keyboard_alone(live_server, new_page, assignment, partner_a):
+    page = new_page(PHONE, who="partner")
+    sign_in(page, live_server.url, partner_a.email, PASSWORD)
+    page.goto(live_server.url + reverse("session_log", args=[assignment.pk]) + "?new=1")
+    form = page.locator("form[data-role-form]")
+
+    def tab_to(locator) -> None:
+        for _ in range(80):
+            if locator.evaluate("el => el === document.activeElement"):
+                return
+            page.keyboard.press("Tab")
+        raise AssertionError(f"could not reach {locator} with Tab")
+
+    # Who gave: Tab into the group, then arrows pick a choice, as in any radio group.
+    tab_to(form.locator('input[name="role"]').first)
+    page.keyboard.press("Space")
+    for name, value in (("connection", 7), ("comfort", 8)):
+        tab_to(form.locator(f'input[name="{name}"]').first)
+        for _ in range(value):
+            page.keyboard.press("ArrowRight")
+    submit = form.locator('button[type="submit"]').last
+    tab_to(submit)
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(live_server.url + "/")
+    session = Session.objects.get()
+    mine = Reflection.objects.get(session=session)
+    assert (mine.role, mine.connection, mine.comfort) == ("giver", 7, 8)
