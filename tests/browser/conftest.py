@@ -74,11 +74,13 @@ def page_problems() -> PageProblems:
 
 @pytest.fixture
 def new_page(browser, page_problems) -> Iterator[Callable]:
-    """`new_page(width, who=...)`: a page in a fresh browser context (its own cookies: one person)."""
+    """`new_page(width, who=..., javascript=True)`: a page in a fresh browser context (its own cookies: one person)."""
     contexts = []
 
-    def make(width: int = PHONE, who: str = "someone"):
-        context = browser.new_context(viewport={"width": width, "height": 900}, locale="en-GB")
+    def make(width: int = PHONE, who: str = "someone", javascript: bool = True):
+        context = browser.new_context(
+            viewport={"width": width, "height": 900}, locale="en-GB", java_script_enabled=javascript
+        )
         context.set_default_timeout(TIMEOUT_MS)
         contexts.append(context)
         page = context.new_page()

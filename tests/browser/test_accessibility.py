@@ -111,3 +111,16 @@ def test_a_partner_logs_a_back_rub_with_the_keyboard_alone(live_server, new_page
     session = Session.objects.get()
     mine = Reflection.objects.get(session=session)
     assert (mine.role, mine.connection, mine.comfort) == ("giver", 7, 8)
+
+
+def test_a_partner_logs_and_reflects_with_javascript_off(live_server, new_page, session, partner_b):
+    page = new_page(PHONE, who="partner without JavaScript", javascript=False)
+    sign_in(page, live_server.url, partner_b.email, PASSWORD)
+    page.goto(live_server.url + reverse("reflection_add", args=[session.pk]))
+    # Without the script, the receiver's questions are simply all shown.
+    page.get_by_role("group", name="How connected did you feel?").get_by_text("6", exact=True).click()
+    page.get_by_role("group", name="How comfortable and safe did you feel?").get_by_text("9", exact=True).click()
+    page.locator('form button[type="submit"]').last.click()
+    expect(page).to_have_url(live_server.url + "/")
+    theirs = Reflection.objects.get(session=session, partner=partner_b)
+    assert (theirs.role, theirs.connection, theirs.comfort) == ("receiver", 6, 9)
