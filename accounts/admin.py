@@ -12,7 +12,7 @@ class UserAdmin(BaseUserAdmin):
     list_filter = ["role", "is_active", "is_staff"]
     search_fields = ["email", "name"]
     fieldsets = [
-        (None, {"fields": ["email", "password", "name", "role"]}),
+        (None, {"fields": ["email", "password", "name", "role", "alert_emails"]}),
         ("Permissions", {"fields": ["is_active", "is_staff", "is_superuser", "groups", "user_permissions"]}),
         ("Dates", {"fields": ["last_login", "date_joined"]}),
     ]

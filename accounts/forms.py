@@ -3,6 +3,8 @@ import zoneinfo
 from django import forms
 from django.conf import settings
 from django.contrib.auth import password_validation
+from django.utils.dates import WEEKDAYS
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from accounts.services import email_in_use
@@ -89,3 +91,44 @@ class ConsentForm(forms.Form):
         label="I have read this and I agree to use Tend on these terms.",
         error_messages={"required": "Tick the box if you agree. If you don't, you don't have to use Tend."},
     )
+
+
+WEEKDAY_CHOICES = [(number, name) for number, name in WEEKDAYS.items()]
+
+
+class ReminderSettingsForm(forms.Form):
+    """A partner's reminder emails: on or off, the days they plan to do their exercise, and a time."""
+
+    on = forms.BooleanField(
+        label=_("Send me reminder emails"),
+        required=False,
+        widget=forms.CheckboxInput(attrs={"class": "form-check-input", "role": "switch"}),
+    )
+    days = forms.TypedMultipleChoiceField(
+        label=_("The days you plan to do your exercise"),
+        choices=WEEKDAY_CHOICES,
+        coerce=int,
+        required=False,
+        widget=forms.CheckboxSelectMultiple(attrs={"class": "btn-check"}),
+        help_text=_("Choose none if you'd rather not plan days: the other reminders still come."),
+    )
+    time = forms.TimeField(
+        label=_("At this time"),
+        required=False,
+        input_formats=["%H:%M", "%H:%M:%S"],
+        widget=forms.TimeInput(attrs={"type": "time", "class": "form-control form-control-lg"}, format="%H:%M"),
+    )
+
+    def __init__(self, *args, time_zone: str = "", **kwargs):
+        super().__init__(*args, **kwargs)
+        if time_zone:
+            self.fields["time"].help_text = _("Your couple's time zone: %(zone)s.") % {
+                "zone": time_zone.replace("_", " ")
+            }
+        self.fields["time"].error_messages["invalid"] = _("Enter a time like 19:00.")
+
+    def clean(self):
+        data = super().clean()
+        if data.get("on") and data.get("time") is None and "time" not in self.errors:
+            self.add_error("time", _("Choose a time for your reminders, like 19:00."))
+        return data

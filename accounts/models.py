@@ -2,7 +2,7 @@
 
 import secrets
 import zoneinfo
-from datetime import date, datetime
+from datetime import date, datetime, time
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, BaseUserManager
@@ -49,6 +49,9 @@ class User(AbstractUser):
     email = models.EmailField("email address", unique=True)
     name = models.CharField(max_length=80, blank=True, help_text="How Tend greets you.")
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.THERAPIST)
+    # A therapist's "a client in Tend needs your attention" emails (accounts/reminders.py); the signed
+    # link in every such email turns them off.
+    alert_emails = models.BooleanField("email me when a client needs attention", default=True)
 
     USERNAME_FIELD = "email"
     EMAIL_FIELD = "email"
@@ -151,6 +154,11 @@ class Partner(models.Model):
     consent_version = models.CharField(max_length=16, blank=True)
     consent_accepted_at = models.DateTimeField(null=True, blank=True)
     consent_withdrawn_at = models.DateTimeField(null=True, blank=True)
+    # Reminder emails (accounts/reminders.py): off until the partner turns them on. The days are a bit
+    # set, bit n for ISO weekday n + 1 (Monday is bit 0); the time is in the couple's time zone.
+    reminders_on = models.BooleanField("reminder emails", default=False)
+    reminder_days = models.PositiveSmallIntegerField(default=0)
+    reminder_time = models.TimeField(default=time(19, 0))
 
     objects = ClinicalQuerySet.as_manager()
 
@@ -158,6 +166,9 @@ class Partner(models.Model):
         ordering = ["slot"]
         constraints = [
             models.CheckConstraint(condition=Q(slot__in=[1, 2]), name="partner_slot_1_or_2"),
+            models.CheckConstraint(
+                condition=Q(reminder_days__gte=0, reminder_days__lte=127), name="partner_reminder_days_week"
+            ),
             models.UniqueConstraint(fields=["couple", "slot"], name="partner_two_per_couple"),
             models.UniqueConstraint(Lower("email"), name="partner_email_ci_unique"),
         ]
@@ -179,3 +190,66 @@ class Partner(models.Model):
     @property
     def has_current_consent(self) -> bool:
         return self.consent_version == settings.TEND_CONSENT_VERSION and self.consent_accepted_at is not None
+
+    @property
+    def reminder_weekdays(self) -> list[int]:
+        """The chosen reminder days as weekday numbers, Monday 0 … Sunday 6 (as `date.weekday()`)."""
+        return [day for day in range(7) if self.reminder_days & (1 << day)]
+
+    @staticmethod
+    def weekdays_to_bits(weekdays) -> int:
+        return sum(1 << day for day in set(weekdays))
+
+
+class ReminderSend(models.Model):
+    """One reminder email, recorded before it is sent. Not a clinical record, and it holds nothing
+    clinical: who it is for, which kind, when, and a key built from ids and dates only.
+
+    The unique `key` ("planned:<partner>:<local date>", "urgent_alert:<alert>", …) makes each reminder
+    exist once, however many runs of `send_reminders` compute it; `claim` and `next_attempt_at` let
+    exactly one run send it, and a failed send wait for the next run (accounts/reminders.py).
+    """
+
+    class Kind(models.TextChoices):
+        PLANNED = "planned", "Planned day"
+        MIDWEEK = "midweek", "Midweek nudge"
+        REFLECTION = "reflection", "Reflection waiting"
+        CHECKIN = "checkin", "Weekly check-in"
+        URGENT_ALERT = "urgent_alert", "A client needs attention (therapist)"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting to be sent"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Gave up"
+        CANCELLED = "cancelled", "Not sent: turned off"
+
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reminder_sends")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    key = models.CharField(max_length=100, unique=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    # When it became due, and when a run may next try it (a claim pushes this forward: the lease).
+    due_at = models.DateTimeField()
+    next_attempt_at = models.DateTimeField()
+    # Set by the run that claimed the row; only that run sends it.
+    claim = models.UUIDField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=["pending", "sent", "failed", "cancelled"]), name="remindersend_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(kind__in=["planned", "midweek", "reflection", "checkin", "urgent_alert"]),
+                name="remindersend_kind_valid",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "next_attempt_at"], name="remindersend_queue"),
+            models.Index(fields=["recipient", "status", "sent_at"], name="remindersend_last_sent"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Reminder {self.pk}"

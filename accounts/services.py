@@ -1,6 +1,7 @@
 """Writes about people: therapists, couples, invitations and consent."""
 
 from dataclasses import dataclass
+from datetime import time
 
 from allauth.account.models import EmailAddress
 from django.conf import settings
@@ -13,7 +14,7 @@ from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
-from accounts.models import Couple, Partner, User
+from accounts.models import Couple, Partner, ReminderSend, User
 from accounts.tokens import invite_token_generator
 
 
@@ -192,3 +193,31 @@ def couple_set_progress_page(*, couple: Couple, enabled: bool) -> Couple:
     couple.progress_page = enabled
     couple.save(update_fields=["progress_page"])
     return couple
+
+
+def reminders_set(*, partner: Partner, on: bool, weekdays: list[int], at: time | None = None) -> Partner:
+    """Save a partner's reminder choices: on or off, the days (Monday 0 … Sunday 6) and the time in
+    their couple's time zone. Without `at` the time chosen before is kept."""
+    partner.reminders_on = on
+    partner.reminder_days = Partner.weekdays_to_bits(weekdays)
+    if at is not None:
+        partner.reminder_time = at.replace(second=0, microsecond=0)
+    partner.save(update_fields=["reminders_on", "reminder_days", "reminder_time"])
+    return partner
+
+
+def reminders_turn_off(*, user: User) -> None:
+    """Stop the emails a signed "turn off" link was made for: a partner's reminders, or a therapist's
+    "a client needs your attention" emails. Anything still waiting to be sent is not sent."""
+    partner = Partner.objects.filter(user=user).first() if user.role == User.Role.PARTNER else None
+    with transaction.atomic():
+        if partner is not None:
+            if partner.reminders_on:
+                partner.reminders_on = False
+                partner.save(update_fields=["reminders_on"])
+        elif user.alert_emails:
+            user.alert_emails = False
+            user.save(update_fields=["alert_emails"])
+        ReminderSend.objects.filter(recipient=user, status=ReminderSend.Status.PENDING).update(
+            status=ReminderSend.Status.CANCELLED, claim=None
+        )

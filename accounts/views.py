@@ -10,12 +10,15 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.encoding import force_str
 from django.utils.http import urlsafe_base64_decode
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts import services
-from accounts.access import get_couple_for_user, partner_of, therapist_required
-from accounts.forms import AddCoupleForm, ConsentForm, SetPasswordForm
+from accounts.access import get_couple_for_user, partner_of, partner_required, therapist_required
+from accounts.forms import AddCoupleForm, ConsentForm, ReminderSettingsForm, SetPasswordForm
 from accounts.models import Partner, User
+from accounts.reminders import user_from_unsubscribe_token
 from accounts.tokens import invite_token_generator
 
 logger = logging.getLogger(__name__)
@@ -140,3 +143,44 @@ def consent(request: HttpRequest) -> HttpResponse:
 @require_GET
 def email_unavailable(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/email_unavailable.html")
+
+
+# Reminder emails ---------------------------------------------------------------------------------
+
+
+@partner_required
+@require_http_methods(["GET", "POST"])
+def reminder_settings(request: HttpRequest) -> HttpResponse:
+    """A partner's reminder emails: on or off, which days, what time (their couple's time zone)."""
+    partner = request.partner
+    initial = {"on": partner.reminders_on, "days": partner.reminder_weekdays, "time": partner.reminder_time}
+    # Bound on every POST, even an empty one: a switch turned off and no day ticked send nothing at all.
+    data = request.POST if request.method == "POST" else None
+    form = ReminderSettingsForm(data, initial=initial, time_zone=partner.couple.time_zone)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        services.reminders_set(partner=partner, on=data["on"], weekdays=data["days"], at=data["time"])
+        messages.success(request, _("Saved. Your reminders are on.") if data["on"] else _("Saved. Reminders are off."))
+        return redirect("reminder_settings")
+    return render(
+        request,
+        "accounts/reminder_settings.html",
+        {"form": form, "partner": partner},
+        status=400 if form.is_bound else 200,
+    )
+
+
+# Mail providers' one-click unsubscribe (RFC 8058) POSTs here with no cookie and no CSRF token: the
+# signed link itself is the authority, and all it can do is turn emails off.
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+def reminders_off(request: HttpRequest, token: str) -> HttpResponse:
+    """The "Turn off these reminders" page from an email: no sign-in needed; a GET changes nothing."""
+    user = user_from_unsubscribe_token(token)
+    if user is None:
+        return render(request, "accounts/reminders_off_invalid.html", status=400)
+    therapist = user.role == User.Role.THERAPIST
+    if request.method == "POST":
+        services.reminders_turn_off(user=user)
+        return render(request, "accounts/reminders_off_done.html", {"therapist": therapist})
+    return render(request, "accounts/reminders_off.html", {"therapist": therapist})

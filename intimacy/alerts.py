@@ -247,4 +247,9 @@ def alert_raise_now(*, couple: Couple, kind: str, partner: Partner, urgent: bool
             alert.acknowledged_at, alert.acknowledged_by, alert.acknowledgement = None, None, ""
             alert.urgent = alert.urgent or urgent
             alert.save()
+            if alert.urgent:
+                # Its first email went out when it was raised: the therapist is emailed again.
+                from accounts.reminders import urgent_alert_reopened
+
+                urgent_alert_reopened(alert)
     return alert

@@ -37,6 +37,8 @@ FREE_TEXT: dict[str, list[str]] = {
     "intimacy.CoupleNote": ["text"],
     "intimacy.Alert": ["acknowledgement"],
     "intimacy.SafetyMessage": ["message"],
+    # Answers chosen from the published CSI-4 scale and their total: no free text to leave out.
+    "intimacy.CheckIn": [],
 }
 
 ACTION_WORDS = {

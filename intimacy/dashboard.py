@@ -19,6 +19,7 @@ from accounts.access import (
     partner_required,
 )
 from accounts.models import Couple, User
+from accounts.reminders import reminder_overview
 from accounts.services import couple_set_progress_page
 from accounts.views import pop_shown_invites
 from intimacy import alerts, selectors, services, trends
@@ -84,6 +85,7 @@ def _dashboard(request: HttpRequest, couple: Couple, note_form: NoteForm | None 
         acknowledge_form=AcknowledgeForm(),
         shown_invites=pop_shown_invites(request),
         statuses=Couple.Status.choices,
+        reminders=reminder_overview(context["trends"].partners),
     )
     return render(request, "intimacy/couple_detail.html", context, status=status)
 

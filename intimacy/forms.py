@@ -2,6 +2,7 @@ import uuid
 
 from django import forms
 
+from intimacy import csi4
 from intimacy.models import (
     MAX_SESSION_MINUTES,
     MIN_SESSION_MINUTES,
@@ -288,3 +289,28 @@ class SafetyForm(StyledForm):
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 4}),
     )
+
+
+class AnswerList(ChoiceButtons):
+    """A short list of worded answers as full-width buttons, one under the other: easy to tap on a phone."""
+
+    template_name = "widgets/answer_list.html"
+
+
+class CheckInForm(StyledForm):
+    """The weekly check-in: the four CSI-4 questions, worded and offered exactly as published."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for number, item in enumerate(csi4.ITEMS, start=1):
+            self.fields[item.field] = forms.TypedChoiceField(
+                label=item.question,
+                choices=item.choices,
+                coerce=int,
+                widget=AnswerList,
+                error_messages={"required": "Please choose one answer.", "invalid_choice": "Please choose one answer."},
+            )
+            self.fields[item.field].number = number
+
+    def answers(self) -> dict:
+        return {name: self.cleaned_data[name] for name in csi4.FIELDS}

@@ -3,6 +3,7 @@
 import uuid
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
@@ -468,6 +469,81 @@ class SafetyMessage(models.Model):
 
     def __str__(self) -> str:
         return f"Safety message {self.pk}"
+
+    def get_additional_data(self) -> dict:
+        # django-auditlog stores this with each audit row; intimacy/audit.py keys the row by couple.
+        return {"couple": self.couple_id}
+
+
+class CheckInQuerySet(ClinicalQuerySet):
+    def visible_to(self, user) -> "CheckInQuerySet":
+        """Check-ins are for the therapist: they see those of their caseload.
+
+        A partner reaches only their own (to know whether this week's is done, and in their own data
+        download), never the other partner's, in any form. No other partner page reads check-ins.
+        """
+        if not user.is_authenticated:
+            return self.none()
+        if user.role == User.Role.THERAPIST:
+            return self.filter(couple__therapist=user)
+        return self.filter(partner__user=user)
+
+
+class CheckIn(models.Model):
+    """One partner's weekly relationship check-in: the four CSI-4 answers and their total (see
+    intimacy/csi4.py for the published items and scoring). One per partner per ISO week; answering
+    again in the same week updates it. For the therapist only: never shown to the other partner or
+    in the appointment view."""
+
+    couple = models.ForeignKey(Couple, on_delete=models.CASCADE, related_name="checkins")
+    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="checkins")
+    week = models.DateField(help_text="Monday of the ISO week, in the couple's time zone.")
+    happiness = models.PositiveSmallIntegerField(
+        "happiness, all things considered", validators=[MinValueValidator(0), MaxValueValidator(6)]
+    )
+    warm = models.PositiveSmallIntegerField(
+        "warm and comfortable relationship", validators=[MinValueValidator(0), MaxValueValidator(5)]
+    )
+    rewarding = models.PositiveSmallIntegerField(
+        "how rewarding", validators=[MinValueValidator(0), MaxValueValidator(5)]
+    )
+    satisfied = models.PositiveSmallIntegerField(
+        "how satisfied", validators=[MinValueValidator(0), MaxValueValidator(5)]
+    )
+    total = models.PositiveSmallIntegerField("CSI-4 total", validators=[MinValueValidator(0), MaxValueValidator(21)])
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = CheckInQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-week", "partner"]
+        verbose_name = "check-in"
+        constraints = [
+            models.UniqueConstraint(fields=["partner", "week"], name="checkin_one_per_partner_week"),
+            in_range("happiness", 0, 6, "checkin_happiness_range"),
+            in_range("warm", 0, 5, "checkin_warm_range"),
+            in_range("rewarding", 0, 5, "checkin_rewarding_range"),
+            in_range("satisfied", 0, 5, "checkin_satisfied_range"),
+            in_range("total", 0, 21, "checkin_total_range"),
+            models.CheckConstraint(
+                condition=Q(total=F("happiness") + F("warm") + F("rewarding") + F("satisfied")),
+                name="checkin_total_is_sum",
+            ),
+        ]
+        indexes = [models.Index(fields=["couple", "week"])]
+
+    def __str__(self) -> str:
+        return f"Check-in {self.pk}"
+
+    def clean(self) -> None:
+        errors = {}
+        if self.week and self.week.weekday() != 0:
+            errors["week"] = "A check-in's week starts on a Monday."
+        if self.partner_id and self.couple_id and self.partner.couple_id != self.couple_id:
+            errors["partner"] = "The partner is not in this couple."
+        if errors:
+            raise ValidationError(errors)
 
     def get_additional_data(self) -> dict:
         # django-auditlog stores this with each audit row; intimacy/audit.py keys the row by couple.

@@ -4,10 +4,14 @@ Both read through the same `visible_to` gates as the pages, so each holds exactl
 see: a partner's download has their own words and only what the other partner shared; the therapist's
 record has every rating but never the words of a "Just me" reflection. Neither holds a safety-line
 message in the partner's download.
+
+Weekly check-ins (CSI-4) are for the therapist, but a partner's own answers are their data: their
+download holds their own check-ins and never the other partner's; the therapist's record holds both.
 """
 
 from accounts.models import Couple, Partner, User
-from intimacy.models import Assignment, CoupleNote, Reflection, SafetyMessage, Session
+from intimacy import csi4
+from intimacy.models import Assignment, CheckIn, CoupleNote, Reflection, SafetyMessage, Session
 
 RATINGS = ("connection", "comfort", "presence", "giving_felt", "tension_before", "tension_after", "cared_for")
 CHOICES = ("pressure", "pace", "paused", "visibility")
@@ -41,8 +45,22 @@ def _sessions(sessions, viewer: User) -> list[dict]:
     ]
 
 
+def _checkins(checkins) -> list[dict]:
+    return [
+        {
+            "week_of": c.week,
+            "by": c.partner.name,
+            **{name: getattr(c, name) for name in csi4.FIELDS},
+            "total": c.total,
+            "answered_at": c.updated_at,
+        }
+        for c in checkins.select_related("partner").order_by("week", "partner__slot", "pk")
+    ]
+
+
 def partner_record(partner: Partner, viewer: User) -> dict:
-    """A partner's own data: the sessions they took part in, their reflections, their partner's shared ones."""
+    """A partner's own data: the sessions they took part in, their reflections, their partner's shared ones,
+    and their own check-ins."""
     sessions = list(
         Session.objects.visible_to(viewer)
         .filter(assignment__couple_id=partner.couple_id)
@@ -50,7 +68,10 @@ def partner_record(partner: Partner, viewer: User) -> dict:
         .order_by("date", "pk")
     )
     return {
-        "about": "Your data in Tend: the sessions you took part in, your reflections, and what your partner shared.",
+        "about": (
+            "Your data in Tend: the sessions you took part in, your reflections, what your partner shared, "
+            "and your own weekly check-ins."
+        ),
         "you": {
             "name": partner.name,
             "email": partner.email,
@@ -59,6 +80,8 @@ def partner_record(partner: Partner, viewer: User) -> dict:
             "consent_accepted_at": partner.consent_accepted_at,
         },
         "sessions": _sessions(sessions, viewer),
+        # Through the gate, then narrowed to this partner: the other partner's check-ins are never here.
+        "weekly_checkins": _checkins(CheckIn.objects.visible_to(viewer).filter(partner=partner)),
     }
 
 
@@ -107,6 +130,7 @@ def couple_record(couple: Couple, viewer: User) -> dict:
             for s, session in zip(_sessions(sessions, viewer), sessions, strict=True)
         ],
         "therapist_notes": [{"date": n.date, "text": n.text} for n in CoupleNote.objects.filter(couple=couple)],
+        "weekly_checkins": _checkins(CheckIn.objects.visible_to(viewer).filter(couple=couple)),
         "safety_messages": [
             {"from": m.partner.name, "feeling": m.feeling, "message": m.message, "at": m.created_at}
             for m in SafetyMessage.objects.visible_to(viewer).filter(couple=couple).select_related("partner")

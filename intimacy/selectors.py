@@ -10,7 +10,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts.models import Couple, Partner, User
-from intimacy.models import Assignment, Reflection, Session
+from intimacy.models import Assignment, CheckIn, Reflection, Session
 
 # "Did you mean this one?": the partner's sessions from this many days back that lack their reflection.
 RECENT_UNREFLECTED_DAYS = 2
@@ -298,3 +298,11 @@ def couple_sessions_page(
     page = Paginator(sessions, per_page).get_page(page_number)
     page.object_list = sessions_with_reflections(page.object_list, viewer, shared_only=shared_only)
     return page
+
+
+# The weekly check-in ----------------------------------------------------------------------------------
+
+
+def checkin_done(partner: Partner, viewer: User, today: date) -> bool:
+    """Whether `partner` has checked in during the ISO week holding `today` (the couple's today)."""
+    return CheckIn.objects.visible_to(viewer).filter(partner=partner, week=week_start(today)).exists()

@@ -8,17 +8,20 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import Couple, Partner, User
+from intimacy import csi4
 from intimacy.alerts import alert_raise_now, alerts_raise
 from intimacy.models import (
     EDIT_WINDOW_DAYS,
     Alert,
     Assignment,
+    CheckIn,
     CoupleNote,
     Exercise,
     Reflection,
     SafetyMessage,
     Session,
 )
+from intimacy.selectors import week_start
 
 EXERCISE_FIELDS = ("title", "summary", "guidance", "suggested_minutes")
 
@@ -365,3 +368,37 @@ def safety_message_send(*, partner: Partner, feeling: str, message: str) -> Safe
         safety.save()
         alert_raise_now(couple=partner.couple, kind=Alert.Kind.SAFETY, partner=partner, urgent=True)
     return safety
+
+
+# The weekly check-in --------------------------------------------------------------------------------
+
+
+def checkin_save(*, partner: Partner, answers: dict, today: date) -> CheckIn:
+    """Store a partner's CSI-4 answers for the ISO week holding `today` (the couple's today), with
+    their total; answering again in the same week updates that week's check-in.
+
+    The total is computed here from the published scoring (intimacy/csi4.py), never taken from the
+    caller. Raises ValidationError, by item, on a missing or out-of-range answer; nothing is stored.
+    """
+    require_open(partner.couple)
+    values = {name: answers.get(name) for name in csi4.FIELDS}
+    total = csi4.score(values)
+    week = week_start(today)
+    try:
+        return _checkin_store(partner, week, values, total)
+    except IntegrityError:
+        # A double submit raced this week's first answers in; the other request stored first: update that one.
+        return _checkin_store(partner, week, values, total)
+
+
+def _checkin_store(partner: Partner, week: date, values: dict, total: int) -> CheckIn:
+    with transaction.atomic():
+        checkin = CheckIn.objects.select_for_update().filter(partner=partner, week=week).first() or CheckIn(
+            couple=partner.couple, partner=partner, week=week
+        )
+        for name, value in values.items():
+            setattr(checkin, name, value)
+        checkin.total = total
+        checkin.full_clean(validate_unique=False)
+        checkin.save()
+    return checkin

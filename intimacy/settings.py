@@ -181,6 +181,12 @@ TEND_OPEN_SIGNUP = env_bool("TEND_OPEN_SIGNUP", True)
 
 # Invitations have their own lifetime, independent of password reset's.
 TEND_INVITE_TIMEOUT_SECONDS = 7 * 24 * 60 * 60
+# Where Tend is reached, for links in emails sent without a request (`send_reminders` from cron).
+# Locally and in tests it defaults to the development server; in production set it, or
+# `send_reminders` refuses to run (the web app itself does not need it).
+TEND_SITE_URL = (env_str("TEND_SITE_URL", "http://127.0.0.1:8000" if (DEBUG or TESTING) else "") or "").rstrip("/")
+if TEND_SITE_URL and not TEND_SITE_URL.startswith(("https://", "http://")):
+    raise ImproperlyConfigured(f"TEND_SITE_URL must start with https:// (or http://), got {TEND_SITE_URL!r}")
 # Sign-out (accounts.middleware.SessionRulesMiddleware): therapists and staff after 30 idle minutes
 # and 12 hours after signing in however active (the appointment view's keep-alive included);
 # partners after 24 idle hours.
@@ -242,6 +248,8 @@ EMAIL_PORT = int(env_str("EMAIL_PORT", "25"))
 EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+# Seconds before a silent mail server counts as a failed send (retried by the next `send_reminders`).
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Tend <tend@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 

@@ -6,9 +6,10 @@ periods longer than WEEKLY_UP_TO_WEEKS, by month, so a two-year view costs the s
 one-month view: the Python that follows only walks the grouped rows, never the sessions themselves.
 
 What a view may show decides the `scope`:
-- THERAPIST: every reflection's ratings (the words of "Just me" ones never leave `selectors`).
-- SHARED: only reflections shared with the partner; for anything the couple sees together.
-- OWN: a partner's own reflections, for their progress page.
+- THERAPIST: every reflection's ratings (the words of "Just me" ones never leave `selectors`), the
+  therapist's notes and both partners' weekly check-ins (CSI-4).
+- SHARED: only reflections shared with the partner; for anything the couple sees together. No check-ins.
+- OWN: a partner's own reflections, for their progress page. No check-ins.
 """
 
 from collections import defaultdict
@@ -21,7 +22,8 @@ from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, 
 from django.db.models.functions import TruncMonth, TruncWeek
 
 from accounts.models import Couple, Partner
-from intimacy.models import Assignment, CoupleNote, Reflection, Session
+from intimacy import csi4
+from intimacy.models import Assignment, CheckIn, CoupleNote, Reflection, Session
 from intimacy.selectors import week_start
 
 WEEK_CHOICES = (4, 12, 26, 52, 104)
@@ -145,6 +147,7 @@ class Row:
     gap_giver: float | None = None
     gap_receiver: float | None = None
     notes: list = field(default_factory=list)
+    checkin: dict = field(default_factory=dict)  # partner id -> mean CSI-4 total (therapist scope only)
 
     @property
     def completion(self) -> int | None:
@@ -235,9 +238,10 @@ def target_for(assignment: Assignment, bucket: Bucket, period: Period) -> int:
 def couple_trends(couple: Couple, period: Period, scope: Scope, viewer_partner: Partner | None = None) -> Trends:
     """The couple's homework over the period, bucket by bucket, as `scope` allows.
 
-    Five queries whatever the period's length: partners, assignments, sessions grouped by bucket,
-    assignment and giver (with the giver's and receiver's connection on sessions both reflected on),
-    reflections grouped by bucket, partner and role, and (for the therapist) their notes.
+    Five queries whatever the period's length, six for the therapist: partners, assignments, sessions
+    grouped by bucket, assignment and giver (with the giver's and receiver's connection on sessions
+    both reflected on), reflections grouped by bucket, partner and role, and (for the therapist) their
+    notes and the check-ins grouped by bucket and partner.
     """
     buckets = period.buckets()
     rows = {b.start: Row(b) for b in buckets}
@@ -331,7 +335,25 @@ def couple_trends(couple: Couple, period: Period, scope: Scope, viewer_partner: 
             for row in rows.values():
                 if row.bucket.start <= note.date <= row.bucket.end:
                     row.notes.append(note)
+        _add_checkins(couple, period, rows)
     return Trends(couple, period, scope, partners, assignments, list(rows.values()), notes)
+
+
+def _add_checkins(couple: Couple, period: Period, rows: dict) -> None:
+    """Each partner's mean CSI-4 total per bucket, from one grouped query. For the therapist only:
+    check-ins never reach the couple, so no other scope calls this."""
+    # A check-in belongs to its whole week: the first week counts even when the period starts mid-week.
+    groups = (
+        CheckIn.objects.filter(couple=couple, week__gte=week_start(period.start), week__lte=period.end)
+        .annotate(bucket=_trunc(period, "week"))
+        .values("bucket", "partner_id")
+        .annotate(n=Count("pk"), total_sum=Sum("total"))
+        .order_by()
+    )
+    for group in groups:
+        row = rows.get(_as_date(group["bucket"]))
+        if row is not None:
+            row.checkin[group["partner_id"]] = _mean(group["total_sum"], group["n"])
 
 
 def sessions_both_reflected(couple: Couple, period: Period, scope: Scope, limit: int = 10) -> QuerySet:
@@ -455,11 +477,38 @@ def charts(trends: Trends, *, targets: bool = True) -> list[dict]:
                 "series": [_series("Both reflected (%)", [r.completion for r in trends.rows])],
             }
         )
+    if trends.scope is Scope.THERAPIST:  # check-ins are the therapist's alone: never SHARED, never OWN
+        _add_checkin_chart(out, trends)
     for chart in out:
         chart["labels"] = labels
         # The same numbers as a table beneath the chart, for screen readers and print.
         chart["rows"] = [[label, *(s["values"][i] for s in chart["series"])] for i, label in enumerate(labels)]
     return out
+
+
+def _add_checkin_chart(out: list, trends: Trends) -> None:
+    """Each partner's weekly check-in (CSI-4 total, 0–21), with the published threshold as a dashed line."""
+    series = [_series(p.name, [r.checkin.get(p.pk) for r in trends.rows]) for p in trends.partners]
+    series = [s for s in series if any(v is not None for v in s["values"])]
+    if not series:  # no empty chart: the threshold alone is not data
+        return
+    series.append(_series(f"Threshold ({csi4.THRESHOLD})", [csi4.THRESHOLD] * len(trends.rows), "line"))
+    out.append(
+        {
+            "id": "checkin",
+            "title": "Relationship satisfaction (weekly check-in)",
+            "about": (
+                f"Each partner's CSI-4 total, {csi4.TOTAL_MIN} to {csi4.TOTAL_MAX}"
+                + (", the mean of each month" if trends.period.monthly else "")
+                + f"; lower totals mean more distress, and below {csi4.THRESHOLD} (dashed line) suggests notable "
+                f"dissatisfaction ({csi4.SHORT_SOURCE}). For you only: not in the appointment view."
+            ),
+            "type": "line",
+            "min": csi4.TOTAL_MIN,
+            "max": csi4.TOTAL_MAX,
+            "series": series,
+        }
+    )
 
 
 def _add_if_any(out: list, chart_id: str, title: str, about: str, series: list, low: int, high: int) -> None:
@@ -506,6 +555,7 @@ def summary_rows(trends: Trends) -> list[dict]:
                 "relief": _pair(row.relief.get(ids[0]), row.relief.get(ids[1])),
                 "paused": row.paused,
                 "notes": "; ".join(n.text for n in row.notes),
+                "checkin": ["–" if row.checkin.get(pid) is None else row.checkin[pid] for pid in ids],
             }
         )
     return rows

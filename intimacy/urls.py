@@ -5,7 +5,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from accounts import views as accounts_views
-from intimacy import audit_views, dashboard, privacy, views
+from intimacy import audit_views, checkin_views, dashboard, privacy, views
 
 # The admin signs in through allauth like everyone else: the same rate limits and second factor.
 admin.site.login = secure_admin_login(admin.site.login)
@@ -47,9 +47,13 @@ urlpatterns = [
     path("assignments/<int:pk>/log/", views.session_log, name="session_log"),
     path("history/", views.history, name="history"),
     path("progress/", dashboard.progress, name="progress"),
+    path("checkin/", checkin_views.checkin, name="checkin"),
     path("tell-my-therapist/", privacy.safety, name="safety"),
     path("tell-my-therapist/sent/", privacy.safety_sent, name="safety_sent"),
     path("my-data/", privacy.my_data, name="my_data"),
+    path("reminders/", accounts_views.reminder_settings, name="reminder_settings"),
+    # From an email, no sign-in: the signed token is the whole authority (turning emails off).
+    path("reminders/off/<str:token>/", accounts_views.reminders_off, name="reminders_off"),
     path("my-data/download/", privacy.my_data_download, name="my_data_download"),
     path("welcome/withdraw/", privacy.consent_withdraw, name="consent_withdraw"),
     path("sign-out-now/", privacy.quick_sign_out, name="quick_sign_out"),

@@ -212,9 +212,16 @@ def assignment_status(request: HttpRequest, pk: int) -> HttpResponse:
 @partner_required
 def partner_home(request: HttpRequest) -> HttpResponse:
     partner = request.partner
-    data = selectors.partner_home(partner, request.user, partner.couple.today())
+    today = partner.couple.today()
+    data = selectors.partner_home(partner, request.user, today)
     other = partner.couple.partners.exclude(pk=partner.pk).first()
-    return render(request, "intimacy/partner_home.html", {"home": data, "partner": partner, "other": other})
+    # Offered until answered, then not mentioned again that week: no streaks, nothing "missed".
+    checkin_due = not partner.couple.is_closed and not selectors.checkin_done(partner, request.user, today)
+    return render(
+        request,
+        "intimacy/partner_home.html",
+        {"home": data, "partner": partner, "other": other, "checkin_due": checkin_due},
+    )
 
 
 @partner_required

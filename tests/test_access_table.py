@@ -31,6 +31,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
+from accounts.reminders import unsubscribe_token
 from accounts.tokens import invite_token_generator
 from intimacy.models import Alert, CoupleNote, Exercise, Reflection
 from tests.factories import CoupleFactory, PartnerFactory, ReflectionFactory, SessionFactory
@@ -141,9 +142,17 @@ TABLE = [
     # The couple's progress page is on in `world`; the outsider's couple's is off (its default).
     Entry("progress", "none", {"get": r(LOGIN, 200, 200, 403, 403, 403, 403)}),
     Entry("safety", "none", {"get": PARTNER_ONLY_PAGE, "post": PARTNER_ONLY_PAGE}),
+    # Each partner's own weekly check-in; an empty POST is the form again with its errors, nothing stored.
+    Entry("checkin", "none", {"get": PARTNER_ONLY_PAGE, "post": PARTNER_ONLY_PAGE}),
     Entry("safety_sent", "none", {"get": PARTNER_ONLY_PAGE}),
     Entry("my_data", "none", {"get": PARTNER_ONLY_PAGE}),
     Entry("my_data_download", "none", {"get": PARTNER_ONLY_PAGE}),
+    # An empty POST is a valid choice (reminders off): saved, and back to the page.
+    Entry("reminder_settings", "none", {"get": PARTNER_ONLY_PAGE, "post": r(LOGIN, 302, 302, 302, 403, 403, 403)}),
+    # From an email, no sign-in: whoever opens a genuine link sees the button (GET changes nothing) and
+    # a POST turns that person's emails off; a tampered link is "This link no longer works" (400).
+    Entry("reminders_off", "unsubscribe", {"get": r(*[200] * 7), "post": r(*[200] * 7)}),
+    Entry("reminders_off", "bad_unsubscribe", {"get": r(*[400] * 7), "post": r(*[400] * 7)}),
     # Without the confirmation box: the page again with a message; nothing withdrawn.
     Entry("consent_withdraw", "none", {"get": PARTNER_ONLY_PAGE, "post": PARTNER_ONLY_PAGE}),
     # Partner, one object --------------------------------------------------------------------------------
@@ -212,6 +221,8 @@ SAMPLES = {
     "bad_invite": lambda w: {"uidb64": _uid(w["pending"]), "token": "cq1x2y-0123456789abcdef0123456789abcdef"},
     "unknown_invitee": lambda w: {"uidb64": urlsafe_base64_encode(b"987654"), "token": "cq1x2y-0123456789abcdef"},
     "good_invite": lambda w: {"uidb64": _uid(w["pending"]), "token": invite_token_generator.make_token(w["pending"])},
+    "unsubscribe": lambda w: {"token": unsubscribe_token(w["users"]["partner_a"])},
+    "bad_unsubscribe": lambda w: {"token": unsubscribe_token(w["users"]["partner_a"]).rsplit(":", 1)[0] + ":forged"},
 }
 
 

@@ -2,13 +2,17 @@
 no reflection text or rating. Emails say that something is waiting, never what."""
 
 import re
+from datetime import date, time
 from pathlib import Path
 
 import pytest
+import time_machine
 from django.urls import reverse
 
 from accounts.models import Couple, Partner
-from intimacy.models import Reflection
+from accounts.reminders import reminders_run
+from accounts.services import reminders_set
+from intimacy.models import Alert, Reflection
 from tests.factories import AssignmentFactory, ReflectionFactory
 
 pytestmark = pytest.mark.django_db
@@ -104,9 +108,32 @@ def test_email_verification_on_therapist_sign_up(client, therapist, record, mail
     assert_no_clinical_content(mailoutbox)
 
 
+def test_reminders_and_the_therapists_urgent_alert_email(therapist, partner_a, partner_b, record, mailoutbox):
+    """Every kind of reminder (send_reminders), and the therapist's email for an urgent alert."""
+    for partner in (partner_a, partner_b):
+        reminders_set(partner=partner, on=True, weekdays=list(range(7)), at=time(19, 0))
+    # Thursday 26 November 2026, 19:00 in London: the planned day and the midweek nudge for both (one
+    # email each), and an urgent alert for the therapist.
+    with time_machine.travel("2026-11-26 19:00:00+00:00", tick=False):
+        Alert.objects.create(
+            couple=record.assignment.couple,
+            kind=Alert.Kind.LOW_COMFORT,
+            partner=partner_b,
+            week=date(2026, 11, 23),
+            urgent=True,
+        )
+        reminders_run()
+    # Sunday: the weekly check-in.
+    with time_machine.travel("2026-11-29 19:00:00+00:00", tick=False):
+        reminders_run()
+    assert sorted(m.to[0] for m in mailoutbox) == sorted([partner_a.email, partner_b.email] * 2 + [therapist.email])
+    assert all("/reminders/off/" in m.body and m.extra_headers["List-Unsubscribe"] for m in mailoutbox)
+    assert_no_clinical_content(mailoutbox)
+
+
 # Where Tend sends email itself; allauth's own emails (reset, verification, "already exists",
 # "unknown account") are read above. A new sender must get a test above and an entry here.
-KNOWN_SENDERS = {"accounts/services.py"}
+KNOWN_SENDERS = {"accounts/services.py", "accounts/reminders.py"}
 SENDING = re.compile(r"\b(send_mail|send_mass_mail|mail_admins|mail_managers|EmailMessage|EmailMultiAlternatives)\b")
 
 

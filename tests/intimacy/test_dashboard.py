@@ -10,7 +10,7 @@ import pytest
 import time_machine
 from django.urls import reverse
 
-from intimacy.models import Alert, CoupleNote, Reflection, Session
+from intimacy.models import Alert, CheckIn, CoupleNote, Reflection, Session
 from tests.factories import AssignmentFactory, ReflectionFactory, SessionFactory
 
 NOW = "2026-11-25 12:00:00+00:00"
@@ -193,24 +193,45 @@ def _years_of_sessions(assignment, a, b, weeks):
     Reflection.objects.bulk_create(reflections)
 
 
+def _weeks_of_checkins(a, b, weeks):
+    """Both partners' weekly check-ins for `weeks` weeks back from the week of 23 Nov 2026."""
+    CheckIn.objects.bulk_create(
+        CheckIn(
+            couple=p.couple,
+            partner=p,
+            week=date(2026, 11, 23) - timedelta(weeks=w),
+            happiness=3,
+            warm=3,
+            rewarding=3,
+            satisfied=3,
+            total=12,
+        )
+        for w in range(weeks)
+        for p in (a, b)
+    )
+
+
 @pytest.mark.parametrize("weeks_of_data", [1, 104])
 def test_dashboard_query_count_is_the_same_for_a_week_and_two_years(
     client_for, therapist, assignment, partner_a, partner_b, django_assert_num_queries, weeks_of_data
 ):
     _years_of_sessions(assignment, partner_a, partner_b, weeks_of_data)
+    _weeks_of_checkins(partner_a, partner_b, weeks_of_data)
     # Assignments with a named giver: the dashboard names them without a query each.
     for _ in range(3):
         AssignmentFactory(couple=assignment.couple, giver_plan="one", planned_giver=partner_a, status="ended")
     client = client_for(therapist)
     url = reverse("couple_detail", args=[assignment.couple_id])
     # session, user, couple; the audit row recording this viewing (insert); trends: partners,
-    # assignments, sessions by week, reflections by week, notes in the period; assignments with this
-    # week's count; timeline: count, page, reflections; perception gap: sessions, reflections; open
-    # alerts; seen alerts; safety messages; notes list
-    with django_assert_num_queries(19):
+    # assignments, sessions by week, reflections by week, notes in the period, check-ins by week;
+    # assignments with this week's count; timeline: count, page, reflections; perception gap:
+    # sessions, reflections; open alerts; seen alerts; safety messages; notes list; the last reminder
+    # email sent to each partner
+    with django_assert_num_queries(21):
         response = client.get(url, {"weeks": "104"})
     assert response.status_code == 200
-    with django_assert_num_queries(19):
+    assert "checkin" in [c["id"] for c in chart_data(response)["charts"]]
+    with django_assert_num_queries(21):
         client.get(url, {"weeks": "4"})
 
 
@@ -219,9 +240,11 @@ def test_appointment_query_count_is_the_same_for_a_week_and_two_years(
     client_for, therapist, assignment, partner_a, partner_b, django_assert_num_queries, weeks_of_data
 ):
     _years_of_sessions(assignment, partner_a, partner_b, weeks_of_data)
+    _weeks_of_checkins(partner_a, partner_b, weeks_of_data)
     client = client_for(therapist)
     # session, user, couple; the audit row recording this viewing (insert); trends: partners,
-    # assignments, sessions by week, reflections by week; timeline: count, page, shared reflections
+    # assignments, sessions by week, reflections by week; timeline: count, page, shared reflections.
+    # No check-in query: they are not the couple's to see together.
     with django_assert_num_queries(11):
         response = client.get(reverse("appointment", args=[assignment.couple_id]), {"weeks": "104"})
     assert response.status_code == 200

@@ -1,0 +1,459 @@
+"""Reminder emails: what is due, recorded once, sent by exactly one run, retried when sending fails.
+
+`send_reminders` (the management command, from cron every few minutes) calls `reminders_run`:
+
+1. Work out what is due now (`reminders_due`), each reminder with a unique key built from ids and
+   dates only ("planned:<partner>:<local date>", "reflection:<partner>:<session>", …), and insert
+   the ones not recorded yet as pending `ReminderSend` rows. The unique key is what makes "never
+   twice" hold: two runs that compute the same reminder insert one row (the insert ignores conflicts).
+2. Claim a batch of pending rows and send them outside any transaction. A claim writes the run's own
+   token on the rows and pushes `next_attempt_at` forward (a lease), so no other run picks them up.
+   On PostgreSQL the rows are first locked with `select_for_update(skip_locked=True)`, so two runs
+   at once take different rows without waiting for each other; on SQLite, which has no row locks, the
+   claim is one conditional UPDATE, which SQLite runs alone. Either way only the run whose token is on
+   a row sends it.
+3. A send that fails (the mail server down or refusing) leaves the row pending, to be tried again by
+   the next run; after `MAX_ATTEMPTS` it is given up ("failed"). A run that dies between sending and
+   recording leaves its rows to come back when the lease ends: a rare repeat rather than a lost email.
+
+When is a reminder due? Each partner picks days and a time, read in the couple's time zone: the
+reminder for a day is due from that day's chosen time, local, for `GRACE` (so a late or missed cron
+run still sends it, and a day-old one is never sent). "19:00" is 19:00 local on both sides of a
+daylight-saving change; a chosen time that a spring change skips is sent an hour later, and one that
+an autumn change repeats is sent at its first occurrence, once.
+
+- planned: a chosen day, while an exercise is active;
+- midweek: Thursday at the chosen time, when an active exercise's target for this ISO week is not yet
+  met (every logged session counts, a paused or stopped one too: no streaks, no "missed");
+- reflection: 24 hours after the other partner logged a session that still awaits this partner's
+  reflection, once per session, while its exercise is active;
+- checkin: Sunday at the chosen time, for the weekly check-in (not when this week's is done).
+
+All only for active couples and partners who joined, hold the current consent and turned reminders on.
+Therapists get one more kind: "a client in Tend needs your attention" when an urgent alert is open
+(`urgent_alert`, keyed by the alert; found here rather than hooked into the alert engine, whose
+bulk insert returns no ids, and cheap: one indexed query a run). An urgent alert that the therapist
+had marked as seen and that opens again is queued by `urgent_alert_reopened`.
+
+Several reminders for one person in one run make one email. Every email says only that there is
+something new in Tend, links to Tend, and carries a signed, expiring link that turns them off.
+"""
+
+import logging
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+
+from django.conf import settings
+from django.core import signing
+from django.core.mail import EmailMessage
+from django.db import connection, transaction
+from django.db.models import Count, F, Max, Q
+from django.template.loader import render_to_string
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from django.utils.dates import WEEKDAYS_ABBR
+
+from accounts.models import Couple, Partner, ReminderSend, User
+
+logger = logging.getLogger(__name__)
+
+Kind = ReminderSend.Kind
+Status = ReminderSend.Status
+
+# A reminder is due from its moment for this long; after that it is no longer sent.
+GRACE = timedelta(hours=2)
+MIDWEEK_WEEKDAY = 3  # Thursday
+CHECKIN_WEEKDAY = 6  # Sunday
+REFLECTION_AFTER = timedelta(hours=24)
+# Urgent alerts raised this recently are emailed (an older one was there before this was deployed).
+URGENT_LOOKBACK = timedelta(days=2)
+# Tries before a reminder is given up; a pending one older than STALE_AFTER is given up too.
+MAX_ATTEMPTS = 5
+STALE_AFTER = timedelta(hours=12)
+# Rows claimed at a time, and how long a claim keeps other runs away (far longer than sending a
+# batch takes with EMAIL_TIMEOUT per message).
+BATCH = 10
+LEASE = timedelta(minutes=15)
+# A failed send waits this long: the next cron run tries again, this one does not.
+RETRY_AFTER = timedelta(minutes=1)
+
+UNSUBSCRIBE_SALT = "tend.reminders.unsubscribe"
+UNSUBSCRIBE_MAX_AGE = timedelta(days=60)
+
+
+# Due-ness -----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Due:
+    recipient_id: int
+    kind: str
+    key: str
+    due_at: datetime
+
+
+def moment(day: date, at: time, tz) -> datetime:
+    """`at` o'clock on `day` where the couple lives, in UTC (a skipped time falls an hour later)."""
+    return datetime.combine(day, at, tzinfo=tz).astimezone(UTC)
+
+
+def _moments(partner: Partner, now: datetime) -> list[tuple[date, datetime]]:
+    """The local days whose chosen-time moment is due at `now`: at most yesterday's and today's."""
+    tz = partner.couple.tz
+    today = timezone.localtime(now, tz).date()
+    found = []
+    for day in (today - timedelta(days=1), today):
+        at = moment(day, partner.reminder_time, tz)
+        if at <= now < at + GRACE:
+            found.append((day, at))
+    return found
+
+
+def _running(assignment: dict, day: date) -> bool:
+    return assignment["starts_on"] <= day and (assignment["ends_on"] is None or assignment["ends_on"] >= day)
+
+
+def _monday(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
+def _eligible_partners():
+    """Partners who may get reminders: joined, current consent, reminders on, in an active couple."""
+    return Partner.objects.filter(
+        reminders_on=True,
+        user__isnull=False,
+        user__is_active=True,
+        accepted_at__isnull=False,
+        consent_accepted_at__isnull=False,
+        consent_version=settings.TEND_CONSENT_VERSION,
+        couple__status=Couple.Status.ACTIVE,
+    ).select_related("couple")
+
+
+def _checked_in(partner_weeks: set[tuple[int, date]]) -> set[tuple[int, date]]:
+    """Of (partner, Monday) pairs, those whose weekly check-in is done (when check-ins exist)."""
+    from django.apps import apps
+
+    if not partner_weeks:
+        return set()
+    try:
+        checkin = apps.get_model("intimacy", "CheckIn")
+    except LookupError:
+        return set()
+    partner_ids = {p for p, _ in partner_weeks}
+    weeks = {w for _, w in partner_weeks}
+    done = checkin.objects.filter(partner_id__in=partner_ids, week__in=weeks).values_list("partner_id", "week")
+    return set(done) & partner_weeks
+
+
+def reminders_due(now: datetime) -> list[Due]:
+    """Every reminder due at `now` (recorded or not). A handful of queries whatever the numbers:
+    eligible partners; their couples' active exercises; this week's sessions (only on a Thursday
+    moment); sessions logged a day ago and their reflections; check-ins (only on a Sunday moment);
+    open urgent alerts."""
+    from intimacy.models import Alert, Assignment, Reflection, Session
+
+    partners = list(_eligible_partners())
+    by_pk = {p.pk: p for p in partners}
+    due: list[Due] = []
+
+    # Chosen-time kinds: planned, midweek, checkin.
+    at_moment = [(p, day, at) for p in partners for day, at in _moments(p, now)]
+    couple_ids = {p.couple_id for p, _, _ in at_moment}
+    active: dict[int, list[dict]] = defaultdict(list)
+    if couple_ids:
+        for a in Assignment.objects.filter(couple_id__in=couple_ids, status=Assignment.Status.ACTIVE).values(
+            "pk", "couple_id", "target_per_week", "starts_on", "ends_on"
+        ):
+            active[a["couple_id"]].append(a)
+
+    midweek = [(p, day, at) for p, day, at in at_moment if day.weekday() == MIDWEEK_WEEKDAY]
+    done_by_week: dict[tuple[int, date], int] = defaultdict(int)
+    assignment_ids = {a["pk"] for p, _, _ in midweek for a in active[p.couple_id]}
+    if assignment_ids:
+        days = [day for _, day, _ in midweek]
+        for assignment_id, day, n in (
+            Session.objects.filter(
+                assignment_id__in=assignment_ids,
+                withdrawn_at__isnull=True,
+                date__gte=_monday(min(days)),
+                date__lte=_monday(max(days)) + timedelta(days=6),
+            )
+            .values("assignment_id", "date")
+            .annotate(n=Count("pk"))
+            .order_by()
+            .values_list("assignment_id", "date", "n")
+        ):
+            done_by_week[(assignment_id, _monday(day))] += n
+
+    checkins = {(p.pk, _monday(day)) for p, day, _ in at_moment if day.weekday() == CHECKIN_WEEKDAY}
+    checked_in = _checked_in(checkins)
+
+    for p, day, at in at_moment:
+        running = [a for a in active[p.couple_id] if _running(a, day)]
+        if running and day.weekday() in p.reminder_weekdays:
+            due.append(Due(p.user_id, Kind.PLANNED, f"planned:{p.pk}:{day.isoformat()}", at))
+        if running and day.weekday() == MIDWEEK_WEEKDAY:
+            monday = _monday(day)
+            if any(done_by_week[(a["pk"], monday)] < a["target_per_week"] for a in running):
+                due.append(Due(p.user_id, Kind.MIDWEEK, f"midweek:{p.pk}:{monday.isoformat()}", at))
+        if day.weekday() == CHECKIN_WEEKDAY and (p.pk, _monday(day)) not in checked_in:
+            due.append(Due(p.user_id, Kind.CHECKIN, f"checkin:{p.pk}:{_monday(day).isoformat()}", at))
+
+    # A day after the other partner logged a session that awaits this partner's reflection.
+    if by_pk:
+        logged = list(
+            Session.objects.filter(
+                created_at__gt=now - REFLECTION_AFTER - GRACE,
+                created_at__lte=now - REFLECTION_AFTER,
+                withdrawn_at__isnull=True,
+                assignment__status=Assignment.Status.ACTIVE,
+                assignment__couple__status=Couple.Status.ACTIVE,
+            )
+            .filter(Q(giver_id__in=list(by_pk)) | Q(receiver_id__in=list(by_pk)))
+            .values("pk", "giver_id", "receiver_id", "logged_by_id", "created_at")
+        )
+        reflected = set(
+            Reflection.objects.filter(session_id__in=[s["pk"] for s in logged]).values_list("session_id", "partner_id")
+        )
+        for s in logged:
+            for partner_id in (s["giver_id"], s["receiver_id"]):
+                if partner_id in by_pk and partner_id != s["logged_by_id"] and (s["pk"], partner_id) not in reflected:
+                    due.append(
+                        Due(
+                            by_pk[partner_id].user_id,
+                            Kind.REFLECTION,
+                            f"reflection:{partner_id}:{s['pk']}",
+                            s["created_at"] + REFLECTION_AFTER,
+                        )
+                    )
+
+    # Therapists: urgent alerts that are open. Due from when a run first finds them, so one raised
+    # while cron was stopped is still sent once it runs again.
+    for alert_pk, therapist_id in (
+        Alert.objects.filter(
+            urgent=True,
+            acknowledged_at__isnull=True,
+            raised_at__gt=now - URGENT_LOOKBACK,
+            raised_at__lte=now,
+            couple__therapist__is_active=True,
+            couple__therapist__alert_emails=True,
+        )
+        .order_by()
+        .values_list("pk", "couple__therapist_id")
+    ):
+        due.append(Due(therapist_id, Kind.URGENT_ALERT, f"urgent_alert:{alert_pk}", now))
+    return due
+
+
+def _record(dues: list[Due], now: datetime) -> None:
+    """Store each due reminder as pending, once: a key already stored (by this run, an earlier one or
+    one running now) is left as it is."""
+    if dues:
+        ReminderSend.objects.bulk_create(
+            [
+                ReminderSend(recipient_id=d.recipient_id, kind=d.kind, key=d.key, due_at=d.due_at, next_attempt_at=now)
+                for d in dues
+            ],
+            ignore_conflicts=True,
+        )
+
+
+def urgent_alert_reopened(alert) -> None:
+    """Queue the therapist's email for an urgent alert that opens again after being marked as seen
+    (a second message through the safety line in the same week): its first email was already sent."""
+    therapist = alert.couple.therapist
+    if not (therapist.is_active and therapist.alert_emails):
+        return
+    now = timezone.now()
+    _record(
+        [Due(therapist.pk, Kind.URGENT_ALERT, f"urgent_alert:{alert.pk}:{uuid.uuid4().hex}", now)],
+        now,
+    )
+
+
+# Claiming and sending ---------------------------------------------------------------------------
+
+
+def _claim(now: datetime, limit: int = BATCH) -> uuid.UUID | None:
+    """Mark up to `limit` pending rows as this run's; return the run's token, or None if none was free.
+
+    Rows are taken in recipient order, so one person's reminders usually share a batch (one email).
+    """
+    token = uuid.uuid4()
+    claimable = ReminderSend.objects.filter(status=Status.PENDING, next_attempt_at__lte=now)
+    fields = {"claim": token, "next_attempt_at": timezone.now() + LEASE, "attempts": F("attempts") + 1}
+    ordered = claimable.order_by("recipient_id", "pk")
+    if connection.features.has_select_for_update_skip_locked:
+        with transaction.atomic():
+            ids = list(ordered.select_for_update(skip_locked=True).values_list("pk", flat=True)[:limit])
+            # The filter repeats the conditions, so a row is claimed only while it is still free.
+            claimed = claimable.filter(pk__in=ids).update(**fields) if ids else 0
+    else:
+        # One statement: SQLite runs it alone, so of two runs only one finds a row still free.
+        claimed = claimable.filter(pk__in=ordered.values("pk")[:limit]).update(**fields)
+    return token if claimed else None
+
+
+def site_url(path: str = "/") -> str:
+    return settings.TEND_SITE_URL.rstrip("/") + path
+
+
+def unsubscribe_token(user: User) -> str:
+    return signing.TimestampSigner(salt=UNSUBSCRIBE_SALT).sign(str(user.pk))
+
+
+def unsubscribe_url(user: User) -> str:
+    return site_url(reverse("reminders_off", args=[unsubscribe_token(user)]))
+
+
+def user_from_unsubscribe_token(token: str) -> User | None:
+    """The person a "turn off" link was made for, if it is genuine and under 60 days old; else None."""
+    try:
+        pk = signing.TimestampSigner(salt=UNSUBSCRIBE_SALT).unsign(token, max_age=UNSUBSCRIBE_MAX_AGE)
+    except signing.BadSignature:  # tampered, made up, or expired (SignatureExpired is a BadSignature)
+        return None
+    return User.objects.filter(pk=pk).first() if pk.isdigit() else None
+
+
+def _checkin_path() -> str:
+    try:
+        return reverse("checkin")
+    except NoReverseMatch:  # the check-in page is not there (yet): home shows what is new
+        return "/"
+
+
+def still_wanted(user: User) -> bool:
+    """Whether this person still wants these emails (they may have turned them off since)."""
+    if not user.is_active:
+        return False
+    if user.role == User.Role.THERAPIST:
+        return user.alert_emails
+    partner = getattr(user, "partner", None)
+    return bool(
+        partner
+        and partner.reminders_on
+        and partner.has_current_consent
+        and partner.couple.status == Couple.Status.ACTIVE
+    )
+
+
+def reminder_email(user: User, kinds: set[str]) -> EmailMessage:
+    """The one email for this person's reminders: that something is new, a link, and the way out."""
+    off = unsubscribe_url(user)
+    if kinds == {Kind.URGENT_ALERT}:
+        subject = "A client in Tend needs your attention"
+        template = "accounts/email/urgent_alert.txt"
+        url = site_url("/")
+    else:
+        subject = "There is something new for you in Tend"
+        template = "accounts/email/reminder.txt"
+        url = site_url(_checkin_path() if kinds == {Kind.CHECKIN} else "/")
+    days = UNSUBSCRIBE_MAX_AGE.days
+    return EmailMessage(
+        subject=subject,
+        body=render_to_string(template, {"url": url, "off_url": off, "days": days}),
+        to=[user.email],
+        headers={
+            "List-Unsubscribe": f"<{off}>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+            "Auto-Submitted": "auto-generated",
+        },
+    )
+
+
+@dataclass
+class RunResult:
+    sent: int = 0
+    failed: int = 0
+    given_up: int = 0
+
+
+def _send_claimed(token: uuid.UUID, result: RunResult) -> None:
+    rows = list(ReminderSend.objects.filter(claim=token).select_related("recipient__partner__couple"))
+    by_user: dict[int, list[ReminderSend]] = defaultdict(list)
+    for row in rows:
+        by_user[row.recipient_id].append(row)
+    for group in by_user.values():
+        user = group[0].recipient
+        mine = ReminderSend.objects.filter(pk__in=[r.pk for r in group], claim=token)
+        if not still_wanted(user):
+            mine.update(status=Status.CANCELLED, claim=None)
+            continue
+        try:
+            reminder_email(user, {r.kind for r in group}).send()
+        except Exception as exc:  # any failure to send (SMTP, DNS, a timeout) is retried, never lost
+            attempts = max(r.attempts for r in group)
+            give_up = attempts >= MAX_ATTEMPTS
+            # No address or content in the log: ids, the attempt and the kind of error.
+            logger.warning(
+                "Reminder email for rows %s failed (attempt %s of %s): %s",
+                [r.pk for r in group],
+                attempts,
+                MAX_ATTEMPTS,
+                type(exc).__name__,
+            )
+            mine.update(
+                status=Status.FAILED if give_up else Status.PENDING,
+                claim=None,
+                next_attempt_at=timezone.now() + RETRY_AFTER,
+            )
+            result.failed += 1
+            result.given_up += give_up
+        else:
+            mine.update(status=Status.SENT, sent_at=timezone.now(), claim=None)
+            result.sent += 1
+
+
+def reminders_run(now: datetime | None = None) -> RunResult:
+    """One run of `send_reminders`: record what is due, then send every pending reminder this run
+    can claim. Safe to run often, and two at once: see the module's docstring."""
+    if not settings.TEND_SITE_URL:
+        raise ValueError("TEND_SITE_URL is not set")
+    now = now or timezone.now()
+    _record(reminders_due(now), now)
+    # Long-pending ones (cron stopped, the mail server away for hours) are no longer news.
+    ReminderSend.objects.filter(status=Status.PENDING, due_at__lt=now - STALE_AFTER).update(status=Status.FAILED)
+    result = RunResult()
+    while (token := _claim(now)) is not None:
+        _send_claimed(token, result)
+    return result
+
+
+# What the therapist sees ---------------------------------------------------------------------------
+
+
+@dataclass
+class ReminderRow:
+    partner: Partner
+    on: bool
+    days: list[str]
+    at: time
+    last_sent: datetime | None
+
+
+def reminder_overview(partners: list[Partner]) -> list[ReminderRow]:
+    """Per partner: reminders on or off, their days and time, and when the last one went out.
+    One query (none if no partner has joined yet)."""
+    user_ids = [p.user_id for p in partners if p.user_id]
+    last = {}
+    if user_ids:
+        last = dict(
+            ReminderSend.objects.filter(recipient_id__in=user_ids, status=Status.SENT)
+            .values("recipient_id")
+            .annotate(last=Max("sent_at"))
+            .order_by()
+            .values_list("recipient_id", "last")
+        )
+    return [
+        ReminderRow(
+            partner=p,
+            on=p.reminders_on and p.user_id is not None,
+            days=[str(WEEKDAYS_ABBR[d]) for d in p.reminder_weekdays],
+            at=p.reminder_time,
+            last_sent=last.get(p.user_id),
+        )
+        for p in partners
+    ]

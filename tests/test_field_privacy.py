@@ -1,0 +1,709 @@
+"""Field-level privacy: for each of the three visibility levels, where a reflection's words and
+ratings reach someone, and where they never do. Every page, the appointment view, the exports, the
+JSON downloads, emails, error pages, logs and the audit table; and the private safety line.
+
+The cast: Sam (partner_b) receives three back rubs from Alex (partner_a) and writes one reflection
+on each, at one visibility each, with unique words in all three text fields and ratings nobody else
+gives. Alex reflects on each of them too (shared, all tens), so averages, the giver/receiver gap and
+"both reflected" have something to mix Sam's numbers into. Twenty older sessions without
+reflections fill a second page of every timeline. Sam also tells the therapist something through
+the safety line.
+
+`CONTRACT` below is the whole promise at a glance; the tests read it. Expected results come from
+docs (DESIGN.md "Data" and "Access", issue 5), never from what the code happens to do.
+"""
+
+import csv
+import dataclasses
+import io
+import json
+import logging
+import re
+import uuid
+from collections import Counter, defaultdict
+from datetime import date, timedelta
+from typing import NamedTuple
+
+import pytest
+from auditlog.models import LogEntry
+from django.core.paginator import Page
+from django.test import override_settings
+from django.test.utils import ContextList
+from django.urls import URLPattern, reverse
+from django.utils import timezone
+
+from accounts import services as people
+from accounts.reminders import reminders_run
+from intimacy import services
+from intimacy.models import Reflection, Session
+from tests.factories import CoupleFactory, PartnerFactory, SessionFactory
+
+pytestmark = pytest.mark.django_db
+
+# The three visibility levels, as the form offers them.
+SHARED = Reflection.Visibility.SHARED.value  # "My partner and my therapist"
+THERAPIST_ONLY = Reflection.Visibility.THERAPIST.value  # "My therapist only"
+JUST_ME = Reflection.Visibility.PRIVATE.value  # "Just me"
+LEVELS = (SHARED, THERAPIST_ONLY, JUST_ME)
+
+ALL = frozenset(LEVELS)
+NONE = frozenset()
+ONLY_SHARED = frozenset({SHARED})
+NOT_JUST_ME = frozenset({SHARED, THERAPIST_ONLY})
+
+# The readers.
+SAM, ALEX, THERAPIST, STAFF, OUTSIDER = "Sam (author)", "Alex (other partner)", "therapist", "staff", "outsider"
+
+# Sam's words at each level, one marker per text field, found nowhere else.
+TEXT_FIELDS = Reflection.TEXT_FIELDS  # pause_reason, next_time, notes
+WORDS = {
+    level: {"notes": f"{level}-NOTES-9x", "next_time": f"{level}-NEXT-4q", "pause_reason": f"{level}-PAUSE-7k"}
+    for level in LEVELS
+}
+SAFETY_WORDS = "SAFETY-LINE-he-grabbed-my-arm-5m"
+EVERY_MARKER = [m for level in LEVELS for m in WORDS[level].values()] + [SAFETY_WORDS]
+
+# Sam's ratings at each level (Sam is the receiver every time). Nobody else gives any of them: Alex
+# rates everything 10, the fillers have no reflections. Any mean of a subset of one column differs
+# from every other (1, 2, 6 → 1, 2, 6, 1.5, 3.5, 4, 3), so a leak into an average shows.
+ALEX_RATING = 10
+RATINGS = {
+    SHARED: {"connection": 1, "comfort": 4, "tension_before": 9, "tension_after": 8, "cared_for": 1},
+    THERAPIST_ONLY: {"connection": 2, "comfort": 5, "tension_before": 9, "tension_after": 7, "cared_for": 2},
+    JUST_ME: {"connection": 6, "comfort": 9, "tension_before": 9, "tension_after": 3, "cared_for": 6},
+}
+LEVEL_BY_CONNECTION = {RATINGS[level]["connection"]: level for level in LEVELS}
+# Per rating chart, the number each of Sam's reflections puts into it.
+CHART_VALUES = {
+    "connection": {level: RATINGS[level]["connection"] for level in LEVELS},
+    "gap": {level: RATINGS[level]["connection"] for level in LEVELS},  # the receiver's series
+    "comfort": {level: RATINGS[level]["comfort"] for level in LEVELS},
+    "relief": {level: RATINGS[level]["tension_before"] - RATINGS[level]["tension_after"] for level in LEVELS},
+}
+# Days before the couple's today: one session per ISO week, so every week's numbers are one level's.
+DAYS_AGO = {SHARED: 16, THERAPIST_ONLY: 9, JUST_ME: 2}
+FILLERS, FILLER_DAYS_AGO = 20, 70
+
+
+class See(NamedTuple):
+    """What of Sam's reflections one reader gets on one surface."""
+
+    words: frozenset  # levels whose words appear; every other level's words never do
+    ratings: frozenset | None  # levels whose numbers reach them in any form (a chart point, an
+    # average, a count, a JSON or CSV field, an object in the page's context); every other level
+    # leaves no trace. None: the surface is not read structurally.
+
+
+NOTHING = See(NONE, NONE)
+
+# fmt: off
+CONTRACT = {
+    # surface                reader:  See(words,        ratings)
+    # Partner pages: the author reads everything of her own; the other partner only what was shared.
+    "home":               {SAM: See(ALL, ALL),           ALEX: See(ONLY_SHARED, ONLY_SHARED)},
+    "history":            {SAM: See(ALL, ALL),           ALEX: See(ONLY_SHARED, ONLY_SHARED)},
+    # The couple's progress page: each partner's own connection only, and no words at all.
+    "progress":           {SAM: See(NONE, ALL),          ALEX: NOTHING},
+    "my_data":            {SAM: NOTHING,                 ALEX: NOTHING},
+    "my_data_download":   {SAM: See(ALL, ALL),           ALEX: See(ONLY_SHARED, ONLY_SHARED)},
+    # "Add your reflection" (→ one's own edit page), and edit / "who can read it" of Sam's three.
+    "reflection_pages":   {SAM: See(ALL, ALL),           ALEX: NOTHING,  THERAPIST: NOTHING,  OUTSIDER: NOTHING},
+    "log_pages":          {SAM: NOTHING,                 ALEX: NOTHING},
+    "checkin":            {SAM: NOTHING,                 ALEX: NOTHING},
+    "safety_pages":       {SAM: NOTHING,                 ALEX: NOTHING},
+    "account_pages":      {SAM: NOTHING,                 ALEX: NOTHING},  # consent, reminders
+    # The therapist: every rating; the words of all but "Just me"; the appointment view is the couple's.
+    "caseload":           {THERAPIST: NOTHING},                # and the exercise library, "Add couple"
+    "couple_detail":      {THERAPIST: See(NOT_JUST_ME, ALL)},
+    "appointment":        {THERAPIST: See(ONLY_SHARED, ONLY_SHARED)},
+    "couple_summary":     {THERAPIST: See(NONE, ALL)},         # numbers only, by design
+    "couple_export":      {THERAPIST: See(NONE, ALL)},         # CSV: "ratings only"
+    "couple_record":      {THERAPIST: See(NOT_JUST_ME, ALL)},  # JSON for the clinical file
+    "couple_audit":       {THERAPIST: NOTHING},
+    "couple_forms":       {THERAPIST: NOTHING},                # assign an exercise, delete couple
+    # Support: ids and dates only (the admin shows no rating fields either; not read structurally).
+    "admin":              {STAFF: See(NONE, None)},
+}
+# fmt: on
+
+# The safety line's message reaches exactly these, and nothing else anywhere.
+SAFETY_LINE_REACHES = {("couple_detail", THERAPIST), ("couple_record", THERAPIST)}
+
+# Where words show, which fields a surface prints; the rest print all three. The partner's session
+# cards show "next time" and the notes, not what happened when a session paused (not a privacy rule).
+FIELDS_SHOWN = {"home": ("next_time", "notes"), "history": ("next_time", "notes")}
+
+# Sam's reflection pages (edit, "who can read it") opened by someone who may not change them.
+# An insider who may see the reflection gets 403; for whom it does not exist, 404 (DESIGN "Access").
+REFLECTION_PAGE_STATUS = {
+    ALEX: {SHARED: 403, THERAPIST_ONLY: 404, JUST_ME: 404},
+    THERAPIST: {SHARED: 403, THERAPIST_ONLY: 403, JUST_ME: 403},
+    OUTSIDER: {SHARED: 404, THERAPIST_ONLY: 404, JUST_ME: 404},
+}
+
+# (surface, reader) → why: cases where the code breaks the contract today (strict xfail).
+KNOWN_BUGS: dict[tuple[str, str], str] = {}
+
+
+# The cast ----------------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass
+class World:
+    couple: object
+    assignment: object
+    users: dict  # reader -> User
+    sessions: dict  # level -> Session Sam reflected on
+    reflections: dict  # level -> Sam's Reflection
+    days: dict  # level -> date
+    session_days: list  # every session's date, fillers included
+
+    def level_of(self, reflection: Reflection) -> str | None:
+        return next((lvl for lvl, r in self.reflections.items() if r.pk == reflection.pk), None)
+
+
+def reflection_post(level: str) -> dict:
+    """Sam's answers at one level, as the form posts them."""
+    data = {name: str(value) for name, value in RATINGS[level].items()}
+    data.update(WORDS[level], pressure="firm", pace="right", paused="on", visibility=level)
+    return data
+
+
+@pytest.fixture
+def debug_logs(caplog):
+    """Every log record at DEBUG and up, from before the cast is built to the end of the test."""
+    caplog.set_level(logging.DEBUG)
+    return caplog
+
+
+@pytest.fixture
+def world(debug_logs, mailoutbox, client, therapist, staff, couple, partner_a, partner_b, outsider, assignment):
+    """Built through the app's own forms, so its logs, audit rows and emails are part of the walk."""
+    today = couple.today()
+    days = {level: today - timedelta(days=n) for level, n in DAYS_AGO.items()}
+    fillers = [
+        SessionFactory(
+            assignment=assignment,
+            giver=partner_a,
+            receiver=partner_b,
+            logged_by=partner_a,
+            date=today - timedelta(days=FILLER_DAYS_AGO),
+        )
+        for _ in range(FILLERS)
+    ]
+    sessions, reflections = {}, {}
+    for level in LEVELS:
+        client.force_login(partner_b.user)
+        key = uuid.uuid4()
+        data = reflection_post(level) | {
+            "idempotency_key": str(key),
+            "date": days[level].isoformat(),
+            "minutes": "20",
+            "role": Reflection.Role.RECEIVER,
+        }
+        response = client.post(reverse("session_log", args=[assignment.pk]), data)
+        assert response.status_code == 302, response.content.decode()[:2000]
+        sessions[level] = Session.objects.get(idempotency_key=key)
+        reflections[level] = sessions[level].reflections.get(partner=partner_b)
+        client.force_login(partner_a.user)
+        alex = {"connection": ALEX_RATING, "comfort": ALEX_RATING, "presence": ALEX_RATING, "visibility": SHARED}
+        response = client.post(reverse("reflection_add", args=[sessions[level].pk]), alex)
+        assert response.status_code == 302, response.content.decode()[:2000]
+    client.force_login(partner_b.user)
+    response = client.post(reverse("safety"), {"feeling": "pressured", "message": SAFETY_WORDS})
+    assert response.status_code == 302
+    client.force_login(therapist)
+    assert client.post(reverse("progress_page_switch", args=[couple.pk]), {"enabled": "1"}).status_code == 302
+    client.logout()
+    return World(
+        couple=couple,
+        assignment=assignment,
+        users={SAM: partner_b.user, ALEX: partner_a.user, THERAPIST: therapist, STAFF: staff, OUTSIDER: outsider.user},
+        sessions=sessions,
+        reflections=reflections,
+        days=days,
+        session_days=[*days.values(), *(s.date for s in fillers)],
+    )
+
+
+# Reading what a reader got -----------------------------------------------------------------------
+
+CHART_DATA = re.compile(r'<script id="chart-data" type="application/json">(.*?)</script>', re.S)
+
+
+def _reflections_in(value, depth: int = 0):
+    """Every Reflection reachable from a template context value (pages, sessions, dataclasses)."""
+    if depth > 8 or value is None:
+        return
+    if isinstance(value, Reflection):
+        yield value
+    elif isinstance(value, Session):
+        for name in ("giver_reflection", "receiver_reflection", "mine"):
+            yield from _reflections_in(getattr(value, name, None), depth + 1)
+        yield from _reflections_in(getattr(value, "visible_reflections", None), depth + 1)
+    elif isinstance(value, Page):
+        yield from _reflections_in(list(value.object_list), depth + 1)
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _reflections_in(item, depth + 1)
+    elif isinstance(value, list | tuple | set | frozenset):
+        for item in value:
+            yield from _reflections_in(item, depth + 1)
+    elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+        for f in dataclasses.fields(value):
+            yield from _reflections_in(getattr(value, f.name), depth + 1)
+
+
+def _contexts(response) -> list[dict]:
+    context = getattr(response, "context", None)
+    if context is None:
+        return []
+    return [c.flatten() for c in (context if isinstance(context, ContextList) else [context])]
+
+
+class Visit:
+    """One reader on one surface: everything they received, and which levels' ratings reached them."""
+
+    def __init__(self, client, world: World, reader: str, expected: See):
+        self.client, self.world, self.reader, self.expected = client, world, reader, expected
+        self.texts: list[str] = []
+        self.found: set[str] = set()  # levels whose numbers positively reached the reader
+        self.problems: list[str] = []  # numbers that are not what `expected` allows
+        client.force_login(world.users[reader])
+
+    @property
+    def text(self) -> str:
+        return "\n".join(self.texts)
+
+    def get(self, url: str, *, post: bool = False, follow: bool = False, ok=(200,)):
+        response = (self.client.post if post else self.client.get)(url, follow=follow)
+        assert response.status_code in ok, f"{self.reader} {url}: {response.status_code}"
+        self.read(url, response)
+        return response
+
+    def walk(self, url: str) -> int:
+        """Every page of a paginated view; returns how many there were."""
+        number = 1
+        while True:
+            response = self.get(f"{url}{'&' if '?' in url else '?'}page={number}")
+            if not response.context["page"].has_next():
+                return number
+            number += 1
+
+    def read(self, url: str, response) -> None:
+        body = b"".join(response.streaming_content) if response.streaming else response.content
+        text = body.decode()
+        self.texts += [url, text, repr(sorted(response.items()))]
+        self.texts += [u for u, _ in getattr(response, "redirect_chain", [])]
+        if self.expected.ratings is None:
+            return
+        for context in _contexts(response):
+            for reflection in _reflections_in(context):
+                if (level := self.world.level_of(reflection)) is not None:
+                    self.note(level, f"a Reflection object in the context of {url}")
+        content_type = response.get("Content-Type", "")
+        if content_type.startswith("application/json"):
+            for session in json.loads(text)["sessions"]:
+                for reflection in session["reflections"]:
+                    if reflection["by"] == "Sam":
+                        self.note(LEVEL_BY_CONNECTION[reflection["connection"]], f"the JSON of {url}")
+        elif content_type.startswith("text/csv"):
+            rows = list(csv.reader(io.StringIO(text)))
+            column = rows[0].index("receiver_connection")
+            for row in rows[1:]:
+                if row[column]:
+                    self.note(LEVEL_BY_CONNECTION[int(row[column])], f"the CSV of {url}")
+        match = CHART_DATA.search(text)
+        contexts = _contexts(response)
+        chart = (
+            json.loads(match.group(1))
+            if match
+            else next((c["chart_data"] for c in contexts if "chart_data" in c), None)
+        )
+        if chart is not None:
+            self.check_chart(chart, next(c["period"] for c in contexts if "period" in c), url)
+
+    def note(self, level: str, where: str) -> None:
+        self.found.add(level)
+        if level not in self.expected.ratings:
+            self.problems.append(f"Sam's {level} reflection reached {self.reader} through {where}")
+
+    def check_chart(self, chart: dict, period, url: str) -> None:
+        """Each week's (or month's) numbers must be exactly what the allowed reflections make."""
+        buckets = period.buckets()
+
+        def index(day: date) -> int | None:
+            return next((i for i, b in enumerate(buckets) if b.start <= day <= b.end), None)
+
+        allowed = defaultdict(set)  # bucket -> Sam's levels whose numbers may count there
+        for level in self.expected.ratings:
+            if (i := index(self.world.days[level])) is not None:
+                allowed[i].add(level)
+        sessions = Counter(index(day) for day in self.world.session_days)
+        for c in chart["charts"]:
+            for i in range(len(buckets)):
+                values = [s["values"][i] for s in c["series"]]
+                where = f"chart {c['id']!r}, {buckets[i].label}, of {url}"
+                if c["id"] in CHART_VALUES:
+                    sams = [v for v in values if v is not None and v != ALEX_RATING]
+                    per_level = CHART_VALUES[c["id"]]
+                    want = [round(sum(per_level[lv] for lv in allowed[i]) / len(allowed[i]), 1)] if allowed[i] else []
+                    if sams != want:
+                        self.problems.append(f"{where}: Sam's numbers {sams}, allowed {want}")
+                    else:
+                        self.found |= allowed[i]
+                elif c["id"] == "completion":
+                    want = round(100 * len(allowed[i]) / sessions[i]) if sessions[i] else None
+                    if values != [want]:
+                        self.problems.append(f"{where}: both reflected {values} %, allowed {want} %")
+        for marker in chart["markers"]:
+            if marker["kind"] == "paused":  # Sam paused every time, Alex never
+                count = int(marker["label"].rsplit("×", 1)[1])
+                if count > len(allowed[marker["index"]]):
+                    self.problems.append(f"paused marker {marker} of {url}: more than {allowed[marker['index']]}")
+
+
+# The surfaces ------------------------------------------------------------------------------------
+
+LONG = "weeks=52"  # a year, month by month: Sam's three weeks share a bucket, so averages mix
+SURFACES = {}  # surface -> function that walks it
+SURFACE_URLS = {}  # surface -> the URL names it reads
+
+
+def surface(name: str, *url_names: str):
+    def register(walk):
+        SURFACES[name], SURFACE_URLS[name] = walk, set(url_names)
+        return walk
+
+    return register
+
+
+@surface("home", "home")
+def _home(v: Visit, w: World) -> None:
+    v.get(reverse("home"))
+
+
+@surface("history", "history")
+def _history(v: Visit, w: World) -> None:
+    assert v.walk(reverse("history")) >= 2
+
+
+@surface("progress", "progress")
+def _progress(v: Visit, w: World) -> None:
+    v.get(reverse("progress"))
+    v.get(f"{reverse('progress')}?{LONG}")
+
+
+@surface("my_data", "my_data")
+def _my_data(v: Visit, w: World) -> None:
+    v.get(reverse("my_data"))
+
+
+@surface("my_data_download", "my_data_download")
+def _my_data_download(v: Visit, w: World) -> None:
+    v.get(reverse("my_data_download"))
+
+
+@surface("reflection_pages", "reflection_add", "reflection_edit", "reflection_visibility")
+def _reflection_pages(v: Visit, w: World) -> None:
+    for level in LEVELS:
+        v.get(reverse("reflection_add", args=[w.sessions[level].pk]), follow=True, ok=(200, 403, 404))
+        for name in ("reflection_edit", "reflection_visibility"):
+            v.get(reverse(name, args=[w.reflections[level].pk]), ok=(200, 403, 404))
+
+
+@surface("log_pages", "log_start", "session_log", "session_edit")
+def _log_pages(v: Visit, w: World) -> None:
+    v.get(reverse("log_start"), follow=True)
+    v.get(reverse("session_log", args=[w.assignment.pk]))
+    v.get(f"{reverse('session_log', args=[w.assignment.pk])}?new=1")
+    for level in LEVELS:
+        v.get(reverse("session_edit", args=[w.sessions[level].pk]), ok=(200, 403))
+
+
+@surface("checkin", "checkin")
+def _checkin(v: Visit, w: World) -> None:
+    v.get(reverse("checkin"))
+
+
+@surface("safety_pages", "safety", "safety_sent")
+def _safety_pages(v: Visit, w: World) -> None:
+    v.get(reverse("safety"))
+    v.get(reverse("safety_sent"))
+
+
+@surface("account_pages", "consent", "consent_withdraw", "reminder_settings")
+def _account_pages(v: Visit, w: World) -> None:
+    for name in ("consent", "consent_withdraw", "reminder_settings"):
+        v.get(reverse(name))
+
+
+@surface("caseload", "home", "couple_add", "exercise_list", "exercise_create")
+def _caseload(v: Visit, w: World) -> None:
+    v.get(reverse("home"))
+    v.get(f"{reverse('home')}?status=all")
+    for name in ("couple_add", "exercise_list", "exercise_create"):
+        v.get(reverse(name))
+
+
+@surface("couple_detail", "couple_detail", "note_add")
+def _couple_detail(v: Visit, w: World) -> None:
+    url = reverse("couple_detail", args=[w.couple.pk])
+    assert v.walk(url) >= 2
+    v.walk(f"{url}?{LONG}")
+    # A note the form refuses shows the whole dashboard again.
+    v.get(reverse("note_add", args=[w.couple.pk]), post=True, ok=(400,))
+
+
+@surface("appointment", "appointment")
+def _appointment(v: Visit, w: World) -> None:
+    url = reverse("appointment", args=[w.couple.pk])
+    assert v.walk(url) >= 2
+    v.walk(f"{url}?{LONG}")
+
+
+@surface("couple_summary", "couple_summary")
+def _couple_summary(v: Visit, w: World) -> None:
+    url = reverse("couple_summary", args=[w.couple.pk])
+    v.get(url)
+    v.get(f"{url}?{LONG}")
+
+
+@surface("couple_export", "couple_export")
+def _couple_export(v: Visit, w: World) -> None:
+    url = reverse("couple_export", args=[w.couple.pk])
+    v.get(url)
+    v.get(f"{url}?{LONG}")
+
+
+@surface("couple_record", "couple_record")
+def _couple_record(v: Visit, w: World) -> None:
+    v.get(reverse("couple_record", args=[w.couple.pk]), post=True)
+
+
+@surface("couple_audit", "couple_audit")
+def _couple_audit(v: Visit, w: World) -> None:
+    v.walk(reverse("couple_audit", args=[w.couple.pk]))
+
+
+@surface("couple_forms", "assignment_create", "couple_delete")
+def _couple_forms(v: Visit, w: World) -> None:
+    v.get(reverse("assignment_create", args=[w.couple.pk]))
+    v.get(reverse("couple_delete", args=[w.couple.pk]))
+
+
+@surface("admin")
+def _admin(v: Visit, w: World) -> None:
+    v.get(reverse("admin:intimacy_reflection_changelist"))
+    for level in LEVELS:
+        v.get(reverse("admin:intimacy_reflection_change", args=[w.reflections[level].pk]))
+        v.get(reverse("admin:intimacy_session_change", args=[w.sessions[level].pk]))
+    v.get(reverse("admin:auditlog_logentry_changelist"))
+
+
+# Tend's URLs that show no one's homework: actions that only redirect, public or fixed pages.
+NOT_READ = {
+    "healthz": "public, answers 'ok'",
+    "invite_accept": "public signed link: a set-password form",
+    "reminders_off": "public signed link from an email: a fixed question",
+    "account_email": "a fixed sentence",
+    "exercise_detail": "the exercise library: no couple's data",
+    "exercise_edit": "the exercise library: no couple's data",
+    **dict.fromkeys(
+        [
+            "note_delete",
+            "alert_acknowledge",
+            "couple_status",
+            "progress_page_switch",
+            "invite_resend",
+            "assignment_status",
+            "session_delete",
+            "exercise_customize",
+            "exercise_archive",
+            "quick_sign_out",
+            "keepalive",
+        ],
+        "an action: POST, then a redirect",
+    ),
+}
+assert SURFACES.keys() == CONTRACT.keys()
+
+
+def visit(client, world: World, surface: str, reader: str) -> Visit:
+    v = Visit(client, world, reader, CONTRACT[surface][reader])
+    SURFACES[surface](v, world)
+    return v
+
+
+def _case(surface: str, reader: str):
+    marks = []
+    if (surface, reader) in KNOWN_BUGS:
+        marks.append(pytest.mark.xfail(strict=True, reason=KNOWN_BUGS[(surface, reader)]))
+    return pytest.param(surface, reader, id=f"{surface}-{reader.split()[0]}", marks=marks)
+
+
+CASES = [_case(surface, reader) for surface, readers in CONTRACT.items() for reader in readers]
+
+
+# The contract, surface by surface ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("surface", "reader"), CASES)
+def test_words_reach_exactly_whom_the_visibility_allows(client, world, surface, reader):
+    seen = visit(client, world, surface, reader)
+    text, see = seen.text, CONTRACT[surface][reader]
+    missing, leaked = [], []
+    for level in LEVELS:
+        for field, marker in WORDS[level].items():
+            if level not in see.words and marker in text:
+                leaked.append(marker)
+            elif level in see.words and field in FIELDS_SHOWN.get(surface, TEXT_FIELDS) and marker not in text:
+                missing.append(marker)
+    assert not leaked, f"{reader} on {surface} got words they may not read: {leaked}"
+    assert not missing, f"{reader} on {surface} should read: {missing}"
+    assert (SAFETY_WORDS in text) == ((surface, reader) in SAFETY_LINE_REACHES), "the safety line's message"
+
+
+@pytest.mark.parametrize(
+    ("surface", "reader"), [c for c in CASES if CONTRACT[c.values[0]][c.values[1]].ratings is not None]
+)
+def test_ratings_reach_exactly_whom_the_visibility_allows(client, world, surface, reader):
+    seen = visit(client, world, surface, reader)
+    assert not seen.problems, "\n".join(seen.problems)
+    assert seen.found == CONTRACT[surface][reader].ratings
+
+
+def test_the_therapist_sees_just_me_ratings_but_never_its_words(client, world):
+    """The one level where ratings and words part: spelled out, beside the table."""
+    private = world.reflections[JUST_ME]
+    v = visit(client, world, "couple_record", THERAPIST)
+    (entry,) = [
+        r
+        for s in json.loads(v.texts[1])["sessions"]
+        for r in s["reflections"]
+        if r["by"] == "Sam" and r["visibility"] == JUST_ME
+    ]
+    assert entry["connection"] == private.connection and entry["comfort"] == private.comfort
+    assert not set(TEXT_FIELDS) & set(entry)
+
+
+# Error pages ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("level", LEVELS)
+@pytest.mark.parametrize("reader", list(REFLECTION_PAGE_STATUS))
+def test_someone_elses_reflection_page_answers_without_a_word(client, world, reader, level):
+    client.force_login(world.users[reader])
+    for view in ("reflection_edit", "reflection_visibility"):
+        url = reverse(view, args=[world.reflections[level].pk])
+        # The POST carries a harmless change: it must be refused before it does anything.
+        for response in (client.get(url), client.post(url, {"visibility": JUST_ME})):
+            assert response.status_code == REFLECTION_PAGE_STATUS[reader][level], (
+                view,
+                response.request["REQUEST_METHOD"],
+            )
+            body = response.content.decode() + repr(sorted(response.items()))
+            assert not [m for m in EVERY_MARKER if m in body]
+    world.reflections[level].refresh_from_db()
+    assert world.reflections[level].visibility == level
+
+
+def _force_500(client, world: World, monkeypatch):
+    """Sam saves her "My therapist only" reflection and the service fails, with DEBUG off."""
+
+    def boom(**kwargs):
+        raise RuntimeError("the database went away")
+
+    with (
+        monkeypatch.context() as patch,
+        override_settings(DEBUG=False, ADMINS=[("Ops", "ops@example.org")]),
+    ):
+        patch.setattr(services, "reflection_update", boom)
+        client.force_login(world.users[SAM])
+        client.raise_request_exception = False
+        try:
+            url = reverse("reflection_edit", args=[world.reflections[THERAPIST_ONLY].pk])
+            return client.post(url, reflection_post(THERAPIST_ONLY))
+        finally:
+            client.raise_request_exception = True
+
+
+def test_a_500_during_a_reflection_post_shows_and_reports_no_word(client, world, monkeypatch, mailoutbox):
+    response = _force_500(client, world, monkeypatch)
+    assert response.status_code == 500
+    assert not [m for m in EVERY_MARKER if m in response.content.decode()]
+    (report,) = [m for m in mailoutbox if m.to == ["ops@example.org"]]
+    assert "RuntimeError" in report.body
+    assert not [m for m in EVERY_MARKER if m in _email_text(report)]
+
+
+# The whole walk: logs, emails, audit rows ------------------------------------------------------------
+
+
+def _email_text(message) -> str:
+    parts = [message.subject, message.body, repr(message.to), repr(message.extra_headers)]
+    parts += [str(content) for content, _ in getattr(message, "alternatives", [])]
+    return "\n".join(parts)
+
+
+@pytest.fixture
+def walked(client, world, monkeypatch, mailoutbox, debug_logs, therapist):
+    """Everyone through every surface, the error pages, a 500, a password reset and an invitation."""
+    for surface, readers in CONTRACT.items():
+        for reader in readers:
+            visit(client, world, surface, reader)
+    for reader, statuses in REFLECTION_PAGE_STATUS.items():
+        client.force_login(world.users[reader])
+        for level in statuses:
+            client.get(reverse("reflection_edit", args=[world.reflections[level].pk]))
+            client.post(reverse("reflection_visibility", args=[world.reflections[level].pk]), {"visibility": JUST_ME})
+    assert _force_500(client, world, monkeypatch).status_code == 500
+    # An invitation for a partner who has not joined yet (another couple of the same therapist)...
+    pending = CoupleFactory(therapist=therapist, label="Robin & Kit")
+    robin = PartnerFactory(couple=pending, slot=1, name="Robin", email="robin@example.org", user=None, accepted_at=None)
+    PartnerFactory(couple=pending, slot=2, name="Kit", email="kit@example.org", user=None, accepted_at=None)
+    client.force_login(therapist)
+    assert client.post(reverse("invite_resend", args=[pending.pk, robin.pk])).status_code == 302
+    # ... and one for Sam, who has (refused: no email), then Sam's password reset.
+    sam_partner = world.users[SAM].partner
+    client.post(reverse("invite_resend", args=[world.couple.pk, sam_partner.pk]))
+    client.logout()
+    client.post(reverse("account_reset_password"), {"email": world.users[SAM].email})
+    # The reminder run: the therapist's "a client needs your attention" (the safety line raised an
+    # urgent alert), and the partners' reminders, turned on for every day from a minute ago.
+    at = (timezone.localtime(timezone.now(), world.couple.tz) - timedelta(minutes=1)).time()
+    for partner in (world.users[SAM].partner, world.users[ALEX].partner):
+        people.reminders_set(partner=partner, on=True, weekdays=list(range(7)), at=at)
+    with override_settings(TEND_SITE_URL="https://tend.example.org"):
+        reminders_run()
+    sent = {m.to[0] for m in mailoutbox}
+    assert {"ops@example.org", "robin@example.org", world.users[SAM].email, therapist.email} <= sent, sent
+    return debug_logs.get_records("setup") + debug_logs.get_records("call"), mailoutbox
+
+
+def test_the_whole_walk_leaves_no_word_in_logs_emails_or_audit_rows(walked):
+    records, outbox = walked
+    formatter = logging.Formatter("%(name)s %(levelname)s %(message)s")
+    leaks = defaultdict(list)
+    for record in records:
+        text = "\n".join([formatter.format(record), repr(record.args), repr(vars(record))])
+        leaks["logs"] += [(record.name, record.levelname, m) for m in EVERY_MARKER if m in text]
+    for message in outbox:
+        leaks["emails"] += [(message.to, m) for m in EVERY_MARKER if m in _email_text(message)]
+    entries = list(LogEntry.objects.all())
+    for entry in entries:
+        text = "\n".join(str(getattr(entry, f.attname)) for f in LogEntry._meta.concrete_fields)
+        leaks["audit rows"] += [(entry.pk, m) for m in EVERY_MARKER if m in text]
+    # The walk really went through all three.
+    assert len(records) > 50 and len(outbox) >= 3 and len(entries) > 50, (len(records), len(outbox), len(entries))
+    assert not any(leaks.values()), dict(leaks)
+
+
+def test_every_tend_url_is_read_above_or_shows_no_homework():
+    """A new page must join the contract (or say why it shows nobody's homework)."""
+    from intimacy import urls
+
+    names = {p.name for p in urls.urlpatterns if isinstance(p, URLPattern) and p.name}
+    read = set().union(*SURFACE_URLS.values())
+    assert names - read - NOT_READ.keys() == set(), "add these to CONTRACT / SURFACES, or to NOT_READ"
+    assert (read | NOT_READ.keys()) - names == set(), "gone from intimacy/urls.py"
