@@ -8,7 +8,7 @@ from django.urls import reverse
 from playwright.sync_api import expect
 
 from intimacy.models import Reflection, Session
-from tests.browser.conftest import LAPTOP, PHONE
+from tests.browser.conftest import LAPTOP, PHONE, SCREENSHOTS
 from tests.browser.helpers import sign_in
 from tests.factories import PASSWORD, TOTP_SECRET, ReflectionFactory
 
@@ -26,7 +26,16 @@ def serious_findings(page) -> list[str]:
     ]
 
 
-def check_pages(page, base: str, paths: list[str]) -> None:
+# Buttons, fields and choice labels a thumb must hit: at least 44 px tall (links inside sentences are exempt).
+SMALL_TARGETS_JS = """() => [...document.querySelectorAll(
+  'main button, main .btn, main input:not([type=hidden]):not([type=radio]):not([type=checkbox]), main select,'
+  + ' main textarea, main label.btn, main .form-check-label')]
+  .filter((el) => el.offsetParent !== null)
+  .map((el) => [el.outerHTML.slice(0, 80), Math.round(el.getBoundingClientRect().height)])
+  .filter(([, h]) => h < 44)"""
+
+
+def check_pages(page, base: str, paths: list[str], *, phone_targets: bool = False) -> None:
     problems = []
     for width in (PHONE, LAPTOP):
         page.set_viewport_size({"width": width, "height": 900})
@@ -37,6 +46,11 @@ def check_pages(page, base: str, paths: list[str]) -> None:
             wide = page.evaluate("document.documentElement.scrollWidth")
             if wide > width:
                 problems.append(f"{path} @ {width}px: scrolls sideways ({wide} px)")
+            if phone_targets and width == PHONE:
+                problems += [f"{path}: target {h} px tall: {html}" for html, h in page.evaluate(SMALL_TARGETS_JS)]
+                name = path.strip("/").replace("/", "-").replace("?", "-").replace("=", "") or "home"
+                SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+                page.screenshot(path=SCREENSHOTS / f"a11y-partner-{name}-375.png", full_page=True)
     assert not problems, "\n".join(problems)
 
 
@@ -59,7 +73,10 @@ def test_partner_pages(live_server, new_page, couple, partner_a, partner_b, sess
             reverse("safety"),
             reverse("my_data"),
             reverse("consent_withdraw"),
+            reverse("checkin"),
+            reverse("reminder_settings"),
         ],
+        phone_targets=True,
     )
 
 
