@@ -4,6 +4,7 @@ from allauth.account import app_settings as account_settings
 from allauth.account.adapter import DefaultAccountAdapter
 from django import forms
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 from accounts.models import Partner, User
 
@@ -24,7 +25,7 @@ class TendAccountAdapter(DefaultAccountAdapter):
         # `clean_email` would also refuse partners the password-reset form.
         email = super().validate_unique_email(email)
         if Partner.objects.filter(email__iexact=email).exists():
-            raise forms.ValidationError("This address can't be used to sign up. If you were invited, use your link.")
+            raise forms.ValidationError(_("This address can't be used to sign up. If you were invited, use your link."))
         return email
 
     def is_reauthentication_required(self, *, app: str, **kwargs) -> bool:

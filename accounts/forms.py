@@ -4,6 +4,7 @@ from django import forms
 from django.conf import settings
 from django.contrib.auth import password_validation
 from django.utils.dates import WEEKDAYS
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
@@ -17,15 +18,19 @@ def time_zone_choices() -> list[tuple[str, str]]:
 
 class AddCoupleForm(forms.Form):
     label = forms.CharField(
-        max_length=80, help_text="How you'll recognise this couple, e.g. “Alex & Sam”. First names are enough."
+        label=_("Label"),
+        max_length=80,
+        help_text=_("How you'll recognise this couple, e.g. “Alex & Sam”. First names are enough."),
     )
     time_zone = forms.ChoiceField(
-        choices=time_zone_choices, help_text="Where the couple lives; their week runs Monday to Sunday there."
+        label=_("Time zone"),
+        choices=time_zone_choices,
+        help_text=_("Where the couple lives; their week runs Monday to Sunday there."),
     )
-    partner1_name = forms.CharField(label="First partner's first name", max_length=40)
-    partner1_email = forms.EmailField(label="First partner's email")
-    partner2_name = forms.CharField(label="Second partner's first name", max_length=40)
-    partner2_email = forms.EmailField(label="Second partner's email")
+    partner1_name = forms.CharField(label=_("First partner's first name"), max_length=40)
+    partner1_email = forms.EmailField(label=_("First partner's email"))
+    partner2_name = forms.CharField(label=_("Second partner's first name"), max_length=40)
+    partner2_email = forms.EmailField(label=_("Second partner's email"))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -35,7 +40,7 @@ class AddCoupleForm(forms.Form):
         email = self.cleaned_data[name].strip().lower()
         if email_in_use(email):
             raise forms.ValidationError(
-                "This address already belongs to someone in Tend. Each partner needs an address of their own."
+                gettext("This address already belongs to someone in Tend. Each partner needs an address of their own.")
             )
         return email
 
@@ -51,21 +56,23 @@ class AddCoupleForm(forms.Form):
         if first and second and first == second:
             self.add_error(
                 "partner2_email",
-                "Both partners have the same address. Each partner signs in with their own email, "
-                "so their reflections stay their own.",
+                gettext(
+                    "Both partners have the same address. Each partner signs in with their own email, "
+                    "so their reflections stay their own."
+                ),
             )
         return data
 
 
 class SetPasswordForm(forms.Form):
     password1 = forms.CharField(
-        label="Choose a password",
+        label=_("Choose a password"),
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-        help_text="At least 12 characters. A few unrelated words make a good one.",
+        help_text=_("At least 12 characters. A few unrelated words make a good one."),
     )
     password2 = forms.CharField(
-        label="Type it again", strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+        label=_("Type it again"), strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
     )
 
     def __init__(self, *args, email: str, name: str = "", **kwargs):
@@ -77,7 +84,7 @@ class SetPasswordForm(forms.Form):
         data = super().clean()
         p1, p2 = data.get("password1"), data.get("password2")
         if p1 and p2 and p1 != p2:
-            self.add_error("password2", "The two passwords don't match.")
+            self.add_error("password2", gettext("The two passwords don't match."))
         elif p1:
             try:
                 password_validation.validate_password(p1, User(email=self.email, name=self.name))
@@ -88,8 +95,8 @@ class SetPasswordForm(forms.Form):
 
 class ConsentForm(forms.Form):
     agree = forms.BooleanField(
-        label="I have read this and I agree to use Tend on these terms.",
-        error_messages={"required": "Tick the box if you agree. If you don't, you don't have to use Tend."},
+        label=_("I have read this and I agree to use Tend on these terms."),
+        error_messages={"required": _("Tick the box if you agree. If you don't, you don't have to use Tend.")},
     )
 
 

@@ -13,6 +13,7 @@ from django.contrib.auth.signals import user_logged_in
 from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
+from django.utils.translation import gettext as _
 
 SIGNED_IN_AT = "tend_signed_in_at"
 LAST_SEEN = "tend_last_seen"
@@ -68,7 +69,7 @@ class SessionRulesMiddleware:
         if user is not None and user.is_authenticated:
             if self._expired(request, user):
                 logout(request)
-                messages.info(request, "You were signed out to keep things private. Please sign in again.")
+                messages.info(request, _("You were signed out to keep things private. Please sign in again."))
             elif (
                 needs_second_factor(user)
                 and not request.session.get(MFA_OK)
@@ -78,7 +79,7 @@ class SessionRulesMiddleware:
                     request.session[MFA_OK] = True
                 else:
                     messages.info(
-                        request, "Before you see client data, protect your account with an authenticator app."
+                        request, _("Before you see client data, protect your account with an authenticator app.")
                     )
                     return redirect("mfa_activate_totp")
         return self.get_response(request)

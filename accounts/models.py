@@ -11,6 +11,7 @@ from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from accounts.clinical import ClinicalQuerySet
 
@@ -40,18 +41,18 @@ class User(AbstractUser):
     """Someone who signs in with their email address: a therapist or a partner."""
 
     class Role(models.TextChoices):
-        THERAPIST = "therapist", "Therapist"
-        PARTNER = "partner", "Partner"
+        THERAPIST = "therapist", _("Therapist")
+        PARTNER = "partner", _("Partner")
 
     username = None
     first_name = None
     last_name = None
-    email = models.EmailField("email address", unique=True)
-    name = models.CharField(max_length=80, blank=True, help_text="How Tend greets you.")
+    email = models.EmailField(_("email address"), unique=True)
+    name = models.CharField(max_length=80, blank=True, help_text=_("How Tend greets you."))
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.THERAPIST)
     # A therapist's "a client in Tend needs your attention" emails (accounts/reminders.py); the signed
     # link in every such email turns them off.
-    alert_emails = models.BooleanField("email me when a client needs attention", default=True)
+    alert_emails = models.BooleanField(_("email me when a client needs attention"), default=True)
 
     USERNAME_FIELD = "email"
     EMAIL_FIELD = "email"
@@ -76,7 +77,7 @@ class User(AbstractUser):
 
 def validate_time_zone(value: str) -> None:
     if value not in zoneinfo.available_timezones():
-        raise ValidationError("Choose a time zone from the list.")
+        raise ValidationError(_("Choose a time zone from the list."))
 
 
 class CoupleQuerySet(ClinicalQuerySet):
@@ -91,18 +92,18 @@ class CoupleQuerySet(ClinicalQuerySet):
 
 class Couple(models.Model):
     class Status(models.TextChoices):
-        ACTIVE = "active", "Active"
-        PAUSED = "paused", "Paused"
-        CLOSED = "closed", "Closed"
+        ACTIVE = "active", _("Active")
+        PAUSED = "paused", _("Paused")
+        CLOSED = "closed", _("Closed")
 
     therapist = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="couples")
-    label = models.CharField(max_length=80, help_text="First names are enough, e.g. “Alex & Sam”.")
+    label = models.CharField(max_length=80, help_text=_("First names are enough, e.g. “Alex & Sam”."))
     time_zone = models.CharField(max_length=64, validators=[validate_time_zone])
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.ACTIVE)
     # Set once the therapist confirms they screened the relationship for coercion or violence.
     screened_at = models.DateTimeField(null=True, blank=True)
     # The therapist decides whether the couple gets their own progress page (shared reflections only).
-    progress_page = models.BooleanField("partners' progress page", default=False)
+    progress_page = models.BooleanField(_("partners' progress page"), default=False)
     # Set by an export of the record; deleting the couple is allowed only after one.
     exported_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -142,7 +143,7 @@ class Partner(models.Model):
     couple = models.ForeignKey(Couple, on_delete=models.CASCADE, related_name="partners")
     # Slot 1 or 2: with the unique constraint below the database holds "two partners per couple".
     slot = models.PositiveSmallIntegerField()
-    name = models.CharField(max_length=40, help_text="The first name the couple uses.")
+    name = models.CharField(max_length=40, help_text=_("The first name the couple uses."))
     email = models.EmailField()
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="partner"
@@ -156,7 +157,7 @@ class Partner(models.Model):
     consent_withdrawn_at = models.DateTimeField(null=True, blank=True)
     # Reminder emails (accounts/reminders.py): off until the partner turns them on. The days are a bit
     # set, bit n for ISO weekday n + 1 (Monday is bit 0); the time is in the couple's time zone.
-    reminders_on = models.BooleanField("reminder emails", default=False)
+    reminders_on = models.BooleanField(_("reminder emails"), default=False)
     reminder_days = models.PositiveSmallIntegerField(default=0)
     reminder_time = models.TimeField(default=time(19, 0))
 
@@ -211,17 +212,17 @@ class ReminderSend(models.Model):
     """
 
     class Kind(models.TextChoices):
-        PLANNED = "planned", "Planned day"
-        MIDWEEK = "midweek", "Midweek nudge"
-        REFLECTION = "reflection", "Reflection waiting"
-        CHECKIN = "checkin", "Weekly check-in"
-        URGENT_ALERT = "urgent_alert", "A client needs attention (therapist)"
+        PLANNED = "planned", _("Planned day")
+        MIDWEEK = "midweek", _("Midweek nudge")
+        REFLECTION = "reflection", _("Reflection waiting")
+        CHECKIN = "checkin", _("Weekly check-in")
+        URGENT_ALERT = "urgent_alert", _("A client needs attention (therapist)")
 
     class Status(models.TextChoices):
-        PENDING = "pending", "Waiting to be sent"
-        SENT = "sent", "Sent"
-        FAILED = "failed", "Gave up"
-        CANCELLED = "cancelled", "Not sent: turned off"
+        PENDING = "pending", _("Waiting to be sent")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Gave up")
+        CANCELLED = "cancelled", _("Not sent: turned off")
 
     recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reminder_sends")
     kind = models.CharField(max_length=16, choices=Kind.choices)

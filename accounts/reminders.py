@@ -54,6 +54,7 @@ from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.dates import WEEKDAYS_ABBR
+from django.utils.translation import gettext
 
 from accounts.models import Couple, Partner, ReminderSend, User
 
@@ -344,11 +345,11 @@ def reminder_email(user: User, kinds: set[str]) -> EmailMessage:
     """The one email for this person's reminders: that something is new, a link, and the way out."""
     off = unsubscribe_url(user)
     if kinds == {Kind.URGENT_ALERT}:
-        subject = "A client in Tend needs your attention"
+        subject = gettext("A client in Tend needs your attention")
         template = "accounts/email/urgent_alert.txt"
         url = site_url("/")
     else:
-        subject = "There is something new for you in Tend"
+        subject = gettext("There is something new for you in Tend")
         template = "accounts/email/reminder.txt"
         url = site_url(_checkin_path() if kinds == {Kind.CHECKIN} else "/")
     days = UNSUBSCRIBE_MAX_AGE.days

@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
+from django.utils.translation import gettext as _
 
 from accounts.models import Couple, Partner, ReminderSend, User
 from accounts.tokens import invite_token_generator
@@ -50,13 +51,13 @@ def couple_create(*, therapist: User, label: str, time_zone: str, partners: list
     Invitations are sent separately (`invite_send`), once the rows are committed.
     """
     if len(partners) != 2:
-        raise ValidationError("A couple has exactly two partners.")
+        raise ValidationError(_("A couple has exactly two partners."))
     emails = [p.email.strip().lower() for p in partners]
     if emails[0] == emails[1]:
-        raise ValidationError("Each partner needs their own email address.")
+        raise ValidationError(_("Each partner needs their own email address."))
     for email in emails:
         if email_in_use(email):
-            raise ValidationError(f"{email} already has a Tend account or invitation.")
+            raise ValidationError(_("%(email)s already has a Tend account or invitation.") % {"email": email})
     with transaction.atomic():
         couple = Couple(therapist=therapist, label=label.strip(), time_zone=time_zone)
         couple.full_clean()
@@ -82,7 +83,7 @@ def invite_send(*, partner: Partner, site_url: str, renew: bool = False) -> str:
     The email names no couple, exercise or therapist detail: only that an invitation is waiting.
     """
     if partner.has_accepted:
-        raise ValidationError("This invitation was already accepted; the partner can reset their password instead.")
+        raise ValidationError(_("This invitation was already accepted; the partner can reset their password instead."))
     with transaction.atomic():
         if renew or not partner.invite_nonce:
             partner.new_invite_nonce()
@@ -92,7 +93,7 @@ def invite_send(*, partner: Partner, site_url: str, renew: bool = False) -> str:
     days = settings.TEND_INVITE_TIMEOUT_SECONDS // 86400
     context = {"name": partner.name, "url": url, "days": days}
     send_mail(
-        subject="You're invited to Tend",
+        subject=_("You're invited to Tend"),
         message=render_to_string("accounts/email/invite.txt", context),
         from_email=None,
         recipient_list=[partner.email],
@@ -105,9 +106,9 @@ def invite_accept(*, partner: Partner, password: str) -> User:
     with transaction.atomic():
         partner = Partner.objects.select_for_update().get(pk=partner.pk)
         if partner.has_accepted:
-            raise ValidationError("This invitation was already used.")
+            raise ValidationError(_("This invitation was already used."))
         if User.objects.filter(email__iexact=partner.email).exists():
-            raise ValidationError("This address already has a Tend account.")
+            raise ValidationError(_("This address already has a Tend account."))
         user = User(email=partner.email, name=partner.name, role=User.Role.PARTNER)
         user.set_password(password)
         user.full_clean()
@@ -163,9 +164,9 @@ def couple_delete(*, couple: Couple, confirmation: str) -> None:
     from intimacy.models import Reflection, Session
 
     if couple.exported_at is None:
-        raise ValidationError("Export the record first (“Export the whole record”): deleting cannot be undone.")
+        raise ValidationError(_("Export the record first (“Export the whole record”): deleting cannot be undone."))
     if confirmation.strip() != couple.label:
-        raise ValidationError("Type the couple's label exactly as shown to confirm.")
+        raise ValidationError(_("Type the couple's label exactly as shown to confirm."))
     with transaction.atomic():
         users = [p.user for p in couple.partners.select_related("user") if p.user is not None]
         # One by one, so each deletion is in the audit trail (bulk deletes bypass it).

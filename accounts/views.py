@@ -10,6 +10,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.encoding import force_str
 from django.utils.http import urlsafe_base64_decode
+from django.utils.text import get_text_list
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -69,11 +70,14 @@ def couple_add(request: HttpRequest) -> HttpResponse:
             if failed:
                 messages.warning(
                     request,
-                    f"Couple added, but the invitation email to {' and '.join(failed)} could not be sent. "
-                    "Hand over the link below, or send a new invitation later.",
+                    _(
+                        "Couple added, but the invitation email to %(names)s could not be sent. "
+                        "Hand over the link below, or send a new invitation later."
+                    )
+                    % {"names": get_text_list(failed, _("and"))},
                 )
             else:
-                messages.success(request, "Couple added. Both partners have been emailed an invitation.")
+                messages.success(request, _("Couple added. Both partners have been emailed an invitation."))
             return redirect("couple_detail", pk=couple.pk)
     return render(request, "accounts/couple_add.html", {"form": form})
 
@@ -88,10 +92,12 @@ def invite_resend(request: HttpRequest, pk: int, partner_pk: int) -> HttpRespons
     try:
         url = services.invite_send(partner=partner, site_url=request.build_absolute_uri("/"), renew=True)
     except ValidationError:
-        messages.warning(request, f"{partner.name} has already joined. They can use “Forgot password” if needed.")
+        text = _("%(name)s has already joined. They can use “Forgot password” if needed.")
+        messages.warning(request, text % {"name": partner.name})
     else:
         _remember_invite_link(request, partner, url)
-        messages.success(request, f"A new invitation was emailed to {partner.name}. Earlier links no longer work.")
+        text = _("A new invitation was emailed to %(name)s. Earlier links no longer work.")
+        messages.success(request, text % {"name": partner.name})
     return redirect("couple_detail", pk=couple.pk)
 
 
@@ -134,7 +140,7 @@ def consent(request: HttpRequest) -> HttpResponse:
     form = ConsentForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         services.consent_accept(partner=partner)
-        messages.success(request, "Welcome to Tend.")
+        messages.success(request, _("Welcome to Tend."))
         return redirect("home")
     return render(request, "accounts/consent.html", {"form": form, "partner": partner})
 

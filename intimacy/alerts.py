@@ -21,6 +21,7 @@ from django.db import transaction
 from django.db.models import Count, Exists, F, OuterRef, Q, Subquery, Sum, Window
 from django.db.models.functions import RowNumber, TruncWeek
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from accounts.models import Couple, Partner, User
 from intimacy.models import Alert, Assignment, Reflection, Session
@@ -45,22 +46,41 @@ AWAITING_MIN = 3
 
 Kind = Alert.Kind
 
+# Translated when shown, then filled in by `alert_sentence` with the partner's name and the rules'
+# numbers above (SENTENCE_NUMBERS), so a translation follows any change to a threshold.
 SENTENCES = {
-    Kind.NO_SESSION: f"No session has been logged for an active exercise in the last {NO_SESSION_DAYS} days.",
-    Kind.CONNECTION_DOWN: (
-        f"{{partner}}'s connection ratings over the last {CONNECTION_WINDOW_WEEKS} weeks are"
-        f" {CONNECTION_DROP} points or more below the {CONNECTION_WINDOW_WEEKS} weeks before."
+    Kind.NO_SESSION: gettext_lazy(
+        "No session has been logged for an active exercise in the last %(no_session_days)s days."
     ),
-    Kind.PAUSED: "{partner} noted that a recent session was paused or stopped early.",
-    Kind.LOW_COMFORT: f"{{partner}} rated comfort {LOW_COMFORT_MAX} or lower in a recent session.",
-    Kind.ONE_SIDED: (
-        f"{{partner}} gave in {ONE_SIDED_SHARE:.0%} or more of the last {ONE_SIDED_LAST} sessions"
+    Kind.CONNECTION_DOWN: gettext_lazy(
+        "%(partner)s's connection ratings over the last %(window_weeks)s weeks are"
+        " %(drop)s points or more below the %(window_weeks)s weeks before."
+    ),
+    Kind.PAUSED: gettext_lazy("%(partner)s noted that a recent session was paused or stopped early."),
+    Kind.LOW_COMFORT: gettext_lazy("%(partner)s rated comfort %(low_comfort_max)s or lower in a recent session."),
+    Kind.ONE_SIDED: gettext_lazy(
+        "%(partner)s gave in %(one_sided_share)s or more of the last %(one_sided_last)s sessions"
         " of a take-turns exercise."
     ),
-    Kind.AWAITING: f"{{partner}} has {AWAITING_MIN} or more sessions still waiting for their reflection.",
+    Kind.AWAITING: gettext_lazy(
+        "%(partner)s has %(awaiting_min)s or more sessions still waiting for their reflection."
+    ),
     # Raised by services, not by the rules below.
-    Kind.SAFETY: "{partner} used “Tell my therapist privately”. Read it below; the other partner cannot see it.",
-    Kind.CONSENT_WITHDRAWN: "{partner} withdrew their consent: their logging has stopped and the exercises are paused.",
+    Kind.SAFETY: gettext_lazy(
+        "%(partner)s used “Tell my therapist privately”. Read it below; the other partner cannot see it."
+    ),
+    Kind.CONSENT_WITHDRAWN: gettext_lazy(
+        "%(partner)s withdrew their consent: their logging has stopped and the exercises are paused."
+    ),
+}
+SENTENCE_NUMBERS = {
+    "no_session_days": NO_SESSION_DAYS,
+    "window_weeks": CONNECTION_WINDOW_WEEKS,
+    "drop": CONNECTION_DROP,
+    "low_comfort_max": LOW_COMFORT_MAX,
+    "one_sided_share": f"{ONE_SIDED_SHARE:.0%}",
+    "one_sided_last": ONE_SIDED_LAST,
+    "awaiting_min": AWAITING_MIN,
 }
 
 
@@ -70,7 +90,8 @@ def _monday(day: date) -> date:
 
 def alert_sentence(alert: Alert) -> str:
     """The plain sentence the therapist reads for an alert, e.g. "Sam rated comfort 3 or lower …"."""
-    return SENTENCES[alert.kind].format(partner=alert.partner.name if alert.partner_id else "")
+    partner = alert.partner.name if alert.partner_id else ""
+    return str(SENTENCES[alert.kind]) % {**SENTENCE_NUMBERS, "partner": partner}
 
 
 def alerts_raise(*, couple: Couple, today: date | None = None) -> list[Alert]:

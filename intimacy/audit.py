@@ -24,6 +24,7 @@ from django.contrib.admin.utils import unquote
 from django.db.models import QuerySet
 from django.db.models.signals import pre_save
 from django.http import HttpRequest
+from django.utils.translation import gettext, gettext_lazy
 
 # Per clinical model ("app_label.Model"), the fields people type into (or that identify someone):
 # never recorded. Ratings, choices, dates, statuses and ids are kept, so changes stay traceable.
@@ -42,10 +43,23 @@ FREE_TEXT: dict[str, list[str]] = {
 }
 
 ACTION_WORDS = {
-    LogEntry.Action.CREATE: "created",
-    LogEntry.Action.UPDATE: "changed",
-    LogEntry.Action.DELETE: "deleted",
-    LogEntry.Action.ACCESS: "viewed",
+    LogEntry.Action.CREATE: gettext_lazy("created"),
+    LogEntry.Action.UPDATE: gettext_lazy("changed"),
+    LogEntry.Action.DELETE: gettext_lazy("deleted"),
+    LogEntry.Action.ACCESS: gettext_lazy("viewed"),
+}
+# What the access history calls each kind of record. The models keep Django's default verbose names
+# (so no migration follows a wording change); these are the translatable ones people read.
+RECORD_WORDS = {
+    "accounts.couple": gettext_lazy("couple"),
+    "accounts.partner": gettext_lazy("partner"),
+    "intimacy.assignment": gettext_lazy("assignment"),
+    "intimacy.session": gettext_lazy("session"),
+    "intimacy.reflection": gettext_lazy("reflection"),
+    "intimacy.couplenote": gettext_lazy("couple note"),
+    "intimacy.alert": gettext_lazy("alert"),
+    "intimacy.safetymessage": gettext_lazy("safety message"),
+    "intimacy.checkin": gettext_lazy("check-in"),
 }
 
 
@@ -100,9 +114,11 @@ def audit_row(entry: LogEntry) -> AuditRow:
     return AuditRow(
         when=entry.timestamp,
         # The address stored at the time: it stays right if the account is later renamed or removed.
-        who=entry.actor_email or "Tend (automatic)",
-        record=str(model._meta.verbose_name) if model else entry.content_type.model,
-        action=ACTION_WORDS.get(entry.action, "recorded"),
+        who=entry.actor_email or gettext("Tend (automatic)"),
+        record=str(RECORD_WORDS.get(model._meta.label_lower, model._meta.verbose_name))
+        if model
+        else entry.content_type.model,
+        action=str(ACTION_WORDS.get(entry.action, gettext("recorded"))),
         record_id=entry.object_pk,
         where=entry.remote_addr or "",
     )

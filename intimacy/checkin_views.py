@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from accounts.access import partner_required
@@ -22,7 +23,7 @@ def checkin(request: HttpRequest) -> HttpResponse:
     partner = request.partner
     couple = partner.couple
     if couple.is_closed:
-        messages.info(request, "Your therapist has closed this case, so there is no weekly check-in.")
+        messages.info(request, _("Your therapist has closed this case, so there is no weekly check-in."))
         return redirect("home")
     today = couple.today()
     form = CheckInForm(request.POST or None)
@@ -36,7 +37,7 @@ def checkin(request: HttpRequest) -> HttpResponse:
             else:
                 form.add_error(None, exc)
         else:
-            messages.success(request, "Thank you for checking in. Your therapist will see your answers.")
+            messages.success(request, _("Thank you for checking in. Your therapist will see your answers."))
             return redirect("home")
     context = {"form": form, "done": selectors.checkin_done(partner, request.user, today), "source": csi4.SOURCE}
     return render(request, "intimacy/checkin.html", context)

@@ -9,6 +9,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse, QueryDict, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
@@ -227,7 +228,7 @@ def note_add(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as exc:
             form.add_error(None, exc.messages[0])
             return _dashboard(request, couple, note_form=form, status=400)
-        messages.success(request, "Note added.")
+        messages.success(request, _("Note added."))
         # Back to the period the therapist was looking at, re-read so only a valid period goes into the URL.
         period = trends.period_from(QueryDict(request.POST.get("period", "")), couple.today())
         return redirect(f"{reverse('couple_detail', args=[couple.pk])}?{period.query}#notes")
@@ -241,7 +242,7 @@ def note_delete(request: HttpRequest, pk: int) -> HttpResponse:
     note = get_note_for_user(request.user, pk)
     couple_pk = note.couple_id
     services.note_delete(note=note)
-    messages.success(request, "Note removed.")
+    messages.success(request, _("Note removed."))
     return redirect(reverse("couple_detail", args=[couple_pk]) + "#notes")
 
 
@@ -251,10 +252,10 @@ def alert_acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
     alert = get_alert_for_user(request.user, pk)
     form = AcknowledgeForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "The note can be at most 300 characters; nothing was saved.")
+        messages.error(request, _("The note can be at most 300 characters; nothing was saved."))
         return redirect(reverse("couple_detail", args=[alert.couple_id]) + "#attention")
     alerts.alert_acknowledge(alert=alert, by=request.user, note=form.cleaned_data["note"])
-    messages.success(request, "Marked as seen. It stays in the alert history.")
+    messages.success(request, _("Marked as seen. It stays in the alert history."))
     return redirect(reverse("couple_detail", args=[alert.couple_id]) + "#attention")
 
 
@@ -264,7 +265,9 @@ def progress_page_switch(request: HttpRequest, pk: int) -> HttpResponse:
     couple = get_couple_for_user(request.user, pk, role=THERAPIST)
     enabled = request.POST.get("enabled") == "1"
     couple_set_progress_page(couple=couple, enabled=enabled)
-    messages.success(request, "The couple can now see their progress page." if enabled else "Progress page hidden.")
+    messages.success(
+        request, _("The couple can now see their progress page.") if enabled else _("Progress page hidden.")
+    )
     return redirect(reverse("couple_detail", args=[couple.pk]) + "#details")
 
 

@@ -1,6 +1,8 @@
 import uuid
 
 from django import forms
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 
 from intimacy import csi4
 from intimacy.models import (
@@ -45,7 +47,7 @@ def rating_field(
         required=required,
         widget=RatingWidget(low=low, high=high),
         help_text=help_text,
-        error_messages={"required": "Please choose a number from 0 to 10."},
+        error_messages={"required": _("Please choose a number from 0 to 10.")},
     )
 
 
@@ -91,33 +93,33 @@ class StyledForm(forms.Form):
 class ReflectionForm(StyledForm):
     """One partner's reflection in one role. The questions of the other role are ignored on save."""
 
-    connection = rating_field("How connected did you feel?", "Not at all", "Very", required=True)
-    comfort = rating_field("How comfortable and safe did you feel?", "Not at all", "Completely", required=True)
-    presence = rating_field("How present did you feel?", "Distracted", "Fully present")
-    giving_felt = rating_field("How did it feel to give?", "Hard", "Lovely")
-    tension_before = rating_field("Tension before", "None", "A lot")
-    tension_after = rating_field("Tension after", "None", "A lot")
-    cared_for = rating_field("How cared for did you feel?", "Not at all", "Very")
-    pressure = optional_choice("The pressure was", Reflection.Pressure.choices)
-    pace = optional_choice("The pace was", Reflection.Pace.choices)
+    connection = rating_field(_("How connected did you feel?"), _("Not at all"), _("Very"), required=True)
+    comfort = rating_field(_("How comfortable and safe did you feel?"), _("Not at all"), _("Completely"), required=True)
+    presence = rating_field(_("How present did you feel?"), _("Distracted"), _("Fully present"))
+    giving_felt = rating_field(_("How did it feel to give?"), _("Hard"), _("Lovely"))
+    tension_before = rating_field(_("Tension before"), _("None"), _("A lot"))
+    tension_after = rating_field(_("Tension after"), _("None"), _("A lot"))
+    cared_for = rating_field(_("How cared for did you feel?"), _("Not at all"), _("Very"))
+    pressure = optional_choice(_("The pressure was"), Reflection.Pressure.choices)
+    pace = optional_choice(_("The pace was"), Reflection.Pace.choices)
     paused = forms.BooleanField(
-        label="We paused or stopped early",
+        label=_("We paused or stopped early"),
         required=False,
-        help_text="That is a fine outcome: stopping when something doesn't feel right is part of the exercise.",
+        help_text=_("That is a fine outcome: stopping when something doesn't feel right is part of the exercise."),
     )
     pause_reason = forms.CharField(
-        label="If you'd like to, say what happened", required=False, widget=forms.Textarea(attrs={"rows": 2})
+        label=_("If you'd like to, say what happened"), required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
     next_time = forms.CharField(
-        label="What I'd like next time", required=False, widget=forms.Textarea(attrs={"rows": 2})
+        label=_("What I'd like next time"), required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
-    notes = forms.CharField(label="Anything else", required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    notes = forms.CharField(label=_("Anything else"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
     visibility = forms.ChoiceField(
-        label="Who may read what I wrote?",
+        label=_("Who may read what I wrote?"),
         choices=Reflection.Visibility.choices,
         initial=Reflection.Visibility.SHARED,
         widget=forms.RadioSelect,
-        help_text="Your therapist always sees your numbers. “Just me” keeps your words as a private journal.",
+        help_text=_("Your therapist always sees your numbers. “Just me” keeps your words as a private journal."),
     )
 
     ANSWER_FIELDS = (
@@ -143,18 +145,18 @@ class ReflectionForm(StyledForm):
 
 class LogSessionForm(ReflectionForm):
     idempotency_key = forms.UUIDField(widget=forms.HiddenInput)
-    date = forms.DateField(label="When was it?", widget=forms.DateInput(attrs={"type": "date"}))
+    date = forms.DateField(label=_("When was it?"), widget=forms.DateInput(attrs={"type": "date"}))
     minutes = forms.TypedChoiceField(
-        label="About how long?",
+        label=_("About how long?"),
         coerce=int,
         choices=[],
-        error_messages={"required": "Please say roughly how many minutes."},
+        error_messages={"required": _("Please say roughly how many minutes.")},
     )
     role = forms.ChoiceField(
-        label="This time",
+        label=_("This time"),
         choices=Reflection.Role.choices,
         widget=ChoiceButtons,
-        error_messages={"required": "Please say whether you gave or received."},
+        error_messages={"required": _("Please say whether you gave or received.")},
     )
 
     field_order = ["idempotency_key", "date", "minutes", "role"]
@@ -163,7 +165,9 @@ class LogSessionForm(ReflectionForm):
         super().__init__(*args, **kwargs)
         options = sorted({5, 10, 15, 20, 25, 30, 45, 60, suggested_minutes})
         self.fields["minutes"].choices = (
-            [("", "Choose…")] + [(m, f"{m} minutes") for m in options] + [(90, "More than an hour")]
+            [("", gettext("Choose…"))]
+            + [(m, ngettext("%(count)d minute", "%(count)d minutes", m) % {"count": m}) for m in options]
+            + [(90, gettext("More than an hour"))]
         )
         self.fields["minutes"].initial = suggested_minutes
         if not self.is_bound:
@@ -172,18 +176,18 @@ class LogSessionForm(ReflectionForm):
     def clean_minutes(self) -> int:
         minutes = self.cleaned_data["minutes"]
         if not MIN_SESSION_MINUTES <= minutes <= MAX_SESSION_MINUTES:
-            raise forms.ValidationError("Please choose how long it lasted.")
+            raise forms.ValidationError(gettext("Please choose how long it lasted."))
         return minutes
 
 
 class SessionEditForm(StyledForm):
-    date = forms.DateField(label="When was it?", widget=forms.DateInput(attrs={"type": "date"}))
-    minutes = forms.IntegerField(label="Minutes", min_value=MIN_SESSION_MINUTES, max_value=MAX_SESSION_MINUTES)
+    date = forms.DateField(label=_("When was it?"), widget=forms.DateInput(attrs={"type": "date"}))
+    minutes = forms.IntegerField(label=_("Minutes"), min_value=MIN_SESSION_MINUTES, max_value=MAX_SESSION_MINUTES)
 
 
 class VisibilityForm(StyledForm):
     visibility = forms.ChoiceField(
-        label="Who may read what I wrote?", choices=Reflection.Visibility.choices, widget=forms.RadioSelect
+        label=_("Who may read what I wrote?"), choices=Reflection.Visibility.choices, widget=forms.RadioSelect
     )
 
 
@@ -192,17 +196,24 @@ class ExerciseForm(forms.ModelForm):
         model = Exercise
         fields = ["title", "summary", "guidance", "suggested_minutes"]
         widgets = {"guidance": forms.Textarea(attrs={"rows": 12})}
+        # The model's field names would make the same labels, but only these are translatable.
+        labels = {
+            "title": _("Title"),
+            "summary": _("Summary"),
+            "guidance": _("Guidance"),
+            "suggested_minutes": _("Suggested minutes"),
+        }
         help_texts = {
-            "summary": "One sentence the couple sees first.",
-            "guidance": "What the couple reads before they begin. Plain words; blank lines separate paragraphs.",
-            "suggested_minutes": "Between 5 and 60.",
+            "summary": _("One sentence the couple sees first."),
+            "guidance": _("What the couple reads before they begin. Plain words; blank lines separate paragraphs."),
+            "suggested_minutes": _("Between 5 and 60."),
         }
 
 
 class AssignmentForm(forms.ModelForm):
     screening_confirmed = forms.BooleanField(
         required=False,
-        label="I have screened this relationship for coercion and violence, and touch homework is safe to assign.",
+        label=_("I have screened this relationship for coercion and violence, and touch homework is safe to assign."),
     )
 
     class Meta:
@@ -223,12 +234,19 @@ class AssignmentForm(forms.ModelForm):
             "giver_plan": forms.RadioSelect,
             "note": forms.Textarea(attrs={"rows": 3}),
         }
-        labels = {"planned_giver": "Who gives", "ends_on": "End date (optional)"}
+        labels = {
+            "exercise": _("Exercise"),
+            "suggested_minutes": _("Suggested minutes"),
+            "starts_on": _("Starts on"),
+            "giver_plan": _("Giver plan"),
+            "planned_giver": _("Who gives"),
+            "ends_on": _("End date (optional)"),
+        }
         help_texts = {
-            "target_per_week": "1 to 7. Shown to the couple as “this week: 1 of 2”, never as a streak.",
-            "suggested_minutes": "5 to 60.",
-            "planned_giver": "Only for “One named partner gives”.",
-            "note": "The couple both see this.",
+            "target_per_week": _("1 to 7. Shown to the couple as “this week: 1 of 2”, never as a streak."),
+            "suggested_minutes": _("5 to 60."),
+            "planned_giver": _("Only for “One named partner gives”."),
+            "note": _("The couple both see this."),
         }
 
     def __init__(self, *args, couple, exercises, **kwargs):
@@ -244,15 +262,15 @@ class AssignmentForm(forms.ModelForm):
     def clean(self):
         data = super().clean()
         if data.get("giver_plan") == Assignment.GiverPlan.ONE and not data.get("planned_giver"):
-            self.add_error("planned_giver", "Choose which partner gives.")
+            self.add_error("planned_giver", gettext("Choose which partner gives."))
         if "screening_confirmed" in self.fields and not data.get("screening_confirmed"):
             self.add_error(
                 "screening_confirmed",
-                "Before the first touch exercise, please confirm you have screened for coercion or violence.",
+                gettext("Before the first touch exercise, please confirm you have screened for coercion or violence."),
             )
         starts, ends = data.get("starts_on"), data.get("ends_on")
         if starts and ends and ends < starts:
-            self.add_error("ends_on", "The end date is before the start date.")
+            self.add_error("ends_on", gettext("The end date is before the start date."))
         return data
 
     def _post_clean(self):
@@ -264,27 +282,29 @@ class AssignmentForm(forms.ModelForm):
 
 
 class NoteForm(StyledForm):
-    date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    date = forms.DateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}))
     text = forms.CharField(
-        label="Note",
+        label=_("Note"),
         max_length=200,
-        help_text="Private to you. Shown as a marker on the charts, e.g. “started weekly sessions” or “holiday”.",
+        help_text=_("Private to you. Shown as a marker on the charts, e.g. “started weekly sessions” or “holiday”."),
     )
 
 
 class AcknowledgeForm(StyledForm):
     note = forms.CharField(
-        label="Note (optional)",
+        label=_("Note (optional)"),
         max_length=300,
         required=False,
-        help_text="For your own record, e.g. “discussed in session”.",
+        help_text=_("For your own record, e.g. “discussed in session”."),
     )
 
 
 class SafetyForm(StyledForm):
-    feeling = forms.ChoiceField(label="What happened?", choices=SafetyMessage.Feeling.choices, widget=forms.RadioSelect)
+    feeling = forms.ChoiceField(
+        label=_("What happened?"), choices=SafetyMessage.Feeling.choices, widget=forms.RadioSelect
+    )
     message = forms.CharField(
-        label="Anything you want your therapist to know (optional)",
+        label=_("Anything you want your therapist to know (optional)"),
         required=False,
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 4}),
@@ -308,7 +328,10 @@ class CheckInForm(StyledForm):
                 choices=item.choices,
                 coerce=int,
                 widget=AnswerList,
-                error_messages={"required": "Please choose one answer.", "invalid_choice": "Please choose one answer."},
+                error_messages={
+                    "required": _("Please choose one answer."),
+                    "invalid_choice": _("Please choose one answer."),
+                },
             )
             self.fields[item.field].number = number
 

@@ -7,6 +7,8 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from accounts.clinical import ClinicalQuerySet
 from accounts.models import Couple, Partner, User
@@ -74,7 +76,9 @@ class Exercise(models.Model):
 
     @property
     def log_label(self) -> str:
-        return "Log a back rub" if self.builtin_key == "back-rub" else f"Log: {self.title}"
+        if self.builtin_key == "back-rub":
+            return gettext("Log a back rub")
+        return gettext("Log: %(title)s") % {"title": self.title}
 
 
 class AssignmentQuerySet(ClinicalQuerySet):
@@ -84,19 +88,19 @@ class AssignmentQuerySet(ClinicalQuerySet):
 
 class Assignment(models.Model):
     class GiverPlan(models.TextChoices):
-        TAKE_TURNS = "turns", "Take turns"
-        EITHER = "either", "Either partner"
-        ONE = "one", "One named partner gives"
+        TAKE_TURNS = "turns", _("Take turns")
+        EITHER = "either", _("Either partner")
+        ONE = "one", _("One named partner gives")
 
     class Status(models.TextChoices):
-        ACTIVE = "active", "Active"
-        PAUSED = "paused", "Paused"
-        ENDED = "ended", "Ended"
+        ACTIVE = "active", _("Active")
+        PAUSED = "paused", _("Paused")
+        ENDED = "ended", _("Ended")
 
     couple = models.ForeignKey(Couple, on_delete=models.CASCADE, related_name="assignments")
     exercise = models.ForeignKey(Exercise, on_delete=models.PROTECT, related_name="assignments")
     target_per_week = models.PositiveSmallIntegerField(
-        "sessions per week", validators=[MinValueValidator(MIN_TARGET), MaxValueValidator(MAX_TARGET)]
+        _("sessions per week"), validators=[MinValueValidator(MIN_TARGET), MaxValueValidator(MAX_TARGET)]
     )
     suggested_minutes = models.PositiveSmallIntegerField(
         validators=[MinValueValidator(MIN_SUGGESTED_MINUTES), MaxValueValidator(MAX_SUGGESTED_MINUTES)]
@@ -105,7 +109,7 @@ class Assignment(models.Model):
     ends_on = models.DateField(null=True, blank=True)
     giver_plan = models.CharField(max_length=8, choices=GiverPlan.choices, default=GiverPlan.TAKE_TURNS)
     planned_giver = models.ForeignKey(Partner, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    note = models.TextField("note to the couple", blank=True)
+    note = models.TextField(_("note to the couple"), blank=True)
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.ACTIVE)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -208,23 +212,23 @@ class ReflectionQuerySet(ClinicalQuerySet):
 
 class Reflection(models.Model):
     class Role(models.TextChoices):
-        GIVER = "giver", "I gave"
-        RECEIVER = "receiver", "I received"
+        GIVER = "giver", _("I gave")
+        RECEIVER = "receiver", _("I received")
 
     class Visibility(models.TextChoices):
-        SHARED = "shared", "My partner and my therapist"
-        THERAPIST = "therapist", "My therapist only"
-        PRIVATE = "private", "Just me"
+        SHARED = "shared", _("My partner and my therapist")
+        THERAPIST = "therapist", _("My therapist only")
+        PRIVATE = "private", _("Just me")
 
     class Pressure(models.TextChoices):
-        TOO_LIGHT = "light", "Too light"
-        JUST_RIGHT = "right", "Just right"
-        TOO_FIRM = "firm", "Too firm"
+        TOO_LIGHT = "light", _("Too light")
+        JUST_RIGHT = "right", _("Just right")
+        TOO_FIRM = "firm", _("Too firm")
 
     class Pace(models.TextChoices):
-        TOO_SLOW = "slow", "Too slow"
-        JUST_RIGHT = "right", "Just right"
-        TOO_FAST = "fast", "Too fast"
+        TOO_SLOW = "slow", _("Too slow")
+        JUST_RIGHT = "right", _("Just right")
+        TOO_FAST = "fast", _("Too fast")
 
     # Most private last: a partner may always move down this list, and up it only within the edit window.
     PRIVACY_ORDER = [Visibility.SHARED, Visibility.THERAPIST, Visibility.PRIVATE]
@@ -233,21 +237,21 @@ class Reflection(models.Model):
     partner = models.ForeignKey(Partner, on_delete=models.PROTECT, related_name="reflections")
     role = models.CharField(max_length=8, choices=Role.choices)
     # Both roles
-    connection = rating("how connected I felt")
-    comfort = rating("how comfortable and safe I felt")
+    connection = rating(_("how connected I felt"))
+    comfort = rating(_("how comfortable and safe I felt"))
     # Giver
-    presence = rating("how present I felt", null=True, blank=True)
-    giving_felt = rating("how it felt to give", null=True, blank=True)
+    presence = rating(_("how present I felt"), null=True, blank=True)
+    giving_felt = rating(_("how it felt to give"), null=True, blank=True)
     # Receiver
-    tension_before = rating("tension before", null=True, blank=True)
-    tension_after = rating("tension after", null=True, blank=True)
-    cared_for = rating("how cared for I felt", null=True, blank=True)
+    tension_before = rating(_("tension before"), null=True, blank=True)
+    tension_after = rating(_("tension after"), null=True, blank=True)
+    cared_for = rating(_("how cared for I felt"), null=True, blank=True)
     pressure = models.CharField(max_length=8, choices=Pressure.choices, blank=True)
     pace = models.CharField(max_length=8, choices=Pace.choices, blank=True)
     # Both roles; stopping early is a valid outcome, never a failure.
-    paused = models.BooleanField("we paused or stopped early", default=False)
+    paused = models.BooleanField(_("we paused or stopped early"), default=False)
     pause_reason = models.TextField(blank=True)
-    next_time = models.TextField("what I'd like next time", blank=True)
+    next_time = models.TextField(_("what I'd like next time"), blank=True)
     notes = models.TextField(blank=True)
     visibility = models.CharField(max_length=10, choices=Visibility.choices, default=Visibility.SHARED)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -362,27 +366,27 @@ class Alert(models.Model):
     """
 
     class Kind(models.TextChoices):
-        NO_SESSION = "no_session", "No session for 14 days"
-        CONNECTION_DOWN = "connection_down", "Connection down"
-        PAUSED = "paused", "A session was paused or stopped"
-        LOW_COMFORT = "low_comfort", "Low comfort"
-        ONE_SIDED = "one_sided", "One partner does most of the giving"
-        AWAITING = "awaiting", "Reflections waiting"
-        SAFETY = "safety", "Safety line"
-        CONSENT_WITHDRAWN = "consent_withdrawn", "Consent withdrawn"
+        NO_SESSION = "no_session", _("No session for 14 days")
+        CONNECTION_DOWN = "connection_down", _("Connection down")
+        PAUSED = "paused", _("A session was paused or stopped")
+        LOW_COMFORT = "low_comfort", _("Low comfort")
+        ONE_SIDED = "one_sided", _("One partner does most of the giving")
+        AWAITING = "awaiting", _("Reflections waiting")
+        SAFETY = "safety", _("Safety line")
+        CONSENT_WITHDRAWN = "consent_withdrawn", _("Consent withdrawn")
 
     couple = models.ForeignKey(Couple, on_delete=models.CASCADE, related_name="alerts")
     kind = models.CharField(max_length=20, choices=Kind.choices)
     # The partner the alert is about; empty for alerts about the couple as a whole.
     partner = models.ForeignKey(Partner, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
-    week = models.DateField(help_text="Monday of the ISO week the alert belongs to.")
+    week = models.DateField(help_text=_("Monday of the ISO week the alert belongs to."))
     urgent = models.BooleanField(default=False)
     raised_at = models.DateTimeField(auto_now_add=True)
     acknowledged_at = models.DateTimeField(null=True, blank=True)
     acknowledged_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    acknowledgement = models.CharField("note", max_length=300, blank=True)
+    acknowledgement = models.CharField(_("note"), max_length=300, blank=True)
 
     objects = AlertQuerySet.as_manager()
 
@@ -447,9 +451,9 @@ class SafetyMessage(models.Model):
     """
 
     class Feeling(models.TextChoices):
-        PRESSURED = "pressured", "I felt pressured"
-        UNSAFE = "unsafe", "I felt unsafe"
-        OTHER = "other", "Something else worries me"
+        PRESSURED = "pressured", _("I felt pressured")
+        UNSAFE = "unsafe", _("I felt unsafe")
+        OTHER = "other", _("Something else worries me")
 
     couple = models.ForeignKey(Couple, on_delete=models.CASCADE, related_name="safety_messages")
     partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="+")
@@ -497,20 +501,20 @@ class CheckIn(models.Model):
 
     couple = models.ForeignKey(Couple, on_delete=models.CASCADE, related_name="checkins")
     partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="checkins")
-    week = models.DateField(help_text="Monday of the ISO week, in the couple's time zone.")
+    week = models.DateField(help_text=_("Monday of the ISO week, in the couple's time zone."))
     happiness = models.PositiveSmallIntegerField(
-        "happiness, all things considered", validators=[MinValueValidator(0), MaxValueValidator(6)]
+        _("happiness, all things considered"), validators=[MinValueValidator(0), MaxValueValidator(6)]
     )
     warm = models.PositiveSmallIntegerField(
-        "warm and comfortable relationship", validators=[MinValueValidator(0), MaxValueValidator(5)]
+        _("warm and comfortable relationship"), validators=[MinValueValidator(0), MaxValueValidator(5)]
     )
     rewarding = models.PositiveSmallIntegerField(
-        "how rewarding", validators=[MinValueValidator(0), MaxValueValidator(5)]
+        _("how rewarding"), validators=[MinValueValidator(0), MaxValueValidator(5)]
     )
     satisfied = models.PositiveSmallIntegerField(
-        "how satisfied", validators=[MinValueValidator(0), MaxValueValidator(5)]
+        _("how satisfied"), validators=[MinValueValidator(0), MaxValueValidator(5)]
     )
-    total = models.PositiveSmallIntegerField("CSI-4 total", validators=[MinValueValidator(0), MaxValueValidator(21)])
+    total = models.PositiveSmallIntegerField(_("CSI-4 total"), validators=[MinValueValidator(0), MaxValueValidator(21)])
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -518,7 +522,7 @@ class CheckIn(models.Model):
 
     class Meta:
         ordering = ["-week", "partner"]
-        verbose_name = "check-in"
+        verbose_name = _("check-in")
         constraints = [
             models.UniqueConstraint(fields=["partner", "week"], name="checkin_one_per_partner_week"),
             in_range("happiness", 0, 6, "checkin_happiness_range"),
@@ -539,9 +543,9 @@ class CheckIn(models.Model):
     def clean(self) -> None:
         errors = {}
         if self.week and self.week.weekday() != 0:
-            errors["week"] = "A check-in's week starts on a Monday."
+            errors["week"] = gettext("A check-in's week starts on a Monday.")
         if self.partner_id and self.couple_id and self.partner.couple_id != self.couple_id:
-            errors["partner"] = "The partner is not in this couple."
+            errors["partner"] = gettext("The partner is not in this couple.")
         if errors:
             raise ValidationError(errors)
 

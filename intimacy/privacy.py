@@ -11,6 +11,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts import services as people
@@ -83,11 +84,11 @@ def my_data_download(request: HttpRequest) -> HttpResponse:
 def consent_withdraw(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         if request.POST.get("confirm") != "yes":
-            messages.error(request, "Tick the box to confirm, or go back.")
+            messages.error(request, _("Tick the box to confirm, or go back."))
         else:
             people.consent_withdraw(partner=request.partner)
             logout(request)
-            messages.info(request, "Your consent is withdrawn and you are signed out. Your therapist has been told.")
+            messages.info(request, _("Your consent is withdrawn and you are signed out. Your therapist has been told."))
             return redirect("account_login")
     return render(request, "intimacy/consent_withdraw.html", {"partner": request.partner})
 
@@ -121,7 +122,7 @@ def couple_delete(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as exc:
             error = exc.messages[0]
         else:
-            messages.success(request, "The couple and all of their records are deleted.")
+            messages.success(request, _("The couple and all of their records are deleted."))
             return redirect("home")
     return render(
         request,

@@ -9,6 +9,8 @@ Weekly check-ins (CSI-4) are for the therapist, but a partner's own answers are 
 download holds their own check-ins and never the other partner's; the therapist's record holds both.
 """
 
+from django.utils.translation import gettext
+
 from accounts.models import Couple, Partner, User
 from intimacy import csi4
 from intimacy.models import Assignment, CheckIn, CoupleNote, Reflection, SafetyMessage, Session
@@ -68,7 +70,7 @@ def partner_record(partner: Partner, viewer: User) -> dict:
         .order_by("date", "pk")
     )
     return {
-        "about": (
+        "about": gettext(
             "Your data in Tend: the sessions you took part in, your reflections, what your partner shared, "
             "and your own weekly check-ins."
         ),

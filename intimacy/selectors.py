@@ -5,12 +5,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, timedelta
 
 from django.core.paginator import Paginator
-from django.db.models import Count, IntegerField, Max, OuterRef, Prefetch, Q, Subquery, Sum
+from django.db.models import Count, F, Func, IntegerField, Max, OuterRef, Prefetch, Q, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.translation import gettext, ngettext
 
 from accounts.models import Couple, Partner, User
-from intimacy.models import Assignment, CheckIn, Reflection, Session
+from intimacy.models import Alert, Assignment, CheckIn, Reflection, Session
 
 # "Did you mean this one?": the partner's sessions from this many days back that lack their reflection.
 RECENT_UNREFLECTED_DAYS = 2
@@ -41,8 +42,15 @@ def sessions_with_reflections(sessions, viewer: User, *, shared_only: bool = Fal
     reflections = Reflection.objects.visible_to(viewer).select_related("partner")
     if shared_only:
         reflections = reflections.filter(visibility=Reflection.Visibility.SHARED)
+    # The rows are picked first (the caller's filters, order and slice, as a subquery), then joined to
+    # their partners and exercise: joined before the LIMIT, every session of the period (and every
+    # partner in the practice, hashed) went through the joins; with the filters' EXISTS beside them,
+    # PostgreSQL also spent ~25 ms planning the query (EXPLAIN ANALYZE, docs/PERFORMANCE.md).
+    picked = Session.objects.filter(pk__in=sessions.values("pk"))
+    if sessions.query.order_by:
+        picked = picked.order_by(*sessions.query.order_by)
     sessions = list(
-        sessions.select_related("giver", "receiver", "logged_by", "assignment__exercise").prefetch_related(
+        picked.select_related("giver", "receiver", "logged_by", "assignment__exercise").prefetch_related(
             Prefetch("reflections", queryset=reflections, to_attr="visible_reflections")
         )
     )
@@ -168,8 +176,16 @@ class CaseloadRow:
     @property
     def weeks_text(self) -> str:
         counts = ", ".join(str(w.done) for w in self.weeks)
-        target = f"target {self.target_this_week} a week" if self.target_this_week else "no active exercise"
-        return f"Sessions in the last {len(self.weeks)} weeks, oldest first: {counts}; {target}."
+        if self.target_this_week:
+            target = gettext("target %(target)s a week") % {"target": self.target_this_week}
+        else:
+            target = gettext("no active exercise")
+        text = ngettext(
+            "Sessions in the last week: %(counts)s; %(target)s.",
+            "Sessions in the last %(weeks)s weeks, oldest first: %(counts)s; %(target)s.",
+            len(self.weeks),
+        )
+        return text % {"weeks": len(self.weeks), "counts": counts, "target": target}
 
 
 def _draw_bars(row: CaseloadRow) -> None:
@@ -181,6 +197,13 @@ def _draw_bars(row: CaseloadRow) -> None:
     row.target_y = BAR_HEIGHT - round(BAR_HEIGHT * row.target_this_week / top)
 
 
+def _count(queryset) -> Subquery:
+    """COUNT(*) of a correlated queryset, as a scalar subquery (no GROUP BY in it or around it)."""
+    return Subquery(
+        queryset.order_by().annotate(n=Func(F("pk"), function="COUNT")).values("n"), output_field=IntegerField()
+    )
+
+
 def caseload(therapist: User, now=None, status: str | None = None) -> list[CaseloadRow]:
     """The therapist's couples, those needing attention first: urgent alerts, then open alerts, then
     the longest since their last session. Each with the last 8 weeks of sessions against the target.
@@ -189,17 +212,27 @@ def caseload(therapist: User, now=None, status: str | None = None) -> list[Casel
     the last 8 weeks grouped by couple and day, counted against each couple's own weeks (their time zone).
     """
     now = now or timezone.now()
-    live_sessions = Session.objects.filter(assignment__couple=OuterRef("pk"), withdrawn_at__isnull=True)
+    # The couple's last session is the latest of its assignments' last ones, each a single step down the
+    # (assignment, date) index; a MAX over all the couple's sessions read two years of them for each row.
+    last_of_assignment = (
+        Session.objects.filter(assignment=OuterRef("pk"), withdrawn_at__isnull=True).order_by("-date").values("date")
+    )
+    last_session = (
+        Assignment.objects.filter(couple=OuterRef("pk"))
+        .annotate(last=Subquery(last_of_assignment[:1]))
+        .order_by()
+        .values("couple")
+        .annotate(m=Max("last"))
+        .values("m")
+    )
     utc_today = now.astimezone(UTC).date()
-    open_alerts = Q(alerts__acknowledged_at__isnull=True)
+    open_alerts = Alert.objects.filter(couple=OuterRef("pk"), acknowledged_at__isnull=True)
     couples = Couple.objects.filter(therapist=therapist)
     if status:
         couples = couples.filter(status=status)
     couples = list(
         couples.annotate(
-            last_session=Subquery(
-                live_sessions.order_by().values("assignment__couple").annotate(m=Max("date")).values("m")
-            ),
+            last_session=Subquery(last_session),
             target=Coalesce(
                 Subquery(
                     # Running today (a day's leeway either side of UTC is not worth a query per zone).
@@ -213,10 +246,11 @@ def caseload(therapist: User, now=None, status: str | None = None) -> list[Casel
                 ),
                 0,
             ),
-            # distinct: the partners and alerts joins would otherwise multiply each other's counts.
-            pending=Count("partners", filter=Q(partners__accepted_at__isnull=True), distinct=True),
-            open_alerts=Count("alerts", filter=open_alerts, distinct=True),
-            urgent_alerts=Count("alerts", filter=open_alerts & Q(alerts__urgent=True), distinct=True),
+            # Counted in subqueries, not joins: joined, every alert the couple ever had (acknowledged ones
+            # stay as history) times both partners became rows to group, a cost growing with the years.
+            pending=_count(Partner.objects.filter(couple=OuterRef("pk"), accepted_at__isnull=True)),
+            open_alerts=_count(open_alerts),
+            urgent_alerts=_count(open_alerts.filter(urgent=True)),
         ).order_by("label", "pk")
     )
     # A week starts at most a day earlier anywhere on Earth than in UTC; going one more day back covers every zone.

@@ -6,6 +6,8 @@ from datetime import date, timedelta
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
 
 from accounts.models import Couple, Partner, User
 from intimacy import csi4
@@ -32,7 +34,7 @@ def require_open(couple: Couple) -> None:
     (Making one's own reflection more private stays possible: privacy is never closed.)
     """
     if couple.is_closed:
-        raise ValidationError("This case is closed: its records are kept, read-only.")
+        raise ValidationError(_("This case is closed: its records are kept, read-only."))
 
 
 # Exercises -------------------------------------------------------------------------------------
@@ -108,12 +110,16 @@ def assignment_create(
     require_open(couple)
     if couple.screened_at is None and not screening_confirmed:
         raise ValidationError(
-            {"screening_confirmed": "Please confirm you have screened for coercion or violence before assigning touch."}
+            {
+                "screening_confirmed": _(
+                    "Please confirm you have screened for coercion or violence before assigning touch."
+                )
+            }
         )
     if exercise.archived_at is not None:
-        raise ValidationError({"exercise": "This exercise is archived."})
+        raise ValidationError({"exercise": _("This exercise is archived.")})
     if planned_giver is not None and planned_giver.couple_id != couple.pk:
-        raise ValidationError({"planned_giver": "Choose one of this couple's partners."})
+        raise ValidationError({"planned_giver": _("Choose one of this couple's partners.")})
     with transaction.atomic():
         if couple.screened_at is None:
             couple.screened_at = timezone.now()
@@ -146,7 +152,11 @@ def assignment_set_status(*, assignment: Assignment, status: str) -> Assignment:
     require_open(assignment.couple)
     if assignment.status not in ALLOWED_STATUS_CHANGES[status]:
         raise ValidationError(
-            f"An assignment that is {assignment.get_status_display().lower()} cannot become {status}."
+            _("An assignment that is %(current)s cannot become %(new)s.")
+            % {
+                "current": assignment.get_status_display().lower(),
+                "new": str(Assignment.Status(status).label).lower(),
+            }
         )
     assignment.status = status
     fields = ["status"]
@@ -166,9 +176,10 @@ def assignment_set_status(*, assignment: Assignment, status: str) -> Assignment:
 def _check_session_date(assignment: Assignment, day: date) -> None:
     today = assignment.couple.today()
     if day > today:
-        raise ValidationError({"date": "That date is in the future."})
+        raise ValidationError({"date": _("That date is in the future.")})
     if day < assignment.starts_on:
-        raise ValidationError({"date": f"This exercise started on {assignment.starts_on:%-d %B %Y}."})
+        started = date_format(assignment.starts_on, "j F Y")
+        raise ValidationError({"date": _("This exercise started on %(date)s.") % {"date": started}})
 
 
 def within_edit_window(created_at) -> bool:
@@ -208,7 +219,7 @@ def session_log(
     if assignment.couple_id != partner.couple_id:
         raise PermissionDenied
     if assignment.status != Assignment.Status.ACTIVE:
-        raise ValidationError("This exercise is not active right now, so sessions cannot be logged for it.")
+        raise ValidationError(_("This exercise is not active right now, so sessions cannot be logged for it."))
     _check_session_date(assignment, day)
     other = assignment.couple.partners.exclude(pk=partner.pk).get()
     giver, receiver = (partner, other) if role == Reflection.Role.GIVER else (other, partner)
@@ -247,7 +258,7 @@ def reflection_add(*, session: Session, partner: Partner, answers: dict) -> Refl
     if role is None:
         raise PermissionDenied
     if session.reflections.filter(partner=partner).exists():
-        raise ValidationError("You have already reflected on this session; you can edit your reflection instead.")
+        raise ValidationError(_("You have already reflected on this session; you can edit your reflection instead."))
     reflection = Reflection(session=session, partner=partner, role=role)
     _fill_reflection(reflection, answers)
     reflection.full_clean(validate_unique=False)
@@ -256,7 +267,7 @@ def reflection_add(*, session: Session, partner: Partner, answers: dict) -> Refl
             reflection.save()
             alerts_raise(couple=session.assignment.couple)
     except IntegrityError as exc:
-        raise ValidationError("You have already reflected on this session.") from exc
+        raise ValidationError(_("You have already reflected on this session.")) from exc
     return reflection
 
 
@@ -271,7 +282,7 @@ def reflection_update(*, reflection: Reflection, partner: Partner, answers: dict
         raise PermissionDenied
     require_open(reflection.session.assignment.couple)
     if not within_edit_window(reflection.created_at):
-        raise ValidationError("Reflections can be changed for 7 days; you can still make this one more private.")
+        raise ValidationError(_("Reflections can be changed for 7 days; you can still make this one more private."))
     _fill_reflection(reflection, answers)
     reflection.full_clean(validate_unique=False)
     with transaction.atomic():
@@ -285,10 +296,10 @@ def reflection_set_visibility(*, reflection: Reflection, partner: Partner, visib
     if reflection.partner_id != partner.pk:
         raise PermissionDenied
     if visibility not in Reflection.Visibility.values:
-        raise ValidationError({"visibility": "Choose who may read this reflection."})
+        raise ValidationError({"visibility": _("Choose who may read this reflection.")})
     if not _more_private_or_equal(visibility, reflection.visibility) and not within_edit_window(reflection.created_at):
         raise ValidationError(
-            {"visibility": "After 7 days a reflection can be made more private, but not shared more widely."}
+            {"visibility": _("After 7 days a reflection can be made more private, but not shared more widely.")}
         )
     reflection.visibility = visibility
     reflection.save(update_fields=["visibility", "updated_at"])
@@ -301,7 +312,7 @@ def session_update(*, session: Session, partner: Partner, day: date, minutes: in
         raise PermissionDenied
     require_open(session.assignment.couple)
     if not within_edit_window(session.created_at):
-        raise ValidationError("Sessions can be changed for 7 days after they were logged.")
+        raise ValidationError(_("Sessions can be changed for 7 days after they were logged."))
     _check_session_date(session.assignment, day)
     session.date = day
     session.minutes = minutes
@@ -323,7 +334,7 @@ def session_delete(*, session: Session, partner: Partner) -> None:
         raise PermissionDenied
     require_open(session.assignment.couple)
     if not within_edit_window(session.created_at):
-        raise ValidationError("Sessions can be deleted for 7 days after they were logged.")
+        raise ValidationError(_("Sessions can be deleted for 7 days after they were logged."))
     with transaction.atomic():
         # One by one (there is at most one): each deletion goes into the audit trail.
         for own in session.reflections.filter(partner=partner):

@@ -91,6 +91,8 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "intimacy.middleware.NoStoreForSignedInMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The language of each response (English ships; see LANGUAGES and LOCALE_PATHS below).
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -209,7 +211,11 @@ USERSESSIONS_TRACK_ACTIVITY = False
 # Bump when the consent text changes materially; partners then accept the new version.
 TEND_CONSENT_VERSION = "2026-11"
 
-LANGUAGE_CODE = "en-us"
+# Every user-facing string is marked for translation; English, the source language, ships (its
+# catalogue, locale/en/LC_MESSAGES/django.po, needs no compiled .mo). See README.md, "Translations".
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = env_str("TIME_ZONE", "Europe/London")
 try:
     ZoneInfo(TIME_ZONE)

@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -63,7 +64,7 @@ def therapist_home(request: HttpRequest) -> HttpResponse:
     if status != "all" and status not in Couple.Status.values:
         status = Couple.Status.ACTIVE
     rows = selectors.caseload(request.user, status=None if status == "all" else status)
-    filters = [*Couple.Status.choices, ("all", "All")]
+    filters = [*Couple.Status.choices, ("all", _("All"))]
     return render(request, "intimacy/therapist_home.html", {"rows": rows, "status": status, "filters": filters})
 
 
@@ -73,10 +74,11 @@ def couple_status(request: HttpRequest, pk: int) -> HttpResponse:
     couple = get_couple_for_user(request.user, pk, role=THERAPIST)
     status = request.POST.get("status", "")
     if status not in Couple.Status.values:
-        messages.error(request, "Choose active, paused or closed.")
+        messages.error(request, _("Choose active, paused or closed."))
     else:
         couple_set_status(couple=couple, status=status)
-        messages.success(request, f"{couple.label} is now {couple.get_status_display().lower()}.")
+        status_name = couple.get_status_display().lower()
+        messages.success(request, _("%(couple)s is now %(status)s.") % {"couple": couple.label, "status": status_name})
     return redirect("couple_detail", pk=couple.pk)
 
 
@@ -115,7 +117,7 @@ def exercise_create(request: HttpRequest) -> HttpResponse:
     form = ExerciseForm(request.POST or None, initial={"suggested_minutes": 15})
     if request.method == "POST" and form.is_valid():
         exercise = services.exercise_create(owner=request.user, **form.cleaned_data)
-        messages.success(request, "Exercise saved.")
+        messages.success(request, _("Exercise saved."))
         return redirect("exercise_detail", pk=exercise.pk)
     return render(request, "intimacy/exercise_form.html", {"form": form, "exercise": None})
 
@@ -129,7 +131,7 @@ def exercise_edit(request: HttpRequest, pk: int) -> HttpResponse:
     form = ExerciseForm(request.POST or None, instance=exercise)
     if request.method == "POST" and form.is_valid():
         services.exercise_update(exercise=exercise, **form.cleaned_data)
-        messages.success(request, "Exercise saved. Couples see the new wording from now on.")
+        messages.success(request, _("Exercise saved. Couples see the new wording from now on."))
         return redirect("exercise_detail", pk=exercise.pk)
     return render(request, "intimacy/exercise_form.html", {"form": form, "exercise": exercise})
 
@@ -138,7 +140,7 @@ def exercise_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def exercise_customize(request: HttpRequest, pk: int) -> HttpResponse:
     copy = services.exercise_customize(exercise=_exercise_for(request.user, pk), owner=request.user)
-    messages.success(request, "Here is your own copy. Change the wording as you like.")
+    messages.success(request, _("Here is your own copy. Change the wording as you like."))
     return redirect("exercise_edit", pk=copy.pk)
 
 
@@ -150,7 +152,7 @@ def exercise_archive(request: HttpRequest, pk: int) -> HttpResponse:
         raise PermissionDenied
     archived = request.POST.get("archived", "1") == "1"
     services.exercise_set_archived(exercise=exercise, archived=archived)
-    messages.success(request, "Exercise archived." if archived else "Exercise restored.")
+    messages.success(request, _("Exercise archived.") if archived else _("Exercise restored."))
     return redirect("exercise_list")
 
 
@@ -185,7 +187,7 @@ def assignment_create(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
-            messages.success(request, "Exercise assigned. The couple will see it on their home page.")
+            messages.success(request, _("Exercise assigned. The couple will see it on their home page."))
             return redirect("couple_detail", pk=couple.pk)
     return render(request, "intimacy/assignment_form.html", {"form": form, "couple": couple})
 
@@ -197,12 +199,15 @@ def assignment_status(request: HttpRequest, pk: int) -> HttpResponse:
     status = request.POST.get("status", "")
     try:
         if status not in Assignment.Status.values:
-            raise ValidationError("Unknown status.")
+            raise ValidationError(_("Unknown status."))
         services.assignment_set_status(assignment=assignment, status=status)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
-        messages.success(request, f"{assignment.exercise.title}: {assignment.get_status_display().lower()}.")
+        text = _("%(exercise)s: %(status)s.")
+        messages.success(
+            request, text % {"exercise": assignment.exercise.title, "status": assignment.get_status_display().lower()}
+        )
     return redirect("couple_detail", pk=assignment.couple_id)
 
 
@@ -250,7 +255,7 @@ def session_log(request: HttpRequest, pk: int) -> HttpResponse:
     partner = request.partner
     today = assignment.couple.today()
     if assignment.status != Assignment.Status.ACTIVE and request.method == "GET":
-        messages.info(request, "This exercise is paused or finished, so there is nothing to log for it right now.")
+        messages.info(request, _("This exercise is paused or finished, so there is nothing to log for it right now."))
         return redirect("home")
     # "Did you mean this one?": offer recent sessions the partner hasn't reflected on, once.
     if request.method == "GET" and request.GET.get("new") != "1":
@@ -279,7 +284,7 @@ def session_log(request: HttpRequest, pk: int) -> HttpResponse:
             _add_errors(form, exc)
         else:
             if created:
-                messages.success(request, "Thank you. Your session is saved.")
+                messages.success(request, _("Thank you. Your session is saved."))
             return redirect("home")
     return render(
         request,
@@ -325,7 +330,7 @@ def reflection_add(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as exc:
             _add_errors(form, exc)
         else:
-            messages.success(request, "Thank you. Your reflection is saved.")
+            messages.success(request, _("Thank you. Your reflection is saved."))
             return redirect("home")
     return render(
         request,
@@ -353,7 +358,7 @@ def reflection_edit(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as exc:
             _add_errors(form, exc)
         else:
-            messages.success(request, "Your reflection is updated.")
+            messages.success(request, _("Your reflection is updated."))
             return redirect("history")
     return render(
         request,
@@ -384,7 +389,8 @@ def reflection_visibility(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as exc:
             _add_errors(form, exc)
         else:
-            messages.success(request, f"Now readable by: {reflection.get_visibility_display().lower()}.")
+            readers = reflection.get_visibility_display().lower()
+            messages.success(request, _("Now readable by: %(readers)s.") % {"readers": readers})
             return redirect("history")
     return render(
         request,
@@ -405,7 +411,7 @@ def _own_session(request: HttpRequest, pk: int):
 def session_edit(request: HttpRequest, pk: int) -> HttpResponse:
     session = _own_session(request, pk)
     if request.method == "GET" and not services.within_edit_window(session.created_at):
-        messages.info(request, "Sessions can be changed for 7 days after they were logged.")
+        messages.info(request, _("Sessions can be changed for 7 days after they were logged."))
         return redirect("history")
     form = SessionEditForm(request.POST or None, initial={"date": session.date, "minutes": session.minutes})
     if request.method == "POST" and form.is_valid():
@@ -419,7 +425,7 @@ def session_edit(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as exc:
             _add_errors(form, exc)
         else:
-            messages.success(request, "Session updated.")
+            messages.success(request, _("Session updated."))
             return redirect("history")
     return render(request, "intimacy/session_edit.html", {"form": form, "session": session})
 
@@ -433,5 +439,5 @@ def session_delete(request: HttpRequest, pk: int) -> HttpResponse:
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
-        messages.success(request, "Session deleted.")
+        messages.success(request, _("Session deleted."))
     return redirect("history")

@@ -1,0 +1,296 @@
+"""Translations: the locale middleware is on, English ships, the committed catalogue holds exactly the
+strings the code marks (`makemessages` run into a scratch copy), and a pseudo-language proves that the
+pages people read really go through gettext: with it active, no English sentence is left over."""
+
+import ast
+import os
+import re
+import shutil
+import struct
+from datetime import timedelta
+from html import unescape
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.core.management import call_command
+from django.test import override_settings
+from django.urls import reverse
+from django.utils import translation
+
+from accounts.models import Partner
+from accounts.reminders import reminder_email
+from intimacy.models import Alert, Exercise, Reflection
+from intimacy.selectors import week_start
+from tests.factories import ReflectionFactory, SessionFactory
+
+BASE_DIR = Path(settings.BASE_DIR)
+CATALOGUE = BASE_DIR / "locale" / "en" / "LC_MESSAGES" / "django.po"
+# What makemessages reads: Python and templates of Tend's own apps (see accounts' makemessages command).
+SOURCES = ("accounts", "intimacy", "templates", "manage.py")
+PSEUDO = "xx"
+
+
+def read_po(path: Path) -> dict[tuple[str | None, str, str | None], list[str]]:
+    """The entries of a .po file, {(msgctxt, msgid, msgid_plural): [msgstr, …]}, without the header
+    or obsolete entries. Enough of the format for what makemessages writes."""
+    entries, current, field = {}, {}, None
+
+    def flush():
+        if "msgid" in current and current["msgid"]:
+            key = (current.get("msgctxt"), current["msgid"], current.get("msgid_plural"))
+            entries[key] = [v for k, v in sorted(current.items()) if k.startswith("msgstr")]
+
+    for line in path.read_text(encoding="utf-8").splitlines() + [""]:
+        if not line.strip():
+            flush()
+            current, field = {}, None
+        elif line.startswith("#"):
+            continue
+        elif line.startswith('"'):
+            current[field] += ast.literal_eval(line)
+        else:
+            field, _, quoted = line.partition(" ")
+            field = field.replace("[", "_").replace("]", "")  # msgstr[0] -> msgstr_0
+            current[field] = ast.literal_eval(quoted)
+    return entries
+
+
+def write_mo(path: Path, translations: dict[str, str]) -> None:
+    """A GNU .mo file (what compilemessages makes), written directly so no gettext tools are needed."""
+    keys = sorted(translations)
+    ids = [k.encode() for k in keys]
+    strs = [translations[k].encode() for k in keys]
+    header_size = 7 * 4
+    ids_table, strs_table = header_size, header_size + 8 * len(keys)
+    data_start = strs_table + 8 * len(keys)
+    offsets, blob = [], b""
+    for item in ids + strs:
+        offsets.append((len(item), data_start + len(blob)))
+        blob += item + b"\0"
+    out = struct.pack("<7I", 0x950412DE, 0, len(keys), ids_table, strs_table, 0, 0)
+    out += b"".join(struct.pack("<2I", *o) for o in offsets)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(out + blob)
+
+
+def test_the_locale_middleware_chooses_the_language_after_sessions_and_before_common():
+    middleware = settings.MIDDLEWARE
+    locale = middleware.index("django.middleware.locale.LocaleMiddleware")
+    assert middleware.index("django.contrib.sessions.middleware.SessionMiddleware") < locale
+    assert locale < middleware.index("django.middleware.common.CommonMiddleware")
+
+
+def test_english_ships():
+    assert settings.USE_I18N
+    assert settings.LANGUAGE_CODE == "en"
+    assert settings.LANGUAGES == [("en", "English")]
+    assert Path(settings.LOCALE_PATHS[0]) / "en" / "LC_MESSAGES" / "django.po" == CATALOGUE
+    entries = read_po(CATALOGUE)
+    assert len(entries) > 500
+    # The source language needs no translations (and so no compiled .mo): every msgstr stays empty.
+    assert all(not any(strings) for strings in entries.values())
+
+
+def test_english_pages_say_so(client):
+    response = client.get(reverse("account_login"), HTTP_ACCEPT_LANGUAGE="de-DE,de;q=0.9")
+    assert response.headers["Content-Language"] == "en"
+    assert b'<html lang="en">' in response.content
+
+
+def test_the_committed_catalogue_holds_exactly_the_marked_strings(tmp_path, monkeypatch):
+    """makemessages, run into a scratch copy of the code, finds the same strings as locale/en; and
+    compilemessages compiles that catalogue, and none under node_modules or a virtualenv."""
+    if shutil.which("xgettext") is None:
+        reason = (
+            f"\n{'#' * 72}\n# SKIPPED: the catalogue check. GNU gettext (xgettext) is missing:\n"
+            f"#   sudo apt-get install gettext\n{'#' * 72}"
+        )
+        if os.environ.get("CI") == "true":
+            pytest.fail("xgettext is missing (CI=true makes this a failure).")
+        pytest.skip(reason)
+    for name in SOURCES:
+        source = BASE_DIR / name
+        if source.is_dir():
+            shutil.copytree(source, tmp_path / name, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+        else:
+            shutil.copy(source, tmp_path / name)
+    monkeypatch.chdir(tmp_path)
+    with override_settings(LOCALE_PATHS=[tmp_path / "locale"]):
+        call_command("makemessages", locale=["en"], verbosity=0)
+    fresh = set(read_po(tmp_path / "locale" / "en" / "LC_MESSAGES" / "django.po"))
+    committed = set(read_po(CATALOGUE))
+    missing, stale = sorted(fresh - committed, key=str), sorted(committed - fresh, key=str)
+    assert not missing and not stale, (
+        "locale/en/LC_MESSAGES/django.po is out of date: run `.venv/bin/python manage.py makemessages -l en`."
+        f"\nNew strings: {[m[1] for m in missing]}\nNo longer used: {[s[1] for s in stale]}"
+    )
+
+    # Third-party catalogues that Django's own compilemessages would walk into (and fail on).
+    for folder in ("node_modules/some-package", ".venv/lib/some-package"):
+        broken = tmp_path / folder / "locale" / "de" / "LC_MESSAGES" / "django.po"
+        broken.parent.mkdir(parents=True)
+        broken.write_text('msgid "unterminated\n')
+    shutil.copy(CATALOGUE, tmp_path / "locale" / "en" / "LC_MESSAGES" / "django.po")
+    with override_settings(LOCALE_PATHS=[tmp_path / "locale"]):
+        call_command("compilemessages", verbosity=0)
+    assert sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*.mo")) == [Path("locale/en/LC_MESSAGES/django.mo")]
+
+
+# The pseudo-language ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def pseudo(tmp_path):
+    """A language in which every Tend string reads «like this», built from the committed catalogue."""
+    translations = {"": "Content-Type: text/plain; charset=UTF-8\nPlural-Forms: nplurals=2; plural=(n != 1);\n"}
+    for (context, msgid, plural), _ in read_po(CATALOGUE).items():
+        key = msgid if context is None else f"{context}\x04{msgid}"
+        if plural is None:
+            translations[key] = f"«{msgid}»"
+        else:
+            translations[f"{key}\x00{plural}"] = f"«{msgid}»\x00«{plural}»"
+    write_mo(tmp_path / PSEUDO / "LC_MESSAGES" / "django.mo", translations)
+    languages = [*settings.LANGUAGES, (PSEUDO, "Pseudo")]
+    with override_settings(LOCALE_PATHS=[tmp_path, *settings.LOCALE_PATHS], LANGUAGES=languages):
+        yield
+
+
+# Words a page may show in English under the pseudo-language: what people typed or the practice chose
+# (names, labels, the exercise's own wording), the brand, and what Django, allauth and the calendar say.
+def _leftover_english(html: str, data: list[str]) -> set[str]:
+    html = re.sub(r"<(script|style)\b.*?</\1>", " ", html, flags=re.S)
+    html = re.sub(r'<option value="\w+/[^"]*"[^>]*>[^<]*</option>', " ", html)  # time zone names
+    text = unescape(re.sub(r"<[^>]+>", " ", html))
+    for attribute in re.findall(r'(?:aria-label|title|placeholder|alt|data-confirm)="([^"]*)"', html):
+        text += " " + unescape(attribute)
+    text = re.sub(r"https?://\S+", " ", text)
+    while re.search(r"«[^«»]*»", text):  # innermost first: a translated title inside a sentence nests
+        text = re.sub(r"«[^«»]*»", " ", text)
+    for value in sorted(data, key=len, reverse=True):
+        text = text.replace(value, " ")
+    calendar = (
+        r"\b(Mon|Tue|Wed|Thu|Fri|Sat|Sun|Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|Jan|Feb|Mar|"
+        r"Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec|January|February|March|April|June|July|August|September|"
+        r"October|November|December)\b"
+    )
+    text = re.sub(calendar, " ", text)
+    return set(re.findall(r"[A-Za-z]{2,}", text)) - {"Tend", "CSI", "Europe", "London"}
+
+
+@pytest.fixture
+def lived_in(couple, partner_a, partner_b, assignment):
+    """A couple a few weeks in: sessions both ways, a reflection waiting, an open alert."""
+    today = couple.today()
+    for days in (1, 3, 9):
+        session = SessionFactory(
+            assignment=assignment,
+            giver=partner_a,
+            receiver=partner_b,
+            logged_by=partner_a,
+            date=today - timedelta(days=days),
+        )
+        ReflectionFactory(session=session, partner=partner_a, role=Reflection.Role.GIVER, next_time="slower")
+        if days > 1:
+            ReflectionFactory(session=session, partner=partner_b, role=Reflection.Role.RECEIVER, pressure="light")
+    Alert.objects.create(couple=couple, kind=Alert.Kind.LOW_COMFORT, partner=partner_b, week=week_start(today))
+    return couple
+
+
+def _people_data(couple) -> list[str]:
+    exercise = Exercise.objects.get(builtin_key="back-rub")
+    data = [couple.label, couple.therapist.email, exercise.title, exercise.summary, exercise.guidance]
+    for partner in Partner.objects.filter(couple=couple):
+        data += [partner.name, partner.email]
+    return data + ["slower"]
+
+
+@pytest.mark.parametrize(
+    "who, name",
+    [
+        ("partner_a", "home"),
+        ("partner_a", "history"),
+        ("partner_a", "checkin"),
+        ("partner_a", "safety"),
+        ("partner_a", "my_data"),
+        ("partner_a", "reminder_settings"),
+        ("partner_a", "safety_sent"),
+        ("partner_a", "consent_withdraw"),
+        ("partner_a", "progress"),
+        ("therapist", "home"),
+        ("therapist", "couple_add"),
+        ("therapist", "exercise_list"),
+        ("therapist", "exercise_create"),
+    ],
+)
+def test_a_page_in_the_pseudo_language_has_no_english_left(request, client_for, pseudo, lived_in, who, name):
+    lived_in.progress_page = True
+    lived_in.save()
+    client = client_for(request.getfixturevalue(who))
+    response = client.get(reverse(name), HTTP_ACCEPT_LANGUAGE=PSEUDO)
+    assert response.status_code == 200
+    assert response.headers["Content-Language"] == PSEUDO
+    assert _leftover_english(response.content.decode(), _people_data(lived_in)) == set()
+
+
+@pytest.mark.parametrize(
+    "name", ["couple_detail", "appointment", "couple_summary", "assignment_create", "couple_audit", "couple_delete"]
+)
+def test_a_couple_page_in_the_pseudo_language_has_no_english_left(client_for, therapist, pseudo, lived_in, name):
+    response = client_for(therapist).get(reverse(name, args=[lived_in.pk]), HTTP_ACCEPT_LANGUAGE=PSEUDO)
+    assert response.status_code == 200
+    assert _leftover_english(response.content.decode(), _people_data(lived_in)) == set()
+
+
+@pytest.mark.parametrize("name", ["reflection_add", "reflection_edit", "reflection_visibility", "session_edit"])
+def test_a_session_page_in_the_pseudo_language_has_no_english_left(client_for, partner_b, pseudo, lived_in, name):
+    waiting = Reflection.objects.filter(partner=partner_b).order_by("pk").first()
+    pk = {
+        "reflection_add": Reflection.objects.exclude(session__reflections__partner=partner_b).first().session_id,
+        "reflection_edit": waiting.pk,
+        "reflection_visibility": waiting.pk,
+        "session_edit": SessionFactory(
+            assignment=lived_in.assignments.get(), giver=partner_b, receiver=waiting.session.giver, logged_by=partner_b
+        ).pk,
+    }[name]
+    response = client_for(partner_b).get(reverse(name, args=[pk]), HTTP_ACCEPT_LANGUAGE=PSEUDO)
+    assert response.status_code == 200
+    assert _leftover_english(response.content.decode(), _people_data(lived_in)) == set()
+
+
+@pytest.mark.parametrize("path", ["/accounts/login/", "/reminders/off/not-a-token/", "/no-such-page/"])
+def test_a_public_page_in_the_pseudo_language_has_no_english_left(client, pseudo, path):
+    response = client.get(path, HTTP_ACCEPT_LANGUAGE=PSEUDO)
+    assert response.status_code in (200, 400, 404)
+    # allauth's own words (the sign-in form's labels and link) are allauth's to translate.
+    allauths = {"Email", "address", "Password", "Remember", "Me", "Forgot", "your", "password"}
+    assert _leftover_english(response.content.decode(), []) <= allauths
+
+
+def test_the_log_form_and_its_errors_in_the_pseudo_language(client_for, partner_a, pseudo, lived_in):
+    client = client_for(partner_a)
+    url = reverse("session_log", args=[lived_in.assignments.get().pk]) + "?new=1"
+    page = client.get(url, HTTP_ACCEPT_LANGUAGE=PSEUDO).content.decode()
+    assert "«I gave»" in page and "«How connected did you feel?»" in page and "«15 minutes»" in page
+    assert _leftover_english(page, _people_data(lived_in)) == set()
+    errors = client.post(url, {"role": "giver"}, HTTP_ACCEPT_LANGUAGE=PSEUDO).content.decode()
+    assert "«Please choose a number from 0 to 10.»" in errors
+    # Django's own "This field is required." stays Django's to translate.
+    assert _leftover_english(errors, _people_data(lived_in)) <= {"This", "field", "is", "required"}
+
+
+def test_an_alert_sentence_is_translated_then_filled_in(pseudo, lived_in):
+    alert = Alert.objects.get(couple=lived_in)
+    with translation.override(PSEUDO):
+        assert alert.sentence == "«Sam rated comfort 3 or lower in a recent session.»"
+
+
+def test_emails_in_the_pseudo_language(pseudo, partner_a, therapist):
+    with translation.override(PSEUDO):
+        email = reminder_email(partner_a.user, {"planned"})
+        assert email.subject == "«There is something new for you in Tend»"
+        assert "«There is something new for you in Tend.»" in email.body
+        assert _leftover_english(email.body, []) == set()
+        urgent = reminder_email(therapist, {"urgent_alert"})
+        assert urgent.subject == "«A client in Tend needs your attention»"
+        assert _leftover_english(urgent.body, []) == set()
