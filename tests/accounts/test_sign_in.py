@@ -1,6 +1,7 @@
 """Sign-in and sessions: a second factor for therapists and staff, throttling, idle and absolute sign-out,
 sign out everywhere, the admin behind the same door, and the password rules."""
 
+import pytest
 import time_machine
 from allauth.mfa.models import Authenticator
 from django.contrib.auth.password_validation import validate_password
@@ -19,6 +20,13 @@ def sign_in(client: Client, email: str, password: str = PASSWORD):
 
 
 class TestSecondFactor:
+    @pytest.fixture(autouse=True)
+    def _still_clock(self):
+        # A code is valid for one 30-second step: a test that computes one and then posts it could
+        # cross into the next step on a slow machine. A frozen clock keeps both in the same step.
+        with time_machine.travel("2026-11-25 09:00:05+00:00", tick=False):
+            yield
+
     def test_a_therapist_signs_in_with_password_then_code(self, client, therapist, couple):
         response = sign_in(client, therapist.email)
         assert response.status_code == 302 and response["Location"] == reverse("mfa_authenticate")

@@ -1,8 +1,18 @@
 """What people do in the browser, shared by the browser tests."""
 
+import time
+
 from playwright.sync_api import Page, expect
 
 from tests.factories import totp_code
+
+
+def wait_for_a_fresh_code() -> None:
+    """A code is valid for one 30-second step, and the browser's clock can't be frozen: near the end
+    of a step, wait for the next one so the code is still valid when the server checks it."""
+    left = 30 - time.time() % 30
+    if left < 4:
+        time.sleep(left + 0.2)
 
 
 def sign_in(page: Page, base_url: str, email: str, password: str, totp_secret: str | None = None) -> None:
@@ -13,6 +23,7 @@ def sign_in(page: Page, base_url: str, email: str, password: str, totp_secret: s
     page.get_by_role("button", name="Sign in").click()
     if totp_secret:
         expect(page).to_have_url(f"{base_url}/accounts/2fa/authenticate/")
+        wait_for_a_fresh_code()
         page.locator("input[name=code]").fill(totp_code(totp_secret))
         page.get_by_role("button", name="Sign in").click()
     expect(page).to_have_url(f"{base_url}/")
@@ -22,6 +33,7 @@ def set_up_authenticator(page: Page, base_url: str) -> str:
     """A therapist without a second factor is sent to set one up: do it as an authenticator app would."""
     expect(page).to_have_url(f"{base_url}/accounts/2fa/totp/activate/")
     secret = page.locator("#authenticator_secret").input_value()
+    wait_for_a_fresh_code()
     page.locator("input[name=code]").fill(totp_code(secret))
     page.get_by_role("button", name="Activate").click()
     expect(page).to_have_url(f"{base_url}/accounts/2fa/recovery-codes/")
