@@ -8,7 +8,7 @@ RUFF := $(VENV)/bin/ruff
 BANDIT := $(VENV)/bin/bandit
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: install run test lint test-sqlite test-postgres collectstatic-check clean
+.PHONY: install run test lint test-sqlite test-postgres collectstatic-check clean bench
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,11 @@ test-postgres: install
 	scripts/with-postgres $(PYTEST) -q -p no:cacheprovider
 
 test: lint test-sqlite test-postgres
+
+# Load benchmark on a throwaway PostgreSQL with scale data; not part of `make test` (docs/PERFORMANCE.md).
+# BENCH_SIZE=quick for a smaller run, BENCH_INSTANCES=2 for two gunicorn instances behind a round-robin client.
+bench: install
+	scripts/with-postgres $(PY) scripts/bench.py
 
 clean:
 	rm -rf $(VENV) node_modules staticfiles db.sqlite3 test-artifacts

@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, timedelta
 
 from django.core.paginator import Paginator
-from django.db.models import Count, F, Func, IntegerField, Max, OuterRef, Prefetch, Q, Subquery, Sum
+from django.db.models import Count, F, Func, IntegerField, Max, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext, ngettext
@@ -34,6 +34,19 @@ def _mask_unreadable(reflection: Reflection, viewer: User) -> Reflection:
     return reflection
 
 
+def picked_then_joined(sessions) -> QuerySet:
+    """`sessions` (filtered, ordered, sliced as the caller likes) with their partners and exercise.
+
+    The rows are picked first, in a subquery, and only they are joined: joined before the LIMIT, every
+    session of the couple's history (or every partner of the practice, hashed) went through the joins,
+    and with a filter's EXISTS beside them PostgreSQL spent ~25 ms planning (docs/PERFORMANCE.md).
+    """
+    picked = Session.objects.filter(pk__in=sessions.values("pk"))
+    if sessions.query.order_by:
+        picked = picked.order_by(*sessions.query.order_by)
+    return picked.select_related("giver", "receiver", "logged_by", "assignment__exercise")
+
+
 def sessions_with_reflections(sessions, viewer: User, *, shared_only: bool = False) -> list[Session]:
     """Attach `giver_reflection`, `receiver_reflection` and `mine` to each session, as the viewer may see them.
 
@@ -42,15 +55,8 @@ def sessions_with_reflections(sessions, viewer: User, *, shared_only: bool = Fal
     reflections = Reflection.objects.visible_to(viewer).select_related("partner")
     if shared_only:
         reflections = reflections.filter(visibility=Reflection.Visibility.SHARED)
-    # The rows are picked first (the caller's filters, order and slice, as a subquery), then joined to
-    # their partners and exercise: joined before the LIMIT, every session of the period (and every
-    # partner in the practice, hashed) went through the joins; with the filters' EXISTS beside them,
-    # PostgreSQL also spent ~25 ms planning the query (EXPLAIN ANALYZE, docs/PERFORMANCE.md).
-    picked = Session.objects.filter(pk__in=sessions.values("pk"))
-    if sessions.query.order_by:
-        picked = picked.order_by(*sessions.query.order_by)
     sessions = list(
-        picked.select_related("giver", "receiver", "logged_by", "assignment__exercise").prefetch_related(
+        picked_then_joined(sessions).prefetch_related(
             Prefetch("reflections", queryset=reflections, to_attr="visible_reflections")
         )
     )
@@ -128,7 +134,7 @@ def partner_home(partner: Partner, viewer: User, today: date, recent_count: int 
     return PartnerHome(
         today=today,
         progress=current_assignments(partner, today),
-        awaiting=list(awaiting_my_reflection(partner)[:20]),
+        awaiting=list(picked_then_joined(awaiting_my_reflection(partner)[:20])),
         recent=partner_history(partner, viewer, limit=recent_count),
     )
 

@@ -318,6 +318,10 @@ LOGGING = {
 # Behind a proxy the client address is the one the proxy appended to X-Forwarded-For; otherwise
 # REMOTE_ADDR, so a client cannot write its own address into the trail.
 TEND_BEHIND_PROXY = env_bool("DJANGO_BEHIND_PROXY", False)
+# allauth's per-address limits (sign-in, failed sign-ins, sign-up, password reset) read the same
+# address. Left at 0 behind a proxy, every client would share the proxy's address, and its limits:
+# ten failed sign-ins a minute from anyone would refuse everyone's.
+ALLAUTH_TRUSTED_PROXY_COUNT = 1 if TEND_BEHIND_PROXY else 0
 # The correlation-id column holds the couple key the access history filters on (it is indexed),
 # so a client-sent X-Correlation-ID header is not read.
 AUDITLOG_CID_HEADER = None

@@ -1,6 +1,7 @@
 """Demo practice: two therapists, three couples, eight weeks of varied sessions. Idempotent."""
 
 import random
+import time
 import uuid
 from datetime import timedelta
 
@@ -13,7 +14,7 @@ from django.utils import timezone
 
 from accounts import services as people
 from accounts.models import Couple, Partner, User
-from intimacy import services
+from intimacy import scale, services
 from intimacy.alerts import alerts_raise
 from intimacy.models import Exercise, Reflection
 
@@ -66,6 +67,10 @@ class Command(BaseCommand):
         parser.add_argument(
             "--force", action="store_true", help="Seed even with DEBUG off (the demo secrets are public)."
         )
+        # Scale data for performance work (intimacy/scale.py, docs/PERFORMANCE.md), added after the demo cast.
+        parser.add_argument("--therapists", type=int, default=0, help="Also add this many scale therapists.")
+        parser.add_argument("--couples-per-therapist", type=int, default=50, help="Scale couples per therapist.")
+        parser.add_argument("--weeks", type=int, default=104, help="Weeks of homework per scale couple.")
 
     def handle(self, *args, **options):
         if not settings.DEBUG and not options["force"]:
@@ -85,6 +90,19 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Therapists also need a code: add the secret {DEMO_TOTP_SECRET} to an authenticator app, "
             "or run `python manage.py demo_code`."
+        )
+        if options["therapists"]:
+            self._scale(options["therapists"], options["couples_per_therapist"], options["weeks"])
+
+    def _scale(self, therapists: int, couples: int, weeks: int) -> None:
+        started = time.monotonic()
+        self.stdout.write(f"Scale data: {therapists} therapists × {couples} couples × {weeks} weeks (bulk inserts)")
+        added = scale.seed_scale(
+            therapists=therapists, couples_per_therapist=couples, weeks=weeks, log=self.stdout.write
+        )
+        self.stdout.write(self.style.SUCCESS(f"Scale data added in {time.monotonic() - started:.1f} s: {added}"))
+        self.stdout.write(
+            "  sign in as scale-therapist-1@example.com …, partners scale-t1-c1-a@example.com / -b@example.com …"
         )
 
     def _user(self, email: str, role: str, name: str = "") -> User:

@@ -1,0 +1,243 @@
+"""Query budgets: every list, dashboard and home page costs the same number of queries whatever the
+amount of data behind it (issue 7; docs/PERFORMANCE.md). Each test renders its page at two sizes and
+pins one count, with the queries listed in a comment.
+
+Pinned elsewhere, next to their pages' other tests: the caseload at one size and the partner home
+(tests/intimacy/test_views.py), the dashboard and the appointment view over a week and two years
+(tests/intimacy/test_dashboard.py), a couple's access history (tests/intimacy/test_audit.py) and the
+alert engine (tests/intimacy/test_alerts.py). The CSV export streams its rows 500 at a time, so its
+count grows by design with every 500 sessions; below that it is pinned here.
+"""
+
+import json
+from datetime import date, timedelta
+
+import pytest
+import time_machine
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import Couple
+from intimacy.models import Alert, Assignment, CheckIn, Exercise, Reflection, Session
+from tests.factories import AssignmentFactory, CoupleFactory, PartnerFactory
+
+# Wednesday: "this week" began on Monday 23 November 2026.
+NOW = "2026-11-25 12:00:00+00:00"
+TODAY = date(2026, 11, 25)
+SMALL, LARGE = 1, 104  # weeks of history
+
+
+@pytest.fixture(autouse=True)
+def _frozen():
+    with time_machine.travel(NOW, tick=False):
+        yield
+
+
+def weeks_of_homework(assignment: Assignment, a, b, weeks: int, *, days_back: int = 3) -> None:
+    """Two sessions a week for `weeks` weeks up to `days_back` days ago, both reflected (the receiver's
+    "Just me" every third week), a paused one now and then, and both partners' weekly check-ins."""
+    sessions = []
+    for week in range(weeks):
+        last = TODAY - timedelta(days=days_back + 7 * week)
+        for offset, (giver, receiver) in ((0, (a, b)), (3, (b, a))):
+            sessions.append(
+                Session(
+                    assignment=assignment,
+                    date=last - timedelta(days=offset),
+                    minutes=15,
+                    giver=giver,
+                    receiver=receiver,
+                    logged_by=giver,
+                )
+            )
+    Session.objects.bulk_create(sessions)
+    reflections = []
+    for i, s in enumerate(sessions):
+        private = Reflection.Visibility.PRIVATE if i % 6 == 0 else Reflection.Visibility.SHARED
+        reflections.append(
+            Reflection(session=s, partner=s.giver, role="giver", connection=7, comfort=8, paused=i % 10 == 0)
+        )
+        reflections.append(
+            Reflection(
+                session=s,
+                partner=s.receiver,
+                role="receiver",
+                connection=6,
+                comfort=7,
+                tension_before=6,
+                tension_after=3,
+                notes="words",
+                visibility=private,
+            )
+        )
+    Reflection.objects.bulk_create(reflections)
+    CheckIn.objects.bulk_create(
+        CheckIn(
+            couple=assignment.couple,
+            partner=p,
+            week=date(2026, 11, 23) - timedelta(weeks=w),
+            happiness=3,
+            warm=3,
+            rewarding=3,
+            satisfied=3,
+            total=12,
+        )
+        for w in range(weeks)
+        for p in (a, b)
+    )
+
+
+@pytest.fixture(params=[SMALL, LARGE], ids=["1-week", "104-weeks"])
+def weeks(request):
+    return request.param
+
+
+@pytest.fixture
+def homework(assignment, partner_a, partner_b, weeks):
+    weeks_of_homework(assignment, partner_a, partner_b, weeks)
+    return assignment
+
+
+# Therapist ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("couples", [1, 25])
+@pytest.mark.parametrize("status", ["active", "all"])
+def test_caseload(client_for, therapist, couples, status, django_assert_num_queries):
+    """The caseload's cost does not grow with couples, their sessions or their alert history."""
+    for n in range(couples):
+        couple = CoupleFactory(therapist=therapist, status=Couple.Status.PAUSED if n % 5 == 4 else "active")
+        a, b = PartnerFactory(couple=couple, slot=1), PartnerFactory(couple=couple, slot=2, accepted_at=None)
+        weeks_of_homework(AssignmentFactory(couple=couple), a, b, 12 if n % 2 else 2)
+        Alert.objects.bulk_create(
+            Alert(
+                couple=couple,
+                kind=Alert.Kind.LOW_COMFORT,
+                partner=a,
+                week=date(2026, 11, 23) - timedelta(weeks=w),
+                urgent=True,
+                acknowledged_at=timezone.now() if w else None,
+            )
+            for w in range(10)
+        )
+    client = client_for(therapist)
+    # session, user; the couples, each with its last session, this week's target, pending invites and
+    # open and urgent alerts (subqueries); the last 8 weeks' sessions by couple and day
+    with django_assert_num_queries(4):
+        response = client.get(reverse("home"), {"status": status})
+    assert response.status_code == 200
+    assert response.content.decode().count("1 urgent") == (couples if status == "all" else couples - couples // 5)
+
+
+def test_exercise_list(client_for, therapist, other_therapist, django_assert_num_queries):
+    client = client_for(therapist)
+    # session, user; the built-in and the therapist's own exercises
+    with django_assert_num_queries(3):
+        assert client.get(reverse("exercise_list")).status_code == 200
+    for n in range(12):
+        Exercise.objects.create(owner=therapist, title=f"Mine {n}", summary="s", guidance="g", suggested_minutes=10)
+        Exercise.objects.create(
+            owner=other_therapist, title=f"Theirs {n}", summary="s", guidance="g", suggested_minutes=10
+        )
+    Exercise.objects.filter(owner=therapist, title="Mine 3").update(archived_at=timezone.now())
+    with django_assert_num_queries(3):
+        html = client.get(reverse("exercise_list")).content.decode()
+    assert "Mine 11" in html and "Theirs" not in html
+
+
+def test_printable_summary(client_for, therapist, couple, homework, django_assert_num_queries):
+    client = client_for(therapist)
+    # session, user, couple; the audit row recording this viewing (insert); trends: partners,
+    # assignments, sessions by month, reflections by month, notes in the period, check-ins by month;
+    # open alerts
+    with django_assert_num_queries(11):
+        response = client.get(reverse("couple_summary", args=[couple.pk]), {"weeks": "104"})
+    assert response.status_code == 200
+
+
+def test_csv_export(client_for, therapist, couple, homework, weeks, django_assert_num_queries):
+    client = client_for(therapist)
+    # session, user, couple; the audit row (insert); the period's sessions with their exercise and
+    # partners, then their reflections (one such pair per 500 sessions: at most 208 here)
+    with django_assert_num_queries(6):
+        response = client.get(reverse("couple_export", args=[couple.pk]), {"weeks": "104"})
+        rows = b"".join(response.streaming_content).decode().splitlines()
+    in_period = Session.objects.filter(assignment=homework, date__gte=date(2024, 12, 2)).count()
+    assert len(rows) == 1 + in_period and in_period >= weeks
+
+
+def test_couple_record(client_for, therapist, couple, homework, django_assert_num_queries):
+    client = client_for(therapist)
+    # session, user, couple; the record: sessions with their partners and exercise, partners,
+    # assignments, the sessions' reflections, notes, check-ins, safety messages; the audit row of this
+    # access (insert); marking the couple exported: the couple as stored, its audit row, the update
+    with django_assert_num_queries(14):
+        response = client.post(reverse("couple_record", args=[couple.pk]))
+    assert response.status_code == 200
+
+
+# Partner ------------------------------------------------------------------------------------------
+
+
+def test_partner_home(client_for, partner_a, homework, django_assert_num_queries):
+    client = client_for(partner_a)
+    # session, user, own partner + couple, assignments with this week's count, sessions awaiting a
+    # reflection, the latest sessions, their visible reflections, the other partner, this week's check-in
+    with django_assert_num_queries(9):
+        assert client.get(reverse("home")).status_code == 200
+
+
+@pytest.mark.parametrize("page", ["1", "2"])
+def test_partner_history(client_for, partner_a, homework, weeks, page, django_assert_num_queries):
+    client = client_for(partner_a)
+    # session, user, own partner + couple; the page: count, its sessions with partners and exercise,
+    # their visible reflections
+    with django_assert_num_queries(6):
+        response = client.get(reverse("history"), {"page": page})
+    assert response.status_code == 200
+    assert len(response.context["page"].object_list) == (20 if weeks == LARGE else 2)
+
+
+def test_progress_page(client_for, couple, partner_a, homework, django_assert_num_queries):
+    couple.progress_page = True
+    couple.save()
+    client = client_for(partner_a)
+    # session, user, own partner + couple; trends: partners, assignments, sessions by month, own
+    # reflections by month (no notes, no check-ins: they are not the couple's to see)
+    with django_assert_num_queries(7):
+        response = client.get(reverse("progress"), {"weeks": "104"})
+    assert response.status_code == 200
+
+
+def test_log_offers_recent_sessions_without_a_reflection(
+    client_for, partner_a, assignment, partner_b, weeks, django_assert_num_queries
+):
+    """ "Did you mean this one?": the sessions of the last two days lacking this partner's reflection."""
+    recent = [
+        Session.objects.create(
+            assignment=assignment,
+            date=TODAY - timedelta(days=n % 2),
+            minutes=10,
+            giver=partner_b,
+            receiver=partner_a,
+            logged_by=partner_b,
+        )
+        for n in range(1 if weeks == SMALL else 6)
+    ]
+    weeks_of_homework(assignment, partner_a, partner_b, weeks)
+    client = client_for(partner_a)
+    # session, user, own partner + couple; the assignment with its couple and exercise; the recent
+    # sessions lacking this partner's reflection, with their partners and exercise
+    with django_assert_num_queries(5):
+        response = client.get(reverse("session_log", args=[assignment.pk]))
+    assert response.status_code == 200 and len(response.context["sessions"]) == len(recent)
+
+
+def test_partner_data_download(client_for, partner_a, homework, django_assert_num_queries):
+    client = client_for(partner_a)
+    # session, user, own partner + couple; the record: the couple's sessions with their partners and
+    # exercise, the reflections this partner may see, their own check-ins
+    with django_assert_num_queries(6):
+        response = client.get(reverse("my_data_download"))
+    assert response.status_code == 200
+    json.loads(response.content)
