@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from accounts import services as people
 from accounts.models import Couple, Partner, User
-from intimacy import scale, services
+from intimacy import csi4, scale, services
 from intimacy.alerts import alerts_raise
 from intimacy.models import Exercise, Reflection
 
@@ -145,6 +145,7 @@ class Command(BaseCommand):
             screening_confirmed=True,
         )
         self._sessions(couple, assignment, start, today, story, rng)
+        self._checkins(couple, start, today, story, rng)
         # The therapist's own dated notes mark the dashboard's charts; one couple sees their progress page.
         for weeks_ago, text in DEMO_NOTES[story]:
             services.note_add(couple=couple, author=therapist, day=today - timedelta(weeks=weeks_ago), text=text)
@@ -155,6 +156,21 @@ class Command(BaseCommand):
         for alert in couple.alerts.all():  # one by one: clinical models allow no bulk delete (audit trail)
             alert.delete()
         alerts_raise(couple=couple)
+
+    def _checkins(self, couple: Couple, start, today, story: str, rng: random.Random) -> None:
+        """Most weeks each partner answers the CSI-4 check-in; the story shapes the trend."""
+        weeks = (today - start).days // 7
+        for partner in couple.partners.all():
+            for week in range(weeks + 1):
+                if rng.random() < 0.2:
+                    continue  # optional: some weeks are skipped
+                drift = {"improving": week * 0.4, "steady": 0, "struggling": -week * 0.4}[story]
+                base = 3 + drift / 4
+                answers = {
+                    field: max(0, min(top, round(rng.gauss(base, 0.7))))
+                    for field, top in zip(csi4.FIELDS, (6, 5, 5, 5), strict=True)
+                }
+                services.checkin_save(partner=partner, answers=answers, today=start + timedelta(weeks=week))
 
     def _sessions(self, couple: Couple, assignment, start, today, story: str, rng: random.Random) -> None:
         a, b = list(couple.partners.all())
