@@ -317,9 +317,11 @@ class Reflection(models.Model):
         return any(getattr(self, f) for f in self.TEXT_FIELDS)
 
 
-class CoupleNoteQuerySet(ClinicalQuerySet):
-    def visible_to(self, user) -> "CoupleNoteQuerySet":
-        """A therapist's notes are theirs alone: partners never see them, in any form."""
+class TherapistOnlyQuerySet(ClinicalQuerySet):
+    """Rows on a couple that are the therapist's alone (notes, alerts, safety messages): partners never
+    see them in any form, not even the partner who wrote a safety message (a phone may be shared)."""
+
+    def visible_to(self, user) -> "TherapistOnlyQuerySet":
         if not user.is_authenticated or user.role != User.Role.THERAPIST:
             return self.none()
         return self.filter(couple__therapist=user)
@@ -334,7 +336,7 @@ class CoupleNote(models.Model):
     text = models.CharField(max_length=200)
     created_at = models.DateTimeField(auto_now_add=True)
 
-    objects = CoupleNoteQuerySet.as_manager()
+    objects = TherapistOnlyQuerySet.as_manager()
 
     class Meta:
         ordering = ["-date", "-pk"]
@@ -348,13 +350,7 @@ class CoupleNote(models.Model):
         return {"couple": self.couple_id}
 
 
-class AlertQuerySet(ClinicalQuerySet):
-    def visible_to(self, user) -> "AlertQuerySet":
-        """Alerts are the therapist's alone: partners never see them, in any form."""
-        if not user.is_authenticated or user.role != User.Role.THERAPIST:
-            return self.none()
-        return self.filter(couple__therapist=user)
-
+class AlertQuerySet(TherapistOnlyQuerySet):
     def open(self) -> "AlertQuerySet":
         return self.filter(acknowledged_at__isnull=True)
 
@@ -435,14 +431,6 @@ class Alert(models.Model):
         return alert_sentence(self)
 
 
-class SafetyMessageQuerySet(ClinicalQuerySet):
-    def visible_to(self, user) -> "SafetyMessageQuerySet":
-        """The therapist's alone. Not even the sender sees it again: a phone may be shared."""
-        if not user.is_authenticated or user.role != User.Role.THERAPIST:
-            return self.none()
-        return self.filter(couple__therapist=user)
-
-
 class SafetyMessage(models.Model):
     """A partner's private word to their therapist that they felt pressured or unsafe.
 
@@ -461,7 +449,7 @@ class SafetyMessage(models.Model):
     message = models.TextField(blank=True, max_length=2000)
     created_at = models.DateTimeField(auto_now_add=True)
 
-    objects = SafetyMessageQuerySet.as_manager()
+    objects = TherapistOnlyQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-pk"]

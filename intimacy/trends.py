@@ -197,10 +197,6 @@ class Trends:
     def paused(self) -> int:
         return sum(r.paused for r in self.rows)
 
-    @property
-    def has_ratings(self) -> bool:
-        return any(r.connection for r in self.rows)
-
 
 def _trunc(period: Period, field_name: str):
     return TruncMonth(field_name) if period.monthly else TruncWeek(field_name)

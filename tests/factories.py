@@ -1,5 +1,5 @@
 import uuid
-from datetime import date
+from datetime import date, timedelta
 
 import factory
 from allauth.account.models import EmailAddress
@@ -106,3 +106,26 @@ class ReflectionFactory(factory.django.DjangoModelFactory):
     connection = 7
     comfort = 8
     visibility = Reflection.Visibility.SHARED
+
+
+def weekly_checkins(partners, last_monday: date, weeks: int) -> None:
+    """Every partner's CSI-4 check-in for `weeks` weeks back from the week of `last_monday`, in bulk.
+
+    Answers 3, 3, 3, 3 (total 12) each week: for tests about data size, not about scores.
+    """
+    from intimacy.models import CheckIn
+
+    CheckIn.objects.bulk_create(
+        CheckIn(
+            couple=p.couple,
+            partner=p,
+            week=last_monday - timedelta(weeks=w),
+            happiness=3,
+            warm=3,
+            rewarding=3,
+            satisfied=3,
+            total=12,
+        )
+        for w in range(weeks)
+        for p in partners
+    )

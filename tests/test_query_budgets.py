@@ -18,8 +18,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Couple
-from intimacy.models import Alert, Assignment, CheckIn, Exercise, Reflection, Session
-from tests.factories import AssignmentFactory, CoupleFactory, PartnerFactory
+from intimacy.models import Alert, Assignment, Exercise, Reflection, Session
+from tests.factories import AssignmentFactory, CoupleFactory, PartnerFactory, weekly_checkins
 
 # Wednesday: "this week" began on Monday 23 November 2026.
 NOW = "2026-11-25 12:00:00+00:00"
@@ -71,20 +71,7 @@ def weeks_of_homework(assignment: Assignment, a, b, weeks: int, *, days_back: in
             )
         )
     Reflection.objects.bulk_create(reflections)
-    CheckIn.objects.bulk_create(
-        CheckIn(
-            couple=assignment.couple,
-            partner=p,
-            week=date(2026, 11, 23) - timedelta(weeks=w),
-            happiness=3,
-            warm=3,
-            rewarding=3,
-            satisfied=3,
-            total=12,
-        )
-        for w in range(weeks)
-        for p in (a, b)
-    )
+    weekly_checkins([a, b], date(2026, 11, 23), weeks)
 
 
 @pytest.fixture(params=[SMALL, LARGE], ids=["1-week", "104-weeks"])

@@ -47,3 +47,8 @@ def rate(page: Page, question: str, value: int) -> None:
 
 def choose(page: Page, question: str, option: str) -> None:
     page.get_by_role("group", name=question).get_by_text(option, exact=True).click()
+
+
+def strict_csp(policy: str) -> bool:
+    """Whether a Content-Security-Policy header allows only Tend's own scripts and no framing."""
+    return "script-src 'self'" in policy and "unsafe-inline" not in policy and "frame-ancestors 'none'" in policy

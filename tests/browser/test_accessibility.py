@@ -1,5 +1,7 @@
 """axe (axe-playwright-python, which ships its own axe.min.js) on every partner page and the therapist's
-pages, at 375 px and 1280 px: no serious or critical violations, and no sideways scrolling on a phone.
+pages, at 375 px and 1280 px: no serious or critical violations, no sideways scrolling on a phone, and
+each page under the strict Content-Security-Policy (a violation is a console error, which `new_page`
+fails the test on).
 Keyboard-only use: a partner logs a back rub with the keyboard alone."""
 
 import pytest
@@ -9,7 +11,7 @@ from playwright.sync_api import expect
 
 from intimacy.models import Reflection, Session
 from tests.browser.conftest import LAPTOP, PHONE, SCREENSHOTS
-from tests.browser.helpers import sign_in
+from tests.browser.helpers import sign_in, strict_csp
 from tests.factories import PASSWORD, TOTP_SECRET, ReflectionFactory
 
 pytestmark = pytest.mark.browser
@@ -40,8 +42,12 @@ def check_pages(page, base: str, paths: list[str], *, phone_targets: bool = Fals
     for width in (PHONE, LAPTOP):
         page.set_viewport_size({"width": width, "height": 900})
         for path in paths:
-            page.goto(base + path)
+            response = page.goto(base + path)
             page.wait_for_load_state("networkidle")
+            if response is None or response.status != 200:
+                problems.append(f"{path}: answered {response and response.status}")
+            elif not strict_csp(response.headers.get("content-security-policy", "")):
+                problems.append(f"{path}: no strict Content-Security-Policy")
             problems += [f"{path} @ {width}px: {finding}" for finding in serious_findings(page)]
             wide = page.evaluate("document.documentElement.scrollWidth")
             if wide > width:
@@ -75,6 +81,9 @@ def test_partner_pages(live_server, new_page, couple, partner_a, partner_b, sess
             reverse("consent_withdraw"),
             reverse("checkin"),
             reverse("reminder_settings"),
+            reverse("mfa_index"),
+            reverse("usersessions_list"),
+            reverse("account_change_password"),
         ],
         phone_targets=True,
     )
@@ -95,8 +104,12 @@ def test_therapist_pages(live_server, new_page, couple, therapist, session, part
             reverse("couple_summary", args=[pk]),
             reverse("couple_audit", args=[pk]),
             reverse("assignment_create", args=[pk]),
+            reverse("couple_delete", args=[pk]),
             reverse("couple_add"),
             reverse("exercise_list"),
+            reverse("exercise_create"),
+            reverse("mfa_index"),
+            reverse("usersessions_list"),
         ],
     )
 

@@ -7,11 +7,11 @@ from datetime import timedelta
 import pytest
 from django.urls import reverse
 
-from intimacy.models import CheckIn, Reflection, Session
+from intimacy.models import Reflection, Session
 from intimacy.selectors import week_start
 from tests.browser.conftest import LAPTOP
 from tests.browser.helpers import sign_in
-from tests.factories import PASSWORD, TOTP_SECRET, AssignmentFactory
+from tests.factories import PASSWORD, TOTP_SECRET, AssignmentFactory, weekly_checkins
 
 pytestmark = pytest.mark.browser
 
@@ -36,20 +36,7 @@ def two_years_of_homework(couple, partner_a, partner_b):
         for s in Session.objects.filter(assignment=assignment)
     )
     # Both partners' weekly check-ins fill the summary's check-in columns too.
-    CheckIn.objects.bulk_create(
-        CheckIn(
-            couple=couple,
-            partner=p,
-            week=week_start(today) - timedelta(weeks=w),
-            happiness=4,
-            warm=3,
-            rewarding=3,
-            satisfied=3,
-            total=13,
-        )
-        for w in range(105)
-        for p in (partner_a, partner_b)
-    )
+    weekly_checkins([partner_a, partner_b], week_start(today), 105)
 
 
 def pdf_pages(pdf: bytes) -> int:

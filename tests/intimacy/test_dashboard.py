@@ -10,8 +10,8 @@ import pytest
 import time_machine
 from django.urls import reverse
 
-from intimacy.models import Alert, CheckIn, CoupleNote, Reflection, Session
-from tests.factories import AssignmentFactory, ReflectionFactory, SessionFactory
+from intimacy.models import Alert, CoupleNote, Reflection, Session
+from tests.factories import AssignmentFactory, ReflectionFactory, SessionFactory, weekly_checkins
 
 NOW = "2026-11-25 12:00:00+00:00"
 
@@ -193,30 +193,12 @@ def _years_of_sessions(assignment, a, b, weeks):
     Reflection.objects.bulk_create(reflections)
 
 
-def _weeks_of_checkins(a, b, weeks):
-    """Both partners' weekly check-ins for `weeks` weeks back from the week of 23 Nov 2026."""
-    CheckIn.objects.bulk_create(
-        CheckIn(
-            couple=p.couple,
-            partner=p,
-            week=date(2026, 11, 23) - timedelta(weeks=w),
-            happiness=3,
-            warm=3,
-            rewarding=3,
-            satisfied=3,
-            total=12,
-        )
-        for w in range(weeks)
-        for p in (a, b)
-    )
-
-
 @pytest.mark.parametrize("weeks_of_data", [1, 104])
 def test_dashboard_query_count_is_the_same_for_a_week_and_two_years(
     client_for, therapist, assignment, partner_a, partner_b, django_assert_num_queries, weeks_of_data
 ):
     _years_of_sessions(assignment, partner_a, partner_b, weeks_of_data)
-    _weeks_of_checkins(partner_a, partner_b, weeks_of_data)
+    weekly_checkins([partner_a, partner_b], date(2026, 11, 23), weeks_of_data)
     # Assignments with a named giver: the dashboard names them without a query each.
     for _ in range(3):
         AssignmentFactory(couple=assignment.couple, giver_plan="one", planned_giver=partner_a, status="ended")
@@ -240,7 +222,7 @@ def test_appointment_query_count_is_the_same_for_a_week_and_two_years(
     client_for, therapist, assignment, partner_a, partner_b, django_assert_num_queries, weeks_of_data
 ):
     _years_of_sessions(assignment, partner_a, partner_b, weeks_of_data)
-    _weeks_of_checkins(partner_a, partner_b, weeks_of_data)
+    weekly_checkins([partner_a, partner_b], date(2026, 11, 23), weeks_of_data)
     client = client_for(therapist)
     # session, user, couple; the audit row recording this viewing (insert); trends: partners,
     # assignments, sessions by week, reflections by week; timeline: count, page, shared reflections.
