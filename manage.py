@@ -3,7 +3,7 @@ import os
 import sys
 
 if __name__ == "__main__":
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "intimacy.settings")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     # A checkout without a configured secret key is a developer's machine: let management commands
     # run in local mode there. Deployments set DJANGO_SECRET_KEY, and then DJANGO_DEBUG is theirs alone.
     if not os.environ.get("DJANGO_SECRET_KEY"):

@@ -17,7 +17,7 @@ from django.shortcuts import redirect
 from accounts.models import Couple, Partner, User
 
 
-def _require_role(user, role: str | None) -> None:
+def require_role(user, role: str | None) -> None:
     if role is not None and user.role != role:
         raise PermissionDenied
 
@@ -27,80 +27,8 @@ def get_couple_for_user(user, pk: int, *, role: str | None = None) -> Couple:
     couple = Couple.objects.visible_to(user).select_related("therapist").filter(pk=pk).first()
     if couple is None:
         raise Http404
-    _require_role(user, role)
+    require_role(user, role)
     return couple
-
-
-def get_assignment_for_user(user, pk: int, *, role: str | None = None):
-    """The assignment `pk` if it belongs to a couple `user` may see (404 otherwise); 403 on the wrong role."""
-    from intimacy.models import Assignment
-
-    assignment = (
-        Assignment.objects.visible_to(user).select_related("couple", "exercise", "planned_giver").filter(pk=pk).first()
-    )
-    if assignment is None:
-        raise Http404
-    _require_role(user, role)
-    return assignment
-
-
-def get_session_for_user(user, pk: int, *, role: str | None = None):
-    """The session `pk` if it belongs to a couple `user` may see (404 otherwise); 403 on the wrong role."""
-    from intimacy.models import Session
-
-    session = (
-        Session.objects.visible_to(user)
-        .select_related("assignment__couple", "assignment__exercise", "giver", "receiver", "logged_by")
-        .filter(pk=pk)
-        .first()
-    )
-    if session is None:
-        raise Http404
-    _require_role(user, role)
-    return session
-
-
-def get_reflection_for_user(user, pk: int, *, role: str | None = None):
-    """The reflection `pk` if `user` may see it in any form (404 otherwise); 403 on the wrong role.
-
-    A partner's reflection that was not shared with the other partner is a 404 for them, exactly
-    like one that does not exist.
-    """
-    from intimacy.models import Reflection
-
-    reflection = (
-        Reflection.objects.visible_to(user)
-        .select_related("session__assignment__couple", "partner")
-        .filter(pk=pk)
-        .first()
-    )
-    if reflection is None:
-        raise Http404
-    _require_role(user, role)
-    return reflection
-
-
-def get_note_for_user(user, pk: int):
-    """The therapist's note `pk` on one of their couples; 404 for everyone else.
-
-    Notes are the therapist's private record: to a partner, even of that couple, they do not exist.
-    """
-    from intimacy.models import CoupleNote
-
-    note = CoupleNote.objects.visible_to(user).select_related("couple").filter(pk=pk).first()
-    if note is None:
-        raise Http404
-    return note
-
-
-def get_alert_for_user(user, pk: int):
-    """The alert `pk` on one of the therapist's couples; 404 for everyone else, partners included."""
-    from intimacy.models import Alert
-
-    alert = Alert.objects.visible_to(user).select_related("couple", "partner").filter(pk=pk).first()
-    if alert is None:
-        raise Http404
-    return alert
 
 
 def partner_of(user) -> Partner:
@@ -120,7 +48,7 @@ def therapist_required(view: Callable) -> Callable:
     @login_required
     @wraps(view)
     def wrapper(request: HttpRequest, *args, **kwargs):
-        _require_role(request.user, User.Role.THERAPIST)
+        require_role(request.user, User.Role.THERAPIST)
         return view(request, *args, **kwargs)
 
     return wrapper
@@ -152,7 +80,7 @@ def partner_required(view: Callable) -> Callable:
     @partner_context
     @wraps(view)
     def wrapper(request: HttpRequest, *args, **kwargs):
-        _require_role(request.user, User.Role.PARTNER)
+        require_role(request.user, User.Role.PARTNER)
         return view(request, *args, **kwargs)
 
     return wrapper

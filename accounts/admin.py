@@ -2,8 +2,8 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
 
+from accounts.clinical import ClinicalAdminMixin
 from accounts.models import Couple, Partner, User
-from intimacy.audit import ClinicalAdminMixin
 
 
 @admin.register(User)

@@ -184,6 +184,10 @@ class Partner(models.Model):
     def new_invite_nonce(self) -> None:
         self.invite_nonce = secrets.token_hex(16)
 
+    def other_partner(self) -> "Partner | None":
+        """The other member of this partner's couple (one query; None only while a couple is being made)."""
+        return Partner.objects.filter(couple_id=self.couple_id).exclude(pk=self.pk).first()
+
     @property
     def has_accepted(self) -> bool:
         return self.accepted_at is not None

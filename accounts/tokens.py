@@ -1,9 +1,15 @@
-"""Invite links: Django's password-reset token machinery, with Tend's own lifetime and state."""
+"""Signed links in emails: invitations (Django's password-reset token machinery, with Tend's own
+lifetime and state) and the "turn off these emails" link."""
+
+from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth.tokens import PasswordResetTokenGenerator
+from django.core import signing
 from django.utils.crypto import constant_time_compare
 from django.utils.http import base36_to_int
+
+from accounts.models import User
 
 
 class InviteTokenGenerator(PasswordResetTokenGenerator):
@@ -39,3 +45,20 @@ class InviteTokenGenerator(PasswordResetTokenGenerator):
 
 
 invite_token_generator = InviteTokenGenerator()
+
+
+UNSUBSCRIBE_SALT = "tend.reminders.unsubscribe"
+UNSUBSCRIBE_MAX_AGE = timedelta(days=60)
+
+
+def unsubscribe_token(user: User) -> str:
+    return signing.TimestampSigner(salt=UNSUBSCRIBE_SALT).sign(str(user.pk))
+
+
+def user_from_unsubscribe_token(token: str) -> User | None:
+    """The person a "turn off" link was made for, if it is genuine and under 60 days old; else None."""
+    try:
+        pk = signing.TimestampSigner(salt=UNSUBSCRIBE_SALT).unsign(token, max_age=UNSUBSCRIBE_MAX_AGE)
+    except signing.BadSignature:  # tampered, made up, or expired (SignatureExpired is a BadSignature)
+        return None
+    return User.objects.filter(pk=pk).first() if pk.isdigit() else None

@@ -19,8 +19,7 @@ from accounts import services
 from accounts.access import get_couple_for_user, partner_of, partner_required, therapist_required
 from accounts.forms import AddCoupleForm, ConsentForm, ReminderSettingsForm, SetPasswordForm
 from accounts.models import Partner, User
-from accounts.reminders import user_from_unsubscribe_token
-from accounts.tokens import invite_token_generator
+from accounts.tokens import invite_token_generator, user_from_unsubscribe_token
 
 logger = logging.getLogger(__name__)
 

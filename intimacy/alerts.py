@@ -25,6 +25,8 @@ from django.utils.translation import gettext_lazy
 
 from accounts.models import Couple, Partner, User
 from intimacy.models import Alert, Assignment, Reflection, Session
+from intimacy.reminders import urgent_alert_reopened
+from intimacy.weeks import week_start
 
 # An active exercise that started at least this many days ago, with no session dated from this many
 # days back up to today, needs a look.
@@ -84,10 +86,6 @@ SENTENCE_NUMBERS = {
 }
 
 
-def _monday(day: date) -> date:
-    return day - timedelta(days=day.weekday())
-
-
 def alert_sentence(alert: Alert) -> str:
     """The plain sentence the therapist reads for an alert, e.g. "Sam rated comfort 3 or lower …"."""
     partner = alert.partner.name if alert.partner_id else ""
@@ -110,7 +108,7 @@ def alerts_raise(*, couple: Couple, today: date | None = None) -> list[Alert]:
     if couple.status != Couple.Status.ACTIVE:
         return []
     today = today or couple.today()
-    this_week = _monday(today)
+    this_week = week_start(today)
     recent_from = today - timedelta(days=RECENT_DAYS)
     running = Q(status=Assignment.Status.ACTIVE) & (Q(ends_on__isnull=True) | Q(ends_on__gte=today))
     live_sessions = Session.objects.filter(assignment__couple=couple, withdrawn_at__isnull=True)
@@ -259,7 +257,7 @@ def alert_raise_now(*, couple: Couple, kind: str, partner: Partner, urgent: bool
     Keyed like every alert by (couple, kind, partner, this ISO week). If this week's alert was already
     marked as seen, a new message opens it again: the therapist must not miss the second one.
     """
-    week = _monday(couple.today())
+    week = week_start(couple.today())
     with transaction.atomic():
         alert, created = Alert.objects.select_for_update().get_or_create(
             couple=couple, kind=kind, partner=partner, week=week, defaults={"urgent": urgent}
@@ -270,7 +268,5 @@ def alert_raise_now(*, couple: Couple, kind: str, partner: Partner, urgent: bool
             alert.save()
             if alert.urgent:
                 # Its first email went out when it was raised: the therapist is emailed again.
-                from accounts.reminders import urgent_alert_reopened
-
                 urgent_alert_reopened(alert)
     return alert

@@ -18,12 +18,9 @@ from datetime import datetime
 from auditlog.middleware import AuditlogMiddleware
 from auditlog.models import LogEntry
 from auditlog.registry import auditlog
-from auditlog.signals import accessed
 from django.conf import settings
-from django.contrib.admin.utils import unquote
 from django.db.models import QuerySet
 from django.db.models.signals import pre_save
-from django.http import HttpRequest
 from django.utils.translation import gettext, gettext_lazy
 
 # Per clinical model ("app_label.Model"), the fields people type into (or that identify someone):
@@ -124,18 +121,6 @@ def audit_row(entry: LogEntry) -> AuditRow:
     )
 
 
-def record_access(request: HttpRequest, obj) -> None:
-    """Record that a therapist or staff member viewed `obj`, a clinical record (one audit row).
-
-    Function views send auditlog's `accessed` signal themselves (its mixin is for class-based views).
-    It is the one write a GET may do. Partners reading their own couple's data are not recorded.
-    """
-    user = request.user
-    if not user.is_authenticated or not (user.is_staff or user.role == user.Role.THERAPIST):
-        return
-    accessed.send(sender=obj.__class__, instance=obj)
-
-
 class AuditMiddleware(AuditlogMiddleware):
     """auditlog's middleware (actor and address on every row), reading the client address safely.
 
@@ -161,19 +146,3 @@ class AuditMiddleware(AuditlogMiddleware):
     @staticmethod
     def _get_remote_port(request):
         return AuditlogMiddleware._get_remote_port(request) if settings.TEND_BEHIND_PROXY else None
-
-
-class ClinicalAdminMixin:
-    """For the admin of a clinical model: opening a record is recorded as an access, and the
-    "delete selected" action deletes one object at a time so each deletion is in the trail."""
-
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        if request.method == "GET":
-            obj = self.get_object(request, unquote(object_id))
-            if obj is not None and self.has_view_permission(request, obj):
-                record_access(request, obj)
-        return super().change_view(request, object_id, form_url, extra_context)
-
-    def delete_queryset(self, request, queryset):
-        for obj in queryset:
-            obj.delete()

@@ -1,7 +1,10 @@
 """The built-in exercise library, written in Tend's own words. Seeded by a data migration."""
 
+# Each built-in exercise's stable handle (`Exercise.builtin_key`): code finds it by this, never by title.
+BACK_RUB_KEY = "back-rub"
+
 BACK_RUB = {
-    "builtin_key": "back-rub",
+    "builtin_key": BACK_RUB_KEY,
     "title": "Give a back rub",
     "summary": "A slow, gentle back rub where the care you put into it matters more than technique.",
     "suggested_minutes": 15,

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.clinical import ClinicalQuerySet
 from accounts.models import Couple, Partner, User
+from intimacy.builtin import BACK_RUB_KEY
 
 RATING_VALIDATORS = [MinValueValidator(0), MaxValueValidator(10)]
 MIN_TARGET, MAX_TARGET = 1, 7
@@ -38,6 +39,10 @@ class ExerciseQuerySet(models.QuerySet):
         if not user.is_authenticated or user.role != User.Role.THERAPIST:
             return self.none()
         return self.filter(Q(owner__isnull=True) | Q(owner=user))
+
+    def back_rub(self) -> "Exercise":
+        """The built-in "Give a back rub" (seeded by a data migration, so always there)."""
+        return self.get(builtin_key=BACK_RUB_KEY)
 
 
 class Exercise(models.Model):
@@ -76,7 +81,7 @@ class Exercise(models.Model):
 
     @property
     def log_label(self) -> str:
-        if self.builtin_key == "back-rub":
+        if self.builtin_key == BACK_RUB_KEY:
             return gettext("Log a back rub")
         return gettext("Log: %(title)s") % {"title": self.title}
 
@@ -312,10 +317,6 @@ class Reflection(models.Model):
             return self.visibility != self.Visibility.PRIVATE
         return self.visibility == self.Visibility.SHARED
 
-    @property
-    def has_text(self) -> bool:
-        return any(getattr(self, f) for f in self.TEXT_FIELDS)
-
 
 class TherapistOnlyQuerySet(ClinicalQuerySet):
     """Rows on a couple that are the therapist's alone (notes, alerts, safety messages): partners never
@@ -422,13 +423,6 @@ class Alert(models.Model):
     def get_additional_data(self) -> dict:
         # django-auditlog stores this with each audit row; intimacy/audit.py keys the row by couple.
         return {"couple": self.couple_id}
-
-    @property
-    def sentence(self) -> str:
-        """The plain sentence the therapist reads, e.g. "Sam rated comfort 3 or lower in a recent session"."""
-        from intimacy.alerts import alert_sentence  # the engine imports this module
-
-        return alert_sentence(self)
 
 
 class SafetyMessage(models.Model):

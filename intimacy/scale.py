@@ -33,8 +33,9 @@ from django.utils import timezone
 
 from accounts.models import Couple, Partner, User
 from intimacy.alerts import LOW_COMFORT_MAX
+from intimacy.demo import DEMO_TOTP_SECRET, PASSWORD
 from intimacy.models import Alert, Assignment, CheckIn, CoupleNote, Exercise, Reflection, Session
-from intimacy.selectors import week_start
+from intimacy.weeks import week_start
 
 BATCH = 5000
 THERAPIST_EMAIL = "scale-therapist-{t}@example.com"
@@ -118,10 +119,8 @@ def seed_scale(
         raise ValueError("therapists, couples per therapist and weeks must each be at least 1")
     today = today or timezone.localdate()
     # One Argon2 hash for everyone: hashing a thousand passwords one by one would take minutes.
-    from intimacy.management.commands.seed_demo import DEMO_TOTP_SECRET, PASSWORD
-
     password = make_password(PASSWORD)
-    exercise = Exercise.objects.get(builtin_key="back-rub")
+    exercise = Exercise.objects.back_rub()
     total = ScaleResult()
     for t in range(1, therapists + 1):
         with transaction.atomic():

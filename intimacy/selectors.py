@@ -12,14 +12,10 @@ from django.utils.translation import gettext, ngettext
 
 from accounts.models import Couple, Partner, User
 from intimacy.models import Alert, Assignment, CheckIn, Reflection, Session
+from intimacy.weeks import week_start
 
 # "Did you mean this one?": the partner's sessions from this many days back that lack their reflection.
 RECENT_UNREFLECTED_DAYS = 2
-
-
-def week_start(day: date) -> date:
-    """Monday of the ISO week that holds `day`."""
-    return day - timedelta(days=day.weekday())
 
 
 def _mask_unreadable(reflection: Reflection, viewer: User) -> Reflection:

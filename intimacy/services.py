@@ -23,7 +23,7 @@ from intimacy.models import (
     SafetyMessage,
     Session,
 )
-from intimacy.selectors import week_start
+from intimacy.weeks import week_start
 
 EXERCISE_FIELDS = ("title", "summary", "guidance", "suggested_minutes")
 
@@ -221,7 +221,7 @@ def session_log(
     if assignment.status != Assignment.Status.ACTIVE:
         raise ValidationError(_("This exercise is not active right now, so sessions cannot be logged for it."))
     _check_session_date(assignment, day)
-    other = assignment.couple.partners.exclude(pk=partner.pk).get()
+    other = partner.other_partner()
     giver, receiver = (partner, other) if role == Reflection.Role.GIVER else (other, partner)
     session = Session(
         assignment=assignment,
@@ -413,3 +413,45 @@ def _checkin_store(partner: Partner, week: date, values: dict, total: int) -> Ch
         checkin.full_clean(validate_unique=False)
         checkin.save()
     return checkin
+
+
+# Consent and the record's end: they touch the homework, so they live with it. -------------------
+
+
+def consent_withdraw(*, partner: Partner) -> Partner:
+    """The partner withdraws consent: their logging stops (partner pages need consent), the couple's
+    active exercises pause, and the therapist is told. What they wrote stays with the therapist."""
+    with transaction.atomic():
+        partner.consent_version = ""
+        partner.consent_accepted_at = None
+        partner.consent_withdrawn_at = timezone.now()
+        partner.save(update_fields=["consent_version", "consent_accepted_at", "consent_withdrawn_at"])
+        if not partner.couple.is_closed:  # a closed case has nothing running, and is read-only
+            for assignment in Assignment.objects.filter(couple=partner.couple, status=Assignment.Status.ACTIVE):
+                assignment_set_status(assignment=assignment, status=Assignment.Status.PAUSED)
+        alert_raise_now(couple=partner.couple, kind=Alert.Kind.CONSENT_WITHDRAWN, partner=partner, urgent=False)
+    return partner
+
+
+def couple_delete(*, couple: Couple, confirmation: str) -> None:
+    """Delete the couple and all of its clinical data for good, and the partners' accounts.
+
+    Refused unless the record was exported first and `confirmation` is the couple's label, typed.
+    The audit trail keeps that records existed and were deleted, never what they said.
+    """
+    if couple.exported_at is None:
+        raise ValidationError(_("Export the record first (“Export the whole record”): deleting cannot be undone."))
+    if confirmation.strip() != couple.label:
+        raise ValidationError(_("Type the couple's label exactly as shown to confirm."))
+    with transaction.atomic():
+        users = [p.user for p in couple.partners.select_related("user") if p.user is not None]
+        # One by one, so each deletion is in the audit trail (bulk deletes bypass it).
+        for reflection in Reflection.objects.filter(session__assignment__couple=couple).select_related(
+            "session__assignment"
+        ):
+            reflection.delete()
+        for session in Session.objects.filter(assignment__couple=couple):
+            session.delete()
+        couple.delete()
+        for user in users:
+            user.delete()

@@ -26,7 +26,7 @@ from django.utils.translation import gettext as _
 from accounts.models import Couple, Partner
 from intimacy import csi4
 from intimacy.models import Assignment, CheckIn, CoupleNote, Reflection, Session
-from intimacy.selectors import week_start
+from intimacy.weeks import week_start
 
 WEEK_CHOICES = (4, 12, 26, 52, 104)
 DEFAULT_WEEKS = 12

@@ -583,7 +583,7 @@ def server_env(database_url: str, tmp: Path) -> dict:
     settings_dir = tmp / "settings"
     settings_dir.mkdir()
     (settings_dir / "tend_bench_settings.py").write_text(
-        "from intimacy.settings import *  # noqa: F403\n"
+        "from config.settings import *  # noqa: F403\n"
         f"STATIC_ROOT = {str(tmp / 'static')!r}  # the benchmark's own collectstatic\n"
     )
     env = dict(os.environ)
@@ -607,7 +607,7 @@ def server_env(database_url: str, tmp: Path) -> dict:
 class Gunicorn:
     def __init__(self, port: int, workers: int, env: dict, tmp: Path) -> None:
         self.port, self.log, self.access = port, tmp / f"gunicorn-{port}.log", tmp / f"access-{port}.log"
-        cmd = [GUNICORN, "intimacy.wsgi:application", "--workers", str(workers), "--bind", f"127.0.0.1:{port}"]
+        cmd = [GUNICORN, "config.wsgi:application", "--workers", str(workers), "--bind", f"127.0.0.1:{port}"]
         cmd += ["--timeout", "120", "--error-logfile", str(self.log), "--access-logfile", str(self.access)]
         # The endpoint (the client's X-Bench header), the status, and the microseconds spent in the worker.
         cmd += ["--access-logformat", "%({x-bench}i)s %(s)s %(D)s"]

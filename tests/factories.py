@@ -75,7 +75,7 @@ class PartnerFactory(factory.django.DjangoModelFactory):
 
 
 def back_rub() -> Exercise:
-    return Exercise.objects.get(builtin_key="back-rub")
+    return Exercise.objects.back_rub()
 
 
 class AssignmentFactory(factory.django.DjangoModelFactory):

@@ -31,8 +31,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
-from accounts.reminders import unsubscribe_token
-from accounts.tokens import invite_token_generator
+from accounts.tokens import invite_token_generator, unsubscribe_token
 from intimacy.models import Alert, CoupleNote, Exercise, Reflection
 from tests.factories import CoupleFactory, PartnerFactory, ReflectionFactory, SessionFactory
 
@@ -217,7 +216,7 @@ SAMPLES = {
     "note": lambda w: {"pk": w["note"].pk},
     "alert": lambda w: {"pk": w["alert"].pk},
     "own_exercise": lambda w: {"pk": w["own_exercise"].pk},
-    "builtin_exercise": lambda w: {"pk": Exercise.objects.get(builtin_key="back-rub").pk},
+    "builtin_exercise": lambda w: {"pk": Exercise.objects.back_rub().pk},
     "bad_invite": lambda w: {"uidb64": _uid(w["pending"]), "token": "cq1x2y-0123456789abcdef0123456789abcdef"},
     "unknown_invitee": lambda w: {"uidb64": urlsafe_base64_encode(b"987654"), "token": "cq1x2y-0123456789abcdef"},
     "good_invite": lambda w: {"uidb64": _uid(w["pending"]), "token": invite_token_generator.make_token(w["pending"])},

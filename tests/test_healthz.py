@@ -13,7 +13,7 @@ def test_healthz_answers_ok_when_database_answers(client):
 
 @pytest.mark.django_db
 def test_healthz_answers_503_when_database_fails(client):
-    with mock.patch("intimacy.views.connection.cursor", side_effect=OperationalError("down")):
+    with mock.patch("intimacy.views.health.connection.cursor", side_effect=OperationalError("down")):
         response = client.get("/healthz")
     assert response.status_code == 503
     assert b"down" not in response.content

@@ -19,9 +19,10 @@ from django.urls import reverse
 from django.utils import translation
 
 from accounts.models import Partner
-from accounts.reminders import reminder_email
+from intimacy.alerts import alert_sentence
 from intimacy.models import Alert, Exercise, Reflection
-from intimacy.selectors import week_start
+from intimacy.reminders import reminder_email
+from intimacy.weeks import week_start
 from tests.factories import ReflectionFactory, SessionFactory
 
 BASE_DIR = Path(settings.BASE_DIR)
@@ -198,7 +199,7 @@ def lived_in(couple, partner_a, partner_b, assignment):
 
 
 def _people_data(couple) -> list[str]:
-    exercise = Exercise.objects.get(builtin_key="back-rub")
+    exercise = Exercise.objects.back_rub()
     data = [couple.label, couple.therapist.email, exercise.title, exercise.summary, exercise.guidance]
     for partner in Partner.objects.filter(couple=couple):
         data += [partner.name, partner.email]
@@ -282,7 +283,7 @@ def test_the_log_form_and_its_errors_in_the_pseudo_language(client_for, partner_
 def test_an_alert_sentence_is_translated_then_filled_in(pseudo, lived_in):
     alert = Alert.objects.get(couple=lived_in)
     with translation.override(PSEUDO):
-        assert alert.sentence == "«Sam rated comfort 3 or lower in a recent session.»"
+        assert alert_sentence(alert) == "«Sam rated comfort 3 or lower in a recent session.»"
 
 
 def test_emails_in_the_pseudo_language(pseudo, partner_a, therapist):

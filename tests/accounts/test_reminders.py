@@ -26,13 +26,14 @@ from django.test import Client, override_settings
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts import reminders
 from accounts.models import Partner, ReminderSend
-from accounts.reminders import GRACE, reminders_due, reminders_run, unsubscribe_token
-from accounts.services import consent_withdraw, reminders_set
-from intimacy import services
+from accounts.services import reminders_set
+from accounts.tokens import unsubscribe_token
+from intimacy import reminders, services
 from intimacy.alerts import alert_acknowledge
 from intimacy.models import Alert, Assignment, Reflection
+from intimacy.reminders import GRACE, reminders_due, reminders_run
+from intimacy.services import consent_withdraw
 from tests.accounts.test_emails import assert_no_clinical_content
 from tests.factories import AssignmentFactory, CoupleFactory, PartnerFactory, ReflectionFactory, SessionFactory
 from tests.test_deployment import production_settings

@@ -27,7 +27,7 @@ SAM_NOTE = "I finally let my shoulders drop and felt looked after"
 
 
 def back_rub_pk() -> int:
-    return Exercise.objects.get(builtin_key="back-rub").pk
+    return Exercise.objects.back_rub().pk
 
 
 def accept_invite(page: Page, link: str, partner: dict) -> None:

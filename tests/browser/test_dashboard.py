@@ -13,8 +13,9 @@ from django.urls import reverse
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Page, expect
 
+from intimacy.alerts import alert_sentence
 from intimacy.models import Alert, Reflection
-from intimacy.selectors import week_start
+from intimacy.weeks import week_start
 from tests.browser.conftest import LAPTOP
 from tests.browser.helpers import rate, sign_in
 from tests.factories import PASSWORD, TOTP_SECRET, AssignmentFactory, ReflectionFactory, SessionFactory
@@ -148,7 +149,7 @@ def test_dashboard_and_appointment_view(live_server, new_page, screenshot, coupl
 
     attention = dr.locator("#attention")
     expect(attention.get_by_role("heading", name="Needs attention")).to_be_visible()
-    expect(attention).to_contain_text(alert.sentence)
+    expect(attention).to_contain_text(alert_sentence(alert))
 
     glance = dr.locator(".glance .card")
     expect(glance.filter(has_text="with both reflections")).to_contain_text(f"{len(sessions)} of {len(sessions)}")
@@ -195,7 +196,7 @@ def test_dashboard_and_appointment_view(live_server, new_page, screenshot, coupl
         f"{len(sessions) - 1} of {len(sessions)}"
     )
     html = dr.content()
-    for words in (MARKER, NOTE, "Needs attention", alert.sentence, "For you only", "Your notes"):
+    for words in (MARKER, NOTE, "Needs attention", alert_sentence(alert), "For you only", "Your notes"):
         assert words not in html, f"{words!r} is in the appointment view's HTML"
     screenshot(dr, "appointment-view")
 

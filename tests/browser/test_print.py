@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 
 from intimacy.models import Reflection, Session
-from intimacy.selectors import week_start
+from intimacy.weeks import week_start
 from tests.browser.conftest import LAPTOP
 from tests.browser.helpers import sign_in
 from tests.factories import PASSWORD, TOTP_SECRET, AssignmentFactory, weekly_checkins

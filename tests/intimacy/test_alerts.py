@@ -17,7 +17,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from intimacy import services
-from intimacy.alerts import SENTENCES, alert_acknowledge, alerts_raise
+from intimacy.alerts import SENTENCES, alert_acknowledge, alert_sentence, alerts_raise
 from intimacy.models import Alert, Assignment
 from tests.factories import AssignmentFactory, ReflectionFactory, SessionFactory
 
@@ -344,9 +344,9 @@ class TestRaising:
         AssignmentFactory(couple=couple, giver_plan=Assignment.GiverPlan.EITHER)  # idle since 1 January
         alerts_raise(couple=couple)
         low = Alert.objects.get(kind=LOW_COMFORT)
-        assert low.sentence == "Sam rated comfort 3 or lower in a recent session."
+        assert alert_sentence(low) == "Sam rated comfort 3 or lower in a recent session."
         idle = Alert.objects.get(kind=NO_SESSION)
-        assert idle.sentence == "No session has been logged for an active exercise in the last 14 days."
+        assert alert_sentence(idle) == "No session has been logged for an active exercise in the last 14 days."
         assert set(SENTENCES) == set(Alert.Kind)
 
 

@@ -19,8 +19,8 @@ from django.urls import reverse
 from accounts.clinical import BulkWriteForbidden
 from accounts.models import Couple, Partner
 from intimacy.audit import FREE_TEXT, couple_key
-from intimacy.audit_views import ENTRIES_PER_PAGE
 from intimacy.models import Alert, CoupleNote, Reflection, Session
+from intimacy.views.audit import ENTRIES_PER_PAGE
 from tests.factories import AssignmentFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

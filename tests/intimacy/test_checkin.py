@@ -529,7 +529,7 @@ def test_trends_never_give_checkins_to_what_the_couple_sees(couple, checkins, sc
 def test_deleting_the_couple_deletes_its_checkins_each_in_the_audit_trail(couple, checkins):
     from django.utils import timezone
 
-    from accounts.services import couple_delete
+    from intimacy.services import couple_delete
 
     couple.exported_at = timezone.now()
     couple.save(update_fields=["exported_at"])

@@ -16,11 +16,9 @@ from accounts import services as people
 from accounts.models import Couple, Partner, User
 from intimacy import csi4, scale, services
 from intimacy.alerts import alerts_raise
+from intimacy.demo import DEMO_TOTP_SECRET, PASSWORD
 from intimacy.models import Exercise, Reflection
 
-PASSWORD = "tend-demo-2026"  # noqa: S105 - the documented demo password, printed for the reader
-# The documented demo authenticator secret (RFC 4648 base32): public, so for demo data only.
-DEMO_TOTP_SECRET = "JBSWY3DPEHPK3PXP"  # noqa: S105 - documented and public, demo data only
 THERAPISTS = {
     "therapist@example.com": [("Alex & Sam", "Alex", "alex@example.com", "Sam", "sam@example.com", "improving")],
     "therapist2@example.com": [("Casey & Drew", "Casey", "casey@example.com", "Drew", "drew@example.com", "steady")],
@@ -137,7 +135,7 @@ class Command(BaseCommand):
         start = today - timedelta(weeks=8, days=today.weekday())
         assignment = services.assignment_create(
             couple=couple,
-            exercise=Exercise.objects.get(builtin_key="back-rub"),
+            exercise=Exercise.objects.back_rub(),
             target_per_week=2,
             suggested_minutes=15,
             starts_on=start,

@@ -16,9 +16,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts import services as people
 from accounts.access import get_couple_for_user, partner_required
+from accounts.clinical import record_access
 from accounts.models import User
 from intimacy import records, services
-from intimacy.audit import record_access
 from intimacy.forms import SafetyForm
 
 THERAPIST = User.Role.THERAPIST
@@ -86,7 +86,7 @@ def consent_withdraw(request: HttpRequest) -> HttpResponse:
         if request.POST.get("confirm") != "yes":
             messages.error(request, _("Tick the box to confirm, or go back."))
         else:
-            people.consent_withdraw(partner=request.partner)
+            services.consent_withdraw(partner=request.partner)
             logout(request)
             messages.info(request, _("Your consent is withdrawn and you are signed out. Your therapist has been told."))
             return redirect("account_login")
@@ -118,7 +118,7 @@ def couple_delete(request: HttpRequest, pk: int) -> HttpResponse:
     error = ""
     if request.method == "POST":
         try:
-            people.couple_delete(couple=couple, confirmation=request.POST.get("confirmation", ""))
+            services.couple_delete(couple=couple, confirmation=request.POST.get("confirmation", ""))
         except ValidationError as exc:
             error = exc.messages[0]
         else:

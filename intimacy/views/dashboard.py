@@ -13,20 +13,19 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from accounts.access import (
-    get_alert_for_user,
-    get_couple_for_user,
-    get_note_for_user,
-    partner_required,
-)
+from accounts.access import get_couple_for_user, partner_required
+from accounts.clinical import record_access
 from accounts.models import Couple, User
-from accounts.reminders import reminder_overview
 from accounts.services import couple_set_progress_page
 from accounts.views import pop_shown_invites
 from intimacy import alerts, selectors, services, trends
-from intimacy.audit import record_access
+from intimacy.access import (
+    get_alert_for_user,
+    get_note_for_user,
+)
 from intimacy.forms import AcknowledgeForm, NoteForm
 from intimacy.models import Reflection, SafetyMessage, Session
+from intimacy.reminders import reminder_overview
 
 THERAPIST = User.Role.THERAPIST
 # Acknowledged alerts kept in view on the dashboard; the rest stay in the database as history.
@@ -153,6 +152,7 @@ EXPORT_COLUMNS = [
     "receiver_paused",
     "receiver_shared_with",
 ]
+
 SHARED_WITH = {"shared": "partner and therapist", "therapist": "therapist only", "private": "just me (numbers only)"}
 
 
@@ -212,9 +212,6 @@ def couple_export(request: HttpRequest, pk: int) -> StreamingHttpResponse:
     return response
 
 
-# Notes, alerts, the progress page switch --------------------------------------------------------
-
-
 @login_required
 @require_POST
 def note_add(request: HttpRequest, pk: int) -> HttpResponse:
@@ -271,9 +268,6 @@ def progress_page_switch(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect(reverse("couple_detail", args=[couple.pk]) + "#details")
 
 
-# Partners -------------------------------------------------------------------------------------
-
-
 @partner_required
 @require_GET
 def progress(request: HttpRequest) -> HttpResponse:
@@ -298,9 +292,6 @@ def progress(request: HttpRequest) -> HttpResponse:
             "week_choices": trends.WEEK_CHOICES,
         },
     )
-
-
-# Any signed-in page ---------------------------------------------------------------------------
 
 
 @login_required

@@ -46,17 +46,19 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 from django.conf import settings
-from django.core import signing
 from django.core.mail import EmailMessage
 from django.db import connection, transaction
 from django.db.models import Count, F, Max, Q
 from django.template.loader import render_to_string
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.dates import WEEKDAYS_ABBR
 from django.utils.translation import gettext
 
 from accounts.models import Couple, Partner, ReminderSend, User
+from accounts.tokens import UNSUBSCRIBE_MAX_AGE, unsubscribe_token
+from intimacy.models import Alert, Assignment, CheckIn, Reflection, Session
+from intimacy.weeks import week_start
 
 logger = logging.getLogger(__name__)
 
@@ -79,9 +81,6 @@ BATCH = 10
 LEASE = timedelta(minutes=15)
 # A failed send waits this long: the next cron run tries again, this one does not.
 RETRY_AFTER = timedelta(minutes=1)
-
-UNSUBSCRIBE_SALT = "tend.reminders.unsubscribe"
-UNSUBSCRIBE_MAX_AGE = timedelta(days=60)
 
 
 # Due-ness -----------------------------------------------------------------------------------------
@@ -116,10 +115,6 @@ def _running(assignment: dict, day: date) -> bool:
     return assignment["starts_on"] <= day and (assignment["ends_on"] is None or assignment["ends_on"] >= day)
 
 
-def _monday(day: date) -> date:
-    return day - timedelta(days=day.weekday())
-
-
 def _eligible_partners():
     """Partners who may get reminders: joined, current consent, reminders on, in an active couple."""
     return Partner.objects.filter(
@@ -134,18 +129,12 @@ def _eligible_partners():
 
 
 def _checked_in(partner_weeks: set[tuple[int, date]]) -> set[tuple[int, date]]:
-    """Of (partner, Monday) pairs, those whose weekly check-in is done (when check-ins exist)."""
-    from django.apps import apps
-
+    """Of (partner, Monday) pairs, those whose weekly check-in is done."""
     if not partner_weeks:
-        return set()
-    try:
-        checkin = apps.get_model("intimacy", "CheckIn")
-    except LookupError:
         return set()
     partner_ids = {p for p, _ in partner_weeks}
     weeks = {w for _, w in partner_weeks}
-    done = checkin.objects.filter(partner_id__in=partner_ids, week__in=weeks).values_list("partner_id", "week")
+    done = CheckIn.objects.filter(partner_id__in=partner_ids, week__in=weeks).values_list("partner_id", "week")
     return set(done) & partner_weeks
 
 
@@ -154,8 +143,6 @@ def reminders_due(now: datetime) -> list[Due]:
     eligible partners; their couples' active exercises; this week's sessions (only on a Thursday
     moment); sessions logged a day ago and their reflections; check-ins (only on a Sunday moment);
     open urgent alerts."""
-    from intimacy.models import Alert, Assignment, Reflection, Session
-
     partners = list(_eligible_partners())
     by_pk = {p.pk: p for p in partners}
     due: list[Due] = []
@@ -179,17 +166,17 @@ def reminders_due(now: datetime) -> list[Due]:
             Session.objects.filter(
                 assignment_id__in=assignment_ids,
                 withdrawn_at__isnull=True,
-                date__gte=_monday(min(days)),
-                date__lte=_monday(max(days)) + timedelta(days=6),
+                date__gte=week_start(min(days)),
+                date__lte=week_start(max(days)) + timedelta(days=6),
             )
             .values("assignment_id", "date")
             .annotate(n=Count("pk"))
             .order_by()
             .values_list("assignment_id", "date", "n")
         ):
-            done_by_week[(assignment_id, _monday(day))] += n
+            done_by_week[(assignment_id, week_start(day))] += n
 
-    checkins = {(p.pk, _monday(day)) for p, day, _ in at_moment if day.weekday() == CHECKIN_WEEKDAY}
+    checkins = {(p.pk, week_start(day)) for p, day, _ in at_moment if day.weekday() == CHECKIN_WEEKDAY}
     checked_in = _checked_in(checkins)
 
     for p, day, at in at_moment:
@@ -197,11 +184,11 @@ def reminders_due(now: datetime) -> list[Due]:
         if running and day.weekday() in p.reminder_weekdays:
             due.append(Due(p.user_id, Kind.PLANNED, f"planned:{p.pk}:{day.isoformat()}", at))
         if running and day.weekday() == MIDWEEK_WEEKDAY:
-            monday = _monday(day)
+            monday = week_start(day)
             if any(done_by_week[(a["pk"], monday)] < a["target_per_week"] for a in running):
                 due.append(Due(p.user_id, Kind.MIDWEEK, f"midweek:{p.pk}:{monday.isoformat()}", at))
-        if day.weekday() == CHECKIN_WEEKDAY and (p.pk, _monday(day)) not in checked_in:
-            due.append(Due(p.user_id, Kind.CHECKIN, f"checkin:{p.pk}:{_monday(day).isoformat()}", at))
+        if day.weekday() == CHECKIN_WEEKDAY and (p.pk, week_start(day)) not in checked_in:
+            due.append(Due(p.user_id, Kind.CHECKIN, f"checkin:{p.pk}:{week_start(day).isoformat()}", at))
 
     # A day after the other partner logged a session that awaits this partner's reflection.
     if by_pk:
@@ -302,28 +289,8 @@ def site_url(path: str = "/") -> str:
     return settings.TEND_SITE_URL.rstrip("/") + path
 
 
-def unsubscribe_token(user: User) -> str:
-    return signing.TimestampSigner(salt=UNSUBSCRIBE_SALT).sign(str(user.pk))
-
-
 def unsubscribe_url(user: User) -> str:
     return site_url(reverse("reminders_off", args=[unsubscribe_token(user)]))
-
-
-def user_from_unsubscribe_token(token: str) -> User | None:
-    """The person a "turn off" link was made for, if it is genuine and under 60 days old; else None."""
-    try:
-        pk = signing.TimestampSigner(salt=UNSUBSCRIBE_SALT).unsign(token, max_age=UNSUBSCRIBE_MAX_AGE)
-    except signing.BadSignature:  # tampered, made up, or expired (SignatureExpired is a BadSignature)
-        return None
-    return User.objects.filter(pk=pk).first() if pk.isdigit() else None
-
-
-def _checkin_path() -> str:
-    try:
-        return reverse("checkin")
-    except NoReverseMatch:  # the check-in page is not there (yet): home shows what is new
-        return "/"
 
 
 def still_wanted(user: User) -> bool:
@@ -346,12 +313,12 @@ def reminder_email(user: User, kinds: set[str]) -> EmailMessage:
     off = unsubscribe_url(user)
     if kinds == {Kind.URGENT_ALERT}:
         subject = gettext("A client in Tend needs your attention")
-        template = "accounts/email/urgent_alert.txt"
+        template = "intimacy/email/urgent_alert.txt"
         url = site_url("/")
     else:
         subject = gettext("There is something new for you in Tend")
-        template = "accounts/email/reminder.txt"
-        url = site_url(_checkin_path() if kinds == {Kind.CHECKIN} else "/")
+        template = "intimacy/email/reminder.txt"
+        url = site_url(reverse("checkin") if kinds == {Kind.CHECKIN} else "/")
     days = UNSUBSCRIBE_MAX_AGE.days
     return EmailMessage(
         subject=subject,

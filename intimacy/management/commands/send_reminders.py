@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from accounts.reminders import reminders_run
+from intimacy.reminders import reminders_run
 
 
 class Command(BaseCommand):

@@ -5,7 +5,6 @@ instead of silently falling back to a default. See .env.example for the full lis
 """
 
 import os
-import sys
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -13,9 +12,6 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-
-# pytest (8.2+) sets PYTEST_VERSION for the whole run; it is the one signal we trust to mean "tests".
-TESTING = "PYTEST_VERSION" in os.environ or (len(sys.argv) > 1 and sys.argv[1] == "test")
 
 
 def env_str(name: str, default: str | None = None) -> str | None:
@@ -55,9 +51,9 @@ DEBUG = env_bool("DJANGO_DEBUG", False)
 
 SECRET_KEY = env_str("DJANGO_SECRET_KEY")
 if not SECRET_KEY:
-    if not (DEBUG or TESTING):
+    if not DEBUG:
         raise ImproperlyConfigured("DJANGO_SECRET_KEY is required when DJANGO_DEBUG is off.")
-    # Local runs and tests only: never reachable with DEBUG off outside the test runner.
+    # Local runs only: never reachable with DEBUG off (tests/settings.py sets a key of its own).
     SECRET_KEY = "insecure-local-development-key-do-not-use-in-production"  # noqa: S105
 
 # Without DJANGO_ALLOWED_HOSTS Tend answers only on this machine: a public name gets 400 until listed.
@@ -105,8 +101,8 @@ MIDDLEWARE = [
     "accounts.middleware.SessionRulesMiddleware",
 ]
 
-ROOT_URLCONF = "intimacy.urls"
-WSGI_APPLICATION = "intimacy.wsgi.application"
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
 
 TEMPLATES = [
     {
@@ -153,9 +149,6 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
-if TESTING:
-    # Argon2 is slow on purpose; one test exercises it explicitly with override_settings.
-    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher", *PASSWORD_HASHERS]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
@@ -184,9 +177,9 @@ TEND_OPEN_SIGNUP = env_bool("TEND_OPEN_SIGNUP", True)
 # Invitations have their own lifetime, independent of password reset's.
 TEND_INVITE_TIMEOUT_SECONDS = 7 * 24 * 60 * 60
 # Where Tend is reached, for links in emails sent without a request (`send_reminders` from cron).
-# Locally and in tests it defaults to the development server; in production set it, or
+# Locally it defaults to the development server; in production set it, or
 # `send_reminders` refuses to run (the web app itself does not need it).
-TEND_SITE_URL = (env_str("TEND_SITE_URL", "http://127.0.0.1:8000" if (DEBUG or TESTING) else "") or "").rstrip("/")
+TEND_SITE_URL = (env_str("TEND_SITE_URL", "http://127.0.0.1:8000" if DEBUG else "") or "").rstrip("/")
 if TEND_SITE_URL and not TEND_SITE_URL.startswith(("https://", "http://")):
     raise ImproperlyConfigured(f"TEND_SITE_URL must start with https:// (or http://), got {TEND_SITE_URL!r}")
 # Sign-out (accounts.middleware.SessionRulesMiddleware): therapists and staff after 30 idle minutes
@@ -238,7 +231,7 @@ STORAGES = {
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
-            if (DEBUG or TESTING)
+            if DEBUG
             else "whitenoise.storage.CompressedManifestStaticFilesStorage"
         )
     },
@@ -250,7 +243,7 @@ EMAIL_BACKEND = env_str(
 )
 EMAIL_FILE_PATH = env_str("EMAIL_FILE_PATH", str(BASE_DIR / "var" / "mail"))
 EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
-EMAIL_PORT = int(env_str("EMAIL_PORT", "25"))
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
 EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
@@ -268,15 +261,19 @@ SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
-# HTTPS only in production (DEBUG off, outside the test runner); each default can be overridden.
-PRODUCTION = not (DEBUG or TESTING)
+# HTTPS only in production (DEBUG off); each default can be overridden.
+PRODUCTION = not DEBUG
 SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", PRODUCTION)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 # DJANGO_SSL_REDIRECT is the older name, still read so existing deployments keep their choice.
 SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", env_bool("DJANGO_SSL_REDIRECT", PRODUCTION))
 # A load balancer's plain-HTTP health check gets its answer instead of a redirect; it carries nothing.
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("DJANGO_BEHIND_PROXY", False) else None
+# Behind a TLS-terminating proxy (DJANGO_BEHIND_PROXY): its X-Forwarded-Proto says whether the
+# client used HTTPS, and its X-Forwarded-For carries the client's address (read by the audit trail and
+# allauth's limits below).
+TEND_BEHIND_PROXY = env_bool("DJANGO_BEHIND_PROXY", False)
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if TEND_BEHIND_PROXY else None
 SECURE_HSTS_SECONDS = env_int("DJANGO_HSTS_SECONDS", 365 * 24 * 60 * 60 if PRODUCTION else 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_HSTS_INCLUDE_SUBDOMAINS", PRODUCTION)
 # No HSTS preload: a preload list entry binds every subdomain of the practice's domain, which Tend's
@@ -317,7 +314,6 @@ LOGGING = {
 # opaque id), what and from where; clinical free text is excluded from every registered model.
 # Behind a proxy the client address is the one the proxy appended to X-Forwarded-For; otherwise
 # REMOTE_ADDR, so a client cannot write its own address into the trail.
-TEND_BEHIND_PROXY = env_bool("DJANGO_BEHIND_PROXY", False)
 # allauth's per-address limits (sign-in, failed sign-ins, sign-up, password reset) read the same
 # address. Left at 0 behind a proxy, every client would share the proxy's address, and its limits:
 # ten failed sign-ins a minute from anyone would refuse everyone's.
@@ -328,7 +324,7 @@ AUDITLOG_CID_HEADER = None
 # Foreign keys in the recorded changes stay ids: a partner's name never enters the trail.
 AUDITLOG_USE_FK_STRING_REPRESENTATION = False
 
-# Locally and in tests whitenoise serves straight from the finders (node_modules included);
-# in production from the collected, hashed and compressed STATIC_ROOT.
-WHITENOISE_USE_FINDERS = DEBUG or TESTING
-WHITENOISE_AUTOREFRESH = DEBUG or TESTING
+# Locally whitenoise serves straight from the finders (node_modules included); in production from
+# the collected, hashed and compressed STATIC_ROOT.
+WHITENOISE_USE_FINDERS = DEBUG
+WHITENOISE_AUTOREFRESH = DEBUG

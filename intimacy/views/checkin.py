@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from accounts.access import partner_required
+from accounts.forms import add_service_errors
 from intimacy import csi4, selectors, services
 from intimacy.forms import CheckInForm
 
@@ -31,11 +32,7 @@ def checkin(request: HttpRequest) -> HttpResponse:
         try:
             services.checkin_save(partner=partner, answers=form.answers(), today=today)
         except ValidationError as exc:  # e.g. the case was closed while the form was open
-            if hasattr(exc, "error_dict"):
-                for field, errors in exc.error_dict.items():
-                    form.add_error(field if field in form.fields else None, errors)
-            else:
-                form.add_error(None, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("Thank you for checking in. Your therapist will see your answers."))
             return redirect("home")

@@ -1,0 +1,20 @@
+"""People: adding a couple, invitations, consent, reminder choices. Paths carry only opaque ids."""
+
+from django.urls import path
+
+from accounts import views
+
+urlpatterns = [
+    # Therapist
+    path("couples/new/", views.couple_add, name="couple_add"),
+    path("couples/<int:pk>/partners/<int:partner_pk>/resend-invite/", views.invite_resend, name="invite_resend"),
+    # Partner
+    path("invite/<str:uidb64>/<str:token>/", views.invite_accept, name="invite_accept"),
+    path("welcome/", views.consent, name="consent"),
+    path("reminders/", views.reminder_settings, name="reminder_settings"),
+    # From an email, no sign-in: the signed token is the whole authority (turning emails off).
+    path("reminders/off/<str:token>/", views.reminders_off, name="reminders_off"),
+    # A partner's address is their identity in the couple; it changes through their therapist.
+    # (Before allauth's own URLs, which the root URLconf includes after this file.)
+    path("accounts/email/", views.email_unavailable, name="account_email"),
+]

@@ -1,0 +1,73 @@
+"""The access gate for the homework: one helper per object kind, on top of accounts' gate for couples.
+
+The same rule as `accounts.access`: each helper looks the object up only among those the user may
+see at all (`visible_to`), so an outsider and a missing object get the same 404, and only then does
+a role check answer 403.
+"""
+
+from django.http import Http404
+
+from accounts.access import require_role
+from intimacy.models import Alert, Assignment, CoupleNote, Reflection, Session
+
+
+def get_assignment_for_user(user, pk: int, *, role: str | None = None) -> Assignment:
+    """The assignment `pk` if it belongs to a couple `user` may see (404 otherwise); 403 on the wrong role."""
+    assignment = (
+        Assignment.objects.visible_to(user).select_related("couple", "exercise", "planned_giver").filter(pk=pk).first()
+    )
+    if assignment is None:
+        raise Http404
+    require_role(user, role)
+    return assignment
+
+
+def get_session_for_user(user, pk: int, *, role: str | None = None) -> Session:
+    """The session `pk` if it belongs to a couple `user` may see (404 otherwise); 403 on the wrong role."""
+    session = (
+        Session.objects.visible_to(user)
+        .select_related("assignment__couple", "assignment__exercise", "giver", "receiver", "logged_by")
+        .filter(pk=pk)
+        .first()
+    )
+    if session is None:
+        raise Http404
+    require_role(user, role)
+    return session
+
+
+def get_reflection_for_user(user, pk: int, *, role: str | None = None) -> Reflection:
+    """The reflection `pk` if `user` may see it in any form (404 otherwise); 403 on the wrong role.
+
+    A partner's reflection that was not shared with the other partner is a 404 for them, exactly
+    like one that does not exist.
+    """
+    reflection = (
+        Reflection.objects.visible_to(user)
+        .select_related("session__assignment__couple", "partner")
+        .filter(pk=pk)
+        .first()
+    )
+    if reflection is None:
+        raise Http404
+    require_role(user, role)
+    return reflection
+
+
+def get_note_for_user(user, pk: int) -> CoupleNote:
+    """The therapist's note `pk` on one of their couples; 404 for everyone else.
+
+    Notes are the therapist's private record: to a partner, even of that couple, they do not exist.
+    """
+    note = CoupleNote.objects.visible_to(user).select_related("couple").filter(pk=pk).first()
+    if note is None:
+        raise Http404
+    return note
+
+
+def get_alert_for_user(user, pk: int) -> Alert:
+    """The alert `pk` on one of the therapist's couples; 404 for everyone else, partners included."""
+    alert = Alert.objects.visible_to(user).select_related("couple", "partner").filter(pk=pk).first()
+    if alert is None:
+        raise Http404
+    return alert

@@ -1,0 +1,240 @@
+"""A partner's screens: home, logging a session, their reflection, and the couple's history."""
+
+from datetime import timedelta
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from accounts.access import partner_context, partner_required
+from accounts.forms import add_service_errors
+from accounts.models import User
+from intimacy import selectors, services
+from intimacy.access import (
+    get_assignment_for_user,
+    get_reflection_for_user,
+    get_session_for_user,
+)
+from intimacy.forms import LogSessionForm, ReflectionForm, SessionEditForm, VisibilityForm
+from intimacy.models import EDIT_WINDOW_DAYS, Assignment, Reflection
+
+PARTNER = User.Role.PARTNER
+
+
+@partner_required
+def partner_home(request: HttpRequest) -> HttpResponse:
+    partner = request.partner
+    today = partner.couple.today()
+    data = selectors.partner_home(partner, request.user, today)
+    other = partner.other_partner()
+    # Offered until answered, then not mentioned again that week: no streaks, nothing "missed".
+    checkin_due = not partner.couple.is_closed and not selectors.checkin_done(partner, request.user, today)
+    return render(
+        request,
+        "intimacy/partner_home.html",
+        {"home": data, "partner": partner, "other": other, "checkin_due": checkin_due},
+    )
+
+
+@partner_required
+@require_GET
+def history(request: HttpRequest) -> HttpResponse:
+    page = selectors.couple_sessions_page(request.partner.couple, request.user, request.GET.get("page"))
+    return render(request, "intimacy/history.html", {"page": page, "partner": request.partner})
+
+
+@partner_required
+@require_GET
+def log_start(request: HttpRequest) -> HttpResponse:
+    """Pick the assignment to log for; with only one active, go straight to it."""
+    active = list(
+        Assignment.objects.visible_to(request.user).filter(status=Assignment.Status.ACTIVE).select_related("exercise")
+    )
+    if len(active) == 1:
+        return redirect("session_log", pk=active[0].pk)
+    return render(request, "intimacy/log_start.html", {"assignments": active})
+
+
+@partner_context
+@require_http_methods(["GET", "POST"])
+def session_log(request: HttpRequest, pk: int) -> HttpResponse:
+    assignment = get_assignment_for_user(request.user, pk, role=PARTNER)
+    partner = request.partner
+    today = assignment.couple.today()
+    if assignment.status != Assignment.Status.ACTIVE and request.method == "GET":
+        messages.info(request, _("This exercise is paused or finished, so there is nothing to log for it right now."))
+        return redirect("home")
+    # "Did you mean this one?": offer recent sessions the partner hasn't reflected on, once.
+    if request.method == "GET" and request.GET.get("new") != "1":
+        since = today - timedelta(days=selectors.RECENT_UNREFLECTED_DAYS)
+        recent = list(selectors.awaiting_my_reflection(partner, since=since).filter(assignment=assignment))
+        if recent:
+            return render(request, "intimacy/log_maybe.html", {"assignment": assignment, "sessions": recent})
+    form = LogSessionForm(
+        request.POST or None,
+        suggested_minutes=assignment.suggested_minutes,
+        initial={"date": today, "role": _suggested_role(assignment, partner)},
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            session, created = services.session_log(
+                assignment=assignment,
+                partner=partner,
+                day=data["date"],
+                minutes=data["minutes"],
+                role=data["role"],
+                answers=form.answers(),
+                idempotency_key=data["idempotency_key"],
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            if created:
+                messages.success(request, _("Thank you. Your session is saved."))
+            return redirect("home")
+    return render(
+        request,
+        "intimacy/session_log.html",
+        {"form": form, "assignment": assignment, "today": today, "other": partner.other_partner()},
+    )
+
+
+def _suggested_role(assignment: Assignment, partner) -> str | None:
+    if assignment.giver_plan == Assignment.GiverPlan.ONE and assignment.planned_giver_id:
+        return Reflection.Role.GIVER if assignment.planned_giver_id == partner.pk else Reflection.Role.RECEIVER
+    return None
+
+
+@partner_context
+@require_http_methods(["GET", "POST"])
+def reflection_add(request: HttpRequest, pk: int) -> HttpResponse:
+    session = get_session_for_user(request.user, pk, role=PARTNER)
+    partner = request.partner
+    role = session.role_of(partner)
+    if role is None:
+        raise PermissionDenied
+    mine = session.reflections.filter(partner=partner).first()
+    if mine is not None:
+        return redirect("reflection_edit", pk=mine.pk)
+    form = ReflectionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.reflection_add(session=session, partner=partner, answers=form.answers())
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, _("Thank you. Your reflection is saved."))
+            return redirect("home")
+    return render(
+        request,
+        "intimacy/reflection_form.html",
+        {"form": form, "session": session, "role": role, "other": partner.other_partner(), "editing": False},
+    )
+
+
+@partner_context
+@require_http_methods(["GET", "POST"])
+def reflection_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    reflection = get_reflection_for_user(request.user, pk, role=PARTNER)
+    partner = request.partner
+    if reflection.partner_id != partner.pk:
+        raise PermissionDenied
+    session = get_session_for_user(request.user, reflection.session_id, role=PARTNER)
+    # On a POST the service explains the closed window next to the form, so nothing typed is lost.
+    if request.method == "GET" and not services.within_edit_window(reflection.created_at):
+        return redirect("reflection_visibility", pk=reflection.pk)
+    initial = {name: getattr(reflection, name) for name in ReflectionForm.ANSWER_FIELDS}
+    form = ReflectionForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.reflection_update(reflection=reflection, partner=partner, answers=form.answers())
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, _("Your reflection is updated."))
+            return redirect("history")
+    return render(
+        request,
+        "intimacy/reflection_form.html",
+        {
+            "form": form,
+            "session": session,
+            "role": reflection.role,
+            "other": partner.other_partner(),
+            "editing": True,
+            "reflection": reflection,
+        },
+    )
+
+
+@partner_context
+@require_http_methods(["GET", "POST"])
+def reflection_visibility(request: HttpRequest, pk: int) -> HttpResponse:
+    reflection = get_reflection_for_user(request.user, pk, role=PARTNER)
+    if reflection.partner_id != request.partner.pk:
+        raise PermissionDenied
+    form = VisibilityForm(request.POST or None, initial={"visibility": reflection.visibility})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.reflection_set_visibility(
+                reflection=reflection, partner=request.partner, visibility=form.cleaned_data["visibility"]
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            readers = reflection.get_visibility_display().lower()
+            messages.success(request, _("Now readable by: %(readers)s.") % {"readers": readers})
+            return redirect("history")
+    return render(
+        request,
+        "intimacy/reflection_visibility.html",
+        {"form": form, "reflection": reflection, "window_days": EDIT_WINDOW_DAYS},
+    )
+
+
+def _own_session(request: HttpRequest, pk: int):
+    session = get_session_for_user(request.user, pk, role=PARTNER)
+    if session.logged_by_id != request.partner.pk:
+        raise PermissionDenied
+    return session
+
+
+@partner_context
+@require_http_methods(["GET", "POST"])
+def session_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    session = _own_session(request, pk)
+    if request.method == "GET" and not services.within_edit_window(session.created_at):
+        messages.info(request, _("Sessions can be changed for 7 days after they were logged."))
+        return redirect("history")
+    form = SessionEditForm(request.POST or None, initial={"date": session.date, "minutes": session.minutes})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.session_update(
+                session=session,
+                partner=request.partner,
+                day=form.cleaned_data["date"],
+                minutes=form.cleaned_data["minutes"],
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, _("Session updated."))
+            return redirect("history")
+    return render(request, "intimacy/session_edit.html", {"form": form, "session": session})
+
+
+@partner_context
+@require_POST
+def session_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    session = _own_session(request, pk)
+    try:
+        services.session_delete(session=session, partner=request.partner)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("Session deleted."))
+    return redirect("history")

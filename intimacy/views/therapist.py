@@ -1,0 +1,177 @@
+"""The therapist's screens outside one couple's dashboard: the caseload, exercises, assignments,
+a couple's status."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from accounts.access import get_couple_for_user, therapist_required
+from accounts.models import Couple, User
+from accounts.services import couple_set_status
+from intimacy import selectors, services
+from intimacy.access import (
+    get_assignment_for_user,
+)
+from intimacy.builtin import BACK_RUB_KEY
+from intimacy.forms import AssignmentForm, ExerciseForm
+from intimacy.models import Assignment, Exercise
+
+THERAPIST = User.Role.THERAPIST
+
+
+@therapist_required
+def therapist_home(request: HttpRequest) -> HttpResponse:
+    """The caseload, active couples by default; ?status=paused|closed|all for the others."""
+    status = request.GET.get("status", Couple.Status.ACTIVE)
+    if status != "all" and status not in Couple.Status.values:
+        status = Couple.Status.ACTIVE
+    rows = selectors.caseload(request.user, status=None if status == "all" else status)
+    filters = [*Couple.Status.choices, ("all", _("All"))]
+    return render(request, "intimacy/therapist_home.html", {"rows": rows, "status": status, "filters": filters})
+
+
+@login_required
+@require_POST
+def couple_status(request: HttpRequest, pk: int) -> HttpResponse:
+    couple = get_couple_for_user(request.user, pk, role=THERAPIST)
+    status = request.POST.get("status", "")
+    if status not in Couple.Status.values:
+        messages.error(request, _("Choose active, paused or closed."))
+    else:
+        couple_set_status(couple=couple, status=status)
+        status_name = couple.get_status_display().lower()
+        messages.success(request, _("%(couple)s is now %(status)s.") % {"couple": couple.label, "status": status_name})
+    return redirect("couple_detail", pk=couple.pk)
+
+
+@therapist_required
+@require_GET
+def exercise_list(request: HttpRequest) -> HttpResponse:
+    exercises = Exercise.objects.available_to(request.user)
+    return render(
+        request,
+        "intimacy/exercise_list.html",
+        {
+            "builtin": [e for e in exercises if e.is_builtin],
+            "own": [e for e in exercises if not e.is_builtin and e.archived_at is None],
+            "archived": [e for e in exercises if not e.is_builtin and e.archived_at is not None],
+        },
+    )
+
+
+def _exercise_for(user, pk: int) -> Exercise:
+    """Exercises are not clinical, but a therapist's own are theirs: others' are 404 like the missing."""
+    exercise = Exercise.objects.available_to(user).filter(pk=pk).first()
+    if exercise is None:
+        raise Http404
+    return exercise
+
+
+@therapist_required
+@require_GET
+def exercise_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    return render(request, "intimacy/exercise_detail.html", {"exercise": _exercise_for(request.user, pk)})
+
+
+@therapist_required
+@require_http_methods(["GET", "POST"])
+def exercise_create(request: HttpRequest) -> HttpResponse:
+    form = ExerciseForm(request.POST or None, initial={"suggested_minutes": 15})
+    if request.method == "POST" and form.is_valid():
+        exercise = services.exercise_create(owner=request.user, **form.cleaned_data)
+        messages.success(request, _("Exercise saved."))
+        return redirect("exercise_detail", pk=exercise.pk)
+    return render(request, "intimacy/exercise_form.html", {"form": form, "exercise": None})
+
+
+@therapist_required
+@require_http_methods(["GET", "POST"])
+def exercise_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    exercise = _exercise_for(request.user, pk)
+    if exercise.is_builtin:
+        raise PermissionDenied
+    form = ExerciseForm(request.POST or None, instance=exercise)
+    if request.method == "POST" and form.is_valid():
+        services.exercise_update(exercise=exercise, **form.cleaned_data)
+        messages.success(request, _("Exercise saved. Couples see the new wording from now on."))
+        return redirect("exercise_detail", pk=exercise.pk)
+    return render(request, "intimacy/exercise_form.html", {"form": form, "exercise": exercise})
+
+
+@therapist_required
+@require_POST
+def exercise_customize(request: HttpRequest, pk: int) -> HttpResponse:
+    copy = services.exercise_customize(exercise=_exercise_for(request.user, pk), owner=request.user)
+    messages.success(request, _("Here is your own copy. Change the wording as you like."))
+    return redirect("exercise_edit", pk=copy.pk)
+
+
+@therapist_required
+@require_POST
+def exercise_archive(request: HttpRequest, pk: int) -> HttpResponse:
+    exercise = _exercise_for(request.user, pk)
+    if exercise.is_builtin:
+        raise PermissionDenied
+    archived = request.POST.get("archived", "1") == "1"
+    services.exercise_set_archived(exercise=exercise, archived=archived)
+    messages.success(request, _("Exercise archived.") if archived else _("Exercise restored."))
+    return redirect("exercise_list")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def assignment_create(request: HttpRequest, pk: int) -> HttpResponse:
+    couple = get_couple_for_user(request.user, pk, role=THERAPIST)
+    exercises = Exercise.objects.available_to(request.user).filter(archived_at__isnull=True)
+    builtin = exercises.filter(builtin_key=BACK_RUB_KEY).first() or exercises.first()
+    initial = {
+        "exercise": builtin,
+        "target_per_week": 2,
+        "suggested_minutes": builtin.suggested_minutes if builtin else 15,
+        "starts_on": couple.today(),
+    }
+    form = AssignmentForm(request.POST or None, couple=couple, exercises=exercises, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.assignment_create(
+                couple=couple,
+                exercise=data["exercise"],
+                target_per_week=data["target_per_week"],
+                suggested_minutes=data["suggested_minutes"],
+                starts_on=data["starts_on"],
+                ends_on=data["ends_on"],
+                giver_plan=data["giver_plan"],
+                planned_giver=data["planned_giver"],
+                note=data["note"],
+                screening_confirmed=data.get("screening_confirmed", False),
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, _("Exercise assigned. The couple will see it on their home page."))
+            return redirect("couple_detail", pk=couple.pk)
+    return render(request, "intimacy/assignment_form.html", {"form": form, "couple": couple})
+
+
+@login_required
+@require_POST
+def assignment_status(request: HttpRequest, pk: int) -> HttpResponse:
+    assignment = get_assignment_for_user(request.user, pk, role=THERAPIST)
+    status = request.POST.get("status", "")
+    try:
+        if status not in Assignment.Status.values:
+            raise ValidationError(_("Unknown status."))
+        services.assignment_set_status(assignment=assignment, status=status)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        text = _("%(exercise)s: %(status)s.")
+        messages.success(
+            request, text % {"exercise": assignment.exercise.title, "status": assignment.get_status_display().lower()}
+        )
+    return redirect("couple_detail", pk=assignment.couple_id)
