@@ -1,10 +1,12 @@
 """The "Needs attention" alerts engine: rules that flag a couple for the therapist's eye.
 
-Each rule reads the couple's sessions and reflections in the database and proposes alerts keyed by
-(couple, kind, partner, ISO week); the unique constraints on `Alert` make raising idempotent, so
-`alerts_raise` can run from the nightly `check_alerts` command and after every write that could
-change the answer, in any order and even twice at once. An acknowledged alert stays in the
-history and keeps its week's key, so it is not raised again that week.
+Each rule is a small function beside its thresholds and its sentence: it reads the couple's
+sessions and reflections in the database and returns the alerts it finds, keyed by (couple, kind,
+partner, ISO week). `alerts_raise` runs the rules in `RULES` and stores what is new; the unique
+constraints on `Alert` make raising idempotent, so it can run from the nightly `check_alerts`
+command and after every write that could change the answer, in any order and even twice at once.
+An acknowledged alert stays in the history and keeps its week's key, so it is not raised again
+that week. A new rule is one function decorated with its sentence, and one line in `RULES`.
 
 Alerts are the therapist's alone, so every rating counts whatever the reflection's visibility:
 the therapist always sees the ratings of a "Just me" reflection, never its words. No alert holds
@@ -13,14 +15,18 @@ Withdrawn sessions, and the reflections on them, are ignored throughout.
 """
 
 from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, timedelta
 from fractions import Fraction
+from typing import NamedTuple
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import Count, Exists, F, OuterRef, Q, Subquery, Sum, Window
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Sum, Window
 from django.db.models.functions import RowNumber, TruncWeek
 from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy
 
 from accounts.models import Couple, Partner, User
@@ -28,46 +34,207 @@ from intimacy.models import Alert, Assignment, Reflection, Session
 from intimacy.reminders import urgent_alert_reopened
 from intimacy.weeks import week_start
 
+Kind = Alert.Kind
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What every rule reads: one active couple, on one day."""
+
+    couple: Couple
+    today: date
+    this_week: date
+    # The couple's partners by id, each with `awaiting`: their sessions still lacking their reflection.
+    partners: dict[int, Partner]
+    # Sessions and reflections, not withdrawn; exercises active today.
+    sessions: QuerySet[Session]
+    reflections: QuerySet[Reflection]
+    running: QuerySet[Assignment]
+
+
+class Found(NamedTuple):
+    """An alert a rule finds; stored unless its (kind, partner, week) already is."""
+
+    kind: str
+    partner_id: int | None
+    week: date
+    urgent: bool = False
+
+
+@dataclass(frozen=True)
+class Rule:
+    find: Callable[[Facts], list[Found]]
+    # The sentence for each kind the rule raises, and the numbers those sentences quote.
+    sentences: dict[str, Promise]
+    numbers: dict[str, object]
+
+
+def rule(sentences: dict[str, Promise], **numbers: object) -> Callable[[Callable[[Facts], list[Found]]], Rule]:
+    """Declare a rule's function with its sentences, so a rule, its thresholds and its words sit together.
+
+    Sentences are translated when shown, then filled in by `alert_sentence` with the partner's name
+    and the rules' numbers, so a translation follows any change to a threshold. Every sentence sees
+    every rule's numbers (SENTENCE_NUMBERS), so each number's name must be new."""
+    return lambda find: Rule(find, sentences, numbers)
+
+
+# The rules -----------------------------------------------------------------------------------------
+
 # An active exercise that started at least this many days ago, with no session dated from this many
 # days back up to today, needs a look.
 NO_SESSION_DAYS = 14
+
+
+@rule(
+    {
+        Kind.NO_SESSION: gettext_lazy(
+            "No session has been logged for an active exercise in the last %(no_session_days)s days."
+        )
+    },
+    no_session_days=NO_SESSION_DAYS,
+)
+def no_session(facts: Facts) -> list[Found]:
+    since = facts.today - timedelta(days=NO_SESSION_DAYS)
+    recent = Session.objects.filter(
+        assignment=OuterRef("pk"), withdrawn_at__isnull=True, date__gte=since, date__lte=facts.today
+    )
+    idle = facts.running.filter(starts_on__lte=since).exclude(Exists(recent)).exists()
+    return [Found(Kind.NO_SESSION, None, facts.this_week)] if idle else []
+
+
 # A partner's mean connection rating falling by this many points or more is worth raising.
 CONNECTION_DROP = 2
 # Connection is compared over this many complete weeks against the same number of weeks before them.
 CONNECTION_WINDOW_WEEKS = 3
+
+
+@rule(
+    {
+        Kind.CONNECTION_DOWN: gettext_lazy(
+            "%(partner)s's connection ratings over the last %(window_weeks)s weeks are"
+            " %(drop)s points or more below the %(window_weeks)s weeks before."
+        )
+    },
+    window_weeks=CONNECTION_WINDOW_WEEKS,
+    drop=CONNECTION_DROP,
+)
+def connection_down(facts: Facts) -> list[Found]:
+    split = facts.this_week - timedelta(weeks=CONNECTION_WINDOW_WEEKS)
+    start = split - timedelta(weeks=CONNECTION_WINDOW_WEEKS)
+    in_last, in_before = Q(session__date__gte=split), Q(session__date__lt=split)
+    rows = (
+        facts.reflections.filter(session__date__gte=start, session__date__lt=facts.this_week)
+        .values("partner_id")
+        .annotate(
+            last_sum=Sum("connection", filter=in_last),
+            last_n=Count("pk", filter=in_last),
+            before_sum=Sum("connection", filter=in_before),
+            before_n=Count("pk", filter=in_before),
+        )
+    )
+    found = []
+    for row in rows:
+        if row["last_n"] and row["before_n"]:
+            # Sums and counts rather than Avg keep the comparison exact: 11/3 - 5/3 is 2, in floats 1.999….
+            drop = Fraction(row["before_sum"], row["before_n"]) - Fraction(row["last_sum"], row["last_n"])
+            if drop >= CONNECTION_DROP:
+                found.append(Found(Kind.CONNECTION_DOWN, row["partner_id"], facts.this_week))
+    return found
+
+
 # A pause or a low comfort rating is raised while its session is at most this many days old.
 RECENT_DAYS = 14
 # A comfort rating at or below this is raised, and marked urgent.
 LOW_COMFORT_MAX = 3
+
+
+@rule(
+    {
+        Kind.PAUSED: gettext_lazy("%(partner)s noted that a recent session was paused or stopped early."),
+        Kind.LOW_COMFORT: gettext_lazy("%(partner)s rated comfort %(low_comfort_max)s or lower in a recent session."),
+    },
+    low_comfort_max=LOW_COMFORT_MAX,
+)
+def paused_or_low_comfort(facts: Facts) -> list[Found]:
+    """Both kinds, in the session's week, from one read of the recent reflections."""
+    paused, low = Q(paused=True), Q(comfort__lte=LOW_COMFORT_MAX)
+    rows = (
+        facts.reflections.filter(
+            paused | low, session__date__gte=facts.today - timedelta(days=RECENT_DAYS), session__date__lte=facts.today
+        )
+        .values("partner_id", week=TruncWeek("session__date"))
+        .annotate(paused=Count("pk", filter=paused), low=Count("pk", filter=low))
+    )
+    found = []
+    for row in rows:
+        if row["paused"]:
+            found.append(Found(Kind.PAUSED, row["partner_id"], row["week"]))
+        if row["low"]:
+            found.append(Found(Kind.LOW_COMFORT, row["partner_id"], row["week"], urgent=True))
+    return found
+
+
 # Under "take turns", one partner giving this share or more of the latest sessions is raised ...
 ONE_SIDED_SHARE = 0.8
 # ... counted over this many latest sessions, and only once there are that many.
 ONE_SIDED_LAST = 8
+
+
+@rule(
+    {
+        Kind.ONE_SIDED: gettext_lazy(
+            "%(partner)s gave in %(one_sided_share)s or more of the last %(one_sided_last)s sessions"
+            " of a take-turns exercise."
+        )
+    },
+    one_sided_share=f"{ONE_SIDED_SHARE:.0%}",
+    one_sided_last=ONE_SIDED_LAST,
+)
+def one_sided(facts: Facts) -> list[Found]:
+    take_turns = facts.running.filter(giver_plan=Assignment.GiverPlan.TAKE_TURNS)
+    # At most ONE_SIDED_LAST rows per running take-turns assignment (usually there is one).
+    latest = list(
+        facts.sessions.filter(assignment__in=take_turns)
+        .annotate(
+            recency=Window(RowNumber(), partition_by=F("assignment_id"), order_by=[F("date").desc(), F("pk").desc()])
+        )
+        .filter(recency__lte=ONE_SIDED_LAST)
+        .values_list("assignment_id", "giver_id")
+    )
+    per_assignment = Counter(assignment_id for assignment_id, _ in latest)
+    return [
+        Found(Kind.ONE_SIDED, giver_id, facts.this_week)
+        for (assignment_id, giver_id), gave in Counter(latest).items()
+        if per_assignment[assignment_id] == ONE_SIDED_LAST and gave >= ONE_SIDED_SHARE * ONE_SIDED_LAST
+    ]
+
+
 # A partner with this many sessions or more still lacking their reflection is raised.
 AWAITING_MIN = 3
 
-Kind = Alert.Kind
 
-# Translated when shown, then filled in by `alert_sentence` with the partner's name and the rules'
-# numbers above (SENTENCE_NUMBERS), so a translation follows any change to a threshold.
+@rule(
+    {
+        Kind.AWAITING: gettext_lazy(
+            "%(partner)s has %(awaiting_min)s or more sessions still waiting for their reflection."
+        )
+    },
+    awaiting_min=AWAITING_MIN,
+)
+def awaiting(facts: Facts) -> list[Found]:
+    return [
+        Found(Kind.AWAITING, partner.pk, facts.this_week)
+        for partner in facts.partners.values()
+        # Someone who has not joined Tend yet cannot reflect: nothing to raise about them.
+        if partner.accepted_at is not None and (partner.awaiting or 0) >= AWAITING_MIN
+    ]
+
+
+RULES = [no_session, connection_down, paused_or_low_comfort, one_sided, awaiting]
+
 SENTENCES = {
-    Kind.NO_SESSION: gettext_lazy(
-        "No session has been logged for an active exercise in the last %(no_session_days)s days."
-    ),
-    Kind.CONNECTION_DOWN: gettext_lazy(
-        "%(partner)s's connection ratings over the last %(window_weeks)s weeks are"
-        " %(drop)s points or more below the %(window_weeks)s weeks before."
-    ),
-    Kind.PAUSED: gettext_lazy("%(partner)s noted that a recent session was paused or stopped early."),
-    Kind.LOW_COMFORT: gettext_lazy("%(partner)s rated comfort %(low_comfort_max)s or lower in a recent session."),
-    Kind.ONE_SIDED: gettext_lazy(
-        "%(partner)s gave in %(one_sided_share)s or more of the last %(one_sided_last)s sessions"
-        " of a take-turns exercise."
-    ),
-    Kind.AWAITING: gettext_lazy(
-        "%(partner)s has %(awaiting_min)s or more sessions still waiting for their reflection."
-    ),
-    # Raised by services, not by the rules below.
+    **{kind: sentence for r in RULES for kind, sentence in r.sentences.items()},
+    # Raised by services, not by the rules.
     Kind.SAFETY: gettext_lazy(
         "%(partner)s used “Tell my therapist privately”. Read it below; the other partner cannot see it."
     ),
@@ -75,21 +242,16 @@ SENTENCES = {
         "%(partner)s withdrew their consent: their logging has stopped and the exercises are paused."
     ),
 }
-SENTENCE_NUMBERS = {
-    "no_session_days": NO_SESSION_DAYS,
-    "window_weeks": CONNECTION_WINDOW_WEEKS,
-    "drop": CONNECTION_DROP,
-    "low_comfort_max": LOW_COMFORT_MAX,
-    "one_sided_share": f"{ONE_SIDED_SHARE:.0%}",
-    "one_sided_last": ONE_SIDED_LAST,
-    "awaiting_min": AWAITING_MIN,
-}
+SENTENCE_NUMBERS = {name: number for r in RULES for name, number in r.numbers.items()}
 
 
 def alert_sentence(alert: Alert) -> str:
     """The plain sentence the therapist reads for an alert, e.g. "Sam rated comfort 3 or lower …"."""
     partner = alert.partner.name if alert.partner_id else ""
     return str(SENTENCES[alert.kind]) % {**SENTENCE_NUMBERS, "partner": partner}
+
+
+# The engine ----------------------------------------------------------------------------------------
 
 
 def alerts_raise(*, couple: Couple, today: date | None = None) -> list[Alert]:
@@ -99,130 +261,66 @@ def alerts_raise(*, couple: Couple, today: date | None = None) -> list[Alert]:
     weeks" are the ISO weeks before the one holding `today`, and "the last N days" runs from
     `today - N days` to `today`, both ends included.
 
-    Five reads whatever the amount of history, each aggregated in the database, then, only if any
-    rule fired, one read of the alerts already stored and, only if one is new, one insert. The
-    insert ignores conflicts, so two runs at once store each alert once (the loser of such a race
-    may still count an alert the winner stored). The returned alerts carry their partner but no
-    primary key, since an insert that ignores conflicts reports none.
+    Five reads whatever the amount of history, each aggregated in the database (the partners, then
+    one for each rule but `awaiting`, which rides on the partners), then, only if any rule fired,
+    one read of the alerts already stored and, only if one is new, one insert. The insert ignores
+    conflicts, so two runs at once store each alert once (the loser of such a race may still count
+    an alert the winner stored). The returned alerts carry their partner but no primary key, since
+    an insert that ignores conflicts reports none.
     """
     if couple.status != Couple.Status.ACTIVE:
         return []
-    today = today or couple.today()
-    this_week = week_start(today)
-    recent_from = today - timedelta(days=RECENT_DAYS)
-    running = Q(status=Assignment.Status.ACTIVE) & (Q(ends_on__isnull=True) | Q(ends_on__gte=today))
-    live_sessions = Session.objects.filter(assignment__couple=couple, withdrawn_at__isnull=True)
-    live_reflections = Reflection.objects.filter(
-        session__assignment__couple=couple, session__withdrawn_at__isnull=True
-    ).order_by()
-
     with transaction.atomic():
-        # Partners first: the awaiting count rides along, and the names serve the sentences.
-        partners = {
-            p.pk: p
-            for p in Partner.objects.filter(couple=couple).annotate(
-                awaiting=Subquery(
-                    live_sessions.filter(Q(giver=OuterRef("pk")) | Q(receiver=OuterRef("pk")))
-                    .exclude(
-                        Exists(Reflection.objects.filter(session=OuterRef("pk"), partner=OuterRef(OuterRef("pk"))))
-                    )
-                    .order_by()
-                    .values("assignment__couple")
-                    .annotate(n=Count("pk"))
-                    .values("n")
-                )
-            )
-        }
-        found: list[tuple[str, int | None, date, bool]] = []
+        facts = _facts(couple, today or couple.today())
+        found = [alert for r in RULES for alert in r.find(facts)]
+        return _store(facts, found) if found else []
 
-        idle = (
-            Assignment.objects.filter(running, couple=couple, starts_on__lte=today - timedelta(days=NO_SESSION_DAYS))
-            .exclude(
-                Exists(
-                    Session.objects.filter(
-                        assignment=OuterRef("pk"),
-                        withdrawn_at__isnull=True,
-                        date__gte=today - timedelta(days=NO_SESSION_DAYS),
-                        date__lte=today,
-                    )
-                )
-            )
-            .exists()
+
+def _facts(couple: Couple, today: date) -> Facts:
+    """What the rules read. Only the partners are read here, in one query: their awaiting counts
+    ride along, and their names serve the sentences."""
+    sessions = Session.objects.filter(assignment__couple=couple, withdrawn_at__isnull=True)
+    partners = Partner.objects.filter(couple=couple).annotate(
+        awaiting=Subquery(
+            sessions.filter(Q(giver=OuterRef("pk")) | Q(receiver=OuterRef("pk")))
+            .exclude(Exists(Reflection.objects.filter(session=OuterRef("pk"), partner=OuterRef(OuterRef("pk")))))
+            .order_by()
+            .values("assignment__couple")
+            .annotate(n=Count("pk"))
+            .values("n")
         )
-        if idle:
-            found.append((Kind.NO_SESSION, None, this_week, False))
+    )
+    return Facts(
+        couple=couple,
+        today=today,
+        this_week=week_start(today),
+        partners={p.pk: p for p in partners},
+        sessions=sessions,
+        reflections=Reflection.objects.filter(
+            session__assignment__couple=couple, session__withdrawn_at__isnull=True
+        ).order_by(),
+        running=Assignment.objects.filter(
+            Q(status=Assignment.Status.ACTIVE) & (Q(ends_on__isnull=True) | Q(ends_on__gte=today)), couple=couple
+        ),
+    )
 
-        # Sums and counts rather than Avg keep the comparison exact: 11/3 - 5/3 is 2, in floats 1.999….
-        split = this_week - timedelta(weeks=CONNECTION_WINDOW_WEEKS)
-        in_last = Q(session__date__gte=split)
-        in_before = Q(session__date__lt=split)
-        for row in (
-            live_reflections.filter(
-                session__date__gte=split - timedelta(weeks=CONNECTION_WINDOW_WEEKS), session__date__lt=this_week
-            )
-            .values("partner_id")
-            .annotate(
-                last_sum=Sum("connection", filter=in_last),
-                last_n=Count("pk", filter=in_last),
-                before_sum=Sum("connection", filter=in_before),
-                before_n=Count("pk", filter=in_before),
-            )
-        ):
-            if row["last_n"] and row["before_n"]:
-                drop = Fraction(row["before_sum"], row["before_n"]) - Fraction(row["last_sum"], row["last_n"])
-                if drop >= CONNECTION_DROP:
-                    found.append((Kind.CONNECTION_DOWN, row["partner_id"], this_week, False))
 
-        paused, low = Q(paused=True), Q(comfort__lte=LOW_COMFORT_MAX)
-        for row in (
-            live_reflections.filter(paused | low, session__date__gte=recent_from, session__date__lte=today)
-            .values("partner_id", week=TruncWeek("session__date"))
-            .annotate(paused=Count("pk", filter=paused), low=Count("pk", filter=low))
-        ):
-            if row["paused"]:
-                found.append((Kind.PAUSED, row["partner_id"], row["week"], False))
-            if row["low"]:
-                found.append((Kind.LOW_COMFORT, row["partner_id"], row["week"], True))
-
-        # At most ONE_SIDED_LAST rows per running take-turns assignment (usually there is one).
-        latest = list(
-            live_sessions.filter(
-                assignment__in=Assignment.objects.filter(
-                    running, couple=couple, giver_plan=Assignment.GiverPlan.TAKE_TURNS
-                )
-            )
-            .annotate(
-                recency=Window(
-                    RowNumber(), partition_by=F("assignment_id"), order_by=[F("date").desc(), F("pk").desc()]
-                )
-            )
-            .filter(recency__lte=ONE_SIDED_LAST)
-            .values_list("assignment_id", "giver_id")
+def _store(facts: Facts, found: list[Found]) -> list[Alert]:
+    """Insert the found alerts not stored yet, each once; return them."""
+    stored = set(
+        Alert.objects.filter(couple=facts.couple, week__gte=min(f.week for f in found)).values_list(
+            "kind", "partner_id", "week"
         )
-        per_assignment = Counter(assignment_id for assignment_id, _ in latest)
-        for (assignment_id, giver_id), gave in Counter(latest).items():
-            if per_assignment[assignment_id] == ONE_SIDED_LAST and gave >= ONE_SIDED_SHARE * ONE_SIDED_LAST:
-                found.append((Kind.ONE_SIDED, giver_id, this_week, False))
-
-        for partner in partners.values():
-            # Someone who has not joined Tend yet cannot reflect: nothing to raise about them.
-            if partner.accepted_at is not None and (partner.awaiting or 0) >= AWAITING_MIN:
-                found.append((Kind.AWAITING, partner.pk, this_week, False))
-
-        if not found:
-            return []
-        stored = set(
-            Alert.objects.filter(couple=couple, week__gte=min(week for _, _, week, _ in found)).values_list(
-                "kind", "partner_id", "week"
+    )
+    new: dict[tuple, Alert] = {}
+    for f in found:
+        key = (f.kind, f.partner_id, f.week)
+        if key not in stored and key not in new:
+            new[key] = Alert(
+                couple=facts.couple, kind=f.kind, partner=facts.partners.get(f.partner_id), week=f.week, urgent=f.urgent
             )
-        )
-        new: dict[tuple, Alert] = {}
-        for kind, partner_id, week, urgent in found:
-            key = (kind, partner_id, week)
-            if key not in stored and key not in new:
-                new[key] = Alert(couple=couple, kind=kind, partner=partners.get(partner_id), week=week, urgent=urgent)
-        if new:
-            Alert.objects.bulk_create(new.values(), ignore_conflicts=True)
+    if new:
+        Alert.objects.bulk_create(new.values(), ignore_conflicts=True)
     return list(new.values())
 
 

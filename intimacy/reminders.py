@@ -34,6 +34,7 @@ Therapists get one more kind: "a client in Tend needs your attention" when an ur
 (`urgent_alert`, keyed by the alert; found here rather than hooked into the alert engine, whose
 bulk insert returns no ids, and cheap: one indexed query a run). An urgent alert that the therapist
 had marked as seen and that opens again is queued by `urgent_alert_reopened`.
+Each kind is one function below, beside its constants; `reminders_due` runs them all (`KINDS`).
 
 Several reminders for one person in one run make one email. Every email says only that there is
 something new in Tend, links to Tend, and carries a signed, expiring link that turns them off.
@@ -44,6 +45,7 @@ import uuid
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import NamedTuple
 
 from django.conf import settings
 from django.core.mail import EmailMessage
@@ -67,23 +69,9 @@ Status = ReminderSend.Status
 
 # A reminder is due from its moment for this long; after that it is no longer sent.
 GRACE = timedelta(hours=2)
-MIDWEEK_WEEKDAY = 3  # Thursday
-CHECKIN_WEEKDAY = 6  # Sunday
-REFLECTION_AFTER = timedelta(hours=24)
-# Urgent alerts raised this recently are emailed (an older one was there before this was deployed).
-URGENT_LOOKBACK = timedelta(days=2)
-# Tries before a reminder is given up; a pending one older than STALE_AFTER is given up too.
-MAX_ATTEMPTS = 5
-STALE_AFTER = timedelta(hours=12)
-# Rows claimed at a time, and how long a claim keeps other runs away (far longer than sending a
-# batch takes with EMAIL_TIMEOUT per message).
-BATCH = 10
-LEASE = timedelta(minutes=15)
-# A failed send waits this long: the next cron run tries again, this one does not.
-RETRY_AFTER = timedelta(minutes=1)
 
 
-# Due-ness -----------------------------------------------------------------------------------------
+# What is due --------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -94,12 +82,44 @@ class Due:
     due_at: datetime
 
 
+class Moment(NamedTuple):
+    """A partner's chosen time on one local day, in UTC."""
+
+    partner: Partner
+    day: date
+    at: datetime
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What every kind of reminder reads, computed once a run."""
+
+    now: datetime
+    # Partners who may get reminders, by id.
+    partners: dict[int, Partner]
+    # Their chosen-time moments due now.
+    moments: list[Moment]
+    # The active exercises of the couples with a moment, by couple id.
+    active: dict[int, list[dict]]
+
+    def on(self, weekday: int) -> list[Moment]:
+        return [m for m in self.moments if m.day.weekday() == weekday]
+
+    def exercises(self, m: Moment) -> list[dict]:
+        """The active exercises of the moment's couple, whether or not they run on its day."""
+        return self.active.get(m.partner.couple_id, [])
+
+    def running(self, m: Moment) -> list[dict]:
+        """The exercises that run on the moment's day."""
+        return [a for a in self.exercises(m) if _running(a, m.day)]
+
+
 def moment(day: date, at: time, tz) -> datetime:
     """`at` o'clock on `day` where the couple lives, in UTC (a skipped time falls an hour later)."""
     return datetime.combine(day, at, tzinfo=tz).astimezone(UTC)
 
 
-def _moments(partner: Partner, now: datetime) -> list[tuple[date, datetime]]:
+def _moments(partner: Partner, now: datetime) -> list[Moment]:
     """The local days whose chosen-time moment is due at `now`: at most yesterday's and today's."""
     tz = partner.couple.tz
     today = timezone.localtime(now, tz).date()
@@ -107,7 +127,7 @@ def _moments(partner: Partner, now: datetime) -> list[tuple[date, datetime]]:
     for day in (today - timedelta(days=1), today):
         at = moment(day, partner.reminder_time, tz)
         if at <= now < at + GRACE:
-            found.append((day, at))
+            found.append(Moment(partner, day, at))
     return found
 
 
@@ -128,6 +148,82 @@ def _eligible_partners():
     ).select_related("couple")
 
 
+def _facts(now: datetime) -> Facts:
+    """The inputs every kind shares: one query for the eligible partners and, only if one of them has
+    a moment now, one for their couples' active exercises."""
+    partners = list(_eligible_partners())
+    moments = [m for p in partners for m in _moments(p, now)]
+    active: dict[int, list[dict]] = defaultdict(list)
+    if couple_ids := {m.partner.couple_id for m in moments}:
+        for a in Assignment.objects.filter(couple_id__in=couple_ids, status=Assignment.Status.ACTIVE).values(
+            "pk", "couple_id", "target_per_week", "starts_on", "ends_on"
+        ):
+            active[a["couple_id"]].append(a)
+    return Facts(now=now, partners={p.pk: p for p in partners}, moments=moments, active=dict(active))
+
+
+# The kinds ----------------------------------------------------------------------------------------
+
+
+def planned(facts: Facts) -> list[Due]:
+    """A chosen day, while an exercise is active."""
+    return [
+        Due(m.partner.user_id, Kind.PLANNED, f"planned:{m.partner.pk}:{m.day.isoformat()}", m.at)
+        for m in facts.moments
+        if facts.running(m) and m.day.weekday() in m.partner.reminder_weekdays
+    ]
+
+
+MIDWEEK_WEEKDAY = 3  # Thursday
+
+
+def midweek(facts: Facts) -> list[Due]:
+    """Thursday at the chosen time, when an active exercise's target for this ISO week is not yet met."""
+    moments = facts.on(MIDWEEK_WEEKDAY)
+    done = _sessions_by_week({a["pk"] for m in moments for a in facts.exercises(m)}, [m.day for m in moments])
+    due = []
+    for m in moments:
+        monday = week_start(m.day)
+        if any(done[(a["pk"], monday)] < a["target_per_week"] for a in facts.running(m)):
+            due.append(Due(m.partner.user_id, Kind.MIDWEEK, f"midweek:{m.partner.pk}:{monday.isoformat()}", m.at))
+    return due
+
+
+def _sessions_by_week(assignment_ids: set[int], days: list[date]) -> dict[tuple[int, date], int]:
+    """Sessions logged per (exercise, Monday), over the ISO weeks of `days`."""
+    done: dict[tuple[int, date], int] = defaultdict(int)
+    if not assignment_ids:
+        return done
+    for assignment_id, day, n in (
+        Session.objects.filter(
+            assignment_id__in=assignment_ids,
+            withdrawn_at__isnull=True,
+            date__gte=week_start(min(days)),
+            date__lte=week_start(max(days)) + timedelta(days=6),
+        )
+        .values("assignment_id", "date")
+        .annotate(n=Count("pk"))
+        .order_by()
+        .values_list("assignment_id", "date", "n")
+    ):
+        done[(assignment_id, week_start(day))] += n
+    return done
+
+
+CHECKIN_WEEKDAY = 6  # Sunday
+
+
+def checkin(facts: Facts) -> list[Due]:
+    """Sunday at the chosen time, unless this week's check-in is done."""
+    moments = facts.on(CHECKIN_WEEKDAY)
+    done = _checked_in({(m.partner.pk, week_start(m.day)) for m in moments})
+    return [
+        Due(m.partner.user_id, Kind.CHECKIN, f"checkin:{m.partner.pk}:{week_start(m.day).isoformat()}", m.at)
+        for m in moments
+        if (m.partner.pk, week_start(m.day)) not in done
+    ]
+
+
 def _checked_in(partner_weeks: set[tuple[int, date]]) -> set[tuple[int, date]]:
     """Of (partner, Monday) pairs, those whose weekly check-in is done."""
     if not partner_weeks:
@@ -138,102 +234,76 @@ def _checked_in(partner_weeks: set[tuple[int, date]]) -> set[tuple[int, date]]:
     return set(done) & partner_weeks
 
 
-def reminders_due(now: datetime) -> list[Due]:
-    """Every reminder due at `now` (recorded or not). A handful of queries whatever the numbers:
-    eligible partners; their couples' active exercises; this week's sessions (only on a Thursday
-    moment); sessions logged a day ago and their reflections; check-ins (only on a Sunday moment);
-    open urgent alerts."""
-    partners = list(_eligible_partners())
-    by_pk = {p.pk: p for p in partners}
-    due: list[Due] = []
+REFLECTION_AFTER = timedelta(hours=24)
 
-    # Chosen-time kinds: planned, midweek, checkin.
-    at_moment = [(p, day, at) for p in partners for day, at in _moments(p, now)]
-    couple_ids = {p.couple_id for p, _, _ in at_moment}
-    active: dict[int, list[dict]] = defaultdict(list)
-    if couple_ids:
-        for a in Assignment.objects.filter(couple_id__in=couple_ids, status=Assignment.Status.ACTIVE).values(
-            "pk", "couple_id", "target_per_week", "starts_on", "ends_on"
-        ):
-            active[a["couple_id"]].append(a)
 
-    midweek = [(p, day, at) for p, day, at in at_moment if day.weekday() == MIDWEEK_WEEKDAY]
-    done_by_week: dict[tuple[int, date], int] = defaultdict(int)
-    assignment_ids = {a["pk"] for p, _, _ in midweek for a in active[p.couple_id]}
-    if assignment_ids:
-        days = [day for _, day, _ in midweek]
-        for assignment_id, day, n in (
-            Session.objects.filter(
-                assignment_id__in=assignment_ids,
-                withdrawn_at__isnull=True,
-                date__gte=week_start(min(days)),
-                date__lte=week_start(max(days)) + timedelta(days=6),
-            )
-            .values("assignment_id", "date")
-            .annotate(n=Count("pk"))
-            .order_by()
-            .values_list("assignment_id", "date", "n")
-        ):
-            done_by_week[(assignment_id, week_start(day))] += n
-
-    checkins = {(p.pk, week_start(day)) for p, day, _ in at_moment if day.weekday() == CHECKIN_WEEKDAY}
-    checked_in = _checked_in(checkins)
-
-    for p, day, at in at_moment:
-        running = [a for a in active[p.couple_id] if _running(a, day)]
-        if running and day.weekday() in p.reminder_weekdays:
-            due.append(Due(p.user_id, Kind.PLANNED, f"planned:{p.pk}:{day.isoformat()}", at))
-        if running and day.weekday() == MIDWEEK_WEEKDAY:
-            monday = week_start(day)
-            if any(done_by_week[(a["pk"], monday)] < a["target_per_week"] for a in running):
-                due.append(Due(p.user_id, Kind.MIDWEEK, f"midweek:{p.pk}:{monday.isoformat()}", at))
-        if day.weekday() == CHECKIN_WEEKDAY and (p.pk, week_start(day)) not in checked_in:
-            due.append(Due(p.user_id, Kind.CHECKIN, f"checkin:{p.pk}:{week_start(day).isoformat()}", at))
-
-    # A day after the other partner logged a session that awaits this partner's reflection.
-    if by_pk:
-        logged = list(
-            Session.objects.filter(
-                created_at__gt=now - REFLECTION_AFTER - GRACE,
-                created_at__lte=now - REFLECTION_AFTER,
-                withdrawn_at__isnull=True,
-                assignment__status=Assignment.Status.ACTIVE,
-                assignment__couple__status=Couple.Status.ACTIVE,
-            )
-            .filter(Q(giver_id__in=list(by_pk)) | Q(receiver_id__in=list(by_pk)))
-            .values("pk", "giver_id", "receiver_id", "logged_by_id", "created_at")
+def reflection(facts: Facts) -> list[Due]:
+    """A day after the other partner logged a session that awaits this partner's reflection."""
+    if not facts.partners:
+        return []
+    ids = list(facts.partners)
+    logged = list(
+        Session.objects.filter(
+            created_at__gt=facts.now - REFLECTION_AFTER - GRACE,
+            created_at__lte=facts.now - REFLECTION_AFTER,
+            withdrawn_at__isnull=True,
+            assignment__status=Assignment.Status.ACTIVE,
+            assignment__couple__status=Couple.Status.ACTIVE,
         )
-        reflected = set(
-            Reflection.objects.filter(session_id__in=[s["pk"] for s in logged]).values_list("session_id", "partner_id")
+        .filter(Q(giver_id__in=ids) | Q(receiver_id__in=ids))
+        .values("pk", "giver_id", "receiver_id", "logged_by_id", "created_at")
+    )
+    reflected = set(
+        Reflection.objects.filter(session_id__in=[s["pk"] for s in logged]).values_list("session_id", "partner_id")
+    )
+    return [
+        Due(
+            facts.partners[partner_id].user_id,
+            Kind.REFLECTION,
+            f"reflection:{partner_id}:{s['pk']}",
+            s["created_at"] + REFLECTION_AFTER,
         )
-        for s in logged:
-            for partner_id in (s["giver_id"], s["receiver_id"]):
-                if partner_id in by_pk and partner_id != s["logged_by_id"] and (s["pk"], partner_id) not in reflected:
-                    due.append(
-                        Due(
-                            by_pk[partner_id].user_id,
-                            Kind.REFLECTION,
-                            f"reflection:{partner_id}:{s['pk']}",
-                            s["created_at"] + REFLECTION_AFTER,
-                        )
-                    )
+        for s in logged
+        for partner_id in (s["giver_id"], s["receiver_id"])
+        if partner_id in facts.partners and partner_id != s["logged_by_id"] and (s["pk"], partner_id) not in reflected
+    ]
 
-    # Therapists: urgent alerts that are open. Due from when a run first finds them, so one raised
-    # while cron was stopped is still sent once it runs again.
-    for alert_pk, therapist_id in (
-        Alert.objects.filter(
+
+# Urgent alerts raised this recently are emailed (an older one was there before this was deployed).
+URGENT_LOOKBACK = timedelta(days=2)
+
+
+def urgent_alert(facts: Facts) -> list[Due]:
+    """For the therapist, an open urgent alert. Due from when a run first finds it, so one raised
+    while cron was stopped is still sent once cron runs again."""
+    return [
+        Due(therapist_id, Kind.URGENT_ALERT, f"urgent_alert:{alert_pk}", facts.now)
+        for alert_pk, therapist_id in Alert.objects.filter(
             urgent=True,
             acknowledged_at__isnull=True,
-            raised_at__gt=now - URGENT_LOOKBACK,
-            raised_at__lte=now,
+            raised_at__gt=facts.now - URGENT_LOOKBACK,
+            raised_at__lte=facts.now,
             couple__therapist__is_active=True,
             couple__therapist__alert_emails=True,
         )
         .order_by()
         .values_list("pk", "couple__therapist_id")
-    ):
-        due.append(Due(therapist_id, Kind.URGENT_ALERT, f"urgent_alert:{alert_pk}", now))
-    return due
+    ]
+
+
+# The engine runs these in turn; a new kind is one function here and one name in this list.
+KINDS = [planned, midweek, checkin, reflection, urgent_alert]
+
+
+def reminders_due(now: datetime) -> list[Due]:
+    """Every reminder due at `now` (recorded or not), by each function of `KINDS` in turn.
+
+    A handful of queries whatever the numbers: the eligible partners and, if any has a chosen-time
+    moment now, their couples' active exercises; then this week's sessions (only on a Thursday
+    moment); check-ins (only on a Sunday moment); sessions logged a day ago and their reflections;
+    open urgent alerts."""
+    facts = _facts(now)
+    return [due for kind in KINDS for due in kind(facts)]
 
 
 def _record(dues: list[Due], now: datetime) -> None:
@@ -263,6 +333,17 @@ def urgent_alert_reopened(alert) -> None:
 
 
 # Claiming and sending ---------------------------------------------------------------------------
+
+
+# Tries before a reminder is given up; a pending one older than STALE_AFTER is given up too.
+MAX_ATTEMPTS = 5
+STALE_AFTER = timedelta(hours=12)
+# Rows claimed at a time, and how long a claim keeps other runs away (far longer than sending a
+# batch takes with EMAIL_TIMEOUT per message).
+BATCH = 10
+LEASE = timedelta(minutes=15)
+# A failed send waits this long: the next cron run tries again, this one does not.
+RETRY_AFTER = timedelta(minutes=1)
 
 
 def _claim(now: datetime, limit: int = BATCH) -> uuid.UUID | None:
@@ -340,6 +421,7 @@ class RunResult:
 
 
 def _send_claimed(token: uuid.UUID, result: RunResult) -> None:
+    """Send the rows this run claimed, one email per person, and record on the rows how it went."""
     rows = list(ReminderSend.objects.filter(claim=token).select_related("recipient__partner__couple"))
     by_user: dict[int, list[ReminderSend]] = defaultdict(list)
     for row in rows:
