@@ -206,20 +206,14 @@ def _count(queryset) -> Subquery:
     )
 
 
-def caseload(therapist: User, now=None, status: str | None = None) -> list[CaseloadRow]:
-    """The therapist's couples, those needing attention first: urgent alerts, then open alerts, then
-    the longest since their last session. Each with the last 8 weeks of sessions against the target.
-
-    Three queries whatever the caseload's size: couples with their aggregates, then the sessions of
-    the last 8 weeks grouped by couple and day, counted against each couple's own weeks (their time zone).
-    """
-    now = now or timezone.now()
+def _last_session() -> Subquery:
+    """The couple's last session, for `caseload`'s annotation."""
     # The couple's last session is the latest of its assignments' last ones, each a single step down the
     # (assignment, date) index; a MAX over all the couple's sessions read two years of them for each row.
     last_of_assignment = (
         Session.objects.filter(assignment=OuterRef("pk"), withdrawn_at__isnull=True).order_by("-date").values("date")
     )
-    last_session = (
+    return Subquery(
         Assignment.objects.filter(couple=OuterRef("pk"))
         .annotate(last=Subquery(last_of_assignment[:1]))
         .order_by()
@@ -227,27 +221,35 @@ def caseload(therapist: User, now=None, status: str | None = None) -> list[Casel
         .annotate(m=Max("last"))
         .values("m")
     )
-    utc_today = now.astimezone(UTC).date()
+
+
+def _target_today(utc_today: date) -> Coalesce:
+    """The weekly target of the couple's assignments running today, for `caseload`'s annotation."""
+    return Coalesce(
+        Subquery(
+            # Running today (a day's leeway either side of UTC is not worth a query per zone).
+            Assignment.objects.filter(couple=OuterRef("pk"), status="active", starts_on__lte=utc_today)
+            .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=utc_today))
+            .order_by()
+            .values("couple")
+            .annotate(t=Sum("target_per_week"))
+            .values("t"),
+            output_field=IntegerField(),
+        ),
+        0,
+    )
+
+
+def _caseload_couples(therapist: User, now, status: str | None) -> list[Couple]:
+    """The therapist's couples with their aggregates, in one query."""
     open_alerts = Alert.objects.filter(couple=OuterRef("pk"), acknowledged_at__isnull=True)
     couples = Couple.objects.filter(therapist=therapist)
     if status:
         couples = couples.filter(status=status)
-    couples = list(
+    return list(
         couples.annotate(
-            last_session=Subquery(last_session),
-            target=Coalesce(
-                Subquery(
-                    # Running today (a day's leeway either side of UTC is not worth a query per zone).
-                    Assignment.objects.filter(couple=OuterRef("pk"), status="active", starts_on__lte=utc_today)
-                    .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=utc_today))
-                    .order_by()
-                    .values("couple")
-                    .annotate(t=Sum("target_per_week"))
-                    .values("t"),
-                    output_field=IntegerField(),
-                ),
-                0,
-            ),
+            last_session=_last_session(),
+            target=_target_today(now.astimezone(UTC).date()),
             # Counted in subqueries, not joins: joined, every alert the couple ever had (acknowledged ones
             # stay as history) times both partners became rows to group, a cost growing with the years.
             pending=_count(Partner.objects.filter(couple=OuterRef("pk"), accepted_at__isnull=True)),
@@ -255,6 +257,10 @@ def caseload(therapist: User, now=None, status: str | None = None) -> list[Casel
             urgent_alerts=_count(open_alerts.filter(urgent=True)),
         ).order_by("label", "pk")
     )
+
+
+def _caseload_sessions_per_day(therapist: User, now) -> dict[int, dict[date, int]]:
+    """Couple id -> day -> sessions, over the last CASELOAD_WEEKS weeks in every time zone, in one query."""
     # A week starts at most a day earlier anywhere on Earth than in UTC; going one more day back covers every zone.
     earliest = week_start(now.astimezone(UTC).date() - timedelta(days=1)) - timedelta(weeks=CASELOAD_WEEKS - 1)
     per_day = defaultdict(dict)
@@ -266,26 +272,43 @@ def caseload(therapist: User, now=None, status: str | None = None) -> list[Casel
         .values_list("assignment__couple_id", "date", "n")
     ):
         per_day[couple_id][day] = n
-    rows = []
-    for couple in couples:
-        this_monday = week_start(couple.today(now))
-        days = per_day[couple.pk]
-        weeks = []
-        for back in range(CASELOAD_WEEKS - 1, -1, -1):
-            monday = this_monday - timedelta(weeks=back)
-            weeks.append(WeekBar(monday, sum(days.get(monday + timedelta(days=d), 0) for d in range(7))))
-        row = CaseloadRow(
-            couple,
-            couple.last_session,
-            weeks[-1].done,
-            couple.target,
-            couple.pending,
-            couple.open_alerts,
-            couple.urgent_alerts,
-            weeks,
-        )
-        _draw_bars(row)
-        rows.append(row)
+    return per_day
+
+
+def _caseload_row(couple: Couple, days: dict[date, int], now) -> CaseloadRow:
+    """The couple's caseload row, its weeks counted in the couple's own time zone."""
+    this_monday = week_start(couple.today(now))
+    weeks = []
+    for back in range(CASELOAD_WEEKS - 1, -1, -1):
+        monday = this_monday - timedelta(weeks=back)
+        weeks.append(WeekBar(monday, sum(days.get(monday + timedelta(days=d), 0) for d in range(7))))
+    row = CaseloadRow(
+        couple,
+        couple.last_session,
+        weeks[-1].done,
+        couple.target,
+        couple.pending,
+        couple.open_alerts,
+        couple.urgent_alerts,
+        weeks,
+    )
+    _draw_bars(row)
+    return row
+
+
+def caseload(therapist: User, now=None, status: str | None = None) -> list[CaseloadRow]:
+    """The therapist's couples, those needing attention first: urgent alerts, then open alerts, then
+    the longest since their last session. Each with the last CASELOAD_WEEKS weeks of sessions against
+    the target.
+
+    Two queries whatever the caseload's size: couples with their aggregates, then the sessions of the
+    last CASELOAD_WEEKS weeks grouped by couple and day, counted against each couple's own weeks (their
+    time zone).
+    """
+    now = now or timezone.now()
+    couples = _caseload_couples(therapist, now, status)
+    per_day = _caseload_sessions_per_day(therapist, now)
+    rows = [_caseload_row(couple, per_day[couple.pk], now) for couple in couples]
     rows.sort(key=lambda r: (-r.urgent_alerts, -r.open_alerts, r.quiet_since, r.couple.label.lower()))
     return rows
 
