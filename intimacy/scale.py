@@ -21,7 +21,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, tzinfo
 
 from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
@@ -128,7 +128,10 @@ def seed_scale(
             wanted = {PARTNER_EMAIL.format(t=t, k=k, side="a"): k for k in range(1, couples_per_therapist + 1)}
             existing = set(Partner.objects.filter(email__in=wanted).values_list("email", flat=True))
             missing = [k for email, k in wanted.items() if email not in existing]
-            result = _couples(therapist, t, missing, weeks, today, password, exercise) if missing else ScaleResult()
+            result = ScaleResult()
+            if missing:
+                now, tz = timezone.now(), timezone.get_current_timezone()
+                result = _couples(_Caseload(therapist, t, weeks, today, now, tz, password, exercise), missing)
             result.therapists = int(created)
         total.add(result)
         log(f"  scale-therapist-{t}: {result}")
@@ -147,8 +150,64 @@ def _therapist(t: int, password: str, totp_secret: str) -> tuple[User, bool]:
     return user, created
 
 
-def _at(day: date, hour: int, tz) -> datetime:
-    return datetime.combine(day, time(hour), tzinfo=tz)
+@dataclass(frozen=True)
+class _Story:
+    """How one couple's homework goes over the generated history (picked at random per couple)."""
+
+    mean_at_start: float  # of the 0–10 ratings
+    mean_change: float  # by the last day
+    pause_chance: float
+    comfort_spread: float
+    checkin_shift: float  # of the CSI-4 answers, all weeks alike
+
+    def mean(self, progress: float) -> float:
+        return self.mean_at_start + self.mean_change * progress
+
+
+# Insertion order matters: each couple's generator picks a story by position.
+STORIES = {
+    "improving": _Story(mean_at_start=4.5, mean_change=3.5, pause_chance=0.04, comfort_spread=1.0, checkin_shift=0.5),
+    "steady": _Story(mean_at_start=6.5, mean_change=0, pause_chance=0.04, comfort_spread=1.0, checkin_shift=0.5),
+    "struggling": _Story(mean_at_start=6.5, mean_change=-3, pause_chance=0.12, comfort_spread=1.5, checkin_shift=-0.8),
+}
+ASSIGNMENT_STATUS = {
+    Couple.Status.ACTIVE: Assignment.Status.ACTIVE,
+    Couple.Status.PAUSED: Assignment.Status.PAUSED,
+    Couple.Status.CLOSED: Assignment.Status.ENDED,
+}
+
+
+@dataclass(frozen=True)
+class _Caseload:
+    """What all of one therapist's generated couples share: the calendar, the password hash, the exercise."""
+
+    therapist: User
+    t: int
+    weeks: int
+    today: date
+    now: datetime
+    tz: tzinfo
+    password: str
+    exercise: Exercise
+
+    @property
+    def start(self) -> date:
+        return week_start(self.today) - timedelta(weeks=self.weeks - 1)
+
+    @property
+    def joined(self) -> datetime:
+        return self.at(self.start - timedelta(days=7), 10)
+
+    @property
+    def total_days(self) -> int:
+        return max((self.today - self.start).days, 1)
+
+    def at(self, day: date, hour: int) -> datetime:
+        return datetime.combine(day, time(hour), tzinfo=self.tz)
+
+    def past(self, day: date, hour: int) -> datetime:
+        """`at`, but never later than now: this week's evening rows may still lie ahead today."""
+        return min(self.at(day, hour), self.now)
 
 
 @dataclass
@@ -165,137 +224,92 @@ class _CoupleRows:
     checkins: list
     notes: list
 
+    # Generated rows name partners by slot index (0/1): the partners have no ids until inserted.
+    def link_people(self) -> None:
+        for partner, user in zip(self.partners, self.users, strict=True):
+            partner.couple, partner.user = self.couple, user
+        self.assignment.couple = self.couple
 
-def _couples(therapist: User, t: int, ks: list[int], weeks: int, today: date, password: str, exercise) -> ScaleResult:
-    tz = timezone.get_current_timezone()
-    now = timezone.now()
-    generated = [
-        _generate(therapist, t, k, weeks, today, now, tz, password, exercise, random.Random(f"tend-scale-{t}-{k}"))
-        for k in ks
-    ]
-    result = ScaleResult(couples=len(generated))
-    with _explicit_timestamps(Couple, Assignment, Session, Reflection, Alert, CheckIn, CoupleNote):
-        Couple.objects.bulk_create([g.couple for g in generated], batch_size=BATCH)
-        users = User.objects.bulk_create([u for g in generated for u in g.users], batch_size=BATCH)
-        EmailAddress.objects.bulk_create(
-            [EmailAddress(user=u, email=u.email, verified=True, primary=True) for u in users], batch_size=BATCH
-        )
-        for g in generated:
-            for partner, user in zip(g.partners, g.users, strict=True):
-                partner.couple, partner.user = g.couple, user
-            g.assignment.couple = g.couple
-        Partner.objects.bulk_create([p for g in generated for p in g.partners], batch_size=BATCH)
-        Assignment.objects.bulk_create([g.assignment for g in generated], batch_size=BATCH)
-        sessions = []
-        for g in generated:
-            for session, _ in g.sessions:
-                session.assignment = g.assignment
-                session.giver, session.receiver, session.logged_by = (
-                    g.partners[i] for i in (session.giver_slot, session.receiver_slot, session.logger_slot)
-                )
-                sessions.append(session)
-        Session.objects.bulk_create(sessions, batch_size=BATCH)
-        reflections = []
-        for g in generated:
-            for session, session_reflections in g.sessions:
-                for reflection in session_reflections:
-                    reflection.session = session
-                    reflection.partner = g.partners[reflection.partner_slot]
-                    reflections.append(reflection)
-        Reflection.objects.bulk_create(reflections, batch_size=BATCH)
-        for g in generated:
-            for row in (*g.alerts, *g.checkins):
-                row.couple = g.couple
-                if row.partner_slot is not None:
-                    row.partner = g.partners[row.partner_slot]
-            for note in g.notes:
-                note.couple = g.couple
-        Alert.objects.bulk_create([a for g in generated for a in g.alerts], batch_size=BATCH)
-        CheckIn.objects.bulk_create([c for g in generated for c in g.checkins], batch_size=BATCH)
-        CoupleNote.objects.bulk_create([n for g in generated for n in g.notes], batch_size=BATCH)
-    result.sessions, result.reflections = len(sessions), len(reflections)
-    result.alerts = sum(len(g.alerts) for g in generated)
-    result.checkins = sum(len(g.checkins) for g in generated)
-    result.notes = sum(len(g.notes) for g in generated)
-    return result
-
-
-def _generate(therapist, t, k, weeks, today, now, tz, password, exercise, rng: random.Random) -> _CoupleRows:
-    """One couple's people and `weeks` weeks of back rubs: 2–4 a week, most with both reflections."""
-    status = couple_status(k)
-    start = week_start(today) - timedelta(weeks=weeks - 1)
-    joined = _at(start - timedelta(days=7), 10, tz)
-    names = rng.sample(FIRST_NAMES, 2)
-    couple = Couple(
-        therapist=therapist,
-        label=f"{names[0]} & {names[1]}",
-        time_zone=settings.TIME_ZONE,
-        status=status,
-        screened_at=joined,
-        progress_page=k % 3 == 0,
-        created_at=joined,
-    )
-    users, partners = [], []
-    for slot, side in ((1, "a"), (2, "b")):
-        email = PARTNER_EMAIL.format(t=t, k=k, side=side)
-        users.append(User(email=email, role=User.Role.PARTNER, name=names[slot - 1], password=password))
-        accepted = joined + timedelta(days=1)
-        partners.append(
-            Partner(
-                slot=slot,
-                name=names[slot - 1],
-                email=email,
-                invited_at=joined,
-                accepted_at=accepted,
-                consent_version=settings.TEND_CONSENT_VERSION,
-                consent_accepted_at=accepted,
+    def link_sessions(self) -> list[Session]:
+        for session, _ in self.sessions:
+            session.assignment = self.assignment
+            session.giver, session.receiver, session.logged_by = (
+                self.partners[i] for i in (session.giver_slot, session.receiver_slot, session.logger_slot)
             )
-        )
-    assignment = Assignment(
-        exercise=exercise,
-        target_per_week=rng.choice([2, 2, 3]),
-        suggested_minutes=15,
-        starts_on=start,
-        ends_on=today if status == Couple.Status.CLOSED else None,
-        status={
-            Couple.Status.ACTIVE: Assignment.Status.ACTIVE,
-            Couple.Status.PAUSED: Assignment.Status.PAUSED,
-            Couple.Status.CLOSED: Assignment.Status.ENDED,
-        }[status],
-        note="Two or three evenings a week. Keep it short and unhurried; stopping early is fine.",
-        created_at=joined,
+        return [session for session, _ in self.sessions]
+
+    def link_reflections(self) -> list[Reflection]:
+        out = []
+        for session, reflections in self.sessions:
+            for reflection in reflections:
+                reflection.session = session
+                reflection.partner = self.partners[reflection.partner_slot]
+                out.append(reflection)
+        return out
+
+    def link_couple_rows(self) -> None:
+        for row in (*self.alerts, *self.checkins):
+            row.couple = self.couple
+            if row.partner_slot is not None:
+                row.partner = self.partners[row.partner_slot]
+        for note in self.notes:
+            note.couple = self.couple
+
+
+def _couples(caseload: _Caseload, ks: list[int]) -> ScaleResult:
+    generated = [_generate(caseload, k, random.Random(f"tend-scale-{caseload.t}-{k}")) for k in ks]
+    with _explicit_timestamps(Couple, Assignment, Session, Reflection, Alert, CheckIn, CoupleNote):
+        _insert_people(generated)
+        sessions = _bulk_insert(Session, [s for g in generated for s in g.link_sessions()])
+        reflections = _bulk_insert(Reflection, [r for g in generated for r in g.link_reflections()])
+        alerts, checkins, notes = _insert_couple_rows(generated)
+    return ScaleResult(
+        couples=len(generated),
+        sessions=len(sessions),
+        reflections=len(reflections),
+        alerts=len(alerts),
+        checkins=len(checkins),
+        notes=len(notes),
     )
-    story = rng.choice(["improving", "steady", "struggling"])
-    total_days = max((today - start).days, 1)
-    sessions, alert_keys, turn = [], {}, 0
-    for week in range(weeks):
-        monday = start + timedelta(weeks=week)
-        for offset in sorted(rng.sample(range(7), rng.choice([2, 3, 3, 4]))):
-            day = monday + timedelta(days=offset)
-            if day > today:
-                break
-            progress = (day - start).days / total_days
-            base = {"improving": 4.5 + 3.5 * progress, "steady": 6.5, "struggling": 6.5 - 3 * progress}[story]
-            giver = turn % 2 if rng.random() > 0.15 else 1 - turn % 2
-            turn += 1
-            session, reflections = _session(rng, day, today, now, tz, giver, base, story)
-            sessions.append((session, reflections))
-            for r in reflections:
-                if r.paused:
-                    alert_keys.setdefault((Alert.Kind.PAUSED, r.partner_slot, monday), False)
-                if r.comfort <= LOW_COMFORT_MAX:
-                    alert_keys[(Alert.Kind.LOW_COMFORT, r.partner_slot, monday)] = True
-    this_monday = week_start(today)
-    alerts = []
-    for (kind, slot, monday), urgent in alert_keys.items():
-        raised = min(_at(monday + timedelta(days=6), 21, tz), now)
-        alert = Alert(kind=kind, week=monday, urgent=urgent, raised_at=raised)
-        alert.partner_slot = slot
-        if monday < this_monday - timedelta(weeks=1):  # older ones were seen and noted by the therapist
-            alert.acknowledged_at = _at(monday + timedelta(days=8), 9, tz)
-            alert.acknowledged_by = therapist
-            alert.acknowledgement = "Talked it over in session." if rng.random() < 0.5 else ""
-        alerts.append(alert)
+
+
+def _bulk_insert(model: type[models.Model], rows: list) -> list:
+    return model.objects.bulk_create(rows, batch_size=BATCH)
+
+
+def _insert_people(generated: list[_CoupleRows]) -> None:
+    """Couples, their people and assignments, parents first so that each child can take their ids."""
+    _bulk_insert(Couple, [g.couple for g in generated])
+    users = _bulk_insert(User, [u for g in generated for u in g.users])
+    _bulk_insert(EmailAddress, [EmailAddress(user=u, email=u.email, verified=True, primary=True) for u in users])
+    for g in generated:
+        g.link_people()
+    _bulk_insert(Partner, [p for g in generated for p in g.partners])
+    _bulk_insert(Assignment, [g.assignment for g in generated])
+
+
+def _insert_couple_rows(generated: list[_CoupleRows]) -> tuple[list, list, list]:
+    """What hangs off the couple itself: alerts, check-ins, the therapist's notes."""
+    for g in generated:
+        g.link_couple_rows()
+    return (
+        _bulk_insert(Alert, [a for g in generated for a in g.alerts]),
+        _bulk_insert(CheckIn, [c for g in generated for c in g.checkins]),
+        _bulk_insert(CoupleNote, [n for g in generated for n in g.notes]),
+    )
+
+
+def _generate(caseload: _Caseload, k: int, rng: random.Random) -> _CoupleRows:
+    """One couple's people and `weeks` weeks of back rubs: 2–4 a week, most with both reflections."""
+    # The order of the draws from `rng` is the data: keep it when changing anything here.
+    status = couple_status(k)
+    names = rng.sample(FIRST_NAMES, 2)
+    couple, users, partners = _people(caseload, k, status, names)
+    assignment = _assignment(caseload, status, rng)
+    story = STORIES[rng.choice(list(STORIES))]
+    sessions, alert_keys = _history(caseload, story, rng)
+    alerts = _alerts(caseload, alert_keys, rng)
+    checkins = _checkins(caseload, story, rng)
     return _CoupleRows(
         k=k,
         couple=couple,
@@ -304,24 +318,117 @@ def _generate(therapist, t, k, weeks, today, now, tz, password, exercise, rng: r
         assignment=assignment,
         sessions=sessions,
         alerts=alerts,
-        checkins=_checkins(rng, start, today, now, tz, story),
-        notes=[
-            CoupleNote(
-                author=therapist,
-                date=day,
-                text=rng.choice(THERAPIST_NOTES),
-                created_at=min(_at(day, 12, tz), now),
-            )
-            for day in sorted({start + timedelta(days=rng.randrange(total_days + 1)) for _ in range(3)})
-        ],
+        checkins=checkins,
+        notes=_notes(caseload, rng),
     )
 
 
-def _session(rng: random.Random, day: date, today: date, now: datetime, tz, giver: int, base: float, story: str):
+def _people(caseload: _Caseload, k: int, status: str, names: list[str]) -> tuple[Couple, list, list]:
+    joined = caseload.joined
+    couple = Couple(
+        therapist=caseload.therapist,
+        label=f"{names[0]} & {names[1]}",
+        time_zone=settings.TIME_ZONE,
+        status=status,
+        screened_at=joined,
+        progress_page=k % 3 == 0,
+        created_at=joined,
+    )
+    users, partners = [], []
+    accepted = joined + timedelta(days=1)
+    for slot, side in ((1, "a"), (2, "b")):
+        email = PARTNER_EMAIL.format(t=caseload.t, k=k, side=side)
+        name = names[slot - 1]
+        users.append(User(email=email, role=User.Role.PARTNER, name=name, password=caseload.password))
+        partners.append(
+            Partner(
+                slot=slot,
+                name=name,
+                email=email,
+                invited_at=joined,
+                accepted_at=accepted,
+                consent_version=settings.TEND_CONSENT_VERSION,
+                consent_accepted_at=accepted,
+            )
+        )
+    return couple, users, partners
+
+
+def _assignment(caseload: _Caseload, status: str, rng: random.Random) -> Assignment:
+    return Assignment(
+        exercise=caseload.exercise,
+        target_per_week=rng.choice([2, 2, 3]),
+        suggested_minutes=15,
+        starts_on=caseload.start,
+        ends_on=caseload.today if status == Couple.Status.CLOSED else None,
+        status=ASSIGNMENT_STATUS[status],
+        note="Two or three evenings a week. Keep it short and unhurried; stopping early is fine.",
+        created_at=caseload.joined,
+    )
+
+
+def _history(caseload: _Caseload, story: _Story, rng: random.Random) -> tuple[list, dict]:
+    """The sessions week by week, and the alerts they call for as {(kind, partner slot, monday): urgent}."""
+    start, total_days = caseload.start, caseload.total_days
+    sessions, alert_keys, turn = [], {}, 0
+    for week in range(caseload.weeks):
+        monday = start + timedelta(weeks=week)
+        for day in _session_days(rng, monday, caseload.today):
+            # Partners mostly take turns giving; sometimes the same one gives twice in a row.
+            giver = turn % 2 if rng.random() > 0.15 else 1 - turn % 2
+            turn += 1
+            mean = story.mean((day - start).days / total_days)
+            session, reflections = _session(caseload, rng, day, giver, mean, story)
+            sessions.append((session, reflections))
+            _add_alert_keys(alert_keys, reflections, monday)
+    return sessions, alert_keys
+
+
+def _session_days(rng: random.Random, monday: date, today: date) -> list[date]:
+    """2–4 evenings of the week starting `monday`, none after today."""
+    days = (monday + timedelta(days=offset) for offset in sorted(rng.sample(range(7), rng.choice([2, 3, 3, 4]))))
+    return [day for day in days if day <= today]
+
+
+def _add_alert_keys(alert_keys: dict, reflections: list[Reflection], monday: date) -> None:
+    # One alert per kind, partner and week, as the engine raises them; a low comfort one is urgent.
+    for r in reflections:
+        if r.paused:
+            alert_keys.setdefault((Alert.Kind.PAUSED, r.partner_slot, monday), False)
+        if r.comfort <= LOW_COMFORT_MAX:
+            alert_keys[(Alert.Kind.LOW_COMFORT, r.partner_slot, monday)] = True
+
+
+def _alerts(caseload: _Caseload, alert_keys: dict, rng: random.Random) -> list[Alert]:
+    last_monday = week_start(caseload.today) - timedelta(weeks=1)
+    alerts = []
+    for (kind, slot, monday), urgent in alert_keys.items():
+        alert = Alert(kind=kind, week=monday, urgent=urgent, raised_at=caseload.past(monday + timedelta(days=6), 21))
+        alert.partner_slot = slot
+        if monday < last_monday:  # older ones were seen and noted by the therapist
+            alert.acknowledged_at = caseload.at(monday + timedelta(days=8), 9)
+            alert.acknowledged_by = caseload.therapist
+            alert.acknowledgement = "Talked it over in session." if rng.random() < 0.5 else ""
+        alerts.append(alert)
+    return alerts
+
+
+def _notes(caseload: _Caseload, rng: random.Random) -> list[CoupleNote]:
+    """Up to three therapist notes on random days (two draws can fall on the same day)."""
+    days = sorted({caseload.start + timedelta(days=rng.randrange(caseload.total_days + 1)) for _ in range(3)})
+    return [
+        CoupleNote(
+            author=caseload.therapist, date=day, text=rng.choice(THERAPIST_NOTES), created_at=caseload.past(day, 12)
+        )
+        for day in days
+    ]
+
+
+def _session(caseload: _Caseload, rng: random.Random, day: date, giver: int, mean: float, story: _Story):
     """A session (partners by slot index 0/1, set on insert) and the reflections written on it."""
     receiver = 1 - giver
     logger = giver if rng.random() < 0.7 else receiver
-    logged_at = min(_at(day, 21, tz), now)
+    logged_at = caseload.past(day, 21)
     session = Session(
         date=day,
         minutes=rng.choice([10, 15, 15, 20, 30]),
@@ -330,9 +437,9 @@ def _session(rng: random.Random, day: date, today: date, now: datetime, tz, give
         updated_at=logged_at,
     )
     session.giver_slot, session.receiver_slot, session.logger_slot = giver, receiver, logger
-    paused = rng.random() < (0.12 if story == "struggling" else 0.04)
+    paused = rng.random() < story.pause_chance
     # The other partner usually reflects within a day or two; the last few days are still open.
-    other_reflects = rng.random() < (0.9 if day + timedelta(days=4) <= today else 0.4)
+    other_reflects = rng.random() < (0.9 if day + timedelta(days=4) <= caseload.today else 0.4)
     # Rarely, the logger deleted a session the other had reflected on: it is withdrawn, their words stay.
     withdrawn = other_reflects and rng.random() < 0.003
     if withdrawn:
@@ -340,31 +447,40 @@ def _session(rng: random.Random, day: date, today: date, now: datetime, tz, give
     slots = ([] if withdrawn else [logger]) + ([1 - logger] if other_reflects else [])
     reflections = []
     for slot in slots:
-        role = Reflection.Role.GIVER if slot == giver else Reflection.Role.RECEIVER
-        written = logged_at if slot == logger else min(logged_at + timedelta(hours=rng.choice([1, 12, 24, 40])), now)
-        reflection = Reflection(
-            role=role,
-            connection=_score(rng, base),
-            comfort=_score(rng, base + 1, 1.0 if story != "struggling" else 1.5),
-            paused=paused,
-            pause_reason="We stopped early; it didn't feel right tonight." if paused and rng.random() < 0.5 else "",
-            next_time="A little slower, please." if rng.random() < 0.2 else "",
-            notes=rng.choice(NOTES[role]) if rng.random() < 0.35 else "",
-            visibility=_visibility(rng),
-            created_at=written,
-            updated_at=written,
-        )
+        written = logged_at
+        if slot != logger:  # the logger reflects as they log, the other partner some hours later
+            written = min(logged_at + timedelta(hours=rng.choice([1, 12, 24, 40])), caseload.now)
+        reflection = _reflection(rng, slot == giver, written, mean, story, paused)
         reflection.partner_slot = slot
-        if role == Reflection.Role.GIVER:
-            reflection.presence, reflection.giving_felt = _score(rng, base), _score(rng, base + 0.5)
-        else:
-            before = rng.randint(4, 8)
-            reflection.tension_before, reflection.tension_after = before, max(0, before - rng.randint(0, 4))
-            reflection.cared_for = _score(rng, base + 0.5)
-            reflection.pressure = rng.choice(["right", "right", "light", "firm"])
-            reflection.pace = rng.choice(["right", "right", "slow", "fast"])
         reflections.append(reflection)
     return session, reflections
+
+
+def _reflection(
+    rng: random.Random, as_giver: bool, written: datetime, mean: float, story: _Story, paused: bool
+) -> Reflection:
+    role = Reflection.Role.GIVER if as_giver else Reflection.Role.RECEIVER
+    reflection = Reflection(
+        role=role,
+        connection=_score(rng, mean),
+        comfort=_score(rng, mean + 1, story.comfort_spread),
+        paused=paused,
+        pause_reason="We stopped early; it didn't feel right tonight." if paused and rng.random() < 0.5 else "",
+        next_time="A little slower, please." if rng.random() < 0.2 else "",
+        notes=rng.choice(NOTES[role]) if rng.random() < 0.35 else "",
+        visibility=_visibility(rng),
+        created_at=written,
+        updated_at=written,
+    )
+    if as_giver:
+        reflection.presence, reflection.giving_felt = _score(rng, mean), _score(rng, mean + 0.5)
+    else:
+        before = rng.randint(4, 8)
+        reflection.tension_before, reflection.tension_after = before, max(0, before - rng.randint(0, 4))
+        reflection.cared_for = _score(rng, mean + 0.5)
+        reflection.pressure = rng.choice(["right", "right", "light", "firm"])
+        reflection.pace = rng.choice(["right", "right", "slow", "fast"])
+    return reflection
 
 
 def _score(rng: random.Random, mean: float, spread: float = 1.2) -> int:
@@ -380,11 +496,11 @@ def _visibility(rng: random.Random) -> str:
     return Reflection.Visibility.SHARED
 
 
-def _checkins(rng: random.Random, start: date, today: date, now: datetime, tz, story: str) -> list[CheckIn]:
+def _checkins(caseload: _Caseload, story: _Story, rng: random.Random) -> list[CheckIn]:
     """Both partners' weekly CSI-4 check-ins, on a bit over half of the weeks each."""
-    shift = {"improving": 0.5, "steady": 0.5, "struggling": -0.8}[story]
-    out, monday = [], start
-    while monday <= today:
+    shift = story.checkin_shift
+    out, monday = [], caseload.start
+    while monday <= caseload.today:
         for slot in (0, 1):
             if rng.random() < 0.55:
                 values = {
@@ -393,7 +509,7 @@ def _checkins(rng: random.Random, start: date, today: date, now: datetime, tz, s
                     "rewarding": max(0, min(5, round(rng.gauss(3 + shift, 1)))),
                     "satisfied": max(0, min(5, round(rng.gauss(3 + shift, 1)))),
                 }
-                answered = min(_at(monday + timedelta(days=6), 20, tz), now)
+                answered = caseload.past(monday + timedelta(days=6), 20)
                 checkin = CheckIn(
                     week=monday, total=sum(values.values()), created_at=answered, updated_at=answered, **values
                 )

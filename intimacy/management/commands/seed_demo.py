@@ -3,6 +3,7 @@
 import random
 import time
 import uuid
+from dataclasses import dataclass
 from datetime import timedelta
 
 from allauth.account.models import EmailAddress
@@ -51,10 +52,43 @@ NOTES = {
 }
 
 
-DEMO_NOTES = {
-    "improving": [(6, "Agreed on two evenings a week"), (2, "Alex: work trip this week")],
-    "steady": [(4, "Talked about pace")],
-    "struggling": [(5, "Riley raised feeling rushed"), (1, "Discuss pausing safely")],
+@dataclass(frozen=True)
+class DemoStory:
+    """How a demo couple's eight weeks go, from the ratings to what the therapist wrote down."""
+
+    mean_at_start: float  # of the 0–10 ratings
+    mean_change: float  # by today
+    gaps: tuple[int, ...]  # days between sessions, one picked at random each time
+    checkin_drift: float  # of the CSI-4 answers' mean, per four weeks
+    notes: tuple[tuple[int, str], ...]  # the therapist's (weeks ago, text)
+    progress_page: bool = False
+    # 0: the couple never stops early, and no number is drawn for it (the demo's random sequence depends on it).
+    pause_chance: float = 0
+
+    def mean(self, progress: float) -> float:
+        return self.mean_at_start + self.mean_change * progress
+
+
+DEMO_STORIES = {
+    "improving": DemoStory(
+        mean_at_start=5,
+        mean_change=3,
+        gaps=(2, 3, 4),
+        checkin_drift=0.4,
+        notes=((6, "Agreed on two evenings a week"), (2, "Alex: work trip this week")),
+        progress_page=True,
+    ),
+    "steady": DemoStory(
+        mean_at_start=6.5, mean_change=0, gaps=(2, 3, 4), checkin_drift=0, notes=((4, "Talked about pace"),)
+    ),
+    "struggling": DemoStory(
+        mean_at_start=6.5,
+        mean_change=-2.5,
+        gaps=(3, 4, 6),
+        checkin_drift=-0.4,
+        notes=((5, "Riley raised feeling rushed"), (1, "Discuss pausing safely")),
+        pause_chance=0.15,
+    ),
 }
 
 
@@ -116,7 +150,8 @@ class Command(BaseCommand):
 
     @transaction.atomic
     def _couple(self, therapist: User, spec, rng: random.Random) -> None:
-        label, name1, email1, name2, email2, story = spec
+        label, name1, email1, name2, email2, story_name = spec
+        story = DEMO_STORIES[story_name]
         if Partner.objects.filter(email=email1).exists():
             return
         couple = people.couple_create(
@@ -145,9 +180,9 @@ class Command(BaseCommand):
         self._sessions(couple, assignment, start, today, story, rng)
         self._checkins(couple, start, today, story, rng)
         # The therapist's own dated notes mark the dashboard's charts; one couple sees their progress page.
-        for weeks_ago, text in DEMO_NOTES[story]:
+        for weeks_ago, text in story.notes:
             services.note_add(couple=couple, author=therapist, day=today - timedelta(weeks=weeks_ago), text=text)
-        if story == "improving":
+        if story.progress_page:
             people.couple_set_progress_page(couple=couple, enabled=True)
         # Each back-dated write above raised alerts as of today with only part of the history in
         # place (e.g. "no session for 14 days" before the later sessions existed): raise them afresh.
@@ -155,82 +190,94 @@ class Command(BaseCommand):
             alert.delete()
         alerts_raise(couple=couple)
 
-    def _checkins(self, couple: Couple, start, today, story: str, rng: random.Random) -> None:
+    def _checkins(self, couple: Couple, start, today, story: DemoStory, rng: random.Random) -> None:
         """Most weeks each partner answers the CSI-4 check-in; the story shapes the trend."""
         weeks = (today - start).days // 7
         for partner in couple.partners.all():
             for week in range(weeks + 1):
                 if rng.random() < 0.2:
                     continue  # optional: some weeks are skipped
-                drift = {"improving": week * 0.4, "steady": 0, "struggling": -week * 0.4}[story]
-                base = 3 + drift / 4
+                base = 3 + week * story.checkin_drift / 4
                 answers = {
                     field: max(0, min(top, round(rng.gauss(base, 0.7))))
                     for field, top in zip(csi4.FIELDS, (6, 5, 5, 5), strict=True)
                 }
                 services.checkin_save(partner=partner, answers=answers, today=start + timedelta(weeks=week))
 
-    def _sessions(self, couple: Couple, assignment, start, today, story: str, rng: random.Random) -> None:
+    def _sessions(self, couple: Couple, assignment, start, today, story: DemoStory, rng: random.Random) -> None:
         a, b = list(couple.partners.all())
-        day, turn, n = start + timedelta(days=1), 0, 0
+        day, turn = start + timedelta(days=1), 0
         total_days = (today - start).days or 1
         while day <= today:
-            progress = (day - start).days / total_days
-            base = {"improving": 5 + 3 * progress, "steady": 6.5, "struggling": 6.5 - 2.5 * progress}[story]
+            mean = story.mean((day - start).days / total_days)
             giver, receiver = (a, b) if turn % 2 == 0 else (b, a)
-            paused = story == "struggling" and rng.random() < 0.15
-
-            def score(spread: float = 1.2, shift: float = 0) -> int:
-                return max(0, min(10, round(rng.gauss(base + shift, spread))))  # noqa: B023
-
-            def visibility_and_note(kind: str) -> tuple[str, str]:
-                roll = rng.random()
-                if roll < 0.12:
-                    return Reflection.Visibility.PRIVATE, rng.choice(NOTES["private"])
-                if roll < 0.24:
-                    return Reflection.Visibility.THERAPIST, rng.choice(NOTES["therapist"])
-                return Reflection.Visibility.SHARED, rng.choice(NOTES[kind]) if rng.random() < 0.6 else ""
-
-            vis, note = visibility_and_note("giver")
-            session, _ = services.session_log(
-                assignment=assignment,
-                partner=giver,
-                day=day,
-                minutes=rng.choice([10, 15, 15, 20]),
-                role=Reflection.Role.GIVER,
-                answers={
-                    "connection": score(),
-                    "comfort": score(1.0, 1),
-                    "presence": score(),
-                    "giving_felt": score(),
-                    "paused": paused,
-                    "pause_reason": "We stopped early; it didn't feel right tonight." if paused else "",
-                    "notes": note,
-                    "visibility": vis,
-                },
-                idempotency_key=uuid.uuid4(),
-            )
+            paused = story.pause_chance > 0 and rng.random() < story.pause_chance
+            session = _give(assignment, giver, day, mean, paused, rng)
             # The newest session of each couple waits for the receiver's reflection.
             if day + timedelta(days=4) <= today:
-                vis, note = visibility_and_note("receiver")
-                before = rng.randint(5, 8)
-                services.reflection_add(
-                    session=session,
-                    partner=receiver,
-                    answers={
-                        "connection": score(),
-                        "comfort": score(1.0, 1),
-                        "tension_before": before,
-                        "tension_after": max(0, before - rng.randint(1, 4)),
-                        "cared_for": score(),
-                        "pressure": rng.choice(["right", "right", "light", "firm"]),
-                        "pace": rng.choice(["right", "right", "fast"]),
-                        "paused": paused,
-                        "next_time": "A little slower, please." if rng.random() < 0.3 else "",
-                        "notes": note,
-                        "visibility": vis,
-                    },
-                )
-            n += 1
+                _receive(session, receiver, mean, paused, rng)
             turn += 1
-            day += timedelta(days=rng.choice([2, 3, 4]) if story != "struggling" else rng.choice([3, 4, 6]))
+            day += timedelta(days=rng.choice(story.gaps))
+
+
+# The order of the draws from `rng` is the demo: keep it when changing the helpers below.
+
+
+def _give(assignment, giver: Partner, day, mean: float, paused: bool, rng: random.Random):
+    """The giver logs the session with their reflection."""
+    visibility, note = _visibility_and_note("giver", rng)
+    session, _ = services.session_log(
+        assignment=assignment,
+        partner=giver,
+        day=day,
+        minutes=rng.choice([10, 15, 15, 20]),
+        role=Reflection.Role.GIVER,
+        answers={
+            "connection": _score(rng, mean),
+            "comfort": _score(rng, mean + 1, 1.0),
+            "presence": _score(rng, mean),
+            "giving_felt": _score(rng, mean),
+            "paused": paused,
+            "pause_reason": "We stopped early; it didn't feel right tonight." if paused else "",
+            "notes": note,
+            "visibility": visibility,
+        },
+        idempotency_key=uuid.uuid4(),
+    )
+    return session
+
+
+def _receive(session, receiver: Partner, mean: float, paused: bool, rng: random.Random) -> None:
+    visibility, note = _visibility_and_note("receiver", rng)
+    before = rng.randint(5, 8)
+    services.reflection_add(
+        session=session,
+        partner=receiver,
+        answers={
+            "connection": _score(rng, mean),
+            "comfort": _score(rng, mean + 1, 1.0),
+            "tension_before": before,
+            "tension_after": max(0, before - rng.randint(1, 4)),
+            "cared_for": _score(rng, mean),
+            "pressure": rng.choice(["right", "right", "light", "firm"]),
+            "pace": rng.choice(["right", "right", "fast"]),
+            "paused": paused,
+            "next_time": "A little slower, please." if rng.random() < 0.3 else "",
+            "notes": note,
+            "visibility": visibility,
+        },
+    )
+
+
+def _score(rng: random.Random, mean: float, spread: float = 1.2) -> int:
+    return max(0, min(10, round(rng.gauss(mean, spread))))
+
+
+def _visibility_and_note(role: str, rng: random.Random) -> tuple[str, str]:
+    """Private and therapist-only reflections always say something: that is why they are kept from the partner."""
+    roll = rng.random()
+    if roll < 0.12:
+        return Reflection.Visibility.PRIVATE, rng.choice(NOTES["private"])
+    if roll < 0.24:
+        return Reflection.Visibility.THERAPIST, rng.choice(NOTES["therapist"])
+    return Reflection.Visibility.SHARED, rng.choice(NOTES[role]) if rng.random() < 0.6 else ""
