@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts import services
+from accounts import selectors, services
 from accounts.access import get_couple_for_user, partner_of, partner_required, therapist_required
 from accounts.forms import AddCoupleForm, ConsentForm, ReminderSettingsForm, SetPasswordForm
 from accounts.models import Partner, User
@@ -58,7 +58,7 @@ def couple_add(request: HttpRequest) -> HttpResponse:
         else:
             site = request.build_absolute_uri("/")
             failed = []
-            for partner in couple.partners.all():
+            for partner in selectors.couple_partners(couple):
                 try:
                     url = services.invite_send(partner=partner, site_url=site)
                 except OSError:  # SMTP down: the couple exists; the therapist can hand the link over
@@ -85,7 +85,7 @@ def couple_add(request: HttpRequest) -> HttpResponse:
 @require_POST
 def invite_resend(request: HttpRequest, pk: int, partner_pk: int) -> HttpResponse:
     couple = get_couple_for_user(request.user, pk, role=User.Role.THERAPIST)
-    partner = couple.partners.filter(pk=partner_pk).first()
+    partner = selectors.couple_partner(couple, partner_pk)
     if partner is None:
         raise Http404
     try:
@@ -105,7 +105,7 @@ def _partner_from_link(uidb64: str, token: str) -> Partner | None:
         pk = int(force_str(urlsafe_base64_decode(uidb64)))
     except (TypeError, ValueError, OverflowError):
         return None
-    partner = Partner.objects.filter(pk=pk).first()
+    partner = selectors.partner_by_pk(pk)
     if partner is None or not invite_token_generator.check_token(partner, token):
         return None
     return partner

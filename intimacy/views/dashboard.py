@@ -24,7 +24,7 @@ from intimacy.access import (
     get_note_for_user,
 )
 from intimacy.forms import AcknowledgeForm, NoteForm
-from intimacy.models import Reflection, SafetyMessage, Session
+from intimacy.models import Reflection
 from intimacy.reminders import reminder_overview
 
 THERAPIST = User.Role.THERAPIST
@@ -69,19 +69,11 @@ def _dashboard(request: HttpRequest, couple: Couple, note_form: NoteForm | None 
         gap_sessions=selectors.sessions_with_reflections(
             trends.sessions_both_reflected(couple, period, trends.Scope.THERAPIST), request.user
         ),
-        open_alerts=list(couple.alerts.open().select_related("partner")),
-        acknowledged_alerts=list(
-            couple.alerts.filter(acknowledged_at__isnull=False)
-            .select_related("partner", "acknowledged_by")
-            .order_by("-acknowledged_at", "-pk")[:ALERT_HISTORY_SHOWN]
-        ),
-        safety_messages=list(
-            SafetyMessage.objects.visible_to(request.user)
-            .filter(couple=couple)
-            .select_related("partner")[:SAFETY_SHOWN]
-        ),
+        open_alerts=selectors.open_alerts(couple),
+        acknowledged_alerts=selectors.acknowledged_alerts(couple, limit=ALERT_HISTORY_SHOWN),
+        safety_messages=selectors.safety_messages(couple, request.user, limit=SAFETY_SHOWN),
         note_form=note_form or NoteForm(initial={"date": couple.today()}),
-        notes=list(couple.notes.order_by("-date", "-pk")[:NOTES_SHOWN]),
+        notes=selectors.recent_notes(couple, limit=NOTES_SHOWN),
         acknowledge_form=AcknowledgeForm(),
         shown_invites=pop_shown_invites(request),
         statuses=Couple.Status.choices,
@@ -124,7 +116,7 @@ def couple_summary(request: HttpRequest, pk: int) -> HttpResponse:
     record_access(request, couple)
     period = _period(request, couple)
     context = _trend_context(couple, period, trends.Scope.THERAPIST, "couple_summary")
-    context["open_alerts"] = list(couple.alerts.open().select_related("partner"))
+    context["open_alerts"] = selectors.open_alerts(couple)
     context["rows"] = trends.summary_rows(context["trends"])
     context["printed_on"] = couple.today()
     return render(request, "intimacy/couple_summary.html", context)
@@ -195,14 +187,7 @@ def couple_export(request: HttpRequest, pk: int) -> StreamingHttpResponse:
     couple = get_couple_for_user(request.user, pk, role=THERAPIST)
     record_access(request, couple)
     period = trends.period_from(request.GET, couple.today())
-    sessions = (
-        Session.objects.visible_to(request.user)
-        .filter(assignment__couple=couple, withdrawn_at__isnull=True, date__gte=period.start, date__lte=period.end)
-        .select_related("assignment__exercise", "giver", "receiver")
-        .prefetch_related("reflections")
-        .order_by("date", "pk")
-        .iterator(chunk_size=500)
-    )
+    sessions = selectors.export_sessions(couple, request.user, start=period.start, end=period.end)
     writer = csv.writer(_Echo())
     response = StreamingHttpResponse((writer.writerow(r) for r in _export_rows(sessions)), content_type="text/csv")
     # The file name carries dates only: the couple's label stays out of downloads folders and logs.
