@@ -84,23 +84,26 @@ class AssignmentProgress:
         return self.assignment.target_per_week
 
 
+def _sessions_in_week_of(today: date) -> Count:
+    """An assignment's sessions (not withdrawn) in the week holding `today`, for `annotate`."""
+    monday = week_start(today)
+    return Count(
+        "sessions",
+        filter=Q(
+            sessions__date__gte=monday,
+            sessions__date__lte=monday + timedelta(days=6),
+            sessions__withdrawn_at__isnull=True,
+        ),
+    )
+
+
 def current_assignments(partner: Partner, today: date) -> list[AssignmentProgress]:
     """The couple's active and paused assignments, each with this week's count of sessions."""
-    monday = week_start(today)
     assignments = (
         Assignment.objects.filter(couple_id=partner.couple_id, status__in=["active", "paused"])
         .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=today))
         .select_related("exercise", "planned_giver")
-        .annotate(
-            done=Count(
-                "sessions",
-                filter=Q(
-                    sessions__date__gte=monday,
-                    sessions__date__lte=monday + timedelta(days=6),
-                    sessions__withdrawn_at__isnull=True,
-                ),
-            )
-        )
+        .annotate(done=_sessions_in_week_of(today))
         .order_by("status", "-starts_on", "pk")
     )
     return [AssignmentProgress(a, a.done) for a in assignments]
@@ -311,22 +314,10 @@ def caseload(therapist: User, now=None, status: str | None = None) -> list[Casel
     return rows
 
 
-def couple_overview(couple: Couple, viewer: User, today: date) -> dict:
+def couple_overview(couple: Couple, today: date) -> dict:
     """The couple's assignments, each with this week's count of sessions."""
-    monday = week_start(today)
-    assignments = list(
-        couple.assignments.select_related("exercise", "planned_giver").annotate(
-            done=Count(
-                "sessions",
-                filter=Q(
-                    sessions__date__gte=monday,
-                    sessions__date__lte=monday + timedelta(days=6),
-                    sessions__withdrawn_at__isnull=True,
-                ),
-            )
-        )
-    )
-    return {"assignments": assignments, "monday": monday}
+    assignments = couple.assignments.select_related("exercise", "planned_giver")
+    return {"assignments": list(assignments.annotate(done=_sessions_in_week_of(today)))}
 
 
 def open_alerts(couple: Couple) -> list[Alert]:

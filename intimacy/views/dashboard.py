@@ -61,7 +61,7 @@ def _dashboard(request: HttpRequest, couple: Couple, note_form: NoteForm | None 
     period = _period(request, couple)
     context = _trend_context(couple, period, trends.Scope.THERAPIST, "couple_detail")
     context.update(
-        selectors.couple_overview(couple, request.user, couple.today()),
+        selectors.couple_overview(couple, couple.today()),
         partners=context["trends"].partners,
         page=selectors.couple_sessions_page(
             couple, request.user, request.GET.get("page"), start=period.start, end=period.end
