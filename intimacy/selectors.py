@@ -100,7 +100,9 @@ def _sessions_in_week_of(today: date) -> Count:
 def current_assignments(partner: Partner, today: date) -> list[AssignmentProgress]:
     """The couple's active and paused assignments, each with this week's count of sessions."""
     assignments = (
-        Assignment.objects.filter(couple_id=partner.couple_id, status__in=["active", "paused"])
+        Assignment.objects.filter(
+            couple_id=partner.couple_id, status__in=[Assignment.Status.ACTIVE, Assignment.Status.PAUSED]
+        )
         .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=today))
         .select_related("exercise", "planned_giver")
         .annotate(done=_sessions_in_week_of(today))

@@ -145,7 +145,11 @@ EXPORT_COLUMNS = [
     "receiver_shared_with",
 ]
 
-SHARED_WITH = {"shared": "partner and therapist", "therapist": "therapist only", "private": "just me (numbers only)"}
+SHARED_WITH = {
+    Reflection.Visibility.SHARED: "partner and therapist",
+    Reflection.Visibility.THERAPIST: "therapist only",
+    Reflection.Visibility.PRIVATE: "just me (numbers only)",
+}
 
 
 def _cell(value) -> str:

@@ -6,6 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.text import get_text_list
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -18,16 +19,18 @@ from intimacy.forms import AssignmentForm, ExerciseForm
 from intimacy.models import Assignment
 
 THERAPIST = User.Role.THERAPIST
+# The caseload filter that shows every couple, whatever their status.
+ALL_COUPLES = "all"
 
 
 @therapist_required
 def therapist_home(request: HttpRequest) -> HttpResponse:
     """The caseload, active couples by default; ?status=paused|closed|all for the others."""
     status = request.GET.get("status", Couple.Status.ACTIVE)
-    if status != "all" and status not in Couple.Status.values:
+    if status != ALL_COUPLES and status not in Couple.Status.values:
         status = Couple.Status.ACTIVE
-    rows = selectors.caseload(request.user, status=None if status == "all" else status)
-    filters = [*Couple.Status.choices, ("all", _("All"))]
+    rows = selectors.caseload(request.user, status=None if status == ALL_COUPLES else status)
+    filters = [*Couple.Status.choices, (ALL_COUPLES, _("All"))]
     return render(request, "intimacy/therapist_home.html", {"rows": rows, "status": status, "filters": filters})
 
 
@@ -37,7 +40,8 @@ def couple_status(request: HttpRequest, pk: int) -> HttpResponse:
     couple = get_couple_for_user(request.user, pk, role=THERAPIST)
     status = request.POST.get("status", "")
     if status not in Couple.Status.values:
-        messages.error(request, _("Choose active, paused or closed."))
+        statuses = get_text_list([str(label).lower() for label in Couple.Status.labels], _("or"))
+        messages.error(request, _("Choose %(statuses)s.") % {"statuses": statuses})
     else:
         couple_set_status(couple=couple, status=status)
         status_name = couple.get_status_display().lower()
