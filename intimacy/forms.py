@@ -4,17 +4,26 @@ from django import forms
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
+from accounts.forms import lazy_format
 from intimacy import csi4
 from intimacy.models import (
+    ACKNOWLEDGEMENT_MAX_LENGTH,
+    MAX_RATING,
     MAX_SESSION_MINUTES,
+    MAX_SUGGESTED_MINUTES,
+    MAX_TARGET,
+    MIN_RATING,
     MIN_SESSION_MINUTES,
+    MIN_SUGGESTED_MINUTES,
+    MIN_TARGET,
     Assignment,
     Exercise,
     Reflection,
     SafetyMessage,
 )
 
-RATING_CHOICES = [(i, str(i)) for i in range(11)]
+RATING_CHOICES = [(i, str(i)) for i in range(MIN_RATING, MAX_RATING + 1)]
+SUGGESTED_MINUTES_RANGE = {"low": MIN_SUGGESTED_MINUTES, "high": MAX_SUGGESTED_MINUTES}
 
 
 class RatingWidget(forms.RadioSelect):
@@ -47,7 +56,11 @@ def rating_field(
         required=required,
         widget=RatingWidget(low=low, high=high),
         help_text=help_text,
-        error_messages={"required": _("Please choose a number from 0 to 10.")},
+        error_messages={
+            "required": lazy_format(
+                _("Please choose a number from %(low)s to %(high)s."), {"low": MIN_RATING, "high": MAX_RATING}
+            )
+        },
     )
 
 
@@ -206,7 +219,7 @@ class ExerciseForm(forms.ModelForm):
         help_texts = {
             "summary": _("One sentence the couple sees first."),
             "guidance": _("What the couple reads before they begin. Plain words; blank lines separate paragraphs."),
-            "suggested_minutes": _("Between 5 and 60."),
+            "suggested_minutes": lazy_format(_("Between %(low)s and %(high)s."), SUGGESTED_MINUTES_RANGE),
         }
 
 
@@ -243,8 +256,11 @@ class AssignmentForm(forms.ModelForm):
             "ends_on": _("End date (optional)"),
         }
         help_texts = {
-            "target_per_week": _("1 to 7. Shown to the couple as “this week: 1 of 2”, never as a streak."),
-            "suggested_minutes": _("5 to 60."),
+            "target_per_week": lazy_format(
+                _("%(low)s to %(high)s. Shown to the couple as “this week: 1 of 2”, never as a streak."),
+                {"low": MIN_TARGET, "high": MAX_TARGET},
+            ),
+            "suggested_minutes": lazy_format(_("%(low)s to %(high)s."), SUGGESTED_MINUTES_RANGE),
             "planned_giver": _("Only for “One named partner gives”."),
             "note": _("The couple both see this."),
         }
@@ -293,7 +309,7 @@ class NoteForm(StyledForm):
 class AcknowledgeForm(StyledForm):
     note = forms.CharField(
         label=_("Note (optional)"),
-        max_length=300,
+        max_length=ACKNOWLEDGEMENT_MAX_LENGTH,
         required=False,
         help_text=_("For your own record, e.g. “discussed in session”."),
     )

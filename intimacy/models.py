@@ -14,12 +14,15 @@ from accounts.clinical import ClinicalQuerySet
 from accounts.models import Couple, Partner, User
 from intimacy.builtin import BACK_RUB_KEY
 
-RATING_VALIDATORS = [MinValueValidator(0), MaxValueValidator(10)]
+MIN_RATING, MAX_RATING = 0, 10
+RATING_VALIDATORS = [MinValueValidator(MIN_RATING), MaxValueValidator(MAX_RATING)]
 MIN_TARGET, MAX_TARGET = 1, 7
 MIN_SUGGESTED_MINUTES, MAX_SUGGESTED_MINUTES = 5, 60
 MIN_SESSION_MINUTES, MAX_SESSION_MINUTES = 1, 180
 # How long a partner may correct what they wrote or logged (making a reflection more private has no limit).
 EDIT_WINDOW_DAYS = 7
+# The therapist's note on marking an alert as seen.
+ACKNOWLEDGEMENT_MAX_LENGTH = 300
 
 
 def rating(verbose_name: str, **kwargs) -> models.PositiveSmallIntegerField:
@@ -286,13 +289,13 @@ class Reflection(models.Model):
             models.CheckConstraint(
                 condition=Q(visibility__in=ReflectionVisibility.values), name="reflection_visibility_valid"
             ),
-            in_range("connection", 0, 10, "reflection_connection_range"),
-            in_range("comfort", 0, 10, "reflection_comfort_range"),
-            in_range("presence", 0, 10, "reflection_presence_range", nullable=True),
-            in_range("giving_felt", 0, 10, "reflection_giving_felt_range", nullable=True),
-            in_range("tension_before", 0, 10, "reflection_tension_before_range", nullable=True),
-            in_range("tension_after", 0, 10, "reflection_tension_after_range", nullable=True),
-            in_range("cared_for", 0, 10, "reflection_cared_for_range", nullable=True),
+            in_range("connection", MIN_RATING, MAX_RATING, "reflection_connection_range"),
+            in_range("comfort", MIN_RATING, MAX_RATING, "reflection_comfort_range"),
+            in_range("presence", MIN_RATING, MAX_RATING, "reflection_presence_range", nullable=True),
+            in_range("giving_felt", MIN_RATING, MAX_RATING, "reflection_giving_felt_range", nullable=True),
+            in_range("tension_before", MIN_RATING, MAX_RATING, "reflection_tension_before_range", nullable=True),
+            in_range("tension_after", MIN_RATING, MAX_RATING, "reflection_tension_after_range", nullable=True),
+            in_range("cared_for", MIN_RATING, MAX_RATING, "reflection_cared_for_range", nullable=True),
             # A giver's reflection carries no receiver answers and vice versa.
             models.CheckConstraint(
                 condition=Q(role=ReflectionRole.RECEIVER)
@@ -395,7 +398,7 @@ class Alert(models.Model):
     acknowledged_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    acknowledgement = models.CharField(_("note"), max_length=300, blank=True)
+    acknowledgement = models.CharField(_("note"), max_length=ACKNOWLEDGEMENT_MAX_LENGTH, blank=True)
 
     objects = AlertQuerySet.as_manager()
 

@@ -10,6 +10,7 @@ from django.http import HttpRequest, HttpResponse, QueryDict, StreamingHttpRespo
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
@@ -17,14 +18,15 @@ from accounts.access import get_couple_for_user, partner_required
 from accounts.clinical import record_access
 from accounts.models import Couple, User
 from accounts.services import couple_set_progress_page
+from accounts.tokens import invite_days
 from accounts.views import pop_shown_invites
-from intimacy import alerts, selectors, services, trends
+from intimacy import alerts, csi4, selectors, services, trends
 from intimacy.access import (
     get_alert_for_user,
     get_note_for_user,
 )
 from intimacy.forms import AcknowledgeForm, NoteForm
-from intimacy.models import Reflection
+from intimacy.models import ACKNOWLEDGEMENT_MAX_LENGTH, MAX_RATING, MIN_RATING, Reflection
 from intimacy.reminders import reminder_overview
 
 THERAPIST = User.Role.THERAPIST
@@ -76,6 +78,7 @@ def _dashboard(request: HttpRequest, couple: Couple, note_form: NoteForm | None 
         notes=selectors.recent_notes(couple, limit=NOTES_SHOWN),
         acknowledge_form=AcknowledgeForm(),
         shown_invites=pop_shown_invites(request),
+        invite_days=invite_days(),
         statuses=Couple.Status.choices,
         reminders=reminder_overview(context["trends"].partners),
     )
@@ -119,6 +122,13 @@ def couple_summary(request: HttpRequest, pk: int) -> HttpResponse:
     context["open_alerts"] = selectors.open_alerts(couple)
     context["rows"] = trends.summary_rows(context["trends"])
     context["printed_on"] = couple.today()
+    context["scale"] = {
+        "rating_min": MIN_RATING,
+        "rating_max": MAX_RATING,
+        "csi4_min": csi4.TOTAL_MIN,
+        "csi4_max": csi4.TOTAL_MAX,
+        "csi4_threshold": csi4.THRESHOLD,
+    }
     return render(request, "intimacy/couple_summary.html", context)
 
 
@@ -238,7 +248,12 @@ def alert_acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
     alert = get_alert_for_user(request.user, pk)
     form = AcknowledgeForm(request.POST)
     if not form.is_valid():
-        messages.error(request, _("The note can be at most 300 characters; nothing was saved."))
+        text = ngettext(
+            "The note can be at most %(count)d character; nothing was saved.",
+            "The note can be at most %(count)d characters; nothing was saved.",
+            ACKNOWLEDGEMENT_MAX_LENGTH,
+        )
+        messages.error(request, text % {"count": ACKNOWLEDGEMENT_MAX_LENGTH})
         return redirect(reverse("couple_detail", args=[alert.couple_id]) + "#attention")
     alerts.alert_acknowledge(alert=alert, by=request.user, note=form.cleaned_data["note"])
     messages.success(request, _("Marked as seen. It stays in the alert history."))

@@ -41,7 +41,8 @@ def partner_home(request: HttpRequest) -> HttpResponse:
 @require_GET
 def history(request: HttpRequest) -> HttpResponse:
     page = selectors.couple_sessions_page(request.partner.couple, request.user, request.GET.get("page"))
-    return render(request, "intimacy/history.html", {"page": page, "partner": request.partner})
+    context = {"page": page, "partner": request.partner, "window_days": EDIT_WINDOW_DAYS}
+    return render(request, "intimacy/history.html", context)
 
 
 @partner_required
@@ -203,7 +204,7 @@ def _own_session(request: HttpRequest, pk: int):
 def session_edit(request: HttpRequest, pk: int) -> HttpResponse:
     session = _own_session(request, pk)
     if request.method == "GET" and not services.within_edit_window(session.created_at):
-        messages.info(request, _("Sessions can be changed for 7 days after they were logged."))
+        messages.info(request, services.session_edit_window_closed())
         return redirect("history")
     form = SessionEditForm(request.POST or None, initial={"date": session.date, "minutes": session.minutes})
     if request.method == "POST" and form.is_valid():

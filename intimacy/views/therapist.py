@@ -31,7 +31,8 @@ def therapist_home(request: HttpRequest) -> HttpResponse:
         status = Couple.Status.ACTIVE
     rows = selectors.caseload(request.user, status=None if status == ALL_COUPLES else status)
     filters = [*Couple.Status.choices, (ALL_COUPLES, _("All"))]
-    return render(request, "intimacy/therapist_home.html", {"rows": rows, "status": status, "filters": filters})
+    context = {"rows": rows, "status": status, "filters": filters, "weeks": selectors.CASELOAD_WEEKS}
+    return render(request, "intimacy/therapist_home.html", context)
 
 
 @login_required
