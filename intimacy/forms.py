@@ -68,8 +68,9 @@ def optional_choice(label: str, choices) -> forms.ChoiceField:
     return forms.ChoiceField(label=label, choices=choices, required=False, widget=ChoiceButtons)
 
 
-def style_fields(form: forms.BaseForm) -> None:
-    """Bootstrap classes for hand-laid forms (crispy does this for the others)."""
+def style_fields(form: forms.BaseForm, invalid=()) -> None:
+    """Bootstrap classes for hand-laid forms (crispy does this for the others); `is-invalid` on the
+    widgets of the fields named in `invalid`."""
     for field in form.fields.values():
         widget = field.widget
         if isinstance(widget, RatingWidget | ChoiceButtons | forms.HiddenInput):
@@ -83,12 +84,10 @@ def style_fields(form: forms.BaseForm) -> None:
             widget.attrs.setdefault("class", "form-select form-select-lg")
         else:
             widget.attrs.setdefault("class", "form-control form-control-lg")
-    # Only after validation has run: touching `form.errors` earlier would validate half-built fields.
-    if form.is_bound and form._errors is not None:
-        for name in form._errors:
-            if name in form.fields:
-                css = form.fields[name].widget.attrs.get("class", "")
-                form.fields[name].widget.attrs["class"] = f"{css} is-invalid".strip()
+    for name in invalid:
+        if name in form.fields:
+            css = form.fields[name].widget.attrs.get("class", "")
+            form.fields[name].widget.attrs["class"] = f"{css} is-invalid".strip()
 
 
 class StyledForm(forms.Form):
@@ -100,7 +99,9 @@ class StyledForm(forms.Form):
 
     def full_clean(self):
         super().full_clean()
-        style_fields(self)
+        # Validation has just run, so reading `errors` returns its result rather than starting it again
+        # (read in __init__, it would validate half-built fields).
+        style_fields(self, invalid=self.errors)
 
 
 class ReflectionForm(StyledForm):
@@ -268,6 +269,8 @@ class AssignmentForm(forms.ModelForm):
     def __init__(self, *args, couple, exercises, **kwargs):
         super().__init__(*args, **kwargs)
         self.couple = couple
+        # The couple is not a form field; set it so the model's own validation sees a whole row.
+        self.instance.couple = couple
         self.fields["exercise"].queryset = exercises
         self.fields["exercise"].empty_label = None
         self.fields["planned_giver"].queryset = couple.partners.all()
@@ -287,14 +290,10 @@ class AssignmentForm(forms.ModelForm):
         starts, ends = data.get("starts_on"), data.get("ends_on")
         if starts and ends and ends < starts:
             self.add_error("ends_on", gettext("The end date is before the start date."))
+        # A named giver belongs only to the plan that names one; the model's validation sees it so.
+        if data.get("giver_plan") != Assignment.GiverPlan.ONE:
+            data["planned_giver"] = None
         return data
-
-    def _post_clean(self):
-        # The couple is not a form field; set it so the model's own validation sees a whole row.
-        self.instance.couple = self.couple
-        if self.cleaned_data.get("giver_plan") != Assignment.GiverPlan.ONE:
-            self.cleaned_data["planned_giver"] = None
-        super()._post_clean()
 
 
 class NoteForm(StyledForm):
