@@ -5,7 +5,8 @@ from django.conf import settings
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
 from django.utils.dates import WEEKDAYS
-from django.utils.translation import gettext
+from django.utils.functional import lazy
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
@@ -15,6 +16,21 @@ from accounts.services import email_in_use
 def time_zone_choices() -> list[tuple[str, str]]:
     zones = sorted(z for z in zoneinfo.available_timezones() if "/" in z and not z.startswith(("Etc/", "SystemV/")))
     return [(z, z.replace("_", " ")) for z in zones]
+
+
+def _format(message, values: dict) -> str:
+    return message % values
+
+
+# `lazy_format(_("From %(low)s to %(high)s."), {"low": 1, "high": 7})`: formatted when shown, in the language
+# active then. For form text written once at import (help texts, error messages) that names a constant.
+lazy_format = lazy(_format, str)
+
+
+def password_min_length() -> int | None:
+    """The shortest password the configured validators accept, if one of them sets a length."""
+    lengths = [getattr(v, "min_length", None) for v in password_validation.get_default_password_validators()]
+    return max((n for n in lengths if n is not None), default=None)
 
 
 def add_service_errors(form: forms.BaseForm, exc: ValidationError) -> None:
@@ -80,7 +96,6 @@ class SetPasswordForm(forms.Form):
         label=_("Choose a password"),
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-        help_text=_("At least 12 characters. A few unrelated words make a good one."),
     )
     password2 = forms.CharField(
         label=_("Type it again"), strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
@@ -90,6 +105,14 @@ class SetPasswordForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.email = email
         self.name = name
+        shortest = password_min_length()
+        if shortest:
+            text = ngettext(
+                "At least %(count)d character. A few unrelated words make a good one.",
+                "At least %(count)d characters. A few unrelated words make a good one.",
+                shortest,
+            )
+            self.fields["password1"].help_text = text % {"count": shortest}
 
     def clean(self):
         data = super().clean()

@@ -90,11 +90,15 @@ class CoupleQuerySet(ClinicalQuerySet):
         return self.filter(partners__user=user)
 
 
+# Choices used in a model's constraints live at module level: its Meta cannot see names in its class.
+class CoupleStatus(models.TextChoices):
+    ACTIVE = "active", _("Active")
+    PAUSED = "paused", _("Paused")
+    CLOSED = "closed", _("Closed")
+
+
 class Couple(models.Model):
-    class Status(models.TextChoices):
-        ACTIVE = "active", _("Active")
-        PAUSED = "paused", _("Paused")
-        CLOSED = "closed", _("Closed")
+    Status = CoupleStatus
 
     therapist = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="couples")
     label = models.CharField(max_length=80, help_text=_("First names are enough, e.g. “Alex & Sam”."))
@@ -112,9 +116,7 @@ class Couple(models.Model):
 
     class Meta:
         ordering = ["label", "pk"]
-        constraints = [
-            models.CheckConstraint(condition=Q(status__in=["active", "paused", "closed"]), name="couple_status_valid")
-        ]
+        constraints = [models.CheckConstraint(condition=Q(status__in=CoupleStatus.values), name="couple_status_valid")]
 
     def __str__(self) -> str:
         return self.label
@@ -206,6 +208,21 @@ class Partner(models.Model):
         return sum(1 << day for day in set(weekdays))
 
 
+class ReminderKind(models.TextChoices):
+    PLANNED = "planned", _("Planned day")
+    MIDWEEK = "midweek", _("Midweek nudge")
+    REFLECTION = "reflection", _("Reflection waiting")
+    CHECKIN = "checkin", _("Weekly check-in")
+    URGENT_ALERT = "urgent_alert", _("A client needs attention (therapist)")
+
+
+class ReminderStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting to be sent")
+    SENT = "sent", _("Sent")
+    FAILED = "failed", _("Gave up")
+    CANCELLED = "cancelled", _("Not sent: turned off")
+
+
 class ReminderSend(models.Model):
     """One reminder email, recorded before it is sent. Not a clinical record, and it holds nothing
     clinical: who it is for, which kind, when, and a key built from ids and dates only.
@@ -215,18 +232,8 @@ class ReminderSend(models.Model):
     exactly one run send it, and a failed send wait for the next run (accounts/reminders.py).
     """
 
-    class Kind(models.TextChoices):
-        PLANNED = "planned", _("Planned day")
-        MIDWEEK = "midweek", _("Midweek nudge")
-        REFLECTION = "reflection", _("Reflection waiting")
-        CHECKIN = "checkin", _("Weekly check-in")
-        URGENT_ALERT = "urgent_alert", _("A client needs attention (therapist)")
-
-    class Status(models.TextChoices):
-        PENDING = "pending", _("Waiting to be sent")
-        SENT = "sent", _("Sent")
-        FAILED = "failed", _("Gave up")
-        CANCELLED = "cancelled", _("Not sent: turned off")
+    Kind = ReminderKind
+    Status = ReminderStatus
 
     recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reminder_sends")
     kind = models.CharField(max_length=16, choices=Kind.choices)
@@ -243,13 +250,8 @@ class ReminderSend(models.Model):
 
     class Meta:
         constraints = [
-            models.CheckConstraint(
-                condition=Q(status__in=["pending", "sent", "failed", "cancelled"]), name="remindersend_status_valid"
-            ),
-            models.CheckConstraint(
-                condition=Q(kind__in=["planned", "midweek", "reflection", "checkin", "urgent_alert"]),
-                name="remindersend_kind_valid",
-            ),
+            models.CheckConstraint(condition=Q(status__in=ReminderStatus.values), name="remindersend_status_valid"),
+            models.CheckConstraint(condition=Q(kind__in=ReminderKind.values), name="remindersend_kind_valid"),
         ]
         indexes = [
             models.Index(fields=["status", "next_attempt_at"], name="remindersend_queue"),

@@ -16,7 +16,7 @@ from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext as _
 
 from accounts.models import Couple, Partner, ReminderSend, User
-from accounts.tokens import invite_token_generator
+from accounts.tokens import invite_days, invite_token_generator
 
 
 @dataclass(frozen=True)
@@ -90,8 +90,7 @@ def invite_send(*, partner: Partner, site_url: str, renew: bool = False) -> str:
         partner.invited_at = timezone.now()
         partner.save(update_fields=["invite_nonce", "invited_at"])
     url = invite_url(partner, site_url=site_url)
-    days = settings.TEND_INVITE_TIMEOUT_SECONDS // 86400
-    context = {"name": partner.name, "url": url, "days": days}
+    context = {"name": partner.name, "url": url, "days": invite_days()}
     send_mail(
         subject=_("You're invited to Tend"),
         message=render_to_string("accounts/email/invite.txt", context),

@@ -47,6 +47,11 @@ class InviteTokenGenerator(PasswordResetTokenGenerator):
 invite_token_generator = InviteTokenGenerator()
 
 
+def invite_days() -> int:
+    """How many days an invitation link works, for the sentences that say so."""
+    return settings.TEND_INVITE_TIMEOUT_SECONDS // (24 * 60 * 60)
+
+
 UNSUBSCRIBE_SALT = "tend.reminders.unsubscribe"
 UNSUBSCRIBE_MAX_AGE = timedelta(days=60)
 
@@ -56,7 +61,7 @@ def unsubscribe_token(user: User) -> str:
 
 
 def user_from_unsubscribe_token(token: str) -> User | None:
-    """The person a "turn off" link was made for, if it is genuine and under 60 days old; else None."""
+    """The person a "turn off" link was made for, if it is genuine and younger than UNSUBSCRIBE_MAX_AGE; else None."""
     try:
         pk = signing.TimestampSigner(salt=UNSUBSCRIBE_SALT).unsign(token, max_age=UNSUBSCRIBE_MAX_AGE)
     except signing.BadSignature:  # tampered, made up, or expired (SignatureExpired is a BadSignature)

@@ -15,11 +15,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts import services
+from accounts import selectors, services
 from accounts.access import get_couple_for_user, partner_of, partner_required, therapist_required
 from accounts.forms import AddCoupleForm, ConsentForm, ReminderSettingsForm, SetPasswordForm
 from accounts.models import Partner, User
-from accounts.tokens import invite_token_generator, user_from_unsubscribe_token
+from accounts.tokens import UNSUBSCRIBE_MAX_AGE, invite_days, invite_token_generator, user_from_unsubscribe_token
 
 logger = logging.getLogger(__name__)
 
@@ -58,7 +58,7 @@ def couple_add(request: HttpRequest) -> HttpResponse:
         else:
             site = request.build_absolute_uri("/")
             failed = []
-            for partner in couple.partners.all():
+            for partner in selectors.couple_partners(couple):
                 try:
                     url = services.invite_send(partner=partner, site_url=site)
                 except OSError:  # SMTP down: the couple exists; the therapist can hand the link over
@@ -85,7 +85,7 @@ def couple_add(request: HttpRequest) -> HttpResponse:
 @require_POST
 def invite_resend(request: HttpRequest, pk: int, partner_pk: int) -> HttpResponse:
     couple = get_couple_for_user(request.user, pk, role=User.Role.THERAPIST)
-    partner = couple.partners.filter(pk=partner_pk).first()
+    partner = selectors.couple_partner(couple, partner_pk)
     if partner is None:
         raise Http404
     try:
@@ -105,10 +105,14 @@ def _partner_from_link(uidb64: str, token: str) -> Partner | None:
         pk = int(force_str(urlsafe_base64_decode(uidb64)))
     except (TypeError, ValueError, OverflowError):
         return None
-    partner = Partner.objects.filter(pk=pk).first()
+    partner = selectors.partner_by_pk(pk)
     if partner is None or not invite_token_generator.check_token(partner, token):
         return None
     return partner
+
+
+def _invite_invalid(request: HttpRequest) -> HttpResponse:
+    return render(request, "accounts/invite_invalid.html", {"days": invite_days()}, status=400)
 
 
 @require_http_methods(["GET", "POST"])
@@ -116,7 +120,7 @@ def invite_accept(request: HttpRequest, uidb64: str, token: str) -> HttpResponse
     """Set a password from an invite link. A GET only shows the form: nobody is signed in by a visit."""
     partner = _partner_from_link(uidb64, token)
     if partner is None:
-        return render(request, "accounts/invite_invalid.html", status=400)
+        return _invite_invalid(request)
     if request.user.is_authenticated and request.user.email.lower() != partner.email.lower():
         return render(request, "accounts/invite_signed_in.html", status=400)
     form = SetPasswordForm(request.POST or None, email=partner.email, name=partner.name)
@@ -124,7 +128,7 @@ def invite_accept(request: HttpRequest, uidb64: str, token: str) -> HttpResponse
         try:
             user = services.invite_accept(partner=partner, password=form.cleaned_data["password1"])
         except ValidationError:
-            return render(request, "accounts/invite_invalid.html", status=400)
+            return _invite_invalid(request)
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         return redirect("consent")
     return render(request, "accounts/invite_accept.html", {"form": form, "partner": partner})
@@ -183,7 +187,7 @@ def reminders_off(request: HttpRequest, token: str) -> HttpResponse:
     """The "Turn off these reminders" page from an email: no sign-in needed; a GET changes nothing."""
     user = user_from_unsubscribe_token(token)
     if user is None:
-        return render(request, "accounts/reminders_off_invalid.html", status=400)
+        return render(request, "accounts/reminders_off_invalid.html", {"days": UNSUBSCRIBE_MAX_AGE.days}, status=400)
     therapist = user.role == User.Role.THERAPIST
     if request.method == "POST":
         services.reminders_turn_off(user=user)

@@ -8,7 +8,19 @@ a role check answer 403.
 from django.http import Http404
 
 from accounts.access import require_role
-from intimacy.models import Alert, Assignment, CoupleNote, Reflection, Session
+from intimacy.models import Alert, Assignment, CoupleNote, Exercise, Reflection, Session
+
+
+def get_exercise_for_user(user, pk: int) -> Exercise:
+    """The exercise `pk` if `user` may use it: built in, or their own (404 otherwise).
+
+    Exercises are not clinical, but a therapist's own are theirs: another therapist's exercise is a
+    404, exactly like a missing one. Whether the user may change it (not a built-in) is the view's to ask.
+    """
+    exercise = Exercise.objects.available_to(user).filter(pk=pk).first()
+    if exercise is None:
+        raise Http404
+    return exercise
 
 
 def get_assignment_for_user(user, pk: int, *, role: str | None = None) -> Assignment:

@@ -4,17 +4,26 @@ from django import forms
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
+from accounts.forms import lazy_format
 from intimacy import csi4
 from intimacy.models import (
+    ACKNOWLEDGEMENT_MAX_LENGTH,
+    MAX_RATING,
     MAX_SESSION_MINUTES,
+    MAX_SUGGESTED_MINUTES,
+    MAX_TARGET,
+    MIN_RATING,
     MIN_SESSION_MINUTES,
+    MIN_SUGGESTED_MINUTES,
+    MIN_TARGET,
     Assignment,
     Exercise,
     Reflection,
     SafetyMessage,
 )
 
-RATING_CHOICES = [(i, str(i)) for i in range(11)]
+RATING_CHOICES = [(i, str(i)) for i in range(MIN_RATING, MAX_RATING + 1)]
+SUGGESTED_MINUTES_RANGE = {"low": MIN_SUGGESTED_MINUTES, "high": MAX_SUGGESTED_MINUTES}
 
 
 class RatingWidget(forms.RadioSelect):
@@ -47,7 +56,11 @@ def rating_field(
         required=required,
         widget=RatingWidget(low=low, high=high),
         help_text=help_text,
-        error_messages={"required": _("Please choose a number from 0 to 10.")},
+        error_messages={
+            "required": lazy_format(
+                _("Please choose a number from %(low)s to %(high)s."), {"low": MIN_RATING, "high": MAX_RATING}
+            )
+        },
     )
 
 
@@ -55,8 +68,9 @@ def optional_choice(label: str, choices) -> forms.ChoiceField:
     return forms.ChoiceField(label=label, choices=choices, required=False, widget=ChoiceButtons)
 
 
-def style_fields(form: forms.BaseForm) -> None:
-    """Bootstrap classes for hand-laid forms (crispy does this for the others)."""
+def style_fields(form: forms.BaseForm, invalid=()) -> None:
+    """Bootstrap classes for hand-laid forms (crispy does this for the others); `is-invalid` on the
+    widgets of the fields named in `invalid`."""
     for field in form.fields.values():
         widget = field.widget
         if isinstance(widget, RatingWidget | ChoiceButtons | forms.HiddenInput):
@@ -70,12 +84,10 @@ def style_fields(form: forms.BaseForm) -> None:
             widget.attrs.setdefault("class", "form-select form-select-lg")
         else:
             widget.attrs.setdefault("class", "form-control form-control-lg")
-    # Only after validation has run: touching `form.errors` earlier would validate half-built fields.
-    if form.is_bound and form._errors is not None:
-        for name in form._errors:
-            if name in form.fields:
-                css = form.fields[name].widget.attrs.get("class", "")
-                form.fields[name].widget.attrs["class"] = f"{css} is-invalid".strip()
+    for name in invalid:
+        if name in form.fields:
+            css = form.fields[name].widget.attrs.get("class", "")
+            form.fields[name].widget.attrs["class"] = f"{css} is-invalid".strip()
 
 
 class StyledForm(forms.Form):
@@ -87,7 +99,9 @@ class StyledForm(forms.Form):
 
     def full_clean(self):
         super().full_clean()
-        style_fields(self)
+        # Validation has just run, so reading `errors` returns its result rather than starting it again
+        # (read in __init__, it would validate half-built fields).
+        style_fields(self, invalid=self.errors)
 
 
 class ReflectionForm(StyledForm):
@@ -206,7 +220,7 @@ class ExerciseForm(forms.ModelForm):
         help_texts = {
             "summary": _("One sentence the couple sees first."),
             "guidance": _("What the couple reads before they begin. Plain words; blank lines separate paragraphs."),
-            "suggested_minutes": _("Between 5 and 60."),
+            "suggested_minutes": lazy_format(_("Between %(low)s and %(high)s."), SUGGESTED_MINUTES_RANGE),
         }
 
 
@@ -243,8 +257,11 @@ class AssignmentForm(forms.ModelForm):
             "ends_on": _("End date (optional)"),
         }
         help_texts = {
-            "target_per_week": _("1 to 7. Shown to the couple as “this week: 1 of 2”, never as a streak."),
-            "suggested_minutes": _("5 to 60."),
+            "target_per_week": lazy_format(
+                _("%(low)s to %(high)s. Shown to the couple as “this week: 1 of 2”, never as a streak."),
+                {"low": MIN_TARGET, "high": MAX_TARGET},
+            ),
+            "suggested_minutes": lazy_format(_("%(low)s to %(high)s."), SUGGESTED_MINUTES_RANGE),
             "planned_giver": _("Only for “One named partner gives”."),
             "note": _("The couple both see this."),
         }
@@ -252,6 +269,8 @@ class AssignmentForm(forms.ModelForm):
     def __init__(self, *args, couple, exercises, **kwargs):
         super().__init__(*args, **kwargs)
         self.couple = couple
+        # The couple is not a form field; set it so the model's own validation sees a whole row.
+        self.instance.couple = couple
         self.fields["exercise"].queryset = exercises
         self.fields["exercise"].empty_label = None
         self.fields["planned_giver"].queryset = couple.partners.all()
@@ -271,14 +290,10 @@ class AssignmentForm(forms.ModelForm):
         starts, ends = data.get("starts_on"), data.get("ends_on")
         if starts and ends and ends < starts:
             self.add_error("ends_on", gettext("The end date is before the start date."))
+        # A named giver belongs only to the plan that names one; the model's validation sees it so.
+        if data.get("giver_plan") != Assignment.GiverPlan.ONE:
+            data["planned_giver"] = None
         return data
-
-    def _post_clean(self):
-        # The couple is not a form field; set it so the model's own validation sees a whole row.
-        self.instance.couple = self.couple
-        if self.cleaned_data.get("giver_plan") != Assignment.GiverPlan.ONE:
-            self.cleaned_data["planned_giver"] = None
-        super()._post_clean()
 
 
 class NoteForm(StyledForm):
@@ -293,7 +308,7 @@ class NoteForm(StyledForm):
 class AcknowledgeForm(StyledForm):
     note = forms.CharField(
         label=_("Note (optional)"),
-        max_length=300,
+        max_length=ACKNOWLEDGEMENT_MAX_LENGTH,
         required=False,
         help_text=_("For your own record, e.g. “discussed in session”."),
     )

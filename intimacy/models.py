@@ -14,12 +14,15 @@ from accounts.clinical import ClinicalQuerySet
 from accounts.models import Couple, Partner, User
 from intimacy.builtin import BACK_RUB_KEY
 
-RATING_VALIDATORS = [MinValueValidator(0), MaxValueValidator(10)]
+MIN_RATING, MAX_RATING = 0, 10
+RATING_VALIDATORS = [MinValueValidator(MIN_RATING), MaxValueValidator(MAX_RATING)]
 MIN_TARGET, MAX_TARGET = 1, 7
 MIN_SUGGESTED_MINUTES, MAX_SUGGESTED_MINUTES = 5, 60
 MIN_SESSION_MINUTES, MAX_SESSION_MINUTES = 1, 180
 # How long a partner may correct what they wrote or logged (making a reflection more private has no limit).
 EDIT_WINDOW_DAYS = 7
+# The therapist's note on marking an alert as seen.
+ACKNOWLEDGEMENT_MAX_LENGTH = 300
 
 
 def rating(verbose_name: str, **kwargs) -> models.PositiveSmallIntegerField:
@@ -91,11 +94,15 @@ class AssignmentQuerySet(ClinicalQuerySet):
         return self.filter(couple__in=Couple.objects.visible_to(user))
 
 
+# Choices used in a model's constraints live at module level: its Meta cannot see names in its class.
+class GiverPlan(models.TextChoices):
+    TAKE_TURNS = "turns", _("Take turns")
+    EITHER = "either", _("Either partner")
+    ONE = "one", _("One named partner gives")
+
+
 class Assignment(models.Model):
-    class GiverPlan(models.TextChoices):
-        TAKE_TURNS = "turns", _("Take turns")
-        EITHER = "either", _("Either partner")
-        ONE = "one", _("One named partner gives")
+    GiverPlan = GiverPlan
 
     class Status(models.TextChoices):
         ACTIVE = "active", _("Active")
@@ -129,8 +136,8 @@ class Assignment(models.Model):
                 condition=Q(ends_on__isnull=True) | Q(ends_on__gte=F("starts_on")), name="assignment_ends_after_start"
             ),
             models.CheckConstraint(
-                condition=(Q(giver_plan="one") & Q(planned_giver__isnull=False))
-                | (~Q(giver_plan="one") & Q(planned_giver__isnull=True)),
+                condition=(Q(giver_plan=GiverPlan.ONE) & Q(planned_giver__isnull=False))
+                | (~Q(giver_plan=GiverPlan.ONE) & Q(planned_giver__isnull=True)),
                 name="assignment_planned_giver_iff_one",
             ),
         ]
@@ -215,15 +222,20 @@ class ReflectionQuerySet(ClinicalQuerySet):
         )
 
 
-class Reflection(models.Model):
-    class Role(models.TextChoices):
-        GIVER = "giver", _("I gave")
-        RECEIVER = "receiver", _("I received")
+class ReflectionRole(models.TextChoices):
+    GIVER = "giver", _("I gave")
+    RECEIVER = "receiver", _("I received")
 
-    class Visibility(models.TextChoices):
-        SHARED = "shared", _("My partner and my therapist")
-        THERAPIST = "therapist", _("My therapist only")
-        PRIVATE = "private", _("Just me")
+
+class ReflectionVisibility(models.TextChoices):
+    SHARED = "shared", _("My partner and my therapist")
+    THERAPIST = "therapist", _("My therapist only")
+    PRIVATE = "private", _("Just me")
+
+
+class Reflection(models.Model):
+    Role = ReflectionRole
+    Visibility = ReflectionVisibility
 
     class Pressure(models.TextChoices):
         TOO_LIGHT = "light", _("Too light")
@@ -273,20 +285,20 @@ class Reflection(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["session", "role"], name="reflection_one_per_role"),
             models.UniqueConstraint(fields=["session", "partner"], name="reflection_one_per_partner"),
-            models.CheckConstraint(condition=Q(role__in=["giver", "receiver"]), name="reflection_role_valid"),
+            models.CheckConstraint(condition=Q(role__in=ReflectionRole.values), name="reflection_role_valid"),
             models.CheckConstraint(
-                condition=Q(visibility__in=["shared", "therapist", "private"]), name="reflection_visibility_valid"
+                condition=Q(visibility__in=ReflectionVisibility.values), name="reflection_visibility_valid"
             ),
-            in_range("connection", 0, 10, "reflection_connection_range"),
-            in_range("comfort", 0, 10, "reflection_comfort_range"),
-            in_range("presence", 0, 10, "reflection_presence_range", nullable=True),
-            in_range("giving_felt", 0, 10, "reflection_giving_felt_range", nullable=True),
-            in_range("tension_before", 0, 10, "reflection_tension_before_range", nullable=True),
-            in_range("tension_after", 0, 10, "reflection_tension_after_range", nullable=True),
-            in_range("cared_for", 0, 10, "reflection_cared_for_range", nullable=True),
+            in_range("connection", MIN_RATING, MAX_RATING, "reflection_connection_range"),
+            in_range("comfort", MIN_RATING, MAX_RATING, "reflection_comfort_range"),
+            in_range("presence", MIN_RATING, MAX_RATING, "reflection_presence_range", nullable=True),
+            in_range("giving_felt", MIN_RATING, MAX_RATING, "reflection_giving_felt_range", nullable=True),
+            in_range("tension_before", MIN_RATING, MAX_RATING, "reflection_tension_before_range", nullable=True),
+            in_range("tension_after", MIN_RATING, MAX_RATING, "reflection_tension_after_range", nullable=True),
+            in_range("cared_for", MIN_RATING, MAX_RATING, "reflection_cared_for_range", nullable=True),
             # A giver's reflection carries no receiver answers and vice versa.
             models.CheckConstraint(
-                condition=Q(role="receiver")
+                condition=Q(role=ReflectionRole.RECEIVER)
                 | Q(
                     tension_before__isnull=True,
                     tension_after__isnull=True,
@@ -297,7 +309,7 @@ class Reflection(models.Model):
                 name="reflection_giver_has_no_receiver_answers",
             ),
             models.CheckConstraint(
-                condition=Q(role="giver") | Q(presence__isnull=True, giving_felt__isnull=True),
+                condition=Q(role=ReflectionRole.GIVER) | Q(presence__isnull=True, giving_felt__isnull=True),
                 name="reflection_receiver_has_no_giver_answers",
             ),
         ]
@@ -356,21 +368,24 @@ class AlertQuerySet(TherapistOnlyQuerySet):
         return self.filter(acknowledged_at__isnull=True)
 
 
+class AlertKind(models.TextChoices):
+    NO_SESSION = "no_session", _("No session for 14 days")
+    CONNECTION_DOWN = "connection_down", _("Connection down")
+    PAUSED = "paused", _("A session was paused or stopped")
+    LOW_COMFORT = "low_comfort", _("Low comfort")
+    ONE_SIDED = "one_sided", _("One partner does most of the giving")
+    AWAITING = "awaiting", _("Reflections waiting")
+    SAFETY = "safety", _("Safety line")
+    CONSENT_WITHDRAWN = "consent_withdrawn", _("Consent withdrawn")
+
+
 class Alert(models.Model):
     """Something the therapist should look at, raised once per (couple, kind, partner, ISO week).
 
     Rows hold no free text from the couple: the sentence shown is built from the kind and the partner.
     """
 
-    class Kind(models.TextChoices):
-        NO_SESSION = "no_session", _("No session for 14 days")
-        CONNECTION_DOWN = "connection_down", _("Connection down")
-        PAUSED = "paused", _("A session was paused or stopped")
-        LOW_COMFORT = "low_comfort", _("Low comfort")
-        ONE_SIDED = "one_sided", _("One partner does most of the giving")
-        AWAITING = "awaiting", _("Reflections waiting")
-        SAFETY = "safety", _("Safety line")
-        CONSENT_WITHDRAWN = "consent_withdrawn", _("Consent withdrawn")
+    Kind = AlertKind
 
     couple = models.ForeignKey(Couple, on_delete=models.CASCADE, related_name="alerts")
     kind = models.CharField(max_length=20, choices=Kind.choices)
@@ -383,7 +398,7 @@ class Alert(models.Model):
     acknowledged_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    acknowledgement = models.CharField(_("note"), max_length=300, blank=True)
+    acknowledgement = models.CharField(_("note"), max_length=ACKNOWLEDGEMENT_MAX_LENGTH, blank=True)
 
     objects = AlertQuerySet.as_manager()
 
@@ -399,21 +414,7 @@ class Alert(models.Model):
             models.UniqueConstraint(
                 fields=["couple", "kind", "week"], condition=Q(partner__isnull=True), name="alert_once_per_couple_week"
             ),
-            models.CheckConstraint(
-                condition=Q(
-                    kind__in=[
-                        "no_session",
-                        "connection_down",
-                        "paused",
-                        "low_comfort",
-                        "one_sided",
-                        "awaiting",
-                        "safety",
-                        "consent_withdrawn",
-                    ]
-                ),
-                name="alert_kind_valid",
-            ),
+            models.CheckConstraint(condition=Q(kind__in=AlertKind.values), name="alert_kind_valid"),
         ]
         indexes = [models.Index(fields=["couple", "acknowledged_at"])]
 
@@ -425,6 +426,12 @@ class Alert(models.Model):
         return {"couple": self.couple_id}
 
 
+class SafetyFeeling(models.TextChoices):
+    PRESSURED = "pressured", _("I felt pressured")
+    UNSAFE = "unsafe", _("I felt unsafe")
+    OTHER = "other", _("Something else worries me")
+
+
 class SafetyMessage(models.Model):
     """A partner's private word to their therapist that they felt pressured or unsafe.
 
@@ -432,10 +439,7 @@ class SafetyMessage(models.Model):
     data download or any export the couple can make, and no partner screen lists it afterwards.
     """
 
-    class Feeling(models.TextChoices):
-        PRESSURED = "pressured", _("I felt pressured")
-        UNSAFE = "unsafe", _("I felt unsafe")
-        OTHER = "other", _("Something else worries me")
+    Feeling = SafetyFeeling
 
     couple = models.ForeignKey(Couple, on_delete=models.CASCADE, related_name="safety_messages")
     partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="+")
@@ -448,9 +452,7 @@ class SafetyMessage(models.Model):
     class Meta:
         ordering = ["-created_at", "-pk"]
         constraints = [
-            models.CheckConstraint(
-                condition=Q(feeling__in=["pressured", "unsafe", "other"]), name="safety_feeling_valid"
-            )
+            models.CheckConstraint(condition=Q(feeling__in=SafetyFeeling.values), name="safety_feeling_valid")
         ]
 
     def __str__(self) -> str:

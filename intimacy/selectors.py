@@ -1,6 +1,7 @@
 """Reads: what each screen shows, with access and partner privacy applied in the queries."""
 
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, timedelta
 
@@ -11,7 +12,8 @@ from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 
 from accounts.models import Couple, Partner, User
-from intimacy.models import Alert, Assignment, CheckIn, Reflection, Session
+from intimacy.builtin import BACK_RUB_KEY
+from intimacy.models import Alert, Assignment, CheckIn, CoupleNote, Exercise, Reflection, SafetyMessage, Session
 from intimacy.weeks import week_start
 
 # "Did you mean this one?": the partner's sessions from this many days back that lack their reflection.
@@ -82,23 +84,28 @@ class AssignmentProgress:
         return self.assignment.target_per_week
 
 
+def _sessions_in_week_of(today: date) -> Count:
+    """An assignment's sessions (not withdrawn) in the week holding `today`, for `annotate`."""
+    monday = week_start(today)
+    return Count(
+        "sessions",
+        filter=Q(
+            sessions__date__gte=monday,
+            sessions__date__lte=monday + timedelta(days=6),
+            sessions__withdrawn_at__isnull=True,
+        ),
+    )
+
+
 def current_assignments(partner: Partner, today: date) -> list[AssignmentProgress]:
     """The couple's active and paused assignments, each with this week's count of sessions."""
-    monday = week_start(today)
     assignments = (
-        Assignment.objects.filter(couple_id=partner.couple_id, status__in=["active", "paused"])
+        Assignment.objects.filter(
+            couple_id=partner.couple_id, status__in=[Assignment.Status.ACTIVE, Assignment.Status.PAUSED]
+        )
         .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=today))
         .select_related("exercise", "planned_giver")
-        .annotate(
-            done=Count(
-                "sessions",
-                filter=Q(
-                    sessions__date__gte=monday,
-                    sessions__date__lte=monday + timedelta(days=6),
-                    sessions__withdrawn_at__isnull=True,
-                ),
-            )
-        )
+        .annotate(done=_sessions_in_week_of(today))
         .order_by("status", "-starts_on", "pk")
     )
     return [AssignmentProgress(a, a.done) for a in assignments]
@@ -116,6 +123,25 @@ def awaiting_my_reflection(partner: Partner, *, since: date | None = None):
     if since is not None:
         qs = qs.filter(date__gte=since)
     return qs
+
+
+def recent_unreflected(partner: Partner, assignment: Assignment, today: date) -> list[Session]:
+    """ "Did you mean this one?": the partner's sessions of `assignment` from the last
+    RECENT_UNREFLECTED_DAYS days that still lack their reflection, offered before a new one is logged."""
+    since = today - timedelta(days=RECENT_UNREFLECTED_DAYS)
+    return list(awaiting_my_reflection(partner, since=since).filter(assignment=assignment))
+
+
+def loggable_assignments(viewer: User) -> list[Assignment]:
+    """The active assignments the viewer may see (a partner's: their couple's), with their exercise."""
+    return list(
+        Assignment.objects.visible_to(viewer).filter(status=Assignment.Status.ACTIVE).select_related("exercise")
+    )
+
+
+def own_reflection(session: Session, partner: Partner) -> Reflection | None:
+    """`partner`'s own reflection on `session`, if they have written it."""
+    return session.reflections.filter(partner=partner).first()
 
 
 @dataclass
@@ -313,22 +339,47 @@ def caseload(therapist: User, now=None, status: str | None = None) -> list[Casel
     return rows
 
 
-def couple_overview(couple: Couple, viewer: User, today: date) -> dict:
+def couple_overview(couple: Couple, today: date) -> dict:
     """The couple's assignments, each with this week's count of sessions."""
-    monday = week_start(today)
-    assignments = list(
-        couple.assignments.select_related("exercise", "planned_giver").annotate(
-            done=Count(
-                "sessions",
-                filter=Q(
-                    sessions__date__gte=monday,
-                    sessions__date__lte=monday + timedelta(days=6),
-                    sessions__withdrawn_at__isnull=True,
-                ),
-            )
-        )
+    assignments = couple.assignments.select_related("exercise", "planned_giver")
+    return {"assignments": list(assignments.annotate(done=_sessions_in_week_of(today)))}
+
+
+def open_alerts(couple: Couple) -> list[Alert]:
+    """The couple's alerts not yet marked as seen, urgent first, each with the partner it is about."""
+    return list(couple.alerts.open().select_related("partner"))
+
+
+def acknowledged_alerts(couple: Couple, *, limit: int) -> list[Alert]:
+    """The couple's latest `limit` alerts marked as seen, newest first: the alert history in view."""
+    return list(
+        couple.alerts.filter(acknowledged_at__isnull=False)
+        .select_related("partner", "acknowledged_by")
+        .order_by("-acknowledged_at", "-pk")[:limit]
     )
-    return {"assignments": assignments, "monday": monday}
+
+
+def safety_messages(couple: Couple, viewer: User, *, limit: int) -> list[SafetyMessage]:
+    """The latest `limit` safety messages of the couple, newest first; none for anyone but their therapist."""
+    return list(SafetyMessage.objects.visible_to(viewer).filter(couple=couple).select_related("partner")[:limit])
+
+
+def recent_notes(couple: Couple, *, limit: int) -> list[CoupleNote]:
+    """The therapist's latest `limit` notes on the couple, newest first."""
+    return list(couple.notes.order_by("-date", "-pk")[:limit])
+
+
+def export_sessions(couple: Couple, viewer: User, *, start: date, end: date) -> Iterator[Session]:
+    """The couple's sessions of a period but the withdrawn ones, oldest first, with what a CSV row needs,
+    read in chunks so a long period streams."""
+    return (
+        Session.objects.visible_to(viewer)
+        .filter(assignment__couple=couple, withdrawn_at__isnull=True, date__gte=start, date__lte=end)
+        .select_related("assignment__exercise", "giver", "receiver")
+        .prefetch_related("reflections")
+        .order_by("date", "pk")
+        .iterator(chunk_size=500)
+    )
 
 
 def couple_sessions_page(
@@ -357,6 +408,29 @@ def couple_sessions_page(
     page = Paginator(sessions, per_page).get_page(page_number)
     page.object_list = sessions_with_reflections(page.object_list, viewer, shared_only=shared_only)
     return page
+
+
+# Exercises --------------------------------------------------------------------------------------------
+
+
+def exercise_library(therapist: User) -> dict[str, list[Exercise]]:
+    """The exercises a therapist may use, in one query: built in, their own, and their own archived."""
+    exercises = list(Exercise.objects.available_to(therapist))
+    return {
+        "builtin": [e for e in exercises if e.is_builtin],
+        "own": [e for e in exercises if not e.is_builtin and e.archived_at is None],
+        "archived": [e for e in exercises if not e.is_builtin and e.archived_at is not None],
+    }
+
+
+def assignable_exercises(therapist: User) -> QuerySet:
+    """The exercises a therapist may assign now: built in or their own, and not archived."""
+    return Exercise.objects.available_to(therapist).filter(archived_at__isnull=True)
+
+
+def default_exercise(exercises: QuerySet) -> Exercise | None:
+    """Of `exercises`, the one a new assignment starts with: the built-in back rub, else the first."""
+    return exercises.filter(builtin_key=BACK_RUB_KEY).first() or exercises.first()
 
 
 # The weekly check-in ----------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from accounts.models import Couple, Partner, User
 from intimacy import csi4
@@ -186,6 +187,15 @@ def within_edit_window(created_at) -> bool:
     return timezone.now() - created_at <= timedelta(days=EDIT_WINDOW_DAYS)
 
 
+def session_edit_window_closed() -> str:
+    """What a partner reads when a session they logged is past the edit window (the view says it too)."""
+    return ngettext(
+        "Sessions can be changed for %(days)d day after they were logged.",
+        "Sessions can be changed for %(days)d days after they were logged.",
+        EDIT_WINDOW_DAYS,
+    ) % {"days": EDIT_WINDOW_DAYS}
+
+
 def _fill_reflection(reflection: Reflection, answers: dict) -> None:
     """Copy the answers that belong to the reflection's role; the other role's questions stay empty."""
     skip = Reflection.RECEIVER_ONLY if reflection.role == Reflection.Role.GIVER else Reflection.GIVER_ONLY
@@ -277,12 +287,17 @@ def _more_private_or_equal(new: str, old: str) -> bool:
 
 
 def reflection_update(*, reflection: Reflection, partner: Partner, answers: dict) -> Reflection:
-    """Correct or finish one's own reflection within the edit window (7 days from writing it)."""
+    """Correct or finish one's own reflection within EDIT_WINDOW_DAYS of writing it."""
     if reflection.partner_id != partner.pk:
         raise PermissionDenied
     require_open(reflection.session.assignment.couple)
     if not within_edit_window(reflection.created_at):
-        raise ValidationError(_("Reflections can be changed for 7 days; you can still make this one more private."))
+        text = ngettext(
+            "Reflections can be changed for %(days)d day; you can still make this one more private.",
+            "Reflections can be changed for %(days)d days; you can still make this one more private.",
+            EDIT_WINDOW_DAYS,
+        )
+        raise ValidationError(text % {"days": EDIT_WINDOW_DAYS})
     _fill_reflection(reflection, answers)
     reflection.full_clean(validate_unique=False)
     with transaction.atomic():
@@ -292,27 +307,30 @@ def reflection_update(*, reflection: Reflection, partner: Partner, answers: dict
 
 
 def reflection_set_visibility(*, reflection: Reflection, partner: Partner, visibility: str) -> Reflection:
-    """Change who may read one's own reflection: more private at any time, less private within 7 days."""
+    """Change who may read one's own reflection: more private at any time, less private within the edit window."""
     if reflection.partner_id != partner.pk:
         raise PermissionDenied
     if visibility not in Reflection.Visibility.values:
         raise ValidationError({"visibility": _("Choose who may read this reflection.")})
     if not _more_private_or_equal(visibility, reflection.visibility) and not within_edit_window(reflection.created_at):
-        raise ValidationError(
-            {"visibility": _("After 7 days a reflection can be made more private, but not shared more widely.")}
+        text = ngettext(
+            "After %(days)d day a reflection can be made more private, but not shared more widely.",
+            "After %(days)d days a reflection can be made more private, but not shared more widely.",
+            EDIT_WINDOW_DAYS,
         )
+        raise ValidationError({"visibility": text % {"days": EDIT_WINDOW_DAYS}})
     reflection.visibility = visibility
     reflection.save(update_fields=["visibility", "updated_at"])
     return reflection
 
 
 def session_update(*, session: Session, partner: Partner, day: date, minutes: int) -> Session:
-    """Correct the date or length of a session one logged, within 7 days of logging it."""
+    """Correct the date or length of a session one logged, within EDIT_WINDOW_DAYS of logging it."""
     if session.logged_by_id != partner.pk:
         raise PermissionDenied
     require_open(session.assignment.couple)
     if not within_edit_window(session.created_at):
-        raise ValidationError(_("Sessions can be changed for 7 days after they were logged."))
+        raise ValidationError(session_edit_window_closed())
     _check_session_date(session.assignment, day)
     session.date = day
     session.minutes = minutes
@@ -324,7 +342,7 @@ def session_update(*, session: Session, partner: Partner, day: date, minutes: in
 
 
 def session_delete(*, session: Session, partner: Partner) -> None:
-    """Remove a session one logged, with one's own reflection on it, within 7 days of logging it.
+    """Remove a session one logged, with one's own reflection on it, within EDIT_WINDOW_DAYS of logging it.
 
     If the other partner already reflected on it, their words are not the logger's to destroy (nor
     to learn about, if private): the session is withdrawn instead, which hides it from both partners
@@ -334,7 +352,12 @@ def session_delete(*, session: Session, partner: Partner) -> None:
         raise PermissionDenied
     require_open(session.assignment.couple)
     if not within_edit_window(session.created_at):
-        raise ValidationError(_("Sessions can be deleted for 7 days after they were logged."))
+        text = ngettext(
+            "Sessions can be deleted for %(days)d day after they were logged.",
+            "Sessions can be deleted for %(days)d days after they were logged.",
+            EDIT_WINDOW_DAYS,
+        )
+        raise ValidationError(text % {"days": EDIT_WINDOW_DAYS})
     with transaction.atomic():
         # One by one (there is at most one): each deletion goes into the audit trail.
         for own in session.reflections.filter(partner=partner):

@@ -10,6 +10,7 @@ from django.http import HttpRequest, HttpResponse, QueryDict, StreamingHttpRespo
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
@@ -17,14 +18,15 @@ from accounts.access import get_couple_for_user, partner_required
 from accounts.clinical import record_access
 from accounts.models import Couple, User
 from accounts.services import couple_set_progress_page
+from accounts.tokens import invite_days
 from accounts.views import pop_shown_invites
-from intimacy import alerts, selectors, services, trends
+from intimacy import alerts, csi4, selectors, services, trends
 from intimacy.access import (
     get_alert_for_user,
     get_note_for_user,
 )
 from intimacy.forms import AcknowledgeForm, NoteForm
-from intimacy.models import Reflection, SafetyMessage, Session
+from intimacy.models import ACKNOWLEDGEMENT_MAX_LENGTH, MAX_RATING, MIN_RATING, Reflection
 from intimacy.reminders import reminder_overview
 
 THERAPIST = User.Role.THERAPIST
@@ -61,7 +63,7 @@ def _dashboard(request: HttpRequest, couple: Couple, note_form: NoteForm | None 
     period = _period(request, couple)
     context = _trend_context(couple, period, trends.Scope.THERAPIST, "couple_detail")
     context.update(
-        selectors.couple_overview(couple, request.user, couple.today()),
+        selectors.couple_overview(couple, couple.today()),
         partners=context["trends"].partners,
         page=selectors.couple_sessions_page(
             couple, request.user, request.GET.get("page"), start=period.start, end=period.end
@@ -69,21 +71,14 @@ def _dashboard(request: HttpRequest, couple: Couple, note_form: NoteForm | None 
         gap_sessions=selectors.sessions_with_reflections(
             trends.sessions_both_reflected(couple, period, trends.Scope.THERAPIST), request.user
         ),
-        open_alerts=list(couple.alerts.open().select_related("partner")),
-        acknowledged_alerts=list(
-            couple.alerts.filter(acknowledged_at__isnull=False)
-            .select_related("partner", "acknowledged_by")
-            .order_by("-acknowledged_at", "-pk")[:ALERT_HISTORY_SHOWN]
-        ),
-        safety_messages=list(
-            SafetyMessage.objects.visible_to(request.user)
-            .filter(couple=couple)
-            .select_related("partner")[:SAFETY_SHOWN]
-        ),
+        open_alerts=selectors.open_alerts(couple),
+        acknowledged_alerts=selectors.acknowledged_alerts(couple, limit=ALERT_HISTORY_SHOWN),
+        safety_messages=selectors.safety_messages(couple, request.user, limit=SAFETY_SHOWN),
         note_form=note_form or NoteForm(initial={"date": couple.today()}),
-        notes=list(couple.notes.order_by("-date", "-pk")[:NOTES_SHOWN]),
+        notes=selectors.recent_notes(couple, limit=NOTES_SHOWN),
         acknowledge_form=AcknowledgeForm(),
         shown_invites=pop_shown_invites(request),
+        invite_days=invite_days(),
         statuses=Couple.Status.choices,
         reminders=reminder_overview(context["trends"].partners),
     )
@@ -124,9 +119,16 @@ def couple_summary(request: HttpRequest, pk: int) -> HttpResponse:
     record_access(request, couple)
     period = _period(request, couple)
     context = _trend_context(couple, period, trends.Scope.THERAPIST, "couple_summary")
-    context["open_alerts"] = list(couple.alerts.open().select_related("partner"))
+    context["open_alerts"] = selectors.open_alerts(couple)
     context["rows"] = trends.summary_rows(context["trends"])
     context["printed_on"] = couple.today()
+    context["scale"] = {
+        "rating_min": MIN_RATING,
+        "rating_max": MAX_RATING,
+        "csi4_min": csi4.TOTAL_MIN,
+        "csi4_max": csi4.TOTAL_MAX,
+        "csi4_threshold": csi4.THRESHOLD,
+    }
     return render(request, "intimacy/couple_summary.html", context)
 
 
@@ -153,7 +155,11 @@ EXPORT_COLUMNS = [
     "receiver_shared_with",
 ]
 
-SHARED_WITH = {"shared": "partner and therapist", "therapist": "therapist only", "private": "just me (numbers only)"}
+SHARED_WITH = {
+    Reflection.Visibility.SHARED: "partner and therapist",
+    Reflection.Visibility.THERAPIST: "therapist only",
+    Reflection.Visibility.PRIVATE: "just me (numbers only)",
+}
 
 
 def _cell(value) -> str:
@@ -195,14 +201,7 @@ def couple_export(request: HttpRequest, pk: int) -> StreamingHttpResponse:
     couple = get_couple_for_user(request.user, pk, role=THERAPIST)
     record_access(request, couple)
     period = trends.period_from(request.GET, couple.today())
-    sessions = (
-        Session.objects.visible_to(request.user)
-        .filter(assignment__couple=couple, withdrawn_at__isnull=True, date__gte=period.start, date__lte=period.end)
-        .select_related("assignment__exercise", "giver", "receiver")
-        .prefetch_related("reflections")
-        .order_by("date", "pk")
-        .iterator(chunk_size=500)
-    )
+    sessions = selectors.export_sessions(couple, request.user, start=period.start, end=period.end)
     writer = csv.writer(_Echo())
     response = StreamingHttpResponse((writer.writerow(r) for r in _export_rows(sessions)), content_type="text/csv")
     # The file name carries dates only: the couple's label stays out of downloads folders and logs.
@@ -249,7 +248,12 @@ def alert_acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
     alert = get_alert_for_user(request.user, pk)
     form = AcknowledgeForm(request.POST)
     if not form.is_valid():
-        messages.error(request, _("The note can be at most 300 characters; nothing was saved."))
+        text = ngettext(
+            "The note can be at most %(count)d character; nothing was saved.",
+            "The note can be at most %(count)d characters; nothing was saved.",
+            ACKNOWLEDGEMENT_MAX_LENGTH,
+        )
+        messages.error(request, text % {"count": ACKNOWLEDGEMENT_MAX_LENGTH})
         return redirect(reverse("couple_detail", args=[alert.couple_id]) + "#attention")
     alerts.alert_acknowledge(alert=alert, by=request.user, note=form.cleaned_data["note"])
     messages.success(request, _("Marked as seen. It stays in the alert history."))

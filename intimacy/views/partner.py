@@ -1,7 +1,5 @@
 """A partner's screens: home, logging a session, their reflection, and the couple's history."""
 
-from datetime import timedelta
-
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
@@ -43,16 +41,15 @@ def partner_home(request: HttpRequest) -> HttpResponse:
 @require_GET
 def history(request: HttpRequest) -> HttpResponse:
     page = selectors.couple_sessions_page(request.partner.couple, request.user, request.GET.get("page"))
-    return render(request, "intimacy/history.html", {"page": page, "partner": request.partner})
+    context = {"page": page, "partner": request.partner, "window_days": EDIT_WINDOW_DAYS}
+    return render(request, "intimacy/history.html", context)
 
 
 @partner_required
 @require_GET
 def log_start(request: HttpRequest) -> HttpResponse:
     """Pick the assignment to log for; with only one active, go straight to it."""
-    active = list(
-        Assignment.objects.visible_to(request.user).filter(status=Assignment.Status.ACTIVE).select_related("exercise")
-    )
+    active = selectors.loggable_assignments(request.user)
     if len(active) == 1:
         return redirect("session_log", pk=active[0].pk)
     return render(request, "intimacy/log_start.html", {"assignments": active})
@@ -69,8 +66,7 @@ def session_log(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("home")
     # "Did you mean this one?": offer recent sessions the partner hasn't reflected on, once.
     if request.method == "GET" and request.GET.get("new") != "1":
-        since = today - timedelta(days=selectors.RECENT_UNREFLECTED_DAYS)
-        recent = list(selectors.awaiting_my_reflection(partner, since=since).filter(assignment=assignment))
+        recent = selectors.recent_unreflected(partner, assignment, today)
         if recent:
             return render(request, "intimacy/log_maybe.html", {"assignment": assignment, "sessions": recent})
     form = LogSessionForm(
@@ -117,7 +113,7 @@ def reflection_add(request: HttpRequest, pk: int) -> HttpResponse:
     role = session.role_of(partner)
     if role is None:
         raise PermissionDenied
-    mine = session.reflections.filter(partner=partner).first()
+    mine = selectors.own_reflection(session, partner)
     if mine is not None:
         return redirect("reflection_edit", pk=mine.pk)
     form = ReflectionForm(request.POST or None)
@@ -208,7 +204,7 @@ def _own_session(request: HttpRequest, pk: int):
 def session_edit(request: HttpRequest, pk: int) -> HttpResponse:
     session = _own_session(request, pk)
     if request.method == "GET" and not services.within_edit_window(session.created_at):
-        messages.info(request, _("Sessions can be changed for 7 days after they were logged."))
+        messages.info(request, services.session_edit_window_closed())
         return redirect("history")
     form = SessionEditForm(request.POST or None, initial={"date": session.date, "minutes": session.minutes})
     if request.method == "POST" and form.is_valid():

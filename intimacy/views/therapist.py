@@ -4,8 +4,9 @@ a couple's status."""
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.text import get_text_list
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -13,25 +14,25 @@ from accounts.access import get_couple_for_user, therapist_required
 from accounts.models import Couple, User
 from accounts.services import couple_set_status
 from intimacy import selectors, services
-from intimacy.access import (
-    get_assignment_for_user,
-)
-from intimacy.builtin import BACK_RUB_KEY
+from intimacy.access import get_assignment_for_user, get_exercise_for_user
 from intimacy.forms import AssignmentForm, ExerciseForm
-from intimacy.models import Assignment, Exercise
+from intimacy.models import Assignment
 
 THERAPIST = User.Role.THERAPIST
+# The caseload filter that shows every couple, whatever their status.
+ALL_COUPLES = "all"
 
 
 @therapist_required
 def therapist_home(request: HttpRequest) -> HttpResponse:
     """The caseload, active couples by default; ?status=paused|closed|all for the others."""
     status = request.GET.get("status", Couple.Status.ACTIVE)
-    if status != "all" and status not in Couple.Status.values:
+    if status != ALL_COUPLES and status not in Couple.Status.values:
         status = Couple.Status.ACTIVE
-    rows = selectors.caseload(request.user, status=None if status == "all" else status)
-    filters = [*Couple.Status.choices, ("all", _("All"))]
-    return render(request, "intimacy/therapist_home.html", {"rows": rows, "status": status, "filters": filters})
+    rows = selectors.caseload(request.user, status=None if status == ALL_COUPLES else status)
+    filters = [*Couple.Status.choices, (ALL_COUPLES, _("All"))]
+    context = {"rows": rows, "status": status, "filters": filters, "weeks": selectors.CASELOAD_WEEKS}
+    return render(request, "intimacy/therapist_home.html", context)
 
 
 @login_required
@@ -40,7 +41,8 @@ def couple_status(request: HttpRequest, pk: int) -> HttpResponse:
     couple = get_couple_for_user(request.user, pk, role=THERAPIST)
     status = request.POST.get("status", "")
     if status not in Couple.Status.values:
-        messages.error(request, _("Choose active, paused or closed."))
+        statuses = get_text_list([str(label).lower() for label in Couple.Status.labels], _("or"))
+        messages.error(request, _("Choose %(statuses)s.") % {"statuses": statuses})
     else:
         couple_set_status(couple=couple, status=status)
         status_name = couple.get_status_display().lower()
@@ -51,30 +53,13 @@ def couple_status(request: HttpRequest, pk: int) -> HttpResponse:
 @therapist_required
 @require_GET
 def exercise_list(request: HttpRequest) -> HttpResponse:
-    exercises = Exercise.objects.available_to(request.user)
-    return render(
-        request,
-        "intimacy/exercise_list.html",
-        {
-            "builtin": [e for e in exercises if e.is_builtin],
-            "own": [e for e in exercises if not e.is_builtin and e.archived_at is None],
-            "archived": [e for e in exercises if not e.is_builtin and e.archived_at is not None],
-        },
-    )
-
-
-def _exercise_for(user, pk: int) -> Exercise:
-    """Exercises are not clinical, but a therapist's own are theirs: others' are 404 like the missing."""
-    exercise = Exercise.objects.available_to(user).filter(pk=pk).first()
-    if exercise is None:
-        raise Http404
-    return exercise
+    return render(request, "intimacy/exercise_list.html", selectors.exercise_library(request.user))
 
 
 @therapist_required
 @require_GET
 def exercise_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    return render(request, "intimacy/exercise_detail.html", {"exercise": _exercise_for(request.user, pk)})
+    return render(request, "intimacy/exercise_detail.html", {"exercise": get_exercise_for_user(request.user, pk)})
 
 
 @therapist_required
@@ -91,7 +76,7 @@ def exercise_create(request: HttpRequest) -> HttpResponse:
 @therapist_required
 @require_http_methods(["GET", "POST"])
 def exercise_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    exercise = _exercise_for(request.user, pk)
+    exercise = get_exercise_for_user(request.user, pk)
     if exercise.is_builtin:
         raise PermissionDenied
     form = ExerciseForm(request.POST or None, instance=exercise)
@@ -105,7 +90,7 @@ def exercise_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @therapist_required
 @require_POST
 def exercise_customize(request: HttpRequest, pk: int) -> HttpResponse:
-    copy = services.exercise_customize(exercise=_exercise_for(request.user, pk), owner=request.user)
+    copy = services.exercise_customize(exercise=get_exercise_for_user(request.user, pk), owner=request.user)
     messages.success(request, _("Here is your own copy. Change the wording as you like."))
     return redirect("exercise_edit", pk=copy.pk)
 
@@ -113,7 +98,7 @@ def exercise_customize(request: HttpRequest, pk: int) -> HttpResponse:
 @therapist_required
 @require_POST
 def exercise_archive(request: HttpRequest, pk: int) -> HttpResponse:
-    exercise = _exercise_for(request.user, pk)
+    exercise = get_exercise_for_user(request.user, pk)
     if exercise.is_builtin:
         raise PermissionDenied
     archived = request.POST.get("archived", "1") == "1"
@@ -126,8 +111,8 @@ def exercise_archive(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def assignment_create(request: HttpRequest, pk: int) -> HttpResponse:
     couple = get_couple_for_user(request.user, pk, role=THERAPIST)
-    exercises = Exercise.objects.available_to(request.user).filter(archived_at__isnull=True)
-    builtin = exercises.filter(builtin_key=BACK_RUB_KEY).first() or exercises.first()
+    exercises = selectors.assignable_exercises(request.user)
+    builtin = selectors.default_exercise(exercises)
     initial = {
         "exercise": builtin,
         "target_per_week": 2,

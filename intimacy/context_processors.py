@@ -1,0 +1,13 @@
+"""The homework's TextChoices on every page, so templates compare and post statuses and roles by name
+(`AssignmentStatus.PAUSED`), never by a hand-written value."""
+
+from intimacy.models import Assignment, Reflection
+
+
+def choices(request) -> dict:
+    return {
+        "AssignmentStatus": Assignment.Status,
+        "GiverPlan": Assignment.GiverPlan,
+        "ReflectionRole": Reflection.Role,
+        "Visibility": Reflection.Visibility,
+    }
