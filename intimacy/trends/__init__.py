@@ -5,12 +5,11 @@ the printable summary and the partners' progress page.
 - `aggregation`: the database reads, grouped by bucket, as a `Scope` allows (selectors: no writes).
 - `charts`: the aggregates as Chart.js-ready data, markers and the printable summary's table.
 
-The names below are the package's public surface. Note that `intimacy.trends.charts` here is the
-function; the module of the same name is reached by importing from `intimacy.trends.charts`.
+The names below are the package's public surface.
 """
 
 from intimacy.trends.aggregation import Row, Scope, Trends, couple_trends, sessions_both_reflected, target_for
-from intimacy.trends.charts import charts, markers, summary_rows
+from intimacy.trends.charts import couple_charts, markers, summary_rows
 from intimacy.trends.period import DEFAULT_WEEKS, WEEK_CHOICES, WEEKLY_UP_TO_WEEKS, Bucket, Period, period_from
 
 __all__ = [
@@ -22,7 +21,7 @@ __all__ = [
     "Row",
     "Scope",
     "Trends",
-    "charts",
+    "couple_charts",
     "couple_trends",
     "markers",
     "period_from",

@@ -2,7 +2,7 @@
 ("Numbers for …" beneath each chart, and the printable summary's one table).
 
 Each chart is one small function that returns the chart, or None when it has nothing to draw, so no
-empty chart appears; `charts` runs them in order. A new chart is one new function and one new line.
+empty chart appears; `couple_charts` runs them in order. A new chart is one new function and one new line.
 """
 
 from django.utils.formats import date_format
@@ -179,7 +179,7 @@ def checkin_chart(trends: Trends) -> dict | None:
 CHARTS = (reciprocity_chart, connection_chart, comfort_chart, relief_chart, gap_chart, completion_chart, checkin_chart)
 
 
-def charts(trends: Trends, *, targets: bool = True) -> list[dict]:
+def couple_charts(trends: Trends, *, targets: bool = True) -> list[dict]:
     """The charts of a period as plain data: drawn by static/tend/charts.js and tabled by the template.
 
     Each chart: id, title, a sentence saying how to read it, the bucket labels, the series, the y range.

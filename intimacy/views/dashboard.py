@@ -45,7 +45,7 @@ def _period(request: HttpRequest, couple: Couple) -> trends.Period:
 
 def _trend_context(couple: Couple, period: trends.Period, scope: trends.Scope, view_name: str) -> dict:
     data = trends.couple_trends(couple, period, scope)
-    charts = trends.charts(data)
+    charts = trends.couple_charts(data)
     return {
         "base_url": reverse(view_name, args=[couple.pk]),
         "couple": couple,
@@ -282,7 +282,7 @@ def progress(request: HttpRequest) -> HttpResponse:
     period = trends.period_from(request.GET, couple.today())
     data = trends.couple_trends(couple, period, trends.Scope.OWN, viewer_partner=request.partner)
     # No target line here: the couple's own page shows what they did, never what they fell short of.
-    chart_list = [c for c in trends.charts(data, targets=False) if c["id"] in ("sessions", "connection")]
+    chart_list = [c for c in trends.couple_charts(data, targets=False) if c["id"] in ("sessions", "connection")]
     return render(
         request,
         "intimacy/progress.html",

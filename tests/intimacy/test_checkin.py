@@ -523,7 +523,7 @@ def test_trends_never_give_checkins_to_what_the_couple_sees(couple, checkins, sc
     a, b = checkins
     data = trends.couple_trends(couple, period_from({"weeks": "4"}, TODAY), scope, viewer_partner=b)
     assert all(row.checkin == {} for row in data.rows)
-    assert "checkin" not in [c["id"] for c in trends.charts(data)]
+    assert "checkin" not in [c["id"] for c in trends.couple_charts(data)]
 
 
 def test_deleting_the_couple_deletes_its_checkins_each_in_the_audit_trail(couple, checkins):

@@ -240,7 +240,7 @@ def test_notes_mark_the_therapists_charts_only(couple, month, therapist):
 
 def test_charts_leave_out_what_has_no_data_and_table_every_number(couple, month):
     data = trends.couple_trends(couple, period_from({"weeks": "4"}, TODAY), Scope.SHARED)
-    charts = {c["id"]: c for c in trends.charts(data)}
+    charts = {c["id"]: c for c in trends.couple_charts(data)}
     # Nobody shared a pair of reflections on one session, so there is no perception-gap chart.
     assert "gap" not in charts
     assert set(charts) == {"sessions", "reciprocity", "connection", "comfort", "relief", "completion"}
@@ -252,7 +252,7 @@ def test_charts_leave_out_what_has_no_data_and_table_every_number(couple, month)
 
 def test_a_couple_with_nothing_yet_gets_no_charts(couple, partner_a, partner_b):
     data = trends.couple_trends(couple, period_from({}, TODAY), Scope.THERAPIST)
-    assert trends.charts(data) == []
+    assert trends.couple_charts(data) == []
     assert data.sessions == 0
 
 
@@ -272,7 +272,7 @@ def test_no_target_line_before_the_assignment_starts(couple, partner_a, partner_
 
     AssignmentFactory(couple=couple, starts_on=date(2026, 11, 18), target_per_week=3)
     data = trends.couple_trends(couple, period_from({"weeks": "4"}, TODAY), Scope.THERAPIST)
-    target = next(s for s in trends.charts(data)[0]["series"] if s["label"] == "Target")
+    target = next(s for s in trends.couple_charts(data)[0]["series"] if s["label"] == "Target")
     # Weeks of 2 and 9 Nov are before the start. Wednesday 18 to Sunday 22 Nov is 5 days of the
     # week of 16 Nov: 3 × 5 / 7 = 2.14, so 2. This week asks for all 3, though it is only Wednesday.
     assert target["values"] == [None, None, 2, 3]
