@@ -18,6 +18,7 @@ from accounts.models import Couple, Partner, User
 
 
 def require_role(user, role: str | None) -> None:
+    """403 unless `user` has `role` (no role: anyone). Call it only once the object is known to be theirs."""
     if role is not None and user.role != role:
         raise PermissionDenied
 

@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
 
-from accounts.clinical import ClinicalAdminMixin
+from accounts.audit import ClinicalAdminMixin
 from accounts.models import Couple, Partner, User
 
 

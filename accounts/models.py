@@ -50,7 +50,7 @@ class User(AbstractUser):
     email = models.EmailField(_("email address"), unique=True)
     name = models.CharField(max_length=80, blank=True, help_text=_("How Tend greets you."))
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.THERAPIST)
-    # A therapist's "a client in Tend needs your attention" emails (accounts/reminders.py); the signed
+    # A therapist's "a client in Tend needs your attention" emails (intimacy/reminders.py); the signed
     # link in every such email turns them off.
     alert_emails = models.BooleanField(_("email me when a client needs attention"), default=True)
 
@@ -157,7 +157,7 @@ class Partner(models.Model):
     consent_version = models.CharField(max_length=16, blank=True)
     consent_accepted_at = models.DateTimeField(null=True, blank=True)
     consent_withdrawn_at = models.DateTimeField(null=True, blank=True)
-    # Reminder emails (accounts/reminders.py): off until the partner turns them on. The days are a bit
+    # Reminder emails (intimacy/reminders.py): off until the partner turns them on. The days are a bit
     # set, bit n for ISO weekday n + 1 (Monday is bit 0); the time is in the couple's time zone.
     reminders_on = models.BooleanField(_("reminder emails"), default=False)
     reminder_days = models.PositiveSmallIntegerField(default=0)
@@ -229,7 +229,7 @@ class ReminderSend(models.Model):
 
     The unique `key` ("planned:<partner>:<local date>", "urgent_alert:<alert>", …) makes each reminder
     exist once, however many runs of `send_reminders` compute it; `claim` and `next_attempt_at` let
-    exactly one run send it, and a failed send wait for the next run (accounts/reminders.py).
+    exactly one run send it, and a failed send wait for the next run (intimacy/reminders.py).
     """
 
     Kind = ReminderKind

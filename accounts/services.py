@@ -71,6 +71,7 @@ def couple_create(*, therapist: User, label: str, time_zone: str, partners: list
 
 
 def invite_url(partner: Partner, *, site_url: str) -> str:
+    """The partner's current "set your password" link (it dies with a re-send or once accepted)."""
     uid = urlsafe_base64_encode(force_bytes(partner.pk))
     token = invite_token_generator.make_token(partner)
     return site_url.rstrip("/") + reverse("invite_accept", args=[uid, token])

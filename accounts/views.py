@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts import selectors, services
 from accounts.access import get_couple_for_user, partner_of, partner_required, therapist_required
-from accounts.forms import AddCoupleForm, ConsentForm, ReminderSettingsForm, SetPasswordForm
+from accounts.forms import AddCoupleForm, ConsentForm, ReminderSettingsForm, SetPasswordForm, add_service_errors
 from accounts.models import Partner, User
 from accounts.tokens import UNSUBSCRIBE_MAX_AGE, invite_days, invite_token_generator, user_from_unsubscribe_token
 
@@ -54,7 +54,7 @@ def couple_add(request: HttpRequest) -> HttpResponse:
                 ],
             )
         except ValidationError as exc:
-            form.add_error(None, exc)
+            add_service_errors(form, exc)
         else:
             site = request.build_absolute_uri("/")
             failed = []

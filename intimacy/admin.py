@@ -6,7 +6,7 @@ from auditlog.admin import LogEntryAdmin
 from auditlog.models import LogEntry
 from django.contrib import admin
 
-from accounts.clinical import ClinicalAdminMixin
+from accounts.audit import ClinicalAdminMixin
 from intimacy.models import Alert, Assignment, CoupleNote, Exercise, Reflection, Session
 
 

@@ -68,6 +68,10 @@ class Rule:
     sentences: dict[str, Promise]
     numbers: dict[str, object]
 
+    def __call__(self, facts: Facts) -> list[Found]:
+        # A rule still reads as the function it was declared as: `no_session(facts)`.
+        return self.find(facts)
+
 
 def rule(sentences: dict[str, Promise], **numbers: object) -> Callable[[Callable[[Facts], list[Found]]], Rule]:
     """Declare a rule's function with its sentences, so a rule, its thresholds and its words sit together.
@@ -243,6 +247,8 @@ SENTENCES = {
     ),
 }
 SENTENCE_NUMBERS = {name: number for r in RULES for name, number in r.numbers.items()}
+# Every sentence sees every rule's numbers: two rules naming a number alike would quote the wrong one.
+assert len(SENTENCE_NUMBERS) == sum(len(r.numbers) for r in RULES), "two rules name a sentence number alike"
 
 
 def alert_sentence(alert: Alert) -> str:

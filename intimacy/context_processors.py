@@ -9,5 +9,5 @@ def choices(request) -> dict:
         "AssignmentStatus": Assignment.Status,
         "GiverPlan": Assignment.GiverPlan,
         "ReflectionRole": Reflection.Role,
-        "Visibility": Reflection.Visibility,
+        "ReflectionVisibility": Reflection.Visibility,
     }

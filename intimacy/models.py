@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.clinical import ClinicalQuerySet
 from accounts.models import Couple, Partner, User
 from intimacy.builtin import BACK_RUB_KEY
+from intimacy.weeks import week_start
 
 MIN_RATING, MAX_RATING = 0, 10
 RATING_VALIDATORS = [MinValueValidator(MIN_RATING), MaxValueValidator(MAX_RATING)]
@@ -526,7 +527,7 @@ class CheckIn(models.Model):
 
     def clean(self) -> None:
         errors = {}
-        if self.week and self.week.weekday() != 0:
+        if self.week and self.week != week_start(self.week):
             errors["week"] = gettext("A check-in's week starts on a Monday.")
         if self.partner_id and self.couple_id and self.partner.couple_id != self.couple_id:
             errors["partner"] = gettext("The partner is not in this couple.")

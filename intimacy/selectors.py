@@ -254,7 +254,7 @@ def _target_today(utc_today: date) -> Coalesce:
     return Coalesce(
         Subquery(
             # Running today (a day's leeway either side of UTC is not worth a query per zone).
-            Assignment.objects.filter(couple=OuterRef("pk"), status="active", starts_on__lte=utc_today)
+            Assignment.objects.filter(couple=OuterRef("pk"), status=Assignment.Status.ACTIVE, starts_on__lte=utc_today)
             .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=utc_today))
             .order_by()
             .values("couple")

@@ -184,6 +184,7 @@ def _check_session_date(assignment: Assignment, day: date) -> None:
 
 
 def within_edit_window(created_at) -> bool:
+    """Whether something written at `created_at` may still be corrected (EDIT_WINDOW_DAYS)."""
     return timezone.now() - created_at <= timedelta(days=EDIT_WINDOW_DAYS)
 
 

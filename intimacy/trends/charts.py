@@ -9,12 +9,11 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from intimacy import csi4
-from intimacy.models import RATING_VALIDATORS, Assignment, Reflection
+from intimacy.models import MAX_RATING, MIN_RATING, Assignment, Reflection
 from intimacy.trends.aggregation import Scope, Trends
 
-# The reflections' rating scale, read from the model so the charts' ranges and sentences follow it.
-RATING_MIN, RATING_MAX = (validator.limit_value for validator in RATING_VALIDATORS)
-SCALE = {"min": RATING_MIN, "max": RATING_MAX}
+# The reflections' rating scale, from the model, so the charts' ranges and sentences follow it.
+SCALE = {"min": MIN_RATING, "max": MAX_RATING}
 ROLES = (Reflection.Role.GIVER, Reflection.Role.RECEIVER)
 NOTE_MARKER_CHARS = 40
 
@@ -104,14 +103,14 @@ def connection_chart(trends: Trends) -> dict | None:
     else:
         title = _("Connection")
         about = _("Mean connection, %(min)s to %(max)s, for each partner as giver and as receiver.") % SCALE
-    return _line_if_any("connection", title, about, series, RATING_MIN, RATING_MAX)
+    return _line_if_any("connection", title, about, series, MIN_RATING, MAX_RATING)
 
 
 def comfort_chart(trends: Trends) -> dict | None:
     """Each partner's mean comfort and safety."""
     series = [_series(p.name, [r.comfort.get(p.pk) for r in trends.rows]) for p in trends.partners]
     about = _("Mean comfort and safety, %(min)s to %(max)s.") % SCALE
-    return _line_if_any("comfort", _("Comfort and safety"), about, series, RATING_MIN, RATING_MAX)
+    return _line_if_any("comfort", _("Comfort and safety"), about, series, MIN_RATING, MAX_RATING)
 
 
 def relief_chart(trends: Trends) -> dict | None:
@@ -122,7 +121,7 @@ def relief_chart(trends: Trends) -> dict | None:
     ]
     about = _("Tension before minus tension after, for the partner receiving.")
     # A difference of two ratings runs from one end of the scale to the other, either way.
-    spread = RATING_MAX - RATING_MIN
+    spread = MAX_RATING - MIN_RATING
     return _line_if_any("relief", _("Relief"), about, series, -spread, spread)
 
 
@@ -134,7 +133,7 @@ def gap_chart(trends: Trends) -> dict | None:
     ]
     title = _("Giver and receiver, same session")
     about = _("Mean connection on sessions where both partners reflected.")
-    return _line_if_any("gap", title, about, series, RATING_MIN, RATING_MAX)
+    return _line_if_any("gap", title, about, series, MIN_RATING, MAX_RATING)
 
 
 def completion_chart(trends: Trends) -> dict | None:
@@ -225,9 +224,7 @@ def summary_rows(trends: Trends) -> list[dict]:
                 "sessions": f"{row.sessions} / {row.target}" if row.target else str(row.sessions),
                 "gave": _pair(row.gave.get(ids[0], 0), row.gave.get(ids[1], 0)),
                 "both": row.both_reflected,
-                "connection": [
-                    _pair(row.connection.get((pid, "giver")), row.connection.get((pid, "receiver"))) for pid in ids
-                ],
+                "connection": [_pair(*(row.connection.get((pid, role)) for role in ROLES)) for pid in ids],
                 "comfort": _pair(row.comfort.get(ids[0]), row.comfort.get(ids[1])),
                 "relief": _pair(row.relief.get(ids[0]), row.relief.get(ids[1])),
                 "paused": row.paused,

@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from urllib.parse import urlencode
 
+from django.contrib.humanize.templatetags.humanize import apnumber
 from django.utils.formats import date_format
 from django.utils.text import get_text_list
 from django.utils.translation import gettext as _
@@ -125,6 +126,6 @@ def _custom_period(params, today: date) -> Period:
         return _default_because(
             today,
             _("That period is longer than %(years)s years, so this shows the last %(weeks)s weeks."),
-            years=MAX_CUSTOM_YEARS,
+            years=apnumber(MAX_CUSTOM_YEARS),
         )
     return Period(start, end, today=today)

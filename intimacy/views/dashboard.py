@@ -15,7 +15,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.access import get_couple_for_user, partner_required
-from accounts.clinical import record_access
+from accounts.audit import record_access
+from accounts.forms import add_service_errors
 from accounts.models import Couple, User
 from accounts.services import couple_set_progress_page
 from accounts.tokens import invite_days
@@ -222,7 +223,7 @@ def note_add(request: HttpRequest, pk: int) -> HttpResponse:
                 couple=couple, author=request.user, day=form.cleaned_data["date"], text=form.cleaned_data["text"]
             )
         except ValidationError as exc:
-            form.add_error(None, exc.messages[0])
+            add_service_errors(form, exc)
             return _dashboard(request, couple, note_form=form, status=400)
         messages.success(request, _("Note added."))
         # Back to the period the therapist was looking at, re-read so only a valid period goes into the URL.

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts import services as people
 from accounts.access import get_couple_for_user, partner_required
-from accounts.clinical import record_access
+from accounts.audit import record_access
 from accounts.models import User
 from intimacy import records, services
 from intimacy.forms import SafetyForm

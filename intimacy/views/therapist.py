@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.access import get_couple_for_user, therapist_required
+from accounts.forms import add_service_errors
 from accounts.models import Couple, User
 from accounts.services import couple_set_status
 from intimacy import selectors, services
@@ -136,7 +137,7 @@ def assignment_create(request: HttpRequest, pk: int) -> HttpResponse:
                 screening_confirmed=data.get("screening_confirmed", False),
             )
         except ValidationError as exc:
-            form.add_error(None, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("Exercise assigned. The couple will see it on their home page."))
             return redirect("couple_detail", pk=couple.pk)

@@ -119,3 +119,38 @@ def test_no_function_is_too_branchy():
         if block.complexity > MAX_COMPLEXITY
     ]
     assert too_complex == []
+
+
+def attribute_names(path: Path) -> set[str]:
+    return {node.attr for node in ast.walk(ast.parse(path.read_text())) if isinstance(node, ast.Attribute)}
+
+
+VIEW_MODULES = [*sorted((ROOT / "intimacy" / "views").glob("*.py")), ROOT / "accounts" / "views.py"]
+
+
+@pytest.mark.parametrize("path", VIEW_MODULES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_views_run_no_queries_of_their_own(path):
+    """Views fetch through the access gate and read through selectors; only the health check pings
+    the database, since that ping is its whole job."""
+    names = attribute_names(path)
+    assert "objects" not in names
+    if path.name != "health.py":
+        assert "cursor" not in names and "raw" not in names
+
+
+READ_MODULES = [ROOT / "intimacy" / "selectors.py", *sorted((ROOT / "intimacy" / "trends").glob("*.py"))]
+WRITES = {"save", "delete", "update", "create", "bulk_create", "bulk_update", "get_or_create", "update_or_create"}
+
+
+@pytest.mark.parametrize("path", READ_MODULES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_selectors_never_write(path):
+    assert attribute_names(path) & WRITES == set()
+
+
+@pytest.mark.parametrize("app", ["accounts", "intimacy"])
+def test_models_import_nothing_above_them(app):
+    """Models sit at the bottom of their app: they may import other models and plain data, never the
+    code that uses them."""
+    above = ("views", "services", "selectors", "alerts", "reminders", "trends", "forms", "access", "admin")
+    imported = imported_modules(ROOT / app / "models.py")
+    assert {m for m in imported if m.split(".")[0] in PACKAGES and set(m.split(".")[1:2]) & set(above)} == set()

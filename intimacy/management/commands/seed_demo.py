@@ -19,6 +19,7 @@ from intimacy import csi4, scale, services
 from intimacy.alerts import alerts_raise
 from intimacy.demo import DEMO_TOTP_SECRET, PASSWORD
 from intimacy.models import Exercise, Reflection
+from intimacy.weeks import week_start
 
 THERAPISTS = {
     "therapist@example.com": [("Alex & Sam", "Alex", "alex@example.com", "Sam", "sam@example.com", "improving")],
@@ -29,23 +30,23 @@ THERAPISTS["therapist@example.com"].append(
 )
 
 NOTES = {
-    "giver": [
+    Reflection.Role.GIVER: [
         "I slowed down when I noticed I was rushing. That felt better.",
         "Hard to switch off after work, but the last few minutes were lovely.",
         "I liked just paying attention to them.",
         "Felt a bit awkward at first, then easier.",
     ],
-    "receiver": [
+    Reflection.Role.RECEIVER: [
         "I really relaxed. I'd like a bit lighter on the shoulders next time.",
         "It was nice to be looked after.",
         "My mind kept wandering to tomorrow, but my shoulders let go.",
         "Felt close to them afterwards.",
     ],
-    "private": [
+    Reflection.Visibility.PRIVATE: [
         "I still feel tense about touch after the argument last week. Not ready to say it out loud.",
         "Writing this just for me: it was better than I expected.",
     ],
-    "therapist": [
+    Reflection.Visibility.THERAPIST: [
         "I want to talk about how rushed it felt. Please bring it up gently.",
         "I stopped because a memory came up. I'd like to discuss it in session.",
     ],
@@ -167,7 +168,7 @@ class Command(BaseCommand):
             partner.consent_version = settings.TEND_CONSENT_VERSION
             partner.save()
         today = couple.today()
-        start = today - timedelta(weeks=8, days=today.weekday())
+        start = week_start(today) - timedelta(weeks=8)
         assignment = services.assignment_create(
             couple=couple,
             exercise=Exercise.objects.back_rub(),
@@ -225,7 +226,7 @@ class Command(BaseCommand):
 
 def _give(assignment, giver: Partner, day, mean: float, paused: bool, rng: random.Random):
     """The giver logs the session with their reflection."""
-    visibility, note = _visibility_and_note("giver", rng)
+    visibility, note = _visibility_and_note(Reflection.Role.GIVER, rng)
     session, _ = services.session_log(
         assignment=assignment,
         partner=giver,
@@ -248,7 +249,7 @@ def _give(assignment, giver: Partner, day, mean: float, paused: bool, rng: rando
 
 
 def _receive(session, receiver: Partner, mean: float, paused: bool, rng: random.Random) -> None:
-    visibility, note = _visibility_and_note("receiver", rng)
+    visibility, note = _visibility_and_note(Reflection.Role.RECEIVER, rng)
     before = rng.randint(5, 8)
     services.reflection_add(
         session=session,
@@ -277,7 +278,7 @@ def _visibility_and_note(role: str, rng: random.Random) -> tuple[str, str]:
     """Private and therapist-only reflections always say something: that is why they are kept from the partner."""
     roll = rng.random()
     if roll < 0.12:
-        return Reflection.Visibility.PRIVATE, rng.choice(NOTES["private"])
+        return Reflection.Visibility.PRIVATE, rng.choice(NOTES[Reflection.Visibility.PRIVATE])
     if roll < 0.24:
-        return Reflection.Visibility.THERAPIST, rng.choice(NOTES["therapist"])
+        return Reflection.Visibility.THERAPIST, rng.choice(NOTES[Reflection.Visibility.THERAPIST])
     return Reflection.Visibility.SHARED, rng.choice(NOTES[role]) if rng.random() < 0.6 else ""
