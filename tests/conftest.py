@@ -1,8 +1,11 @@
 """The fixed cast: one couple (partner_a, partner_b) of `therapist`, an outsider from another couple
-of `other_therapist`, and a staff member. Built with factory_boy."""
+of `other_therapist`, and a staff member. Built with factory_boy.
+
+`module_db` is for modules whose many cases read one world: see its docstring."""
 
 import pytest
 from django.core.cache import cache
+from django.db import transaction
 
 from accounts.models import User
 from intimacy.builtin import seed_builtin_exercises
@@ -23,6 +26,31 @@ def _clean_shared_state(db):
     # cache is not flushed, so allauth's rate limits would leak between tests without this.
     seed_builtin_exercises(Exercise)
     cache.clear()
+
+
+@pytest.fixture(scope="module")
+def module_db(django_db_setup, django_db_blocker):
+    """One transaction around a whole module, for a world built once and read by many cases.
+
+    A module-scoped fixture builds its world inside `with module_db.unblock():`. Each test still runs
+    in its own transaction (a savepoint inside this one) and rolls back what it changed; after the
+    module's last test this transaction rolls back too, so nothing of the world reaches another module
+    (Django's TestCase.setUpTestData works the same way). Tests of such a module take the world as a
+    copy (`copy.deepcopy`), so one test's changes to the Python objects do not reach the next.
+    Transactional and live-server tests flush the database: they do not belong in such a module.
+    """
+    with django_db_blocker.unblock():
+        outer = transaction.atomic()
+        outer._from_testcase = True  # like TestCase's own: a durable block inside a test stays allowed
+        outer.__enter__()
+        # A transactional test in an earlier module may have flushed the seeded exercise away.
+        seed_builtin_exercises(Exercise)
+    try:
+        yield django_db_blocker
+    finally:
+        with django_db_blocker.unblock():
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)
 
 
 @pytest.fixture

@@ -21,19 +21,28 @@ an exercise of `therapist`'s own; `pending`, a second couple of `therapist` whos
 accepted the invite yet; outsider Casey in `other_therapist`'s couple.
 """
 
+import copy
 from datetime import date
 from typing import NamedTuple
 
 import pytest
 from django.apps import apps
 from django.core import mail
+from django.db import connection
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
 from accounts.tokens import invite_token_generator, unsubscribe_token
 from intimacy.models import Alert, CoupleNote, Exercise, Reflection
-from tests.factories import CoupleFactory, PartnerFactory, ReflectionFactory, SessionFactory
+from tests.factories import (
+    AssignmentFactory,
+    CoupleFactory,
+    PartnerFactory,
+    ReflectionFactory,
+    SessionFactory,
+    UserFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -229,10 +238,20 @@ def _uid(partner) -> str:
     return urlsafe_base64_encode(force_bytes(partner.pk))
 
 
-@pytest.fixture
-def world(therapist, other_therapist, staff, couple, partner_a, partner_b, outsider, assignment, session):
-    couple.progress_page = True
-    couple.save(update_fields=["progress_page"])
+def _build_world() -> dict:
+    """The conftest cast and the sample objects above, built once for the whole module (`module_db`)."""
+    therapist = UserFactory(email="therapist@example.org", name="Dr Lee")
+    other_therapist = UserFactory(email="other-therapist@example.org")
+    staff = UserFactory(email="staff@example.org", is_staff=True, is_superuser=True)
+    couple = CoupleFactory(therapist=therapist, label="Alex & Sam", progress_page=True)
+    partner_a = PartnerFactory(couple=couple, slot=1, name="Alex", email="alex@example.org")
+    partner_b = PartnerFactory(couple=couple, slot=2, name="Sam", email="sam@example.org")
+    other_couple = CoupleFactory(therapist=other_therapist, label="Casey & Drew")
+    PartnerFactory(couple=other_couple, slot=2, name="Drew", email="drew@example.org")
+    outsider = PartnerFactory(couple=other_couple, slot=1, name="Casey", email="casey@example.org")
+    assignment = AssignmentFactory(couple=couple)
+    session = SessionFactory(assignment=assignment, giver=partner_a, receiver=partner_b, logged_by=partner_a)
+    reflection_a = ReflectionFactory(session=session, partner=partner_a, role=Reflection.Role.GIVER)
     reflection_b = ReflectionFactory(
         session=session, partner=partner_b, role=Reflection.Role.RECEIVER, visibility=Reflection.Visibility.THERAPIST
     )
@@ -263,7 +282,7 @@ def world(therapist, other_therapist, staff, couple, partner_a, partner_b, outsi
         "assignment": assignment,
         "session": session,
         "fresh": fresh,
-        "reflection_a": session.reflections.get(partner=partner_a),
+        "reflection_a": reflection_a,
         "reflection_b": reflection_b,
         "note": CoupleNote.objects.create(couple=couple, author=therapist, date=date(2026, 11, 19), text="note"),
         "alert": Alert.objects.create(couple=couple, kind=Alert.Kind.NO_SESSION, week=date(2026, 11, 16)),
@@ -274,18 +293,39 @@ def world(therapist, other_therapist, staff, couple, partner_a, partner_b, outsi
     }
 
 
+@pytest.fixture(scope="module")
+def built_world(module_db):
+    with module_db.unblock():
+        return _build_world()
+
+
+@pytest.fixture
+def world(built_world):
+    """The module's world, each object a copy: a test may change its rows (rolled back) and its objects."""
+    return {
+        key: {role: copy.copy(user) for role, user in value.items()} if key == "users" else copy.copy(value)
+        for key, value in built_world.items()
+    }
+
+
 def _sign_in(client, world, role: str) -> None:
     if role != "anonymous":
         client.force_login(world["users"][role])
 
 
 def _tend_state() -> dict:
-    """Every row of Tend's own tables: a GET must leave them exactly as they were."""
-    return {
-        model._meta.label: list(model.objects.order_by("pk").values())
-        for app in ("accounts", "intimacy")
-        for model in apps.get_app_config(app).get_models()
-    }
+    """Every row of Tend's own tables: a GET must leave them exactly as they were.
+
+    Read with plain SQL (every column, in primary-key order): the same rows as the ORM would give,
+    without compiling twenty querysets twice for each of the table's hundreds of GETs."""
+    with connection.cursor() as cursor:
+        state = {}
+        for app in ("accounts", "intimacy"):
+            for model in apps.get_app_config(app).get_models():
+                table, pk = (connection.ops.quote_name(n) for n in (model._meta.db_table, model._meta.pk.column))
+                cursor.execute(f"SELECT * FROM {table} ORDER BY {pk}")  # noqa: S608 - names from the models
+                state[model._meta.label] = cursor.fetchall()
+        return state
 
 
 def _assert_answer(response, expected) -> None:
