@@ -107,6 +107,8 @@ TABLE = [
         {"get": r(LOGIN, 403, 403, 403, 200, 404, 404), "post": r(LOGIN, 403, 403, 403, 200, 404, 404)},
     ),
     Entry("exercise_customize", "own_exercise", {"post": r(LOGIN, 403, 403, 403, 302, 404, 404)}),
+    # The built-in exercise is every therapist's to copy.
+    Entry("exercise_customize", "builtin_exercise", {"post": r(LOGIN, 403, 403, 403, 302, 302, 302)}),
     Entry("exercise_archive", "own_exercise", {"post": r(LOGIN, 403, 403, 403, 302, 404, 404)}),
     # Therapist, one couple ----------------------------------------------------------------------------
     Entry("couple_detail", "couple", THERAPIST_OF_COUPLE),

@@ -67,47 +67,8 @@ def private_matters(assignment, partner_a, partner_b, therapist):
     return s
 
 
-# Access: every new view -----------------------------------------------------------------------------
-
-COUPLE_GET_VIEWS = ["couple_detail", "appointment", "couple_summary", "couple_export"]
-COUPLE_POST_VIEWS = ["note_add", "progress_page_switch"]
-
-
-@pytest.mark.parametrize("name", COUPLE_GET_VIEWS + COUPLE_POST_VIEWS)
-def test_anonymous_goes_to_sign_in(client, couple, name):
-    url = reverse(name, args=[couple.pk])
-    response = client.post(url) if name in COUPLE_POST_VIEWS else client.get(url)
-    assert response.status_code == 302 and response["Location"].startswith(reverse("account_login"))
-
-
-@pytest.mark.parametrize("name", COUPLE_GET_VIEWS + COUPLE_POST_VIEWS)
-def test_other_therapist_and_outsider_get_404(client_for, couple, other_therapist, outsider, name):
-    url = reverse(name, args=[couple.pk])
-    for who in (other_therapist, outsider):
-        client = client_for(who)
-        response = client.post(url) if name in COUPLE_POST_VIEWS else client.get(url)
-        assert response.status_code == 404
-
-
-@pytest.mark.parametrize("name", COUPLE_GET_VIEWS + COUPLE_POST_VIEWS)
-def test_a_partner_of_the_couple_gets_403(client_for, couple, partner_a, name):
-    url = reverse(name, args=[couple.pk])
-    client = client_for(partner_a)
-    response = client.post(url) if name in COUPLE_POST_VIEWS else client.get(url)
-    assert response.status_code == 403
-
-
-@pytest.mark.parametrize("name", COUPLE_GET_VIEWS)
-def test_get_views_refuse_post(client_for, couple, therapist, name):
-    assert client_for(therapist).post(reverse(name, args=[couple.pk])).status_code == 405
-
-
-@pytest.mark.parametrize("name", COUPLE_POST_VIEWS)
-def test_post_views_refuse_get_and_change_nothing(client_for, couple, therapist, name):
-    response = client_for(therapist).get(reverse(name, args=[couple.pk]), {"enabled": "1", "text": "x"})
-    assert response.status_code == 405
-    couple.refresh_from_db()
-    assert not couple.progress_page and not CoupleNote.objects.exists()
+# Access: every URL, role and method is in tests/config/test_access_table.py; here, that a refused
+# action on a note or an alert changed nothing.
 
 
 def test_notes_and_alerts_are_404_to_everyone_but_their_therapist(
