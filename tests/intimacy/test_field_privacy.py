@@ -9,10 +9,15 @@ gives. Alex reflects on each of them too (shared, all tens), so averages, the gi
 reflections fill a second page of every timeline. Sam also tells the therapist something through
 the safety line.
 
+The world is built once for the module, through factories and services (`built_world`, on conftest's
+`module_db`), and every case only reads it; the one test of the whole walk through logs, emails and
+audit rows builds its own through the forms, so that building is part of what it watches.
+
 `CONTRACT` below is the whole promise at a glance; the tests read it. Expected results come from
 docs (DESIGN.md "Data" and "Access", issue 5), never from what the code happens to do.
 """
 
+import copy
 import csv
 import dataclasses
 import io
@@ -34,9 +39,10 @@ from django.utils import timezone
 
 from accounts import services as people
 from intimacy import services
+from intimacy.forms import ReflectionForm
 from intimacy.models import Reflection, Session
 from intimacy.reminders import reminders_run
-from tests.factories import CoupleFactory, PartnerFactory, SessionFactory
+from tests.factories import AssignmentFactory, CoupleFactory, PartnerFactory, SessionFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -162,6 +168,10 @@ class World:
         return next((lvl for lvl, r in self.reflections.items() if r.pk == reflection.pk), None)
 
 
+# Alex's reflection on each of them, as the form posts it.
+ALEX_POST = {"connection": ALEX_RATING, "comfort": ALEX_RATING, "presence": ALEX_RATING, "visibility": SHARED}
+
+
 def reflection_post(level: str) -> dict:
     """Sam's answers at one level, as the form posts them."""
     data = {name: str(value) for name, value in RATINGS[level].items()}
@@ -176,22 +186,91 @@ def debug_logs(caplog):
     return caplog
 
 
-@pytest.fixture
-def world(debug_logs, mailoutbox, client, therapist, staff, couple, partner_a, partner_b, outsider, assignment):
-    """Built through the app's own forms, so its logs, audit rows and emails are part of the walk."""
-    today = couple.today()
-    days = {level: today - timedelta(days=n) for level, n in DAYS_AGO.items()}
-    fillers = [
+def _fillers(assignment, alex, sam, today: date) -> list:
+    return [
         SessionFactory(
             assignment=assignment,
-            giver=partner_a,
-            receiver=partner_b,
-            logged_by=partner_a,
+            giver=alex,
+            receiver=sam,
+            logged_by=alex,
             date=today - timedelta(days=FILLER_DAYS_AGO),
         )
         for _ in range(FILLERS)
     ]
-    sessions, reflections = {}, {}
+
+
+def _world(couple, assignment, alex, sam, therapist, staff, outsider, sessions, days, fillers) -> World:
+    return World(
+        couple=couple,
+        assignment=assignment,
+        users={SAM: sam.user, ALEX: alex.user, THERAPIST: therapist, STAFF: staff, OUTSIDER: outsider.user},
+        sessions=sessions,
+        reflections={level: session.reflections.get(partner=sam) for level, session in sessions.items()},
+        days=days,
+        session_days=[*days.values(), *(s.date for s in fillers)],
+    )
+
+
+def _answers(data: dict) -> dict:
+    """A reflection's answers as the form cleans them, for the services."""
+    form = ReflectionForm(data)
+    assert form.is_valid(), form.errors
+    return form.answers()
+
+
+def build_world() -> World:
+    """The cast and their homework, through factories and the services the forms call."""
+    therapist = UserFactory(name="Dr Lee")
+    staff = UserFactory(is_staff=True, is_superuser=True)
+    couple = CoupleFactory(therapist=therapist, label="Alex & Sam")
+    alex = PartnerFactory(couple=couple, slot=1, name="Alex")
+    sam = PartnerFactory(couple=couple, slot=2, name="Sam")
+    other_couple = CoupleFactory(therapist=UserFactory(), label="Casey & Drew")
+    PartnerFactory(couple=other_couple, slot=2, name="Drew")
+    outsider = PartnerFactory(couple=other_couple, slot=1, name="Casey")
+    assignment = AssignmentFactory(couple=couple)
+    today = couple.today()
+    days = {level: today - timedelta(days=n) for level, n in DAYS_AGO.items()}
+    fillers = _fillers(assignment, alex, sam, today)
+    sessions = {}
+    for level in LEVELS:
+        sessions[level], _ = services.session_log(
+            assignment=assignment,
+            partner=sam,
+            day=days[level],
+            minutes=20,
+            role=Reflection.Role.RECEIVER,
+            answers=_answers(reflection_post(level)),
+            idempotency_key=uuid.uuid4(),
+        )
+        services.reflection_add(session=sessions[level], partner=alex, answers=_answers(ALEX_POST))
+    services.safety_message_send(partner=sam, feeling="pressured", message=SAFETY_WORDS)
+    people.couple_set_progress_page(couple=couple, enabled=True)
+    return _world(couple, assignment, alex, sam, therapist, staff, outsider, sessions, days, fillers)
+
+
+@pytest.fixture(scope="module")
+def built_world(module_db) -> World:
+    with module_db.unblock():
+        return build_world()
+
+
+@pytest.fixture
+def world(built_world) -> World:
+    """The module's world for one test: its rows are rolled back after the test, its objects are a copy."""
+    return copy.deepcopy(built_world)
+
+
+@pytest.fixture
+def world_through_forms(
+    debug_logs, mailoutbox, client, therapist, staff, couple, partner_a, partner_b, outsider, assignment
+) -> World:
+    """The same world built through the app's own forms, so its logs, audit rows and emails are part of
+    the whole walk (the module's world above uses other email addresses, so both can exist at once)."""
+    today = couple.today()
+    days = {level: today - timedelta(days=n) for level, n in DAYS_AGO.items()}
+    fillers = _fillers(assignment, partner_a, partner_b, today)
+    sessions = {}
     for level in LEVELS:
         client.force_login(partner_b.user)
         key = uuid.uuid4()
@@ -204,10 +283,8 @@ def world(debug_logs, mailoutbox, client, therapist, staff, couple, partner_a, p
         response = client.post(reverse("session_log", args=[assignment.pk]), data)
         assert response.status_code == 302, response.content.decode()[:2000]
         sessions[level] = Session.objects.get(idempotency_key=key)
-        reflections[level] = sessions[level].reflections.get(partner=partner_b)
         client.force_login(partner_a.user)
-        alex = {"connection": ALEX_RATING, "comfort": ALEX_RATING, "presence": ALEX_RATING, "visibility": SHARED}
-        response = client.post(reverse("reflection_add", args=[sessions[level].pk]), alex)
+        response = client.post(reverse("reflection_add", args=[sessions[level].pk]), ALEX_POST)
         assert response.status_code == 302, response.content.decode()[:2000]
     client.force_login(partner_b.user)
     response = client.post(reverse("safety"), {"feeling": "pressured", "message": SAFETY_WORDS})
@@ -215,15 +292,7 @@ def world(debug_logs, mailoutbox, client, therapist, staff, couple, partner_a, p
     client.force_login(therapist)
     assert client.post(reverse("progress_page_switch", args=[couple.pk]), {"enabled": "1"}).status_code == 302
     client.logout()
-    return World(
-        couple=couple,
-        assignment=assignment,
-        users={SAM: partner_b.user, ALEX: partner_a.user, THERAPIST: therapist, STAFF: staff, OUTSIDER: outsider.user},
-        sessions=sessions,
-        reflections=reflections,
-        days=days,
-        session_days=[*days.values(), *(s.date for s in fillers)],
-    )
+    return _world(couple, assignment, partner_a, partner_b, therapist, staff, outsider, sessions, days, fillers)
 
 
 # Reading what a reader got -----------------------------------------------------------------------
@@ -647,8 +716,9 @@ def _email_text(message) -> str:
 
 
 @pytest.fixture
-def walked(client, world, monkeypatch, mailoutbox, debug_logs, therapist):
+def walked(client, world_through_forms, monkeypatch, mailoutbox, debug_logs, therapist):
     """Everyone through every surface, the error pages, a 500, a password reset and an invitation."""
+    world = world_through_forms
     for surface, readers in CONTRACT.items():
         for reader in readers:
             visit(client, world, surface, reader)
