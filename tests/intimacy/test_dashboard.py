@@ -10,8 +10,8 @@ import pytest
 import time_machine
 from django.urls import reverse
 
-from intimacy.models import Alert, CoupleNote, Reflection, Session
-from tests.factories import AssignmentFactory, ReflectionFactory, SessionFactory, weekly_checkins
+from intimacy.models import Alert, CoupleNote, Reflection
+from tests.factories import AssignmentFactory, ReflectionFactory, SessionFactory, weeks_of_homework
 
 NOW = "2026-11-25 12:00:00+00:00"
 
@@ -118,48 +118,17 @@ def test_period_carries_to_the_appointment_view_and_export(client_for, therapist
     assert f'href="{reverse("couple_export", args=[couple.pk])}?weeks=26"' in html
 
 
-def _years_of_sessions(assignment, a, b, weeks):
-    """Two sessions a week, both reflected, for `weeks` weeks back from 23 Nov 2026."""
-    sessions = []
-    for w in range(weeks):
-        monday = date(2026, 11, 23) - timedelta(weeks=w)
-        for day, (giver, receiver) in ((0, (a, b)), (3, (b, a))):
-            sessions.append(
-                Session(
-                    assignment=assignment,
-                    date=monday + timedelta(days=day),
-                    minutes=15,
-                    giver=giver,
-                    receiver=receiver,
-                    logged_by=giver,
-                )
-            )
-    Session.objects.bulk_create(sessions)
-    reflections = []
-    for s in Session.objects.filter(assignment=assignment):
-        reflections.append(Reflection(session=s, partner_id=s.giver_id, role="giver", connection=7, comfort=8))
-        reflections.append(
-            Reflection(
-                session=s,
-                partner_id=s.receiver_id,
-                role="receiver",
-                connection=6,
-                comfort=7,
-                tension_before=6,
-                tension_after=3,
-                pressure="right",
-                pace="slow",
-            )
-        )
-    Reflection.objects.bulk_create(reflections)
+# Two sessions a week, Monday and Thursday, both reflected, back from the week of 23 Nov 2026.
+MONDAYS_AND_THURSDAYS = {"latest_week": (date(2026, 11, 23), date(2026, 11, 26)), "pressure": "right", "pace": "slow"}
 
 
 @pytest.mark.parametrize("weeks_of_data", [1, 104])
 def test_dashboard_query_count_is_the_same_for_a_week_and_two_years(
     client_for, therapist, assignment, partner_a, partner_b, django_assert_num_queries, weeks_of_data
 ):
-    _years_of_sessions(assignment, partner_a, partner_b, weeks_of_data)
-    weekly_checkins([partner_a, partner_b], date(2026, 11, 23), weeks_of_data)
+    weeks_of_homework(
+        assignment, partner_a, partner_b, weeks_of_data, **MONDAYS_AND_THURSDAYS, checkins_until=date(2026, 11, 23)
+    )
     # Assignments with a named giver: the dashboard names them without a query each.
     for _ in range(3):
         AssignmentFactory(couple=assignment.couple, giver_plan="one", planned_giver=partner_a, status="ended")
@@ -182,8 +151,9 @@ def test_dashboard_query_count_is_the_same_for_a_week_and_two_years(
 def test_appointment_query_count_is_the_same_for_a_week_and_two_years(
     client_for, therapist, assignment, partner_a, partner_b, django_assert_num_queries, weeks_of_data
 ):
-    _years_of_sessions(assignment, partner_a, partner_b, weeks_of_data)
-    weekly_checkins([partner_a, partner_b], date(2026, 11, 23), weeks_of_data)
+    weeks_of_homework(
+        assignment, partner_a, partner_b, weeks_of_data, **MONDAYS_AND_THURSDAYS, checkins_until=date(2026, 11, 23)
+    )
     client = client_for(therapist)
     # session, user, couple; the audit row recording this viewing (insert); trends: partners,
     # assignments, sessions by week, reflections by week; timeline: count, page, shared reflections.
@@ -194,7 +164,7 @@ def test_appointment_query_count_is_the_same_for_a_week_and_two_years(
 
 
 def test_two_year_view_is_monthly_and_light(client_for, therapist, assignment, partner_a, partner_b):
-    _years_of_sessions(assignment, partner_a, partner_b, 104)
+    weeks_of_homework(assignment, partner_a, partner_b, 104, **MONDAYS_AND_THURSDAYS)
     response = client_for(therapist).get(reverse("couple_detail", args=[assignment.couple_id]), {"weeks": "104"})
     sessions = next(c for c in chart_data(response)["charts"] if c["id"] == "sessions")
     # 104 weeks back from 23 Nov 2026 starts Monday 1 Dec 2024: Dec 2024 … Nov 2026 is 24 months.
