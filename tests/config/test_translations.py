@@ -2,15 +2,14 @@
 strings the code marks (`makemessages` run into a scratch copy), and a pseudo-language proves that the
 pages people read really go through gettext: with it active, no English sentence is left over."""
 
-import ast
 import os
 import re
 import shutil
-import struct
 from datetime import timedelta
 from html import unescape
 from pathlib import Path
 
+import polib
 import pytest
 from django.conf import settings
 from django.core.management import call_command
@@ -32,47 +31,9 @@ SOURCES = ("accounts", "intimacy", "templates", "manage.py")
 PSEUDO = "xx"
 
 
-def read_po(path: Path) -> dict[tuple[str | None, str, str | None], list[str]]:
-    """The entries of a .po file, {(msgctxt, msgid, msgid_plural): [msgstr, …]}, without the header
-    or obsolete entries. Enough of the format for what makemessages writes."""
-    entries, current, field = {}, {}, None
-
-    def flush():
-        if "msgid" in current and current["msgid"]:
-            key = (current.get("msgctxt"), current["msgid"], current.get("msgid_plural"))
-            entries[key] = [v for k, v in sorted(current.items()) if k.startswith("msgstr")]
-
-    for line in path.read_text(encoding="utf-8").splitlines() + [""]:
-        if not line.strip():
-            flush()
-            current, field = {}, None
-        elif line.startswith("#"):
-            continue
-        elif line.startswith('"'):
-            current[field] += ast.literal_eval(line)
-        else:
-            field, _, quoted = line.partition(" ")
-            field = field.replace("[", "_").replace("]", "")  # msgstr[0] -> msgstr_0
-            current[field] = ast.literal_eval(quoted)
-    return entries
-
-
-def write_mo(path: Path, translations: dict[str, str]) -> None:
-    """A GNU .mo file (what compilemessages makes), written directly so no gettext tools are needed."""
-    keys = sorted(translations)
-    ids = [k.encode() for k in keys]
-    strs = [translations[k].encode() for k in keys]
-    header_size = 7 * 4
-    ids_table, strs_table = header_size, header_size + 8 * len(keys)
-    data_start = strs_table + 8 * len(keys)
-    offsets, blob = [], b""
-    for item in ids + strs:
-        offsets.append((len(item), data_start + len(blob)))
-        blob += item + b"\0"
-    out = struct.pack("<7I", 0x950412DE, 0, len(keys), ids_table, strs_table, 0, 0)
-    out += b"".join(struct.pack("<2I", *o) for o in offsets)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(out + blob)
+def read_po(path: Path) -> dict[tuple[str | None, str, str | None], polib.POEntry]:
+    """The entries of a .po file by (msgctxt, msgid, msgid_plural), without the header or obsolete ones."""
+    return {(e.msgctxt, e.msgid, e.msgid_plural or None): e for e in polib.pofile(str(path)) if not e.obsolete}
 
 
 def test_the_locale_middleware_chooses_the_language_after_sessions_and_before_common():
@@ -90,7 +51,7 @@ def test_english_ships():
     entries = read_po(CATALOGUE)
     assert len(entries) > 500
     # The source language needs no translations (and so no compiled .mo): every msgstr stays empty.
-    assert all(not any(strings) for strings in entries.values())
+    assert not [e.msgid for e in entries.values() if e.msgstr or any(e.msgstr_plural.values())]
 
 
 def test_english_pages_say_so(client):
@@ -141,19 +102,30 @@ def test_the_committed_catalogue_holds_exactly_the_marked_strings(tmp_path, monk
 # The pseudo-language ------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def pseudo(tmp_path):
-    """A language in which every Tend string reads «like this», built from the committed catalogue."""
-    translations = {"": "Content-Type: text/plain; charset=UTF-8\nPlural-Forms: nplurals=2; plural=(n != 1);\n"}
-    for (context, msgid, plural), _ in read_po(CATALOGUE).items():
-        key = msgid if context is None else f"{context}\x04{msgid}"
+@pytest.fixture(scope="module")
+def pseudo_locale(tmp_path_factory) -> Path:
+    """A language in which every Tend string reads «like this», compiled once from the committed catalogue."""
+    catalogue = polib.POFile()
+    catalogue.metadata = {"Content-Type": "text/plain; charset=UTF-8", "Plural-Forms": "nplurals=2; plural=(n != 1);"}
+    for context, msgid, plural in read_po(CATALOGUE):
         if plural is None:
-            translations[key] = f"«{msgid}»"
+            catalogue.append(polib.POEntry(msgctxt=context, msgid=msgid, msgstr=f"«{msgid}»"))
         else:
-            translations[f"{key}\x00{plural}"] = f"«{msgid}»\x00«{plural}»"
-    write_mo(tmp_path / PSEUDO / "LC_MESSAGES" / "django.mo", translations)
+            catalogue.append(
+                polib.POEntry(
+                    msgctxt=context, msgid=msgid, msgid_plural=plural, msgstr_plural={0: f"«{msgid}»", 1: f"«{plural}»"}
+                )
+            )
+    locale = tmp_path_factory.mktemp("locale")
+    (locale / PSEUDO / "LC_MESSAGES").mkdir(parents=True)
+    catalogue.save_as_mofile(str(locale / PSEUDO / "LC_MESSAGES" / "django.mo"))
+    return locale
+
+
+@pytest.fixture
+def pseudo(pseudo_locale):
     languages = [*settings.LANGUAGES, (PSEUDO, "Pseudo")]
-    with override_settings(LOCALE_PATHS=[tmp_path, *settings.LOCALE_PATHS], LANGUAGES=languages):
+    with override_settings(LOCALE_PATHS=[pseudo_locale, *settings.LOCALE_PATHS], LANGUAGES=languages):
         yield
 
 
