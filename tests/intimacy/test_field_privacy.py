@@ -300,27 +300,35 @@ def world_through_forms(
 CHART_DATA = re.compile(r'<script id="chart-data" type="application/json">(.*?)</script>', re.S)
 
 
-def _reflections_in(value, depth: int = 0):
-    """Every Reflection reachable from a template context value (pages, sessions, dataclasses)."""
+def _reflections_in(value, depth: int = 0, seen: dict | None = None):
+    """Every Reflection reachable from a template context value (pages, sessions, dataclasses).
+
+    `seen` (id → depth, object) skips what was already walked from as near the top or nearer: every
+    template a page includes flattens the same context again. The object is kept in it, so no id is
+    reused while the walk lasts."""
     if depth > 8 or value is None:
         return
+    seen = {} if seen is None else seen
+    if (known := seen.get(id(value))) is not None and known[0] <= depth:
+        return
+    seen[id(value)] = (depth, value)
     if isinstance(value, Reflection):
         yield value
     elif isinstance(value, Session):
         for name in ("giver_reflection", "receiver_reflection", "mine"):
-            yield from _reflections_in(getattr(value, name, None), depth + 1)
-        yield from _reflections_in(getattr(value, "visible_reflections", None), depth + 1)
+            yield from _reflections_in(getattr(value, name, None), depth + 1, seen)
+        yield from _reflections_in(getattr(value, "visible_reflections", None), depth + 1, seen)
     elif isinstance(value, Page):
-        yield from _reflections_in(list(value.object_list), depth + 1)
+        yield from _reflections_in(list(value.object_list), depth + 1, seen)
     elif isinstance(value, dict):
         for item in value.values():
-            yield from _reflections_in(item, depth + 1)
+            yield from _reflections_in(item, depth + 1, seen)
     elif isinstance(value, list | tuple | set | frozenset):
         for item in value:
-            yield from _reflections_in(item, depth + 1)
+            yield from _reflections_in(item, depth + 1, seen)
     elif dataclasses.is_dataclass(value) and not isinstance(value, type):
         for f in dataclasses.fields(value):
-            yield from _reflections_in(getattr(value, f.name), depth + 1)
+            yield from _reflections_in(getattr(value, f.name), depth + 1, seen)
 
 
 def _contexts(response) -> list[dict]:
@@ -366,8 +374,9 @@ class Visit:
         self.texts += [u for u, _ in getattr(response, "redirect_chain", [])]
         if self.expected.ratings is None:
             return
+        seen = {}
         for context in _contexts(response):
-            for reflection in _reflections_in(context):
+            for reflection in _reflections_in(context, seen=seen):
                 if (level := self.world.level_of(reflection)) is not None:
                     self.note(level, f"a Reflection object in the context of {url}")
         content_type = response.get("Content-Type", "")
@@ -604,6 +613,24 @@ def visit(client, world: World, surface: str, reader: str) -> Visit:
     return v
 
 
+@pytest.fixture(scope="module")
+def _visits() -> dict:
+    return {}
+
+
+@pytest.fixture
+def visit_once(client, world, _visits):
+    """`visit` on the module's world, once per (surface, reader): the words test and the ratings test
+    of one pair read the same visit. Sound because every test leaves the world as it found it."""
+
+    def visited(surface: str, reader: str) -> Visit:
+        if (surface, reader) not in _visits:
+            _visits[surface, reader] = visit(client, world, surface, reader)
+        return _visits[surface, reader]
+
+    return visited
+
+
 def _case(surface: str, reader: str):
     marks = []
     if (surface, reader) in KNOWN_BUGS:
@@ -618,8 +645,8 @@ CASES = [_case(surface, reader) for surface, readers in CONTRACT.items() for rea
 
 
 @pytest.mark.parametrize(("surface", "reader"), CASES)
-def test_words_reach_exactly_whom_the_visibility_allows(client, world, surface, reader):
-    seen = visit(client, world, surface, reader)
+def test_words_reach_exactly_whom_the_visibility_allows(visit_once, surface, reader):
+    seen = visit_once(surface, reader)
     text, see = seen.text, CONTRACT[surface][reader]
     missing, leaked = [], []
     for level in LEVELS:
@@ -636,16 +663,16 @@ def test_words_reach_exactly_whom_the_visibility_allows(client, world, surface, 
 @pytest.mark.parametrize(
     ("surface", "reader"), [c for c in CASES if CONTRACT[c.values[0]][c.values[1]].ratings is not None]
 )
-def test_ratings_reach_exactly_whom_the_visibility_allows(client, world, surface, reader):
-    seen = visit(client, world, surface, reader)
+def test_ratings_reach_exactly_whom_the_visibility_allows(visit_once, surface, reader):
+    seen = visit_once(surface, reader)
     assert not seen.problems, "\n".join(seen.problems)
     assert seen.found == CONTRACT[surface][reader].ratings
 
 
-def test_the_therapist_sees_just_me_ratings_but_never_its_words(client, world):
+def test_the_therapist_sees_just_me_ratings_but_never_its_words(visit_once, world):
     """The one level where ratings and words part: spelled out, beside the table."""
     private = world.reflections[JUST_ME]
-    v = visit(client, world, "couple_record", THERAPIST)
+    v = visit_once("couple_record", THERAPIST)
     (entry,) = [
         r
         for s in json.loads(v.texts[1])["sessions"]
