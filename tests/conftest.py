@@ -4,8 +4,9 @@ of `other_therapist`, and a staff member. Built with factory_boy.
 `module_db` is for modules whose many cases read one world: see its docstring."""
 
 import pytest
+from django.apps import apps
 from django.core.cache import cache
-from django.db import transaction
+from django.db import connection, transaction
 
 from accounts.models import User
 from intimacy.builtin import BUILTIN_EXERCISES, seed_builtin_exercises
@@ -55,6 +56,26 @@ def module_db(django_db_setup, django_db_blocker):
         with django_db_blocker.unblock():
             transaction.set_rollback(True)
             outer.__exit__(None, None, None)
+
+
+def _tend_rows() -> dict[str, list[tuple]]:
+    # Plain SQL, every column in primary-key order: the same rows the ORM would give, without
+    # compiling a queryset per model each time (the access table does this hundreds of times).
+    rows = {}
+    with connection.cursor() as cursor:
+        for app in ("accounts", "intimacy"):
+            for model in apps.get_app_config(app).get_models():
+                table, pk = (connection.ops.quote_name(n) for n in (model._meta.db_table, model._meta.pk.column))
+                cursor.execute(f"SELECT * FROM {table} ORDER BY {pk}")  # noqa: S608 - names from the models
+                rows[model._meta.label] = cursor.fetchall()
+    return rows
+
+
+@pytest.fixture
+def tend_rows():
+    """`tend_rows()`: every row of Tend's own tables (accounts and intimacy; auditlog's trail aside),
+    to compare before and after something that must change nothing."""
+    return _tend_rows
 
 
 @pytest.fixture

@@ -26,9 +26,7 @@ from datetime import date
 from typing import NamedTuple
 
 import pytest
-from django.apps import apps
 from django.core import mail
-from django.db import connection
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
@@ -315,21 +313,6 @@ def _sign_in(client, world, role: str) -> None:
         client.force_login(world["users"][role])
 
 
-def _tend_state() -> dict:
-    """Every row of Tend's own tables: a GET must leave them exactly as they were.
-
-    Read with plain SQL (every column, in primary-key order): the same rows as the ORM would give,
-    without compiling twenty querysets twice for each of the table's hundreds of GETs."""
-    with connection.cursor() as cursor:
-        state = {}
-        for app in ("accounts", "intimacy"):
-            for model in apps.get_app_config(app).get_models():
-                table, pk = (connection.ops.quote_name(n) for n in (model._meta.db_table, model._meta.pk.column))
-                cursor.execute(f"SELECT * FROM {table} ORDER BY {pk}")  # noqa: S608 - names from the models
-                state[model._meta.label] = cursor.fetchall()
-        return state
-
-
 def _assert_answer(response, expected) -> None:
     location = response.get("Location", "")
     if expected == LOGIN:
@@ -396,15 +379,15 @@ def _cases():
 
 
 @pytest.mark.parametrize("index,method,role,expected", list(_cases()))
-def test_access(client, world, index, method, role, expected):
+def test_access(client, world, tend_rows, index, method, role, expected):
     entry = TABLE[index]
     url = reverse(entry.name, kwargs=SAMPLES[entry.sample](world))
     _sign_in(client, world, role)
-    before = _tend_state() if method == "get" else None
+    before = tend_rows() if method == "get" else None
     response = getattr(client, method)(url)  # an empty POST: the gate is the point, not the form
     _assert_answer(response, expected)
     if method == "get":
-        assert _tend_state() == before, "a GET changed Tend's data"
+        assert tend_rows() == before, "a GET changed Tend's data"
         assert mail.outbox == [], "a GET sent an email"
 
 
