@@ -26,7 +26,9 @@ from datetime import date
 from typing import NamedTuple
 
 import pytest
+from django.conf import settings
 from django.core import mail
+from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
@@ -296,21 +298,29 @@ def _build_world() -> dict:
 @pytest.fixture(scope="module")
 def built_world(module_db):
     with module_db.unblock():
-        return _build_world()
+        world = _build_world()
+        # One signed-in session per role for the whole module: a test sends its cookie rather than
+        # signing in again (what a test does to its session is rolled back with the rest).
+        world["sessions"] = {}
+        for role, user in world["users"].items():
+            client = Client()
+            client.force_login(user)
+            world["sessions"][role] = client.cookies[settings.SESSION_COOKIE_NAME].value
+        return world
 
 
 @pytest.fixture
 def world(built_world):
     """The module's world, each object a copy: a test may change its rows (rolled back) and its objects."""
     return {
-        key: {role: copy.copy(user) for role, user in value.items()} if key == "users" else copy.copy(value)
+        key: {role: copy.copy(item) for role, item in value.items()} if isinstance(value, dict) else copy.copy(value)
         for key, value in built_world.items()
     }
 
 
 def _sign_in(client, world, role: str) -> None:
     if role != "anonymous":
-        client.force_login(world["users"][role])
+        client.cookies[settings.SESSION_COOKIE_NAME] = world["sessions"][role]
 
 
 def _assert_answer(response, expected) -> None:
