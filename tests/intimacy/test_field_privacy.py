@@ -31,7 +31,9 @@ from typing import NamedTuple
 
 import pytest
 from auditlog.models import LogEntry
+from django.core import mail
 from django.core.paginator import Page
+from django.db.models import Max
 from django.test import override_settings
 from django.test.utils import ContextList
 from django.urls import URLPattern, reverse
@@ -607,9 +609,29 @@ NOT_READ = {
 assert SURFACES.keys() == CONTRACT.keys()
 
 
+class _Records(logging.Handler):
+    def __init__(self):
+        super().__init__(logging.DEBUG)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
 def visit(client, world: World, surface: str, reader: str) -> Visit:
+    """One reader through one surface; what it logged (at DEBUG and up), emailed and wrote to the audit
+    table on the way is kept with it (`logs`, `emails`, `audit_rows`) for the whole walk's check."""
     v = Visit(client, world, reader, CONTRACT[surface][reader])
-    SURFACES[surface](v, world)
+    root, handler = logging.getLogger(), _Records()
+    level, sent, last = root.level, len(mail.outbox), LogEntry.objects.aggregate(last=Max("pk"))["last"] or 0
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG)
+    try:
+        SURFACES[surface](v, world)
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(level)
+    v.logs, v.emails, v.audit_rows = handler.records, mail.outbox[sent:], list(LogEntry.objects.filter(pk__gt=last))
     return v
 
 
@@ -743,12 +765,14 @@ def _email_text(message) -> str:
 
 
 @pytest.fixture
-def walked(client, world_through_forms, monkeypatch, mailoutbox, debug_logs, therapist):
-    """Everyone through every surface, the error pages, a 500, a password reset and an invitation."""
+def walked(client, visit_once, world_through_forms, monkeypatch, mailoutbox, debug_logs, therapist):
+    """Everyone through every surface, the error pages, a 500, a password reset and an invitation.
+
+    The surfaces are the module's visits (`visit_once`: made now, or kept from the contract tests
+    above), read on the module's world, with what each logged, emailed and wrote to the audit table;
+    the rest happens here, on the world built through the forms."""
+    visits = [visit_once(surface, reader) for surface, readers in CONTRACT.items() for reader in readers]
     world = world_through_forms
-    for surface, readers in CONTRACT.items():
-        for reader in readers:
-            visit(client, world, surface, reader)
     for reader, statuses in REFLECTION_PAGE_STATUS.items():
         client.force_login(world.users[reader])
         for level in statuses:
@@ -775,11 +799,15 @@ def walked(client, world_through_forms, monkeypatch, mailoutbox, debug_logs, the
         reminders_run()
     sent = {m.to[0] for m in mailoutbox}
     assert {"ops@example.org", "robin@example.org", world.users[SAM].email, therapist.email} <= sent, sent
-    return debug_logs.get_records("setup") + debug_logs.get_records("call"), mailoutbox
+    return (
+        debug_logs.get_records("setup") + debug_logs.get_records("call") + [r for v in visits for r in v.logs],
+        mailoutbox + [m for v in visits for m in v.emails],
+        list(LogEntry.objects.all()) + [row for v in visits for row in v.audit_rows],
+    )
 
 
 def test_the_whole_walk_leaves_no_word_in_logs_emails_or_audit_rows(walked):
-    records, outbox = walked
+    records, outbox, entries = walked
     formatter = logging.Formatter("%(name)s %(levelname)s %(message)s")
     leaks = defaultdict(list)
     for record in records:
@@ -787,7 +815,6 @@ def test_the_whole_walk_leaves_no_word_in_logs_emails_or_audit_rows(walked):
         leaks["logs"] += [(record.name, record.levelname, m) for m in EVERY_MARKER if m in text]
     for message in outbox:
         leaks["emails"] += [(message.to, m) for m in EVERY_MARKER if m in _email_text(message)]
-    entries = list(LogEntry.objects.all())
     for entry in entries:
         text = "\n".join(str(getattr(entry, f.attname)) for f in LogEntry._meta.concrete_fields)
         leaks["audit rows"] += [(entry.pk, m) for m in EVERY_MARKER if m in text]
