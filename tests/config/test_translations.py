@@ -2,6 +2,7 @@
 strings the code marks (`makemessages` run into a scratch copy), and a pseudo-language proves that the
 pages people read really go through gettext: with it active, no English sentence is left over."""
 
+import copy
 import os
 import re
 import shutil
@@ -22,7 +23,14 @@ from intimacy.alerts import alert_sentence
 from intimacy.models import Alert, Exercise, Reflection
 from intimacy.reminders import reminder_email
 from intimacy.weeks import week_start
-from tests.factories import ReflectionFactory, SessionFactory
+from tests.factories import (
+    AssignmentFactory,
+    CoupleFactory,
+    PartnerFactory,
+    ReflectionFactory,
+    SessionFactory,
+    UserFactory,
+)
 
 BASE_DIR = Path(settings.BASE_DIR)
 CATALOGUE = BASE_DIR / "locale" / "en" / "LC_MESSAGES" / "django.po"
@@ -151,23 +159,51 @@ def _leftover_english(html: str, data: list[str]) -> set[str]:
     return set(re.findall(r"[A-Za-z]{2,}", text)) - {"Tend", "CSI", "Europe", "London"}
 
 
+@pytest.fixture(scope="module")
+def _lived_in_world(module_db) -> dict:
+    """A couple a few weeks in, with its progress page on: sessions both ways, a reflection waiting,
+    an open alert. Built once for the module; the pages only read it."""
+    with module_db.unblock():
+        therapist = UserFactory(email="therapist@example.org", name="Dr Lee")
+        couple = CoupleFactory(therapist=therapist, label="Alex & Sam", progress_page=True)
+        partner_a = PartnerFactory(couple=couple, slot=1, name="Alex", email="alex@example.org")
+        partner_b = PartnerFactory(couple=couple, slot=2, name="Sam", email="sam@example.org")
+        assignment = AssignmentFactory(couple=couple)
+        today = couple.today()
+        for days in (1, 3, 9):
+            session = SessionFactory(
+                assignment=assignment,
+                giver=partner_a,
+                receiver=partner_b,
+                logged_by=partner_a,
+                date=today - timedelta(days=days),
+            )
+            ReflectionFactory(session=session, partner=partner_a, role=Reflection.Role.GIVER, next_time="slower")
+            if days > 1:
+                ReflectionFactory(session=session, partner=partner_b, role=Reflection.Role.RECEIVER, pressure="light")
+        Alert.objects.create(couple=couple, kind=Alert.Kind.LOW_COMFORT, partner=partner_b, week=week_start(today))
+        return {"couple": couple, "partner_a": partner_a, "partner_b": partner_b, "therapist": therapist}
+
+
+# The conftest cast's names, taken from the module's world (each test gets copies of its objects).
 @pytest.fixture
-def lived_in(couple, partner_a, partner_b, assignment):
-    """A couple a few weeks in: sessions both ways, a reflection waiting, an open alert."""
-    today = couple.today()
-    for days in (1, 3, 9):
-        session = SessionFactory(
-            assignment=assignment,
-            giver=partner_a,
-            receiver=partner_b,
-            logged_by=partner_a,
-            date=today - timedelta(days=days),
-        )
-        ReflectionFactory(session=session, partner=partner_a, role=Reflection.Role.GIVER, next_time="slower")
-        if days > 1:
-            ReflectionFactory(session=session, partner=partner_b, role=Reflection.Role.RECEIVER, pressure="light")
-    Alert.objects.create(couple=couple, kind=Alert.Kind.LOW_COMFORT, partner=partner_b, week=week_start(today))
-    return couple
+def lived_in(_lived_in_world):
+    return copy.copy(_lived_in_world["couple"])
+
+
+@pytest.fixture
+def therapist(_lived_in_world):
+    return copy.copy(_lived_in_world["therapist"])
+
+
+@pytest.fixture
+def partner_a(_lived_in_world):
+    return copy.copy(_lived_in_world["partner_a"])
+
+
+@pytest.fixture
+def partner_b(_lived_in_world):
+    return copy.copy(_lived_in_world["partner_b"])
 
 
 def _people_data(couple) -> list[str]:
@@ -197,8 +233,6 @@ def _people_data(couple) -> list[str]:
     ],
 )
 def test_a_page_in_the_pseudo_language_has_no_english_left(request, client_for, pseudo, lived_in, who, name):
-    lived_in.progress_page = True
-    lived_in.save()
     client = client_for(request.getfixturevalue(who))
     response = client.get(reverse(name), HTTP_ACCEPT_LANGUAGE=PSEUDO)
     assert response.status_code == 200
