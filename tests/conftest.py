@@ -40,8 +40,8 @@ def module_db(django_db_setup, django_db_blocker):
     A module-scoped fixture builds its world inside `with module_db.unblock():`. Each test still runs
     in its own transaction (a savepoint inside this one) and rolls back what it changed; after the
     module's last test this transaction rolls back too, so nothing of the world reaches another module
-    (Django's TestCase.setUpTestData works the same way). Tests of such a module take the world as a
-    copy (`copy.deepcopy`), so one test's changes to the Python objects do not reach the next.
+    (Django's TestCase.setUpTestData works the same way). Tests of such a module take the world's
+    objects as copies (`copy.copy` or `copy.deepcopy`), so one test's changes to them do not reach the next.
     Transactional and live-server tests flush the database: they do not belong in such a module.
     """
     with django_db_blocker.unblock():
