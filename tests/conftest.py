@@ -1,11 +1,15 @@
 """The fixed cast: one couple (partner_a, partner_b) of `therapist`, an outsider from another couple
-of `other_therapist`, and a staff member. Built with factory_boy."""
+of `other_therapist`, and a staff member. Built with factory_boy.
+
+`module_db` is for modules whose many cases read one world: see its docstring."""
 
 import pytest
+from django.apps import apps
 from django.core.cache import cache
+from django.db import connection, transaction
 
 from accounts.models import User
-from intimacy.builtin import seed_builtin_exercises
+from intimacy.builtin import BUILTIN_EXERCISES, seed_builtin_exercises
 from intimacy.models import Exercise, Reflection
 from tests.factories import (
     AssignmentFactory,
@@ -16,13 +20,62 @@ from tests.factories import (
     UserFactory,
 )
 
+BUILTIN_KEYS = [spec["builtin_key"] for spec in BUILTIN_EXERCISES]
+
 
 @pytest.fixture(autouse=True)
 def _clean_shared_state(db):
-    # Transactional and live-server tests flush the database, seeded rows included; the database
-    # cache is not flushed, so allauth's rate limits would leak between tests without this.
-    seed_builtin_exercises(Exercise)
+    # Transactional and live-server tests flush the database, seeded rows included (every other test
+    # rolls back, so the rows are either as seeded or gone); the database cache is not flushed, so
+    # allauth's rate limits would leak between tests without this.
+    if Exercise.objects.filter(builtin_key__in=BUILTIN_KEYS).count() < len(BUILTIN_KEYS):
+        seed_builtin_exercises(Exercise)
     cache.clear()
+
+
+@pytest.fixture(scope="module")
+def module_db(django_db_setup, django_db_blocker):
+    """One transaction around a whole module, for a world built once and read by many cases.
+
+    A module-scoped fixture builds its world inside `with module_db.unblock():`. Each test still runs
+    in its own transaction (a savepoint inside this one) and rolls back what it changed; after the
+    module's last test this transaction rolls back too, so nothing of the world reaches another module
+    (Django's TestCase.setUpTestData works the same way). Tests of such a module take the world's
+    objects as copies (`copy.copy` or `copy.deepcopy`), so one test's changes to them do not reach the next.
+    Transactional and live-server tests flush the database: they do not belong in such a module.
+    """
+    with django_db_blocker.unblock():
+        outer = transaction.atomic()
+        outer._from_testcase = True  # like TestCase's own: a durable block inside a test stays allowed
+        outer.__enter__()
+        # A transactional test in an earlier module may have flushed the seeded exercise away.
+        seed_builtin_exercises(Exercise)
+    try:
+        yield django_db_blocker
+    finally:
+        with django_db_blocker.unblock():
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)
+
+
+def _tend_rows() -> dict[str, list[tuple]]:
+    # Plain SQL, every column in primary-key order: the same rows the ORM would give, without
+    # compiling a queryset per model each time (the access table does this hundreds of times).
+    rows = {}
+    with connection.cursor() as cursor:
+        for app in ("accounts", "intimacy"):
+            for model in apps.get_app_config(app).get_models():
+                table, pk = (connection.ops.quote_name(n) for n in (model._meta.db_table, model._meta.pk.column))
+                cursor.execute(f"SELECT * FROM {table} ORDER BY {pk}")  # noqa: S608 - names from the models
+                rows[model._meta.label] = cursor.fetchall()
+    return rows
+
+
+@pytest.fixture
+def tend_rows():
+    """`tend_rows()`: every row of Tend's own tables (accounts and intimacy; auditlog's trail aside),
+    to compare before and after something that must change nothing."""
+    return _tend_rows
 
 
 @pytest.fixture

@@ -129,3 +129,63 @@ def weekly_checkins(partners, last_monday: date, weeks: int) -> None:
         for w in range(weeks)
         for p in partners
     )
+
+
+def weeks_of_homework(
+    assignment: Assignment,
+    a: Partner,
+    b: Partner,
+    weeks: int,
+    *,
+    latest_week: tuple[date, date],
+    private_every: int = 0,
+    paused_every: int = 0,
+    receiver_notes: str = "",
+    pressure: str = "",
+    pace: str = "",
+    checkins_until: date | None = None,
+) -> list[Session]:
+    """Two sessions a week for `weeks` weeks, both reflected, in bulk: for tests about data size.
+
+    `latest_week` holds the dates of the newest week's two sessions (`a` gives the first, `b` the
+    second); each earlier week repeats them seven days before. Every giver rates connection 7 and
+    comfort 8; every receiver 6 and 7, tension 6 before and 3 after. Counting sessions from the newest:
+    the receiver's reflection is "Just me" on every `private_every`-th and the giver paused on every
+    `paused_every`-th (0: never). `checkins_until`: both partners' weekly check-ins too, for the same
+    number of weeks up to that Monday (`weekly_checkins`).
+    """
+    sessions = [
+        Session(assignment=assignment, date=day - timedelta(weeks=w), minutes=15, giver=g, receiver=r, logged_by=g)
+        for w in range(weeks)
+        for day, (g, r) in zip(latest_week, ((a, b), (b, a)), strict=True)
+    ]
+    Session.objects.bulk_create(sessions)
+
+    def every(n: int, i: int) -> bool:
+        return bool(n) and i % n == 0
+
+    Reflection.objects.bulk_create(
+        reflection
+        for i, s in enumerate(sessions)
+        for reflection in (
+            Reflection(
+                session=s, partner=s.giver, role="giver", connection=7, comfort=8, paused=every(paused_every, i)
+            ),
+            Reflection(
+                session=s,
+                partner=s.receiver,
+                role="receiver",
+                connection=6,
+                comfort=7,
+                tension_before=6,
+                tension_after=3,
+                pressure=pressure,
+                pace=pace,
+                notes=receiver_notes,
+                visibility=Reflection.Visibility.PRIVATE if every(private_every, i) else Reflection.Visibility.SHARED,
+            ),
+        )
+    )
+    if checkins_until is not None:
+        weekly_checkins([a, b], checkins_until, weeks)
+    return sessions

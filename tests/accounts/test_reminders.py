@@ -35,8 +35,8 @@ from intimacy.models import Alert, Assignment, Reflection
 from intimacy.reminders import GRACE, reminders_due, reminders_run
 from intimacy.services import consent_withdraw
 from tests.accounts.test_emails import assert_no_clinical_content
+from tests.config.test_deployment import production_settings
 from tests.factories import AssignmentFactory, CoupleFactory, PartnerFactory, ReflectionFactory, SessionFactory
-from tests.test_deployment import production_settings
 
 pytestmark = pytest.mark.django_db
 

@@ -1,127 +1,90 @@
-"""Every view against every member of the cast: anonymous → sign-in, outsider → 404, wrong role → 403,
-wrong method → 405, and the happy path answers."""
+"""The homework's access helpers (intimacy/access.py) on their own: an outsider and a missing object
+get the same Http404, before any role check; only an insider of the wrong role gets PermissionDenied.
+
+Every URL against every role and method, through the views, is tests/config/test_access_table.py.
+"""
 
 import pytest
-from django.urls import reverse
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+
+from accounts.models import User
+from intimacy.access import (
+    get_alert_for_user,
+    get_assignment_for_user,
+    get_note_for_user,
+    get_reflection_for_user,
+    get_session_for_user,
+)
+from intimacy.models import Alert, CoupleNote, Reflection
+from tests.factories import ReflectionFactory
 
 pytestmark = pytest.mark.django_db
 
-LOGIN = "login"
-# (url name, args from the cast, method) -> expected status for
-# anonymous, partner_a (logged the session), partner_b, outsider, therapist, other_therapist
-TABLE = [
-    ("home", None, "get", [LOGIN, 200, 200, 200, 200, 200]),
-    ("couple_add", None, "get", [LOGIN, 403, 403, 403, 200, 200]),
-    ("couple_detail", "couple", "get", [LOGIN, 403, 403, 404, 200, 404]),
-    ("couple_status", "couple", "post", [LOGIN, 403, 403, 404, 302, 404]),
-    ("assignment_create", "couple", "get", [LOGIN, 403, 403, 404, 200, 404]),
-    ("invite_resend", "couple_partner", "post", [LOGIN, 403, 403, 404, 302, 404]),
-    ("assignment_status", "assignment", "post", [LOGIN, 403, 403, 404, 302, 404]),
-    ("exercise_list", None, "get", [LOGIN, 403, 403, 403, 200, 200]),
-    ("exercise_create", None, "get", [LOGIN, 403, 403, 403, 200, 200]),
-    ("exercise_detail", "builtin", "get", [LOGIN, 403, 403, 403, 200, 200]),
-    ("exercise_customize", "builtin", "post", [LOGIN, 403, 403, 403, 302, 302]),
-    ("exercise_detail", "own_exercise", "get", [LOGIN, 403, 403, 403, 200, 404]),
-    ("exercise_edit", "own_exercise", "get", [LOGIN, 403, 403, 403, 200, 404]),
-    ("exercise_archive", "own_exercise", "post", [LOGIN, 403, 403, 403, 302, 404]),
-    ("log_start", None, "get", [LOGIN, 302, 302, 200, 403, 403]),
-    ("session_log", "assignment", "get", [LOGIN, 200, 200, 404, 403, 404]),
-    ("history", None, "get", [LOGIN, 200, 200, 200, 403, 403]),
-    ("reflection_add", "session", "get", [LOGIN, 302, 200, 404, 403, 404]),
-    ("session_edit", "session", "get", [LOGIN, 200, 403, 404, 403, 404]),
-    ("session_delete", "session", "post", [LOGIN, 302, 403, 404, 403, 404]),
-    ("reflection_edit", "reflection_a", "get", [LOGIN, 200, 403, 404, 403, 404]),
-    ("reflection_visibility", "reflection_a", "get", [LOGIN, 200, 403, 404, 403, 404]),
-    ("consent", None, "get", [LOGIN, 200, 200, 200, 403, 403]),
-]
-WHO = ["anonymous", "partner_a", "partner_b", "outsider", "therapist", "other_therapist"]
+MISSING = 987654
+THERAPIST, PARTNER = User.Role.THERAPIST, User.Role.PARTNER
 
 
 @pytest.fixture
-def cast(therapist, other_therapist, couple, partner_a, partner_b, outsider, assignment, session):
-    from intimacy.models import Exercise
-    from tests.factories import back_rub
-
-    own = Exercise.objects.create(
-        owner=therapist, title="Hand massage", summary="s", guidance="g", suggested_minutes=10
-    )
+def objects(session):
+    """One object of each kind a helper fetches, all of `couple`: what partner_a and the therapist may see."""
+    couple = session.assignment.couple
     return {
-        "people": {
-            "partner_a": partner_a.user,
-            "partner_b": partner_b.user,
-            "outsider": outsider.user,
-            "therapist": therapist,
-            "other_therapist": other_therapist,
-        },
-        "args": {
-            None: [],
-            "couple": [couple.pk],
-            "couple_partner": [couple.pk, partner_a.pk],
-            "assignment": [assignment.pk],
-            "builtin": [back_rub().pk],
-            "own_exercise": [own.pk],
-            "session": [session.pk],
-            "reflection_a": [session.reflections.get(partner=partner_a).pk],
-        },
+        get_assignment_for_user: session.assignment,
+        get_session_for_user: session,
+        get_reflection_for_user: session.reflections.get(),
+        get_note_for_user: CoupleNote.objects.create(
+            couple=couple, author=couple.therapist, date=session.date, text="n"
+        ),
+        get_alert_for_user: Alert.objects.create(couple=couple, kind=Alert.Kind.NO_SESSION, week=session.date),
     }
 
 
-CASES = [
-    pytest.param(name, args, method, who, expected, id=f"{name}-{args}-{who}")
-    for name, args, method, expectations in TABLE
-    for who, expected in zip(WHO, expectations, strict=True)
-]
+WITH_ROLE = [get_assignment_for_user, get_session_for_user, get_reflection_for_user]
+THERAPIST_ONLY = [get_note_for_user, get_alert_for_user]
+ALL = WITH_ROLE + THERAPIST_ONLY
 
 
-@pytest.mark.parametrize("name,args,method,who,expected", CASES)
-def test_access(client, cast, name, args, method, who, expected):
-    url = reverse(name, args=cast["args"][args])
-    if who != "anonymous":
-        client.force_login(cast["people"][who])
-    response = getattr(client, method)(url)
-    if expected == LOGIN:
-        assert response.status_code == 302
-        assert response["Location"].startswith(reverse("account_login"))
-    else:
-        assert response.status_code == expected
+@pytest.mark.parametrize("helper", ALL, ids=lambda h: h.__name__)
+def test_the_therapist_gets_the_object(objects, therapist, helper):
+    obj = objects[helper]
+    kwargs = {"role": THERAPIST} if helper in WITH_ROLE else {}
+    assert helper(therapist, obj.pk, **kwargs) == obj
 
 
-@pytest.mark.parametrize(
-    "name,args,method,who",
-    [
-        (name, args, method, next(w for w, e in zip(WHO, exp, strict=True) if e in (200, 302)))
-        for name, args, method, exp in TABLE
-    ],
-)
-def test_wrong_method_is_405(client, cast, name, args, method, who):
-    client.force_login(cast["people"][who])
-    url = reverse(name, args=cast["args"][args])
-    wrong = "post" if method == "get" else "get"
-    if name in {"couple_add", "assignment_create", "exercise_create", "exercise_edit", "session_log"} | {
-        "reflection_add",
-        "session_edit",
-        "reflection_edit",
-        "reflection_visibility",
-        "consent",
-    }:
-        wrong = "put"  # these accept GET and POST
-    response = getattr(client, wrong)(url)
-    assert response.status_code == 405
+@pytest.mark.parametrize("helper", WITH_ROLE, ids=lambda h: h.__name__)
+def test_a_partner_of_the_couple_gets_the_object_and_403_for_the_therapists_role(objects, partner_a, helper):
+    obj = objects[helper]
+    assert helper(partner_a.user, obj.pk, role=PARTNER) == obj
+    with pytest.raises(PermissionDenied):
+        helper(partner_a.user, obj.pk, role=THERAPIST)
 
 
-def test_partner_cannot_open_the_other_partners_private_reflection(client, session, partner_b, partner_a):
-    from tests.factories import ReflectionFactory
+@pytest.mark.parametrize("helper", ALL, ids=lambda h: h.__name__)
+def test_outsiders_and_the_missing_get_the_same_404_whatever_the_role(
+    objects, outsider, other_therapist, therapist, helper
+):
+    obj = objects[helper]
+    roles = [{"role": THERAPIST}, {"role": PARTNER}, {}] if helper in WITH_ROLE else [{}]
+    for kwargs in roles:
+        for user, pk in ((outsider.user, obj.pk), (other_therapist, obj.pk), (therapist, MISSING)):
+            with pytest.raises(Http404):
+                helper(user, pk, **kwargs)
 
-    private = ReflectionFactory(session=session, partner=partner_b, role="receiver", visibility="private")
-    client.force_login(partner_a.user)
-    assert client.get(reverse("reflection_visibility", args=[private.pk])).status_code == 404
-    assert client.get(reverse("reflection_edit", args=[private.pk])).status_code == 404
+
+@pytest.mark.parametrize("helper", THERAPIST_ONLY, ids=lambda h: h.__name__)
+def test_notes_and_alerts_do_not_exist_for_the_couples_partners(objects, partner_a, partner_b, helper):
+    for partner in (partner_a, partner_b):
+        with pytest.raises(Http404):
+            helper(partner.user, objects[helper].pk)
 
 
-def test_partner_without_consent_is_sent_to_the_consent_page(client, partner_a, assignment):
-    partner_a.consent_accepted_at = None
-    partner_a.save()
-    client.force_login(partner_a.user)
-    response = client.get(reverse("home"))
-    assert response.status_code == 302
-    assert response["Location"] == reverse("consent")
+@pytest.mark.parametrize("visibility", [Reflection.Visibility.THERAPIST, Reflection.Visibility.PRIVATE])
+def test_an_unshared_reflection_is_a_404_for_the_other_partner_like_a_missing_one(
+    session, partner_a, partner_b, therapist, visibility
+):
+    theirs = ReflectionFactory(session=session, partner=partner_b, role="receiver", visibility=visibility)
+    with pytest.raises(Http404):
+        get_reflection_for_user(partner_a.user, theirs.pk, role=PARTNER)
+    assert get_reflection_for_user(partner_b.user, theirs.pk, role=PARTNER) == theirs
+    assert get_reflection_for_user(therapist, theirs.pk, role=THERAPIST) == theirs

@@ -10,8 +10,8 @@ import pytest
 import time_machine
 from django.urls import reverse
 
-from intimacy.models import Alert, CoupleNote, Reflection, Session
-from tests.factories import AssignmentFactory, ReflectionFactory, SessionFactory, weekly_checkins
+from intimacy.models import Alert, CoupleNote, Reflection
+from tests.factories import AssignmentFactory, ReflectionFactory, SessionFactory, weeks_of_homework
 
 NOW = "2026-11-25 12:00:00+00:00"
 
@@ -67,47 +67,8 @@ def private_matters(assignment, partner_a, partner_b, therapist):
     return s
 
 
-# Access: every new view -----------------------------------------------------------------------------
-
-COUPLE_GET_VIEWS = ["couple_detail", "appointment", "couple_summary", "couple_export"]
-COUPLE_POST_VIEWS = ["note_add", "progress_page_switch"]
-
-
-@pytest.mark.parametrize("name", COUPLE_GET_VIEWS + COUPLE_POST_VIEWS)
-def test_anonymous_goes_to_sign_in(client, couple, name):
-    url = reverse(name, args=[couple.pk])
-    response = client.post(url) if name in COUPLE_POST_VIEWS else client.get(url)
-    assert response.status_code == 302 and response["Location"].startswith(reverse("account_login"))
-
-
-@pytest.mark.parametrize("name", COUPLE_GET_VIEWS + COUPLE_POST_VIEWS)
-def test_other_therapist_and_outsider_get_404(client_for, couple, other_therapist, outsider, name):
-    url = reverse(name, args=[couple.pk])
-    for who in (other_therapist, outsider):
-        client = client_for(who)
-        response = client.post(url) if name in COUPLE_POST_VIEWS else client.get(url)
-        assert response.status_code == 404
-
-
-@pytest.mark.parametrize("name", COUPLE_GET_VIEWS + COUPLE_POST_VIEWS)
-def test_a_partner_of_the_couple_gets_403(client_for, couple, partner_a, name):
-    url = reverse(name, args=[couple.pk])
-    client = client_for(partner_a)
-    response = client.post(url) if name in COUPLE_POST_VIEWS else client.get(url)
-    assert response.status_code == 403
-
-
-@pytest.mark.parametrize("name", COUPLE_GET_VIEWS)
-def test_get_views_refuse_post(client_for, couple, therapist, name):
-    assert client_for(therapist).post(reverse(name, args=[couple.pk])).status_code == 405
-
-
-@pytest.mark.parametrize("name", COUPLE_POST_VIEWS)
-def test_post_views_refuse_get_and_change_nothing(client_for, couple, therapist, name):
-    response = client_for(therapist).get(reverse(name, args=[couple.pk]), {"enabled": "1", "text": "x"})
-    assert response.status_code == 405
-    couple.refresh_from_db()
-    assert not couple.progress_page and not CoupleNote.objects.exists()
+# Access: every URL, role and method is in tests/config/test_access_table.py; here, that a refused
+# action on a note or an alert changed nothing.
 
 
 def test_notes_and_alerts_are_404_to_everyone_but_their_therapist(
@@ -157,48 +118,17 @@ def test_period_carries_to_the_appointment_view_and_export(client_for, therapist
     assert f'href="{reverse("couple_export", args=[couple.pk])}?weeks=26"' in html
 
 
-def _years_of_sessions(assignment, a, b, weeks):
-    """Two sessions a week, both reflected, for `weeks` weeks back from 23 Nov 2026."""
-    sessions = []
-    for w in range(weeks):
-        monday = date(2026, 11, 23) - timedelta(weeks=w)
-        for day, (giver, receiver) in ((0, (a, b)), (3, (b, a))):
-            sessions.append(
-                Session(
-                    assignment=assignment,
-                    date=monday + timedelta(days=day),
-                    minutes=15,
-                    giver=giver,
-                    receiver=receiver,
-                    logged_by=giver,
-                )
-            )
-    Session.objects.bulk_create(sessions)
-    reflections = []
-    for s in Session.objects.filter(assignment=assignment):
-        reflections.append(Reflection(session=s, partner_id=s.giver_id, role="giver", connection=7, comfort=8))
-        reflections.append(
-            Reflection(
-                session=s,
-                partner_id=s.receiver_id,
-                role="receiver",
-                connection=6,
-                comfort=7,
-                tension_before=6,
-                tension_after=3,
-                pressure="right",
-                pace="slow",
-            )
-        )
-    Reflection.objects.bulk_create(reflections)
+# Two sessions a week, Monday and Thursday, both reflected, back from the week of 23 Nov 2026.
+MONDAYS_AND_THURSDAYS = {"latest_week": (date(2026, 11, 23), date(2026, 11, 26)), "pressure": "right", "pace": "slow"}
 
 
 @pytest.mark.parametrize("weeks_of_data", [1, 104])
 def test_dashboard_query_count_is_the_same_for_a_week_and_two_years(
     client_for, therapist, assignment, partner_a, partner_b, django_assert_num_queries, weeks_of_data
 ):
-    _years_of_sessions(assignment, partner_a, partner_b, weeks_of_data)
-    weekly_checkins([partner_a, partner_b], date(2026, 11, 23), weeks_of_data)
+    weeks_of_homework(
+        assignment, partner_a, partner_b, weeks_of_data, **MONDAYS_AND_THURSDAYS, checkins_until=date(2026, 11, 23)
+    )
     # Assignments with a named giver: the dashboard names them without a query each.
     for _ in range(3):
         AssignmentFactory(couple=assignment.couple, giver_plan="one", planned_giver=partner_a, status="ended")
@@ -221,8 +151,9 @@ def test_dashboard_query_count_is_the_same_for_a_week_and_two_years(
 def test_appointment_query_count_is_the_same_for_a_week_and_two_years(
     client_for, therapist, assignment, partner_a, partner_b, django_assert_num_queries, weeks_of_data
 ):
-    _years_of_sessions(assignment, partner_a, partner_b, weeks_of_data)
-    weekly_checkins([partner_a, partner_b], date(2026, 11, 23), weeks_of_data)
+    weeks_of_homework(
+        assignment, partner_a, partner_b, weeks_of_data, **MONDAYS_AND_THURSDAYS, checkins_until=date(2026, 11, 23)
+    )
     client = client_for(therapist)
     # session, user, couple; the audit row recording this viewing (insert); trends: partners,
     # assignments, sessions by week, reflections by week; timeline: count, page, shared reflections.
@@ -233,7 +164,7 @@ def test_appointment_query_count_is_the_same_for_a_week_and_two_years(
 
 
 def test_two_year_view_is_monthly_and_light(client_for, therapist, assignment, partner_a, partner_b):
-    _years_of_sessions(assignment, partner_a, partner_b, 104)
+    weeks_of_homework(assignment, partner_a, partner_b, 104, **MONDAYS_AND_THURSDAYS)
     response = client_for(therapist).get(reverse("couple_detail", args=[assignment.couple_id]), {"weeks": "104"})
     sessions = next(c for c in chart_data(response)["charts"] if c["id"] == "sessions")
     # 104 weeks back from 23 Nov 2026 starts Monday 1 Dec 2024: Dec 2024 … Nov 2026 is 24 months.

@@ -18,8 +18,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Couple
-from intimacy.models import Alert, Assignment, Exercise, Reflection, Session
-from tests.factories import AssignmentFactory, CoupleFactory, PartnerFactory, weekly_checkins
+from intimacy.models import Alert, Exercise, Session
+from tests.factories import AssignmentFactory, CoupleFactory, PartnerFactory, weeks_of_homework
 
 # Wednesday: "this week" began on Monday 23 November 2026.
 NOW = "2026-11-25 12:00:00+00:00"
@@ -33,45 +33,15 @@ def _frozen():
         yield
 
 
-def weeks_of_homework(assignment: Assignment, a, b, weeks: int, *, days_back: int = 3) -> None:
-    """Two sessions a week for `weeks` weeks up to `days_back` days ago, both reflected (the receiver's
-    "Just me" every third week), a paused one now and then, and both partners' weekly check-ins."""
-    sessions = []
-    for week in range(weeks):
-        last = TODAY - timedelta(days=days_back + 7 * week)
-        for offset, (giver, receiver) in ((0, (a, b)), (3, (b, a))):
-            sessions.append(
-                Session(
-                    assignment=assignment,
-                    date=last - timedelta(days=offset),
-                    minutes=15,
-                    giver=giver,
-                    receiver=receiver,
-                    logged_by=giver,
-                )
-            )
-    Session.objects.bulk_create(sessions)
-    reflections = []
-    for i, s in enumerate(sessions):
-        private = Reflection.Visibility.PRIVATE if i % 6 == 0 else Reflection.Visibility.SHARED
-        reflections.append(
-            Reflection(session=s, partner=s.giver, role="giver", connection=7, comfort=8, paused=i % 10 == 0)
-        )
-        reflections.append(
-            Reflection(
-                session=s,
-                partner=s.receiver,
-                role="receiver",
-                connection=6,
-                comfort=7,
-                tension_before=6,
-                tension_after=3,
-                notes="words",
-                visibility=private,
-            )
-        )
-    Reflection.objects.bulk_create(reflections)
-    weekly_checkins([a, b], date(2026, 11, 23), weeks)
+# Two sessions a week up to three days ago (Sunday and the Thursday before), both reflected: the
+# receiver's "Just me" every sixth session, a paused one every tenth, and both partners' check-ins.
+HOMEWORK = {
+    "latest_week": (TODAY - timedelta(days=3), TODAY - timedelta(days=6)),
+    "private_every": 6,
+    "paused_every": 10,
+    "receiver_notes": "words",
+    "checkins_until": date(2026, 11, 23),
+}
 
 
 @pytest.fixture(params=[SMALL, LARGE], ids=["1-week", "104-weeks"])
@@ -81,7 +51,7 @@ def weeks(request):
 
 @pytest.fixture
 def homework(assignment, partner_a, partner_b, weeks):
-    weeks_of_homework(assignment, partner_a, partner_b, weeks)
+    weeks_of_homework(assignment, partner_a, partner_b, weeks, **HOMEWORK)
     return assignment
 
 
@@ -95,7 +65,7 @@ def test_caseload(client_for, therapist, couples, status, django_assert_num_quer
     for n in range(couples):
         couple = CoupleFactory(therapist=therapist, status=Couple.Status.PAUSED if n % 5 == 4 else "active")
         a, b = PartnerFactory(couple=couple, slot=1), PartnerFactory(couple=couple, slot=2, accepted_at=None)
-        weeks_of_homework(AssignmentFactory(couple=couple), a, b, 12 if n % 2 else 2)
+        weeks_of_homework(AssignmentFactory(couple=couple), a, b, 12 if n % 2 else 2, **HOMEWORK)
         Alert.objects.bulk_create(
             Alert(
                 couple=couple,
@@ -211,7 +181,7 @@ def test_log_offers_recent_sessions_without_a_reflection(
         )
         for n in range(1 if weeks == SMALL else 6)
     ]
-    weeks_of_homework(assignment, partner_a, partner_b, weeks)
+    weeks_of_homework(assignment, partner_a, partner_b, weeks, **HOMEWORK)
     client = client_for(partner_a)
     # session, user, own partner + couple; the assignment with its couple and exercise; the recent
     # sessions lacking this partner's reflection, with their partners and exercise

@@ -1,4 +1,6 @@
-"""The scale data of `seed_demo --therapists T --couples-per-therapist C --weeks W` (intimacy/scale.py)."""
+"""The scale data of `seed_demo --therapists T --couples-per-therapist C --weeks W` (intimacy/scale.py).
+
+The command line itself: tests/intimacy/test_seed_demo.py."""
 
 from datetime import timedelta
 
@@ -6,7 +8,6 @@ import pytest
 from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
 from django.conf import settings
-from django.core.management import call_command
 from django.utils import timezone
 
 from accounts.models import Couple, Partner, User
@@ -57,10 +58,3 @@ def test_more_couples_later_adds_only_those(seeded):
     added = scale.seed_scale(therapists=2, couples_per_therapist=4, weeks=6)
     assert (added.therapists, added.couples) == (0, 2)
     assert Partner.objects.filter(email="scale-t1-c4-a@example.com").exists()
-
-
-def test_seed_demo_takes_the_scale_arguments(db, settings):
-    settings.DEBUG = True
-    call_command("seed_demo", "--therapists", "1", "--couples-per-therapist", "2", "--weeks", "2", verbosity=0)
-    assert Couple.objects.filter(therapist__email="scale-therapist-1@example.com").count() == 2
-    assert User.objects.filter(email="therapist@example.com").exists()  # the demo cast too

@@ -2,15 +2,15 @@
 strings the code marks (`makemessages` run into a scratch copy), and a pseudo-language proves that the
 pages people read really go through gettext: with it active, no English sentence is left over."""
 
-import ast
+import copy
 import os
 import re
 import shutil
-import struct
 from datetime import timedelta
 from html import unescape
 from pathlib import Path
 
+import polib
 import pytest
 from django.conf import settings
 from django.core.management import call_command
@@ -23,7 +23,14 @@ from intimacy.alerts import alert_sentence
 from intimacy.models import Alert, Exercise, Reflection
 from intimacy.reminders import reminder_email
 from intimacy.weeks import week_start
-from tests.factories import ReflectionFactory, SessionFactory
+from tests.factories import (
+    AssignmentFactory,
+    CoupleFactory,
+    PartnerFactory,
+    ReflectionFactory,
+    SessionFactory,
+    UserFactory,
+)
 
 BASE_DIR = Path(settings.BASE_DIR)
 CATALOGUE = BASE_DIR / "locale" / "en" / "LC_MESSAGES" / "django.po"
@@ -32,47 +39,9 @@ SOURCES = ("accounts", "intimacy", "templates", "manage.py")
 PSEUDO = "xx"
 
 
-def read_po(path: Path) -> dict[tuple[str | None, str, str | None], list[str]]:
-    """The entries of a .po file, {(msgctxt, msgid, msgid_plural): [msgstr, …]}, without the header
-    or obsolete entries. Enough of the format for what makemessages writes."""
-    entries, current, field = {}, {}, None
-
-    def flush():
-        if "msgid" in current and current["msgid"]:
-            key = (current.get("msgctxt"), current["msgid"], current.get("msgid_plural"))
-            entries[key] = [v for k, v in sorted(current.items()) if k.startswith("msgstr")]
-
-    for line in path.read_text(encoding="utf-8").splitlines() + [""]:
-        if not line.strip():
-            flush()
-            current, field = {}, None
-        elif line.startswith("#"):
-            continue
-        elif line.startswith('"'):
-            current[field] += ast.literal_eval(line)
-        else:
-            field, _, quoted = line.partition(" ")
-            field = field.replace("[", "_").replace("]", "")  # msgstr[0] -> msgstr_0
-            current[field] = ast.literal_eval(quoted)
-    return entries
-
-
-def write_mo(path: Path, translations: dict[str, str]) -> None:
-    """A GNU .mo file (what compilemessages makes), written directly so no gettext tools are needed."""
-    keys = sorted(translations)
-    ids = [k.encode() for k in keys]
-    strs = [translations[k].encode() for k in keys]
-    header_size = 7 * 4
-    ids_table, strs_table = header_size, header_size + 8 * len(keys)
-    data_start = strs_table + 8 * len(keys)
-    offsets, blob = [], b""
-    for item in ids + strs:
-        offsets.append((len(item), data_start + len(blob)))
-        blob += item + b"\0"
-    out = struct.pack("<7I", 0x950412DE, 0, len(keys), ids_table, strs_table, 0, 0)
-    out += b"".join(struct.pack("<2I", *o) for o in offsets)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(out + blob)
+def read_po(path: Path) -> dict[tuple[str | None, str, str | None], polib.POEntry]:
+    """The entries of a .po file by (msgctxt, msgid, msgid_plural), without the header or obsolete ones."""
+    return {(e.msgctxt, e.msgid, e.msgid_plural or None): e for e in polib.pofile(str(path)) if not e.obsolete}
 
 
 def test_the_locale_middleware_chooses_the_language_after_sessions_and_before_common():
@@ -90,7 +59,7 @@ def test_english_ships():
     entries = read_po(CATALOGUE)
     assert len(entries) > 500
     # The source language needs no translations (and so no compiled .mo): every msgstr stays empty.
-    assert all(not any(strings) for strings in entries.values())
+    assert not [e.msgid for e in entries.values() if e.msgstr or any(e.msgstr_plural.values())]
 
 
 def test_english_pages_say_so(client):
@@ -141,19 +110,30 @@ def test_the_committed_catalogue_holds_exactly_the_marked_strings(tmp_path, monk
 # The pseudo-language ------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def pseudo(tmp_path):
-    """A language in which every Tend string reads «like this», built from the committed catalogue."""
-    translations = {"": "Content-Type: text/plain; charset=UTF-8\nPlural-Forms: nplurals=2; plural=(n != 1);\n"}
-    for (context, msgid, plural), _ in read_po(CATALOGUE).items():
-        key = msgid if context is None else f"{context}\x04{msgid}"
+@pytest.fixture(scope="module")
+def pseudo_locale(tmp_path_factory) -> Path:
+    """A language in which every Tend string reads «like this», compiled once from the committed catalogue."""
+    catalogue = polib.POFile()
+    catalogue.metadata = {"Content-Type": "text/plain; charset=UTF-8", "Plural-Forms": "nplurals=2; plural=(n != 1);"}
+    for context, msgid, plural in read_po(CATALOGUE):
         if plural is None:
-            translations[key] = f"«{msgid}»"
+            catalogue.append(polib.POEntry(msgctxt=context, msgid=msgid, msgstr=f"«{msgid}»"))
         else:
-            translations[f"{key}\x00{plural}"] = f"«{msgid}»\x00«{plural}»"
-    write_mo(tmp_path / PSEUDO / "LC_MESSAGES" / "django.mo", translations)
+            catalogue.append(
+                polib.POEntry(
+                    msgctxt=context, msgid=msgid, msgid_plural=plural, msgstr_plural={0: f"«{msgid}»", 1: f"«{plural}»"}
+                )
+            )
+    locale = tmp_path_factory.mktemp("locale")
+    (locale / PSEUDO / "LC_MESSAGES").mkdir(parents=True)
+    catalogue.save_as_mofile(str(locale / PSEUDO / "LC_MESSAGES" / "django.mo"))
+    return locale
+
+
+@pytest.fixture
+def pseudo(pseudo_locale):
     languages = [*settings.LANGUAGES, (PSEUDO, "Pseudo")]
-    with override_settings(LOCALE_PATHS=[tmp_path, *settings.LOCALE_PATHS], LANGUAGES=languages):
+    with override_settings(LOCALE_PATHS=[pseudo_locale, *settings.LOCALE_PATHS], LANGUAGES=languages):
         yield
 
 
@@ -179,23 +159,51 @@ def _leftover_english(html: str, data: list[str]) -> set[str]:
     return set(re.findall(r"[A-Za-z]{2,}", text)) - {"Tend", "CSI", "Europe", "London"}
 
 
+@pytest.fixture(scope="module")
+def _lived_in_world(module_db) -> dict:
+    """A couple a few weeks in, with its progress page on: sessions both ways, a reflection waiting,
+    an open alert. Built once for the module; the pages only read it."""
+    with module_db.unblock():
+        therapist = UserFactory(email="therapist@example.org", name="Dr Lee")
+        couple = CoupleFactory(therapist=therapist, label="Alex & Sam", progress_page=True)
+        partner_a = PartnerFactory(couple=couple, slot=1, name="Alex", email="alex@example.org")
+        partner_b = PartnerFactory(couple=couple, slot=2, name="Sam", email="sam@example.org")
+        assignment = AssignmentFactory(couple=couple)
+        today = couple.today()
+        for days in (1, 3, 9):
+            session = SessionFactory(
+                assignment=assignment,
+                giver=partner_a,
+                receiver=partner_b,
+                logged_by=partner_a,
+                date=today - timedelta(days=days),
+            )
+            ReflectionFactory(session=session, partner=partner_a, role=Reflection.Role.GIVER, next_time="slower")
+            if days > 1:
+                ReflectionFactory(session=session, partner=partner_b, role=Reflection.Role.RECEIVER, pressure="light")
+        Alert.objects.create(couple=couple, kind=Alert.Kind.LOW_COMFORT, partner=partner_b, week=week_start(today))
+        return {"couple": couple, "partner_a": partner_a, "partner_b": partner_b, "therapist": therapist}
+
+
+# The conftest cast's names, taken from the module's world (each test gets copies of its objects).
 @pytest.fixture
-def lived_in(couple, partner_a, partner_b, assignment):
-    """A couple a few weeks in: sessions both ways, a reflection waiting, an open alert."""
-    today = couple.today()
-    for days in (1, 3, 9):
-        session = SessionFactory(
-            assignment=assignment,
-            giver=partner_a,
-            receiver=partner_b,
-            logged_by=partner_a,
-            date=today - timedelta(days=days),
-        )
-        ReflectionFactory(session=session, partner=partner_a, role=Reflection.Role.GIVER, next_time="slower")
-        if days > 1:
-            ReflectionFactory(session=session, partner=partner_b, role=Reflection.Role.RECEIVER, pressure="light")
-    Alert.objects.create(couple=couple, kind=Alert.Kind.LOW_COMFORT, partner=partner_b, week=week_start(today))
-    return couple
+def lived_in(_lived_in_world):
+    return copy.copy(_lived_in_world["couple"])
+
+
+@pytest.fixture
+def therapist(_lived_in_world):
+    return copy.copy(_lived_in_world["therapist"])
+
+
+@pytest.fixture
+def partner_a(_lived_in_world):
+    return copy.copy(_lived_in_world["partner_a"])
+
+
+@pytest.fixture
+def partner_b(_lived_in_world):
+    return copy.copy(_lived_in_world["partner_b"])
 
 
 def _people_data(couple) -> list[str]:
@@ -225,8 +233,6 @@ def _people_data(couple) -> list[str]:
     ],
 )
 def test_a_page_in_the_pseudo_language_has_no_english_left(request, client_for, pseudo, lived_in, who, name):
-    lived_in.progress_page = True
-    lived_in.save()
     client = client_for(request.getfixturevalue(who))
     response = client.get(reverse(name), HTTP_ACCEPT_LANGUAGE=PSEUDO)
     assert response.status_code == 200

@@ -14,7 +14,7 @@ from django.urls import reverse
 
 pytestmark = pytest.mark.django_db
 
-BASE_DIR = Path(__file__).resolve().parent.parent
+BASE_DIR = Path(__file__).resolve().parents[2]
 ONE_YEAR = 365 * 24 * 60 * 60
 # Variables the settings read, and the ones that mark a test run: none may leak into "production".
 PROJECT_PREFIXES = ("DJANGO_", "PYTEST_", "TEND_", "EMAIL_")

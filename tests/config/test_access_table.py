@@ -21,19 +21,28 @@ an exercise of `therapist`'s own; `pending`, a second couple of `therapist` whos
 accepted the invite yet; outsider Casey in `other_therapist`'s couple.
 """
 
+import copy
 from datetime import date
 from typing import NamedTuple
 
 import pytest
-from django.apps import apps
+from django.conf import settings
 from django.core import mail
+from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
 from accounts.tokens import invite_token_generator, unsubscribe_token
 from intimacy.models import Alert, CoupleNote, Exercise, Reflection
-from tests.factories import CoupleFactory, PartnerFactory, ReflectionFactory, SessionFactory
+from tests.factories import (
+    AssignmentFactory,
+    CoupleFactory,
+    PartnerFactory,
+    ReflectionFactory,
+    SessionFactory,
+    UserFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -98,6 +107,8 @@ TABLE = [
         {"get": r(LOGIN, 403, 403, 403, 200, 404, 404), "post": r(LOGIN, 403, 403, 403, 200, 404, 404)},
     ),
     Entry("exercise_customize", "own_exercise", {"post": r(LOGIN, 403, 403, 403, 302, 404, 404)}),
+    # The built-in exercise is every therapist's to copy.
+    Entry("exercise_customize", "builtin_exercise", {"post": r(LOGIN, 403, 403, 403, 302, 302, 302)}),
     Entry("exercise_archive", "own_exercise", {"post": r(LOGIN, 403, 403, 403, 302, 404, 404)}),
     # Therapist, one couple ----------------------------------------------------------------------------
     Entry("couple_detail", "couple", THERAPIST_OF_COUPLE),
@@ -229,10 +240,20 @@ def _uid(partner) -> str:
     return urlsafe_base64_encode(force_bytes(partner.pk))
 
 
-@pytest.fixture
-def world(therapist, other_therapist, staff, couple, partner_a, partner_b, outsider, assignment, session):
-    couple.progress_page = True
-    couple.save(update_fields=["progress_page"])
+def _build_world() -> dict:
+    """The conftest cast and the sample objects above, built once for the whole module (`module_db`)."""
+    therapist = UserFactory(email="therapist@example.org", name="Dr Lee")
+    other_therapist = UserFactory(email="other-therapist@example.org")
+    staff = UserFactory(email="staff@example.org", is_staff=True, is_superuser=True)
+    couple = CoupleFactory(therapist=therapist, label="Alex & Sam", progress_page=True)
+    partner_a = PartnerFactory(couple=couple, slot=1, name="Alex", email="alex@example.org")
+    partner_b = PartnerFactory(couple=couple, slot=2, name="Sam", email="sam@example.org")
+    other_couple = CoupleFactory(therapist=other_therapist, label="Casey & Drew")
+    PartnerFactory(couple=other_couple, slot=2, name="Drew", email="drew@example.org")
+    outsider = PartnerFactory(couple=other_couple, slot=1, name="Casey", email="casey@example.org")
+    assignment = AssignmentFactory(couple=couple)
+    session = SessionFactory(assignment=assignment, giver=partner_a, receiver=partner_b, logged_by=partner_a)
+    reflection_a = ReflectionFactory(session=session, partner=partner_a, role=Reflection.Role.GIVER)
     reflection_b = ReflectionFactory(
         session=session, partner=partner_b, role=Reflection.Role.RECEIVER, visibility=Reflection.Visibility.THERAPIST
     )
@@ -263,7 +284,7 @@ def world(therapist, other_therapist, staff, couple, partner_a, partner_b, outsi
         "assignment": assignment,
         "session": session,
         "fresh": fresh,
-        "reflection_a": session.reflections.get(partner=partner_a),
+        "reflection_a": reflection_a,
         "reflection_b": reflection_b,
         "note": CoupleNote.objects.create(couple=couple, author=therapist, date=date(2026, 11, 19), text="note"),
         "alert": Alert.objects.create(couple=couple, kind=Alert.Kind.NO_SESSION, week=date(2026, 11, 16)),
@@ -274,18 +295,32 @@ def world(therapist, other_therapist, staff, couple, partner_a, partner_b, outsi
     }
 
 
+@pytest.fixture(scope="module")
+def built_world(module_db):
+    with module_db.unblock():
+        world = _build_world()
+        # One signed-in session per role for the whole module: a test sends its cookie rather than
+        # signing in again (what a test does to its session is rolled back with the rest).
+        world["sessions"] = {}
+        for role, user in world["users"].items():
+            client = Client()
+            client.force_login(user)
+            world["sessions"][role] = client.cookies[settings.SESSION_COOKIE_NAME].value
+        return world
+
+
+@pytest.fixture
+def world(built_world):
+    """The module's world, each object a copy: a test may change its rows (rolled back) and its objects."""
+    return {
+        key: {role: copy.copy(item) for role, item in value.items()} if isinstance(value, dict) else copy.copy(value)
+        for key, value in built_world.items()
+    }
+
+
 def _sign_in(client, world, role: str) -> None:
     if role != "anonymous":
-        client.force_login(world["users"][role])
-
-
-def _tend_state() -> dict:
-    """Every row of Tend's own tables: a GET must leave them exactly as they were."""
-    return {
-        model._meta.label: list(model.objects.order_by("pk").values())
-        for app in ("accounts", "intimacy")
-        for model in apps.get_app_config(app).get_models()
-    }
+        client.cookies[settings.SESSION_COOKIE_NAME] = world["sessions"][role]
 
 
 def _assert_answer(response, expected) -> None:
@@ -354,15 +389,15 @@ def _cases():
 
 
 @pytest.mark.parametrize("index,method,role,expected", list(_cases()))
-def test_access(client, world, index, method, role, expected):
+def test_access(client, world, tend_rows, index, method, role, expected):
     entry = TABLE[index]
     url = reverse(entry.name, kwargs=SAMPLES[entry.sample](world))
     _sign_in(client, world, role)
-    before = _tend_state() if method == "get" else None
+    before = tend_rows() if method == "get" else None
     response = getattr(client, method)(url)  # an empty POST: the gate is the point, not the form
     _assert_answer(response, expected)
     if method == "get":
-        assert _tend_state() == before, "a GET changed Tend's data"
+        assert tend_rows() == before, "a GET changed Tend's data"
         assert mail.outbox == [], "a GET sent an email"
 
 

@@ -4,8 +4,8 @@ on. `make bench BENCH_INSTANCES=2` shows the same end to end with two gunicorn i
 from django.test import Client, override_settings
 from django.urls import reverse
 
+from tests.config.test_deployment import production_settings
 from tests.factories import PASSWORD
-from tests.test_deployment import production_settings
 
 PROXY = "10.0.0.2"  # every request reaches Tend from the proxy's address
 

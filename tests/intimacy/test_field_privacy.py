@@ -9,10 +9,15 @@ gives. Alex reflects on each of them too (shared, all tens), so averages, the gi
 reflections fill a second page of every timeline. Sam also tells the therapist something through
 the safety line.
 
+The world is built once for the module, through factories and services (`built_world`, on conftest's
+`module_db`), and every case only reads it; the one test of the whole walk through logs, emails and
+audit rows builds its own through the forms, so that building is part of what it watches.
+
 `CONTRACT` below is the whole promise at a glance; the tests read it. Expected results come from
 docs (DESIGN.md "Data" and "Access", issue 5), never from what the code happens to do.
 """
 
+import copy
 import csv
 import dataclasses
 import io
@@ -26,7 +31,9 @@ from typing import NamedTuple
 
 import pytest
 from auditlog.models import LogEntry
+from django.core import mail
 from django.core.paginator import Page
+from django.db.models import Max
 from django.test import override_settings
 from django.test.utils import ContextList
 from django.urls import URLPattern, reverse
@@ -34,9 +41,10 @@ from django.utils import timezone
 
 from accounts import services as people
 from intimacy import services
+from intimacy.forms import ReflectionForm
 from intimacy.models import Reflection, Session
 from intimacy.reminders import reminders_run
-from tests.factories import CoupleFactory, PartnerFactory, SessionFactory
+from tests.factories import AssignmentFactory, CoupleFactory, PartnerFactory, SessionFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -162,6 +170,10 @@ class World:
         return next((lvl for lvl, r in self.reflections.items() if r.pk == reflection.pk), None)
 
 
+# Alex's reflection on each of them, as the form posts it.
+ALEX_POST = {"connection": ALEX_RATING, "comfort": ALEX_RATING, "presence": ALEX_RATING, "visibility": SHARED}
+
+
 def reflection_post(level: str) -> dict:
     """Sam's answers at one level, as the form posts them."""
     data = {name: str(value) for name, value in RATINGS[level].items()}
@@ -176,22 +188,91 @@ def debug_logs(caplog):
     return caplog
 
 
-@pytest.fixture
-def world(debug_logs, mailoutbox, client, therapist, staff, couple, partner_a, partner_b, outsider, assignment):
-    """Built through the app's own forms, so its logs, audit rows and emails are part of the walk."""
-    today = couple.today()
-    days = {level: today - timedelta(days=n) for level, n in DAYS_AGO.items()}
-    fillers = [
+def _fillers(assignment, alex, sam, today: date) -> list:
+    return [
         SessionFactory(
             assignment=assignment,
-            giver=partner_a,
-            receiver=partner_b,
-            logged_by=partner_a,
+            giver=alex,
+            receiver=sam,
+            logged_by=alex,
             date=today - timedelta(days=FILLER_DAYS_AGO),
         )
         for _ in range(FILLERS)
     ]
-    sessions, reflections = {}, {}
+
+
+def _world(couple, assignment, alex, sam, therapist, staff, outsider, sessions, days, fillers) -> World:
+    return World(
+        couple=couple,
+        assignment=assignment,
+        users={SAM: sam.user, ALEX: alex.user, THERAPIST: therapist, STAFF: staff, OUTSIDER: outsider.user},
+        sessions=sessions,
+        reflections={level: session.reflections.get(partner=sam) for level, session in sessions.items()},
+        days=days,
+        session_days=[*days.values(), *(s.date for s in fillers)],
+    )
+
+
+def _answers(data: dict) -> dict:
+    """A reflection's answers as the form cleans them, for the services."""
+    form = ReflectionForm(data)
+    assert form.is_valid(), form.errors
+    return form.answers()
+
+
+def build_world() -> World:
+    """The cast and their homework, through factories and the services the forms call."""
+    therapist = UserFactory(name="Dr Lee")
+    staff = UserFactory(is_staff=True, is_superuser=True)
+    couple = CoupleFactory(therapist=therapist, label="Alex & Sam")
+    alex = PartnerFactory(couple=couple, slot=1, name="Alex")
+    sam = PartnerFactory(couple=couple, slot=2, name="Sam")
+    other_couple = CoupleFactory(therapist=UserFactory(), label="Casey & Drew")
+    PartnerFactory(couple=other_couple, slot=2, name="Drew")
+    outsider = PartnerFactory(couple=other_couple, slot=1, name="Casey")
+    assignment = AssignmentFactory(couple=couple)
+    today = couple.today()
+    days = {level: today - timedelta(days=n) for level, n in DAYS_AGO.items()}
+    fillers = _fillers(assignment, alex, sam, today)
+    sessions = {}
+    for level in LEVELS:
+        sessions[level], _ = services.session_log(
+            assignment=assignment,
+            partner=sam,
+            day=days[level],
+            minutes=20,
+            role=Reflection.Role.RECEIVER,
+            answers=_answers(reflection_post(level)),
+            idempotency_key=uuid.uuid4(),
+        )
+        services.reflection_add(session=sessions[level], partner=alex, answers=_answers(ALEX_POST))
+    services.safety_message_send(partner=sam, feeling="pressured", message=SAFETY_WORDS)
+    people.couple_set_progress_page(couple=couple, enabled=True)
+    return _world(couple, assignment, alex, sam, therapist, staff, outsider, sessions, days, fillers)
+
+
+@pytest.fixture(scope="module")
+def built_world(module_db) -> World:
+    with module_db.unblock():
+        return build_world()
+
+
+@pytest.fixture
+def world(built_world) -> World:
+    """The module's world for one test: its rows are rolled back after the test, its objects are a copy."""
+    return copy.deepcopy(built_world)
+
+
+@pytest.fixture
+def world_through_forms(
+    debug_logs, mailoutbox, client, therapist, staff, couple, partner_a, partner_b, outsider, assignment
+) -> World:
+    """The same world built through the app's own forms, so its logs, audit rows and emails are part of
+    the whole walk (the module's world above uses other email addresses, so both can exist at once)."""
+    today = couple.today()
+    days = {level: today - timedelta(days=n) for level, n in DAYS_AGO.items()}
+    fillers = _fillers(assignment, partner_a, partner_b, today)
+    sessions = {}
     for level in LEVELS:
         client.force_login(partner_b.user)
         key = uuid.uuid4()
@@ -204,10 +285,8 @@ def world(debug_logs, mailoutbox, client, therapist, staff, couple, partner_a, p
         response = client.post(reverse("session_log", args=[assignment.pk]), data)
         assert response.status_code == 302, response.content.decode()[:2000]
         sessions[level] = Session.objects.get(idempotency_key=key)
-        reflections[level] = sessions[level].reflections.get(partner=partner_b)
         client.force_login(partner_a.user)
-        alex = {"connection": ALEX_RATING, "comfort": ALEX_RATING, "presence": ALEX_RATING, "visibility": SHARED}
-        response = client.post(reverse("reflection_add", args=[sessions[level].pk]), alex)
+        response = client.post(reverse("reflection_add", args=[sessions[level].pk]), ALEX_POST)
         assert response.status_code == 302, response.content.decode()[:2000]
     client.force_login(partner_b.user)
     response = client.post(reverse("safety"), {"feeling": "pressured", "message": SAFETY_WORDS})
@@ -215,15 +294,7 @@ def world(debug_logs, mailoutbox, client, therapist, staff, couple, partner_a, p
     client.force_login(therapist)
     assert client.post(reverse("progress_page_switch", args=[couple.pk]), {"enabled": "1"}).status_code == 302
     client.logout()
-    return World(
-        couple=couple,
-        assignment=assignment,
-        users={SAM: partner_b.user, ALEX: partner_a.user, THERAPIST: therapist, STAFF: staff, OUTSIDER: outsider.user},
-        sessions=sessions,
-        reflections=reflections,
-        days=days,
-        session_days=[*days.values(), *(s.date for s in fillers)],
-    )
+    return _world(couple, assignment, partner_a, partner_b, therapist, staff, outsider, sessions, days, fillers)
 
 
 # Reading what a reader got -----------------------------------------------------------------------
@@ -231,27 +302,35 @@ def world(debug_logs, mailoutbox, client, therapist, staff, couple, partner_a, p
 CHART_DATA = re.compile(r'<script id="chart-data" type="application/json">(.*?)</script>', re.S)
 
 
-def _reflections_in(value, depth: int = 0):
-    """Every Reflection reachable from a template context value (pages, sessions, dataclasses)."""
+def _reflections_in(value, depth: int = 0, seen: dict | None = None):
+    """Every Reflection reachable from a template context value (pages, sessions, dataclasses).
+
+    `seen` (id → depth, object) skips what was already walked from as near the top or nearer: every
+    template a page includes flattens the same context again. The object is kept in it, so no id is
+    reused while the walk lasts."""
     if depth > 8 or value is None:
         return
+    seen = {} if seen is None else seen
+    if (known := seen.get(id(value))) is not None and known[0] <= depth:
+        return
+    seen[id(value)] = (depth, value)
     if isinstance(value, Reflection):
         yield value
     elif isinstance(value, Session):
         for name in ("giver_reflection", "receiver_reflection", "mine"):
-            yield from _reflections_in(getattr(value, name, None), depth + 1)
-        yield from _reflections_in(getattr(value, "visible_reflections", None), depth + 1)
+            yield from _reflections_in(getattr(value, name, None), depth + 1, seen)
+        yield from _reflections_in(getattr(value, "visible_reflections", None), depth + 1, seen)
     elif isinstance(value, Page):
-        yield from _reflections_in(list(value.object_list), depth + 1)
+        yield from _reflections_in(list(value.object_list), depth + 1, seen)
     elif isinstance(value, dict):
         for item in value.values():
-            yield from _reflections_in(item, depth + 1)
+            yield from _reflections_in(item, depth + 1, seen)
     elif isinstance(value, list | tuple | set | frozenset):
         for item in value:
-            yield from _reflections_in(item, depth + 1)
+            yield from _reflections_in(item, depth + 1, seen)
     elif dataclasses.is_dataclass(value) and not isinstance(value, type):
         for f in dataclasses.fields(value):
-            yield from _reflections_in(getattr(value, f.name), depth + 1)
+            yield from _reflections_in(getattr(value, f.name), depth + 1, seen)
 
 
 def _contexts(response) -> list[dict]:
@@ -297,8 +376,9 @@ class Visit:
         self.texts += [u for u, _ in getattr(response, "redirect_chain", [])]
         if self.expected.ratings is None:
             return
+        seen = {}
         for context in _contexts(response):
-            for reflection in _reflections_in(context):
+            for reflection in _reflections_in(context, seen=seen):
                 if (level := self.world.level_of(reflection)) is not None:
                     self.note(level, f"a Reflection object in the context of {url}")
         content_type = response.get("Content-Type", "")
@@ -529,10 +609,48 @@ NOT_READ = {
 assert SURFACES.keys() == CONTRACT.keys()
 
 
+class _Records(logging.Handler):
+    def __init__(self):
+        super().__init__(logging.DEBUG)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
 def visit(client, world: World, surface: str, reader: str) -> Visit:
+    """One reader through one surface; what it logged (at DEBUG and up), emailed and wrote to the audit
+    table on the way is kept with it (`logs`, `emails`, `audit_rows`) for the whole walk's check."""
     v = Visit(client, world, reader, CONTRACT[surface][reader])
-    SURFACES[surface](v, world)
+    root, handler = logging.getLogger(), _Records()
+    level, sent, last = root.level, len(mail.outbox), LogEntry.objects.aggregate(last=Max("pk"))["last"] or 0
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG)
+    try:
+        SURFACES[surface](v, world)
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(level)
+    v.logs, v.emails, v.audit_rows = handler.records, mail.outbox[sent:], list(LogEntry.objects.filter(pk__gt=last))
     return v
+
+
+@pytest.fixture(scope="module")
+def _visits() -> dict:
+    return {}
+
+
+@pytest.fixture
+def visit_once(client, world, _visits):
+    """`visit` on the module's world, once per (surface, reader): the words test and the ratings test
+    of one pair read the same visit. Sound because every test leaves the world as it found it."""
+
+    def visited(surface: str, reader: str) -> Visit:
+        if (surface, reader) not in _visits:
+            _visits[surface, reader] = visit(client, world, surface, reader)
+        return _visits[surface, reader]
+
+    return visited
 
 
 def _case(surface: str, reader: str):
@@ -549,8 +667,8 @@ CASES = [_case(surface, reader) for surface, readers in CONTRACT.items() for rea
 
 
 @pytest.mark.parametrize(("surface", "reader"), CASES)
-def test_words_reach_exactly_whom_the_visibility_allows(client, world, surface, reader):
-    seen = visit(client, world, surface, reader)
+def test_words_reach_exactly_whom_the_visibility_allows(visit_once, surface, reader):
+    seen = visit_once(surface, reader)
     text, see = seen.text, CONTRACT[surface][reader]
     missing, leaked = [], []
     for level in LEVELS:
@@ -567,16 +685,16 @@ def test_words_reach_exactly_whom_the_visibility_allows(client, world, surface, 
 @pytest.mark.parametrize(
     ("surface", "reader"), [c for c in CASES if CONTRACT[c.values[0]][c.values[1]].ratings is not None]
 )
-def test_ratings_reach_exactly_whom_the_visibility_allows(client, world, surface, reader):
-    seen = visit(client, world, surface, reader)
+def test_ratings_reach_exactly_whom_the_visibility_allows(visit_once, surface, reader):
+    seen = visit_once(surface, reader)
     assert not seen.problems, "\n".join(seen.problems)
     assert seen.found == CONTRACT[surface][reader].ratings
 
 
-def test_the_therapist_sees_just_me_ratings_but_never_its_words(client, world):
+def test_the_therapist_sees_just_me_ratings_but_never_its_words(visit_once, world):
     """The one level where ratings and words part: spelled out, beside the table."""
     private = world.reflections[JUST_ME]
-    v = visit(client, world, "couple_record", THERAPIST)
+    v = visit_once("couple_record", THERAPIST)
     (entry,) = [
         r
         for s in json.loads(v.texts[1])["sessions"]
@@ -647,11 +765,14 @@ def _email_text(message) -> str:
 
 
 @pytest.fixture
-def walked(client, world, monkeypatch, mailoutbox, debug_logs, therapist):
-    """Everyone through every surface, the error pages, a 500, a password reset and an invitation."""
-    for surface, readers in CONTRACT.items():
-        for reader in readers:
-            visit(client, world, surface, reader)
+def walked(client, visit_once, world_through_forms, monkeypatch, mailoutbox, debug_logs, therapist):
+    """Everyone through every surface, the error pages, a 500, a password reset and an invitation.
+
+    The surfaces are the module's visits (`visit_once`: made now, or kept from the contract tests
+    above), read on the module's world, with what each logged, emailed and wrote to the audit table;
+    the rest happens here, on the world built through the forms."""
+    visits = [visit_once(surface, reader) for surface, readers in CONTRACT.items() for reader in readers]
+    world = world_through_forms
     for reader, statuses in REFLECTION_PAGE_STATUS.items():
         client.force_login(world.users[reader])
         for level in statuses:
@@ -678,11 +799,15 @@ def walked(client, world, monkeypatch, mailoutbox, debug_logs, therapist):
         reminders_run()
     sent = {m.to[0] for m in mailoutbox}
     assert {"ops@example.org", "robin@example.org", world.users[SAM].email, therapist.email} <= sent, sent
-    return debug_logs.get_records("setup") + debug_logs.get_records("call"), mailoutbox
+    return (
+        debug_logs.get_records("setup") + debug_logs.get_records("call") + [r for v in visits for r in v.logs],
+        mailoutbox + [m for v in visits for m in v.emails],
+        list(LogEntry.objects.all()) + [row for v in visits for row in v.audit_rows],
+    )
 
 
 def test_the_whole_walk_leaves_no_word_in_logs_emails_or_audit_rows(walked):
-    records, outbox = walked
+    records, outbox, entries = walked
     formatter = logging.Formatter("%(name)s %(levelname)s %(message)s")
     leaks = defaultdict(list)
     for record in records:
@@ -690,7 +815,6 @@ def test_the_whole_walk_leaves_no_word_in_logs_emails_or_audit_rows(walked):
         leaks["logs"] += [(record.name, record.levelname, m) for m in EVERY_MARKER if m in text]
     for message in outbox:
         leaks["emails"] += [(message.to, m) for m in EVERY_MARKER if m in _email_text(message)]
-    entries = list(LogEntry.objects.all())
     for entry in entries:
         text = "\n".join(str(getattr(entry, f.attname)) for f in LogEntry._meta.concrete_fields)
         leaks["audit rows"] += [(entry.pk, m) for m in EVERY_MARKER if m in text]

@@ -1,0 +1,61 @@
+"""`seed_demo`: the documented practice, and scale data beside it (`--therapists …`).
+
+The demo logs its eight weeks of sessions through the services, which is the slow part: it runs once
+for the module, on an empty database and with the scale arguments, and both tests read that run.
+"""
+
+import io
+
+import pytest
+from allauth.mfa.totp.internal.auth import TOTP
+from django.core.management import call_command
+from django.test import override_settings
+
+from accounts.models import Couple, Partner, User
+from intimacy.models import Reflection, Session
+from tests.factories import totp_code
+
+pytestmark = pytest.mark.django_db
+
+SCALE = ("--therapists", "1", "--couples-per-therapist", "2", "--weeks", "2")
+
+
+@pytest.fixture(scope="module")
+def seeded(module_db) -> None:
+    with module_db.unblock(), override_settings(DEBUG=True):
+        assert not User.objects.exists()
+        call_command("seed_demo", *SCALE, stdout=io.StringIO())
+
+
+def _counts() -> tuple[int, ...]:
+    return tuple(model.objects.count() for model in (User, Couple, Session, Reflection))
+
+
+@override_settings(DEBUG=True)
+def test_seed_demo_builds_the_documented_practice_once(seeded):
+    counts = _counts()
+    call_command("seed_demo", stdout=io.StringIO())  # again, without the scale arguments: nothing new
+    assert _counts() == counts
+    # The demo's own people and couples, beside the scale data.
+    users = User.objects.exclude(email__startswith="scale-")
+    couples = Couple.objects.exclude(therapist__email__startswith="scale-")
+    assert (users.count(), couples.count()) == (8, 3)  # 2 therapists + 6 partners; 3 couples
+    therapist = User.objects.get(email="therapist@example.com")
+    assert therapist.check_password("tend-demo-2026") and therapist.is_therapist
+    assert sorted(c.label for c in Couple.objects.filter(therapist=therapist)) == ["Alex & Sam", "Jordan & Riley"]
+    assert Couple.objects.get(label="Casey & Drew").therapist.email == "therapist2@example.com"
+    assert Partner.objects.get(email="alex@example.com").user.check_password("tend-demo-2026")
+    # Eight weeks of sessions, with private text of both kinds for the therapist to see handled.
+    sessions = Session.objects.filter(assignment__couple__in=couples)
+    assert sessions.count() >= 3 * 8
+    reflections = Reflection.objects.filter(session__in=sessions)
+    assert reflections.filter(visibility="private").exclude(notes="").exists()
+    assert reflections.filter(visibility="therapist").exclude(notes="").exists()
+    # Demo therapists sign in with the documented authenticator secret; partners have none.
+    assert TOTP(therapist.authenticator_set.get(type="totp")).validate_code(totp_code("JBSWY3DPEHPK3PXP"))
+    assert not Partner.objects.get(email="alex@example.com").user.authenticator_set.exists()
+
+
+def test_seed_demo_takes_the_scale_arguments(seeded):
+    assert Couple.objects.filter(therapist__email="scale-therapist-1@example.com").count() == 2
+    assert User.objects.filter(email="therapist@example.com").exists()  # the demo cast too
