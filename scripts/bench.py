@@ -600,7 +600,6 @@ def server_env(database_url: str, tmp: Path) -> dict:
         DJANGO_LOG_LEVEL="WARNING",
         EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend",
     )
-    env.pop("PYTEST_VERSION", None)
     return env
 
 

@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 ONE_YEAR = 365 * 24 * 60 * 60
-# Variables the settings read, and the ones that mark a test run: none may leak into "production".
+# Variables the settings read, and pytest's own: none may leak into "production".
 PROJECT_PREFIXES = ("DJANGO_", "PYTEST_", "TEND_", "EMAIL_")
 PROJECT_NAMES = {"DATABASE_URL", "TIME_ZONE", "DEFAULT_FROM_EMAIL"}
 
@@ -36,7 +36,6 @@ def production_settings(monkeypatch, **extra: str) -> dict:
             monkeypatch.delenv(name)
     for name, value in env.items():
         monkeypatch.setenv(name, value)
-    monkeypatch.setattr(sys, "argv", ["manage.py", "runserver"])
     return runpy.run_path(str(BASE_DIR / "config" / "settings.py"))
 
 
@@ -135,8 +134,11 @@ def test_https_settings_can_be_overridden(monkeypatch):
     assert both["SECURE_SSL_REDIRECT"] is True
 
 
-@pytest.mark.parametrize("name, value", [("DJANGO_HSTS_SECONDS", "a year"), ("DJANGO_SECURE_SSL_REDIRECT", "maybe")])
-def test_malformed_https_settings_stop_start_up(monkeypatch, name, value):
+@pytest.mark.parametrize(
+    "name, value",
+    [("DJANGO_HSTS_SECONDS", "a year"), ("DJANGO_SECURE_SSL_REDIRECT", "maybe"), ("EMAIL_PORT", "smtp")],
+)
+def test_malformed_settings_stop_start_up(monkeypatch, name, value):
     with pytest.raises(ImproperlyConfigured, match=name):
         production_settings(monkeypatch, **{name: value})
 

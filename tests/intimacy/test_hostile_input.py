@@ -224,7 +224,8 @@ def everything(session, partner_a, partner_b, therapist):
     }
 
 
-# (URL name, who asks, the URL's arguments): every view in intimacy/urls.py that changes something.
+# (URL name, who asks, the URL's arguments): every view in accounts/urls.py and intimacy/urls.py
+# that changes something.
 POST_VIEWS = [
     ("couple_status", "therapist", lambda e: [e["couple"].pk]),
     ("note_add", "therapist", lambda e: [e["couple"].pk]),

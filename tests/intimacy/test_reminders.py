@@ -332,7 +332,7 @@ class FlakyBackend(locmem.EmailBackend):
 
 @pytest.fixture
 def flaky(settings):
-    settings.EMAIL_BACKEND = "tests.accounts.test_reminders.FlakyBackend"
+    settings.EMAIL_BACKEND = "tests.intimacy.test_reminders.FlakyBackend"
     FlakyBackend.failures = 0
     yield FlakyBackend
     FlakyBackend.failures = 0
