@@ -6,12 +6,15 @@
    dates only ("planned:<partner>:<local date>", "reflection:<partner>:<session>", …), and insert
    the ones not recorded yet as pending `ReminderSend` rows. The unique key is what makes "never
    twice" hold: two runs that compute the same reminder insert one row (the insert ignores conflicts).
-2. Claim a batch of pending rows and send them outside any transaction. A claim writes the run's own
-   token on the rows and pushes `next_attempt_at` forward (a lease), so no other run picks them up.
-   On PostgreSQL the rows are first locked with `select_for_update(skip_locked=True)`, so two runs
-   at once take different rows without waiting for each other; on SQLite, which has no row locks, the
-   claim is one conditional UPDATE, which SQLite runs alone. Either way only the run whose token is on
-   a row sends it.
+2. Claim the next few people who have pending rows, each with all of their pending rows, and send
+   outside any transaction: one email a person, however many of their reminders are due. A claim
+   writes the run's own token on the rows and pushes `next_attempt_at` forward (a lease), so no
+   other run picks them up. On PostgreSQL the people's user rows are locked first with
+   `select_for_update(skip_locked=True, no_key=True)`, so two runs at once take different people
+   without waiting for each other and never split one person's rows; on SQLite, which has no row
+   locks, the claim is one conditional UPDATE, which SQLite runs alone. Either way only the run
+   whose token is on a row sends it. Each claim starts after the last person the run claimed, so a
+   run looks at each person once.
 3. A send that fails (the mail server down or refusing) leaves the row pending, to be tried again by
    the next run; after `MAX_ATTEMPTS` it is given up ("failed"). A run that dies between sending and
    recording leaves its rows to come back when the lease ends: a rare repeat rather than a lost email.
@@ -338,32 +341,53 @@ def urgent_alert_reopened(alert) -> None:
 # Tries before a reminder is given up; a pending one older than STALE_AFTER is given up too.
 MAX_ATTEMPTS = 5
 STALE_AFTER = timedelta(hours=12)
-# Rows claimed at a time, and how long a claim keeps other runs away (far longer than sending a
-# batch takes with EMAIL_TIMEOUT per message).
+# People claimed at a time (each with all their claimable rows), and how long a claim keeps other
+# runs away (far longer than sending a batch takes with EMAIL_TIMEOUT per message).
 BATCH = 10
 LEASE = timedelta(minutes=15)
 # A failed send waits this long: the next cron run tries again, this one does not.
 RETRY_AFTER = timedelta(minutes=1)
 
 
-def _claim(now: datetime, limit: int = BATCH) -> uuid.UUID | None:
-    """Mark up to `limit` pending rows as this run's; return the run's token, or None if none was free.
+class Claim(NamedTuple):
+    token: uuid.UUID
+    # The highest recipient id this claim looked at: the next claim of the run starts after it.
+    last_recipient: int
 
-    Rows are taken in recipient order, so one person's reminders usually share a batch (one email).
+
+def _claim(now: datetime, after: int = 0, limit: int | None = None) -> Claim | None:
+    """Claim, for this run, every claimable row of the next `limit` people (by id, after `after`) who
+    have any; None when nobody is left. A person is claimed whole, so their reminders make one email.
+
+    PostgreSQL, three queries: lock the people's user rows (`FOR NO KEY UPDATE SKIP LOCKED`: the
+    person is the unit of a claim, so two runs never split one person's rows, and neither waits for
+    the other; NO KEY leaves inserts that point at the user alone), lock their claimable rows
+    (`SKIP LOCKED`, so a row some other statement holds is skipped, not waited for), mark those.
+    SQLite, two: find the people, then one conditional UPDATE over their rows, which SQLite runs
+    alone. Either way the marking repeats the conditions, so a row is claimed only while still free.
     """
     token = uuid.uuid4()
     claimable = ReminderSend.objects.filter(status=Status.PENDING, next_attempt_at__lte=now)
     fields = {"claim": token, "next_attempt_at": timezone.now() + LEASE, "attempts": F("attempts") + 1}
-    ordered = claimable.order_by("recipient_id", "pk")
     if connection.features.has_select_for_update_skip_locked:
         with transaction.atomic():
-            ids = list(ordered.select_for_update(skip_locked=True).values_list("pk", flat=True)[:limit])
-            # The filter repeats the conditions, so a row is claimed only while it is still free.
-            claimed = claimable.filter(pk__in=ids).update(**fields) if ids else 0
+            people = list(
+                User.objects.filter(pk__gt=after, pk__in=claimable.values("recipient_id"))
+                .order_by("pk")
+                .select_for_update(skip_locked=True, no_key=True)
+                .values_list("pk", flat=True)[: limit or BATCH]
+            )
+            rows = claimable.filter(recipient_id__in=people).select_for_update(skip_locked=True)
+            claimable.filter(pk__in=list(rows.values_list("pk", flat=True))).update(**fields)
     else:
-        # One statement: SQLite runs it alone, so of two runs only one finds a row still free.
-        claimed = claimable.filter(pk__in=ordered.values("pk")[:limit]).update(**fields)
-    return token if claimed else None
+        people = list(
+            claimable.filter(recipient_id__gt=after)
+            .order_by("recipient_id")
+            .values_list("recipient_id", flat=True)
+            .distinct()[: limit or BATCH]
+        )
+        claimable.filter(recipient_id__in=people).update(**fields)
+    return Claim(token, people[-1]) if people else None
 
 
 def site_url(path: str = "/") -> str:
@@ -467,8 +491,11 @@ def reminders_run(now: datetime | None = None) -> RunResult:
     # Long-pending ones (cron stopped, the mail server away for hours) are no longer news.
     ReminderSend.objects.filter(status=Status.PENDING, due_at__lt=now - STALE_AFTER).update(status=Status.FAILED)
     result = RunResult()
-    while (token := _claim(now)) is not None:
-        _send_claimed(token, result)
+    # Each claim takes the next people by id, so a run looks at each person once and ends.
+    after = 0
+    while (claim := _claim(now, after)) is not None:
+        _send_claimed(claim.token, result)
+        after = claim.last_recipient
     return result
 
 

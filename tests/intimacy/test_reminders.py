@@ -26,7 +26,7 @@ from django.test import Client, override_settings
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import Partner, ReminderSend
+from accounts.models import Partner, ReminderSend, User
 from accounts.services import reminders_set
 from accounts.tokens import unsubscribe_token
 from intimacy import reminders, services
@@ -303,6 +303,31 @@ def test_reminders_due_together_come_as_one_email(partner_a, assignment, mailout
     assert sorted(ReminderSend.objects.values_list("kind", "status")) == [("midweek", "sent"), ("planned", "sent")]
 
 
+def _urgent_alerts(couple, partner, count: int) -> None:
+    """`count` open urgent alerts for one couple's therapist, one a week back from 23 November."""
+    for weeks_ago in range(count):
+        Alert.objects.create(
+            couple=couple,
+            kind=Alert.Kind.LOW_COMFORT,
+            partner=partner,
+            week=date(2026, 11, 23) - timedelta(weeks=weeks_ago),
+            urgent=True,
+        )
+
+
+def test_a_therapist_with_more_urgent_alerts_than_a_batch_gets_one_email(
+    therapist, assignment, partner_a, partner_b, mailoutbox
+):
+    # Two rows more than a claim took at a time: one person's reminders used to straddle two claims.
+    with time_machine.travel("2026-11-25 12:00:00+00:00", tick=False):
+        _urgent_alerts(assignment.couple, partner_b, reminders.BATCH + 2)
+    on(partner_a, days=[WED], at=time(12, 0))  # Alex's reminder is due in the same run
+    assert run("2026-11-25 12:05:00+00:00").sent == 2
+    assert sent_to(mailoutbox) == sorted([partner_a.email, therapist.email])
+    statuses = list(ReminderSend.objects.values_list("status", flat=True))
+    assert len(statuses) == reminders.BATCH + 3 and set(statuses) == {"sent"}
+
+
 def test_a_second_claim_gets_nothing_while_the_first_holds_the_rows(partner_a, partner_b, assignment):
     on(partner_a, days=[MON])
     on(partner_b, days=[MON])
@@ -311,11 +336,32 @@ def test_a_second_claim_gets_nothing_while_the_first_holds_the_rows(partner_a, p
         reminders._record(reminders_due(now), now)
         first = reminders._claim(now)
         assert first is not None and reminders._claim(now) is None
-        assert ReminderSend.objects.filter(claim=first).count() == 2
+        assert ReminderSend.objects.filter(claim=first.token).count() == 2
     # A run that died holding them: after the lease they are free again.
     later = now + reminders.LEASE
     with time_machine.travel(later, tick=False):
         assert reminders._claim(later) is not None
+
+
+def test_a_claim_takes_whole_people_in_a_few_queries(partner_a, partner_b, assignment, django_assert_num_queries):
+    on(partner_a, days=[MON, THU])
+    on(partner_b, days=[MON])
+    now = utc("2026-11-26 19:00")  # Thursday: Alex has two reminders (planned, midweek), Sam one (midweek)
+    with time_machine.travel(now, tick=False):
+        reminders._record(reminders_due(now), now)
+        # PostgreSQL: lock the people (their user rows), lock their claimable rows, mark them; the
+        # test's own transaction turns atomic() into a savepoint and its release (two more).
+        # SQLite: find the people, mark their rows.
+        with django_assert_num_queries(3 + 2 if POSTGRES else 2):
+            claim = reminders._claim(now, limit=1)
+    assert claim.last_recipient == partner_a.user_id
+    assert ReminderSend.objects.filter(claim=claim.token).count() == 2
+    # The run's next claim starts after Alex: Sam, then nobody.
+    with time_machine.travel(now, tick=False):
+        second = reminders._claim(now, after=claim.last_recipient, limit=1)
+        assert second.last_recipient == partner_b.user_id
+        assert list(ReminderSend.objects.filter(claim=second.token).values_list("kind", flat=True)) == ["midweek"]
+        assert reminders._claim(now, after=second.last_recipient) is None
 
 
 class FlakyBackend(locmem.EmailBackend):
@@ -450,6 +496,35 @@ def test_two_runs_at_once_send_each_reminder_once(therapist, monkeypatch):
 
 @ONLY_POSTGRES
 @pytest.mark.django_db(transaction=True)
+def test_two_runs_at_once_send_each_person_one_email(therapist, monkeypatch):
+    partners = _due_partners(therapist, 6)  # 12 partners with one reminder each
+    now = utc("2026-11-23 19:00")
+    with time_machine.travel(now - timedelta(minutes=1), tick=False):
+        # The therapist's rows alone are more than two claims' worth of rows used to be.
+        _urgent_alerts(partners[0].couple, partners[0], 2 * reminders.BATCH + 5)
+    mail.outbox = []
+    original = locmem.EmailBackend.send_messages
+
+    def slow(self, messages):
+        clock.sleep(0.02)  # a mail server takes a moment: the two runs overlap
+        return original(self, messages)
+
+    monkeypatch.setattr(locmem.EmailBackend, "send_messages", slow)
+    start = threading.Barrier(2)
+    results = []
+
+    def one_run():
+        start.wait()
+        results.append(reminders_run(now))
+
+    _in_threads(one_run, one_run)
+    assert sorted(m.to[0] for m in mail.outbox) == sorted([therapist.email, *(p.email for p in partners)])
+    assert sum(r.sent for r in results) == len(partners) + 1
+    assert set(ReminderSend.objects.values_list("status", flat=True)) == {"sent"}
+
+
+@ONLY_POSTGRES
+@pytest.mark.django_db(transaction=True)
 def test_a_run_starting_while_another_is_sending_leaves_its_rows_alone(therapist, monkeypatch):
     partners = _due_partners(therapist, 3)  # 6 partners: one batch
     mail.outbox = []
@@ -509,6 +584,36 @@ def test_rows_a_claim_in_progress_has_locked_are_skipped_not_waited_for(therapis
     held_to = set(ReminderSend.objects.filter(pk__in=held).values_list("recipient__email", flat=True))
     assert sorted(m.to[0] for m in mail.outbox) == sorted(p.email for p in partners if p.email not in held_to)
     assert set(ReminderSend.objects.filter(pk__in=held).values_list("status", flat=True)) == {"pending"}
+
+
+@ONLY_POSTGRES
+@pytest.mark.django_db(transaction=True)
+def test_a_person_another_run_is_claiming_is_skipped_not_waited_for(therapist):
+    partners = _due_partners(therapist, 3)  # 6 partners
+    now = utc("2026-11-23 19:00")
+    held = partners[2]
+    locked, release = threading.Event(), threading.Event()
+    results = {}
+
+    def other_run_claiming():
+        # What another run's claim does first, stopped there: it locks the person.
+        with transaction.atomic():
+            list(User.objects.select_for_update(no_key=True).filter(pk=held.user_id))
+            locked.set()
+            release.wait(10)
+
+    def this_run():
+        locked.wait(10)
+        started = clock.monotonic()
+        results["run"] = reminders_run(now)
+        results["took"] = clock.monotonic() - started
+        release.set()
+
+    _in_threads(other_run_claiming, this_run)
+    assert results["took"] < 5, "the run waited for the other run's claim instead of skipping the person"
+    assert results["run"].sent == len(partners) - 1
+    assert sorted(m.to[0] for m in mail.outbox) == sorted(p.email for p in partners if p != held)
+    assert ReminderSend.objects.get(recipient_id=held.user_id).status == "pending"
 
 
 # The email itself --------------------------------------------------------------------------------
