@@ -218,6 +218,7 @@ class ReminderKind(models.TextChoices):
 
 class ReminderStatus(models.TextChoices):
     PENDING = "pending", _("Waiting to be sent")
+    SENDING = "sending", _("Being handed to the mail server")
     SENT = "sent", _("Sent")
     FAILED = "failed", _("Gave up")
     CANCELLED = "cancelled", _("Not sent: turned off")
@@ -229,7 +230,9 @@ class ReminderSend(models.Model):
 
     The unique `key` ("planned:<partner>:<local date>", "urgent_alert:<alert>", …) makes each reminder
     exist once, however many runs of `send_reminders` compute it; `claim` and `next_attempt_at` let
-    exactly one run send it, and a failed send wait for the next run (intimacy/reminders.py).
+    exactly one run send it, and a failed send wait for the next run. "sending", written just before
+    the email is handed to the mail server, is how a later run knows that a run which died may have
+    sent it (intimacy/reminders.py).
     """
 
     Kind = ReminderKind
@@ -245,6 +248,9 @@ class ReminderSend(models.Model):
     next_attempt_at = models.DateTimeField()
     # Set by the run that claimed the row; only that run sends it.
     claim = models.UUIDField(null=True, blank=True)
+    # A run died while handing it to the mail server, so it may already have gone: it was put back
+    # to be sent once more, and is never sent a third time.
+    maybe_sent = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     sent_at = models.DateTimeField(null=True, blank=True)
 

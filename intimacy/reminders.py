@@ -15,9 +15,16 @@
    locks, the claim is one conditional UPDATE, which SQLite runs alone. Either way only the run
    whose token is on a row sends it. Each claim starts after the last person the run claimed, so a
    run looks at each person once.
-3. A send that fails (the mail server down or refusing) leaves the row pending, to be tried again by
-   the next run; after `MAX_ATTEMPTS` it is given up ("failed"). A run that dies between sending and
-   recording leaves its rows to come back when the lease ends: a rare repeat rather than a lost email.
+3. Just before an email is handed to the mail server its rows become "sending"; after it, "sent".
+   A send that fails (the mail server down or refusing) leaves the rows pending, to be tried again
+   by the next run; after `MAX_ATTEMPTS` they are given up ("failed"). A run that dies in between
+   (killed, the machine lost) leaves "sending" rows: once their lease ends, the next run cannot tell
+   whether the mail server took the email, and sends it once more; should that run die mid-send
+   too, the rows are given up. So a crash loses no email (unless runs die twice while sending the
+   same one) and makes none arrive more than twice: a rare repeat of "something new in Tend" rather
+   than a lost urgent-alert email. Rows claimed but not yet handed over when a run dies are simply
+   sent later, once. (SMTP's own blind spot, the connection lost just after the mail server took a
+   message and before it said so, looks like any failed send and is retried, as by any mail program.)
 
 When is a reminder due? Each partner picks days and a time, read in the couple's time zone: the
 reminder for a day is due from that day's chosen time, local, for `GRACE` (so a late or missed cron
@@ -445,7 +452,8 @@ class RunResult:
 
 
 def _send_claimed(token: uuid.UUID, result: RunResult) -> None:
-    """Send the rows this run claimed, one email per person, and record on the rows how it went."""
+    """Send the rows this run claimed, one email per person, and record on the rows how it went:
+    one query for the rows and their people, then two a person ("sending", then how it went)."""
     rows = list(ReminderSend.objects.filter(claim=token).select_related("recipient__partner__couple"))
     by_user: dict[int, list[ReminderSend]] = defaultdict(list)
     for row in rows:
@@ -455,6 +463,12 @@ def _send_claimed(token: uuid.UUID, result: RunResult) -> None:
         mine = ReminderSend.objects.filter(pk__in=[r.pk for r in group], claim=token)
         if not still_wanted(user):
             mine.update(status=Status.CANCELLED, claim=None)
+            continue
+        # Written before the hand-over, with a fresh lease: if this run dies before recording how it
+        # went, a later run knows the email may have gone (`_recover`). Nothing written: the rows
+        # are no longer this run's (turned off meanwhile, or taken by another run after a stall
+        # longer than the lease), so this run sends nothing.
+        if not mine.filter(status=Status.PENDING).update(status=Status.SENDING, next_attempt_at=timezone.now() + LEASE):
             continue
         try:
             reminder_email(user, {r.kind for r in group}).send()
@@ -481,6 +495,20 @@ def _send_claimed(token: uuid.UUID, result: RunResult) -> None:
             result.sent += 1
 
 
+def _recover(now: datetime) -> None:
+    """Rows a run was handing to the mail server when it died, now past its lease: nobody will record
+    how it went, and the email may have gone. Sent once more (a rare repeat beats a lost email); if
+    that run dies mid-send too, given up, so no email goes a third time. Two queries, three when
+    one is given up."""
+    stuck = ReminderSend.objects.filter(status=Status.SENDING, next_attempt_at__lte=now)
+    twice = list(stuck.filter(maybe_sent=True).values_list("pk", flat=True))
+    if twice and stuck.filter(pk__in=twice).update(status=Status.FAILED, claim=None):
+        # Ids only: the rows say whom and which kind to whoever needs to know.
+        logger.error("Reminder rows %s were cut off while sending twice: given up, not sent again", twice)
+    if again := stuck.filter(maybe_sent=False).update(status=Status.PENDING, maybe_sent=True, claim=None):
+        logger.warning("%s reminder rows were cut off while sending (maybe sent): sending them once more", again)
+
+
 def reminders_run(now: datetime | None = None) -> RunResult:
     """One run of `send_reminders`: record what is due, then send every pending reminder this run
     can claim. Safe to run often, and two at once: see the module's docstring."""
@@ -488,6 +516,7 @@ def reminders_run(now: datetime | None = None) -> RunResult:
         raise ValueError("TEND_SITE_URL is not set")
     now = now or timezone.now()
     _record(reminders_due(now), now)
+    _recover(now)
     # Long-pending ones (cron stopped, the mail server away for hours) are no longer news.
     ReminderSend.objects.filter(status=Status.PENDING, due_at__lt=now - STALE_AFTER).update(status=Status.FAILED)
     result = RunResult()

@@ -12,6 +12,7 @@ import re
 import smtplib
 import threading
 import time as clock
+import uuid
 from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
@@ -27,7 +28,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Partner, ReminderSend, User
-from accounts.services import reminders_set
+from accounts.services import reminders_set, reminders_turn_off
 from accounts.tokens import unsubscribe_token
 from intimacy import reminders, services
 from intimacy.alerts import alert_acknowledge
@@ -425,6 +426,114 @@ def test_a_reminder_pending_for_half_a_day_is_no_longer_sent(partner_a, assignme
     # Cron stopped until the next morning.
     assert run("2026-11-24 08:00:00+00:00").sent == 0
     assert mailoutbox == [] and ReminderSend.objects.get().status == "failed"
+
+
+class RunKilled(BaseException):
+    """The run's process dies (killed, the machine lost). Not an Exception, so no handler in the run
+    sees it, and the run records nothing more: what a kill leaves behind (sending happens outside any
+    transaction, so nothing is rolled back either)."""
+
+
+class DyingBackend(locmem.EmailBackend):
+    """Kills the run just before the mail server takes the next `before` messages, or just after it
+    took the next `after` (accepted and on its way, but the run never learns)."""
+
+    before = 0
+    after = 0
+
+    def send_messages(self, messages):
+        if DyingBackend.before:
+            DyingBackend.before -= 1
+            raise RunKilled
+        sent = super().send_messages(messages)
+        if DyingBackend.after:
+            DyingBackend.after -= 1
+            raise RunKilled
+        return sent
+
+
+@pytest.fixture
+def dying(settings):
+    settings.EMAIL_BACKEND = "tests.intimacy.test_reminders.DyingBackend"
+    DyingBackend.before = DyingBackend.after = 0
+    yield DyingBackend
+    DyingBackend.before = DyingBackend.after = 0
+
+
+def killed(when: str) -> None:
+    with pytest.raises(RunKilled):
+        run(when)
+
+
+def test_a_run_killed_after_the_mail_server_took_an_email_sends_that_one_once_more(
+    partner_a, partner_b, assignment, mailoutbox, dying
+):
+    on(partner_a, days=[MON])
+    on(partner_b, days=[MON])
+    dying.after = 1
+    killed("2026-11-23 19:00:00+00:00")
+    (first,) = mailoutbox
+    # The row of the email in flight says so; the other person's was claimed, never handed over.
+    status = dict(ReminderSend.objects.values_list("recipient__email", "status"))
+    other = partner_b.email if first.to == [partner_a.email] else partner_a.email
+    assert status == {first.to[0]: "sending", other: "pending"}
+    # Until the dead run's lease ends, nobody touches them.
+    assert run("2026-11-23 19:14:59+00:00").sent == 0 and len(mailoutbox) == 1
+    # Then the email that may have gone is sent once more, and the other one once.
+    assert run("2026-11-23 19:15:00+00:00").sent == 2
+    assert sent_to(mailoutbox) == sorted([first.to[0], first.to[0], other])
+    rows = dict(ReminderSend.objects.values_list("recipient__email", "maybe_sent"))
+    assert rows == {first.to[0]: True, other: False}
+    assert set(ReminderSend.objects.values_list("status", flat=True)) == {"sent"}
+    assert run("2026-11-23 19:30:00+00:00").sent == 0 and len(mailoutbox) == 3
+
+
+def test_a_run_killed_before_the_mail_server_took_an_email_loses_nothing(partner_a, assignment, mailoutbox, dying):
+    on(partner_a, days=[MON])
+    dying.before = 1
+    killed("2026-11-23 19:00:00+00:00")
+    assert mailoutbox == [] and ReminderSend.objects.get().status == "sending"
+    assert run("2026-11-23 19:15:00+00:00").sent == 1
+    assert sent_to(mailoutbox) == [partner_a.email]
+
+
+def test_an_email_whose_sending_was_cut_off_twice_is_given_up_never_sent_a_third_time(
+    partner_a, assignment, mailoutbox, dying, caplog
+):
+    on(partner_a, days=[MON])
+    dying.after = 2
+    killed("2026-11-23 19:00:00+00:00")
+    killed("2026-11-23 19:15:00+00:00")
+    assert run("2026-11-23 19:30:00+00:00").sent == 0
+    assert run("2026-11-23 19:45:00+00:00").sent == 0
+    assert sent_to(mailoutbox) == [partner_a.email, partner_a.email]
+    row = ReminderSend.objects.get()
+    assert (row.status, row.maybe_sent, row.claim) == ("failed", True, None)
+    # The operator learns which row, and nothing about whom.
+    (record,) = [r for r in caplog.records if "given up" in r.getMessage()]
+    assert str(row.pk) in record.getMessage() and partner_a.email not in record.getMessage()
+
+
+@pytest.mark.parametrize("meanwhile", ["turned off", "taken by another run"])
+def test_rows_that_stopped_being_the_runs_before_the_hand_over_are_not_sent(
+    partner_a, assignment, mailoutbox, monkeypatch, meanwhile
+):
+    on(partner_a, days=[MON])
+    row_state = {}
+
+    def changes_meanwhile(user):
+        # Between this run's claim and its hand-over: the person turns emails off, or the run
+        # stalls past its lease and another run claims the rows.
+        if meanwhile == "turned off":
+            reminders_turn_off(user=user)
+        else:
+            ReminderSend.objects.update(claim=uuid.uuid4())
+        row_state.update(ReminderSend.objects.values("status", "claim").get())
+        return True
+
+    monkeypatch.setattr(reminders, "still_wanted", changes_meanwhile)
+    assert run("2026-11-23 19:00:00+00:00").sent == 0 and mailoutbox == []
+    assert ReminderSend.objects.values("status", "claim").get() == row_state  # left as the other side wrote it
 
 
 POSTGRES = settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
