@@ -8,7 +8,7 @@ RUFF := $(VENV)/bin/ruff
 BANDIT := $(VENV)/bin/bandit
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: install run test lint test-sqlite test-postgres collectstatic-check clean bench
+.PHONY: install run test lint test-sqlite test-postgres collectstatic-check clean bench restore-drill
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +46,12 @@ test: lint test-sqlite test-postgres
 # BENCH_SIZE=quick for a smaller run, BENCH_INSTANCES=2 for two gunicorn instances behind a round-robin client.
 bench: install
 	scripts/with-postgres $(PY) scripts/bench.py
+
+# Restore drill against the PostgreSQL in DATABASE_URL: dump it, restore into a throwaway database on
+# the same server, compare row counts, check migrations, drop it (docs/DEPLOY.md, "Backups and restore").
+# Needs only the app's own virtualenv, so it runs on a production host too.
+restore-drill:
+	$(PY) scripts/restore_drill.py
 
 clean:
 	rm -rf $(VENV) node_modules staticfiles db.sqlite3 test-artifacts
