@@ -163,6 +163,7 @@ LOGOUT_REDIRECT_URL = "account_login"
 
 # django-allauth: email is the sign-in; only therapists sign up (partners come through an invite).
 ACCOUNT_ADAPTER = "accounts.adapter.TendAccountAdapter"
+ACCOUNT_FORMS = {"signup": "accounts.forms.TendSignupForm"}
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None

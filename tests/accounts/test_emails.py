@@ -13,7 +13,7 @@ from accounts.models import Couple, Partner
 from accounts.services import reminders_set
 from intimacy.models import Alert, Reflection
 from intimacy.reminders import reminders_run
-from tests.factories import AssignmentFactory, ReflectionFactory
+from tests.factories import AssignmentFactory, CoupleFactory, ReflectionFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -108,6 +108,19 @@ def test_email_verification_on_therapist_sign_up(client, therapist, record, mail
     assert_no_clinical_content(mailoutbox)
 
 
+def test_sign_up_and_password_reset_for_an_invited_address(client, therapist, record, settings, mailoutbox):
+    """An address with an invitation waiting is told to use it (TendAccountAdapter.send_mail)."""
+    settings.TEND_OPEN_SIGNUP = True
+    invited = CoupleFactory(therapist=therapist, label=NEW_LABEL)
+    Partner.objects.create(couple=invited, slot=1, name="Robin", email="robin@example.org")
+    password = "quiet-evening-lantern-7"
+    client.post(reverse("account_signup"), {"email": "robin@example.org", "password1": password, "password2": password})
+    client.post(reverse("account_reset_password"), {"email": "robin@example.org"})
+    assert [m.to for m in mailoutbox] == [["robin@example.org"]] * 2
+    assert all("invitation" in m.body for m in mailoutbox)
+    assert_no_clinical_content(mailoutbox)
+
+
 def test_reminders_and_the_therapists_urgent_alert_email(therapist, partner_a, partner_b, record, mailoutbox):
     """Every kind of reminder (send_reminders), and the therapist's email for an urgent alert."""
     for partner in (partner_a, partner_b):
@@ -131,9 +144,10 @@ def test_reminders_and_the_therapists_urgent_alert_email(therapist, partner_a, p
     assert_no_clinical_content(mailoutbox)
 
 
-# Where Tend sends email itself; allauth's own emails (reset, verification, "already exists",
-# "unknown account") are read above. A new sender must get a test above and an entry here.
-KNOWN_SENDERS = {"accounts/services.py", "intimacy/reminders.py"}
+# Where Tend sends email itself (the adapter words allauth's emails to an invited address); allauth's
+# own emails (reset, verification, "already exists", "unknown account") are read above. A new sender
+# must get a test above and an entry here.
+KNOWN_SENDERS = {"accounts/adapter.py", "accounts/services.py", "intimacy/reminders.py"}
 SENDING = re.compile(r"\b(send_mail|send_mass_mail|mail_admins|mail_managers|EmailMessage|EmailMultiAlternatives)\b")
 
 

@@ -159,15 +159,6 @@ def test_invite_send_email_has_no_clinical_content(partner_a):
     assert "Alex" not in message.body
 
 
-def test_signup_with_a_pending_partners_address_is_refused(client, couple):
-    Partner.objects.create(couple=couple, slot=1, name="Robin", email="robin@example.org", invite_nonce="x")
-    client.post(
-        "/accounts/signup/",
-        {"email": "Robin@example.org", "password1": GOOD_PASSWORD, "password2": GOOD_PASSWORD},
-    )
-    assert not User.objects.filter(email__iexact="robin@example.org").exists()
-
-
 def test_failed_invite_email_still_shows_the_link(client, therapist, monkeypatch):
     def broken(*args, **kwargs):
         raise OSError("SMTP down")
