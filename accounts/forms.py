@@ -12,7 +12,6 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts import selectors
 from accounts.models import User
-from accounts.services import email_in_use
 
 
 def time_zone_choices() -> list[tuple[str, str]]:
@@ -81,12 +80,9 @@ class AddCoupleForm(forms.Form):
         self.fields["time_zone"].initial = settings.TIME_ZONE
 
     def _clean_email(self, name: str) -> str:
-        email = self.cleaned_data[name].strip().lower()
-        if email_in_use(email):
-            raise forms.ValidationError(
-                gettext("This address already belongs to someone in Tend. Each partner needs an address of their own.")
-            )
-        return email
+        # Whether the address is free in the therapist's caseload is the service's question
+        # (`couple_create`); anywhere else in Tend it is not the form's business (see there).
+        return self.cleaned_data[name].strip().lower()
 
     def clean_partner1_email(self) -> str:
         return self._clean_email("partner1_email")

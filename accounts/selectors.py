@@ -26,3 +26,8 @@ def invited_without_account(email: str) -> bool:
         Partner.objects.filter(email__iexact=email, accepted_at__isnull=True).exists()
         and not User.objects.filter(email__iexact=email).exists()
     )
+
+
+def address_has_account(email: str) -> bool:
+    """Whether `email` is already some Tend account's sign-in (any case of letters)."""
+    return User.objects.filter(email__iexact=email).exists()

@@ -115,6 +115,11 @@ def _invite_invalid(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/invite_invalid.html", {"days": invite_days()}, status=400)
 
 
+def _address_taken(request: HttpRequest, partner: Partner) -> HttpResponse:
+    # Only someone holding a good link sees this: the invitation went to this address alone.
+    return render(request, "accounts/invite_address_taken.html", {"email": partner.email}, status=409)
+
+
 @require_http_methods(["GET", "POST"])
 def invite_accept(request: HttpRequest, uidb64: str, token: str) -> HttpResponse:
     """Set a password from an invite link. A GET only shows the form: nobody is signed in by a visit."""
@@ -123,10 +128,14 @@ def invite_accept(request: HttpRequest, uidb64: str, token: str) -> HttpResponse
         return _invite_invalid(request)
     if request.user.is_authenticated and request.user.email.lower() != partner.email.lower():
         return render(request, "accounts/invite_signed_in.html", status=400)
+    if selectors.address_has_account(partner.email):
+        return _address_taken(request, partner)
     form = SetPasswordForm(request.POST or None, email=partner.email, name=partner.name)
     if request.method == "POST" and form.is_valid():
         try:
             user = services.invite_accept(partner=partner, password=form.cleaned_data["password1"])
+        except services.AddressTaken:
+            return _address_taken(request, partner)
         except ValidationError:
             return _invite_invalid(request)
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
