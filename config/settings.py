@@ -174,7 +174,9 @@ ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
 ACCOUNT_PREVENT_ENUMERATION = True
 ACCOUNT_SESSION_REMEMBER = False
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "Tend: "
-TEND_OPEN_SIGNUP = env_bool("TEND_OPEN_SIGNUP", True)
+# Public therapist sign-up: closed unless a practice opens it on purpose (therapists are added with
+# `manage.py create_therapist`); `make run` opens it for the demo.
+TEND_OPEN_SIGNUP = env_bool("TEND_OPEN_SIGNUP", False)
 
 # Invitations have their own lifetime, independent of password reset's.
 TEND_INVITE_TIMEOUT_SECONDS = 7 * 24 * 60 * 60

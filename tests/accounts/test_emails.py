@@ -98,7 +98,8 @@ def test_password_reset_for_a_therapist_and_for_an_unknown_address(client, thera
     assert_no_clinical_content(mailoutbox)
 
 
-def test_email_verification_on_therapist_sign_up(client, therapist, record, mailoutbox):
+def test_email_verification_on_therapist_sign_up(client, therapist, record, mailoutbox, settings):
+    settings.TEND_OPEN_SIGNUP = True  # closed unless a practice opens it
     password = "quiet-evening-lantern-7"
     client.post(reverse("account_signup"), {"email": "new@example.org", "password1": password, "password2": password})
     # Signing up with a taken address tells its owner, by email (the page does not say it is taken).
