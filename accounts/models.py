@@ -152,7 +152,10 @@ class Partner(models.Model):
     )
     # Changing it (on re-send) invalidates every invite link issued before.
     invite_nonce = models.CharField(max_length=32, default="", blank=True)
+    # When the current invitation was emailed (None until an email went out), and when its link was
+    # first opened: what the therapist sees instead of the link, which reaches the invitee alone.
     invited_at = models.DateTimeField(null=True, blank=True)
+    invite_opened_at = models.DateTimeField(null=True, blank=True)
     accepted_at = models.DateTimeField(null=True, blank=True)
     consent_version = models.CharField(max_length=16, blank=True)
     consent_accepted_at = models.DateTimeField(null=True, blank=True)

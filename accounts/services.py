@@ -90,16 +90,20 @@ def couple_create(*, therapist: User, label: str, time_zone: str, partners: list
 
 
 def invite_url(partner: Partner, *, site_url: str) -> str:
-    """The partner's current "set your password" link (it dies with a re-send or once accepted)."""
+    """The partner's current "set your password" link (it dies with a re-send or once accepted).
+
+    For the invitation email alone: only the invitee may hold it, so it is never shown to anyone."""
     uid = urlsafe_base64_encode(force_bytes(partner.pk))
     token = invite_token_generator.make_token(partner)
     return site_url.rstrip("/") + reverse("invite_accept", args=[uid, token])
 
 
-def invite_send(*, partner: Partner, site_url: str, renew: bool = False) -> str:
-    """Email `partner` their "set your password" link and return it for the therapist to hand over.
+def invite_send(*, partner: Partner, site_url: str, renew: bool = False) -> Partner:
+    """Email `partner` their "set your password" link; the link reaches them by this email only.
 
-    With `renew`, the invite nonce changes first, so every link sent before stops working.
+    With `renew`, the invite nonce changes first, so every link sent before stops working, and the new
+    invitation starts unopened. `invited_at` is set once the email went out: if sending fails (OSError
+    from the mail server), nothing shows as sent and the therapist can try again later.
     The email names no couple, exercise or therapist detail: only that an invitation is waiting.
 
     An address that already has a Tend account (a therapist's, staff's, another couple's partner's)
@@ -108,22 +112,35 @@ def invite_send(*, partner: Partner, site_url: str, renew: bool = False) -> str:
     """
     if partner.has_accepted:
         raise ValidationError(_("This invitation was already accepted; the partner can reset their password instead."))
-    with transaction.atomic():
-        if renew or not partner.invite_nonce:
+    if renew or not partner.invite_nonce:
+        with transaction.atomic():
             partner.new_invite_nonce()
-        partner.invited_at = timezone.now()
-        partner.save(update_fields=["invite_nonce", "invited_at"])
-    url = invite_url(partner, site_url=site_url)
+            # The earlier links are dead from here on: until the new one is out, none is.
+            partner.invited_at = partner.invite_opened_at = None
+            partner.save(update_fields=["invite_nonce", "invited_at", "invite_opened_at"])
     if User.objects.filter(email__iexact=partner.email).exists():
         subject = _("An invitation to Tend for this address")
         login_url = site_url.rstrip("/") + reverse("account_login")
         message = render_to_string("accounts/email/invite_address_taken.txt", {"login_url": login_url})
     else:
         subject = _("You're invited to Tend")
-        context = {"name": partner.name, "url": url, "days": invite_days()}
+        context = {"name": partner.name, "url": invite_url(partner, site_url=site_url), "days": invite_days()}
         message = render_to_string("accounts/email/invite.txt", context)
     send_mail(subject=subject, message=message, from_email=None, recipient_list=[partner.email])
-    return url
+    partner.invited_at = timezone.now()
+    partner.save(update_fields=["invited_at"])
+    return partner
+
+
+def invite_mark_opened(*, partner: Partner) -> Partner:
+    """Record the first time the partner's current invitation link was opened (a page shown to them).
+
+    Called on a visit to the invitee's own link: the one write a GET of Tend does, so the therapist can
+    see "opened" without ever seeing the link. Later visits keep the first time."""
+    if partner.invite_opened_at is None and not partner.has_accepted:
+        partner.invite_opened_at = timezone.now()
+        partner.save(update_fields=["invite_opened_at"])
+    return partner
 
 
 class AddressTaken(ValidationError):

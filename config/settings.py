@@ -202,7 +202,8 @@ MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Tend"
 # Per IP and per account; after 5 failures in 5 minutes even the right password waits (allauth's
 # rate limits live in the shared database cache, so every worker counts the same tries).
-ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/300s/key"}
+# Tend's own: a therapist re-sends a partner's invitation at most 3 times an hour (accounts/views.py).
+ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/300s/key", "tend_invite_resend": "3/h/key"}
 # "Sign out everywhere" (allauth usersessions).
 USERSESSIONS_TRACK_ACTIVITY = False
 # Bump when the consent text changes materially; partners then accept the new version.

@@ -56,8 +56,6 @@ def _what_the_therapist_sees(response) -> str:
     """The page after "Add couple" with the parts that differ between any two couples taken out."""
     page = response.content.decode()
     page = re.sub(r"/(couples|partners)/\d+(?=/)", r"/\1/N", page)
-    page = re.sub(r"invite-\d+", "invite-N", page)
-    page = re.sub(r"http://testserver/invite/[^\"\s<]+", "LINK", page)
     page = re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", page)
     page = re.sub(r"\d{1,2} \w{3} \d{4}(, \d\d:\d\d)?", "DATE", page)
     return re.sub(r"[\w.+-]+@example\.org", "ADDRESS", page)
