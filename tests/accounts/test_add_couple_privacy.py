@@ -6,10 +6,12 @@ and what differs goes by email to the address's owner only. Within their own cas
 plainly. No uniqueness rule of the database tells it either."""
 
 import re
+import threading
+import time
 
 import pytest
 from django.core import mail
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.urls import reverse
 
 from accounts import services
@@ -165,3 +167,66 @@ class TestAcceptingWhenTheAddressHasAnAccount:
         assert "already has a Tend account" in response.content.decode()
         ours.refresh_from_db()
         assert ours.user is None and User.objects.filter(email__iexact=ours.email).count() == 1
+
+
+ONLY_POSTGRES = pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="Two acceptances at once need two connections that really overlap: SQLite serialises writers, "
+    "so the race is tested on PostgreSQL (scripts/with-postgres).",
+)
+
+
+@ONLY_POSTGRES
+@pytest.mark.django_db(transaction=True)
+def test_two_invitations_to_one_address_accepted_at_once_make_one_account_and_no_error(therapist, other_therapist):
+    """Both checks see no account yet; the database's unique address decides, and the loser is told
+    "already has a Tend account" (AddressTaken), not a server error."""
+    theirs, ours = (
+        PartnerFactory(
+            couple=CoupleFactory(therapist=t), slot=1, email="robin@example.org", user=None, accepted_at=None
+        )
+        for t in (other_therapist, therapist)
+    )
+    first_inserted = threading.Event()
+    outcome, errors = {}, []
+
+    def second_is_waiting_on_the_first() -> bool:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'")
+            return cursor.fetchone()[0] > 0
+
+    def first():
+        # The first acceptance, held open between its insert and its commit until the second one has
+        # passed its check and waits on the same address in the unique index.
+        with transaction.atomic():
+            services.invite_accept(partner=theirs, password=GOOD_PASSWORD)
+            first_inserted.set()
+            deadline = time.monotonic() + 10
+            while not second_is_waiting_on_the_first() and time.monotonic() < deadline:
+                time.sleep(0.01)
+
+    def second():
+        first_inserted.wait(10)
+        try:
+            services.invite_accept(partner=ours, password=GOOD_PASSWORD)
+        except services.AddressTaken:
+            outcome["second"] = "address taken"
+
+    def run(target):
+        try:
+            target()
+        except BaseException as exc:  # reported in the test's own thread below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(t,)) for t in (first, second)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert not errors, errors
+    assert outcome == {"second": "address taken"}
+    assert User.objects.filter(email__iexact="robin@example.org").count() == 1
+    ours.refresh_from_db()
+    assert ours.user is None and ours.accepted_at is None
