@@ -25,7 +25,7 @@ run: install
 	DJANGO_DEBUG=1 $(PY) manage.py migrate --noinput
 	DJANGO_DEBUG=1 $(PY) manage.py createcachetable
 	DJANGO_DEBUG=1 $(PY) manage.py seed_demo
-	DJANGO_DEBUG=1 $(PY) manage.py runserver 127.0.0.1:8000
+	DJANGO_DEBUG=1 TEND_OPEN_SIGNUP=1 $(PY) manage.py runserver 127.0.0.1:8000
 
 lint: install
 	$(RUFF) check .

@@ -2,11 +2,15 @@ import time
 
 from allauth.account import app_settings as account_settings
 from allauth.account.adapter import DefaultAccountAdapter
-from django import forms
 from django.conf import settings
-from django.utils.translation import gettext as _
 
-from accounts.models import Partner, User
+from accounts import selectors
+from accounts.models import User
+
+ALREADY_EXISTS = "account/email/account_already_exists"
+# allauth's emails to an address that has no account: on sign-up ("it already exists") and on a
+# password reset ("there is no account, sign up here").
+INVITATION_INSTEAD = {ALREADY_EXISTS, "account/email/unknown_account"}
 
 
 class TendAccountAdapter(DefaultAccountAdapter):
@@ -19,14 +23,15 @@ class TendAccountAdapter(DefaultAccountAdapter):
         user.role = User.Role.THERAPIST
         return super().save_user(request, user, form, commit=commit)
 
-    def validate_unique_email(self, email: str) -> str:
-        # An address invited as a partner belongs to that partner: a sign-up with it would
-        # otherwise block their invitation for good. Only sign-up (and adding an address) asks this;
-        # `clean_email` would also refuse partners the password-reset form.
-        email = super().validate_unique_email(email)
-        if Partner.objects.filter(email__iexact=email).exists():
-            raise forms.ValidationError(_("This address can't be used to sign up. If you were invited, use your link."))
-        return email
+    def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
+        # Sign-up and password reset answer every address alike (ACCOUNT_PREVENT_ENUMERATION) and tell
+        # the address's owner by email what happened. An address with an invitation waiting and no
+        # account yet is a client's: allauth's own emails would send them to sign up as a therapist,
+        # so they are told to use their invitation instead (the sign-up form treats it as taken).
+        if template_prefix in INVITATION_INSTEAD and selectors.invited_without_account(email):
+            context = {**context, "signup": template_prefix == ALREADY_EXISTS}
+            template_prefix = "accounts/email/invitation_waiting"
+        super().send_mail(template_prefix, email, context)
 
     def is_reauthentication_required(self, *, app: str, **kwargs) -> bool:
         # A therapist sent to set up their second factor has just signed in: asking for the password

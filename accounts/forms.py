@@ -1,5 +1,6 @@
 import zoneinfo
 
+from allauth.account.forms import SignupForm
 from django import forms
 from django.conf import settings
 from django.contrib.auth import password_validation
@@ -9,8 +10,8 @@ from django.utils.functional import lazy
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
+from accounts import selectors
 from accounts.models import User
-from accounts.services import email_in_use
 
 
 def time_zone_choices() -> list[tuple[str, str]]:
@@ -43,6 +44,21 @@ def add_service_errors(form: forms.BaseForm, exc: ValidationError) -> None:
         form.add_error(None, exc)
 
 
+class TendSignupForm(SignupForm):
+    """allauth's sign-up form (settings.ACCOUNT_FORMS), which also keeps an invited client's address.
+
+    A therapist account on an invited address would block that person's invitation, and refusing it
+    on the page would tell anyone that the address belongs to a client. So it goes down allauth's own
+    "account already exists" path: the same answer as for any address, no account made, and an email
+    to the address, which the adapter (accounts/adapter.py) words for someone invited."""
+
+    def validate_unique_email(self, value: str) -> str:
+        email = super().validate_unique_email(value)
+        if not self.account_already_exists and selectors.invited_without_account(email):
+            self.account_already_exists = True
+        return email
+
+
 class AddCoupleForm(forms.Form):
     label = forms.CharField(
         label=_("Label"),
@@ -64,12 +80,9 @@ class AddCoupleForm(forms.Form):
         self.fields["time_zone"].initial = settings.TIME_ZONE
 
     def _clean_email(self, name: str) -> str:
-        email = self.cleaned_data[name].strip().lower()
-        if email_in_use(email):
-            raise forms.ValidationError(
-                gettext("This address already belongs to someone in Tend. Each partner needs an address of their own.")
-            )
-        return email
+        # Whether the address is free in the therapist's caseload is the service's question
+        # (`couple_create`); anywhere else in Tend it is not the form's business (see there).
+        return self.cleaned_data[name].strip().lower()
 
     def clean_partner1_email(self) -> str:
         return self._clean_email("partner1_email")

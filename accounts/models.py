@@ -152,7 +152,10 @@ class Partner(models.Model):
     )
     # Changing it (on re-send) invalidates every invite link issued before.
     invite_nonce = models.CharField(max_length=32, default="", blank=True)
+    # When the current invitation was emailed (None until an email went out), and when its link was
+    # first opened: what the therapist sees instead of the link, which reaches the invitee alone.
     invited_at = models.DateTimeField(null=True, blank=True)
+    invite_opened_at = models.DateTimeField(null=True, blank=True)
     accepted_at = models.DateTimeField(null=True, blank=True)
     consent_version = models.CharField(max_length=16, blank=True)
     consent_accepted_at = models.DateTimeField(null=True, blank=True)
@@ -173,7 +176,10 @@ class Partner(models.Model):
                 condition=Q(reminder_days__gte=0, reminder_days__lte=127), name="partner_reminder_days_week"
             ),
             models.UniqueConstraint(fields=["couple", "slot"], name="partner_two_per_couple"),
-            models.UniqueConstraint(Lower("email"), name="partner_email_ci_unique"),
+            # Each partner of a couple has their own address. Across couples an address may repeat: a
+            # rule there would tell a therapist that someone else's client uses it (accounts/services.py,
+            # `couple_create`, keeps one therapist's caseload free of repeats instead).
+            models.UniqueConstraint(Lower("email"), "couple", name="partner_email_own_in_couple"),
         ]
 
     def __str__(self) -> str:

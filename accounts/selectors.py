@@ -1,6 +1,7 @@
-"""Reads about people: the partners of a couple, and the partner an invitation link names."""
+"""Reads about people: the partners of a couple, the partner an invitation link names, and what an
+address is used for."""
 
-from accounts.models import Couple, Partner
+from accounts.models import Couple, Partner, User
 
 
 def couple_partners(couple: Couple) -> list[Partner]:
@@ -16,3 +17,17 @@ def couple_partner(couple: Couple, pk: int) -> Partner | None:
 def partner_by_pk(pk: int) -> Partner | None:
     """The partner `pk`, if there is one: for invitation links, whose token the caller checks."""
     return Partner.objects.filter(pk=pk).first()
+
+
+def invited_without_account(email: str) -> bool:
+    """Whether `email` has an invitation waiting and no Tend account yet: a client's address, which
+    public pages must neither reveal nor let anyone else take (any case of letters)."""
+    return (
+        Partner.objects.filter(email__iexact=email, accepted_at__isnull=True).exists()
+        and not User.objects.filter(email__iexact=email).exists()
+    )
+
+
+def address_has_account(email: str) -> bool:
+    """Whether `email` is already some Tend account's sign-in (any case of letters)."""
+    return User.objects.filter(email__iexact=email).exists()

@@ -7,7 +7,7 @@ from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -26,8 +26,25 @@ class NewPartner:
 
 
 def email_in_use(email: str) -> bool:
-    """Whether a Tend account or a pending invite already uses this address (case-insensitive)."""
+    """Whether a Tend account or an invitation already uses this address (case-insensitive).
+
+    For the practice's own tools (`create_therapist`); never for a therapist's screens, where it would
+    tell them about other people's clients."""
     return User.objects.filter(email__iexact=email).exists() or Partner.objects.filter(email__iexact=email).exists()
+
+
+def _caseload_conflict(therapist: User, email: str) -> str | None:
+    """Why `email` can't be a new partner of `therapist`'s, judged by their own caseload alone.
+
+    Only what the therapist already knows is said: their own address, or a partner of one of their own
+    couples. Anywhere else in Tend the address is no concern of theirs (see `invite_send`)."""
+    if email == therapist.email.lower():
+        return _("This is your own address. Each partner needs an address of their own.")
+    known = Partner.objects.filter(couple__therapist=therapist, email__iexact=email).select_related("couple").first()
+    if known is not None:
+        text = _("This is already the address of a partner in your couple “%(label)s”. Each partner needs their own.")
+        return text % {"label": known.couple.label}
+    return None
 
 
 def therapist_create(*, email: str, password: str | None = None, name: str = "") -> User:
@@ -48,6 +65,8 @@ def therapist_create(*, email: str, password: str | None = None, name: str = "")
 def couple_create(*, therapist: User, label: str, time_zone: str, partners: list[NewPartner]) -> Couple:
     """A couple on `therapist`'s caseload with its two partners, each with a fresh invite nonce.
 
+    Each partner needs their own address, not used in the therapist's caseload before. An address used
+    anywhere else in Tend is accepted like any other: refusing it would tell the therapist whose it is.
     Invitations are sent separately (`invite_send`), once the rows are committed.
     """
     if len(partners) != 2:
@@ -55,9 +74,9 @@ def couple_create(*, therapist: User, label: str, time_zone: str, partners: list
     emails = [p.email.strip().lower() for p in partners]
     if emails[0] == emails[1]:
         raise ValidationError(_("Each partner needs their own email address."))
-    for email in emails:
-        if email_in_use(email):
-            raise ValidationError(_("%(email)s already has a Tend account or invitation.") % {"email": email})
+    conflicts = {f"partner{n}_email": _caseload_conflict(therapist, e) for n, e in enumerate(emails, start=1)}
+    if any(conflicts.values()):
+        raise ValidationError({field: text for field, text in conflicts.items() if text})
     with transaction.atomic():
         couple = Couple(therapist=therapist, label=label.strip(), time_zone=time_zone)
         couple.full_clean()
@@ -71,49 +90,85 @@ def couple_create(*, therapist: User, label: str, time_zone: str, partners: list
 
 
 def invite_url(partner: Partner, *, site_url: str) -> str:
-    """The partner's current "set your password" link (it dies with a re-send or once accepted)."""
+    """The partner's current "set your password" link (it dies with a re-send or once accepted).
+
+    For the invitation email alone: only the invitee may hold it, so it is never shown to anyone."""
     uid = urlsafe_base64_encode(force_bytes(partner.pk))
     token = invite_token_generator.make_token(partner)
     return site_url.rstrip("/") + reverse("invite_accept", args=[uid, token])
 
 
-def invite_send(*, partner: Partner, site_url: str, renew: bool = False) -> str:
-    """Email `partner` their "set your password" link and return it for the therapist to hand over.
+def invite_send(*, partner: Partner, site_url: str, renew: bool = False) -> Partner:
+    """Email `partner` their "set your password" link; the link reaches them by this email only.
 
-    With `renew`, the invite nonce changes first, so every link sent before stops working.
+    With `renew`, the invite nonce changes first, so every link sent before stops working, and the new
+    invitation starts unopened. `invited_at` is set once the email went out: if sending fails (OSError
+    from the mail server), nothing shows as sent and the therapist can try again later.
     The email names no couple, exercise or therapist detail: only that an invitation is waiting.
+
+    An address that already has a Tend account (a therapist's, staff's, another couple's partner's)
+    cannot take a second one, so it gets no link: its owner is told why instead, and the therapist's
+    side looks as for any invitation, so they learn nothing about whose address it is.
     """
     if partner.has_accepted:
         raise ValidationError(_("This invitation was already accepted; the partner can reset their password instead."))
-    with transaction.atomic():
-        if renew or not partner.invite_nonce:
+    if renew or not partner.invite_nonce:
+        with transaction.atomic():
             partner.new_invite_nonce()
-        partner.invited_at = timezone.now()
-        partner.save(update_fields=["invite_nonce", "invited_at"])
-    url = invite_url(partner, site_url=site_url)
-    context = {"name": partner.name, "url": url, "days": invite_days()}
-    send_mail(
-        subject=_("You're invited to Tend"),
-        message=render_to_string("accounts/email/invite.txt", context),
-        from_email=None,
-        recipient_list=[partner.email],
-    )
-    return url
+            # The earlier links are dead from here on: until the new one is out, none is.
+            partner.invited_at = partner.invite_opened_at = None
+            partner.save(update_fields=["invite_nonce", "invited_at", "invite_opened_at"])
+    if User.objects.filter(email__iexact=partner.email).exists():
+        subject = _("An invitation to Tend for this address")
+        login_url = site_url.rstrip("/") + reverse("account_login")
+        message = render_to_string("accounts/email/invite_address_taken.txt", {"login_url": login_url})
+    else:
+        subject = _("You're invited to Tend")
+        context = {"name": partner.name, "url": invite_url(partner, site_url=site_url), "days": invite_days()}
+        message = render_to_string("accounts/email/invite.txt", context)
+    send_mail(subject=subject, message=message, from_email=None, recipient_list=[partner.email])
+    partner.invited_at = timezone.now()
+    partner.save(update_fields=["invited_at"])
+    return partner
+
+
+def invite_mark_opened(*, partner: Partner) -> Partner:
+    """Record the first time the partner's current invitation link was opened (a page shown to them).
+
+    Called on a visit to the invitee's own link: the one write a GET of Tend does, so the therapist can
+    see "opened" without ever seeing the link. Later visits keep the first time."""
+    if partner.invite_opened_at is None and not partner.has_accepted:
+        partner.invite_opened_at = timezone.now()
+        partner.save(update_fields=["invite_opened_at"])
+    return partner
+
+
+class AddressTaken(ValidationError):
+    """The invited address got a Tend account since the invitation was sent: it cannot take a second."""
 
 
 def invite_accept(*, partner: Partner, password: str) -> User:
-    """Create the partner's account with their chosen password; the invite link dies with it."""
+    """Create the partner's account with their chosen password; the invite link dies with it.
+
+    Raises `AddressTaken` if the address already has an account (another invitation to it was accepted
+    first, or it is a therapist's): one address, one account, and the database has the last word.
+    """
     with transaction.atomic():
         partner = Partner.objects.select_for_update().get(pk=partner.pk)
         if partner.has_accepted:
             raise ValidationError(_("This invitation was already used."))
         if User.objects.filter(email__iexact=partner.email).exists():
-            raise ValidationError(_("This address already has a Tend account."))
+            raise AddressTaken(_("This address already has a Tend account."))
         user = User(email=partner.email, name=partner.name, role=User.Role.PARTNER)
         user.set_password(password)
         user.full_clean()
-        user.save()
-        # They opened a link sent to this address (or handed over by their therapist), so it is theirs.
+        try:
+            # Another invitation to the same address, accepted at the same moment, wins the insert.
+            with transaction.atomic():
+                user.save()
+        except IntegrityError as exc:
+            raise AddressTaken(_("This address already has a Tend account.")) from exc
+        # They opened a link sent to this address, so it is theirs.
         EmailAddress.objects.create(user=user, email=partner.email, verified=True, primary=True)
         partner.user = user
         partner.accepted_at = timezone.now()

@@ -2,6 +2,7 @@
 
 import logging
 
+from allauth.core import ratelimit
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
@@ -23,18 +24,20 @@ from accounts.tokens import UNSUBSCRIBE_MAX_AGE, invite_days, invite_token_gener
 
 logger = logging.getLogger(__name__)
 
-# Invite links shown to the therapist once, right after they were made (they are also emailed).
-SHOWN_INVITES_KEY = "tend_shown_invites"
+# allauth's rate limits (ACCOUNT_RATE_LIMITS): new invitations per partner, so Tend can't flood an address.
+INVITE_RESEND_RATE = "tend_invite_resend"
 
 
-def _remember_invite_link(request: HttpRequest, partner: Partner, url: str) -> None:
-    shown = request.session.get(SHOWN_INVITES_KEY, {})
-    shown[str(partner.pk)] = url
-    request.session[SHOWN_INVITES_KEY] = shown
-
-
-def pop_shown_invites(request: HttpRequest) -> dict[int, str]:
-    return {int(k): v for k, v in request.session.pop(SHOWN_INVITES_KEY, {}).items()}
+def _send_invites(request: HttpRequest, couple) -> list[str]:
+    """Email both partners their invitation; the names of those whose email could not be sent."""
+    failed = []
+    for partner in selectors.couple_partners(couple):
+        try:
+            services.invite_send(partner=partner, site_url=request.build_absolute_uri("/"))
+        except OSError:  # the mail server is down: the couple exists, and the page offers "send" again
+            logger.exception("Invite email failed for partner %s", partner.pk)
+            failed.append(partner.name)
+    return failed
 
 
 @therapist_required
@@ -56,25 +59,13 @@ def couple_add(request: HttpRequest) -> HttpResponse:
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
-            site = request.build_absolute_uri("/")
-            failed = []
-            for partner in selectors.couple_partners(couple):
-                try:
-                    url = services.invite_send(partner=partner, site_url=site)
-                except OSError:  # SMTP down: the couple exists; the therapist can hand the link over
-                    logger.exception("Invite email failed for partner %s", partner.pk)
-                    failed.append(partner.name)
-                    url = services.invite_url(partner, site_url=site)
-                _remember_invite_link(request, partner, url)
+            failed = _send_invites(request, couple)
             if failed:
-                messages.warning(
-                    request,
-                    _(
-                        "Couple added, but the invitation email to %(names)s could not be sent. "
-                        "Hand over the link below, or send a new invitation later."
-                    )
-                    % {"names": get_text_list(failed, _("and"))},
+                text = _(
+                    "Couple added, but the invitation email to %(names)s could not be sent just now. "
+                    "Please send it again later from this page."
                 )
+                messages.warning(request, text % {"names": get_text_list(failed, _("and"))})
             else:
                 messages.success(request, _("Couple added. Both partners have been emailed an invitation."))
             return redirect("couple_detail", pk=couple.pk)
@@ -84,20 +75,34 @@ def couple_add(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def invite_resend(request: HttpRequest, pk: int, partner_pk: int) -> HttpResponse:
+    """Email a partner a new invitation (earlier links die), a few times an hour at most."""
     couple = get_couple_for_user(request.user, pk, role=User.Role.THERAPIST)
     partner = selectors.couple_partner(couple, partner_pk)
     if partner is None:
         raise Http404
-    try:
-        url = services.invite_send(partner=partner, site_url=request.build_absolute_uri("/"), renew=True)
-    except ValidationError:
+    if partner.has_accepted:
         text = _("%(name)s has already joined. They can use “Forgot password” if needed.")
         messages.warning(request, text % {"name": partner.name})
+    elif not ratelimit.consume(request, action=INVITE_RESEND_RATE, key=str(partner.pk)):
+        text = _(
+            "%(name)s has been sent several invitations in the last hour. Please wait an hour before sending another."
+        )
+        messages.warning(request, text % {"name": partner.name})
     else:
-        _remember_invite_link(request, partner, url)
+        _resend(request, partner)
+    return redirect("couple_detail", pk=couple.pk)
+
+
+def _resend(request: HttpRequest, partner: Partner) -> None:
+    try:
+        services.invite_send(partner=partner, site_url=request.build_absolute_uri("/"), renew=True)
+    except OSError:
+        logger.exception("Invite email failed for partner %s", partner.pk)
+        text = _("The invitation to %(name)s could not be sent just now. Please try again later.")
+        messages.warning(request, text % {"name": partner.name})
+    else:
         text = _("A new invitation was emailed to %(name)s. Earlier links no longer work.")
         messages.success(request, text % {"name": partner.name})
-    return redirect("couple_detail", pk=couple.pk)
 
 
 def _partner_from_link(uidb64: str, token: str) -> Partner | None:
@@ -115,18 +120,31 @@ def _invite_invalid(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/invite_invalid.html", {"days": invite_days()}, status=400)
 
 
+def _address_taken(request: HttpRequest, partner: Partner) -> HttpResponse:
+    # Only someone holding a good link sees this: the invitation went to this address alone.
+    return render(request, "accounts/invite_address_taken.html", {"email": partner.email}, status=409)
+
+
 @require_http_methods(["GET", "POST"])
 def invite_accept(request: HttpRequest, uidb64: str, token: str) -> HttpResponse:
-    """Set a password from an invite link. A GET only shows the form: nobody is signed in by a visit."""
+    """Set a password from an invite link. A GET only shows the form: nobody is signed in by a visit.
+
+    The first visit records that the invitation was opened (the therapist sees "opened"): a write on a
+    GET, allowed here because the link is the invitee's own and reaches no one else."""
     partner = _partner_from_link(uidb64, token)
     if partner is None:
         return _invite_invalid(request)
     if request.user.is_authenticated and request.user.email.lower() != partner.email.lower():
         return render(request, "accounts/invite_signed_in.html", status=400)
+    services.invite_mark_opened(partner=partner)
+    if selectors.address_has_account(partner.email):
+        return _address_taken(request, partner)
     form = SetPasswordForm(request.POST or None, email=partner.email, name=partner.name)
     if request.method == "POST" and form.is_valid():
         try:
             user = services.invite_accept(partner=partner, password=form.cleaned_data["password1"])
+        except services.AddressTaken:
+            return _address_taken(request, partner)
         except ValidationError:
             return _invite_invalid(request)
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")

@@ -163,6 +163,7 @@ LOGOUT_REDIRECT_URL = "account_login"
 
 # django-allauth: email is the sign-in; only therapists sign up (partners come through an invite).
 ACCOUNT_ADAPTER = "accounts.adapter.TendAccountAdapter"
+ACCOUNT_FORMS = {"signup": "accounts.forms.TendSignupForm"}
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
@@ -173,7 +174,9 @@ ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
 ACCOUNT_PREVENT_ENUMERATION = True
 ACCOUNT_SESSION_REMEMBER = False
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "Tend: "
-TEND_OPEN_SIGNUP = env_bool("TEND_OPEN_SIGNUP", True)
+# Public therapist sign-up: closed unless a practice opens it on purpose (therapists are added with
+# `manage.py create_therapist`); `make run` opens it for the demo.
+TEND_OPEN_SIGNUP = env_bool("TEND_OPEN_SIGNUP", False)
 
 # Invitations have their own lifetime, independent of password reset's.
 TEND_INVITE_TIMEOUT_SECONDS = 7 * 24 * 60 * 60
@@ -199,7 +202,8 @@ MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Tend"
 # Per IP and per account; after 5 failures in 5 minutes even the right password waits (allauth's
 # rate limits live in the shared database cache, so every worker counts the same tries).
-ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/300s/key"}
+# Tend's own: a therapist re-sends a partner's invitation at most 3 times an hour (accounts/views.py).
+ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/300s/key", "tend_invite_resend": "3/h/key"}
 # "Sign out everywhere" (allauth usersessions).
 USERSESSIONS_TRACK_ACTIVITY = False
 # Bump when the consent text changes materially; partners then accept the new version.

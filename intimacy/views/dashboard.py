@@ -19,8 +19,6 @@ from accounts.audit import record_access
 from accounts.forms import add_service_errors
 from accounts.models import Couple, User
 from accounts.services import couple_set_progress_page
-from accounts.tokens import invite_days
-from accounts.views import pop_shown_invites
 from intimacy import alerts, csi4, selectors, services, trends
 from intimacy.access import (
     get_alert_for_user,
@@ -78,8 +76,6 @@ def _dashboard(request: HttpRequest, couple: Couple, note_form: NoteForm | None 
         note_form=note_form or NoteForm(initial={"date": couple.today()}),
         notes=selectors.recent_notes(couple, limit=NOTES_SHOWN),
         acknowledge_form=AcknowledgeForm(),
-        shown_invites=pop_shown_invites(request),
-        invite_days=invite_days(),
         statuses=Couple.Status.choices,
         reminders=reminder_overview(context["trends"].partners),
     )

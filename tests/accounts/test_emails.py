@@ -13,7 +13,7 @@ from accounts.models import Couple, Partner
 from accounts.services import reminders_set
 from intimacy.models import Alert, Reflection
 from intimacy.reminders import reminders_run
-from tests.factories import AssignmentFactory, ReflectionFactory
+from tests.factories import AssignmentFactory, CoupleFactory, ReflectionFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -98,13 +98,27 @@ def test_password_reset_for_a_therapist_and_for_an_unknown_address(client, thera
     assert_no_clinical_content(mailoutbox)
 
 
-def test_email_verification_on_therapist_sign_up(client, therapist, record, mailoutbox):
+def test_email_verification_on_therapist_sign_up(client, therapist, record, mailoutbox, settings):
+    settings.TEND_OPEN_SIGNUP = True  # closed unless a practice opens it
     password = "quiet-evening-lantern-7"
     client.post(reverse("account_signup"), {"email": "new@example.org", "password1": password, "password2": password})
     # Signing up with a taken address tells its owner, by email (the page does not say it is taken).
     client.post(reverse("account_signup"), {"email": therapist.email, "password1": password, "password2": password})
     assert sorted(m.to[0] for m in mailoutbox) == ["new@example.org", therapist.email]
     assert "/accounts/confirm-email/" in next(m.body for m in mailoutbox if m.to == ["new@example.org"])
+    assert_no_clinical_content(mailoutbox)
+
+
+def test_sign_up_and_password_reset_for_an_invited_address(client, therapist, record, settings, mailoutbox):
+    """An address with an invitation waiting is told to use it (TendAccountAdapter.send_mail)."""
+    settings.TEND_OPEN_SIGNUP = True
+    invited = CoupleFactory(therapist=therapist, label=NEW_LABEL)
+    Partner.objects.create(couple=invited, slot=1, name="Robin", email="robin@example.org")
+    password = "quiet-evening-lantern-7"
+    client.post(reverse("account_signup"), {"email": "robin@example.org", "password1": password, "password2": password})
+    client.post(reverse("account_reset_password"), {"email": "robin@example.org"})
+    assert [m.to for m in mailoutbox] == [["robin@example.org"]] * 2
+    assert all("invitation" in m.body for m in mailoutbox)
     assert_no_clinical_content(mailoutbox)
 
 
@@ -131,9 +145,10 @@ def test_reminders_and_the_therapists_urgent_alert_email(therapist, partner_a, p
     assert_no_clinical_content(mailoutbox)
 
 
-# Where Tend sends email itself; allauth's own emails (reset, verification, "already exists",
-# "unknown account") are read above. A new sender must get a test above and an entry here.
-KNOWN_SENDERS = {"accounts/services.py", "intimacy/reminders.py"}
+# Where Tend sends email itself (the adapter words allauth's emails to an invited address); allauth's
+# own emails (reset, verification, "already exists", "unknown account") are read above. A new sender
+# must get a test above and an entry here.
+KNOWN_SENDERS = {"accounts/adapter.py", "accounts/services.py", "intimacy/reminders.py"}
 SENDING = re.compile(r"\b(send_mail|send_mass_mail|mail_admins|mail_managers|EmailMessage|EmailMultiAlternatives)\b")
 
 

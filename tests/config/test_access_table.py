@@ -12,7 +12,8 @@ for a URL that no longer exists) fails the suite. The expected answers come from
   the therapist pages of no object and get 404 for every couple; their tools are in the admin.
 
 Every GET must leave Tend's tables and the outbox as they were (the audit trail's "accessed" rows live
-in auditlog's own table and are the one write a GET may do).
+in auditlog's own table and are the one write a GET may do, besides the first opening of an
+invitation link, recorded for the therapist's "opened").
 
 Sample objects (see `world`): `couple` of `therapist` with partner_a "Alex" and partner_b "Sam" and its
 progress page switched on; `session` (Alex gave, Alex's shared reflection, Sam's "My therapist only"
@@ -30,6 +31,7 @@ from django.conf import settings
 from django.core import mail
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
@@ -266,6 +268,9 @@ def _build_world() -> dict:
         email="robin@example.org",
         user=None,
         accepted_at=None,
+        # Robin has opened the invitation before: its first opening is the one write a GET may do
+        # (tests/accounts/test_invites.py), so here too a GET leaves the tables as they were.
+        invite_opened_at=timezone.now(),
         consent_accepted_at=None,
         consent_version="",
     )

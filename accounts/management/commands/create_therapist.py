@@ -5,7 +5,7 @@ from accounts.services import email_in_use, therapist_create
 
 
 class Command(BaseCommand):
-    help = "Create a therapist account (for practices that close public sign-up with TEND_OPEN_SIGNUP=0)."
+    help = "Create a therapist account (public sign-up is closed unless TEND_OPEN_SIGNUP=1)."
 
     def add_arguments(self, parser):
         parser.add_argument("email")
