@@ -281,7 +281,9 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_HSTS_INCLUDE_SUBDOMAINS", PROD
 # deployer may not control, and takes months to undo. So Django's reminder about it (W021) is silenced.
 SECURE_HSTS_PRELOAD = False
 SILENCED_SYSTEM_CHECKS = ["security.W021"]
-# Error reports (admin emails, the debug page) show no value anyone typed: see intimacy/reporting.py.
+# Error reports (admin emails, the debug page) show no value anyone typed and no secret link token:
+# see intimacy/reporting.py.
+DEFAULT_EXCEPTION_REPORTER = "intimacy.reporting.TendExceptionReporter"
 DEFAULT_EXCEPTION_REPORTER_FILTER = "intimacy.reporting.TendExceptionReporterFilter"
 
 from csp.constants import NONE, SELF  # noqa: E402
@@ -302,13 +304,41 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
+# Request paths carry only opaque ids; nothing clinical is ever logged. Some paths carry a secret
+# (an invitation, a password reset, "turn emails off"): every handler below redacts those tokens
+# (accounts/redaction.py), whichever logger the record came from. Django's own handlers are replaced
+# by these ones, so none of its defaults writes a path unfiltered.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {
+        "redact_tokens": {"()": "accounts.redaction.RedactTokensFilter"},
+        "require_debug_false": {"()": "django.utils.log.RequireDebugFalse"},
+    },
+    "formatters": {
+        "django.server": {
+            "()": "django.utils.log.ServerFormatter",
+            "format": "[{server_time}] {message}",
+            "style": "{",
+        },
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "filters": ["redact_tokens"]},
+        # Error emails to ADMINS (none unless configured); the report itself: intimacy/reporting.py.
+        "mail_admins": {
+            "class": "django.utils.log.AdminEmailHandler",
+            "level": "ERROR",
+            "filters": ["require_debug_false", "redact_tokens"],
+        },
+        # `runserver`'s request lines (local only; gunicorn logs through config/gunicorn.py).
+        "django.server": {"class": "logging.StreamHandler", "formatter": "django.server", "filters": ["redact_tokens"]},
+    },
     "root": {"handlers": ["console"], "level": env_str("DJANGO_LOG_LEVEL", "INFO")},
-    # Request paths carry only opaque ids; nothing clinical is ever logged.
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django": {"handlers": ["mail_admins"], "level": "INFO"},
+        "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
+        "django.db.backends": {"level": "WARNING"},
+    },
 }
 
 # Audit trail (django-auditlog, registered in intimacy/audit.py). Rows name who, which object (an

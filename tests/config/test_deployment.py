@@ -116,6 +116,7 @@ def test_production_defaults(monkeypatch):
     assert prod["SECURE_PROXY_SSL_HEADER"] is None
     assert prod["SILENCED_SYSTEM_CHECKS"] == ["security.W021"]
     assert prod["DEFAULT_EXCEPTION_REPORTER_FILTER"] == "intimacy.reporting.TendExceptionReporterFilter"
+    assert prod["DEFAULT_EXCEPTION_REPORTER"] == "intimacy.reporting.TendExceptionReporter"
 
 
 def test_behind_a_tls_proxy(monkeypatch):
