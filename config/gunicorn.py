@@ -3,13 +3,15 @@
 Options given on the command line win over these (the benchmark sets its own log files and format).
 What this file guarantees whatever the options:
 - no secret link token in gunicorn's logs: `RedactingLogger` runs every access and error log line
-  through accounts/redaction.py, whatever `--access-logformat` says (the request line, a Referer).
+  through accounts/redaction.py, whatever `--access-logformat` says (the request line, a Referer);
+- no `Server: gunicorn` banner on responses (gunicorn has no setting for it; see `_without_server`).
 """
 
 import sys
 from pathlib import Path
 
 from gunicorn import glogging
+from gunicorn.http import wsgi as _gunicorn_wsgi
 
 # gunicorn reads this file before it changes into the project; the redaction lives in the project.
 _BASE_DIR = str(Path(__file__).resolve().parent.parent)
@@ -45,3 +47,24 @@ class RedactingLogger(glogging.Logger):
 
 
 logger_class = RedactingLogger
+
+
+def _without_server(default_headers):
+    """Drops the `Server: gunicorn` line from the status line and headers gunicorn writes itself.
+
+    gunicorn 27 writes that line in `Response.default_headers` with no setting to turn it off (it
+    ignores none of its own headers when the application sends one), so the method is wrapped once,
+    here, before the workers fork. tests/config/test_gunicorn.py reads real responses to show the
+    banner gone, so a gunicorn upgrade that changes this fails there.
+    """
+    if getattr(default_headers, "tend_without_server", False):
+        return default_headers
+
+    def headers(self):
+        return [line for line in default_headers(self) if not line.lower().startswith("server:")]
+
+    headers.tend_without_server = True
+    return headers
+
+
+_gunicorn_wsgi.Response.default_headers = _without_server(_gunicorn_wsgi.Response.default_headers)

@@ -83,6 +83,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Before whitenoise, so static files carry the header too (PERMISSIONS_POLICY below).
+    "django_permissions_policy.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
     "intimacy.middleware.NoStoreForSignedInMiddleware",
@@ -285,6 +287,34 @@ SILENCED_SYSTEM_CHECKS = ["security.W021"]
 # see intimacy/reporting.py.
 DEFAULT_EXCEPTION_REPORTER = "intimacy.reporting.TendExceptionReporter"
 DEFAULT_EXCEPTION_REPORTER_FILTER = "intimacy.reporting.TendExceptionReporterFilter"
+
+# Powerful browser features Tend never uses, off for every page and anything framed or injected
+# into one: above all the camera, microphone, location and payment; sensors, device access, screen
+# capture and ad-interest tracking too. Left alone: what Tend or its browsers may use (fullscreen,
+# clipboard, passkeys' publickey-credentials-*, web-share). Only names today's browsers know, so no
+# console fills with warnings about unknown ones (tests/browser/test_csp_walk.py fails on a console error).
+PERMISSIONS_POLICY = {
+    feature: []
+    for feature in (
+        "accelerometer",
+        "autoplay",
+        "bluetooth",
+        "browsing-topics",
+        "camera",
+        "display-capture",
+        "geolocation",
+        "gyroscope",
+        "hid",
+        "idle-detection",
+        "magnetometer",
+        "microphone",
+        "midi",
+        "payment",
+        "serial",
+        "usb",
+        "xr-spatial-tracking",
+    )
+}
 
 from csp.constants import NONE, SELF  # noqa: E402
 

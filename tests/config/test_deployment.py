@@ -81,6 +81,29 @@ def test_other_security_headers_on_every_kind_of_page(client, client_for, therap
         assert response["Cross-Origin-Opener-Policy"] == "same-origin"
 
 
+def permissions_policy(response) -> dict[str, str]:
+    return dict(item.strip().split("=", 1) for item in response["Permissions-Policy"].split(","))
+
+
+def test_permissions_policy_turns_devices_off_on_every_kind_of_response(
+    client, client_for, therapist, partner_a, session
+):
+    # Tend asks for no camera, microphone, location or payment: no page, nor anything injected into
+    # one, may ask either. A page that fails (404, 400) and a static file carry the same header.
+    responses = [
+        client.get(reverse("account_login")),
+        client.get(reverse("healthz")),
+        client.get("/no-such-page/"),
+        client.get("/invite/MQ/not-a-token/"),
+        client.get("/static/tend/tend.css"),
+    ]
+    responses += [c.get(url) for c, url in signed_in_pages(client_for, therapist, partner_a, session)]
+    for response in responses:
+        policy = permissions_policy(response)
+        for feature in ("camera", "microphone", "geolocation", "payment", "usb", "display-capture"):
+            assert policy[feature] == "()", (response.request["PATH_INFO"], feature)
+
+
 def test_production_defaults_send_hsts_and_redirect_to_https(monkeypatch, client):
     prod = production_settings(monkeypatch)
     monkeypatch.undo()

@@ -1,4 +1,4 @@
-"""gunicorn as deployed (config/gunicorn.py), read from the outside: its logs.
+"""gunicorn as deployed (config/gunicorn.py), read from the outside: its logs and its headers.
 
 One gunicorn runs for the module, with the shipped config file, against a throwaway SQLite database
 (DEBUG off; tests/settings.py for plain HTTP and static files from the finders). Secret links are
@@ -118,3 +118,11 @@ def test_no_secret_token_reaches_any_log(served):
     assert "Bad Request: /reminders/off/[redacted]/" in served.error_log
     assert "Not Found: /invite/Mw/[redacted]/oops" in served.error_log
     assert len(served.access_log.splitlines()) == len(REQUESTS)
+
+
+def test_no_server_banner(served):
+    for method, path, response, _ in served.responses:
+        assert response.getheader("Server") is None, f"{method} {path}"
+        assert response.getheader("Date") and response.getheader("Content-Type")
+        # Django's own headers come through the deployment unchanged.
+        assert "camera=()" in response.getheader("Permissions-Policy")
