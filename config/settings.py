@@ -40,6 +40,14 @@ def env_int(name: str, default: int) -> int:
         raise ImproperlyConfigured(f"{name} must be a whole number, got {value!r}") from None
 
 
+def env_seconds(name: str, default: int) -> int:
+    """A duration in whole seconds; 0 means no limit."""
+    value = env_int(name, default)
+    if value < 0:
+        raise ImproperlyConfigured(f"{name} must be 0 (no limit) or a number of seconds, got {value!r}")
+    return value
+
+
 def env_list(name: str, default: list[str]) -> list[str]:
     value = os.environ.get(name)
     if value is None or value.strip() == "":
@@ -133,6 +141,21 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+# A PostgreSQL that hangs costs a request a few seconds, and /healthz answers 503, instead of a worker
+# waiting until gunicorn kills it (config/gunicorn.py: 30 s). Connecting gives up after
+# TEND_DB_CONNECT_TIMEOUT seconds, and so does a connection whose database stops acknowledging what
+# is sent (the host gone: tcp_user_timeout). A statement is cancelled by the server after
+# TEND_DB_STATEMENT_TIMEOUT seconds: a page of Tend needs well under one. Management commands run with
+# TEND_DB_COMMAND_STATEMENT_TIMEOUT instead (manage.py: migrations and bulk seeding take longer).
+# Options given in DATABASE_URL's query string win.
+TEND_DB_CONNECT_TIMEOUT = env_seconds("TEND_DB_CONNECT_TIMEOUT", 3)
+TEND_DB_STATEMENT_TIMEOUT = env_seconds("TEND_DB_STATEMENT_TIMEOUT", 10)
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    _db_options = DATABASES["default"].setdefault("OPTIONS", {})
+    _db_options.setdefault("connect_timeout", TEND_DB_CONNECT_TIMEOUT)
+    _db_options.setdefault("tcp_user_timeout", TEND_DB_CONNECT_TIMEOUT * 1000)
+    _statement_timeout = f"-c statement_timeout={TEND_DB_STATEMENT_TIMEOUT * 1000}"
+    _db_options["options"] = f"{_statement_timeout} {_db_options.get('options', '')}".strip()
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Shared by every worker and server, so sessions' rate limits cannot be multiplied by the worker count.
