@@ -24,6 +24,10 @@ wsgi_app = "config.wsgi:application"
 # Both logs to standard output and error, for systemd's journal or the container's log collector.
 accesslog = "-"
 errorlog = "-"
+# No control socket (gunicorn ≥ 25 opens one in $HOME by default for `gunicornc`): signals (systemd's
+# reload and stop) do the job, and instances side by side on one host (the benchmark's two, the
+# tests') would otherwise share one socket path.
+control_socket_disable = True
 # A worker silent this long is killed. The database gives up on a statement sooner
 # (TEND_DB_STATEMENT_TIMEOUT), so a stuck query ends as one failed request, not a killed worker.
 timeout = 30

@@ -126,3 +126,26 @@ def test_no_server_banner(served):
         assert response.getheader("Date") and response.getheader("Content-Type")
         # Django's own headers come through the deployment unchanged.
         assert "camera=()" in response.getheader("Permissions-Policy")
+
+
+def test_gunicorn_error_log_lines_are_redacted_too(tmp_path):
+    # gunicorn itself names the path when a request fails in a worker ("Error handling request
+    # <uri>"); its error log goes through the same filter as the access log.
+    from gunicorn.config import Config
+
+    from config.gunicorn import RedactingLogger
+
+    cfg = Config()
+    cfg.set("errorlog", str(tmp_path / "error.log"))
+    logger = RedactingLogger(cfg)
+    try:
+        raise RuntimeError(f"while reading /reminders/off/{OFF_TOKEN}/")
+    except RuntimeError:
+        logger.exception("Error handling request %s", f"/invite/Mw/{INVITE_TOKEN}/")
+    logger.setup(cfg)  # gunicorn's reload runs setup again: still one filter, still redacted
+    logger.error("Error handling request %s", f"/invite/Mw/{INVITE_TOKEN}/")
+    text = (tmp_path / "error.log").read_text()
+    assert text.count("Error handling request /invite/Mw/[redacted]/") == 2
+    assert "while reading /reminders/off/[redacted]/" in text
+    for secret in SECRETS:
+        assert secret not in text
