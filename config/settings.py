@@ -40,6 +40,14 @@ def env_int(name: str, default: int) -> int:
         raise ImproperlyConfigured(f"{name} must be a whole number, got {value!r}") from None
 
 
+def env_seconds(name: str, default: int) -> int:
+    """A duration in whole seconds; 0 means no limit."""
+    value = env_int(name, default)
+    if value < 0:
+        raise ImproperlyConfigured(f"{name} must be 0 (no limit) or a number of seconds, got {value!r}")
+    return value
+
+
 def env_list(name: str, default: list[str]) -> list[str]:
     value = os.environ.get(name)
     if value is None or value.strip() == "":
@@ -83,6 +91,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Before whitenoise, so static files carry the header too (PERMISSIONS_POLICY below).
+    "django_permissions_policy.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
     "intimacy.middleware.NoStoreForSignedInMiddleware",
@@ -131,6 +141,21 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+# A PostgreSQL that hangs costs a request a few seconds, and /healthz answers 503, instead of a worker
+# waiting until gunicorn kills it (config/gunicorn.py: 30 s). Connecting gives up after
+# TEND_DB_CONNECT_TIMEOUT seconds, and so does a connection whose database stops acknowledging what
+# is sent (the host gone: tcp_user_timeout). A statement is cancelled by the server after
+# TEND_DB_STATEMENT_TIMEOUT seconds: a page of Tend needs well under one. Management commands run with
+# TEND_DB_COMMAND_STATEMENT_TIMEOUT instead (manage.py: migrations and bulk seeding take longer).
+# Options given in DATABASE_URL's query string win.
+TEND_DB_CONNECT_TIMEOUT = env_seconds("TEND_DB_CONNECT_TIMEOUT", 3)
+TEND_DB_STATEMENT_TIMEOUT = env_seconds("TEND_DB_STATEMENT_TIMEOUT", 10)
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    _db_options = DATABASES["default"].setdefault("OPTIONS", {})
+    _db_options.setdefault("connect_timeout", TEND_DB_CONNECT_TIMEOUT)
+    _db_options.setdefault("tcp_user_timeout", TEND_DB_CONNECT_TIMEOUT * 1000)
+    _statement_timeout = f"-c statement_timeout={TEND_DB_STATEMENT_TIMEOUT * 1000}"
+    _db_options["options"] = f"{_statement_timeout} {_db_options.get('options', '')}".strip()
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Shared by every worker and server, so sessions' rate limits cannot be multiplied by the worker count.
@@ -285,8 +310,38 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_HSTS_INCLUDE_SUBDOMAINS", PROD
 # deployer may not control, and takes months to undo. So Django's reminder about it (W021) is silenced.
 SECURE_HSTS_PRELOAD = False
 SILENCED_SYSTEM_CHECKS = ["security.W021"]
-# Error reports (admin emails, the debug page) show no value anyone typed: see intimacy/reporting.py.
+# Error reports (admin emails, the debug page) show no value anyone typed and no secret link token:
+# see intimacy/reporting.py.
+DEFAULT_EXCEPTION_REPORTER = "intimacy.reporting.TendExceptionReporter"
 DEFAULT_EXCEPTION_REPORTER_FILTER = "intimacy.reporting.TendExceptionReporterFilter"
+
+# Powerful browser features Tend never uses, off for every page and anything framed or injected
+# into one: above all the camera, microphone, location and payment; sensors, device access, screen
+# capture and ad-interest tracking too. Left alone: what Tend or its browsers may use (fullscreen,
+# clipboard, passkeys' publickey-credentials-*, web-share). Only names today's browsers know, so no
+# console fills with warnings about unknown ones (tests/browser/test_csp_walk.py fails on a console error).
+PERMISSIONS_POLICY = {
+    feature: []
+    for feature in (
+        "accelerometer",
+        "autoplay",
+        "bluetooth",
+        "browsing-topics",
+        "camera",
+        "display-capture",
+        "geolocation",
+        "gyroscope",
+        "hid",
+        "idle-detection",
+        "magnetometer",
+        "microphone",
+        "midi",
+        "payment",
+        "serial",
+        "usb",
+        "xr-spatial-tracking",
+    )
+}
 
 from csp.constants import NONE, SELF  # noqa: E402
 
@@ -306,13 +361,41 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
+# Request paths carry only opaque ids; nothing clinical is ever logged. Some paths carry a secret
+# (an invitation, a password reset, "turn emails off"): every handler below redacts those tokens
+# (accounts/redaction.py), whichever logger the record came from. Django's own handlers are replaced
+# by these ones, so none of its defaults writes a path unfiltered.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {
+        "redact_tokens": {"()": "accounts.redaction.RedactTokensFilter"},
+        "require_debug_false": {"()": "django.utils.log.RequireDebugFalse"},
+    },
+    "formatters": {
+        "django.server": {
+            "()": "django.utils.log.ServerFormatter",
+            "format": "[{server_time}] {message}",
+            "style": "{",
+        },
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "filters": ["redact_tokens"]},
+        # Error emails to ADMINS (none unless configured); the report itself: intimacy/reporting.py.
+        "mail_admins": {
+            "class": "django.utils.log.AdminEmailHandler",
+            "level": "ERROR",
+            "filters": ["require_debug_false", "redact_tokens"],
+        },
+        # `runserver`'s request lines (local only; gunicorn logs through config/gunicorn.py).
+        "django.server": {"class": "logging.StreamHandler", "formatter": "django.server", "filters": ["redact_tokens"]},
+    },
     "root": {"handlers": ["console"], "level": env_str("DJANGO_LOG_LEVEL", "INFO")},
-    # Request paths carry only opaque ids; nothing clinical is ever logged.
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django": {"handlers": ["mail_admins"], "level": "INFO"},
+        "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
+        "django.db.backends": {"level": "WARNING"},
+    },
 }
 
 # Audit trail (django-auditlog, registered in intimacy/audit.py). Rows name who, which object (an

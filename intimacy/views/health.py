@@ -1,6 +1,6 @@
 """The load balancer's health check: public, and free of any detail."""
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connections
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
@@ -9,11 +9,20 @@ from django.views.decorators.http import require_GET
 @require_GET
 @never_cache
 def healthz(request: HttpRequest) -> HttpResponse:
-    """200 "ok" when the database answers, 503 otherwise. Public and free of any detail."""
+    """200 "ok" when the database answers, 503 otherwise. Public and free of any detail.
+
+    The check opens a connection of its own each time (and closes it), so a database that hangs
+    gets a 503 within the connect timeout (TEND_DB_CONNECT_TIMEOUT, 3 s), even when the worker's
+    kept-open connection is stuck on it; and it answers what the load balancer asks: can this host
+    reach the database now.
+    """
+    probe = connections.create_connection(DEFAULT_DB_ALIAS)
     try:
-        with connection.cursor() as cursor:
+        with probe.cursor() as cursor:
             cursor.execute("SELECT 1")
             cursor.fetchone()
     except Exception:
         return HttpResponse("unavailable", status=503, content_type="text/plain")
+    finally:
+        probe.close()
     return HttpResponse("ok", content_type="text/plain")

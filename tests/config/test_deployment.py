@@ -81,6 +81,29 @@ def test_other_security_headers_on_every_kind_of_page(client, client_for, therap
         assert response["Cross-Origin-Opener-Policy"] == "same-origin"
 
 
+def permissions_policy(response) -> dict[str, str]:
+    return dict(item.strip().split("=", 1) for item in response["Permissions-Policy"].split(","))
+
+
+def test_permissions_policy_turns_devices_off_on_every_kind_of_response(
+    client, client_for, therapist, partner_a, session
+):
+    # Tend asks for no camera, microphone, location or payment: no page, nor anything injected into
+    # one, may ask either. A page that fails (404, 400) and a static file carry the same header.
+    responses = [
+        client.get(reverse("account_login")),
+        client.get(reverse("healthz")),
+        client.get("/no-such-page/"),
+        client.get("/invite/MQ/not-a-token/"),
+        client.get("/static/tend/tend.css"),
+    ]
+    responses += [c.get(url) for c, url in signed_in_pages(client_for, therapist, partner_a, session)]
+    for response in responses:
+        policy = permissions_policy(response)
+        for feature in ("camera", "microphone", "geolocation", "payment", "usb", "display-capture"):
+            assert policy[feature] == "()", (response.request["PATH_INFO"], feature)
+
+
 def test_production_defaults_send_hsts_and_redirect_to_https(monkeypatch, client):
     prod = production_settings(monkeypatch)
     monkeypatch.undo()
@@ -116,6 +139,7 @@ def test_production_defaults(monkeypatch):
     assert prod["SECURE_PROXY_SSL_HEADER"] is None
     assert prod["SILENCED_SYSTEM_CHECKS"] == ["security.W021"]
     assert prod["DEFAULT_EXCEPTION_REPORTER_FILTER"] == "intimacy.reporting.TendExceptionReporterFilter"
+    assert prod["DEFAULT_EXCEPTION_REPORTER"] == "intimacy.reporting.TendExceptionReporter"
 
 
 def test_behind_a_tls_proxy(monkeypatch):
@@ -136,7 +160,13 @@ def test_https_settings_can_be_overridden(monkeypatch):
 
 @pytest.mark.parametrize(
     "name, value",
-    [("DJANGO_HSTS_SECONDS", "a year"), ("DJANGO_SECURE_SSL_REDIRECT", "maybe"), ("EMAIL_PORT", "smtp")],
+    [
+        ("DJANGO_HSTS_SECONDS", "a year"),
+        ("DJANGO_SECURE_SSL_REDIRECT", "maybe"),
+        ("EMAIL_PORT", "smtp"),
+        ("TEND_DB_CONNECT_TIMEOUT", "3s"),
+        ("TEND_DB_STATEMENT_TIMEOUT", "-1"),
+    ],
 )
 def test_malformed_settings_stop_start_up(monkeypatch, name, value):
     with pytest.raises(ImproperlyConfigured, match=name):
@@ -154,3 +184,67 @@ def test_check_deploy_passes_with_production_settings():
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues" in result.stdout
+
+
+# Database timeouts -----------------------------------------------------------------------------
+
+POSTGRES_URL = "postgres://tend:secret@db.example.org:5432/tend"
+
+
+def test_postgresql_connections_give_up_instead_of_hanging(monkeypatch):
+    options = production_settings(monkeypatch, DATABASE_URL=POSTGRES_URL)["DATABASES"]["default"]["OPTIONS"]
+    # Connecting (and a database that stops acknowledging) gives up after 3 s, well within gunicorn's
+    # 30 s worker timeout and the load balancer's 5 s for /healthz; a statement after 10 s.
+    assert options["connect_timeout"] == 3
+    assert options["tcp_user_timeout"] == 3000
+    assert options["options"] == "-c statement_timeout=10000"
+
+
+def test_database_timeouts_can_be_changed(monkeypatch):
+    env = {"TEND_DB_CONNECT_TIMEOUT": "5", "TEND_DB_STATEMENT_TIMEOUT": "30"}
+    options = production_settings(monkeypatch, DATABASE_URL=POSTGRES_URL, **env)["DATABASES"]["default"]["OPTIONS"]
+    assert options["connect_timeout"] == 5 and options["tcp_user_timeout"] == 5000
+    assert options["options"] == "-c statement_timeout=30000"
+    # Options in the URL itself are kept, and win.
+    url = POSTGRES_URL + "?sslmode=require&connect_timeout=7&options=-c%20search_path%3Dtend"
+    options = production_settings(monkeypatch, DATABASE_URL=url)["DATABASES"]["default"]["OPTIONS"]
+    assert options["sslmode"] == "require" and options["connect_timeout"] == 7
+    assert options["options"] == "-c statement_timeout=10000 -c search_path=tend"
+
+
+def test_sqlite_gets_no_postgresql_options(monkeypatch):
+    database = production_settings(monkeypatch, DATABASE_URL="sqlite:////tmp/tend.sqlite3")["DATABASES"]["default"]
+    assert "connect_timeout" not in database.get("OPTIONS", {})
+
+
+def command_options(**extra: str) -> str:
+    """The database options a management command runs with (printed by `manage.py shell`)."""
+    code = "from django.conf import settings; print(settings.DATABASES['default']['OPTIONS'])"
+    result = subprocess.run(  # noqa: S603 - a fixed command line: this interpreter and manage.py
+        [sys.executable, "manage.py", "shell", "-c", code],
+        cwd=BASE_DIR,
+        env=production_env(DATABASE_URL=POSTGRES_URL, **extra),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def test_management_commands_take_their_own_statement_timeout():
+    # Migrations and seeding run long statements: by default no limit, whatever the web's is.
+    assert "statement_timeout=0'" in command_options(TEND_DB_STATEMENT_TIMEOUT="5")
+    assert "statement_timeout=600000'" in command_options(TEND_DB_COMMAND_STATEMENT_TIMEOUT="600")
+    # Connecting still gives up as the web's connections do.
+    assert "'connect_timeout': 3" in command_options()
+
+
+def test_statement_timeout_is_in_force_on_postgresql():
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL only (scripts/with-postgres)")
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW statement_timeout")
+        assert cursor.fetchone() == ("10s",)
