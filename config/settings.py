@@ -185,10 +185,14 @@ if TEND_SITE_URL and not TEND_SITE_URL.startswith(("https://", "http://")):
     raise ImproperlyConfigured(f"TEND_SITE_URL must start with https:// (or http://), got {TEND_SITE_URL!r}")
 # Sign-out (accounts.middleware.SessionRulesMiddleware): therapists and staff after 30 idle minutes
 # and 12 hours after signing in however active (the appointment view's keep-alive included);
-# partners after 24 idle hours.
+# partners after 24 idle hours and 30 days after signing in however active. These follow NIST SP
+# 800-63B: a second factor (AAL2) allows 30 idle minutes and 12 hours; a password alone (AAL1), a
+# sign-in at least every 30 days. Partners use Tend on their phones, a few times a week, with a
+# password: a shorter limit would mostly mean more forgotten passwords.
 TEND_IDLE_SECONDS_THERAPIST = 30 * 60
 TEND_SESSION_ABSOLUTE_SECONDS = 12 * 60 * 60
 TEND_IDLE_SECONDS_PARTNER = 24 * 60 * 60
+TEND_SESSION_ABSOLUTE_SECONDS_PARTNER = 30 * 24 * 60 * 60
 # The session cookie outlives no rule above; the middleware decides sooner.
 SESSION_COOKIE_AGE = TEND_IDLE_SECONDS_PARTNER
 
