@@ -89,14 +89,56 @@ def session_log(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
-            if created:
-                messages.success(request, _("Thank you. Your session is saved."))
+            if not created:
+                return _logged_again(request, session, form)
+            messages.success(request, _("Thank you. Your session is saved."))
             return redirect("home")
     return render(
         request,
         "intimacy/session_log.html",
         {"form": form, "assignment": assignment, "today": today, "other": partner.other_partner()},
     )
+
+
+def _logged_again(request: HttpRequest, session, form: LogSessionForm) -> HttpResponse:
+    """The session was already saved (the same form twice, or Back and Save again): it is kept once,
+    and new words in the second form wait in the edit form for the person to confirm."""
+    notice = _("You had already saved this session, so it is kept once.")
+    mine = selectors.own_reflection(session, request.partner)
+    if mine is not None and services.reflection_answers_differ(reflection=mine, answers=form.answers()):
+        more = _("Here is what you just wrote: press Save to keep it instead of what you saved first.")
+        return _edit_sent_again(request, mine, session, form, f"{notice} {more}")
+    messages.info(request, notice)
+    return redirect("home")
+
+
+def _reflected_again(request: HttpRequest, mine: Reflection, session) -> HttpResponse:
+    """A reflection form sent again after the first one was saved: the same words change nothing;
+    new ones wait in the edit form for the person to confirm, neither dropped nor saved silently."""
+    form = ReflectionForm(request.POST)
+    if form.is_valid() and not services.reflection_answers_differ(reflection=mine, answers=form.answers()):
+        messages.info(request, _("You had already saved your reflection, so nothing changed."))
+        return redirect("home")
+    notice = _(
+        "You had already saved your reflection. Here is what you just wrote: press Save to keep it instead "
+        "of what you saved first."
+    )
+    return _edit_sent_again(request, mine, session, form, notice)
+
+
+def _edit_sent_again(request: HttpRequest, mine: Reflection, session, form, notice: str) -> HttpResponse:
+    # The edit form of the saved reflection, filled from the second post: saving it posts to
+    # reflection_edit, which applies the usual edit rules.
+    context = {
+        "form": form,
+        "session": session,
+        "role": mine.role,
+        "other": request.partner.other_partner(),
+        "editing": True,
+        "reflection": mine,
+        "notice": notice,
+    }
+    return render(request, "intimacy/reflection_form.html", context)
 
 
 def _suggested_role(assignment: Assignment, partner) -> str | None:
@@ -115,12 +157,18 @@ def reflection_add(request: HttpRequest, pk: int) -> HttpResponse:
         raise PermissionDenied
     mine = selectors.own_reflection(session, partner)
     if mine is not None:
+        if request.method == "POST":
+            return _reflected_again(request, mine, session)
         return redirect("reflection_edit", pk=mine.pk)
     form = ReflectionForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
             services.reflection_add(session=session, partner=partner, answers=form.answers())
         except ValidationError as exc:
+            # A twin of this post (a double tap, another tab) may have saved it a moment ago.
+            mine = selectors.own_reflection(session, partner)
+            if mine is not None:
+                return _reflected_again(request, mine, session)
             add_service_errors(form, exc)
         else:
             messages.success(request, _("Thank you. Your reflection is saved."))
