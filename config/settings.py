@@ -99,6 +99,8 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "allauth.usersessions.middleware.UserSessionsMiddleware",
     "accounts.middleware.SessionRulesMiddleware",
+    # After the sign-out above: a form that arrives from someone signed out is kept for them.
+    "accounts.drafts.KeepDraftsMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -193,8 +195,12 @@ TEND_IDLE_SECONDS_THERAPIST = 30 * 60
 TEND_SESSION_ABSOLUTE_SECONDS = 12 * 60 * 60
 TEND_IDLE_SECONDS_PARTNER = 24 * 60 * 60
 TEND_SESSION_ABSOLUTE_SECONDS_PARTNER = 30 * 24 * 60 * 60
-# The session cookie outlives no rule above; the middleware decides sooner.
+# A session lapses server-side after the partners' idle limit without a request (each request renews
+# it); the middleware enforces every other limit, absolute ones included.
 SESSION_COOKIE_AGE = TEND_IDLE_SECONDS_PARTNER
+# A form that could not be saved (its writer was signed out meanwhile, or its page was out of date)
+# is kept this long for the same person to find again, prefilled (accounts/drafts.py).
+TEND_DRAFT_SECONDS = 60 * 60
 
 # Second factor (django-allauth mfa): an authenticator app, with recovery codes. Required for
 # therapists and staff by SessionRulesMiddleware, offered to partners. No passkeys: their scripts

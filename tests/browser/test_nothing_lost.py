@@ -2,8 +2,10 @@
 does it on a phone: Back and Save again, a form left open past the sign-out, a second tab."""
 
 import pytest
+from django.contrib.sessions.backends.db import SessionStore
 from playwright.sync_api import Page, expect
 
+from accounts.middleware import LAST_SEEN
 from intimacy.models import Reflection, Session
 from tests.browser.conftest import PHONE
 from tests.browser.helpers import choose, rate, sign_in
@@ -69,3 +71,38 @@ def test_a_second_tab_sent_after_the_first_lands_in_the_edit_form(live_server, n
     expect(other_tab.get_by_text("Your reflection is updated.")).to_be_visible()
     mine = session.reflections.get(partner=partner_b)
     assert (mine.notes, mine.connection, mine.comfort) == ("Second, fuller words", 9, 9)
+
+
+def sign_in_here(page: Page, email: str) -> None:
+    """Sign in on the sign-in page the browser was sent to (its ?next= takes it back)."""
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+
+
+def test_signed_out_while_writing_the_words_come_back_after_signing_in(live_server, new_page, assignment, partner_a):
+    base = live_server.url
+    alex = new_page(PHONE, who="Alex")
+    sign_in(alex, base, partner_a.email, PASSWORD)
+    alex.get_by_role("link", name="Log a back rub").click()
+    form_url = alex.url
+    fill_a_back_rub(alex, NOTE)
+    # Alex puts the phone down for a day and a bit before pressing Save (the browser's clock can't be
+    # moved, so the session's last activity is moved back instead).
+    key = next(c["value"] for c in alex.context.cookies() if c["name"] == "sessionid")
+    stored = SessionStore(session_key=key)
+    stored[LAST_SEEN] -= 25 * 60 * 60
+    stored.save()
+    alex.get_by_role("button", name="Save").click()
+    expect(alex.get_by_text("You were signed out to keep things private.")).to_be_visible()
+    expect(alex.get_by_text("We kept what you wrote. Sign in again and it will be back in the form.")).to_be_visible()
+    assert Session.objects.count() == 0
+
+    sign_in_here(alex, partner_a.email)
+    expect(alex.get_by_text("We kept what you wrote. Please check it and press Save.")).to_be_visible()
+    assert alex.url.split("?")[0] == form_url.split("?")[0]
+    expect(alex.get_by_label("Anything else")).to_have_value(NOTE)
+    expect(alex.get_by_label("I gave")).to_be_checked()
+    alex.get_by_role("button", name="Save").click()
+    expect(alex.get_by_text("Thank you. Your session is saved.")).to_be_visible()
+    assert list(Reflection.objects.values_list("notes", "connection", "comfort")) == [(NOTE, 8, 9)]

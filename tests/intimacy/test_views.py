@@ -304,3 +304,31 @@ def test_partner_home_query_count_is_fixed(client, partner_a, session, django_as
     with django_assert_num_queries(9):
         response = client.get(reverse("home"))
     assert response.status_code == 200
+
+
+class TestKeptWords:
+    """Every form a partner writes in keeps its words across a sign-out (accounts/drafts.py): they come
+    back, prefilled, when the same person opens it again (issue 12, item 12)."""
+
+    WORDS = "Words I would hate to type twice"
+
+    def forms(self, session, partner_a, partner_b):
+        mine = session.reflections.get(partner=partner_a)
+        return {
+            "reflection_add": (partner_b, reverse("reflection_add", args=[session.pk]), "notes"),
+            "reflection_edit": (partner_a, reverse("reflection_edit", args=[mine.pk]), "notes"),
+            "safety": (partner_b, reverse("safety"), "message"),
+        }
+
+    @pytest.mark.parametrize("name", ["reflection_add", "reflection_edit", "safety"])
+    def test_the_words_come_back_in_the_same_form(self, client, session, partner_a, partner_b, name):
+        from accounts.drafts import OWNER_FIELD, owner_token
+
+        who, url, field = self.forms(session, partner_a, partner_b)[name]
+        data = {"connection": "4", "comfort": "5", "feeling": "pressured", field: self.WORDS}
+        response = client.post(url, {**data, OWNER_FIELD: owner_token(who.user)})
+        assert response.status_code == 302 and response["Location"].startswith(reverse("account_login"))
+        client.force_login(who.user)
+        html = client.get(url).content.decode()
+        assert self.WORDS in html and "We kept what you wrote." in html
+        assert session.reflections.filter(notes=self.WORDS).count() == 0  # saved only when they press Save
