@@ -18,6 +18,7 @@ Nothing of a draft is logged; the cache key holds only a user id and the form's 
 
 from collections.abc import Callable
 
+from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.core import signing
@@ -63,6 +64,22 @@ def draft_form(request: HttpRequest) -> type | None:
     except Resolver404:
         return None
     return getattr(match.func, _VIEW_ATTRIBUTE, None)
+
+
+def posted_words(request: HttpRequest) -> list[tuple[str, str]]:
+    """What the person answered in a posted form that keeps drafts, as (question, answer) pairs to show
+    them, read from the request alone (no database). Hidden fields and unanswered questions are left out."""
+    form_class = draft_form(request) if request.method == "POST" else None
+    if form_class is None:
+        return []
+    words = []
+    for name, field in form_class.base_fields.items():
+        value = request.POST.get(name, "").strip()
+        if value and not field.widget.is_hidden:
+            labels = {str(key): label for key, label in getattr(field, "choices", ())}
+            answer = _("Yes") if isinstance(field, forms.BooleanField) else labels.get(value, value)
+            words.append((str(field.label), str(answer)))
+    return words
 
 
 def _key(user_id: int, path: str) -> str:

@@ -291,6 +291,9 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_HSTS_INCLUDE_SUBDOMAINS", PROD
 # deployer may not control, and takes months to undo. So Django's reminder about it (W021) is silenced.
 SECURE_HSTS_PRELOAD = False
 SILENCED_SYSTEM_CHECKS = ["security.W021"]
+# A form refused by the CSRF check (most often a page from before signing out and in again in another
+# tab) gets Tend's explanation, and its words are kept for the person it was shown to.
+CSRF_FAILURE_VIEW = "accounts.errors.csrf_failure"
 # Error reports (admin emails, the debug page) show no value anyone typed: see intimacy/reporting.py.
 DEFAULT_EXCEPTION_REPORTER_FILTER = "intimacy.reporting.TendExceptionReporterFilter"
 
