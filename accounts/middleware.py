@@ -1,5 +1,5 @@
 """Session rules that hold however busy a signed-in browser is: a second factor for therapists and
-staff before any client data, idle sign-out, and an absolute limit on a therapist's session."""
+staff before any client data, idle sign-out, and an absolute limit on everyone's session."""
 
 import time
 from collections.abc import Callable
@@ -57,7 +57,8 @@ class SessionRulesMiddleware:
 
     - Therapists and staff: signed out after TEND_IDLE_SECONDS_THERAPIST without a request, and
       TEND_SESSION_ABSOLUTE_SECONDS after signing in however active (the appointment view's
-      keep-alive included). Partners: after TEND_IDLE_SECONDS_PARTNER without a request.
+      keep-alive included). Partners: after TEND_IDLE_SECONDS_PARTNER without a request, and
+      TEND_SESSION_ABSOLUTE_SECONDS_PARTNER after signing in.
     - Therapists and staff without a second factor are sent to set one up before any other page.
     """
 
@@ -95,12 +96,13 @@ class SessionRulesMiddleware:
             session[LAST_SEEN] = now
             return False
         if needs_second_factor(user):
-            idle_limit = settings.TEND_IDLE_SECONDS_THERAPIST
-            if now - signed_in_at > settings.TEND_SESSION_ABSOLUTE_SECONDS:
-                return True
+            idle_limit, absolute_limit = settings.TEND_IDLE_SECONDS_THERAPIST, settings.TEND_SESSION_ABSOLUTE_SECONDS
         else:
-            idle_limit = settings.TEND_IDLE_SECONDS_PARTNER
-        if now - last_seen > idle_limit:
+            idle_limit, absolute_limit = (
+                settings.TEND_IDLE_SECONDS_PARTNER,
+                settings.TEND_SESSION_ABSOLUTE_SECONDS_PARTNER,
+            )
+        if now - signed_in_at > absolute_limit or now - last_seen > idle_limit:
             return True
         if now - last_seen >= LAST_SEEN_EVERY:
             session[LAST_SEEN] = now

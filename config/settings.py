@@ -109,6 +109,8 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "allauth.usersessions.middleware.UserSessionsMiddleware",
     "accounts.middleware.SessionRulesMiddleware",
+    # After the sign-out above: a form that arrives from someone signed out is kept for them.
+    "accounts.drafts.KeepDraftsMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -213,12 +215,20 @@ if TEND_SITE_URL and not TEND_SITE_URL.startswith(("https://", "http://")):
     raise ImproperlyConfigured(f"TEND_SITE_URL must start with https:// (or http://), got {TEND_SITE_URL!r}")
 # Sign-out (accounts.middleware.SessionRulesMiddleware): therapists and staff after 30 idle minutes
 # and 12 hours after signing in however active (the appointment view's keep-alive included);
-# partners after 24 idle hours.
+# partners after 24 idle hours and 30 days after signing in however active. These follow NIST SP
+# 800-63B: a second factor (AAL2) allows 30 idle minutes and 12 hours; a password alone (AAL1), a
+# sign-in at least every 30 days. Partners use Tend on their phones, a few times a week, with a
+# password: a shorter limit would mostly mean more forgotten passwords.
 TEND_IDLE_SECONDS_THERAPIST = 30 * 60
 TEND_SESSION_ABSOLUTE_SECONDS = 12 * 60 * 60
 TEND_IDLE_SECONDS_PARTNER = 24 * 60 * 60
-# The session cookie outlives no rule above; the middleware decides sooner.
+TEND_SESSION_ABSOLUTE_SECONDS_PARTNER = 30 * 24 * 60 * 60
+# A session lapses server-side after the partners' idle limit without a request (each request renews
+# it); the middleware enforces every other limit, absolute ones included.
 SESSION_COOKIE_AGE = TEND_IDLE_SECONDS_PARTNER
+# A form that could not be saved (its writer was signed out meanwhile, or its page was out of date)
+# is kept this long for the same person to find again, prefilled (accounts/drafts.py).
+TEND_DRAFT_SECONDS = 60 * 60
 
 # Second factor (django-allauth mfa): an authenticator app, with recovery codes. Required for
 # therapists and staff by SessionRulesMiddleware, offered to partners. No passkeys: their scripts
@@ -310,6 +320,9 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_HSTS_INCLUDE_SUBDOMAINS", PROD
 # deployer may not control, and takes months to undo. So Django's reminder about it (W021) is silenced.
 SECURE_HSTS_PRELOAD = False
 SILENCED_SYSTEM_CHECKS = ["security.W021"]
+# A form refused by the CSRF check (most often a page from before signing out and in again in another
+# tab) gets Tend's explanation, and its words are kept for the person it was shown to.
+CSRF_FAILURE_VIEW = "accounts.errors.csrf_failure"
 # Error reports (admin emails, the debug page) show no value anyone typed and no secret link token:
 # see intimacy/reporting.py.
 DEFAULT_EXCEPTION_REPORTER = "intimacy.reporting.TendExceptionReporter"

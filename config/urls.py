@@ -14,3 +14,6 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
 ]
+
+# A database out of reach answers 503 with the person's own words to copy (accounts/errors.py).
+handler500 = "accounts.errors.server_error"

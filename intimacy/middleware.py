@@ -21,8 +21,12 @@ class NoStoreForSignedInMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
+        if response.has_header("Cache-Control"):
+            # Asked first: a page that set its own (the 503 page, made when the database is out of
+            # reach) must not send this middleware to the database for the user.
+            return response
         # `user` is missing when a middleware above answered before authentication ran.
         user = getattr(request, "user", None)
-        if user is not None and user.is_authenticated and not response.has_header("Cache-Control"):
+        if user is not None and user.is_authenticated:
             response["Cache-Control"] = "no-store"
         return response

@@ -5,6 +5,7 @@ from datetime import date, timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -197,13 +198,53 @@ def session_edit_window_closed() -> str:
     ) % {"days": EDIT_WINDOW_DAYS}
 
 
+def _own_role_answers(role: str, answers: dict) -> dict:
+    """The answers that belong to a reflection in `role`; the other role's questions are dropped."""
+    skip = Reflection.RECEIVER_ONLY if role == Reflection.Role.GIVER else Reflection.GIVER_ONLY
+    return {name: value for name, value in answers.items() if name not in skip}
+
+
 def _fill_reflection(reflection: Reflection, answers: dict) -> None:
     """Copy the answers that belong to the reflection's role; the other role's questions stay empty."""
-    skip = Reflection.RECEIVER_ONLY if reflection.role == Reflection.Role.GIVER else Reflection.GIVER_ONLY
-    for name, value in answers.items():
-        if name in skip:
-            continue
+    for name, value in _own_role_answers(reflection.role, answers).items():
         setattr(reflection, name, value)
+
+
+def reflection_answers_differ(*, reflection: Reflection, answers: dict) -> bool:
+    """Whether saving `answers` would change `reflection` (a form sent again after the first one was
+    saved: the same answers need nothing; new ones are the person's to confirm)."""
+    return any(
+        getattr(reflection, name) != value for name, value in _own_role_answers(reflection.role, answers).items()
+    )
+
+
+# A partner who saves the same exercise, day and role again this soon after is sending the same
+# session twice (Back, then Save, brings a fresh form and key); two real ones are further apart.
+REPEAT_WINDOW = timedelta(minutes=10)
+
+
+def _repeat_of(*, assignment: Assignment, partner: Partner, day: date, role: str, answers: dict) -> Session | None:
+    """The session `partner` already logged that this one repeats: the same assignment, day and role,
+    logged within REPEAT_WINDOW, or in the same words (at least one of them written). A withdrawn
+    session never matches: the logger deleted it, and must not learn it lives on."""
+    own_side = {"giver": partner} if role == Reflection.Role.GIVER else {"receiver": partner}
+    same = Q(created_at__gte=timezone.now() - REPEAT_WINDOW)
+    words = {name: (answers.get(name) or "") for name in Reflection.TEXT_FIELDS}
+    if any(words.values()):
+        same |= Q(reflections__partner=partner, **{f"reflections__{name}": value for name, value in words.items()})
+    candidates = Session.objects.filter(
+        assignment=assignment, logged_by=partner, date=day, withdrawn_at__isnull=True, **own_side
+    )
+    return candidates.filter(same).order_by("-created_at").first()
+
+
+def _logged_already(*, idempotency_key: uuid.UUID, partner: Partner, **repeat) -> Session | None:
+    existing = Session.objects.filter(idempotency_key=idempotency_key).first()
+    if existing is not None:
+        if existing.logged_by_id != partner.pk:
+            raise PermissionDenied
+        return existing
+    return _repeat_of(partner=partner, **repeat)
 
 
 def session_log(
@@ -218,19 +259,41 @@ def session_log(
 ) -> tuple[Session, bool]:
     """Record one session and the logging partner's reflection in their role, in one transaction.
 
-    Idempotent on `idempotency_key`: a double submit of the same form returns the session stored the
-    first time, with `created` False. Returns (session, created).
+    Stores one session however often it is sent: the same form twice (`idempotency_key`), or the same
+    session sent again from a fresh form (see `_repeat_of`). Either way the session stored the first
+    time comes back with `created` False, unchanged: new words in the repeat are for the caller to
+    offer (`reflection_answers_differ`), never saved silently. Returns (session, created).
     """
     require_open(assignment.couple)
-    existing = Session.objects.filter(idempotency_key=idempotency_key).first()
-    if existing is not None:
-        if existing.logged_by_id != partner.pk:
-            raise PermissionDenied
-        return existing, False
     if assignment.couple_id != partner.couple_id:
         raise PermissionDenied
-    if assignment.status != Assignment.Status.ACTIVE:
-        raise ValidationError(_("This exercise is not active right now, so sessions cannot be logged for it."))
+    repeat = {"assignment": assignment, "day": day, "role": role, "answers": answers}
+    try:
+        with transaction.atomic():
+            # One log of this assignment at a time: the second of two identical posts waits here until
+            # the first commits, then finds its session. (No-key: sessions inserted meanwhile only
+            # share-lock the row for their foreign key, and are not held up.) SQLite ignores this and
+            # serialises writers anyway.
+            status = (
+                Assignment.objects.select_for_update(no_key=True).values_list("status", flat=True).get(pk=assignment.pk)
+            )
+            existing = _logged_already(idempotency_key=idempotency_key, partner=partner, **repeat)
+            if existing is not None:
+                return existing, False
+            if status != Assignment.Status.ACTIVE:
+                raise ValidationError(_("This exercise is not active right now, so sessions cannot be logged for it."))
+            return _session_create(assignment, partner, day, minutes, role, answers, idempotency_key), True
+    except IntegrityError:
+        # The same key on another assignment's log, racing past the lookup above: the other one won.
+        existing = Session.objects.filter(idempotency_key=idempotency_key).first()
+        if existing is None:
+            raise
+        return existing, False
+
+
+def _session_create(
+    assignment: Assignment, partner: Partner, day: date, minutes: int, role: str, answers: dict, key: uuid.UUID
+) -> Session:
     _check_session_date(assignment, day)
     other = partner.other_partner()
     giver, receiver = (partner, other) if role == Reflection.Role.GIVER else (other, partner)
@@ -241,25 +304,17 @@ def session_log(
         giver=giver,
         receiver=receiver,
         logged_by=partner,
-        idempotency_key=idempotency_key,
+        idempotency_key=key,
     )
     reflection = Reflection(session=session, partner=partner, role=role)
     _fill_reflection(reflection, answers)
     session.full_clean(validate_unique=False)
     reflection.full_clean(exclude=["session"])
-    try:
-        with transaction.atomic():
-            session.save()
-            reflection.session = session
-            reflection.save()
-            alerts_raise(couple=assignment.couple)
-    except IntegrityError:
-        # Two identical submits raced past the lookup above; the other one won.
-        existing = Session.objects.filter(idempotency_key=idempotency_key).first()
-        if existing is None:
-            raise
-        return existing, False
-    return session, True
+    session.save()
+    reflection.session = session
+    reflection.save()
+    alerts_raise(couple=assignment.couple)
+    return session
 
 
 def reflection_add(*, session: Session, partner: Partner, answers: dict) -> Reflection:

@@ -50,7 +50,7 @@ import time
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from http.cookies import SimpleCookie
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
@@ -278,6 +278,7 @@ class PartnerPerson:
     email: str
     assignment: int = 0
     day: str = ""
+    logged: int = 0  # sessions this person logged in the run: each goes one day further back
 
 
 def active_couples(couples: int) -> list[int]:
@@ -321,11 +322,12 @@ def prepare_people(config: Config, ports: list[int]) -> tuple[list[Therapist], l
     return therapists, partners
 
 
-def log_form(person: PartnerPerson, key: str | None = None) -> dict:
+def log_form(person: PartnerPerson, key: str | None = None, days_back: int = 0) -> dict:
+    day = date.fromisoformat(person.day) - timedelta(days=days_back)
     return {
         "csrfmiddlewaretoken": person.browser.cookies.get("csrftoken", ""),
         "idempotency_key": key or str(uuid.uuid4()),
-        "date": person.day,
+        "date": day.isoformat(),
         "minutes": "15",
         "role": "giver",
         "connection": "7",
@@ -337,8 +339,12 @@ def log_form(person: PartnerPerson, key: str | None = None) -> dict:
 def do(action: str, therapist: Therapist, partner: PartnerPerson, rng: random.Random) -> tuple[Response, bool]:
     """One request of the mix; returns the response and whether it is what a working Tend answers."""
     if action == "log_post":
+        # A new session each time: the same day and role again within minutes would be recognised as
+        # the same session sent twice (intimacy/services.py, REPEAT_WINDOW) and stored once, unmeasured.
+        form = log_form(partner, days_back=partner.logged)
+        partner.logged += 1
         r = partner.browser.request(
-            "POST", f"/assignments/{partner.assignment}/log/?new=1", log_form(partner), keep_cookies=False, tag=action
+            "POST", f"/assignments/{partner.assignment}/log/?new=1", form, keep_cookies=False, tag=action
         )
         return r, r.status == 302 and r.location == "/"
     if action in ("baseline", "partner_home"):

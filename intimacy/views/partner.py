@@ -7,7 +7,9 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts import drafts
 from accounts.access import partner_context, partner_required
+from accounts.drafts import keeps_draft
 from accounts.forms import add_service_errors
 from accounts.models import User
 from intimacy import selectors, services
@@ -55,24 +57,23 @@ def log_start(request: HttpRequest) -> HttpResponse:
     return render(request, "intimacy/log_start.html", {"assignments": active})
 
 
+@keeps_draft(LogSessionForm)
 @partner_context
 @require_http_methods(["GET", "POST"])
 def session_log(request: HttpRequest, pk: int) -> HttpResponse:
     assignment = get_assignment_for_user(request.user, pk, role=PARTNER)
     partner = request.partner
     today = assignment.couple.today()
-    if assignment.status != Assignment.Status.ACTIVE and request.method == "GET":
-        messages.info(request, _("This exercise is paused or finished, so there is nothing to log for it right now."))
-        return redirect("home")
-    # "Did you mean this one?": offer recent sessions the partner hasn't reflected on, once.
-    if request.method == "GET" and request.GET.get("new") != "1":
-        recent = selectors.recent_unreflected(partner, assignment, today)
-        if recent:
-            return render(request, "intimacy/log_maybe.html", {"assignment": assignment, "sessions": recent})
+    # Words kept from a form that could not be saved come back first, whatever else would be offered.
+    kept = drafts.restore(request)
+    if request.method == "GET" and not kept:
+        offer = _before_logging(request, assignment, today)
+        if offer is not None:
+            return offer
     form = LogSessionForm(
         request.POST or None,
         suggested_minutes=assignment.suggested_minutes,
-        initial={"date": today, "role": _suggested_role(assignment, partner)},
+        initial={"date": today, "role": _suggested_role(assignment, partner), **kept},
     )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -89,8 +90,9 @@ def session_log(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
-            if created:
-                messages.success(request, _("Thank you. Your session is saved."))
+            if not created:
+                return _logged_again(request, session, form)
+            messages.success(request, _("Thank you. Your session is saved."))
             return redirect("home")
     return render(
         request,
@@ -99,12 +101,65 @@ def session_log(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+def _before_logging(request: HttpRequest, assignment: Assignment, today) -> HttpResponse | None:
+    if assignment.status != Assignment.Status.ACTIVE:
+        messages.info(request, _("This exercise is paused or finished, so there is nothing to log for it right now."))
+        return redirect("home")
+    # "Did you mean this one?": offer recent sessions the partner hasn't reflected on, once.
+    if request.GET.get("new") != "1":
+        recent = selectors.recent_unreflected(request.partner, assignment, today)
+        if recent:
+            return render(request, "intimacy/log_maybe.html", {"assignment": assignment, "sessions": recent})
+    return None
+
+
+def _logged_again(request: HttpRequest, session, form: LogSessionForm) -> HttpResponse:
+    """The session was already saved (the same form twice, or Back and Save again): it is kept once,
+    and new words in the second form wait in the edit form for the person to confirm."""
+    notice = _("You had already saved this session, so it is kept once.")
+    mine = selectors.own_reflection(session, request.partner)
+    if mine is not None and services.reflection_answers_differ(reflection=mine, answers=form.answers()):
+        more = _("Here is what you just wrote: press Save to keep it instead of what you saved first.")
+        return _edit_sent_again(request, mine, session, form, f"{notice} {more}")
+    messages.info(request, notice)
+    return redirect("home")
+
+
+def _reflected_again(request: HttpRequest, mine: Reflection, session, form: ReflectionForm) -> HttpResponse:
+    """A reflection form sent again after the first one was saved: the same words change nothing;
+    new ones wait in the edit form for the person to confirm, neither dropped nor saved silently."""
+    if form.is_valid() and not services.reflection_answers_differ(reflection=mine, answers=form.answers()):
+        messages.info(request, _("You had already saved your reflection, so nothing changed."))
+        return redirect("home")
+    notice = _(
+        "You had already saved your reflection. Here is what you just wrote: press Save to keep it instead "
+        "of what you saved first."
+    )
+    return _edit_sent_again(request, mine, session, form, notice)
+
+
+def _edit_sent_again(request: HttpRequest, mine: Reflection, session, form, notice: str) -> HttpResponse:
+    # The edit form of the saved reflection, filled from the second post: saving it posts to
+    # reflection_edit, which applies the usual edit rules.
+    context = {
+        "form": form,
+        "session": session,
+        "role": mine.role,
+        "other": request.partner.other_partner(),
+        "editing": True,
+        "reflection": mine,
+        "notice": notice,
+    }
+    return render(request, "intimacy/reflection_form.html", context)
+
+
 def _suggested_role(assignment: Assignment, partner) -> str | None:
     if assignment.giver_plan == Assignment.GiverPlan.ONE and assignment.planned_giver_id:
         return Reflection.Role.GIVER if assignment.planned_giver_id == partner.pk else Reflection.Role.RECEIVER
     return None
 
 
+@keeps_draft(ReflectionForm)
 @partner_context
 @require_http_methods(["GET", "POST"])
 def reflection_add(request: HttpRequest, pk: int) -> HttpResponse:
@@ -114,13 +169,21 @@ def reflection_add(request: HttpRequest, pk: int) -> HttpResponse:
     if role is None:
         raise PermissionDenied
     mine = selectors.own_reflection(session, partner)
+    kept = drafts.restore(request)
     if mine is not None:
+        if request.method == "POST" or kept:
+            # Sent again, or kept from before a sign-out while another device saved the first.
+            return _reflected_again(request, mine, session, ReflectionForm(request.POST or None, initial=kept))
         return redirect("reflection_edit", pk=mine.pk)
-    form = ReflectionForm(request.POST or None)
+    form = ReflectionForm(request.POST or None, initial=kept)
     if request.method == "POST" and form.is_valid():
         try:
             services.reflection_add(session=session, partner=partner, answers=form.answers())
         except ValidationError as exc:
+            # A twin of this post (a double tap, another tab) may have saved it a moment ago.
+            mine = selectors.own_reflection(session, partner)
+            if mine is not None:
+                return _reflected_again(request, mine, session, form)
             add_service_errors(form, exc)
         else:
             messages.success(request, _("Thank you. Your reflection is saved."))
@@ -132,6 +195,7 @@ def reflection_add(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+@keeps_draft(ReflectionForm)
 @partner_context
 @require_http_methods(["GET", "POST"])
 def reflection_edit(request: HttpRequest, pk: int) -> HttpResponse:
@@ -144,7 +208,7 @@ def reflection_edit(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "GET" and not services.within_edit_window(reflection.created_at):
         return redirect("reflection_visibility", pk=reflection.pk)
     initial = {name: getattr(reflection, name) for name in ReflectionForm.ANSWER_FIELDS}
-    form = ReflectionForm(request.POST or None, initial=initial)
+    form = ReflectionForm(request.POST or None, initial={**initial, **drafts.restore(request)})
     if request.method == "POST" and form.is_valid():
         try:
             services.reflection_update(reflection=reflection, partner=partner, answers=form.answers())

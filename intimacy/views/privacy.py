@@ -14,9 +14,11 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts import drafts
 from accounts import services as people
 from accounts.access import get_couple_for_user, partner_required
 from accounts.audit import record_access
+from accounts.drafts import keeps_draft
 from accounts.models import User
 from intimacy import records, services
 from intimacy.forms import SafetyForm
@@ -36,11 +38,13 @@ def _json_download(data: dict, filename: str) -> HttpResponse:
 # The safety line ----------------------------------------------------------------------------------
 
 
+@keeps_draft(SafetyForm)
 @partner_required
 @require_http_methods(["GET", "POST"])
 def safety(request: HttpRequest) -> HttpResponse:
-    """ "Tell my therapist privately": reaches the therapist alone, and is never listed back here."""
-    form = SafetyForm(request.POST or None)
+    """ "Tell my therapist privately": reaches the therapist alone, and is never listed back here
+    (words that could not be sent are kept for the same partner alone: accounts/drafts.py)."""
+    form = SafetyForm(request.POST or None, initial=drafts.restore(request))
     if request.method == "POST" and form.is_valid():
         services.safety_message_send(partner=request.partner, **form.cleaned_data)
         # Nothing of what was sent is shown again: the next person to pick up this phone sees only this.

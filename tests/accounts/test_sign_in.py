@@ -131,6 +131,34 @@ class TestSignOut:
             clock.shift(24 * 3600 + 60)
             assert client.get(reverse("home")).status_code == 302
 
+    def test_therapists_after_12_hours_however_active(self, client, therapist):
+        with time_machine.travel(START, tick=False) as clock:
+            client.force_login(therapist)
+            for _ in range(24):  # a request every 29 minutes (11 h 36 min in all): never idle
+                clock.shift(29 * 60)
+                assert client.get(reverse("home")).status_code == 200
+            clock.shift(24 * 60)  # exactly 12 hours since signing in: still within the limit
+            assert client.get(reverse("home")).status_code == 200
+            clock.shift(60)
+            response = client.get(reverse("home"))
+            assert response.status_code == 302 and response["Location"].startswith(LOGIN)
+
+    def test_partners_after_30_days_however_active(self, client, partner_a):
+        # NIST SP 800-63B asks a password-only session to sign in again at least every 30 days.
+        with time_machine.travel(START, tick=False) as clock:
+            client.force_login(partner_a.user)
+            for _ in range(31):  # a visit every 23 hours (713 hours in all): never idle
+                clock.shift(23 * 3600)
+                assert client.get(reverse("home")).status_code == 200
+            clock.shift(7 * 3600 - 60)  # 30 days less a minute since signing in
+            assert client.get(reverse("home")).status_code == 200
+            clock.shift(2 * 60)
+            response = client.get(reverse("home"))
+            assert response.status_code == 302 and response["Location"].startswith(LOGIN)
+            # Signing in again starts a new 30 days.
+            client.force_login(partner_a.user)
+            assert client.get(reverse("home")).status_code == 200
+
     def test_sign_out_everywhere(self, partner_a):
         phone, laptop = Client(), Client()
         for c in (phone, laptop):

@@ -1,10 +1,13 @@
+import threading
+import time as clock
 import uuid
 from datetime import date, timedelta
 
 import pytest
 import time_machine
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 
 from accounts.models import Partner
 from intimacy import services
@@ -99,6 +102,127 @@ class TestSessionLog:
                 idempotency_key=uuid.uuid4(),
             )
         assert Session.objects.count() == 0
+
+
+class TestSessionLogRepeats:
+    """Back after saving, then Save again: the page comes back with a fresh idempotency key, so the
+    service recognises the same session by what it is (issue 12, item 11)."""
+
+    def test_the_same_session_again_within_minutes_is_stored_once(self, assignment, partner_a):
+        first, created_first = log(assignment, partner_a, notes="Slow and kind")
+        with time_machine.travel("2026-11-25 12:09:00+00:00", tick=False):
+            again, created_again = log(assignment, partner_a, notes="Slow, kind")
+        assert (created_first, created_again) == (True, False)
+        assert again.pk == first.pk
+        assert Session.objects.count() == 1 and Reflection.objects.count() == 1
+        # The first words stand; the second ones are the view's to offer (see test_views).
+        assert first.reflections.get().notes == "Slow and kind"
+
+    def test_the_same_words_later_that_day_are_the_same_session(self, assignment, partner_a):
+        first, _ = log(assignment, partner_a, notes="Slow and kind", next_time="Shoulders")
+        with time_machine.travel("2026-11-25 18:00:00+00:00", tick=False):
+            again, created = log(assignment, partner_a, notes="Slow and kind", next_time="Shoulders")
+        assert not created and again.pk == first.pk
+
+    def test_a_second_session_later_that_day_is_stored(self, assignment, partner_a):
+        log(assignment, partner_a, notes="Morning")
+        with time_machine.travel("2026-11-25 12:11:00+00:00", tick=False):
+            _, created = log(assignment, partner_a, notes="Evening")
+        assert created and Session.objects.count() == 2
+
+    def test_without_words_only_the_minutes_count(self, assignment, partner_a):
+        # Ratings alone coincide too often to say two sessions are one.
+        log(assignment, partner_a)
+        with time_machine.travel("2026-11-25 18:00:00+00:00", tick=False):
+            _, created = log(assignment, partner_a)
+        assert created and Session.objects.count() == 2
+
+    @pytest.mark.parametrize(
+        "change", [{"role": "receiver"}, {"day": TODAY - timedelta(days=1)}], ids=["other role", "other day"]
+    )
+    def test_another_role_or_day_is_another_session(self, assignment, partner_a, change):
+        log(assignment, partner_a, notes="Same words")
+        _, created = log(assignment, partner_a, notes="Same words", **change)
+        assert created and Session.objects.count() == 2
+
+    def test_the_other_partners_session_is_not_theirs_to_repeat(self, assignment, partner_a, partner_b):
+        log(assignment, partner_a, role="giver")
+        _, created = log(assignment, partner_b, role="receiver")
+        assert created and Session.objects.count() == 2
+
+    def test_a_withdrawn_session_is_not_matched(self, assignment, partner_a, partner_b):
+        # After deleting, logging again behaves as after a plain delete: nothing tells the logger
+        # that the other partner had written something (the withdrawn session keeps their words).
+        first, _ = log(assignment, partner_a, notes="Slow and kind")
+        services.reflection_add(session=first, partner=partner_b, answers={"connection": 6, "comfort": 7})
+        services.session_delete(session=first, partner=partner_a)
+        again, created = log(assignment, partner_a, notes="Slow and kind")
+        assert created and again.pk != first.pk
+
+    def test_answers_differ_compares_only_the_reflections_own_role(self, assignment, partner_a):
+        session, _ = log(assignment, partner_a, notes="Slow", presence=6)
+        mine = session.reflections.get()
+        same = {"connection": 7, "comfort": 9, "presence": 6, "notes": "Slow", "tension_before": 3}
+        assert not services.reflection_answers_differ(reflection=mine, answers=same)
+        assert services.reflection_answers_differ(reflection=mine, answers={**same, "notes": "Slower"})
+        assert services.reflection_answers_differ(reflection=mine, answers={**same, "presence": None})
+
+
+POSTGRES = settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
+
+
+@pytest.mark.skipif(
+    not POSTGRES,
+    reason="Two posts at once need two connections that really overlap: SQLite serialises writers, so "
+    "this is tested on PostgreSQL (scripts/with-postgres).",
+)
+@pytest.mark.django_db(transaction=True)
+def test_two_identical_posts_at_once_store_one_session(assignment, partner_a):
+    """Back, Save again, and a second tab's Save, arriving together: each has its own key, so only the
+    repeat rule can tell them apart, and it must see the other's session even before that commits."""
+    first_logged, release, results, errors = threading.Event(), threading.Event(), {}, []
+
+    def in_thread(name, body):
+        def run():
+            try:
+                results[name] = body()
+            except BaseException as exc:  # reported in the test's own thread below
+                errors.append(exc)
+            finally:
+                first_logged.set()
+                connection.close()
+
+        return threading.Thread(target=run, name=name)
+
+    def first_post():
+        with transaction.atomic():  # holds its transaction open until the second post is waiting
+            outcome = log(assignment, partner_a, notes="Slow and kind")
+            first_logged.set()
+            release.wait(10)
+        return outcome
+
+    first = in_thread("first", first_post)
+    second = in_thread("second", lambda: log(assignment, partner_a, notes="Slow, kind"))
+    first.start()
+    first_logged.wait(10)
+    second.start()
+    # The second post waits for the first one's lock (a correct service) or finishes at once (a racy one).
+    deadline = clock.monotonic() + 10
+    while second.is_alive() and not _someone_waits_for_a_lock() and clock.monotonic() < deadline:
+        second.join(0.02)
+    release.set()
+    first.join(10)
+    second.join(10)
+    assert not errors, errors
+    assert (results["first"][1], results["second"][1]) == (True, False)
+    assert results["second"][0].pk == results["first"][0].pk
+    assert Session.objects.count() == 1 and Reflection.objects.count() == 1
+
+
+def _someone_waits_for_a_lock() -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_locks WHERE NOT granted")
+        return cursor.fetchone()[0] > 0
 
 
 class TestReflections:

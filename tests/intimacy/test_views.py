@@ -44,6 +44,33 @@ class TestLogSession:
         client.post(reverse("session_log", args=[assignment.pk]), data)
         assert Session.objects.count() == 1
 
+    def test_back_then_save_again_stores_one_session_and_says_so(self, client, partner_a, assignment):
+        # Back brings a fresh form (a new key) that posts to ?new=1, past "Did you mean this one?".
+        client.force_login(partner_a.user)
+        url = reverse("session_log", args=[assignment.pk]) + "?new=1"
+        client.post(url, log_data(notes="Lovely"))
+        with time_machine.travel("2026-11-25 12:03:00+00:00", tick=False):
+            response = client.post(url, log_data(notes="Lovely"), follow=True)
+        assert response.redirect_chain == [(reverse("home"), 302)]
+        assert "You had already saved this session, so it is kept once." in response.content.decode()
+        assert Session.objects.count() == 1 and Reflection.objects.count() == 1
+
+    def test_new_words_in_the_repeat_wait_in_the_edit_form(self, client, partner_a, assignment):
+        client.force_login(partner_a.user)
+        url = reverse("session_log", args=[assignment.pk]) + "?new=1"
+        client.post(url, log_data(notes="Lovely"))
+        reflection = Reflection.objects.get()
+        with time_machine.travel("2026-11-25 12:03:00+00:00", tick=False):
+            response = client.post(url, log_data(notes="Lovely, and slower next time", connection="9"))
+        html = response.content.decode()
+        assert response.status_code == 200
+        assert "You had already saved this session, so it is kept once." in html
+        assert "Edit your reflection" in html and "Lovely, and slower next time" in html
+        assert f'action="{reverse("reflection_edit", args=[reflection.pk])}"' in html
+        reflection.refresh_from_db()
+        assert (reflection.notes, reflection.connection) == ("Lovely", 8)  # nothing saved until confirmed
+        assert Session.objects.count() == 1
+
     def test_bad_input_explains_and_keeps_what_was_typed(self, client, partner_a, assignment):
         client.force_login(partner_a.user)
         data = log_data(connection="", date="2026-11-26", notes="Keep these words", next_time="slower")
@@ -120,6 +147,40 @@ class TestReflectionAdd:
         assert response.status_code == 302
         reflection = session.reflections.get(partner=partner_b)
         assert (reflection.role, reflection.pressure, reflection.visibility) == ("receiver", "light", "therapist")
+
+    def test_a_second_submit_with_new_words_lands_in_the_edit_form(self, client, partner_b, session):
+        client.force_login(partner_b.user)
+        url = reverse("reflection_add", args=[session.pk])
+        client.post(url, {"connection": "6", "comfort": "7", "notes": "First words", "visibility": "shared"})
+        mine = session.reflections.get(partner=partner_b)
+        response = client.post(
+            url, {"connection": "6", "comfort": "8", "notes": "Second words", "visibility": "shared"}
+        )
+        html = response.content.decode()
+        assert response.status_code == 200
+        assert "You had already saved your reflection." in html
+        assert "Edit your reflection" in html and "Second words" in html
+        assert f'action="{reverse("reflection_edit", args=[mine.pk])}"' in html
+        mine.refresh_from_db()
+        assert (mine.notes, mine.comfort) == ("First words", 7)  # not saved silently
+        # Confirming saves them.
+        confirmed = client.post(
+            reverse("reflection_edit", args=[mine.pk]),
+            {"connection": "6", "comfort": "8", "notes": "Second words", "visibility": "shared"},
+        )
+        assert confirmed.status_code == 302
+        mine.refresh_from_db()
+        assert (mine.notes, mine.comfort) == ("Second words", 8)
+
+    def test_the_same_words_again_change_nothing_and_say_so(self, client, partner_b, session):
+        client.force_login(partner_b.user)
+        url = reverse("reflection_add", args=[session.pk])
+        data = {"connection": "6", "comfort": "7", "notes": "First words", "visibility": "shared"}
+        client.post(url, data)
+        response = client.post(url, data, follow=True)
+        assert response.redirect_chain == [(reverse("home"), 302)]
+        assert "You had already saved your reflection, so nothing changed." in response.content.decode()
+        assert session.reflections.filter(partner=partner_b).count() == 1
 
 
 class TestAssign:
@@ -243,3 +304,31 @@ def test_partner_home_query_count_is_fixed(client, partner_a, session, django_as
     with django_assert_num_queries(9):
         response = client.get(reverse("home"))
     assert response.status_code == 200
+
+
+class TestKeptWords:
+    """Every form a partner writes in keeps its words across a sign-out (accounts/drafts.py): they come
+    back, prefilled, when the same person opens it again (issue 12, item 12)."""
+
+    WORDS = "Words I would hate to type twice"
+
+    def forms(self, session, partner_a, partner_b):
+        mine = session.reflections.get(partner=partner_a)
+        return {
+            "reflection_add": (partner_b, reverse("reflection_add", args=[session.pk]), "notes"),
+            "reflection_edit": (partner_a, reverse("reflection_edit", args=[mine.pk]), "notes"),
+            "safety": (partner_b, reverse("safety"), "message"),
+        }
+
+    @pytest.mark.parametrize("name", ["reflection_add", "reflection_edit", "safety"])
+    def test_the_words_come_back_in_the_same_form(self, client, session, partner_a, partner_b, name):
+        from accounts.drafts import OWNER_FIELD, owner_token
+
+        who, url, field = self.forms(session, partner_a, partner_b)[name]
+        data = {"connection": "4", "comfort": "5", "feeling": "pressured", field: self.WORDS}
+        response = client.post(url, {**data, OWNER_FIELD: owner_token(who.user)})
+        assert response.status_code == 302 and response["Location"].startswith(reverse("account_login"))
+        client.force_login(who.user)
+        html = client.get(url).content.decode()
+        assert self.WORDS in html and "We kept what you wrote." in html
+        assert session.reflections.filter(notes=self.WORDS).count() == 0  # saved only when they press Save

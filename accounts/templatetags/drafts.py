@@ -1,0 +1,16 @@
+"""`{% draft_owner %}`: the hidden field that lets a form's words be kept for its writer (accounts/drafts.py)."""
+
+from django import template
+from django.utils.html import format_html
+
+from accounts.drafts import OWNER_FIELD, owner_token
+
+register = template.Library()
+
+
+@register.simple_tag(takes_context=True)
+def draft_owner(context) -> str:
+    user = getattr(context.get("request"), "user", None)
+    if user is None or not user.is_authenticated:
+        return ""
+    return format_html('<input type="hidden" name="{}" value="{}">', OWNER_FIELD, owner_token(user))
