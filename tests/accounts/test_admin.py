@@ -15,7 +15,6 @@ from django.apps import apps
 from django.contrib import admin
 from django.contrib.admin.models import ADDITION, CHANGE, DELETION
 from django.contrib.admin.models import LogEntry as AdminEntry
-from django.db.migrations.loader import MigrationLoader
 from django.urls import reverse
 
 from accounts.models import Couple, Partner
@@ -156,7 +155,7 @@ def test_inline_records_in_a_change_message_are_named_by_id():
     ]
 
 
-def test_the_rows_logged_before_are_rewritten_with_ids(staff, couple, partner_a, assignment):
+def test_the_rows_logged_before_are_rewritten_with_ids(staff, couple, partner_a, assignment, migration):
     """What Django wrote before this change (its own `log_actions`, names and all) loses the names."""
     AdminEntry.objects.log_actions(staff.pk, [couple], CHANGE, [{"added": {"name": "partner", "object": "Alex"}}])
     AdminEntry.objects.log_actions(staff.pk, [assignment], ADDITION, [{"added": {}}])
@@ -164,7 +163,8 @@ def test_the_rows_logged_before_are_rewritten_with_ids(staff, couple, partner_a,
     AdminEntry.objects.log_actions(staff.pk, [staff], CHANGE, [{"changed": {"fields": ["Name"]}}])  # not clinical
     assert "Alex & Sam" in admin_log() and "back rub" in admin_log()
 
-    migration_step("intimacy", "admin_log_ids_only").code(apps, None)
+    (rewrite,) = migration("intimacy", "admin_log_ids_only").operations
+    rewrite.code(apps, None)
 
     logged = list(AdminEntry.objects.order_by("pk").values_list("object_repr", "change_message"))
     assert logged == [
@@ -173,16 +173,6 @@ def test_the_rows_logged_before_are_rewritten_with_ids(staff, couple, partner_a,
         (f"partner {partner_a.pk}", ""),
         (staff.email, '[{"changed": {"fields": ["Name"]}}]'),
     ]
-
-
-def migration_step(app_label: str, name_ends: str):
-    """The one operation of the migration whose name ends so (found by name: migrations get renumbered)."""
-    loader = MigrationLoader(None, ignore_no_migrations=True)
-    (migration,) = [
-        m for (app, name), m in loader.disk_migrations.items() if app == app_label and name.endswith(name_ends)
-    ]
-    (operation,) = migration.operations
-    return operation
 
 
 # Read-only: sessions, reflections, partners' links ---------------------------------------------------------
