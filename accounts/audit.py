@@ -1,8 +1,15 @@
 """Viewing a clinical record is recorded in the audit trail (django-auditlog; what it records, and how
-rows are keyed by couple, is in intimacy/audit.py): from a therapist's page, or from the admin."""
+rows are keyed by couple, is in intimacy/audit.py): from a therapist's page, or from the admin.
+
+The admin keeps a log of its own besides (django.contrib.admin's LogEntry: "Recent actions" and each
+object's history). For clinical models it names records as the audit trail does, "<model> <id>", and
+its change messages name changed fields, never their values."""
+
+import json
 
 from auditlog.signals import accessed
 from django.contrib.admin.utils import unquote
+from django.contrib.contenttypes.models import ContentType
 from django.http import HttpRequest
 
 
@@ -18,9 +25,40 @@ def record_access(request: HttpRequest, obj) -> None:
     accessed.send(sender=obj.__class__, instance=obj)
 
 
+def opaque_name(obj) -> str:
+    """A clinical record as logs name it: "couple 12", never its label, a name or an exercise title."""
+    return f"{obj._meta.model_name} {obj.pk}"
+
+
+def _admin_log(request: HttpRequest, objects, action_flag: int, message="") -> list:
+    """django.contrib.admin's log rows for `objects`, as `LogEntry.objects.log_actions` writes them
+    except for the description (Django's is `str(obj)`, a couple's label or a partner's name)."""
+    from django.contrib.admin.models import LogEntry
+
+    if isinstance(message, list):
+        message = json.dumps(message)
+    return LogEntry.objects.bulk_create(
+        LogEntry(
+            user_id=request.user.pk,
+            content_type_id=ContentType.objects.get_for_model(obj, for_concrete_model=False).pk,
+            object_id=str(obj.pk),
+            object_repr=opaque_name(obj),
+            action_flag=action_flag,
+            change_message=message,
+        )
+        for obj in objects
+    )
+
+
 class ClinicalAdminMixin:
-    """For the admin of a clinical model: opening a record is recorded as an access, and the
-    "delete selected" action deletes one object at a time so each deletion is in the trail."""
+    """For the admin of a clinical model.
+
+    - Opening a record, or a list of records, is recorded as a viewing of each record shown. One row
+      per record (not one naming the list) so that each couple's access history (intimacy/audit.py)
+      shows that their records were on a staff member's screen.
+    - The admin's own log names records by id, and its change messages name no values.
+    - "Delete selected" deletes one object at a time so each deletion is in the audit trail.
+    """
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         if request.method == "GET":
@@ -29,6 +67,45 @@ class ClinicalAdminMixin:
                 record_access(request, obj)
         return super().change_view(request, object_id, form_url, extra_context)
 
+    def changelist_view(self, request, extra_context=None):
+        response = super().changelist_view(request, extra_context)
+        changelist = (getattr(response, "context_data", None) or {}).get("cl")
+        if request.method == "GET" and changelist is not None:
+            # The page's rows, read once here and reused by the template when it renders.
+            for obj in changelist.result_list:
+                record_access(request, obj)
+        return response
+
     def delete_queryset(self, request, queryset):
         for obj in queryset:
             obj.delete()
+
+    def log_addition(self, request, obj, message):
+        from django.contrib.admin.models import ADDITION
+
+        return _admin_log(request, [obj], ADDITION, message)[0]
+
+    def log_change(self, request, obj, message):
+        from django.contrib.admin.models import CHANGE
+
+        return _admin_log(request, [obj], CHANGE, message)[0]
+
+    def log_deletions(self, request, queryset):
+        from django.contrib.admin.models import DELETION
+
+        return _admin_log(request, queryset, DELETION)
+
+    def construct_change_message(self, request, form, formsets, add=False):
+        """Django's message (which fields changed, by label), with an inline's objects named by id."""
+        message = super().construct_change_message(request, form, formsets, add)
+        inline_objects = [
+            obj
+            for formset in formsets or []
+            for obj in (*formset.new_objects, *(o for o, _ in formset.changed_objects), *formset.deleted_objects)
+        ]
+        # Django appends one entry per inline object, in this order, after the form's own.
+        for entry, obj in zip(message[len(message) - len(inline_objects) :], inline_objects, strict=True):
+            for detail in entry.values():
+                # A deleted object's id is gone with it (Django clears it): the kind of record remains.
+                detail["object"] = opaque_name(obj) if obj.pk is not None else obj._meta.model_name
+        return message

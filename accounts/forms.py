@@ -6,12 +6,13 @@ from django.conf import settings
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
 from django.utils.dates import WEEKDAYS
+from django.utils.formats import number_format
 from django.utils.functional import lazy
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts import selectors
-from accounts.models import User
+from accounts.models import COUPLE_LABEL_MAX_LENGTH, EMAIL_MAX_LENGTH, PARTNER_NAME_MAX_LENGTH, User
 
 
 def time_zone_choices() -> list[tuple[str, str]]:
@@ -26,6 +27,19 @@ def _format(message, values: dict) -> str:
 # `lazy_format(_("From %(low)s to %(high)s."), {"low": 1, "high": 7})`: formatted when shown, in the language
 # active then. For form text written once at import (help texts, error messages) that names a constant.
 lazy_format = lazy(_format, str)
+
+
+def count(number: int) -> str:
+    """A count as people read it in the active language: 5,000 in English."""
+    return number_format(number, force_grouping=True)
+
+
+def _up_to(limit: int) -> str:
+    return ngettext("Up to %(limit)s character.", "Up to %(limit)s characters.", limit) % {"limit": count(limit)}
+
+
+# `up_to(5000)`: "Up to 5,000 characters.", in the language active when it is shown (a help text).
+up_to = lazy(_up_to, str)
 
 
 def password_min_length() -> int | None:
@@ -62,7 +76,7 @@ class TendSignupForm(SignupForm):
 class AddCoupleForm(forms.Form):
     label = forms.CharField(
         label=_("Label"),
-        max_length=80,
+        max_length=COUPLE_LABEL_MAX_LENGTH,
         help_text=_("How you'll recognise this couple, e.g. “Alex & Sam”. First names are enough."),
     )
     time_zone = forms.ChoiceField(
@@ -70,10 +84,10 @@ class AddCoupleForm(forms.Form):
         choices=time_zone_choices,
         help_text=_("Where the couple lives; their week runs Monday to Sunday there."),
     )
-    partner1_name = forms.CharField(label=_("First partner's first name"), max_length=40)
-    partner1_email = forms.EmailField(label=_("First partner's email"))
-    partner2_name = forms.CharField(label=_("Second partner's first name"), max_length=40)
-    partner2_email = forms.EmailField(label=_("Second partner's email"))
+    partner1_name = forms.CharField(label=_("First partner's first name"), max_length=PARTNER_NAME_MAX_LENGTH)
+    partner1_email = forms.EmailField(label=_("First partner's email"), max_length=EMAIL_MAX_LENGTH)
+    partner2_name = forms.CharField(label=_("Second partner's first name"), max_length=PARTNER_NAME_MAX_LENGTH)
+    partner2_email = forms.EmailField(label=_("Second partner's email"), max_length=EMAIL_MAX_LENGTH)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

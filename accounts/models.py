@@ -14,6 +14,14 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.clinical import ClinicalQuerySet
+from accounts.text_limits import text_within_limits
+
+# Limits on what people type, in characters (accounts/text_limits.py): generous for what each holds,
+# held by the database and by the forms alike.
+EMAIL_MAX_LENGTH = 254  # the longest address SMTP carries (RFC 5321); Django's EmailField default
+USER_NAME_MAX_LENGTH = 80
+COUPLE_LABEL_MAX_LENGTH = 80  # first names, e.g. "Alex & Sam"
+PARTNER_NAME_MAX_LENGTH = 40  # one first name
 
 
 class UserManager(BaseUserManager):
@@ -47,8 +55,8 @@ class User(AbstractUser):
     username = None
     first_name = None
     last_name = None
-    email = models.EmailField(_("email address"), unique=True)
-    name = models.CharField(max_length=80, blank=True, help_text=_("How Tend greets you."))
+    email = models.EmailField(_("email address"), max_length=EMAIL_MAX_LENGTH, unique=True)
+    name = models.CharField(max_length=USER_NAME_MAX_LENGTH, blank=True, help_text=_("How Tend greets you."))
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.THERAPIST)
     # A therapist's "a client in Tend needs your attention" emails (intimacy/reminders.py); the signed
     # link in every such email turns them off.
@@ -61,7 +69,10 @@ class User(AbstractUser):
     objects = UserManager()
 
     class Meta:
-        constraints = [models.UniqueConstraint(Lower("email"), name="user_email_ci_unique")]
+        constraints = [
+            models.UniqueConstraint(Lower("email"), name="user_email_ci_unique"),
+            text_within_limits("user_text_within_limits", {"email": EMAIL_MAX_LENGTH, "name": USER_NAME_MAX_LENGTH}),
+        ]
 
     def __str__(self) -> str:
         return self.email
@@ -101,7 +112,9 @@ class Couple(models.Model):
     Status = CoupleStatus
 
     therapist = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="couples")
-    label = models.CharField(max_length=80, help_text=_("First names are enough, e.g. “Alex & Sam”."))
+    label = models.CharField(
+        max_length=COUPLE_LABEL_MAX_LENGTH, help_text=_("First names are enough, e.g. “Alex & Sam”.")
+    )
     time_zone = models.CharField(max_length=64, validators=[validate_time_zone])
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.ACTIVE)
     # Set once the therapist confirms they screened the relationship for coercion or violence.
@@ -116,7 +129,10 @@ class Couple(models.Model):
 
     class Meta:
         ordering = ["label", "pk"]
-        constraints = [models.CheckConstraint(condition=Q(status__in=CoupleStatus.values), name="couple_status_valid")]
+        constraints = [
+            models.CheckConstraint(condition=Q(status__in=CoupleStatus.values), name="couple_status_valid"),
+            text_within_limits("couple_text_within_limits", {"label": COUPLE_LABEL_MAX_LENGTH}),
+        ]
 
     def __str__(self) -> str:
         return self.label
@@ -145,8 +161,8 @@ class Partner(models.Model):
     couple = models.ForeignKey(Couple, on_delete=models.CASCADE, related_name="partners")
     # Slot 1 or 2: with the unique constraint below the database holds "two partners per couple".
     slot = models.PositiveSmallIntegerField()
-    name = models.CharField(max_length=40, help_text=_("The first name the couple uses."))
-    email = models.EmailField()
+    name = models.CharField(max_length=PARTNER_NAME_MAX_LENGTH, help_text=_("The first name the couple uses."))
+    email = models.EmailField(max_length=EMAIL_MAX_LENGTH)
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="partner"
     )
@@ -180,6 +196,9 @@ class Partner(models.Model):
             # rule there would tell a therapist that someone else's client uses it (accounts/services.py,
             # `couple_create`, keeps one therapist's caseload free of repeats instead).
             models.UniqueConstraint(Lower("email"), "couple", name="partner_email_own_in_couple"),
+            text_within_limits(
+                "partner_text_within_limits", {"name": PARTNER_NAME_MAX_LENGTH, "email": EMAIL_MAX_LENGTH}
+            ),
         ]
 
     def __str__(self) -> str:

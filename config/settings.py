@@ -374,6 +374,12 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
+# The largest request body Tend reads (forms only: Tend takes no uploads). Its largest form, a reflection
+# with all three texts at their limit in 4-byte characters, percent-encoded, is under 200 KB
+# (tests/config/test_error_pages.py). A bigger body is refused before it is read, with the calm 400
+# page (templates/400.html); a proxy in front should allow at least this much (docs/DEPLOY.md).
+DATA_UPLOAD_MAX_MEMORY_SIZE = 512 * 1024
+
 # Request paths carry only opaque ids; nothing clinical is ever logged. Some paths carry a secret
 # (an invitation, a password reset, "turn emails off"): every handler below redacts those tokens
 # (accounts/redaction.py), whichever logger the record came from. Django's own handlers are replaced

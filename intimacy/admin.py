@@ -23,26 +23,6 @@ class AssignmentAdmin(ClinicalAdminMixin, admin.ModelAdmin):
     exclude = ["note"]
 
 
-@admin.register(Session)
-class SessionAdmin(ClinicalAdminMixin, admin.ModelAdmin):
-    list_display = ["pk", "assignment", "date", "minutes", "withdrawn_at"]
-    readonly_fields = ["idempotency_key"]
-
-
-@admin.register(Reflection)
-class ReflectionAdmin(ClinicalAdminMixin, admin.ModelAdmin):
-    list_display = ["pk", "session", "role", "visibility", "created_at"]
-    list_filter = ["role", "visibility"]
-    fields = ["session", "partner", "role", "visibility", "created_at", "updated_at"]
-    readonly_fields = fields
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-
 class ReadOnlyAdmin(ClinicalAdminMixin, admin.ModelAdmin):
     """Seen by support, changed only by the therapist in Tend itself."""
 
@@ -51,6 +31,42 @@ class ReadOnlyAdmin(ClinicalAdminMixin, admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+class RecordAdmin(ReadOnlyAdmin):
+    """What partners wrote down happened: seen by support as ids and dates, never added, changed or
+    deleted here (a partner corrects or deletes their own in Tend, and the trail records it)."""
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Session)
+class SessionAdmin(RecordAdmin):
+    list_display = ["pk", "assignment_id", "date", "minutes", "withdrawn_at"]
+    # The audit row of each session listed names its couple (`get_additional_data`): read with the page.
+    list_select_related = ["assignment"]
+    fields = [
+        "assignment_id",
+        "date",
+        "minutes",
+        "giver_id",
+        "receiver_id",
+        "logged_by_id",
+        "withdrawn_at",
+        "created_at",
+        "updated_at",
+    ]
+    readonly_fields = fields
+
+
+@admin.register(Reflection)
+class ReflectionAdmin(RecordAdmin):
+    list_display = ["pk", "session_id", "role", "visibility", "created_at"]
+    list_filter = ["role", "visibility"]
+    list_select_related = ["session__assignment"]
+    fields = ["session_id", "partner_id", "role", "visibility", "created_at", "updated_at"]
+    readonly_fields = fields
 
 
 @admin.register(CoupleNote)
@@ -64,7 +80,7 @@ class CoupleNoteAdmin(ReadOnlyAdmin):
 class AlertAdmin(ReadOnlyAdmin):
     list_display = ["pk", "couple", "kind", "week", "urgent", "acknowledged_at"]
     list_filter = ["kind", "urgent"]
-    fields = ["couple", "kind", "partner", "week", "urgent", "raised_at", "acknowledged_at", "acknowledged_by"]
+    fields = ["couple", "kind", "partner_id", "week", "urgent", "raised_at", "acknowledged_at", "acknowledged_by"]
     readonly_fields = fields  # never `acknowledgement`: the therapist's note
 
 

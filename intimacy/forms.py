@@ -1,10 +1,11 @@
 import uuid
 
 from django import forms
+from django.utils.text import format_lazy
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from accounts.forms import lazy_format
+from accounts.forms import count, lazy_format, up_to
 from intimacy import csi4
 from intimacy.models import (
     ACKNOWLEDGEMENT_MAX_LENGTH,
@@ -16,6 +17,9 @@ from intimacy.models import (
     MIN_SESSION_MINUTES,
     MIN_SUGGESTED_MINUTES,
     MIN_TARGET,
+    NOTE_MAX_LENGTH,
+    REFLECTION_TEXT_MAX_LENGTH,
+    SAFETY_MESSAGE_MAX_LENGTH,
     Assignment,
     Exercise,
     Reflection,
@@ -24,6 +28,38 @@ from intimacy.models import (
 
 RATING_CHOICES = [(i, str(i)) for i in range(MIN_RATING, MAX_RATING + 1)]
 SUGGESTED_MINUTES_RANGE = {"low": MIN_SUGGESTED_MINUTES, "high": MAX_SUGGESTED_MINUTES}
+
+
+class LongTextField(forms.CharField):
+    """Text over several lines, held to its limit here rather than by the browser.
+
+    A browser's `maxlength` cuts a pasted text short without a word, so the end of what someone wrote
+    would be lost unseen; here they get all of it back, with a message saying how much to shorten.
+    Line breaks count once, as the person sees them (browsers send each as two characters, CR LF), and
+    are stored so. The help text ends with the limit: "Up to 5,000 characters."
+    """
+
+    widget = forms.Textarea
+
+    def __init__(self, *, max_length: int, help_text="", **kwargs):
+        self.limit = max_length
+        help_text = format_lazy("{} {}", help_text, up_to(max_length)) if help_text else up_to(max_length)
+        super().__init__(help_text=help_text, **kwargs)
+
+    def to_python(self, value) -> str:
+        return super().to_python(value).replace("\r\n", "\n")
+
+    def validate(self, value) -> None:
+        super().validate(value)
+        if len(value) > self.limit:
+            raise forms.ValidationError(
+                gettext(
+                    "Please keep this to %(limit)s characters; it has %(count)s now. "
+                    "Everything you wrote is still here."
+                ),
+                code="max_length",
+                params={"limit": count(self.limit), "count": count(len(value))},
+            )
 
 
 class RatingWidget(forms.RadioSelect):
@@ -121,13 +157,24 @@ class ReflectionForm(StyledForm):
         required=False,
         help_text=_("That is a fine outcome: stopping when something doesn't feel right is part of the exercise."),
     )
-    pause_reason = forms.CharField(
-        label=_("If you'd like to, say what happened"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    pause_reason = LongTextField(
+        label=_("If you'd like to, say what happened"),
+        max_length=REFLECTION_TEXT_MAX_LENGTH,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
     )
-    next_time = forms.CharField(
-        label=_("What I'd like next time"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    next_time = LongTextField(
+        label=_("What I'd like next time"),
+        max_length=REFLECTION_TEXT_MAX_LENGTH,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
     )
-    notes = forms.CharField(label=_("Anything else"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    notes = LongTextField(
+        label=_("Anything else"),
+        max_length=REFLECTION_TEXT_MAX_LENGTH,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
     visibility = forms.ChoiceField(
         label=_("Who may read what I wrote?"),
         choices=Reflection.Visibility.choices,
@@ -210,6 +257,7 @@ class ExerciseForm(forms.ModelForm):
         model = Exercise
         fields = ["title", "summary", "guidance", "suggested_minutes"]
         widgets = {"guidance": forms.Textarea(attrs={"rows": 12})}
+        field_classes = {"guidance": LongTextField}
         # The model's field names would make the same labels, but only these are translatable.
         labels = {
             "title": _("Title"),
@@ -248,6 +296,7 @@ class AssignmentForm(forms.ModelForm):
             "giver_plan": forms.RadioSelect,
             "note": forms.Textarea(attrs={"rows": 3}),
         }
+        field_classes = {"note": LongTextField}
         labels = {
             "exercise": _("Exercise"),
             "suggested_minutes": _("Suggested minutes"),
@@ -300,7 +349,7 @@ class NoteForm(StyledForm):
     date = forms.DateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}))
     text = forms.CharField(
         label=_("Note"),
-        max_length=200,
+        max_length=NOTE_MAX_LENGTH,
         help_text=_("Private to you. Shown as a marker on the charts, e.g. “started weekly sessions” or “holiday”."),
     )
 
@@ -318,10 +367,10 @@ class SafetyForm(StyledForm):
     feeling = forms.ChoiceField(
         label=_("What happened?"), choices=SafetyMessage.Feeling.choices, widget=forms.RadioSelect
     )
-    message = forms.CharField(
+    message = LongTextField(
         label=_("Anything you want your therapist to know (optional)"),
+        max_length=SAFETY_MESSAGE_MAX_LENGTH,
         required=False,
-        max_length=2000,
         widget=forms.Textarea(attrs={"rows": 4}),
     )
 

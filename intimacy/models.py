@@ -4,7 +4,7 @@ import uuid
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext
@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.clinical import ClinicalQuerySet
 from accounts.models import Couple, Partner, User
+from accounts.text_limits import text_within_limits
 from intimacy.builtin import BACK_RUB_KEY
 from intimacy.weeks import week_start
 
@@ -22,8 +23,21 @@ MIN_SUGGESTED_MINUTES, MAX_SUGGESTED_MINUTES = 5, 60
 MIN_SESSION_MINUTES, MAX_SESSION_MINUTES = 1, 180
 # How long a partner may correct what they wrote or logged (making a reflection more private has no limit).
 EDIT_WINDOW_DAYS = 7
-# The therapist's note on marking an alert as seen.
-ACKNOWLEDGEMENT_MAX_LENGTH = 300
+# Limits on what people type, in characters (accounts/text_limits.py): more than anyone writes in normal
+# use, held by the database and by the forms alike, so that no one text can swell every page it is on.
+EXERCISE_TITLE_MAX_LENGTH = 80
+EXERCISE_SUMMARY_MAX_LENGTH = 200  # one sentence
+EXERCISE_GUIDANCE_MAX_LENGTH = 10_000  # a few pages; the built-in back rub's is under 2,000
+ASSIGNMENT_NOTE_MAX_LENGTH = 2_000  # the therapist's note to the couple
+REFLECTION_TEXT_MAX_LENGTH = 5_000  # each of a reflection's three texts: a long journal entry
+NOTE_MAX_LENGTH = 200  # a therapist's note, shown as a marker on the charts
+ACKNOWLEDGEMENT_MAX_LENGTH = 300  # the therapist's note on marking an alert as seen
+SAFETY_MESSAGE_MAX_LENGTH = 5_000  # never cut short someone telling their therapist they felt unsafe
+
+
+def long_text(verbose_name=None, *, max_length: int, **kwargs) -> models.TextField:
+    """A TextField held to `max_length` by model validation too (Django leaves a TextField's unchecked)."""
+    return models.TextField(verbose_name, max_length=max_length, validators=[MaxLengthValidator(max_length)], **kwargs)
 
 
 def rating(verbose_name: str, **kwargs) -> models.PositiveSmallIntegerField:
@@ -55,9 +69,9 @@ class Exercise(models.Model):
     )
     # Stable handle for built-in exercises so the seeding migration is idempotent.
     builtin_key = models.SlugField(max_length=40, null=True, blank=True, unique=True)
-    title = models.CharField(max_length=80)
-    summary = models.CharField(max_length=200)
-    guidance = models.TextField()
+    title = models.CharField(max_length=EXERCISE_TITLE_MAX_LENGTH)
+    summary = models.CharField(max_length=EXERCISE_SUMMARY_MAX_LENGTH)
+    guidance = long_text(max_length=EXERCISE_GUIDANCE_MAX_LENGTH)
     suggested_minutes = models.PositiveSmallIntegerField(
         validators=[MinValueValidator(MIN_SUGGESTED_MINUTES), MaxValueValidator(MAX_SUGGESTED_MINUTES)]
     )
@@ -73,6 +87,14 @@ class Exercise(models.Model):
             in_range("suggested_minutes", MIN_SUGGESTED_MINUTES, MAX_SUGGESTED_MINUTES, "exercise_minutes_range"),
             models.CheckConstraint(
                 condition=Q(owner__isnull=True) | Q(builtin_key__isnull=True), name="exercise_builtin_has_no_owner"
+            ),
+            text_within_limits(
+                "exercise_text_within_limits",
+                {
+                    "title": EXERCISE_TITLE_MAX_LENGTH,
+                    "summary": EXERCISE_SUMMARY_MAX_LENGTH,
+                    "guidance": EXERCISE_GUIDANCE_MAX_LENGTH,
+                },
             ),
         ]
 
@@ -122,7 +144,7 @@ class Assignment(models.Model):
     ends_on = models.DateField(null=True, blank=True)
     giver_plan = models.CharField(max_length=8, choices=GiverPlan.choices, default=GiverPlan.TAKE_TURNS)
     planned_giver = models.ForeignKey(Partner, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    note = models.TextField(_("note to the couple"), blank=True)
+    note = long_text(_("note to the couple"), max_length=ASSIGNMENT_NOTE_MAX_LENGTH, blank=True)
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.ACTIVE)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -141,6 +163,7 @@ class Assignment(models.Model):
                 | (~Q(giver_plan=GiverPlan.ONE) & Q(planned_giver__isnull=True)),
                 name="assignment_planned_giver_iff_one",
             ),
+            text_within_limits("assignment_text_within_limits", {"note": ASSIGNMENT_NOTE_MAX_LENGTH}),
         ]
         indexes = [models.Index(fields=["couple", "status"])]
 
@@ -268,9 +291,9 @@ class Reflection(models.Model):
     pace = models.CharField(max_length=8, choices=Pace.choices, blank=True)
     # Both roles; stopping early is a valid outcome, never a failure.
     paused = models.BooleanField(_("we paused or stopped early"), default=False)
-    pause_reason = models.TextField(blank=True)
-    next_time = models.TextField(_("what I'd like next time"), blank=True)
-    notes = models.TextField(blank=True)
+    pause_reason = long_text(max_length=REFLECTION_TEXT_MAX_LENGTH, blank=True)
+    next_time = long_text(_("what I'd like next time"), max_length=REFLECTION_TEXT_MAX_LENGTH, blank=True)
+    notes = long_text(max_length=REFLECTION_TEXT_MAX_LENGTH, blank=True)
     visibility = models.CharField(max_length=10, choices=Visibility.choices, default=Visibility.SHARED)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -313,6 +336,10 @@ class Reflection(models.Model):
                 condition=Q(role=ReflectionRole.GIVER) | Q(presence__isnull=True, giving_felt__isnull=True),
                 name="reflection_receiver_has_no_giver_answers",
             ),
+            text_within_limits(
+                "reflection_text_within_limits",
+                dict.fromkeys(("pause_reason", "next_time", "notes"), REFLECTION_TEXT_MAX_LENGTH),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -347,13 +374,14 @@ class CoupleNote(models.Model):
     couple = models.ForeignKey(Couple, on_delete=models.CASCADE, related_name="notes")
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     date = models.DateField()
-    text = models.CharField(max_length=200)
+    text = models.CharField(max_length=NOTE_MAX_LENGTH)
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = TherapistOnlyQuerySet.as_manager()
 
     class Meta:
         ordering = ["-date", "-pk"]
+        constraints = [text_within_limits("couplenote_text_within_limits", {"text": NOTE_MAX_LENGTH})]
         indexes = [models.Index(fields=["couple", "date"])]
 
     def __str__(self) -> str:
@@ -416,6 +444,7 @@ class Alert(models.Model):
                 fields=["couple", "kind", "week"], condition=Q(partner__isnull=True), name="alert_once_per_couple_week"
             ),
             models.CheckConstraint(condition=Q(kind__in=AlertKind.values), name="alert_kind_valid"),
+            text_within_limits("alert_text_within_limits", {"acknowledgement": ACKNOWLEDGEMENT_MAX_LENGTH}),
         ]
         indexes = [models.Index(fields=["couple", "acknowledged_at"])]
 
@@ -445,7 +474,7 @@ class SafetyMessage(models.Model):
     couple = models.ForeignKey(Couple, on_delete=models.CASCADE, related_name="safety_messages")
     partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="+")
     feeling = models.CharField(max_length=10, choices=Feeling.choices)
-    message = models.TextField(blank=True, max_length=2000)
+    message = long_text(max_length=SAFETY_MESSAGE_MAX_LENGTH, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = TherapistOnlyQuerySet.as_manager()
@@ -453,7 +482,8 @@ class SafetyMessage(models.Model):
     class Meta:
         ordering = ["-created_at", "-pk"]
         constraints = [
-            models.CheckConstraint(condition=Q(feeling__in=SafetyFeeling.values), name="safety_feeling_valid")
+            models.CheckConstraint(condition=Q(feeling__in=SafetyFeeling.values), name="safety_feeling_valid"),
+            text_within_limits("safetymessage_text_within_limits", {"message": SAFETY_MESSAGE_MAX_LENGTH}),
         ]
 
     def __str__(self) -> str:

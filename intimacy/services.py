@@ -16,6 +16,7 @@ from intimacy import csi4
 from intimacy.alerts import alert_raise_now, alerts_raise
 from intimacy.models import (
     EDIT_WINDOW_DAYS,
+    EXERCISE_TITLE_MAX_LENGTH,
     Alert,
     Assignment,
     CheckIn,
@@ -68,7 +69,7 @@ def exercise_customize(*, exercise: Exercise, owner: User) -> Exercise:
     """A copy of `exercise` owned by `owner`, ready to reword for their couples."""
     copy = Exercise(
         owner=owner,
-        title=f"{exercise.title} (my version)"[:80],
+        title=f"{exercise.title} (my version)"[:EXERCISE_TITLE_MAX_LENGTH],
         summary=exercise.summary,
         guidance=exercise.guidance,
         suggested_minutes=exercise.suggested_minutes,

@@ -143,3 +143,19 @@ def client_for(client):
         return client
 
     return sign_in
+
+
+@pytest.fixture
+def migration():
+    """`migration("intimacy", "text_limits")`: the migration of that app whose name ends so (found by
+    name: migrations are renumbered when branches merge)."""
+    from django.db.migrations.loader import MigrationLoader
+
+    def find(app_label: str, name_ends: str):
+        loader = MigrationLoader(None, ignore_no_migrations=True)
+        (found,) = [
+            m for (app, name), m in loader.disk_migrations.items() if app == app_label and name.endswith(name_ends)
+        ]
+        return found
+
+    return find
