@@ -197,6 +197,14 @@ SESSION_COOKIE_AGE = TEND_IDLE_SECONDS_PARTNER
 # are not ready for this CSP.
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Tend"
+# Changing how someone signs in (a factor, recovery codes; an address, were Tend to offer it) asks for
+# the password or a code again unless they confirmed within 5 minutes; signing in is not confirming
+# (allauth's rule).
+# The one exception, a first factor moments after signing in, is in accounts/adapter.py; Tend's
+# record exports and deletion ask the same way (accounts/reauthentication.py).
+ACCOUNT_REAUTHENTICATION_REQUIRED = True
+MFA_REAUTHENTICATION_REQUIRED = True
+ACCOUNT_REAUTHENTICATION_TIMEOUT = 5 * 60
 # Per IP and per account; after 5 failures in 5 minutes even the right password waits (allauth's
 # rate limits live in the shared database cache, so every worker counts the same tries).
 ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/300s/key"}
