@@ -4,6 +4,7 @@ sign out everywhere, the admin behind the same door, and the password rules."""
 import pytest
 import time_machine
 from allauth.mfa.models import Authenticator
+from allauth.usersessions.models import UserSession
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.test import Client
@@ -271,3 +272,72 @@ class TestReauthentication:
         request.user = partner_a.user
         with request_context(request):
             assert get_adapter().is_reauthentication_required(app="allauth.account") is True
+
+
+@pytest.fixture
+def two_devices():
+    return Client(), Client()
+
+
+class TestOtherSessionsEnd:
+    """Changing how someone signs in signs out their other sessions; the one that made the change stays."""
+
+    def test_removing_the_second_factor(self, two_devices, therapist, clock, django_capture_on_commit_callbacks):
+        phone, laptop = two_devices
+        signed_in_with_code(phone, therapist)
+        clock.shift(30)
+        signed_in_with_code(laptop, therapist)
+        confirm_password(laptop)
+        with django_capture_on_commit_callbacks(execute=True):
+            assert laptop.post(reverse("mfa_deactivate_totp")).status_code == 302
+        response = phone.get(reverse("home"))
+        assert response.status_code == 302 and response["Location"].startswith(LOGIN)
+        # Still signed in here, and sent to set up a factor again before any client data.
+        assert laptop.get(reverse("home"))["Location"] == reverse("mfa_activate_totp")
+
+    def test_new_recovery_codes(self, two_devices, therapist, clock, django_capture_on_commit_callbacks):
+        phone, laptop = two_devices
+        signed_in_with_code(phone, therapist)
+        clock.shift(30)
+        signed_in_with_code(laptop, therapist)
+        confirm_password(laptop)
+        with django_capture_on_commit_callbacks(execute=True):
+            assert laptop.post(reverse("mfa_generate_recovery_codes")).status_code == 302
+        assert phone.get(reverse("home"))["Location"].startswith(LOGIN)
+        assert laptop.get(reverse("home")).status_code == 200
+
+    def test_adding_a_second_factor(self, two_devices, partner_a, clock, django_capture_on_commit_callbacks):
+        phone, laptop = two_devices
+        for device in two_devices:
+            sign_in(device, partner_a.user.email)
+        secret = laptop.get(reverse("mfa_activate_totp")).context["form"].secret
+        with django_capture_on_commit_callbacks(execute=True):
+            assert laptop.post(reverse("mfa_activate_totp"), {"code": totp_code(secret)}).status_code == 302
+        assert phone.get(reverse("home"))["Location"].startswith(LOGIN)
+        assert laptop.get(reverse("home")).status_code == 200
+
+    def test_changing_the_password(self, two_devices, partner_a):
+        phone, laptop = two_devices
+        for device in two_devices:
+            sign_in(device, partner_a.user.email)
+        new = "paper-lantern-river-58"
+        response = laptop.post(
+            reverse("account_change_password"), {"oldpassword": PASSWORD, "password1": new, "password2": new}
+        )
+        assert response.status_code == 302
+        assert phone.get(reverse("home"))["Location"].startswith(LOGIN)
+        assert laptop.get(reverse("home")).status_code == 200
+        # Gone from the list of signed-in sessions at once, not only refused on its next request.
+        assert UserSession.objects.filter(user=partner_a.user).count() == 1
+
+    def test_a_password_reset_signs_out_everywhere(self, client, two_devices, partner_a, mailoutbox):
+        for device in two_devices:
+            sign_in(device, partner_a.user.email)
+        client.post(reverse("account_reset_password"), {"email": partner_a.user.email})
+        link = next(word for word in mailoutbox[-1].body.split() if "/password/reset/key/" in word)
+        form = client.get(link, follow=True)
+        new = "paper-lantern-river-58"
+        assert client.post(form.redirect_chain[-1][0], {"password1": new, "password2": new}).status_code == 302
+        for device in two_devices:
+            assert device.get(reverse("home"))["Location"].startswith(LOGIN)
+        assert not UserSession.objects.filter(user=partner_a.user).exists()
