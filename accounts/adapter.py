@@ -1,7 +1,10 @@
 import time
+from datetime import UTC, datetime
 
 from allauth.account import app_settings as account_settings
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.account.internal.flows.login import get_authentication_records
+from allauth.mfa.models import Authenticator
 from django.conf import settings
 
 from accounts import selectors
@@ -11,6 +14,9 @@ ALREADY_EXISTS = "account/email/account_already_exists"
 # allauth's emails to an address that has no account: on sign-up ("it already exists") and on a
 # password reset ("there is no account, sign up here").
 INVITATION_INSTEAD = {ALREADY_EXISTS, "account/email/unknown_account"}
+
+# allauth's pages of a first setup: the authenticator app, then the recovery codes it made.
+FIRST_FACTOR_VIEWS = {"mfa_activate_totp", "mfa_view_recovery_codes", "mfa_download_recovery_codes"}
 
 
 class TendAccountAdapter(DefaultAccountAdapter):
@@ -34,13 +40,33 @@ class TendAccountAdapter(DefaultAccountAdapter):
         super().send_mail(template_prefix, email, context)
 
     def is_reauthentication_required(self, *, app: str, **kwargs) -> bool:
-        # A therapist sent to set up their second factor has just signed in: asking for the password
-        # again at once would only teach them to type it twice. Later changes still ask.
-        if app == "allauth.mfa" and self._signed_in_moments_ago():
+        # A therapist made to set up their second factor has only just typed their password: asking
+        # for it again at once would only teach them to type it twice. Spared are the first factor's
+        # setup moments after signing in and the recovery codes that setup made, nothing else: a
+        # recent sign-in is not a confirmation (allauth counts only a re-authentication), so
+        # removing or changing a factor, new or older recovery codes, and Tend's own exports and
+        # deletion ask again (accounts/reauthentication.py).
+        if app == "allauth.mfa" and self._setting_up_first_factor():
             return False
         return super().is_reauthentication_required(app=app, **kwargs)
 
-    def _signed_in_moments_ago(self) -> bool:
+    def _setting_up_first_factor(self) -> bool:
         request = self.request
-        records = request.session.get("account_authentication_methods", []) if request is not None else []
-        return bool(records) and time.time() - records[-1].get("at", 0) < account_settings.REAUTHENTICATION_TIMEOUT
+        match = getattr(request, "resolver_match", None)
+        if match is None or match.url_name not in FIRST_FACTOR_VIEWS:
+            return False
+        signed_in_at = self._signed_in_moments_ago()
+        if signed_in_at is None:
+            return False
+        # None of the person's factors is older than this sign-in: there were none (the first setup),
+        # or the app and its recovery codes were made moments ago, by that setup.
+        return not Authenticator.objects.filter(user_id=request.user.pk, created_at__lt=signed_in_at).exists()
+
+    def _signed_in_moments_ago(self) -> datetime | None:
+        """When this session last proved who it is (signing in, or confirming since), if within the
+        re-authentication timeout."""
+        request = self.request
+        records = get_authentication_records(request, request.user) if request is not None else []
+        if not records or time.time() - records[-1].get("at", 0) >= account_settings.REAUTHENTICATION_TIMEOUT:
+            return None
+        return datetime.fromtimestamp(records[-1]["at"], tz=UTC)

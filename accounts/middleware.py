@@ -4,8 +4,11 @@ staff before any client data, idle sign-out, and an absolute limit on everyone's
 import time
 from collections.abc import Callable
 
-from allauth.mfa.signals import authenticator_added, authenticator_removed
+from allauth.account.signals import password_changed, password_reset
+from allauth.mfa.signals import authenticator_added, authenticator_removed, authenticator_reset
 from allauth.mfa.utils import is_mfa_enabled
+from allauth.usersessions.adapter import get_adapter as get_usersessions_adapter
+from allauth.usersessions.models import UserSession
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
@@ -40,16 +43,40 @@ def _start_session(sender, request, user, **kwargs) -> None:
     request.session[MFA_OK] = needs_second_factor(user) and is_mfa_enabled(user)
 
 
+def end_other_sessions(request: HttpRequest | None, user) -> None:
+    """Sign the person out everywhere but here: their other browsers were signed in under the old
+    way in, and a factor or password changed by whoever holds one of them must not leave the
+    others open (a removed factor would still count there). The session that made the change stays."""
+    current = request.session.session_key if request is not None and hasattr(request, "session") else None
+    others = UserSession.objects.filter(user_id=user.pk).exclude(session_key=current)
+    get_usersessions_adapter().end_sessions(list(others))
+
+
 @receiver(authenticator_added)
 def _second_factor_added(sender, request, user, **kwargs) -> None:
+    end_other_sessions(request, user)
     if request is not None and needs_second_factor(user):
         request.session[MFA_OK] = is_mfa_enabled(user)
 
 
 @receiver(authenticator_removed)
 def _second_factor_removed(sender, request, user, **kwargs) -> None:
+    end_other_sessions(request, user)
     if request is not None and needs_second_factor(user):
         request.session[MFA_OK] = is_mfa_enabled(user)
+
+
+@receiver(authenticator_reset)
+def _recovery_codes_renewed(sender, request, user, **kwargs) -> None:
+    end_other_sessions(request, user)
+
+
+@receiver(password_changed)
+@receiver(password_reset)
+def _password_changed(sender, request, user, **kwargs) -> None:
+    # Django already refuses the other sessions on their next request (the password is in the
+    # session's hash); ending them here also takes them off the person's list of sessions at once.
+    end_other_sessions(request, user)
 
 
 class SessionRulesMiddleware:

@@ -196,6 +196,8 @@ ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_EMAIL_VERIFICATION = "mandatory"
 ACCOUNT_UNIQUE_EMAIL = True
+# A password change keeps the session that made it signed in (True would sign that one out too);
+# every other session of the person ends (Django's session hash, and accounts.middleware ends them).
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
 ACCOUNT_PREVENT_ENUMERATION = True
@@ -235,6 +237,14 @@ TEND_DRAFT_SECONDS = 60 * 60
 # are not ready for this CSP.
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Tend"
+# Changing how someone signs in (a factor, recovery codes; an address, were Tend to offer it) asks for
+# the password or a code again unless they confirmed within 5 minutes; signing in is not confirming
+# (allauth's rule).
+# The one exception, a first factor moments after signing in, is in accounts/adapter.py; Tend's
+# record exports and deletion ask the same way (accounts/reauthentication.py).
+ACCOUNT_REAUTHENTICATION_REQUIRED = True
+MFA_REAUTHENTICATION_REQUIRED = True
+ACCOUNT_REAUTHENTICATION_TIMEOUT = 5 * 60
 # Per IP and per account; after 5 failures in 5 minutes even the right password waits (allauth's
 # rate limits live in the shared database cache, so every worker counts the same tries).
 # Tend's own: a therapist re-sends a partner's invitation at most 3 times an hour (accounts/views.py).

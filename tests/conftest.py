@@ -7,11 +7,13 @@ import pytest
 from django.apps import apps
 from django.core.cache import cache
 from django.db import connection, transaction
+from django.urls import reverse
 
 from accounts.models import User
 from intimacy.builtin import BUILTIN_EXERCISES, seed_builtin_exercises
 from intimacy.models import Exercise, Reflection
 from tests.factories import (
+    PASSWORD,
     AssignmentFactory,
     CoupleFactory,
     PartnerFactory,
@@ -135,11 +137,18 @@ def session(assignment, partner_a, partner_b):
 
 @pytest.fixture
 def client_for(client):
-    """Sign the test client in as someone: `client_for(partner_a)` or `client_for(therapist)`."""
+    """Sign the test client in as someone: `client_for(partner_a)` or `client_for(therapist)`.
 
-    def sign_in(who):
+    `reauthenticated=True` also types the password again, as Tend asks before a couple's record is
+    exported or deleted (accounts/reauthentication.py); it counts for five minutes.
+    """
+
+    def sign_in(who, *, reauthenticated: bool = False):
         user = who if isinstance(who, User) else who.user
         client.force_login(user)
+        if reauthenticated:
+            response = client.post(reverse("account_reauthenticate"), {"password": PASSWORD})
+            assert response.status_code == 302, "the password was not accepted"
         return client
 
     return sign_in

@@ -18,6 +18,7 @@ from accounts.access import get_couple_for_user, partner_required
 from accounts.audit import record_access
 from accounts.forms import add_service_errors
 from accounts.models import Couple, User
+from accounts.reauthentication import DOWNLOAD_WHY, reauthenticate_first
 from accounts.services import couple_set_progress_page
 from intimacy import alerts, csi4, selectors, services, trends
 from intimacy.access import (
@@ -194,10 +195,18 @@ class _Echo:
 @login_required
 @require_GET
 def couple_export(request: HttpRequest, pk: int) -> StreamingHttpResponse:
-    """The period's sessions and ratings as CSV, streamed. Ratings only: no one's words leave Tend this way."""
+    """The period's sessions and ratings as CSV, streamed. Ratings only: no one's words leave Tend this way.
+
+    A GET (a download reads; the access record is the audit trail's). The password first: then the
+    therapist is back on the dashboard at the same period and downloads again, rather than getting
+    the file as the answer to the password form and staying on it.
+    """
     couple = get_couple_for_user(request.user, pk, role=THERAPIST)
-    record_access(request, couple)
     period = trends.period_from(request.GET, couple.today())
+    back = f"{reverse('couple_detail', args=[couple.pk])}?{period.query}"
+    if asked := reauthenticate_first(request, back=back, why=DOWNLOAD_WHY):
+        return asked
+    record_access(request, couple)
     sessions = selectors.export_sessions(couple, request.user, start=period.start, end=period.end)
     writer = csv.writer(_Echo())
     response = StreamingHttpResponse((writer.writerow(r) for r in _export_rows(sessions)), content_type="text/csv")

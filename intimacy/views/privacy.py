@@ -20,6 +20,7 @@ from accounts.access import get_couple_for_user, partner_required
 from accounts.audit import record_access
 from accounts.drafts import keeps_draft
 from accounts.models import User
+from accounts.reauthentication import DELETE_WHY, DOWNLOAD_WHY, reauthenticate_first
 from intimacy import records, services
 from intimacy.forms import SafetyForm
 
@@ -106,8 +107,12 @@ def couple_record(request: HttpRequest, pk: int) -> HttpResponse:
     """The couple's whole record as JSON for the clinical file. "Just me" words are not in it.
 
     A POST, because it records that the export was made (deleting the couple needs one first).
+    The password first: after it, the therapist chooses the export again on the couple's page.
     """
     couple = get_couple_for_user(request.user, pk, role=THERAPIST)
+    back = reverse("couple_detail", args=[couple.pk]) + "#record"
+    if asked := reauthenticate_first(request, back=back, why=DOWNLOAD_WHY):
+        return asked
     data = records.couple_record(couple, request.user)
     record_access(request, couple)
     people.couple_mark_exported(couple=couple)
@@ -117,8 +122,15 @@ def couple_record(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def couple_delete(request: HttpRequest, pk: int) -> HttpResponse:
-    """Delete a couple and all of its clinical data for good: typed confirmation, after an export."""
+    """Delete a couple and all of its clinical data for good: typed confirmation, after an export.
+
+    The password before the page, and again if it was sent too long after (nothing is deleted then:
+    the page comes back to be confirmed again).
+    """
     couple = get_couple_for_user(request.user, pk, role=THERAPIST)
+    back = reverse("couple_delete", args=[couple.pk])
+    if asked := reauthenticate_first(request, back=back, why=DELETE_WHY):
+        return asked
     error = ""
     if request.method == "POST":
         try:

@@ -4,6 +4,7 @@ sign out everywhere, the admin behind the same door, and the password rules."""
 import pytest
 import time_machine
 from allauth.mfa.models import Authenticator
+from allauth.usersessions.models import UserSession
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.test import Client
@@ -177,3 +178,194 @@ def test_passwords_need_twelve_characters_and_not_a_common_one():
             continue
         raise AssertionError(f"{weak!r} was accepted")
     validate_password("paper-lantern-river-58")
+
+
+# Re-authentication and other sessions (issue 12, items 4 and 5) ----------------------------------------
+
+REAUTHENTICATE = reverse("account_reauthenticate")
+
+
+def asks_to_confirm(response) -> bool:
+    """The answer is allauth's "Confirm it's you" page (password, or a code from the authenticator app)."""
+    return response.status_code == 302 and response["Location"].startswith(REAUTHENTICATE)
+
+
+def signed_in_with_code(client: Client, user) -> Client:
+    """Password, then the authenticator's code of the current 30-second step: how a therapist signs in."""
+    assert sign_in(client, user.email)["Location"] == reverse("mfa_authenticate")
+    assert client.post(reverse("mfa_authenticate"), {"code": totp_code()}).status_code == 302
+    return client
+
+
+def confirm_password(client: Client) -> None:
+    assert client.post(REAUTHENTICATE, {"password": PASSWORD}).status_code == 302
+
+
+@pytest.fixture
+def clock():
+    # A still clock keeps a computed code in its 30-second step (see TestSecondFactor); tests move it on.
+    with time_machine.travel("2026-11-25 09:00:05+00:00", tick=False) as traveller:
+        yield traveller
+
+
+def totp_of(user):
+    return Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP)
+
+
+def recovery_codes_of(user):
+    return Authenticator.objects.filter(user=user, type=Authenticator.Type.RECOVERY_CODES)
+
+
+class TestReauthentication:
+    """A minute after signing in is not a confirmation: changing how someone signs in asks again."""
+
+    def test_removing_the_second_factor_a_minute_after_signing_in_asks_for_the_password(self, client, therapist, clock):
+        signed_in_with_code(client, therapist)
+        clock.shift(60)
+        assert asks_to_confirm(client.get(reverse("mfa_deactivate_totp")))
+        assert asks_to_confirm(client.post(reverse("mfa_deactivate_totp")))
+        assert totp_of(therapist).exists()
+
+    def test_recovery_codes_new_or_old_ask_too(self, client, therapist, clock):
+        from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
+
+        codes = RecoveryCodes.activate(therapist).instance
+        clock.shift(24 * 3600)  # made yesterday
+        signed_in_with_code(client, therapist)
+        clock.shift(60)
+        assert asks_to_confirm(client.get(reverse("mfa_generate_recovery_codes")))
+        assert asks_to_confirm(client.post(reverse("mfa_generate_recovery_codes")))
+        assert list(recovery_codes_of(therapist).values_list("pk", "data")) == [(codes.pk, codes.data)]
+        assert asks_to_confirm(client.get(reverse("mfa_view_recovery_codes")))
+        assert asks_to_confirm(client.get(reverse("mfa_download_recovery_codes")))
+
+    def test_after_the_password_again_the_factor_can_be_removed(self, client, therapist, clock):
+        signed_in_with_code(client, therapist)
+        clock.shift(60)
+        response = client.get(reverse("mfa_deactivate_totp"))
+        assert response["Location"] == f"{REAUTHENTICATE}?next={reverse('mfa_deactivate_totp').replace('/', '%2F')}"
+        assert client.post(REAUTHENTICATE, {"password": "not-the-password-1"}).status_code == 200
+        assert client.post(REAUTHENTICATE, {"password": PASSWORD}).status_code == 302
+        assert client.post(reverse("mfa_deactivate_totp")).status_code == 302
+        assert not totp_of(therapist).exists()
+
+    def test_or_with_a_code_from_the_authenticator_app(self, client, therapist, clock):
+        signed_in_with_code(client, therapist)
+        clock.shift(30)  # the sign-in's code is spent: the next step's
+        assert client.post(reverse("mfa_reauthenticate"), {"code": totp_code()}).status_code == 302
+        assert client.post(reverse("mfa_generate_recovery_codes")).status_code == 302
+        assert recovery_codes_of(therapist).exists()
+
+    def test_a_confirmation_lasts_five_minutes(self, client, therapist, clock):
+        signed_in_with_code(client, therapist)
+        confirm_password(client)
+        clock.shift(5 * 60 + 1)
+        assert asks_to_confirm(client.post(reverse("mfa_deactivate_totp")))
+        assert totp_of(therapist).exists()
+
+    def test_the_first_factor_straight_after_the_first_sign_in_asks_nothing_more(self, client, clock):
+        newcomer = UserFactory(second_factor=False)
+        sign_in(client, newcomer.email)
+        secret = client.get(reverse("mfa_activate_totp")).context["form"].secret
+        response = client.post(reverse("mfa_activate_totp"), {"code": totp_code(secret)})
+        assert response["Location"] == reverse("mfa_view_recovery_codes")
+        # The codes that setup made, to write down or download at once.
+        assert client.get(reverse("mfa_view_recovery_codes")).status_code == 200
+        assert client.get(reverse("mfa_download_recovery_codes")).status_code == 200
+        # Changing it afterwards is like any other change.
+        clock.shift(30)
+        assert asks_to_confirm(client.get(reverse("mfa_deactivate_totp")))
+        assert asks_to_confirm(client.post(reverse("mfa_generate_recovery_codes")))
+
+    def test_setting_one_up_long_after_signing_in_asks_for_the_password(self, client, partner_a, clock):
+        sign_in(client, partner_a.user.email)
+        clock.shift(5 * 60 + 1)
+        assert asks_to_confirm(client.get(reverse("mfa_activate_totp")))
+
+    def test_changing_the_password_asks_for_the_current_one(self, client, partner_a):
+        sign_in(client, partner_a.user.email)
+        new = "paper-lantern-river-58"
+        response = client.post(reverse("account_change_password"), {"password1": new, "password2": new})
+        assert response.status_code == 200 and "oldpassword" in response.context["form"].errors
+        partner_a.user.refresh_from_db()
+        assert partner_a.user.check_password(PASSWORD)
+
+    def test_adding_or_removing_an_email_address_would_ask_too(self, rf, partner_a):
+        # Tend has no page for it (a partner's address changes through their therapist, see
+        # accounts/urls.py); should allauth's ever come back, its re-authentication is on.
+        from allauth.account.adapter import get_adapter
+        from allauth.core.context import request_context
+
+        request = rf.get("/")
+        request.user = partner_a.user
+        with request_context(request):
+            assert get_adapter().is_reauthentication_required(app="allauth.account") is True
+
+
+@pytest.fixture
+def two_devices():
+    return Client(), Client()
+
+
+class TestOtherSessionsEnd:
+    """Changing how someone signs in signs out their other sessions; the one that made the change stays."""
+
+    def test_removing_the_second_factor(self, two_devices, therapist, clock, django_capture_on_commit_callbacks):
+        phone, laptop = two_devices
+        signed_in_with_code(phone, therapist)
+        clock.shift(30)
+        signed_in_with_code(laptop, therapist)
+        confirm_password(laptop)
+        with django_capture_on_commit_callbacks(execute=True):
+            assert laptop.post(reverse("mfa_deactivate_totp")).status_code == 302
+        response = phone.get(reverse("home"))
+        assert response.status_code == 302 and response["Location"].startswith(LOGIN)
+        # Still signed in here, and sent to set up a factor again before any client data.
+        assert laptop.get(reverse("home"))["Location"] == reverse("mfa_activate_totp")
+
+    def test_new_recovery_codes(self, two_devices, therapist, clock, django_capture_on_commit_callbacks):
+        phone, laptop = two_devices
+        signed_in_with_code(phone, therapist)
+        clock.shift(30)
+        signed_in_with_code(laptop, therapist)
+        confirm_password(laptop)
+        with django_capture_on_commit_callbacks(execute=True):
+            assert laptop.post(reverse("mfa_generate_recovery_codes")).status_code == 302
+        assert phone.get(reverse("home"))["Location"].startswith(LOGIN)
+        assert laptop.get(reverse("home")).status_code == 200
+
+    def test_adding_a_second_factor(self, two_devices, partner_a, clock, django_capture_on_commit_callbacks):
+        phone, laptop = two_devices
+        for device in two_devices:
+            sign_in(device, partner_a.user.email)
+        secret = laptop.get(reverse("mfa_activate_totp")).context["form"].secret
+        with django_capture_on_commit_callbacks(execute=True):
+            assert laptop.post(reverse("mfa_activate_totp"), {"code": totp_code(secret)}).status_code == 302
+        assert phone.get(reverse("home"))["Location"].startswith(LOGIN)
+        assert laptop.get(reverse("home")).status_code == 200
+
+    def test_changing_the_password(self, two_devices, partner_a):
+        phone, laptop = two_devices
+        for device in two_devices:
+            sign_in(device, partner_a.user.email)
+        new = "paper-lantern-river-58"
+        response = laptop.post(
+            reverse("account_change_password"), {"oldpassword": PASSWORD, "password1": new, "password2": new}
+        )
+        assert response.status_code == 302
+        assert phone.get(reverse("home"))["Location"].startswith(LOGIN)
+        assert laptop.get(reverse("home")).status_code == 200
+        # Gone from the list of signed-in sessions at once, not only refused on its next request.
+        assert UserSession.objects.filter(user=partner_a.user).count() == 1
+
+    def test_a_password_reset_signs_out_everywhere(self, client, two_devices, partner_a, mailoutbox):
+        for device in two_devices:
+            sign_in(device, partner_a.user.email)
+        client.post(reverse("account_reset_password"), {"email": partner_a.user.email})
+        link = next(word for word in mailoutbox[-1].body.split() if "/password/reset/key/" in word)
+        form = client.get(link, follow=True)
+        new = "paper-lantern-river-58"
+        assert client.post(form.redirect_chain[-1][0], {"password1": new, "password2": new}).status_code == 302
+        for device in two_devices:
+            assert device.get(reverse("home"))["Location"].startswith(LOGIN)
+        assert not UserSession.objects.filter(user=partner_a.user).exists()

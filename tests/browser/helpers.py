@@ -1,5 +1,6 @@
 """What people do in the browser, shared by the browser tests."""
 
+import re
 import time
 
 from playwright.sync_api import Page, expect
@@ -27,6 +28,8 @@ def sign_in(page: Page, base_url: str, email: str, password: str, totp_secret: s
         page.locator("input[name=code]").fill(totp_code(totp_secret))
         page.get_by_role("button", name="Sign in").click()
     expect(page).to_have_url(f"{base_url}/")
+    # The address changes before the page has arrived: a `goto` straight after would abort it.
+    page.wait_for_load_state()
 
 
 def set_up_authenticator(page: Page, base_url: str) -> str:
@@ -38,6 +41,13 @@ def set_up_authenticator(page: Page, base_url: str) -> str:
     page.get_by_role("button", name="Activate").click()
     expect(page).to_have_url(f"{base_url}/accounts/2fa/recovery-codes/")
     return secret
+
+
+def confirm_password(page: Page, base_url: str, password: str) -> None:
+    """On allauth's "Confirm Access" page, Tend's question before a sensitive change: type it again."""
+    expect(page).to_have_url(re.compile(re.escape(f"{base_url}/accounts/reauthenticate/")))
+    page.locator("input[name=password]").fill(password)
+    page.get_by_role("button", name="Confirm").click()
 
 
 def rate(page: Page, question: str, value: int) -> None:

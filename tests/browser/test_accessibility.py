@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 
 from intimacy.models import Reflection, Session
 from tests.browser.conftest import LAPTOP, PHONE, SCREENSHOTS
-from tests.browser.helpers import sign_in, strict_csp
+from tests.browser.helpers import confirm_password, sign_in, strict_csp
 from tests.factories import PASSWORD, TOTP_SECRET, ReflectionFactory
 
 pytestmark = pytest.mark.browser
@@ -93,6 +93,9 @@ def test_therapist_pages(live_server, new_page, couple, therapist, session, part
     ReflectionFactory(session=session, partner=partner_b, role="receiver")
     page = new_page(LAPTOP, who="therapist")
     sign_in(page, live_server.url, therapist.email, PASSWORD, TOTP_SECRET)
+    # The deletion page comes after the password again; the question's page is checked too.
+    page.goto(live_server.url + reverse("account_reauthenticate"))
+    confirm_password(page, live_server.url, PASSWORD)
     pk = couple.pk
     check_pages(
         page,
@@ -110,6 +113,7 @@ def test_therapist_pages(live_server, new_page, couple, therapist, session, part
             reverse("exercise_create"),
             reverse("mfa_index"),
             reverse("usersessions_list"),
+            reverse("account_reauthenticate"),
         ],
     )
 

@@ -9,7 +9,10 @@ for a URL that no longer exists) fails the suite. The expected answers come from
 - an insider whose role may not take the action → 403;
 - a therapist's notes and alerts do not exist for partners, even of that couple → 404;
 - staff are therapists with an empty caseload in Tend itself (conftest's default role): they reach
-  the therapist pages of no object and get 404 for every couple; their tools are in the admin.
+  the therapist pages of no object and get 404 for every couple; their tools are in the admin;
+- a couple's record leaving Tend or being deleted asks the therapist for their password first
+  (issue 12): the table's sessions are signed in without confirming it, so the therapist is sent to
+  confirm (tests/intimacy/test_data_rights.py, TestPasswordFirst, has what follows).
 
 Every GET must leave Tend's tables and the outbox as they were (the audit trail's "accessed" rows live
 in auditlog's own table and are the one write a GET may do, besides the first opening of an
@@ -51,6 +54,7 @@ pytestmark = pytest.mark.django_db
 ROLES = ("anonymous", "partner_a", "partner_b", "outsider", "therapist", "other_therapist", "staff")
 LOGIN = "login"  # 302 to the sign-in page (also where a sign-out lands)
 ADMIN_LOGIN = "admin-login"  # 302 to the admin's sign-in, which hands over to allauth's
+REAUTH = "reauth"  # 302 to "confirm it's you" (the password again), then back to the page
 
 
 class Entry(NamedTuple):
@@ -68,6 +72,8 @@ def r(*answers):
 
 # Answers shared by many rows (anonymous, partner_a, partner_b, outsider, therapist, other_therapist, staff).
 THERAPIST_OF_COUPLE = {"get": r(LOGIN, 403, 403, 404, 200, 404, 404)}
+# The access gate answers first; the therapist of the couple is then asked for their password.
+THERAPIST_OF_COUPLE_CONFIRMS = r(LOGIN, 403, 403, 404, REAUTH, 404, 404)
 PARTNER_ONLY_PAGE = r(LOGIN, 200, 200, 200, 403, 403, 403)
 
 TABLE = [
@@ -116,19 +122,15 @@ TABLE = [
     Entry("couple_detail", "couple", THERAPIST_OF_COUPLE),
     Entry("appointment", "couple", THERAPIST_OF_COUPLE),
     Entry("couple_summary", "couple", THERAPIST_OF_COUPLE),
-    Entry("couple_export", "couple", THERAPIST_OF_COUPLE),
+    Entry("couple_export", "couple", {"get": THERAPIST_OF_COUPLE_CONFIRMS}),
     Entry("couple_audit", "couple", THERAPIST_OF_COUPLE),
     # An empty note: the dashboard again with the form's errors.
     Entry("note_add", "couple", {"post": r(LOGIN, 403, 403, 404, 400, 404, 404)}),
     Entry("progress_page_switch", "couple", {"post": r(LOGIN, 403, 403, 404, 302, 404, 404)}),
-    # The JSON record is the answer itself (a POST because it records that the export was made).
-    Entry("couple_record", "couple", {"post": r(LOGIN, 403, 403, 404, 200, 404, 404)}),
-    # No typed confirmation (and no export yet): the page again with the reason, 400.
-    Entry(
-        "couple_delete",
-        "couple",
-        {"get": r(LOGIN, 403, 403, 404, 200, 404, 404), "post": r(LOGIN, 403, 403, 404, 400, 404, 404)},
-    ),
+    # A POST because it records that the export was made. Confirmed, the answer is the JSON record.
+    Entry("couple_record", "couple", {"post": THERAPIST_OF_COUPLE_CONFIRMS}),
+    # Confirmed: the page; an empty POST is the page again with the reason (no typed label), 400.
+    Entry("couple_delete", "couple", {"get": THERAPIST_OF_COUPLE_CONFIRMS, "post": THERAPIST_OF_COUPLE_CONFIRMS}),
     Entry("couple_status", "couple", {"post": r(LOGIN, 403, 403, 404, 302, 404, 404)}),
     Entry(
         "assignment_create",
@@ -335,6 +337,8 @@ def _assert_answer(response, expected) -> None:
         assert (response.status_code, location.split("?")[0]) == (302, reverse("account_login"))
     elif expected == ADMIN_LOGIN:
         assert (response.status_code, location.split("?")[0]) == (302, reverse("admin:login"))
+    elif expected == REAUTH:
+        assert (response.status_code, location.split("?")[0]) == (302, reverse("account_reauthenticate"))
     else:
         assert response.status_code == expected, location
         if expected == 302:  # a redirect of the app, not a sign-out or a detour to the second factor

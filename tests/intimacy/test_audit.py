@@ -178,9 +178,15 @@ def test_the_therapist_viewing_the_dashboard_writes_one_access_row(client_for, t
 @pytest.mark.parametrize("view", ["appointment", "couple_summary", "couple_export"])
 def test_the_other_views_of_a_couples_data_are_recorded_too(client_for, therapist, session, view):
     couple = session.assignment.couple
-    response = client_for(therapist).get(reverse(view, args=[couple.pk]))
+    response = client_for(therapist, reauthenticated=True).get(reverse(view, args=[couple.pk]))
     assert response.status_code == 200
     assert entries(Couple, ACCESS).get().actor == therapist
+
+
+def test_a_download_stopped_to_ask_for_the_password_is_not_a_viewing(client_for, therapist, session):
+    response = client_for(therapist).get(reverse("couple_export", args=[session.assignment.couple_id]))
+    assert response.status_code == 302 and response["Location"].startswith(reverse("account_reauthenticate"))
+    assert not entries(Couple, ACCESS).exists()
 
 
 def test_a_refused_viewing_is_not_a_viewing(client_for, other_therapist, session):

@@ -431,7 +431,9 @@ def test_a_partners_download_holds_their_own_checkins_with_the_answers(client_fo
 
 
 def test_the_therapists_record_holds_both_partners_checkins(client_for, therapist, couple, checkins):
-    record = json.loads(client_for(therapist).post(reverse("couple_record", args=[couple.pk])).content)
+    record = json.loads(
+        client_for(therapist, reauthenticated=True).post(reverse("couple_record", args=[couple.pk])).content
+    )
     assert [(c["week_of"], c["by"], c["total"]) for c in record["weekly_checkins"]] == [
         ("2026-10-26", "Sam", 7),
         ("2026-11-02", "Alex", 10),

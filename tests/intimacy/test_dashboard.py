@@ -219,7 +219,9 @@ def test_summary_tables_every_week_with_notes_and_open_alerts(client_for, therap
 
 
 def test_csv_export_has_the_periods_sessions_and_ratings_only(client_for, therapist, private_matters, session):
-    response = client_for(therapist).get(reverse("couple_export", args=[session.assignment.couple_id]), {"weeks": "4"})
+    response = client_for(therapist, reauthenticated=True).get(
+        reverse("couple_export", args=[session.assignment.couple_id]), {"weeks": "4"}
+    )
     assert response.status_code == 200
     assert response["Content-Type"] == "text/csv"
     # Dates only in the file name: no label.
@@ -242,7 +244,9 @@ def test_csv_export_has_the_periods_sessions_and_ratings_only(client_for, therap
 def test_csv_cells_cannot_become_spreadsheet_formulas(client_for, therapist, session):
     session.giver.name = "=HYPERLINK(1)"
     session.giver.save()
-    response = client_for(therapist).get(reverse("couple_export", args=[session.assignment.couple_id]))
+    response = client_for(therapist, reauthenticated=True).get(
+        reverse("couple_export", args=[session.assignment.couple_id])
+    )
     rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
     assert rows[0]["giver"] == "'=HYPERLINK(1)"
 

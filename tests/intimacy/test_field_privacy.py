@@ -44,7 +44,14 @@ from intimacy import services
 from intimacy.forms import ReflectionForm
 from intimacy.models import Reflection, Session
 from intimacy.reminders import reminders_run
-from tests.factories import AssignmentFactory, CoupleFactory, PartnerFactory, SessionFactory, UserFactory
+from tests.factories import (
+    PASSWORD,
+    AssignmentFactory,
+    CoupleFactory,
+    PartnerFactory,
+    SessionFactory,
+    UserFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -349,6 +356,8 @@ class Visit:
         self.found: set[str] = set()  # levels whose numbers positively reached the reader
         self.problems: list[str] = []  # numbers that are not what `expected` allows
         client.force_login(world.users[reader])
+        # Confirmed, as Tend asks before a couple's record is downloaded (the export surfaces).
+        assert client.post(reverse("account_reauthenticate"), {"password": PASSWORD}).status_code == 302
 
     @property
     def text(self) -> str:

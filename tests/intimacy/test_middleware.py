@@ -27,7 +27,7 @@ def test_clinical_pages_are_not_stored(client_for, therapist, partner_a, session
         (therapist, reverse("couple_export", args=[couple_pk])),
     ]
     for who, url in pages:
-        response = client_for(who).get(url)
+        response = client_for(who, reauthenticated=who == therapist).get(url)
         assert response.status_code == 200, url
         assert response["Cache-Control"] == "no-store", url
 

@@ -113,10 +113,12 @@ def test_printable_summary(client_for, therapist, couple, homework, django_asser
 
 
 def test_csv_export(client_for, therapist, couple, homework, weeks, django_assert_num_queries):
-    client = client_for(therapist)
-    # session, user, couple; the audit row (insert); the period's sessions with their exercise and
-    # partners, then their reflections (one such pair per 500 sessions: at most 208 here)
-    with django_assert_num_queries(6):
+    client = client_for(therapist, reauthenticated=True)
+    # session, user, couple; allauth's re-authentication check, which first asks which kinds of second
+    # factor the person has (3: recovery codes, app, passkey) before reading the session's confirmation;
+    # the audit row (insert); the period's sessions with their exercise and partners, then their
+    # reflections (one such pair per 500 sessions: at most 208 here)
+    with django_assert_num_queries(9):
         response = client.get(reverse("couple_export", args=[couple.pk]), {"weeks": "104"})
         rows = b"".join(response.streaming_content).decode().splitlines()
     in_period = Session.objects.filter(assignment=homework, date__gte=date(2024, 12, 2)).count()
@@ -124,11 +126,12 @@ def test_csv_export(client_for, therapist, couple, homework, weeks, django_asser
 
 
 def test_couple_record(client_for, therapist, couple, homework, django_assert_num_queries):
-    client = client_for(therapist)
-    # session, user, couple; the record: sessions with their partners and exercise, partners,
-    # assignments, the sessions' reflections, notes, check-ins, safety messages; the audit row of this
-    # access (insert); marking the couple exported: the couple as stored, its audit row, the update
-    with django_assert_num_queries(14):
+    client = client_for(therapist, reauthenticated=True)
+    # session, user, couple; allauth's re-authentication check (3, see test_csv_export); the record:
+    # sessions with their partners and exercise, partners, assignments, the sessions' reflections,
+    # notes, check-ins, safety messages; the audit row of this access (insert); marking the couple
+    # exported: the couple as stored, its audit row, the update
+    with django_assert_num_queries(17):
         response = client.post(reverse("couple_record", args=[couple.pk]))
     assert response.status_code == 200
 
