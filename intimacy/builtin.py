@@ -14,10 +14,13 @@ This is not a massage course, and it is not a lead-in to sex. It is a few quiet 
 Before you start
 • Agree who gives and who receives this time. Find a warm, private spot where you won't be interrupted, and put your phones away.
 • The receiver decides how much clothing stays on. Bare skin is fine if the receiver wants it; a T-shirt is fine too.
+• Agree a simple non-verbal stop signal, such as a raised hand or a tap on the arm. When either of you gives it, the touch stops.
+• Choose a calm moment: not straight after an argument, and not when either of you is very tired.
 • Either of you may say "not today". That is a complete answer.
 
 For the one who gives
 • Use slow, gentle strokes with light pressure, moving in one direction, for example from the shoulders down the back.
+• This exercise keeps away from breasts and genitals.
 • Strong hands are not the point. Your attention is: notice your breathing, slow down, and let your hands say "I'm here with you".
 • Nobody is born knowing how to do this. It gets easier with a little practice.
 
@@ -30,6 +33,7 @@ Both of you
 • Either of you may stop at any time. Stopping early is a fine outcome, not a failure; write down what happened if you'd like to.
 • Sore or knotted muscles need a trained massage therapist, not this exercise.
 • If there is pain, an injury, a pregnancy, or anything in your history that makes touch hard, talk it over with your therapist before you begin.
+• If something worries you, "Tell my therapist privately" in Tend's menu reaches only your therapist. Your partner does not see it.
 
 Why it helps: the giver practises a calm, unselfish gesture of care; the receiver gets to relax and feel put first. Afterwards, each of you can write a short reflection in Tend from your own side.""",
 }

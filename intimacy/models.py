@@ -27,7 +27,7 @@ EDIT_WINDOW_DAYS = 7
 # use, held by the database and by the forms alike, so that no one text can swell every page it is on.
 EXERCISE_TITLE_MAX_LENGTH = 80
 EXERCISE_SUMMARY_MAX_LENGTH = 200  # one sentence
-EXERCISE_GUIDANCE_MAX_LENGTH = 10_000  # a few pages; the built-in back rub's is under 2,000
+EXERCISE_GUIDANCE_MAX_LENGTH = 10_000  # a few pages; the built-in back rub's is under 2,500
 ASSIGNMENT_NOTE_MAX_LENGTH = 2_000  # the therapist's note to the couple
 REFLECTION_TEXT_MAX_LENGTH = 5_000  # each of a reflection's three texts: a long journal entry
 NOTE_MAX_LENGTH = 200  # a therapist's note, shown as a marker on the charts
