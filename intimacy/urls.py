@@ -35,8 +35,8 @@ urlpatterns = [
     path("history/", partner.history, name="history"),
     path("progress/", dashboard.progress, name="progress"),
     path("checkin/", checkin.checkin, name="checkin"),
-    path("tell-my-therapist/", privacy.safety, name="safety"),
-    path("tell-my-therapist/sent/", privacy.safety_sent, name="safety_sent"),
+    # A neutral address: the browser's history on a shared phone must not name the safety line.
+    path("note/", privacy.safety, name="safety"),
     path("my-data/", privacy.my_data, name="my_data"),
     path("my-data/download/", privacy.my_data_download, name="my_data_download"),
     path("welcome/withdraw/", privacy.consent_withdraw, name="consent_withdraw"),

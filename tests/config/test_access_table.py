@@ -158,7 +158,6 @@ TABLE = [
     Entry("safety", "none", {"get": PARTNER_ONLY_PAGE, "post": PARTNER_ONLY_PAGE}),
     # Each partner's own weekly check-in; an empty POST is the form again with its errors, nothing stored.
     Entry("checkin", "none", {"get": PARTNER_ONLY_PAGE, "post": PARTNER_ONLY_PAGE}),
-    Entry("safety_sent", "none", {"get": PARTNER_ONLY_PAGE}),
     Entry("my_data", "none", {"get": PARTNER_ONLY_PAGE}),
     Entry("my_data_download", "none", {"get": PARTNER_ONLY_PAGE}),
     # An empty POST is a valid choice (reminders off): saved, and back to the page.

@@ -223,7 +223,6 @@ def _people_data(couple) -> list[str]:
         ("partner_a", "safety"),
         ("partner_a", "my_data"),
         ("partner_a", "reminder_settings"),
-        ("partner_a", "safety_sent"),
         ("partner_a", "consent_withdraw"),
         ("partner_a", "progress"),
         ("therapist", "home"),

@@ -67,9 +67,21 @@ class TestSafetyLine:
     def send(self, client_for, partner, words=SAFETY_WORDS):
         return client_for(partner).post(reverse("safety"), {"feeling": "pressured", "message": words})
 
+    def test_its_address_title_and_landing_name_nothing(self, client_for, record, partner_b):
+        # What a shared phone's history keeps: each page's address and title.
+        assert reverse("safety") == "/note/"
+        client = client_for(partner_b)
+        assert "<title>Tend</title>" in client.get(reverse("safety")).content.decode()
+        landing = client.post(reverse("safety"), {"feeling": "pressured", "message": SAFETY_WORDS}, follow=True)
+        assert landing.redirect_chain == [(reverse("home"), 302)]
+        html = landing.content.decode()
+        assert "Thank you. It is sent." in html
+        assert "Sent to your therapist" not in html and SAFETY_WORDS not in html
+
     def test_reaches_the_therapist_as_an_urgent_alert(self, client_for, record, partner_b, therapist):
         response = self.send(client_for, partner_b)
-        assert response.status_code == 302 and response["Location"] == reverse("safety_sent")
+        # The partner's ordinary home, with a thank-you that names nothing (a shared phone's history).
+        assert response.status_code == 302 and response["Location"] == reverse("home")
         message = SafetyMessage.objects.get()
         assert (message.partner, message.feeling, message.message) == (partner_b, "pressured", SAFETY_WORDS)
         alert = Alert.objects.get(kind="safety")

@@ -515,10 +515,10 @@ def _checkin(v: Visit, w: World) -> None:
     v.get(reverse("checkin"))
 
 
-@surface("safety_pages", "safety", "safety_sent")
+# After sending, the safety line lands on the partner's home (the "home" surface): no page of its own.
+@surface("safety_pages", "safety")
 def _safety_pages(v: Visit, w: World) -> None:
     v.get(reverse("safety"))
-    v.get(reverse("safety_sent"))
 
 
 @surface("account_pages", "consent", "consent_withdraw", "reminder_settings")
