@@ -55,21 +55,42 @@ def therapist_required(view: Callable) -> Callable:
     return wrapper
 
 
-def partner_context(view: Callable) -> Callable:
-    """Signed in; a partner must also have accepted the current consent (else to the consent page).
-
-    For views of one object: the role is checked by the access helper *after* the lookup, so an
-    outsider gets 404 before anyone gets 403. A partner's own row is `request.partner` (None for others).
-    """
-
+def _partner_gate(view: Callable, *, exit_after_withdrawal: bool) -> Callable:
     @login_required
     @wraps(view)
     def wrapper(request: HttpRequest, *args, **kwargs):
         request.partner = None
         if request.user.role == User.Role.PARTNER:
             request.partner = partner_of(request.user)
-            if not request.partner.has_current_consent:
+            consented = request.partner.has_current_consent
+            if not consented and not (exit_after_withdrawal and request.partner.withdrew_consent):
                 return redirect("consent")
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def partner_context(view: Callable) -> Callable:
+    """Signed in; a partner must also have accepted the current consent (else to the consent page).
+
+    For views of one object: the role is checked by the access helper *after* the lookup, so an
+    outsider gets 404 before anyone gets 403. A partner's own row is `request.partner` (None for others).
+    """
+    return _partner_gate(view, exit_after_withdrawal=False)
+
+
+def partner_exit_context(view: Callable) -> Callable:
+    """`partner_context` that also lets in a partner who withdrew consent: for the few ways out that
+    must stay open to them (the private line to the therapist, their own data, making their words more
+    private). Withdrawing consent must never cut someone off from the therapist or from their words."""
+    return _partner_gate(view, exit_after_withdrawal=True)
+
+
+def _partner_role(gate: Callable, view: Callable) -> Callable:
+    @gate
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs):
+        require_role(request.user, User.Role.PARTNER)
         return view(request, *args, **kwargs)
 
     return wrapper
@@ -77,11 +98,9 @@ def partner_context(view: Callable) -> Callable:
 
 def partner_required(view: Callable) -> Callable:
     """For partner views of no particular object: a partner (else 403) who has accepted the consent."""
+    return _partner_role(partner_context, view)
 
-    @partner_context
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args, **kwargs):
-        require_role(request.user, User.Role.PARTNER)
-        return view(request, *args, **kwargs)
 
-    return wrapper
+def partner_exit_required(view: Callable) -> Callable:
+    """`partner_required` that also lets in a partner who withdrew consent (see `partner_exit_context`)."""
+    return _partner_role(partner_exit_context, view)

@@ -220,6 +220,11 @@ class Partner(models.Model):
         return self.accepted_at is not None
 
     @property
+    def withdrew_consent(self) -> bool:
+        """Withdrew consent and has not given it again (a partner who never gave it has not withdrawn)."""
+        return self.consent_withdrawn_at is not None and not self.has_current_consent
+
+    @property
     def has_current_consent(self) -> bool:
         return self.consent_version == settings.TEND_CONSENT_VERSION and self.consent_accepted_at is not None
 

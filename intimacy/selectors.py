@@ -144,6 +144,17 @@ def own_reflection(session: Session, partner: Partner) -> Reflection | None:
     return session.reflections.filter(partner=partner).first()
 
 
+def own_reflections_not_private(partner: Partner) -> list[Reflection]:
+    """`partner`'s own reflections that someone else may still read (all but "Just me"), newest first:
+    what a partner who withdrew consent can still make more private."""
+    return list(
+        Reflection.objects.filter(partner=partner)
+        .exclude(visibility=Reflection.Visibility.PRIVATE)
+        .select_related("session")
+        .order_by("-session__date", "-pk")
+    )
+
+
 @dataclass
 class PartnerHome:
     today: date

@@ -369,7 +369,13 @@ def reflection_set_visibility(*, reflection: Reflection, partner: Partner, visib
         raise PermissionDenied
     if visibility not in Reflection.Visibility.values:
         raise ValidationError({"visibility": _("Choose who may read this reflection.")})
-    if not _more_private_or_equal(visibility, reflection.visibility) and not within_edit_window(reflection.created_at):
+    less_private = not _more_private_or_equal(visibility, reflection.visibility)
+    if less_private and partner.withdrew_consent:
+        # Withdrawing consent leaves the way to more privacy open, never the way to share more.
+        raise ValidationError(
+            {"visibility": _("While your consent is withdrawn you can make your words more private, not share them.")}
+        )
+    if less_private and not within_edit_window(reflection.created_at):
         text = ngettext(
             "After %(days)d day a reflection can be made more private, but not shared more widely.",
             "After %(days)d days a reflection can be made more private, but not shared more widely.",
@@ -509,7 +515,8 @@ def consent_withdraw(*, partner: Partner) -> Partner:
         if not partner.couple.is_closed:  # a closed case has nothing running, and is read-only
             for assignment in Assignment.objects.filter(couple=partner.couple, status=Assignment.Status.ACTIVE):
                 assignment_set_status(assignment=assignment, status=Assignment.Status.PAUSED)
-        alert_raise_now(couple=partner.couple, kind=Alert.Kind.CONSENT_WITHDRAWN, partner=partner, urgent=False)
+        # Urgent: withdrawing can be the only safe way someone finds to step back from touch homework.
+        alert_raise_now(couple=partner.couple, kind=Alert.Kind.CONSENT_WITHDRAWN, partner=partner, urgent=True)
     return partner
 
 

@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts import drafts
-from accounts.access import partner_context, partner_required
+from accounts.access import partner_context, partner_exit_context, partner_exit_required, partner_required
 from accounts.drafts import keeps_draft
 from accounts.forms import add_service_errors
 from accounts.models import User
@@ -24,9 +24,11 @@ from intimacy.models import EDIT_WINDOW_DAYS, Assignment, Reflection
 PARTNER = User.Role.PARTNER
 
 
-@partner_required
+@partner_exit_required
 def partner_home(request: HttpRequest) -> HttpResponse:
     partner = request.partner
+    if partner.withdrew_consent:
+        return _withdrawn_home(request)
     today = partner.couple.today()
     data = selectors.partner_home(partner, request.user, today)
     other = partner.other_partner()
@@ -37,6 +39,12 @@ def partner_home(request: HttpRequest) -> HttpResponse:
         "intimacy/partner_home.html",
         {"home": data, "partner": partner, "other": other, "checkin_due": checkin_due},
     )
+
+
+def _withdrawn_home(request: HttpRequest) -> HttpResponse:
+    """After withdrawing consent: only the ways that stay open, calmly (accounts/access.py)."""
+    reflections = selectors.own_reflections_not_private(request.partner)
+    return render(request, "intimacy/withdrawn_home.html", {"partner": request.partner, "reflections": reflections})
 
 
 @partner_required
@@ -231,7 +239,7 @@ def reflection_edit(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@partner_context
+@partner_exit_context
 @require_http_methods(["GET", "POST"])
 def reflection_visibility(request: HttpRequest, pk: int) -> HttpResponse:
     reflection = get_reflection_for_user(request.user, pk, role=PARTNER)
@@ -248,7 +256,7 @@ def reflection_visibility(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             readers = reflection.get_visibility_display().lower()
             messages.success(request, _("Now readable by: %(readers)s.") % {"readers": readers})
-            return redirect("history")
+            return redirect("home" if request.partner.withdrew_consent else "history")
     return render(
         request,
         "intimacy/reflection_visibility.html",

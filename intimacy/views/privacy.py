@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts import drafts
 from accounts import services as people
-from accounts.access import get_couple_for_user, partner_required
+from accounts.access import get_couple_for_user, partner_exit_required, partner_required
 from accounts.audit import record_access
 from accounts.drafts import keeps_draft
 from accounts.models import User
@@ -40,7 +40,7 @@ def _json_download(data: dict, filename: str) -> HttpResponse:
 
 
 @keeps_draft(SafetyForm)
-@partner_required
+@partner_exit_required
 @require_http_methods(["GET", "POST"])
 def safety(request: HttpRequest) -> HttpResponse:
     """ "Tell my therapist privately": reaches the therapist alone, and is never listed back here
@@ -66,13 +66,13 @@ def quick_sign_out(request: HttpRequest) -> HttpResponse:
 # A partner's own data and consent -----------------------------------------------------------------
 
 
-@partner_required
+@partner_exit_required
 @require_GET
 def my_data(request: HttpRequest) -> HttpResponse:
     return render(request, "intimacy/my_data.html", {"partner": request.partner})
 
 
-@partner_required
+@partner_exit_required
 @require_GET
 def my_data_download(request: HttpRequest) -> HttpResponse:
     """The partner's own data as JSON: what they logged and wrote, and only what their partner shared."""

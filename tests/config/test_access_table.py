@@ -484,3 +484,47 @@ def test_admin_shows_a_clinical_record_to_staff_only(client, world):
     _assert_answer(client.get(url), ADMIN_LOGIN)
     client.force_login(world["users"]["staff"])
     assert client.get(url).status_code == 200
+
+
+# A partner who withdrew consent (issue 13) -----------------------------------------------------------
+# A deliberate change of the rule "no current consent: the consent page, whatever was asked": after
+# withdrawing, Alex can still reach the private line, their data, making their words more private and
+# giving consent again (a calm home lists those), and nothing else. CONSENT: 302 to the consent page.
+CONSENT = "consent"
+# Pages that never asked for consent: the same answer as a consenting Alex's.
+NOT_BEHIND_CONSENT = {"healthz", "keepalive", "quick_sign_out", "account_email", "invite_accept", "reminders_off"}
+NOT_BEHIND_CONSENT |= {"consent"}
+# The ways that stay open after withdrawing: the same answer as a consenting Alex's.
+OPEN_AFTER_WITHDRAWAL = {"home", "safety", "my_data", "my_data_download", "reflection_visibility"}
+
+
+def _withdrawn_expected(entry: Entry, method: str):
+    answer = entry.expected[method][ROLES.index("partner_a")]
+    if entry.name in NOT_BEHIND_CONSENT | OPEN_AFTER_WITHDRAWAL:
+        return answer
+    # A page for therapists answers Alex by role (403/404), before consent is looked at; every partner
+    # page sends Alex to the consent page before looking anything up.
+    for_therapists = entry.expected[method][ROLES.index("therapist")] != 403
+    return answer if for_therapists else CONSENT
+
+
+def _withdrawn_cases():
+    for index, entry in enumerate(TABLE):
+        for method in entry.expected:
+            yield pytest.param(
+                index, method, _withdrawn_expected(entry, method), id=f"{entry.name}[{entry.sample}]-{method}"
+            )
+
+
+@pytest.mark.parametrize("index,method,expected", list(_withdrawn_cases()))
+def test_access_after_withdrawing_consent(client, world, index, method, expected):
+    entry = TABLE[index]
+    alex = world["users"]["partner_a"].partner
+    alex.consent_version, alex.consent_accepted_at, alex.consent_withdrawn_at = "", None, timezone.now()
+    alex.save(update_fields=["consent_version", "consent_accepted_at", "consent_withdrawn_at"])
+    _sign_in(client, world, "partner_a")
+    response = getattr(client, method)(reverse(entry.name, kwargs=SAMPLES[entry.sample](world)))
+    if expected == CONSENT:
+        assert (response.status_code, response.get("Location")) == (302, reverse("consent"))
+    else:
+        _assert_answer(response, expected)

@@ -298,12 +298,56 @@ def test_withdrawing_consent_stops_logging_pauses_and_tells_the_therapist(client
     assert Assignment.objects.get(pk=record.assignment_id).status == "paused"
     alert = Alert.objects.get(kind="consent_withdrawn")
     assert alert.partner == partner_a
+    assert alert.urgent  # issue 13: withdrawing may be the only safe way someone finds to step back
     # Signed out; signing in again meets the consent page before anything else.
     assert client.get(reverse("home")).status_code == 302
     again = client_for(partner_a)
     assert again.get(reverse("history"))["Location"] == reverse("consent")
     # What they wrote stays with the therapist.
     assert Reflection.objects.filter(partner=partner_a).count() == 2
+
+
+class TestAfterWithdrawingConsent:
+    """The exits stay open (issue 13): the private line, their data, more privacy, consent again."""
+
+    @pytest.fixture
+    def alex(self, client_for, record, partner_a):
+        client_for(partner_a).post(reverse("consent_withdraw"), {"confirm": "yes"})
+        return client_for(partner_a)
+
+    def test_home_offers_the_four_ways_and_nothing_else(self, alex, partner_a):
+        html = alex.get(reverse("home")).content.decode()
+        for name in ("safety", "my_data", "consent"):
+            assert f'href="{reverse(name)}"' in html
+        shared = Reflection.objects.get(partner=partner_a, visibility=Reflection.Visibility.SHARED)
+        assert reverse("reflection_visibility", args=[shared.pk]) in html
+        # Alex's "Just me" journal is already as private as it gets: not offered.
+        journal = Reflection.objects.get(partner=partner_a, visibility=Reflection.Visibility.PRIVATE)
+        assert reverse("reflection_visibility", args=[journal.pk]) not in html
+        assert reverse("log_start") not in html.split("<main", 1)[1]
+        assert alex.get(reverse("log_start"))["Location"] == reverse("consent")
+
+    def test_the_private_line_still_reaches_the_therapist(self, alex, partner_a):
+        response = alex.post(reverse("safety"), {"feeling": "unsafe", "message": SAFETY_WORDS})
+        assert response["Location"] == reverse("home")
+        assert SafetyMessage.objects.get(partner=partner_a).message == SAFETY_WORDS
+
+    def test_words_can_be_made_more_private_never_less(self, alex, partner_a):
+        shared = Reflection.objects.get(partner=partner_a, visibility=Reflection.Visibility.SHARED)
+        url = reverse("reflection_visibility", args=[shared.pk])
+        response = alex.post(url, {"visibility": Reflection.Visibility.THERAPIST})
+        assert response["Location"] == reverse("home")
+        response = alex.post(url, {"visibility": Reflection.Visibility.SHARED})
+        assert response.status_code == 200 and "consent is withdrawn" in response.content.decode()
+        shared.refresh_from_db()
+        assert shared.visibility == Reflection.Visibility.THERAPIST
+
+    def test_the_data_download_and_consent_again(self, alex, partner_a):
+        assert alex.get(reverse("my_data_download")).status_code == 200
+        alex.post(reverse("consent"), {"agree": "on"})
+        partner_a.refresh_from_db()
+        assert partner_a.has_current_consent and not partner_a.withdrew_consent
+        assert alex.get(reverse("history")).status_code == 200
 
 
 class TestPasswordFirst:
