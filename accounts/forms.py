@@ -200,3 +200,28 @@ class ReminderSettingsForm(forms.Form):
         if data.get("on") and data.get("time") is None and "time" not in self.errors:
             self.add_error("time", _("Choose a time for your reminders, like 19:00."))
         return data
+
+
+class AlertAddressForm(forms.Form):
+    """Where a therapist's urgent emails go: the sign-in address or another (confirmed) one."""
+
+    SIGNIN = "signin"
+    OTHER = "other"
+
+    where = forms.ChoiceField(
+        label=_("Send urgent emails to"),
+        widget=forms.RadioSelect,
+        choices=[(SIGNIN, _("My sign-in address")), (OTHER, _("Another address"))],
+    )
+    address = forms.EmailField(
+        label=_("Other address"),
+        required=False,
+        max_length=EMAIL_MAX_LENGTH,
+        help_text=_("We email it a link. Urgent emails go there only once the link is opened and confirmed."),
+    )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("where") == self.OTHER and not data.get("address"):
+            self.add_error("address", gettext("Please give the address."))
+        return data

@@ -58,9 +58,12 @@ class User(AbstractUser):
     email = models.EmailField(_("email address"), max_length=EMAIL_MAX_LENGTH, unique=True)
     name = models.CharField(max_length=USER_NAME_MAX_LENGTH, blank=True, help_text=_("How Tend greets you."))
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.THERAPIST)
-    # A therapist's "a client in Tend needs your attention" emails (intimacy/reminders.py); the signed
-    # link in every such email turns them off.
+    # A therapist's "a client in Tend needs your attention" emails (intimacy/reminders.py). Off counts
+    # only while the therapist has no active couple: urgent alerts never go nowhere.
     alert_emails = models.BooleanField(_("email me when a client needs attention"), default=True)
+    # Where those emails go instead of the sign-in address; set only once the address is confirmed
+    # through a signed link sent to it (accounts/services.py alert_address_confirm).
+    alert_email = models.EmailField(_("address for urgent emails"), max_length=EMAIL_MAX_LENGTH, blank=True)
 
     USERNAME_FIELD = "email"
     EMAIL_FIELD = "email"
@@ -71,7 +74,10 @@ class User(AbstractUser):
     class Meta:
         constraints = [
             models.UniqueConstraint(Lower("email"), name="user_email_ci_unique"),
-            text_within_limits("user_text_within_limits", {"email": EMAIL_MAX_LENGTH, "name": USER_NAME_MAX_LENGTH}),
+            text_within_limits(
+                "user_text_within_limits",
+                {"email": EMAIL_MAX_LENGTH, "name": USER_NAME_MAX_LENGTH, "alert_email": EMAIL_MAX_LENGTH},
+            ),
         ]
 
     def __str__(self) -> str:
@@ -84,6 +90,11 @@ class User(AbstractUser):
     @property
     def is_partner(self) -> bool:
         return self.role == self.Role.PARTNER
+
+    @property
+    def alert_address(self) -> str:
+        """Where a therapist's urgent emails go: the confirmed address they chose, else the sign-in."""
+        return self.alert_email or self.email
 
 
 def validate_time_zone(value: str) -> None:

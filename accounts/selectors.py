@@ -1,6 +1,8 @@
 """Reads about people: the partners of a couple, the partner an invitation link names, and what an
 address is used for."""
 
+from django.db.models import QuerySet
+
 from accounts.models import Couple, Partner, User
 
 
@@ -31,3 +33,14 @@ def invited_without_account(email: str) -> bool:
 def address_has_account(email: str) -> bool:
     """Whether `email` is already some Tend account's sign-in (any case of letters)."""
     return User.objects.filter(email__iexact=email).exists()
+
+
+def active_couples_of(therapist_id) -> "QuerySet[Couple]":
+    """A therapist's active couples (`therapist_id` may be an OuterRef, for a subquery)."""
+    return Couple.objects.filter(therapist_id=therapist_id, status=Couple.Status.ACTIVE)
+
+
+def alerts_wanted(therapist: User) -> bool:
+    """Whether a therapist's urgent emails go out: always while they have an active couple (they
+    choose where, never nowhere), and otherwise as their "alert_emails" choice says."""
+    return therapist.is_active and (therapist.alert_emails or active_couples_of(therapist.pk).exists())

@@ -16,7 +16,8 @@ from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext as _
 
 from accounts.models import Couple, Partner, ReminderSend, User
-from accounts.tokens import invite_days, invite_token_generator
+from accounts.selectors import active_couples_of
+from accounts.tokens import ALERT_ADDRESS_MAX_AGE, alert_address_token, invite_days, invite_token_generator
 
 
 @dataclass(frozen=True)
@@ -217,10 +218,16 @@ def reminders_set(*, partner: Partner, on: bool, weekdays: list[int], at: time |
     return partner
 
 
-def reminders_turn_off(*, user: User) -> None:
+def reminders_turn_off(*, user: User) -> bool:
     """Stop the emails a signed "turn off" link was made for: a partner's reminders, or a therapist's
-    "a client needs your attention" emails. Anything still waiting to be sent is not sent."""
+    "a client needs your attention" emails. Anything still waiting to be sent is not sent.
+
+    A therapist with an active couple cannot turn urgent emails off (they never go nowhere; links
+    from emails sent before urgent emails lost theirs still arrive here): nothing changes and the
+    answer is False. True when the emails are now off."""
     partner = Partner.objects.filter(user=user).first() if user.role == User.Role.PARTNER else None
+    if partner is None and active_couples_of(user.pk).exists():
+        return False
     with transaction.atomic():
         if partner is not None:
             if partner.reminders_on:
@@ -232,3 +239,34 @@ def reminders_turn_off(*, user: User) -> None:
         ReminderSend.objects.filter(recipient=user, status=ReminderSend.Status.PENDING).update(
             status=ReminderSend.Status.CANCELLED, claim=None
         )
+    return True
+
+
+def alert_address_use_signin(*, user: User) -> None:
+    """Send a therapist's urgent emails to their sign-in address again (already confirmed)."""
+    with transaction.atomic():
+        user.alert_email = ""
+        user.full_clean(validate_unique=False)
+        user.save(update_fields=["alert_email"])
+
+
+def alert_address_request(*, user: User, address: str) -> None:
+    """Email `address` a signed link that, once opened and confirmed, sends this therapist's urgent
+    emails there. Nothing changes until then, so a mistyped address never swallows an urgent email.
+    The email names neither the therapist nor any client."""
+    link = settings.TEND_SITE_URL.rstrip("/") + reverse(
+        "alert_address_confirm", args=[alert_address_token(user, address)]
+    )
+    body = render_to_string(
+        "accounts/email/alert_address_confirm.txt", {"url": link, "days": ALERT_ADDRESS_MAX_AGE.days}
+    )
+    send_mail(_("Confirm this address for Tend"), body, None, [address])
+
+
+def alert_address_confirm(*, user: User, address: str) -> None:
+    """Make `address` (confirmed through the signed link sent to it) where this therapist's urgent
+    emails go. The sign-in address itself means "the sign-in address"."""
+    with transaction.atomic():
+        user.alert_email = "" if address.lower() == user.email.lower() else address
+        user.full_clean(validate_unique=False)
+        user.save(update_fields=["alert_email"])

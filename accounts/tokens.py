@@ -67,3 +67,23 @@ def user_from_unsubscribe_token(token: str) -> User | None:
     except signing.BadSignature:  # tampered, made up, or expired (SignatureExpired is a BadSignature)
         return None
     return User.objects.filter(pk=pk).first() if pk.isdigit() else None
+
+
+ALERT_ADDRESS_SALT = "tend.accounts.alert_address"
+ALERT_ADDRESS_MAX_AGE = timedelta(days=3)
+
+
+def alert_address_token(user: User, address: str) -> str:
+    """The signed link that confirms `address` for this therapist's urgent emails (sent to it)."""
+    return signing.dumps({"user": user.pk, "address": address}, salt=ALERT_ADDRESS_SALT)
+
+
+def alert_address_from_token(token: str) -> tuple[User, str] | None:
+    """The therapist and the address a confirmation link was made for, if it is genuine and younger
+    than ALERT_ADDRESS_MAX_AGE; else None."""
+    try:
+        data = signing.loads(token, salt=ALERT_ADDRESS_SALT, max_age=ALERT_ADDRESS_MAX_AGE)
+    except signing.BadSignature:  # tampered, made up, or expired
+        return None
+    user = User.objects.filter(pk=data.get("user"), role=User.Role.THERAPIST, is_active=True).first()
+    return (user, data["address"]) if user and isinstance(data.get("address"), str) else None

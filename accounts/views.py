@@ -18,9 +18,22 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts import selectors, services
 from accounts.access import get_couple_for_user, partner_of, partner_required, therapist_required
-from accounts.forms import AddCoupleForm, ConsentForm, ReminderSettingsForm, SetPasswordForm, add_service_errors
+from accounts.forms import (
+    AddCoupleForm,
+    AlertAddressForm,
+    ConsentForm,
+    ReminderSettingsForm,
+    SetPasswordForm,
+    add_service_errors,
+)
 from accounts.models import Partner, User
-from accounts.tokens import UNSUBSCRIBE_MAX_AGE, invite_days, invite_token_generator, user_from_unsubscribe_token
+from accounts.tokens import (
+    UNSUBSCRIBE_MAX_AGE,
+    alert_address_from_token,
+    invite_days,
+    invite_token_generator,
+    user_from_unsubscribe_token,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -207,7 +220,49 @@ def reminders_off(request: HttpRequest, token: str) -> HttpResponse:
     if user is None:
         return render(request, "accounts/reminders_off_invalid.html", {"days": UNSUBSCRIBE_MAX_AGE.days}, status=400)
     therapist = user.role == User.Role.THERAPIST
+    # Old links from urgent emails still arrive here; while a couple is active they change nothing.
+    if therapist and selectors.active_couples_of(user.pk).exists():
+        return render(request, "accounts/reminders_off_kept.html")
     if request.method == "POST":
         services.reminders_turn_off(user=user)
         return render(request, "accounts/reminders_off_done.html", {"therapist": therapist})
     return render(request, "accounts/reminders_off.html", {"therapist": therapist})
+
+
+@therapist_required
+@require_http_methods(["GET", "POST"])
+def alert_settings(request: HttpRequest) -> HttpResponse:
+    """Where a therapist's urgent emails go: their sign-in address, or another one once confirmed."""
+    user = request.user
+    form = AlertAddressForm(
+        request.POST if request.method == "POST" else None, initial={"where": "other" if user.alert_email else "signin"}
+    )
+    if request.method == "POST" and form.is_valid():
+        if form.cleaned_data["where"] == form.SIGNIN:
+            services.alert_address_use_signin(user=user)
+            messages.success(request, _("Saved. Urgent emails go to your sign-in address."))
+        else:
+            services.alert_address_request(user=user, address=form.cleaned_data["address"])
+            messages.success(request, _("We sent a link to that address. Urgent emails go there once it is confirmed."))
+        return redirect("alert_settings")
+    return render(
+        request,
+        "accounts/alert_settings.html",
+        {"form": form, "address": user.alert_address},
+        status=400 if form.is_bound else 200,
+    )
+
+
+# From an email, no sign-in: the signed link (sent to the new address) is the authority; GET changes
+# nothing, so a mail scanner opening the link does not confirm it.
+@require_http_methods(["GET", "POST"])
+def alert_address_confirm(request: HttpRequest, token: str) -> HttpResponse:
+    """Confirm an address for a therapist's urgent emails."""
+    found = alert_address_from_token(token)
+    if found is None:
+        return render(request, "accounts/alert_address_invalid.html", status=400)
+    user, address = found
+    if request.method == "POST":
+        services.alert_address_confirm(user=user, address=address)
+        return render(request, "accounts/alert_address_done.html", {"address": address})
+    return render(request, "accounts/alert_address_confirm.html", {"address": address})

@@ -47,7 +47,10 @@ had marked as seen and that opens again is queued by `urgent_alert_reopened`.
 Each kind is one function below, beside its constants; `reminders_due` runs them all (`KINDS`).
 
 Several reminders for one person in one run make one email. Every email says only that there is
-something new in Tend, links to Tend, and carries a signed, expiring link that turns them off.
+something new in Tend, links to Tend, and (partners' reminders) carries a signed, expiring link that
+turns them off. A therapist's urgent email has no such link nor a one-click unsubscribe header; it
+links to the couple's page by id and goes to the address the therapist chose (never nowhere while
+they have an active couple).
 """
 
 import logging
@@ -60,7 +63,7 @@ from typing import NamedTuple
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import connection, transaction
-from django.db.models import Count, F, Max, Q
+from django.db.models import Count, Exists, F, Max, OuterRef, Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -68,6 +71,7 @@ from django.utils.dates import WEEKDAYS_ABBR
 from django.utils.translation import gettext
 
 from accounts.models import Couple, Partner, ReminderSend, User
+from accounts.selectors import active_couples_of, alerts_wanted
 from accounts.tokens import UNSUBSCRIBE_MAX_AGE, unsubscribe_token
 from intimacy.models import Alert, Assignment, CheckIn, Reflection, Session
 from intimacy.weeks import week_start
@@ -294,8 +298,8 @@ def urgent_alert(facts: Facts) -> list[Due]:
             raised_at__gt=facts.now - URGENT_LOOKBACK,
             raised_at__lte=facts.now,
             couple__therapist__is_active=True,
-            couple__therapist__alert_emails=True,
         )
+        .filter(Q(couple__therapist__alert_emails=True) | Exists(active_couples_of(OuterRef("couple__therapist_id"))))
         .order_by()
         .values_list("pk", "couple__therapist_id")
     ]
@@ -333,7 +337,7 @@ def urgent_alert_reopened(alert) -> None:
     """Queue the therapist's email for an urgent alert that opens again after being marked as seen
     (a second message through the safety line in the same week): its first email was already sent."""
     therapist = alert.couple.therapist
-    if not (therapist.is_active and therapist.alert_emails):
+    if not alerts_wanted(therapist):
         return
     now = timezone.now()
     _record(
@@ -410,7 +414,7 @@ def still_wanted(user: User) -> bool:
     if not user.is_active:
         return False
     if user.role == User.Role.THERAPIST:
-        return user.alert_emails
+        return alerts_wanted(user)
     partner = getattr(user, "partner", None)
     return bool(
         partner
@@ -420,21 +424,33 @@ def still_wanted(user: User) -> bool:
     )
 
 
-def reminder_email(user: User, kinds: set[str]) -> EmailMessage:
+def urgent_alert_email(user: User, couple_ids: set[int]) -> EmailMessage:
+    """A therapist's email for urgent alerts: a neutral subject, a link to the couple's page (by id;
+    to the caseload when several couples need attention), and no "turn off" link or one-click
+    unsubscribe header, so a mail provider's button cannot silence it. They choose where it goes under
+    "Urgent emails" (accounts: alert_settings), never nowhere while they have an active couple."""
+    one = len(couple_ids) == 1
+    url = site_url(reverse("couple_detail", args=[next(iter(couple_ids))]) if one else "/")
+    return EmailMessage(
+        subject=gettext("A client in Tend needs your attention"),
+        body=render_to_string(
+            "intimacy/email/urgent_alert.txt", {"url": url, "settings_url": site_url(reverse("alert_settings"))}
+        ),
+        to=[user.alert_address],
+        headers={"Auto-Submitted": "auto-generated"},
+    )
+
+
+def reminder_email(user: User, kinds: set[str], couple_ids: set[int] = frozenset()) -> EmailMessage:
     """The one email for this person's reminders: that something is new, a link, and the way out."""
+    if Kind.URGENT_ALERT in kinds:
+        return urgent_alert_email(user, couple_ids)
     off = unsubscribe_url(user)
-    if kinds == {Kind.URGENT_ALERT}:
-        subject = gettext("A client in Tend needs your attention")
-        template = "intimacy/email/urgent_alert.txt"
-        url = site_url("/")
-    else:
-        subject = gettext("There is something new for you in Tend")
-        template = "intimacy/email/reminder.txt"
-        url = site_url(reverse("checkin") if kinds == {Kind.CHECKIN} else "/")
+    url = site_url(reverse("checkin") if kinds == {Kind.CHECKIN} else "/")
     days = UNSUBSCRIBE_MAX_AGE.days
     return EmailMessage(
-        subject=subject,
-        body=render_to_string(template, {"url": url, "off_url": off, "days": days}),
+        subject=gettext("There is something new for you in Tend"),
+        body=render_to_string("intimacy/email/reminder.txt", {"url": url, "off_url": off, "days": days}),
         to=[user.email],
         headers={
             "List-Unsubscribe": f"<{off}>",
@@ -442,6 +458,15 @@ def reminder_email(user: User, kinds: set[str]) -> EmailMessage:
             "Auto-Submitted": "auto-generated",
         },
     )
+
+
+def _alert_couples(rows: list[ReminderSend]) -> set[int]:
+    """The couples of the urgent alerts among these rows (keys "urgent_alert:<alert id>[:…]"): one
+    query, none when there is no urgent alert among them."""
+    alert_ids = [int(r.key.split(":")[1]) for r in rows if r.kind == Kind.URGENT_ALERT]
+    if not alert_ids:
+        return set()
+    return set(Alert.objects.filter(pk__in=alert_ids).values_list("couple_id", flat=True))
 
 
 @dataclass
@@ -471,7 +496,7 @@ def _send_claimed(token: uuid.UUID, result: RunResult) -> None:
         if not mine.filter(status=Status.PENDING).update(status=Status.SENDING, next_attempt_at=timezone.now() + LEASE):
             continue
         try:
-            reminder_email(user, {r.kind for r in group}).send()
+            reminder_email(user, {r.kind for r in group}, _alert_couples(group)).send()
         except Exception as exc:  # any failure to send (SMTP, DNS, a timeout) is retried, never lost
             attempts = max(r.attempts for r in group)
             give_up = attempts >= MAX_ATTEMPTS

@@ -375,6 +375,26 @@ def safety_messages(couple: Couple, viewer: User, *, limit: int) -> list[SafetyM
     return list(SafetyMessage.objects.visible_to(viewer).filter(couple=couple).select_related("partner")[:limit])
 
 
+@dataclass
+class SafetyMessages:
+    """A couple's safety messages split by whether the therapist has seen them."""
+
+    new: list[SafetyMessage]
+    seen: list[SafetyMessage]
+
+
+def safety_messages_by_seen(couple: Couple, messages: list[SafetyMessage], open_alerts: list[Alert]) -> SafetyMessages:
+    """Split `messages` into new and seen, without a query. A message raises (or reopens) its partner's
+    safety alert of that ISO week, in the couple's time zone (intimacy/alerts.py alert_raise_now), so
+    "Mark as seen" on that alert is what marks the week's messages as seen."""
+    unseen = {(a.partner_id, a.week) for a in open_alerts if a.kind == Alert.Kind.SAFETY}
+    split = SafetyMessages(new=[], seen=[])
+    for m in messages:
+        key = (m.partner_id, week_start(timezone.localtime(m.created_at, couple.tz).date()))
+        (split.new if key in unseen else split.seen).append(m)
+    return split
+
+
 def recent_notes(couple: Couple, *, limit: int) -> list[CoupleNote]:
     """The therapist's latest `limit` notes on the couple, newest first."""
     return list(couple.notes.order_by("-date", "-pk")[:limit])

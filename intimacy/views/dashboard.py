@@ -71,9 +71,11 @@ def _dashboard(request: HttpRequest, couple: Couple, note_form: NoteForm | None 
         gap_sessions=selectors.sessions_with_reflections(
             trends.sessions_both_reflected(couple, period, trends.Scope.THERAPIST), request.user
         ),
-        open_alerts=selectors.open_alerts(couple),
+        open_alerts=(open_alerts := selectors.open_alerts(couple)),
         acknowledged_alerts=selectors.acknowledged_alerts(couple, limit=ALERT_HISTORY_SHOWN),
-        safety_messages=selectors.safety_messages(couple, request.user, limit=SAFETY_SHOWN),
+        safety_messages=selectors.safety_messages_by_seen(
+            couple, selectors.safety_messages(couple, request.user, limit=SAFETY_SHOWN), open_alerts
+        ),
         note_form=note_form or NoteForm(initial={"date": couple.today()}),
         notes=selectors.recent_notes(couple, limit=NOTES_SHOWN),
         acknowledge_form=AcknowledgeForm(),

@@ -141,7 +141,11 @@ def test_reminders_and_the_therapists_urgent_alert_email(therapist, partner_a, p
     with time_machine.travel("2026-11-29 19:00:00+00:00", tick=False):
         reminders_run()
     assert sorted(m.to[0] for m in mailoutbox) == sorted([partner_a.email, partner_b.email] * 2 + [therapist.email])
-    assert all("/reminders/off/" in m.body and m.extra_headers["List-Unsubscribe"] for m in mailoutbox)
+    partners = [m for m in mailoutbox if m.to != [therapist.email]]
+    assert all("/reminders/off/" in m.body and m.extra_headers["List-Unsubscribe"] for m in partners)
+    # The urgent email cannot be switched off by one click (issue 13).
+    (urgent,) = [m for m in mailoutbox if m.to == [therapist.email]]
+    assert "/reminders/off/" not in urgent.body and "List-Unsubscribe" not in urgent.extra_headers
     assert_no_clinical_content(mailoutbox)
 
 

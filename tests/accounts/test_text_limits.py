@@ -14,6 +14,7 @@ pytestmark = pytest.mark.django_db
 LIMITS = {
     ("accounts.User", "email"): 254,  # the longest address SMTP carries (RFC 5321)
     ("accounts.User", "name"): 80,
+    ("accounts.User", "alert_email"): 254,  # where urgent emails go (issue 13), an address like the sign-in
     ("accounts.Couple", "label"): 80,
     ("accounts.Partner", "name"): 40,
     ("accounts.Partner", "email"): 254,

@@ -10,9 +10,11 @@ from datetime import timedelta
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Page, expect
 
+from intimacy import services as intimacy_services
 from intimacy.alerts import alert_sentence
 from intimacy.models import Alert, Reflection
 from intimacy.weeks import week_start
@@ -209,3 +211,32 @@ def test_dashboard_and_appointment_view(live_server, new_page, screenshot, coupl
     expect(dr.locator("#timeline").get_by_text(MARKER)).to_be_visible()
     assert_no_sideways_scroll(dr, TABLET)
     assert_charts_drawn(dr)
+
+
+SAFETY_WORDS = "SAFETY-WORDS-pressured-4d2e"
+
+
+def test_dashboard_hides_private_messages_and_seen_alerts_until_opened(
+    live_server, new_page, couple, therapist, partner_a, partner_b
+):
+    """Issue 13: the dashboard can be opened with the couple in the room. A safety message (new or seen)
+    and alerts already seen show one neutral line each; their words appear only after a click."""
+
+    intimacy_services.safety_message_send(partner=partner_a, feeling="pressured", message=SAFETY_WORDS)
+    Alert.objects.create(
+        couple=couple,
+        kind=Alert.Kind.PAUSED,
+        partner=partner_b,
+        week=week_start(couple.today() - timedelta(days=14)),
+        acknowledged_at=timezone.now() - timedelta(days=13),
+        acknowledgement="ACK-NOTE-3e9f",
+    )
+    dr = new_page(LAPTOP, who="therapist")
+    sign_in(dr, live_server.url, therapist.email, PASSWORD, TOTP_SECRET)
+    dr.goto(live_server.url + reverse("couple_detail", args=[couple.pk]))
+    expect(dr.get_by_text(SAFETY_WORDS)).not_to_be_visible()
+    expect(dr.get_by_text("ACK-NOTE-3e9f", exact=False)).not_to_be_visible()
+    dr.get_by_text("Private messages: 1 new — show").click()
+    expect(dr.get_by_text(SAFETY_WORDS)).to_be_visible()
+    dr.get_by_text("Seen: 1 alert — show").click()
+    expect(dr.get_by_text("ACK-NOTE-3e9f", exact=False)).to_be_visible()

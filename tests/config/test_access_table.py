@@ -38,7 +38,7 @@ from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
-from accounts.tokens import invite_token_generator, unsubscribe_token
+from accounts.tokens import alert_address_token, invite_token_generator, unsubscribe_token
 from intimacy.models import Alert, CoupleNote, Exercise, Reflection
 from tests.factories import (
     AssignmentFactory,
@@ -99,6 +99,16 @@ TABLE = [
         "none",
         {"get": r(LOGIN, 403, 403, 403, 200, 200, 200), "post": r(LOGIN, 403, 403, 403, 200, 200, 200)},
     ),
+    # An empty POST is the form again with its errors (400): where urgent emails go is a choice.
+    Entry(
+        "alert_settings",
+        "none",
+        {"get": r(LOGIN, 403, 403, 403, 200, 200, 200), "post": r(LOGIN, 403, 403, 403, 400, 400, 400)},
+    ),
+    # From an email to the new address, no sign-in: the signed link is the authority (GET changes
+    # nothing; a POST confirms that address for that therapist). A tampered link: 400.
+    Entry("alert_address_confirm", "alert_address", {"get": r(*[200] * 7), "post": r(*[200] * 7)}),
+    Entry("alert_address_confirm", "bad_alert_address", {"get": r(*[400] * 7), "post": r(*[400] * 7)}),
     Entry("exercise_list", "none", {"get": r(LOGIN, 403, 403, 403, 200, 200, 200)}),
     Entry(
         "exercise_create",
@@ -235,6 +245,10 @@ SAMPLES = {
     "bad_invite": lambda w: {"uidb64": _uid(w["pending"]), "token": "cq1x2y-0123456789abcdef0123456789abcdef"},
     "unknown_invitee": lambda w: {"uidb64": urlsafe_base64_encode(b"987654"), "token": "cq1x2y-0123456789abcdef"},
     "good_invite": lambda w: {"uidb64": _uid(w["pending"]), "token": invite_token_generator.make_token(w["pending"])},
+    "alert_address": lambda w: {"token": alert_address_token(w["users"]["therapist"], "on-call@example.org")},
+    "bad_alert_address": lambda w: {
+        "token": alert_address_token(w["users"]["therapist"], "x@example.org")[:-3] + "abc"
+    },
     "unsubscribe": lambda w: {"token": unsubscribe_token(w["users"]["partner_a"])},
     "bad_unsubscribe": lambda w: {"token": unsubscribe_token(w["users"]["partner_a"]).rsplit(":", 1)[0] + ":forged"},
 }

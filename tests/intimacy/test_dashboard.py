@@ -9,7 +9,10 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 import time_machine
 from django.urls import reverse
+from django.utils import timezone
 
+from intimacy import services as intimacy_services
+from intimacy.alerts import alert_acknowledge
 from intimacy.models import Alert, CoupleNote, Reflection
 from tests.factories import AssignmentFactory, ReflectionFactory, SessionFactory, weeks_of_homework
 
@@ -295,7 +298,7 @@ def test_acknowledge_an_alert_keeps_it_in_the_history(client_for, therapist, pri
     alert.refresh_from_db()
     assert alert.acknowledged_by == therapist and alert.acknowledgement == "Talked it through"
     html = client.get(reverse("couple_detail", args=[alert.couple_id])).content.decode()
-    assert "Seen earlier" in html and "Talked it through" in html
+    assert "Seen: 1 alert — show" in html and "Talked it through" in html
     assert "Nothing needs attention right now." in html
 
 
@@ -401,3 +404,36 @@ def test_caseload_target_counts_only_assignments_running_today(client_for, thera
     AssignmentFactory(couple=assignment.couple, starts_on=date(2026, 1, 1), ends_on=date(2026, 11, 1))
     row = client_for(therapist).get(reverse("home")).context["rows"][0]
     assert row.target_this_week == 2
+
+
+# Safe to open with the couple in the room (issue 13) -------------------------------------------------
+
+SAFETY_WORDS = "SAFETY-WORDS-pressured-9b1c"
+
+
+def _details_bodies(page: str) -> str:
+    """Everything inside a closed <details> (after its <summary>): what a click must open first."""
+    return "".join(re.findall(r"<details(?![^>]*\bopen\b)[^>]*>.*?</summary>(.*?)</details>", page, re.S))
+
+
+def test_safety_message_text_never_shows_unless_opened_even_unseen(client, therapist, partner_a, couple):
+    intimacy_services.safety_message_send(partner=partner_a, feeling="pressured", message=SAFETY_WORDS)
+    client.force_login(therapist)
+    page = client.get(reverse("couple_detail", args=[couple.pk])).content.decode()
+    assert page.count(SAFETY_WORDS) == 1
+    assert SAFETY_WORDS in _details_bodies(page)
+    assert "Private messages: 1 new" in page
+
+
+def test_a_seen_safety_message_and_seen_alerts_collapse_to_one_line(client, therapist, partner_a, couple):
+    intimacy_services.safety_message_send(partner=partner_a, feeling="pressured", message=SAFETY_WORDS)
+    alert_acknowledge(alert=Alert.objects.get(), by=therapist, note="spoke to Alex")
+    Alert.objects.create(
+        couple=couple, kind=Alert.Kind.PAUSED, partner=partner_a, week=date(2026, 1, 5), acknowledged_at=timezone.now()
+    )
+    client.force_login(therapist)
+    page = client.get(reverse("couple_detail", args=[couple.pk])).content.decode()
+    assert "Private messages: 1 seen" in page and "Seen: 2 alerts" in page
+    hidden = _details_bodies(page)
+    assert SAFETY_WORDS in hidden and "spoke to Alex" in hidden
+    assert page.count(SAFETY_WORDS) == 1 and page.count("spoke to Alex") == 1

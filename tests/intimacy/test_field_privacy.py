@@ -596,6 +596,8 @@ NOT_READ = {
     "invite_accept": "public signed link: a set-password form",
     "reminders_off": "public signed link from an email: a fixed question",
     "account_email": "a fixed sentence",
+    "alert_settings": "a therapist's own urgent-email address: no couple's data",
+    "alert_address_confirm": "public signed link from an email: the address it confirms, nothing else",
     "exercise_detail": "the exercise library: no couple's data",
     "exercise_edit": "the exercise library: no couple's data",
     **dict.fromkeys(

@@ -783,15 +783,58 @@ def test_an_urgent_alert_emails_the_therapist_once_without_client_detail(
     (message,) = mailoutbox
     assert message.to == [therapist.email]
     assert message.subject == "A client in Tend needs your attention"
-    assert "needs your attention" in message.body and f"{settings.TEND_SITE_URL}/\n" in message.body
+    # The couple's page, by id: the one place to act on it.
+    assert "needs your attention" in message.body
+    assert f"{settings.TEND_SITE_URL}/couples/{assignment.couple.pk}/\n" in message.body
     words = re.sub(r"http\S+", "", message.subject + message.body).lower()  # links are ids and signatures
     for detail in ("alex", "sam", "comfort", "low", "urgent", "safety"):
         assert detail not in words
-    assert message.extra_headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    # An urgent alert cannot be switched off by one click: no unsubscribe header, no "turn off" link.
+    assert "List-Unsubscribe" not in message.extra_headers
+    assert "List-Unsubscribe-Post" not in message.extra_headers
+    assert "/reminders/off/" not in message.body
     assert_no_clinical_content(mailoutbox)
 
 
-def test_no_alert_email_when_the_therapist_turned_them_off_or_it_is_not_urgent(
+def test_urgent_alerts_of_several_couples_in_one_email_link_to_the_caseload(
+    therapist, assignment, partner_a, partner_b, mailoutbox
+):
+    other = CoupleFactory(therapist=therapist, label="Kim & Lee")
+    other_partner = PartnerFactory(couple=other, slot=1, name="Kim", email="kim@example.org")
+    with time_machine.travel("2026-11-25 12:00:00+00:00", tick=False):
+        _low_comfort(assignment, partner_a, partner_b)
+        Alert.objects.create(
+            couple=other, kind=Alert.Kind.SAFETY, partner=other_partner, week=date(2026, 11, 23), urgent=True
+        )
+    assert run("2026-11-25 12:05:00+00:00").sent == 1
+    (message,) = mailoutbox
+    assert f"{settings.TEND_SITE_URL}/\n" in message.body
+    assert "/couples/" not in message.body
+    assert "List-Unsubscribe" not in message.extra_headers
+
+
+def test_urgent_emails_go_to_the_confirmed_alert_address(therapist, assignment, partner_a, partner_b, mailoutbox):
+    therapist.alert_email = "on-call@example.org"
+    therapist.save()
+    with time_machine.travel("2026-11-25 12:00:00+00:00", tick=False):
+        _low_comfort(assignment, partner_a, partner_b)
+    run("2026-11-25 12:05:00+00:00")
+    assert sent_to(mailoutbox) == ["on-call@example.org"]
+
+
+def test_urgent_emails_cannot_be_turned_off_while_the_therapist_has_active_couples(
+    therapist, assignment, partner_a, partner_b, mailoutbox
+):
+    # Rule changed on purpose (issue 13): the old "alert_emails" switch no longer silences urgent
+    # alerts while a couple is active; it only counts once the therapist has no active couple.
+    with time_machine.travel("2026-11-25 12:00:00+00:00", tick=False):
+        therapist.alert_emails = False
+        therapist.save()
+        _low_comfort(assignment, partner_a, partner_b)
+    assert run("2026-11-25 12:05:00+00:00").sent == 1
+
+
+def test_no_alert_email_when_the_therapist_turned_them_off_with_no_active_couple_or_it_is_not_urgent(
     therapist, assignment, partner_a, partner_b, mailoutbox
 ):
     with time_machine.travel("2026-11-25 12:00:00+00:00", tick=False):
@@ -800,6 +843,8 @@ def test_no_alert_email_when_the_therapist_turned_them_off_or_it_is_not_urgent(
         )
         therapist.alert_emails = False
         therapist.save()
+        assignment.couple.status = assignment.couple.Status.PAUSED
+        assignment.couple.save()
         _low_comfort(assignment, partner_a, partner_b)
     assert run("2026-11-25 12:05:00+00:00").sent == 0 and mailoutbox == []
 
@@ -844,12 +889,21 @@ def test_one_click_unsubscribe_from_a_mail_provider_needs_no_csrf_token(partner_
     assert not partner_a.reminders_on
 
 
-def test_turn_off_link_from_the_email_works_for_the_therapist(client, therapist, assignment, partner_a, partner_b):
-    with time_machine.travel("2026-11-25 12:00:00+00:00", tick=False):
-        _low_comfort(assignment, partner_a, partner_b)
-    run("2026-11-25 12:05:00+00:00")
-    off = re.search(r"http://[^/]+(/reminders/off/\S+/)", mail.outbox[0].body).group(1)
-    assert client.post(off).status_code == 200
+def test_an_old_turn_off_link_does_not_silence_a_therapist_with_active_couples(client, therapist, couple):
+    # Rule changed on purpose (issue 13): urgent emails carry no "turn off" link any more, and one
+    # from an earlier email cannot switch them off while the therapist has an active couple.
+    url = reverse("reminders_off", args=[unsubscribe_token(therapist)])
+    page = client.get(url).content.decode()
+    assert "cannot be turned off" in page and reverse("alert_settings") in page
+    assert client.post(url).status_code == 200
+    therapist.refresh_from_db()
+    assert therapist.alert_emails
+
+
+def test_an_old_turn_off_link_works_for_a_therapist_without_active_couples(client, therapist, couple):
+    couple.status = couple.Status.CLOSED
+    couple.save()
+    assert client.post(reverse("reminders_off", args=[unsubscribe_token(therapist)])).status_code == 200
     therapist.refresh_from_db()
     assert not therapist.alert_emails
 
