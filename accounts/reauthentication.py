@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy
 # the deletion page comes back by itself.
 DOWNLOAD_WHY = gettext_lazy("To download a couple's record, first confirm it's you. Then choose the download again.")
 DELETE_WHY = gettext_lazy("To delete a couple, first confirm it's you.")
+LEAVE_APPOINTMENT_WHY = gettext_lazy("To leave the appointment view, first confirm it's you.")
 # allauth's "no app": every re-authentication check applies (its adapter answers True for it).
 ANY_APP = ""
 
@@ -36,6 +37,12 @@ def reauthenticate_first(request: HttpRequest, *, back: str, why: str) -> HttpRe
     """
     if not reauthentication.is_reauthentication_required(request, app=ANY_APP):
         return None
+    return reauthenticate(request, back=back, why=why)
+
+
+def reauthenticate(request: HttpRequest, *, back: str, why: str) -> HttpResponse:
+    """A redirect to allauth's confirmation, which then brings the person to `back` (a local GET),
+    however recently they confirmed: for a rule that wants a confirmation made after some moment."""
     messages.info(request, why)
     # allauth's page offers the other ways it has (a code from the app) and hands `back` along.
     return HttpResponseRedirect(f"{reverse('account_reauthenticate')}?{urlencode({REDIRECT_FIELD_NAME: back})}")

@@ -109,6 +109,8 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "allauth.usersessions.middleware.UserSessionsMiddleware",
     "accounts.middleware.SessionRulesMiddleware",
+    # After the session rules: the appointment view's lock asks for the password before any other page.
+    "intimacy.middleware.AppointmentModeMiddleware",
     # After the sign-out above: a form that arrives from someone signed out is kept for them.
     "accounts.drafts.KeepDraftsMiddleware",
 ]

@@ -37,6 +37,8 @@ FREE_TEXT: dict[str, list[str]] = {
     "intimacy.SafetyMessage": ["message"],
     # Answers chosen from the published CSI-4 scale and their total: no free text to leave out.
     "intimacy.CheckIn": [],
+    # Ids and a day only: what the therapist left out of an appointment view, and when.
+    "intimacy.AppointmentExclusion": [],
 }
 
 ACTION_WORDS = {
@@ -57,6 +59,7 @@ RECORD_WORDS = {
     "intimacy.alert": gettext_lazy("alert"),
     "intimacy.safetymessage": gettext_lazy("safety message"),
     "intimacy.checkin": gettext_lazy("check-in"),
+    "intimacy.appointmentexclusion": gettext_lazy("left out of an appointment view"),
 }
 
 

@@ -567,3 +567,47 @@ class CheckIn(models.Model):
     def get_additional_data(self) -> dict:
         # django-auditlog stores this with each audit row; intimacy/audit.py keys the row by couple.
         return {"couple": self.couple_id}
+
+
+class AppointmentExclusion(models.Model):
+    """A session or a reflection the therapist left out of the appointment view for one appointment.
+
+    "This appointment" is the couple's day (`day`, in the couple's time zone): what the therapist
+    leaves out while preparing alone in the morning is still left out when the couple arrive, and
+    re-authenticating to check something mid-appointment does not bring it back; the next day the view
+    shows everything shared again. The row holds ids only, no words or ratings.
+    """
+
+    couple = models.ForeignKey(Couple, on_delete=models.CASCADE, related_name="appointment_exclusions")
+    day = models.DateField()
+    session = models.ForeignKey(Session, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    reflection = models.ForeignKey(Reflection, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = TherapistOnlyQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(session__isnull=False, reflection__isnull=True)
+                | Q(session__isnull=True, reflection__isnull=False),
+                name="appointmentexclusion_one_item",
+            ),
+            models.UniqueConstraint(
+                fields=["couple", "day", "session"],
+                condition=Q(session__isnull=False),
+                name="appointmentexclusion_session_once",
+            ),
+            models.UniqueConstraint(
+                fields=["couple", "day", "reflection"],
+                condition=Q(reflection__isnull=False),
+                name="appointmentexclusion_reflection_once",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Appointment exclusion {self.pk}"
+
+    def get_additional_data(self) -> dict:
+        # django-auditlog stores this with each audit row; intimacy/audit.py keys the row by couple.
+        return {"couple": self.couple_id}

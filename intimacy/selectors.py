@@ -13,7 +13,18 @@ from django.utils.translation import gettext, ngettext
 
 from accounts.models import Couple, Partner, User
 from intimacy.builtin import BACK_RUB_KEY
-from intimacy.models import Alert, Assignment, CheckIn, CoupleNote, Exercise, Reflection, SafetyMessage, Session
+from intimacy.models import (
+    Alert,
+    AppointmentExclusion,
+    Assignment,
+    CheckIn,
+    CoupleNote,
+    Exercise,
+    Reflection,
+    SafetyMessage,
+    Session,
+)
+from intimacy.trends.aggregation import NOTHING_LEFT_OUT, LeftOut
 from intimacy.weeks import week_start
 
 # "Did you mean this one?": the partner's sessions from this many days back that lack their reflection.
@@ -45,12 +56,15 @@ def picked_then_joined(sessions) -> QuerySet:
     return picked.select_related("giver", "receiver", "logged_by", "assignment__exercise")
 
 
-def sessions_with_reflections(sessions, viewer: User, *, shared_only: bool = False) -> list[Session]:
+def sessions_with_reflections(
+    sessions, viewer: User, *, shared_only: bool = False, left_out: LeftOut = NOTHING_LEFT_OUT
+) -> list[Session]:
     """Attach `giver_reflection`, `receiver_reflection` and `mine` to each session, as the viewer may see them.
 
-    `shared_only` keeps just the reflections shared between the partners, for what the couple sees together.
+    `shared_only` keeps just the reflections shared between the partners, for what the couple sees together;
+    `left_out` drops the reflections the therapist left out of the appointment view.
     """
-    reflections = Reflection.objects.visible_to(viewer).select_related("partner")
+    reflections = Reflection.objects.visible_to(viewer).select_related("partner").exclude(pk__in=left_out.reflections)
     if shared_only:
         reflections = reflections.filter(visibility=Reflection.Visibility.SHARED)
     sessions = list(
@@ -370,6 +384,21 @@ def acknowledged_alerts(couple: Couple, *, limit: int) -> list[Alert]:
     )
 
 
+def appointment_warnings(couple: Couple) -> int:
+    """How many things the therapist should see alone before the couple look at the appointment view:
+    open urgent alerts and safety messages not yet marked as seen (each raises an open safety alert)."""
+    return couple.alerts.open().filter(Q(urgent=True) | Q(kind=Alert.Kind.SAFETY)).count()
+
+
+def appointment_left_out(couple: Couple, day: date) -> LeftOut:
+    """The sessions and reflections the therapist left out of the appointment of `day`."""
+    rows = AppointmentExclusion.objects.filter(couple=couple, day=day).values_list("session_id", "reflection_id")
+    sessions, reflections = set(), set()
+    for session_id, reflection_id in rows:
+        (sessions.add(session_id) if session_id else reflections.add(reflection_id))
+    return LeftOut(frozenset(sessions), frozenset(reflections))
+
+
 def safety_messages(couple: Couple, viewer: User, *, limit: int) -> list[SafetyMessage]:
     """The latest `limit` safety messages of the couple, newest first; none for anyone but their therapist."""
     return list(SafetyMessage.objects.visible_to(viewer).filter(couple=couple).select_related("partner")[:limit])
@@ -422,12 +451,14 @@ def couple_sessions_page(
     start: date | None = None,
     end: date | None = None,
     shared_only: bool = False,
+    left_out: LeftOut = NOTHING_LEFT_OUT,
 ):
     """One page of the couple's sessions, newest first, each with the reflections the viewer may see.
 
     Paginated in the database, so two years of sessions cost what one page does. Used by the
     therapist's dashboard, the appointment view (`shared_only`) and the partner's history alike:
-    `visible_to` decides what each sees. `start`/`end` limit it to a period.
+    `visible_to` decides what each sees. `start`/`end` limit it to a period; `left_out` is what the
+    therapist left out of the appointment view.
     """
     sessions = Session.objects.visible_to(viewer).filter(assignment__couple_id=couple.pk)
     if start:
@@ -436,8 +467,10 @@ def couple_sessions_page(
         sessions = sessions.filter(date__lte=end)
     if shared_only:
         sessions = sessions.filter(withdrawn_at__isnull=True)
+    if left_out.sessions:
+        sessions = sessions.exclude(pk__in=left_out.sessions)
     page = Paginator(sessions, per_page).get_page(page_number)
-    page.object_list = sessions_with_reflections(page.object_list, viewer, shared_only=shared_only)
+    page.object_list = sessions_with_reflections(page.object_list, viewer, shared_only=shared_only, left_out=left_out)
     return page
 
 

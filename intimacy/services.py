@@ -18,6 +18,7 @@ from intimacy.models import (
     EDIT_WINDOW_DAYS,
     EXERCISE_TITLE_MAX_LENGTH,
     Alert,
+    AppointmentExclusion,
     Assignment,
     CheckIn,
     CoupleNote,
@@ -451,6 +452,38 @@ def note_add(*, couple: Couple, author: User, day: date, text: str) -> CoupleNot
 def note_delete(*, note: CoupleNote) -> None:
     """Remove a note the therapist no longer wants on the record."""
     note.delete()
+
+
+# The appointment view ------------------------------------------------------------------------------
+
+
+def appointment_leave_out(
+    *, couple: Couple, day: date, session: Session | None = None, reflection: Reflection | None = None
+) -> AppointmentExclusion:
+    """Leave one session or one reflection of `couple` out of the appointment view for the appointment
+    of `day` (the couple's today). Leaving out what is already left out changes nothing."""
+    item = session or reflection
+    item_couple_id = session.assignment.couple_id if session else reflection.session.assignment.couple_id
+    if item is None or (session and reflection) or item_couple_id != couple.pk:
+        raise ValidationError(_("Choose one session or one reflection of this couple."))
+    exclusion = AppointmentExclusion(couple=couple, day=day, session=session, reflection=reflection)
+    exclusion.full_clean(validate_unique=False, validate_constraints=False)
+    with transaction.atomic():
+        # Two quick clicks are one exclusion: the unique constraints hold it, get_or_create reads it back.
+        exclusion, _created = AppointmentExclusion.objects.get_or_create(
+            couple=couple, day=day, session=session, reflection=reflection
+        )
+    return exclusion
+
+
+def appointment_put_back(*, couple: Couple, day: date) -> int:
+    """Show everything shared again in the appointment of `day`: the count of items put back."""
+    with transaction.atomic():
+        # One by one, like every clinical row (accounts/clinical.py): a few rows at most.
+        exclusions = list(AppointmentExclusion.objects.filter(couple=couple, day=day))
+        for exclusion in exclusions:
+            exclusion.delete()
+    return len(exclusions)
 
 
 # The safety line ----------------------------------------------------------------------------------

@@ -2,14 +2,25 @@
 
 from django.urls import path
 
-from intimacy.views import audit, checkin, dashboard, health, home, partner, privacy, therapist
+from intimacy.views import appointment, audit, checkin, dashboard, health, home, partner, privacy, therapist
 
 urlpatterns = [
     path("", home.home, name="home"),
     path("healthz", health.healthz, name="healthz"),
     # Therapist
     path("couples/<int:pk>/", dashboard.couple_detail, name="couple_detail"),
-    path("couples/<int:pk>/appointment/", dashboard.appointment, name="appointment"),
+    path("couples/<int:pk>/appointment/", appointment.appointment, name="appointment"),
+    path("couples/<int:pk>/appointment/put-back/", appointment.appointment_put_back, name="appointment_put_back"),
+    path(
+        "appointment/sessions/<int:pk>/leave-out/",
+        appointment.appointment_leave_out_session,
+        name="appointment_leave_out_session",
+    ),
+    path(
+        "appointment/reflections/<int:pk>/leave-out/",
+        appointment.appointment_leave_out_reflection,
+        name="appointment_leave_out_reflection",
+    ),
     path("couples/<int:pk>/summary/", dashboard.couple_summary, name="couple_summary"),
     path("couples/<int:pk>/export.csv", dashboard.couple_export, name="couple_export"),
     path("couples/<int:pk>/history/", audit.couple_audit, name="couple_audit"),

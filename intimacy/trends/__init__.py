@@ -8,7 +8,16 @@ the printable summary and the partners' progress page.
 The names below are the package's public surface.
 """
 
-from intimacy.trends.aggregation import Row, Scope, Trends, couple_trends, sessions_both_reflected, target_for
+from intimacy.trends.aggregation import (
+    NOTHING_LEFT_OUT,
+    LeftOut,
+    Row,
+    Scope,
+    Trends,
+    couple_trends,
+    sessions_both_reflected,
+    target_for,
+)
 from intimacy.trends.charts import couple_charts, markers, summary_rows
 from intimacy.trends.period import DEFAULT_WEEKS, WEEK_CHOICES, WEEKLY_UP_TO_WEEKS, Bucket, Period, period_from
 
@@ -16,7 +25,9 @@ __all__ = [
     "DEFAULT_WEEKS",
     "WEEKLY_UP_TO_WEEKS",
     "WEEK_CHOICES",
+    "NOTHING_LEFT_OUT",
     "Bucket",
+    "LeftOut",
     "Period",
     "Row",
     "Scope",

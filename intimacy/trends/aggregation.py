@@ -34,6 +34,18 @@ class Scope(Enum):
     OWN = "own"
 
 
+@dataclass(frozen=True)
+class LeftOut:
+    """Sessions and reflections (ids) the therapist left out of the appointment view: for that page they
+    are not there at all, words, ratings, counts and every aggregate alike."""
+
+    sessions: frozenset = frozenset()
+    reflections: frozenset = frozenset()
+
+
+NOTHING_LEFT_OUT = LeftOut()
+
+
 @dataclass
 class Row:
     """One week or month of the period."""
@@ -147,13 +159,20 @@ def target_for(assignment: Assignment, bucket: Bucket, period: Period) -> int:
     return round(assignment.target_per_week * days / 7) if days > 0 else 0
 
 
-def couple_trends(couple: Couple, period: Period, scope: Scope, viewer_partner: Partner | None = None) -> Trends:
+def couple_trends(
+    couple: Couple,
+    period: Period,
+    scope: Scope,
+    viewer_partner: Partner | None = None,
+    left_out: LeftOut = NOTHING_LEFT_OUT,
+) -> Trends:
     """The couple's homework over the period, bucket by bucket, as `scope` allows.
 
     Five queries whatever the period's length, six for the therapist: partners, assignments, sessions
     grouped by bucket, assignment and giver (with the giver's and receiver's connection on sessions
     both reflected on), reflections grouped by bucket, partner and role, and (for the therapist) their
-    notes and the check-ins grouped by bucket and partner.
+    notes and the check-ins grouped by bucket and partner. `left_out` (the appointment view's) is
+    treated as if it had never been written.
     """
     rows = {b.start: Row(b) for b in period.buckets()}
     partners = list(couple.partners.all())
@@ -161,8 +180,8 @@ def couple_trends(couple: Couple, period: Period, scope: Scope, viewer_partner: 
     for row in rows.values():
         for assignment in assignments:
             row.target += target_for(assignment, row.bucket, period)
-    _add_sessions(rows, couple, period, scope, viewer_partner)
-    _add_reflections(rows, couple, period, scope, viewer_partner)
+    _add_sessions(rows, _session_groups(couple, period, scope, viewer_partner, left_out))
+    _add_reflections(rows, _reflection_groups(couple, period, scope, viewer_partner, left_out))
     notes = []
     if scope is Scope.THERAPIST:  # notes and check-ins are the therapist's alone
         notes = _add_notes(rows, couple, period)
@@ -179,12 +198,16 @@ def _assignments_in(couple: Couple, period: Period) -> list[Assignment]:
     )
 
 
-def _session_groups(couple: Couple, period: Period, scope: Scope, viewer_partner: Partner | None) -> QuerySet:
+def _session_groups(
+    couple: Couple, period: Period, scope: Scope, viewer_partner: Partner | None, left_out: LeftOut
+) -> QuerySet:
     """Sessions grouped by bucket, assignment and giver, with the connection both partners gave them."""
     # Each session joined to its giver's and its receiver's reflection (as the scope allows): at most one
     # of each (one reflection per session and role), so the joins multiply nothing. Correlated subqueries
     # here ran about eight times per session (EXPLAIN ANALYZE on 104 weeks: ~10 ms against ~3 ms joined).
     scope_q = _scope_q(scope, viewer_partner, "reflections__")
+    if left_out.reflections:
+        scope_q &= ~Q(reflections__pk__in=left_out.reflections)
 
     def reflection_as(role: str) -> FilteredRelation:
         return FilteredRelation("reflections", condition=Q(reflections__role=role) & scope_q)
@@ -194,6 +217,7 @@ def _session_groups(couple: Couple, period: Period, scope: Scope, viewer_partner
         Session.objects.filter(
             assignment__couple=couple, withdrawn_at__isnull=True, date__gte=period.start, date__lte=period.end
         )
+        .exclude(pk__in=left_out.sessions)
         .annotate(
             bucket=_trunc(period, "date"),
             giver_reflection=reflection_as(Reflection.Role.GIVER),
@@ -212,9 +236,9 @@ def _session_groups(couple: Couple, period: Period, scope: Scope, viewer_partner
     )
 
 
-def _add_sessions(rows: dict, couple: Couple, period: Period, scope: Scope, viewer_partner: Partner | None) -> None:
+def _add_sessions(rows: dict, groups: QuerySet) -> None:
     gap_sums = defaultdict(lambda: [0, 0, 0])
-    for group in _session_groups(couple, period, scope, viewer_partner):
+    for group in groups:
         row = rows.get(_as_date(group["bucket"]))
         if row is None:  # a custom period's first week starts before the period: it has its own row
             continue
@@ -232,7 +256,9 @@ def _add_sessions(rows: dict, couple: Couple, period: Period, scope: Scope, view
         rows[start].gap_giver, rows[start].gap_receiver = _mean(giver_sum, n), _mean(receiver_sum, n)
 
 
-def _reflection_groups(couple: Couple, period: Period, scope: Scope, viewer_partner: Partner | None) -> QuerySet:
+def _reflection_groups(
+    couple: Couple, period: Period, scope: Scope, viewer_partner: Partner | None, left_out: LeftOut
+) -> QuerySet:
     """The reflections `scope` allows, grouped by bucket, partner and role."""
     return (
         _scoped(Reflection.objects.all(), scope, viewer_partner)
@@ -242,6 +268,8 @@ def _reflection_groups(couple: Couple, period: Period, scope: Scope, viewer_part
             session__date__gte=period.start,
             session__date__lte=period.end,
         )
+        .exclude(pk__in=left_out.reflections)
+        .exclude(session__in=left_out.sessions)
         .annotate(bucket=_trunc(period, "session__date"))
         .values("bucket", "partner_id", "role")
         .annotate(
@@ -255,9 +283,9 @@ def _reflection_groups(couple: Couple, period: Period, scope: Scope, viewer_part
     )
 
 
-def _add_reflections(rows: dict, couple: Couple, period: Period, scope: Scope, viewer_partner: Partner | None) -> None:
+def _add_reflections(rows: dict, groups: QuerySet) -> None:
     comfort_sums = defaultdict(lambda: [0, 0])
-    for group in _reflection_groups(couple, period, scope, viewer_partner):
+    for group in groups:
         row = rows.get(_as_date(group["bucket"]))
         if row is None:
             continue

@@ -51,9 +51,14 @@ def _exercise_label(assignment: Assignment, several: bool) -> str:
 
 
 def sessions_chart(trends: Trends, targets: bool = True) -> dict | None:
-    """Sessions each bucket, stacked by exercise, against the target (unless `targets` is False)."""
+    """Sessions each bucket, stacked by exercise, against the target (unless `targets` is False).
+
+    Never a target on what the couple see (the appointment view, the progress page): their screens
+    show what they did together, never what they fell short of.
+    """
     if not trends.assignments:
         return None
+    targets = targets and trends.scope is Scope.THERAPIST
     several = len(trends.assignments) > 1
     series = [
         _series(_exercise_label(a, several), [r.by_assignment.get(a.pk, 0) for r in trends.rows])
@@ -196,8 +201,14 @@ def couple_charts(trends: Trends, *, targets: bool = True) -> list[dict]:
 
 
 def markers(trends: Trends) -> list[dict]:
-    """Chart markers: paused or stopped sessions, and (therapist only) notes dated in the period."""
+    """Chart markers for the therapist: paused or stopped sessions and notes dated in the period.
+
+    None on what the couple see: a "paused" mark on every chart reads as a fault, and stopping when
+    either of them wants to is the exercise working (the appointment view says so in words instead).
+    """
     out = []
+    if trends.scope is not Scope.THERAPIST:
+        return out
     for index, row in enumerate(trends.rows):
         if row.paused:
             out.append({"index": index, "kind": "paused", "label": _("Paused ×%(count)s") % {"count": row.paused}})

@@ -1,5 +1,6 @@
-"""Views of a couple's trends: the therapist's dashboard, the appointment view, print, export, notes,
-alerts, and the partners' own progress page. Every object comes through the access gate."""
+"""Views of a couple's trends: the therapist's dashboard, print, export, notes, alerts, and the partners'
+own progress page (the appointment view is intimacy/views/appointment.py). Every object comes through
+the access gate."""
 
 import csv
 
@@ -43,8 +44,14 @@ def _period(request: HttpRequest, couple: Couple) -> trends.Period:
     return period
 
 
-def _trend_context(couple: Couple, period: trends.Period, scope: trends.Scope, view_name: str) -> dict:
-    data = trends.couple_trends(couple, period, scope)
+def _trend_context(
+    couple: Couple,
+    period: trends.Period,
+    scope: trends.Scope,
+    view_name: str,
+    left_out: trends.LeftOut = trends.NOTHING_LEFT_OUT,
+) -> dict:
+    data = trends.couple_trends(couple, period, scope, left_out=left_out)
     charts = trends.couple_charts(data)
     return {
         "base_url": reverse(view_name, args=[couple.pk]),
@@ -90,25 +97,6 @@ def _dashboard(request: HttpRequest, couple: Couple, note_form: NoteForm | None 
 def couple_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """The couple dashboard: what needs attention, the trends of the period, the reflection timeline."""
     return _dashboard(request, get_couple_for_user(request.user, pk, role=THERAPIST))
-
-
-@login_required
-@require_GET
-def appointment(request: HttpRequest, pk: int) -> HttpResponse:
-    """The review shown to the couple: computed only from reflections both partners shared.
-
-    No "My therapist only" or "Just me" reflection, note, alert or check-in score is in this page's HTML.
-    """
-    couple = get_couple_for_user(request.user, pk, role=THERAPIST)
-    record_access(request, couple)
-    period = _period(request, couple)
-    context = _trend_context(couple, period, trends.Scope.SHARED, "appointment")
-    context.update(
-        page=selectors.couple_sessions_page(
-            couple, request.user, request.GET.get("page"), start=period.start, end=period.end, shared_only=True
-        ),
-    )
-    return render(request, "intimacy/appointment.html", context)
 
 
 @login_required

@@ -19,7 +19,7 @@ from intimacy.alerts import alert_sentence
 from intimacy.models import Alert, Reflection
 from intimacy.weeks import week_start
 from tests.browser.conftest import LAPTOP
-from tests.browser.helpers import rate, sign_in
+from tests.browser.helpers import confirm_password, rate, sign_in
 from tests.factories import PASSWORD, TOTP_SECRET, AssignmentFactory, ReflectionFactory, SessionFactory
 
 pytestmark = pytest.mark.browser
@@ -206,6 +206,8 @@ def test_dashboard_and_appointment_view(live_server, new_page, screenshot, coupl
     assert_no_sideways_scroll(dr, TABLET)
     assert_charts_drawn(dr)
     dr.get_by_role("link", name="Back to therapist view").click()
+    # Issue 13: leaving the couple's screen asks for the therapist's password first.
+    confirm_password(dr, base, PASSWORD)
     expect(dr).to_have_url(dashboard_url)
     expect(dr.get_by_role("heading", name="Needs attention")).to_be_visible()
     expect(dr.locator("#timeline").get_by_text(MARKER)).to_be_visible()

@@ -131,6 +131,13 @@ TABLE = [
     # Therapist, one couple ----------------------------------------------------------------------------
     Entry("couple_detail", "couple", THERAPIST_OF_COUPLE),
     Entry("appointment", "couple", THERAPIST_OF_COUPLE),
+    # Curating the appointment view (issue 13): the therapist's one click, back to the view.
+    Entry("appointment_put_back", "couple", {"post": r(LOGIN, 403, 403, 404, 302, 404, 404)}),
+    Entry("appointment_leave_out_session", "session", {"post": r(LOGIN, 403, 403, 404, 302, 404, 404)}),
+    # Alex's shared reflection, which Sam may read: still the therapist's alone to leave out (403).
+    Entry("appointment_leave_out_reflection", "reflection_a", {"post": r(LOGIN, 403, 403, 404, 302, 404, 404)}),
+    # Sam's own: Alex is not shown it at all (404), Sam may not curate the therapist's screen (403).
+    Entry("appointment_leave_out_reflection", "reflection_b", {"post": r(LOGIN, 404, 403, 404, 302, 404, 404)}),
     Entry("couple_summary", "couple", THERAPIST_OF_COUPLE),
     Entry("couple_export", "couple", {"get": THERAPIST_OF_COUPLE_CONFIRMS}),
     Entry("couple_audit", "couple", THERAPIST_OF_COUPLE),

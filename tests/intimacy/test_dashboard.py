@@ -158,10 +158,12 @@ def test_appointment_query_count_is_the_same_for_a_week_and_two_years(
         assignment, partner_a, partner_b, weeks_of_data, **MONDAYS_AND_THURSDAYS, checkins_until=date(2026, 11, 23)
     )
     client = client_for(therapist)
-    # session, user, couple; the audit row recording this viewing (insert); trends: partners,
-    # assignments, sessions by week, reflections by week; timeline: count, page, shared reflections.
+    # session, user, couple; urgent things unseen (count, for the warning first); the audit row recording
+    # this viewing (insert); what is left out of today's appointment; trends: partners, assignments,
+    # sessions by week, reflections by week; timeline: count, page, shared reflections; the session
+    # saved with the appointment-mode mark (savepoint, update, release: the first opening only).
     # No check-in query: they are not the couple's to see together.
-    with django_assert_num_queries(11):
+    with django_assert_num_queries(16):
         response = client.get(reverse("appointment", args=[assignment.couple_id]), {"weeks": "104"})
     assert response.status_code == 200
 
@@ -181,7 +183,9 @@ def test_two_year_view_is_monthly_and_light(client_for, therapist, assignment, p
 
 
 def test_appointment_view_holds_only_what_both_partners_shared(client_for, therapist, private_matters):
-    response = client_for(therapist).get(reverse("appointment", args=[private_matters.assignment.couple_id]))
+    # The urgent alert asks for a confirmation first (issue 13); "Open with the couple" is `confirm=1`.
+    url = reverse("appointment", args=[private_matters.assignment.couple_id])
+    response = client_for(therapist).get(url, {"confirm": "1"})
     assert response.status_code == 200
     html = response.content.decode()
     assert "SHARED-WORDS" in html
