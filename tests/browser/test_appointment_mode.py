@@ -61,4 +61,6 @@ def test_warned_then_curated_then_the_password_to_leave(
     expect(dr).to_have_url(re.compile(re.escape(f"{base}/accounts/reauthenticate/")))
     confirm_password(dr, base, PASSWORD)
     expect(dr).to_have_url(re.compile(re.escape(detail)))
+    # The therapist's own page again: the private message is there, folded until opened.
+    dr.get_by_text("Private messages: 1 new — show").click()
     expect(dr.get_by_text("SAFETY-LINE-WORDS")).to_be_visible()
