@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.forms import count, lazy_format, up_to
 from intimacy import csi4
+from intimacy.alerts import LOW_COMFORT_MAX
 from intimacy.models import (
     ACKNOWLEDGEMENT_MAX_LENGTH,
     MAX_RATING,
@@ -140,6 +141,14 @@ class StyledForm(forms.Form):
         style_fields(self, invalid=self.errors)
 
 
+def asks_second_thought(*, visibility, paused, comfort) -> bool:
+    """Sharing words with the partner after a pause or a low comfort rating is asked about once more:
+    those are the words most likely to be regretted, or read by someone who should not read them."""
+    if visibility != Reflection.Visibility.SHARED:
+        return False
+    return bool(paused) or (comfort is not None and comfort <= LOW_COMFORT_MAX)
+
+
 class ReflectionForm(StyledForm):
     """One partner's reflection in one role. The questions of the other role are ignored on save."""
 
@@ -175,13 +184,16 @@ class ReflectionForm(StyledForm):
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
+    # No choice is preselected the first time (`visibility_offered` gives the partner's last one later):
+    # sharing is something a partner chooses, never something they failed to change.
     visibility = forms.ChoiceField(
         label=_("Who may read what I wrote?"),
         choices=Reflection.Visibility.choices,
-        initial=Reflection.Visibility.SHARED,
         widget=forms.RadioSelect,
         help_text=_("Your therapist always sees your numbers. “Just me” keeps your words as a private journal."),
+        error_messages={"required": _("Please choose who may read what you wrote.")},
     )
+    confirm_share = forms.BooleanField(label=_("Yes, share it with my partner"), required=False)
 
     ANSWER_FIELDS = (
         "connection",
@@ -199,6 +211,28 @@ class ReflectionForm(StyledForm):
         "notes",
         "visibility",
     )
+
+    def __init__(self, *args, already_confirmed: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        # An edit of a reflection already shared after its second question is not asked about again.
+        self.already_confirmed = already_confirmed
+
+    def clean(self):
+        data = super().clean()
+        if self.asks_second_thought(data) and not data.get("confirm_share"):
+            # Not a mistake, a pause: nothing is saved until the partner says yes or picks another option.
+            self.add_error("confirm_share", forms.ValidationError(gettext("Please confirm."), code="confirm"))
+        return data
+
+    def asks_second_thought(self, data: dict) -> bool:
+        return not self.already_confirmed and asks_second_thought(
+            visibility=data.get("visibility"), paused=data.get("paused"), comfort=data.get("comfort")
+        )
+
+    @property
+    def asks_to_confirm(self) -> bool:
+        """Whether the form came back only for the second question (shown calmly, not as an error)."""
+        return self.is_bound and set(self.errors) == {"confirm_share"}
 
     def answers(self) -> dict:
         return {name: self.cleaned_data[name] for name in self.ANSWER_FIELDS if name in self.cleaned_data}

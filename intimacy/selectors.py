@@ -158,6 +158,17 @@ def own_reflection(session: Session, partner: Partner) -> Reflection | None:
     return session.reflections.filter(partner=partner).first()
 
 
+def last_visibility(partner: Partner) -> str | None:
+    """Who `partner` let read their most recent reflection: offered as the choice on their next form.
+    None before their first, so the first choice is theirs to make (nothing preselected)."""
+    return (
+        Reflection.objects.filter(partner=partner)
+        .order_by("-created_at", "-pk")
+        .values_list("visibility", flat=True)
+        .first()
+    )
+
+
 def own_reflections_not_private(partner: Partner) -> list[Reflection]:
     """`partner`'s own reflections that someone else may still read (all but "Just me"), newest first:
     what a partner who withdrew consent can still make more private."""

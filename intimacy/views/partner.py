@@ -18,7 +18,7 @@ from intimacy.access import (
     get_reflection_for_user,
     get_session_for_user,
 )
-from intimacy.forms import LogSessionForm, ReflectionForm, SessionEditForm, VisibilityForm
+from intimacy.forms import LogSessionForm, ReflectionForm, SessionEditForm, VisibilityForm, asks_second_thought
 from intimacy.models import EDIT_WINDOW_DAYS, Assignment, Reflection
 
 PARTNER = User.Role.PARTNER
@@ -78,10 +78,11 @@ def session_log(request: HttpRequest, pk: int) -> HttpResponse:
         offer = _before_logging(request, assignment, today)
         if offer is not None:
             return offer
+    initial = {"date": today, "role": _suggested_role(assignment, partner)}
+    if request.method == "GET":
+        initial["visibility"] = selectors.last_visibility(partner)
     form = LogSessionForm(
-        request.POST or None,
-        suggested_minutes=assignment.suggested_minutes,
-        initial={"date": today, "role": _suggested_role(assignment, partner), **kept},
+        request.POST or None, suggested_minutes=assignment.suggested_minutes, initial={**initial, **kept}
     )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -183,7 +184,8 @@ def reflection_add(request: HttpRequest, pk: int) -> HttpResponse:
             # Sent again, or kept from before a sign-out while another device saved the first.
             return _reflected_again(request, mine, session, ReflectionForm(request.POST or None, initial=kept))
         return redirect("reflection_edit", pk=mine.pk)
-    form = ReflectionForm(request.POST or None, initial=kept)
+    offered = {} if request.method == "POST" else {"visibility": selectors.last_visibility(partner)}
+    form = ReflectionForm(request.POST or None, initial={**offered, **kept})
     if request.method == "POST" and form.is_valid():
         try:
             services.reflection_add(session=session, partner=partner, answers=form.answers())
@@ -216,7 +218,13 @@ def reflection_edit(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "GET" and not services.within_edit_window(reflection.created_at):
         return redirect("reflection_visibility", pk=reflection.pk)
     initial = {name: getattr(reflection, name) for name in ReflectionForm.ANSWER_FIELDS}
-    form = ReflectionForm(request.POST or None, initial={**initial, **drafts.restore(request)})
+    # Words already shared after the second question are not asked about again on every correction.
+    confirmed = asks_second_thought(
+        visibility=reflection.visibility, paused=reflection.paused, comfort=reflection.comfort
+    )
+    form = ReflectionForm(
+        request.POST or None, initial={**initial, **drafts.restore(request)}, already_confirmed=confirmed
+    )
     if request.method == "POST" and form.is_valid():
         try:
             services.reflection_update(reflection=reflection, partner=partner, answers=form.answers())
@@ -245,6 +253,7 @@ def reflection_visibility(request: HttpRequest, pk: int) -> HttpResponse:
     reflection = get_reflection_for_user(request.user, pk, role=PARTNER)
     if reflection.partner_id != request.partner.pk:
         raise PermissionDenied
+    was_shared = reflection.visibility == Reflection.Visibility.SHARED
     form = VisibilityForm(request.POST or None, initial={"visibility": reflection.visibility})
     if request.method == "POST" and form.is_valid():
         try:
@@ -255,13 +264,27 @@ def reflection_visibility(request: HttpRequest, pk: int) -> HttpResponse:
             add_service_errors(form, exc)
         else:
             readers = reflection.get_visibility_display().lower()
-            messages.success(request, _("Now readable by: %(readers)s.") % {"readers": readers})
-            return redirect("home" if request.partner.withdrew_consent else "history")
+            said = _("Now readable by: %(readers)s.") % {"readers": readers}
+            if was_shared and reflection.visibility != Reflection.Visibility.SHARED:
+                said = f"{said} {_('Your partner may already have read it.')}"
+            messages.success(request, said)
+            return redirect(_back_from_visibility(request))
     return render(
         request,
         "intimacy/reflection_visibility.html",
-        {"form": form, "reflection": reflection, "window_days": EDIT_WINDOW_DAYS},
+        {"form": form, "reflection": reflection, "window_days": EDIT_WINDOW_DAYS, "was_shared": was_shared},
     )
+
+
+# Where the one-tap buttons on a reflection's card may send the partner back to (never a free address).
+_VISIBILITY_BACK = {"home", "history"}
+
+
+def _back_from_visibility(request: HttpRequest) -> str:
+    if request.partner.withdrew_consent:
+        return "home"
+    back = request.POST.get("back")
+    return back if back in _VISIBILITY_BACK else "history"
 
 
 def _own_session(request: HttpRequest, pk: int):

@@ -59,6 +59,11 @@ def choose(page: Page, question: str, option: str) -> None:
     page.get_by_role("group", name=question).get_by_text(option, exact=True).click()
 
 
+def choose_readers(page: Page, option: str) -> None:
+    """Pick who may read a reflection: nothing is preselected the first time (issue 13)."""
+    page.get_by_role("group", name="Who may read what I wrote?").get_by_label(option, exact=True).check()
+
+
 def strict_csp(policy: str) -> bool:
     """Whether a Content-Security-Policy header allows only Tend's own scripts and no framing."""
     return "script-src 'self'" in policy and "unsafe-inline" not in policy and "frame-ancestors 'none'" in policy

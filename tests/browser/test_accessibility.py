@@ -138,6 +138,9 @@ def test_a_partner_logs_a_back_rub_with_the_keyboard_alone(live_server, new_page
         tab_to(form.locator(f'input[name="{name}"]').first)
         for _ in range(value):
             page.keyboard.press("ArrowRight")
+    # Who may read it: nothing is preselected (issue 13); Space picks the first, "My partner and my therapist".
+    tab_to(form.locator('input[name="visibility"]').first)
+    page.keyboard.press("Space")
     submit = form.locator('button[type="submit"]').last
     tab_to(submit)
     page.keyboard.press("Enter")
@@ -154,6 +157,7 @@ def test_a_partner_logs_and_reflects_with_javascript_off(live_server, new_page, 
     # Without the script, the receiver's questions are simply all shown.
     page.get_by_role("group", name="How connected did you feel?").get_by_text("6", exact=True).click()
     page.get_by_role("group", name="How comfortable and safe did you feel?").get_by_text("9", exact=True).click()
+    page.get_by_label("My therapist only").check()
     page.locator('form button[type="submit"]').last.click()
     expect(page).to_have_url(live_server.url + "/")
     theirs = Reflection.objects.get(session=session, partner=partner_b)

@@ -11,7 +11,7 @@ from playwright.sync_api import Page, expect
 from accounts.services import therapist_create
 from intimacy.models import Assignment, Exercise, Reflection
 from tests.browser.conftest import LAPTOP, PHONE
-from tests.browser.helpers import choose, rate, set_up_authenticator, sign_in
+from tests.browser.helpers import choose, choose_readers, rate, set_up_authenticator, sign_in
 from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -103,7 +103,10 @@ def test_the_whole_loop(live_server, new_page, screenshot, invite_link):
     rate(alex, "How present did you feel?", 7)
     rate(alex, "How comfortable and safe did you feel?", 9)
     alex.get_by_label("Anything else").fill(ALEX_NOTE)
-    expect(alex.get_by_label("My partner and my therapist")).to_be_checked()
+    # Alex's first reflection: nobody is preselected, Alex chooses (issue 13).
+    expect(alex.get_by_label("My partner and my therapist")).not_to_be_checked()
+    expect(alex.get_by_label("Just me")).not_to_be_checked()
+    choose_readers(alex, "My partner and my therapist")
     screenshot(alex, "log-form-filled")
     alex.get_by_role("button", name="Save").click()
     expect(alex.get_by_text("Thank you. Your session is saved.")).to_be_visible()
@@ -126,6 +129,7 @@ def test_the_whole_loop(live_server, new_page, screenshot, invite_link):
     rate(sam, "Tension after", 2)
     choose(sam, "The pressure was", "Just right")
     sam.get_by_label("Anything else").fill(SAM_NOTE)
+    choose_readers(sam, "My partner and my therapist")
     screenshot(sam, "reflection-form-filled")
     sam.get_by_role("button", name="Save").click()
     expect(sam.get_by_text("Thank you. Your reflection is saved.")).to_be_visible()

@@ -8,7 +8,7 @@ from playwright.sync_api import Page, expect
 from accounts.middleware import LAST_SEEN
 from intimacy.models import Reflection, Session
 from tests.browser.conftest import PHONE
-from tests.browser.helpers import choose, rate, sign_in
+from tests.browser.helpers import choose, choose_readers, rate, sign_in
 from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -21,6 +21,7 @@ def fill_a_back_rub(page: Page, note: str) -> None:
     rate(page, "How connected did you feel?", 8)
     rate(page, "How comfortable and safe did you feel?", 9)
     page.get_by_label("Anything else").fill(note)
+    choose_readers(page, "My partner and my therapist")
 
 
 def test_back_after_logging_then_save_again_keeps_one_session(live_server, new_page, assignment, partner_a):
@@ -54,6 +55,7 @@ def test_a_second_tab_sent_after_the_first_lands_in_the_edit_form(live_server, n
     rate(sam, "How connected did you feel?", 6)
     rate(sam, "How comfortable and safe did you feel?", 7)
     sam.get_by_label("Anything else").fill("First words")
+    choose_readers(sam, "My partner and my therapist")
     sam.get_by_role("button", name="Save").click()
     expect(sam.get_by_text("Thank you. Your reflection is saved.")).to_be_visible()
 
@@ -61,6 +63,7 @@ def test_a_second_tab_sent_after_the_first_lands_in_the_edit_form(live_server, n
     rate(other_tab, "How connected did you feel?", 9)
     rate(other_tab, "How comfortable and safe did you feel?", 9)
     other_tab.get_by_label("Anything else").fill("Second, fuller words")
+    choose_readers(other_tab, "My partner and my therapist")
     other_tab.get_by_role("button", name="Save").click()
     expect(other_tab.get_by_role("heading", name="Edit your reflection")).to_be_visible()
     expect(other_tab.get_by_text("You had already saved your reflection.")).to_be_visible()

@@ -106,6 +106,7 @@ def test_a_reflection_written_changed_and_deleted_through_the_views_is_in_the_tr
             "next_time": NEXT,
             "notes": NOTES,
             "visibility": "shared",
+            "confirm_share": "on",  # shared after a pause: asked once more (issue 13)
         },
         REMOTE_ADDR="203.0.113.9",
     )

@@ -187,6 +187,8 @@ def reflection_post(level: str) -> dict:
     """Sam's answers at one level, as the form posts them."""
     data = {name: str(value) for name, value in RATINGS[level].items()}
     data.update(WORDS[level], pressure="firm", pace="right", paused="on", visibility=level)
+    # Shared after a pause is asked once more (issue 13): Sam says yes, so the words are shared.
+    data["confirm_share"] = "on"
     return data
 
 

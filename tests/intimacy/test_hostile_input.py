@@ -56,6 +56,7 @@ def post_reflection(client, session, payload):
         "next_time": payload,
         "notes": payload,
         "visibility": "shared",
+        "confirm_share": "on",  # shared after a pause: asked once more (issue 13)
     }
     return client.post(reverse("reflection_add", args=[session.pk]), data)
 

@@ -29,6 +29,7 @@ def reflection_post():
         "next_time": NEXT,
         "notes": NOTES,
         "visibility": "shared",
+        "confirm_share": "on",  # shared after a pause: asked once more (issue 13)
     }
 
 
