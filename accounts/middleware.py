@@ -21,6 +21,9 @@ from django.utils.translation import gettext as _
 SIGNED_IN_AT = "tend_signed_in_at"
 LAST_SEEN = "tend_last_seen"
 MFA_OK = "tend_mfa_ok"
+# Set when this middleware sends a therapist or staff member to set up their first factor: only that
+# setup, straight after signing in, is spared the password again (accounts/adapter.py).
+FIRST_FACTOR_FORCED = "tend_first_factor_forced"
 # Activity is written to the session at most this often, so browsing does not write on every request.
 LAST_SEEN_EVERY = 60
 # Reachable without a second factor: signing in or out, setting the factor up, and nothing clinical.
@@ -41,6 +44,7 @@ def _start_session(sender, request, user, **kwargs) -> None:
     # allauth logs someone in only after their second factor, if they have one: record it once here
     # rather than look it up on every request.
     request.session[MFA_OK] = needs_second_factor(user) and is_mfa_enabled(user)
+    request.session.pop(FIRST_FACTOR_FORCED, None)
 
 
 def end_other_sessions(request: HttpRequest | None, user) -> None:
@@ -109,6 +113,7 @@ class SessionRulesMiddleware:
                     messages.info(
                         request, _("Before you see client data, protect your account with an authenticator app.")
                     )
+                    request.session[FIRST_FACTOR_FORCED] = True
                     return redirect("mfa_activate_totp")
         return self.get_response(request)
 

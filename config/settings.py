@@ -205,6 +205,10 @@ ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
 ACCOUNT_PREVENT_ENUMERATION = True
 ACCOUNT_SESSION_REMEMBER = False
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "Tend: "
+# allauth emails the owner whenever a password or second factor is changed, added or removed, so a
+# change made from a borrowed or stolen session does not go unnoticed (templates/account/email/
+# base_notification.txt words it; nothing clinical).
+ACCOUNT_EMAIL_NOTIFICATIONS = True
 # Public therapist sign-up: closed unless a practice opens it on purpose (therapists are added with
 # `manage.py create_therapist`); `make run` opens it for the demo.
 TEND_OPEN_SIGNUP = env_bool("TEND_OPEN_SIGNUP", False)
