@@ -18,6 +18,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 
+from accounts.redaction import redact
+
 SIGNED_IN_AT = "tend_signed_in_at"
 LAST_SEEN = "tend_last_seen"
 MFA_OK = "tend_mfa_ok"
@@ -81,6 +83,22 @@ def _password_changed(sender, request, user, **kwargs) -> None:
     # Django already refuses the other sessions on their next request (the password is in the
     # session's hash); ending them here also takes them off the person's list of sessions at once.
     end_other_sessions(request, user)
+
+
+class NoReferrerOnSecretLinksMiddleware:
+    """A page reached through a link with a secret in its path (an invitation, a password reset, an
+    email confirmation, "turn these emails off") sends no Referer at all: its own /static/ requests
+    and any link followed from it would otherwise carry the token into a proxy's access log.
+    Placed after SecurityMiddleware, whose same-origin default fills only an absent header."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if redact(request.path) != request.path:
+            response.headers["Referrer-Policy"] = "no-referrer"
+        return response
 
 
 class SessionRulesMiddleware:
