@@ -85,11 +85,19 @@ def _password_changed(sender, request, user, **kwargs) -> None:
     end_other_sessions(request, user)
 
 
-class NoReferrerOnSecretLinksMiddleware:
+LINK_PAGE_REFERRER_POLICY = "strict-origin"
+
+
+class SecretLinkReferrerMiddleware:
     """A page reached through a link with a secret in its path (an invitation, a password reset, an
-    email confirmation, "turn these emails off") sends no Referer at all: its own /static/ requests
-    and any link followed from it would otherwise carry the token into a proxy's access log.
-    Placed after SecurityMiddleware, whose same-origin default fills only an absent header."""
+    email confirmation, "turn these emails off") sends no path in its Referer: its own /static/
+    requests and any link followed from it would otherwise carry the token into a proxy's access log.
+
+    "strict-origin", not "no-referrer": under no-referrer a browser sends `Origin: null` with the
+    page's own form (the invitation's password form), and Django's CSRF check refuses it. With
+    strict-origin the Referer is the bare origin ("https://tend.example.org/"), Origin stays, and
+    nothing is sent from https to http. Placed after SecurityMiddleware, whose same-origin default
+    fills only an absent header."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -97,7 +105,7 @@ class NoReferrerOnSecretLinksMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
         if redact(request.path) != request.path:
-            response.headers["Referrer-Policy"] = "no-referrer"
+            response.headers["Referrer-Policy"] = LINK_PAGE_REFERRER_POLICY
         return response
 
 

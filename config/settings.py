@@ -92,7 +92,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # Inside SecurityMiddleware: its Referrer-Policy (same-origin) is a default this one overrides.
-    "accounts.middleware.NoReferrerOnSecretLinksMiddleware",
+    "accounts.middleware.SecretLinkReferrerMiddleware",
     # Before whitenoise, so static files carry the header too (PERMISSIONS_POLICY below).
     "django_permissions_policy.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
