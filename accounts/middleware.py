@@ -4,7 +4,10 @@ staff before any client data, idle sign-out, and an absolute limit on everyone's
 import time
 from collections.abc import Callable
 
+from allauth.account.adapter import get_adapter as get_account_adapter
 from allauth.account.signals import password_changed, password_reset
+from allauth.core import context as allauth_context
+from allauth.mfa.models import Authenticator
 from allauth.mfa.signals import authenticator_added, authenticator_removed, authenticator_reset
 from allauth.mfa.utils import is_mfa_enabled
 from allauth.usersessions.adapter import get_adapter as get_usersessions_adapter
@@ -13,6 +16,8 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.signals import user_logged_in
+from django.db import transaction
+from django.db.models.signals import post_delete
 from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
@@ -70,6 +75,29 @@ def _second_factor_removed(sender, request, user, **kwargs) -> None:
     end_other_sessions(request, user)
     if request is not None and needs_second_factor(user):
         request.session[MFA_OK] = is_mfa_enabled(user)
+
+
+# What the owner is told when someone else (staff in the admin, an operator) removes a factor; their
+# own removals are told by allauth's flows (ACCOUNT_EMAIL_NOTIFICATIONS).
+REMOVED_BY_SOMEONE_ELSE = {
+    Authenticator.Type.TOTP: "mfa/email/totp_deactivated",
+    Authenticator.Type.WEBAUTHN: "mfa/email/webauthn_removed",
+}
+
+
+@receiver(post_delete, sender=Authenticator)
+def _second_factor_deleted(sender, instance: Authenticator, **kwargs) -> None:
+    # However a factor goes (allauth's own pages, staff in allauth's admin, which sends no
+    # `authenticator_removed`, or a shell), every session of its owner that counted it ends; only the
+    # owner's own session that removed it stays (allauth's request context says whose request this is).
+    request = allauth_context.request
+    own = request is not None and getattr(request, "user", None) is not None and request.user.pk == instance.user_id
+    end_other_sessions(request if own else None, instance.user)
+    template = REMOVED_BY_SOMEONE_ELSE.get(instance.type)
+    if not own and request is not None and template:
+        # The adapter keeps the request it was made in: made here, it still has it after the commit.
+        adapter, user = get_account_adapter(request), instance.user
+        transaction.on_commit(lambda: adapter.send_notification_mail(template, user))
 
 
 @receiver(authenticator_reset)

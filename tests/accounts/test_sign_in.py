@@ -411,3 +411,36 @@ class TestOtherSessionsEnd:
         for device in two_devices:
             assert device.get(reverse("home"))["Location"].startswith(LOGIN)
         assert not UserSession.objects.filter(user=partner_a.user).exists()
+
+
+class TestStaffRemovingAFactor:
+    """Staff deleting a therapist's authenticator in the Django admin (allauth's own admin, which sends
+    no `authenticator_removed`) signs the therapist out everywhere and tells them by email."""
+
+    def test_the_admin_delete_view(
+        self, client, therapist, staff, clock, mailoutbox, django_capture_on_commit_callbacks
+    ):
+        laptop = signed_in_with_code(Client(), therapist)
+        assert laptop.get(reverse("home")).status_code == 200
+        client.force_login(staff)
+        totp = totp_of(therapist).get()
+        url = reverse("admin:mfa_authenticator_delete", args=[totp.pk])
+        with django_capture_on_commit_callbacks(execute=True):
+            assert client.post(url, {"post": "yes"}).status_code == 302
+        assert not totp_of(therapist).exists()
+        # The therapist's session no longer counts the removed factor: it is gone.
+        assert laptop.get(reverse("home"))["Location"].startswith(LOGIN)
+        assert not UserSession.objects.filter(user=therapist).exists()
+        # The staff member's own session stays.
+        assert client.get(reverse("admin:index")).status_code == 200
+        assert [m.to for m in mailoutbox] == [[therapist.email]]
+        assert "reset your password" in mailoutbox[0].body
+
+    def test_the_admin_delete_action(self, client, therapist, staff, clock):
+        laptop = signed_in_with_code(Client(), therapist)
+        client.force_login(staff)
+        pks = list(Authenticator.objects.filter(user=therapist).values_list("pk", flat=True))
+        data = {"action": "delete_selected", "_selected_action": pks, "post": "yes"}
+        assert client.post(reverse("admin:mfa_authenticator_changelist"), data).status_code == 302
+        assert not Authenticator.objects.filter(user=therapist).exists()
+        assert laptop.get(reverse("home"))["Location"].startswith(LOGIN)
