@@ -30,7 +30,7 @@ def add_couple(client, therapist, **overrides):
 
 
 def link_in(message) -> str:
-    return re.search(r"http://testserver(/invite/\S+/)", message.body).group(1)
+    return re.search(r"https?://[^/\s]+(/invite/\S+/)", message.body).group(1)
 
 
 class TestAddCouple:
@@ -263,3 +263,19 @@ class TestResendIsRateLimited:
             client.force_login(therapist)  # signed out meanwhile: 30 idle minutes
             client.post(url)
             assert len(mail.outbox) == sent + 2
+
+
+class TestInviteLinksUseTheSiteAddress:
+    """An invitation's link is built from TEND_SITE_URL, not from the Host header of the request that
+    sent it: a forged or odd Host (any name in ALLOWED_HOSTS) cannot send a partner elsewhere."""
+
+    def test_add_couple_and_resend(self, client, therapist, settings):
+        settings.TEND_SITE_URL = "https://tend.example.org"
+        settings.ALLOWED_HOSTS = ["tend.example.org", "other.example.net"]
+        client.defaults["HTTP_HOST"] = "other.example.net"
+        add_couple(client, therapist)
+        assert all("https://tend.example.org/invite/" in message.body for message in mail.outbox)
+        assert not any("other.example.net" in message.body for message in mail.outbox)
+        partner = Partner.objects.get(email="robin@example.org")
+        client.post(reverse("invite_resend", args=[partner.couple_id, partner.pk]))
+        assert "https://tend.example.org/invite/" in mail.outbox[-1].body
