@@ -170,7 +170,8 @@ def invite_accept(request: HttpRequest, uidb64: str, token: str) -> HttpResponse
             return _invite_invalid(request)
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         return redirect("consent")
-    return render(request, "accounts/invite_accept.html", {"form": form, "partner": partner})
+    context = {"form": form, "partner": partner, **selectors.invitation_people(partner)}
+    return render(request, "accounts/invite_accept.html", context)
 
 
 @login_required
@@ -184,7 +185,8 @@ def consent(request: HttpRequest) -> HttpResponse:
         services.consent_accept(partner=partner)
         messages.success(request, _("Welcome to Tend."))
         return redirect("home")
-    return render(request, "accounts/consent.html", {"form": form, "partner": partner})
+    context = {"form": form, "partner": partner, **selectors.invitation_people(partner)}
+    return render(request, "accounts/consent.html", context)
 
 
 @login_required

@@ -74,6 +74,18 @@ class TestInviteLink:
         partner.refresh_from_db()
         assert partner.user is None
 
+    def test_the_invitee_sees_who_invited_them_and_with_whom(self, client, invited):
+        # So the person holding the link can tell the invitation is meant for them. Only on the
+        # pages (the link holder's, the partner's own): never in the email (tests below).
+        partner, link = invited
+        page = client.get(link).content.decode()
+        assert "Dr Lee" in page and "Kim" in page
+        assert client.post(link, {"password1": GOOD_PASSWORD, "password2": GOOD_PASSWORD}).status_code == 302
+        consent = client.get(reverse("consent")).content.decode()
+        assert "Dr Lee" in consent and "Kim" in consent
+        invitation = next(m for m in mail.outbox if m.to == ["robin@example.org"])
+        assert "Dr Lee" not in invitation.body and "Kim" not in invitation.body
+
     def test_post_creates_the_account_signs_in_and_asks_for_consent(self, client, invited):
         partner, link = invited
         response = client.post(link, {"password1": GOOD_PASSWORD, "password2": GOOD_PASSWORD})
