@@ -4,10 +4,12 @@ from datetime import UTC, datetime
 from allauth.account import app_settings as account_settings
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.account.internal.flows.login import get_authentication_records
+from allauth.core import context as allauth_context
 from allauth.mfa.models import Authenticator
 from django.conf import settings
 
 from accounts import selectors
+from accounts.middleware import FIRST_FACTOR_FORCED, needs_second_factor
 from accounts.models import User
 
 ALREADY_EXISTS = "account/email/account_already_exists"
@@ -37,12 +39,19 @@ class TendAccountAdapter(DefaultAccountAdapter):
         if template_prefix in INVITATION_INSTEAD and selectors.invited_without_account(email):
             context = {**context, "signup": template_prefix == ALREADY_EXISTS}
             template_prefix = "accounts/email/invitation_waiting"
+        if allauth_context.request is None and self.request is not None:
+            # allauth sends its notifications from on_commit callbacks, which may run once the
+            # request's context has closed (a test's captured callbacks, a view's own atomic block).
+            with allauth_context.request_context(self.request):
+                return super().send_mail(template_prefix, email, context)
         super().send_mail(template_prefix, email, context)
 
     def is_reauthentication_required(self, *, app: str, **kwargs) -> bool:
         # A therapist made to set up their second factor has only just typed their password: asking
         # for it again at once would only teach them to type it twice. Spared are the first factor's
-        # setup moments after signing in and the recovery codes that setup made, nothing else: a
+        # setup moments after signing in, when Tend itself sent them there (a therapist or staff
+        # member without one), and the recovery codes that setup made, nothing else. A partner is
+        # always asked: a borrowed or stolen session could otherwise add a factor and lock them out. A
         # recent sign-in is not a confirmation (allauth counts only a re-authentication), so
         # removing or changing a factor, new or older recovery codes, and Tend's own exports and
         # deletion ask again (accounts/reauthentication.py).
@@ -54,6 +63,8 @@ class TendAccountAdapter(DefaultAccountAdapter):
         request = self.request
         match = getattr(request, "resolver_match", None)
         if match is None or match.url_name not in FIRST_FACTOR_VIEWS:
+            return False
+        if not (needs_second_factor(request.user) and request.session.get(FIRST_FACTOR_FORCED)):
             return False
         signed_in_at = self._signed_in_moments_ago()
         if signed_in_at is None:

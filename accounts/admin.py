@@ -5,12 +5,15 @@ from django.utils.formats import date_format
 from django.utils.html import format_html_join
 from django.utils.translation import gettext_lazy as _
 
-from accounts.audit import ClinicalAdminMixin
+from accounts.audit import ClinicalAdminMixin, IdOnlyAdminLogMixin
 from accounts.models import Couple, User
 
 
 @admin.register(User)
-class UserAdmin(BaseUserAdmin):
+class UserAdmin(IdOnlyAdminLogMixin, BaseUserAdmin):
+    """A user's name in the admin's log is their id: their address would tell anyone reading "Recent
+    actions" who is a client."""
+
     ordering = ["email"]
     list_display = ["email", "name", "role", "is_active", "is_staff", "last_login"]
     list_filter = ["role", "is_active", "is_staff"]
@@ -30,6 +33,10 @@ class CoupleAdmin(ClinicalAdminMixin, admin.ModelAdmin):
     search_fields = ["label", "therapist__email"]
     # The screening and the export are records of what the therapist did, made in Tend itself.
     readonly_fields = ["partners", "screened_at", "exported_at", "created_at"]
+
+    def has_delete_permission(self, request, obj=None):
+        # A couple is deleted in Tend, by their therapist: behind the password, with the export first.
+        return False
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "therapist":

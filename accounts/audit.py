@@ -50,7 +50,27 @@ def _admin_log(request: HttpRequest, objects, action_flag: int, message="") -> l
     )
 
 
-class ClinicalAdminMixin:
+class IdOnlyAdminLogMixin:
+    """The admin's own log names objects by id ("user 7"), and its change messages name no values:
+    for any model whose `str()` is personal (a user's is their address, a partner's for a client)."""
+
+    def log_addition(self, request, obj, message):
+        from django.contrib.admin.models import ADDITION
+
+        return _admin_log(request, [obj], ADDITION, message)[0]
+
+    def log_change(self, request, obj, message):
+        from django.contrib.admin.models import CHANGE
+
+        return _admin_log(request, [obj], CHANGE, message)[0]
+
+    def log_deletions(self, request, queryset):
+        from django.contrib.admin.models import DELETION
+
+        return _admin_log(request, queryset, DELETION)
+
+
+class ClinicalAdminMixin(IdOnlyAdminLogMixin):
     """For the admin of a clinical model.
 
     - Opening a record, or a list of records, is recorded as a viewing of each record shown. One row
@@ -79,21 +99,6 @@ class ClinicalAdminMixin:
     def delete_queryset(self, request, queryset):
         for obj in queryset:
             obj.delete()
-
-    def log_addition(self, request, obj, message):
-        from django.contrib.admin.models import ADDITION
-
-        return _admin_log(request, [obj], ADDITION, message)[0]
-
-    def log_change(self, request, obj, message):
-        from django.contrib.admin.models import CHANGE
-
-        return _admin_log(request, [obj], CHANGE, message)[0]
-
-    def log_deletions(self, request, queryset):
-        from django.contrib.admin.models import DELETION
-
-        return _admin_log(request, queryset, DELETION)
 
     def construct_change_message(self, request, form, formsets, add=False):
         """Django's message (which fields changed, by label), with an inline's objects named by id."""

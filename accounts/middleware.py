@@ -4,7 +4,10 @@ staff before any client data, idle sign-out, and an absolute limit on everyone's
 import time
 from collections.abc import Callable
 
+from allauth.account.adapter import get_adapter as get_account_adapter
 from allauth.account.signals import password_changed, password_reset
+from allauth.core import context as allauth_context
+from allauth.mfa.models import Authenticator
 from allauth.mfa.signals import authenticator_added, authenticator_removed, authenticator_reset
 from allauth.mfa.utils import is_mfa_enabled
 from allauth.usersessions.adapter import get_adapter as get_usersessions_adapter
@@ -13,14 +16,21 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.signals import user_logged_in
+from django.db import transaction
+from django.db.models.signals import post_delete
 from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 
+from accounts.redaction import redact
+
 SIGNED_IN_AT = "tend_signed_in_at"
 LAST_SEEN = "tend_last_seen"
 MFA_OK = "tend_mfa_ok"
+# Set when this middleware sends a therapist or staff member to set up their first factor: only that
+# setup, straight after signing in, is spared the password again (accounts/adapter.py).
+FIRST_FACTOR_FORCED = "tend_first_factor_forced"
 # Activity is written to the session at most this often, so browsing does not write on every request.
 LAST_SEEN_EVERY = 60
 # Reachable without a second factor: signing in or out, setting the factor up, and nothing clinical.
@@ -41,6 +51,7 @@ def _start_session(sender, request, user, **kwargs) -> None:
     # allauth logs someone in only after their second factor, if they have one: record it once here
     # rather than look it up on every request.
     request.session[MFA_OK] = needs_second_factor(user) and is_mfa_enabled(user)
+    request.session.pop(FIRST_FACTOR_FORCED, None)
 
 
 def end_other_sessions(request: HttpRequest | None, user) -> None:
@@ -66,6 +77,29 @@ def _second_factor_removed(sender, request, user, **kwargs) -> None:
         request.session[MFA_OK] = is_mfa_enabled(user)
 
 
+# What the owner is told when someone else (staff in the admin, an operator) removes a factor; their
+# own removals are told by allauth's flows (ACCOUNT_EMAIL_NOTIFICATIONS).
+REMOVED_BY_SOMEONE_ELSE = {
+    Authenticator.Type.TOTP: "mfa/email/totp_deactivated",
+    Authenticator.Type.WEBAUTHN: "mfa/email/webauthn_removed",
+}
+
+
+@receiver(post_delete, sender=Authenticator)
+def _second_factor_deleted(sender, instance: Authenticator, **kwargs) -> None:
+    # However a factor goes (allauth's own pages, staff in allauth's admin, which sends no
+    # `authenticator_removed`, or a shell), every session of its owner that counted it ends; only the
+    # owner's own session that removed it stays (allauth's request context says whose request this is).
+    request = allauth_context.request
+    own = request is not None and getattr(request, "user", None) is not None and request.user.pk == instance.user_id
+    end_other_sessions(request if own else None, instance.user)
+    template = REMOVED_BY_SOMEONE_ELSE.get(instance.type)
+    if not own and request is not None and template:
+        # The adapter keeps the request it was made in: made here, it still has it after the commit.
+        adapter, user = get_account_adapter(request), instance.user
+        transaction.on_commit(lambda: adapter.send_notification_mail(template, user))
+
+
 @receiver(authenticator_reset)
 def _recovery_codes_renewed(sender, request, user, **kwargs) -> None:
     end_other_sessions(request, user)
@@ -77,6 +111,30 @@ def _password_changed(sender, request, user, **kwargs) -> None:
     # Django already refuses the other sessions on their next request (the password is in the
     # session's hash); ending them here also takes them off the person's list of sessions at once.
     end_other_sessions(request, user)
+
+
+LINK_PAGE_REFERRER_POLICY = "strict-origin"
+
+
+class SecretLinkReferrerMiddleware:
+    """A page reached through a link with a secret in its path (an invitation, a password reset, an
+    email confirmation, "turn these emails off") sends no path in its Referer: its own /static/
+    requests and any link followed from it would otherwise carry the token into a proxy's access log.
+
+    "strict-origin", not "no-referrer": under no-referrer a browser sends `Origin: null` with the
+    page's own form (the invitation's password form), and Django's CSRF check refuses it. With
+    strict-origin the Referer is the bare origin ("https://tend.example.org/"), Origin stays, and
+    nothing is sent from https to http. Placed after SecurityMiddleware, whose same-origin default
+    fills only an absent header."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if redact(request.path) != request.path:
+            response.headers["Referrer-Policy"] = LINK_PAGE_REFERRER_POLICY
+        return response
 
 
 class SessionRulesMiddleware:
@@ -109,6 +167,7 @@ class SessionRulesMiddleware:
                     messages.info(
                         request, _("Before you see client data, protect your account with an authenticator app.")
                     )
+                    request.session[FIRST_FACTOR_FORCED] = True
                     return redirect("mfa_activate_totp")
         return self.get_response(request)
 

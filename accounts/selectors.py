@@ -16,6 +16,14 @@ def couple_partner(couple: Couple, pk: int) -> Partner | None:
     return couple.partners.filter(pk=pk).first()
 
 
+def invitation_people(partner: Partner) -> dict[str, str]:
+    """Who an invitation comes from and whom it is shared with, for the invitee's own pages only (the
+    link holder's and the partner's): their therapist's name and the other partner's name. Never for
+    an email, which anyone reading the mailbox could see."""
+    other = partner.couple.partners.exclude(pk=partner.pk).first()
+    return {"therapist_name": partner.couple.therapist.name, "other_name": other.name if other else ""}
+
+
 def partner_by_pk(pk: int) -> Partner | None:
     """The partner `pk`, if there is one: for invitation links, whose token the caller checks."""
     return Partner.objects.filter(pk=pk).first()

@@ -3,6 +3,7 @@
 import logging
 
 from allauth.core import ratelimit
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
@@ -41,12 +42,19 @@ logger = logging.getLogger(__name__)
 INVITE_RESEND_RATE = "tend_invite_resend"
 
 
+def _site_url(request: HttpRequest) -> str:
+    """Where links in emails point: TEND_SITE_URL, as reminders do. The request's own Host is only a
+    fallback for a deployment that has not set it: a Host header is the client's to choose (any name
+    in ALLOWED_HOSTS), and an invitation must lead to the practice's own address."""
+    return settings.TEND_SITE_URL or request.build_absolute_uri("/")
+
+
 def _send_invites(request: HttpRequest, couple) -> list[str]:
     """Email both partners their invitation; the names of those whose email could not be sent."""
     failed = []
     for partner in selectors.couple_partners(couple):
         try:
-            services.invite_send(partner=partner, site_url=request.build_absolute_uri("/"))
+            services.invite_send(partner=partner, site_url=_site_url(request))
         except OSError:  # the mail server is down: the couple exists, and the page offers "send" again
             logger.exception("Invite email failed for partner %s", partner.pk)
             failed.append(partner.name)
@@ -108,7 +116,7 @@ def invite_resend(request: HttpRequest, pk: int, partner_pk: int) -> HttpRespons
 
 def _resend(request: HttpRequest, partner: Partner) -> None:
     try:
-        services.invite_send(partner=partner, site_url=request.build_absolute_uri("/"), renew=True)
+        services.invite_send(partner=partner, site_url=_site_url(request), renew=True)
     except OSError:
         logger.exception("Invite email failed for partner %s", partner.pk)
         text = _("The invitation to %(name)s could not be sent just now. Please try again later.")
@@ -162,7 +170,8 @@ def invite_accept(request: HttpRequest, uidb64: str, token: str) -> HttpResponse
             return _invite_invalid(request)
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         return redirect("consent")
-    return render(request, "accounts/invite_accept.html", {"form": form, "partner": partner})
+    context = {"form": form, "partner": partner, **selectors.invitation_people(partner)}
+    return render(request, "accounts/invite_accept.html", context)
 
 
 @login_required
@@ -176,7 +185,8 @@ def consent(request: HttpRequest) -> HttpResponse:
         services.consent_accept(partner=partner)
         messages.success(request, _("Welcome to Tend."))
         return redirect("home")
-    return render(request, "accounts/consent.html", {"form": form, "partner": partner})
+    context = {"form": form, "partner": partner, **selectors.invitation_people(partner)}
+    return render(request, "accounts/consent.html", context)
 
 
 @login_required

@@ -91,6 +91,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Inside SecurityMiddleware: its Referrer-Policy (same-origin) is a default this one overrides.
+    "accounts.middleware.SecretLinkReferrerMiddleware",
     # Before whitenoise, so static files carry the header too (PERMISSIONS_POLICY below).
     "django_permissions_policy.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -138,17 +140,22 @@ TEMPLATES = [
 # Lets project templates override form widgets (the 0–10 rating scale).
 FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 
+# How long a worker keeps its database connection open between requests. 0 opens a new one for each
+# request: slower by a connection, but a frozen server is then met by connect_timeout, which a
+# kept-open connection never meets (docs/DEPLOY.md "Database timeouts").
+TEND_DB_CONN_MAX_AGE = env_seconds("TEND_DB_CONN_MAX_AGE", 60)
 DATABASES = {
     "default": dj_database_url.parse(
         env_str("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
-        conn_max_age=60,
+        conn_max_age=TEND_DB_CONN_MAX_AGE,
         conn_health_checks=True,
     )
 }
-# A PostgreSQL that hangs costs a request a few seconds, and /healthz answers 503, instead of a worker
-# waiting until gunicorn kills it (config/gunicorn.py: 30 s). Connecting gives up after
-# TEND_DB_CONNECT_TIMEOUT seconds, and so does a connection whose database stops acknowledging what
-# is sent (the host gone: tcp_user_timeout). A statement is cancelled by the server after
+# A PostgreSQL that cannot be reached costs a request a few seconds, and /healthz answers 503.
+# Connecting gives up after TEND_DB_CONNECT_TIMEOUT seconds, and so does a connection whose database
+# stops acknowledging what is sent (the host gone: tcp_user_timeout). A server that is frozen but
+# still acknowledging is not bounded on a kept-open connection: the worker waits for gunicorn's
+# timeout (config/gunicorn.py: 30 s). A statement is cancelled by the server after
 # TEND_DB_STATEMENT_TIMEOUT seconds: a page of Tend needs well under one. Management commands run with
 # TEND_DB_COMMAND_STATEMENT_TIMEOUT instead (manage.py: migrations and bulk seeding take longer).
 # Options given in DATABASE_URL's query string win.
@@ -205,6 +212,10 @@ ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
 ACCOUNT_PREVENT_ENUMERATION = True
 ACCOUNT_SESSION_REMEMBER = False
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "Tend: "
+# allauth emails the owner whenever a password or second factor is changed, added or removed, so a
+# change made from a borrowed or stolen session does not go unnoticed (templates/account/email/
+# base_notification.txt words it; nothing clinical).
+ACCOUNT_EMAIL_NOTIFICATIONS = True
 # Public therapist sign-up: closed unless a practice opens it on purpose (therapists are added with
 # `manage.py create_therapist`); `make run` opens it for the demo.
 TEND_OPEN_SIGNUP = env_bool("TEND_OPEN_SIGNUP", False)

@@ -16,13 +16,6 @@ class ExerciseAdmin(admin.ModelAdmin):
     search_fields = ["title"]
 
 
-@admin.register(Assignment)
-class AssignmentAdmin(ClinicalAdminMixin, admin.ModelAdmin):
-    list_display = ["pk", "couple", "exercise", "status", "target_per_week", "starts_on", "ends_on"]
-    list_filter = ["status"]
-    exclude = ["note"]
-
-
 class ReadOnlyAdmin(ClinicalAdminMixin, admin.ModelAdmin):
     """Seen by support, changed only by the therapist in Tend itself."""
 
@@ -39,6 +32,30 @@ class RecordAdmin(ReadOnlyAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(Assignment)
+class AssignmentAdmin(RecordAdmin):
+    """Ids and dates. An assignment is set, changed and ended by its therapist in Tend; here staff
+    could otherwise move it to another couple, and its form would list every couple's label and
+    every partner's name across therapists."""
+
+    list_display = ["pk", "couple_id", "exercise_id", "status", "target_per_week", "starts_on", "ends_on"]
+    list_filter = ["status"]
+    # never `note`: the therapist's words to the couple; the exercise by id (its title can be clinical)
+    fields = [
+        "couple_id",
+        "exercise_id",
+        "status",
+        "target_per_week",
+        "suggested_minutes",
+        "giver_plan",
+        "planned_giver_id",
+        "starts_on",
+        "ends_on",
+        "created_at",
+    ]
+    readonly_fields = fields
 
 
 @admin.register(Session)

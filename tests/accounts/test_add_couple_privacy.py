@@ -21,7 +21,7 @@ from tests.factories import CoupleFactory, PartnerFactory
 pytestmark = pytest.mark.django_db
 
 GOOD_PASSWORD = "quiet-evening-lantern-7"
-INVITE_LINK = re.compile(r"http://testserver/invite/\S+/")
+INVITE_LINK = re.compile(r"https?://[^/\s]+/invite/\S+/")
 
 
 @pytest.fixture

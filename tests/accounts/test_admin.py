@@ -4,7 +4,6 @@ their accounts are read-only there; and a list of clinical records on screen is 
 trail, one viewing per record listed, like opening each one."""
 
 import json
-from datetime import date
 from html.parser import HTMLParser
 from types import SimpleNamespace
 
@@ -13,13 +12,13 @@ import time_machine
 from auditlog.models import LogEntry as AuditEntry
 from django.apps import apps
 from django.contrib import admin
-from django.contrib.admin.models import ADDITION, CHANGE, DELETION
+from django.contrib.admin.models import ADDITION, CHANGE
 from django.contrib.admin.models import LogEntry as AdminEntry
 from django.urls import reverse
 
 from accounts.models import Couple, Partner
 from intimacy.audit import couple_key
-from intimacy.models import Assignment, Exercise, Reflection, Session
+from intimacy.models import Assignment, Reflection, Session
 from tests.factories import CoupleFactory, PartnerFactory, ReflectionFactory, SessionFactory
 
 pytestmark = pytest.mark.django_db
@@ -101,37 +100,63 @@ def test_changing_a_couple_logs_its_id_and_the_changed_fields_names(client_for, 
     assert f"couple {couple.pk}" in index and "Robin &amp; Kim" not in index
 
 
-def test_adding_and_deleting_an_assignment_logs_ids_only(client_for, staff, couple, partner_a, partner_b):
+def test_assignments_are_read_only_and_name_no_other_couple(
+    client_for, staff, couple, partner_a, partner_b, assignment, other_couple
+):
+    """Assignments change in Tend, by their therapist. In the admin they are ids and dates: nothing to
+    add, change (no moving one to another couple) or delete, and no list of every couple's label or
+    every partner's name to choose from."""
     client = client_for(staff)
-    back_rub = Exercise.objects.back_rub()
-    data = {
-        "couple": str(couple.pk),
-        "exercise": str(back_rub.pk),
-        "target_per_week": "2",
-        "suggested_minutes": "15",
-        "starts_on": "2026-11-23",
-        "giver_plan": Assignment.GiverPlan.TAKE_TURNS,
-        "status": Assignment.Status.ACTIVE,
-    }
-    assert client.post(reverse("admin:intimacy_assignment_add"), data).status_code == 302
-    first = Assignment.objects.get()
-    second = Assignment.objects.create(
-        couple=couple, exercise=back_rub, target_per_week=1, suggested_minutes=10, starts_on=date(2026, 11, 23)
-    )
-    # One deleted from its own page, one with the list's "Delete selected" action.
-    delete = client.post(reverse("admin:intimacy_assignment_delete", args=[first.pk]), {"post": "yes"})
-    assert delete.status_code == 302
-    selected = {"action": "delete_selected", "_selected_action": [str(second.pk)], "post": "yes"}
-    assert client.post(reverse("admin:intimacy_assignment_changelist"), selected).status_code == 302
-    assert not Assignment.objects.exists()
+    assert client.get(reverse("admin:intimacy_assignment_add")).status_code == 403
+    page = client.get(reverse("admin:intimacy_assignment_change", args=[assignment.pk])).content.decode()
+    assert "<select" not in page and 'name="couple"' not in page
+    for words in (couple.label, other_couple.label, partner_a.name, partner_b.name):
+        assert words not in page
+    before = assignment.target_per_week
+    moved = {"couple": str(other_couple.pk), "target_per_week": str(before + 1)}
+    client.post(reverse("admin:intimacy_assignment_change", args=[assignment.pk]), moved)
+    assignment.refresh_from_db()
+    assert (assignment.couple_id, assignment.target_per_week) == (couple.pk, before)
+    delete = reverse("admin:intimacy_assignment_delete", args=[assignment.pk])
+    assert client.post(delete, {"post": "yes"}).status_code == 403
+    selected = {"action": "delete_selected", "_selected_action": [str(assignment.pk)], "post": "yes"}
+    client.post(reverse("admin:intimacy_assignment_changelist"), selected)
+    assert Assignment.objects.filter(pk=assignment.pk).exists()
+    assert not AdminEntry.objects.exists()
 
-    logged = list(AdminEntry.objects.order_by("pk").values_list("action_flag", "object_repr"))
-    assert logged == [
-        (ADDITION, f"assignment {first.pk}"),
-        (DELETION, f"assignment {first.pk}"),
-        (DELETION, f"assignment {second.pk}"),
-    ]
-    assert "back rub" not in admin_log().lower() and "Active" not in admin_log()
+
+def test_a_couple_is_not_deleted_in_the_admin(client_for, staff, couple, partner_a, partner_b):
+    # Tend's own deletion asks for the password and offers the export first.
+    client = client_for(staff)
+    assert client.post(reverse("admin:accounts_couple_delete", args=[couple.pk]), {"post": "yes"}).status_code == 403
+    selected = {"action": "delete_selected", "_selected_action": [str(couple.pk)], "post": "yes"}
+    client.post(reverse("admin:accounts_couple_changelist"), selected)
+    assert Couple.objects.filter(pk=couple.pk).exists()
+
+
+def test_changing_a_partners_account_logs_its_id_not_the_address(client_for, staff, partner_a):
+    client = client_for(staff)
+    user = partner_a.user
+    url = reverse("admin:accounts_user_change", args=[user.pk])
+    data = form_data(client.get(url).content.decode())
+    data.pop("is_active")  # unticked: the account is switched off
+    for empty_multiple_choice in ("groups", "user_permissions"):
+        data.pop(empty_multiple_choice)
+    assert client.post(url, data).status_code == 302
+    entry = AdminEntry.objects.get()
+    assert (entry.object_id, entry.object_repr) == (str(user.pk), f"user {user.pk}")
+    assert user.email not in admin_log() and partner_a.name not in admin_log()
+
+
+def test_users_logged_before_are_rewritten_with_ids(staff, partner_a, migration):
+    AdminEntry.objects.log_actions(staff.pk, [partner_a.user], CHANGE, [{"changed": {"fields": ["Active"]}}])
+    AdminEntry.objects.log_actions(staff.pk, [partner_a.user], CHANGE, f"Changed {partner_a.user.email}.")
+    assert partner_a.user.email in admin_log()
+    (rewrite,) = migration("accounts", "admin_log_users_by_id").operations
+    rewrite.code(apps, None)
+    logged = list(AdminEntry.objects.order_by("pk").values_list("object_repr", "change_message"))
+    user = f"user {partner_a.user.pk}"
+    assert logged == [(user, '[{"changed": {"fields": ["Active"]}}]'), (user, "")]
 
 
 def test_inline_records_in_a_change_message_are_named_by_id():

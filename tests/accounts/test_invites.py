@@ -30,7 +30,7 @@ def add_couple(client, therapist, **overrides):
 
 
 def link_in(message) -> str:
-    return re.search(r"http://testserver(/invite/\S+/)", message.body).group(1)
+    return re.search(r"https?://[^/\s]+(/invite/\S+/)", message.body).group(1)
 
 
 class TestAddCouple:
@@ -73,6 +73,18 @@ class TestInviteLink:
         assert "_auth_user_id" not in client.session
         partner.refresh_from_db()
         assert partner.user is None
+
+    def test_the_invitee_sees_who_invited_them_and_with_whom(self, client, invited):
+        # So the person holding the link can tell the invitation is meant for them. Only on the
+        # pages (the link holder's, the partner's own): never in the email (tests below).
+        partner, link = invited
+        page = client.get(link).content.decode()
+        assert "Dr Lee" in page and "Kim" in page
+        assert client.post(link, {"password1": GOOD_PASSWORD, "password2": GOOD_PASSWORD}).status_code == 302
+        consent = client.get(reverse("consent")).content.decode()
+        assert "Dr Lee" in consent and "Kim" in consent
+        invitation = next(m for m in mail.outbox if m.to == ["robin@example.org"])
+        assert "Dr Lee" not in invitation.body and "Kim" not in invitation.body
 
     def test_post_creates_the_account_signs_in_and_asks_for_consent(self, client, invited):
         partner, link = invited
@@ -263,3 +275,19 @@ class TestResendIsRateLimited:
             client.force_login(therapist)  # signed out meanwhile: 30 idle minutes
             client.post(url)
             assert len(mail.outbox) == sent + 2
+
+
+class TestInviteLinksUseTheSiteAddress:
+    """An invitation's link is built from TEND_SITE_URL, not from the Host header of the request that
+    sent it: a forged or odd Host (any name in ALLOWED_HOSTS) cannot send a partner elsewhere."""
+
+    def test_add_couple_and_resend(self, client, therapist, settings):
+        settings.TEND_SITE_URL = "https://tend.example.org"
+        settings.ALLOWED_HOSTS = ["tend.example.org", "other.example.net"]
+        client.defaults["HTTP_HOST"] = "other.example.net"
+        add_couple(client, therapist)
+        assert all("https://tend.example.org/invite/" in message.body for message in mail.outbox)
+        assert not any("other.example.net" in message.body for message in mail.outbox)
+        partner = Partner.objects.get(email="robin@example.org")
+        client.post(reverse("invite_resend", args=[partner.couple_id, partner.pk]))
+        assert "https://tend.example.org/invite/" in mail.outbox[-1].body

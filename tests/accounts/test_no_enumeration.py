@@ -18,7 +18,7 @@ pytestmark = pytest.mark.django_db
 
 GOOD_PASSWORD = "quiet-evening-lantern-7"
 UNKNOWN = "nobody-yet@example.org"
-INVITE_LINK = re.compile(r"http://testserver/invite/\S+/")
+INVITE_LINK = re.compile(r"https?://[^/\s]+/invite/\S+/")
 
 
 @pytest.fixture

@@ -128,3 +128,21 @@ def test_djangos_own_warning_for_a_dead_link_is_written_without_its_token(client
     assert "Bad Request: /invite/" in text and "Bad Request: /reminders/off/" in text
     for _, token in secret_links:
         assert token[::-1] not in text
+
+
+def test_pages_of_secret_links_send_no_path_in_the_referer(client, secret_links):
+    # The page's own requests (its /static/ files, a link followed from it) would otherwise carry the
+    # token in their Referer header into a proxy's access log. strict-origin sends the bare origin
+    # only; "no-referrer" would make the browser send `Origin: null` with the page's own form, which
+    # Django's CSRF check refuses (tests/browser/test_invitations.py posts that form).
+    for path, _token in secret_links:
+        response = client.get(path)
+        assert response["Referrer-Policy"] == "strict-origin", path
+        # A <meta name="referrer"> in the page would override the header.
+        assert b'name="referrer"' not in response.content, path
+
+
+def test_other_pages_keep_same_origin(client, partner_a):
+    assert client.get(reverse("account_login"))["Referrer-Policy"] == "same-origin"
+    client.force_login(partner_a.user)
+    assert client.get(reverse("home"))["Referrer-Policy"] == "same-origin"

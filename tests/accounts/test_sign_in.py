@@ -67,6 +67,7 @@ class TestSecondFactor:
     def test_setting_it_up_opens_the_caseload(self, client):
         newcomer = UserFactory(second_factor=False)
         sign_in(client, newcomer.email)
+        assert client.get(reverse("home"))["Location"] == reverse("mfa_activate_totp")
         page = client.get(reverse("mfa_activate_totp"))
         secret = page.context["form"].secret
         response = client.post(reverse("mfa_activate_totp"), {"code": totp_code(secret)})
@@ -87,6 +88,9 @@ class TestSecondFactor:
     def test_partners_are_offered_it_not_made_to(self, client, partner_a):
         sign_in(client, partner_a.user.email)
         assert client.get(reverse("home")).status_code == 200
+        # Offered behind the password: a partner is never made to set one up (see TestReauthentication).
+        assert asks_to_confirm(client.get(reverse("mfa_activate_totp")))
+        confirm_password(client)
         assert client.get(reverse("mfa_activate_totp")).status_code == 200
 
     def test_the_demo_secret_is_the_documented_one(self, therapist):
@@ -266,6 +270,8 @@ class TestReauthentication:
     def test_the_first_factor_straight_after_the_first_sign_in_asks_nothing_more(self, client, clock):
         newcomer = UserFactory(second_factor=False)
         sign_in(client, newcomer.email)
+        # Signing in lands on home, which sends them to the setup.
+        assert client.get(reverse("home"))["Location"] == reverse("mfa_activate_totp")
         secret = client.get(reverse("mfa_activate_totp")).context["form"].secret
         response = client.post(reverse("mfa_activate_totp"), {"code": totp_code(secret)})
         assert response["Location"] == reverse("mfa_view_recovery_codes")
@@ -276,6 +282,41 @@ class TestReauthentication:
         clock.shift(30)
         assert asks_to_confirm(client.get(reverse("mfa_deactivate_totp")))
         assert asks_to_confirm(client.post(reverse("mfa_generate_recovery_codes")))
+
+    def test_a_partner_signed_in_moments_ago_is_asked_for_the_password_to_add_one(self, client, partner_a):
+        # A borrowed or stolen session must not add a factor that would lock the partner out.
+        sign_in(client, partner_a.user.email)
+        assert asks_to_confirm(client.get(reverse("mfa_activate_totp")))
+        assert asks_to_confirm(client.post(reverse("mfa_activate_totp"), {"code": totp_code()}))
+        assert not Authenticator.objects.filter(user=partner_a.user).exists()
+
+    def test_a_therapist_who_was_not_sent_to_set_one_up_is_asked_too(self, client, clock):
+        # Only the setup Tend itself forced is spared: the page opened on its own asks as usual.
+        newcomer = UserFactory(second_factor=False)
+        sign_in(client, newcomer.email)
+        assert asks_to_confirm(client.get(reverse("mfa_activate_totp")))
+
+    def test_adding_and_removing_a_factor_tells_the_owner_by_email(
+        self, client, partner_a, clock, mailoutbox, django_capture_on_commit_callbacks
+    ):
+        sign_in(client, partner_a.user.email)
+        confirm_password(client)
+        secret = client.get(reverse("mfa_activate_totp")).context["form"].secret
+        with django_capture_on_commit_callbacks(execute=True):
+            assert client.post(reverse("mfa_activate_totp"), {"code": totp_code(secret)}).status_code == 302
+        added = mailoutbox[-1]
+        assert added.to == [partner_a.user.email]
+        assert "reset your password" in added.body and "tell your therapist" in added.body
+        clock.shift(30)
+        confirm_password(client)
+        assert client.post(reverse("mfa_deactivate_totp")).status_code == 302
+        removed = mailoutbox[-1]
+        assert removed is not added and removed.to == [partner_a.user.email]
+        assert "reset your password" in removed.body
+        # Nothing clinical: no exercise, no couple, no therapist named.
+        for mail in (added, removed):
+            for word in ("back rub", partner_a.couple.label, partner_a.couple.therapist.email):
+                assert word not in mail.body and word not in mail.subject
 
     def test_setting_one_up_long_after_signing_in_asks_for_the_password(self, client, partner_a, clock):
         sign_in(client, partner_a.user.email)
@@ -338,6 +379,7 @@ class TestOtherSessionsEnd:
         phone, laptop = two_devices
         for device in two_devices:
             sign_in(device, partner_a.user.email)
+        confirm_password(laptop)
         secret = laptop.get(reverse("mfa_activate_totp")).context["form"].secret
         with django_capture_on_commit_callbacks(execute=True):
             assert laptop.post(reverse("mfa_activate_totp"), {"code": totp_code(secret)}).status_code == 302
@@ -369,3 +411,36 @@ class TestOtherSessionsEnd:
         for device in two_devices:
             assert device.get(reverse("home"))["Location"].startswith(LOGIN)
         assert not UserSession.objects.filter(user=partner_a.user).exists()
+
+
+class TestStaffRemovingAFactor:
+    """Staff deleting a therapist's authenticator in the Django admin (allauth's own admin, which sends
+    no `authenticator_removed`) signs the therapist out everywhere and tells them by email."""
+
+    def test_the_admin_delete_view(
+        self, client, therapist, staff, clock, mailoutbox, django_capture_on_commit_callbacks
+    ):
+        laptop = signed_in_with_code(Client(), therapist)
+        assert laptop.get(reverse("home")).status_code == 200
+        client.force_login(staff)
+        totp = totp_of(therapist).get()
+        url = reverse("admin:mfa_authenticator_delete", args=[totp.pk])
+        with django_capture_on_commit_callbacks(execute=True):
+            assert client.post(url, {"post": "yes"}).status_code == 302
+        assert not totp_of(therapist).exists()
+        # The therapist's session no longer counts the removed factor: it is gone.
+        assert laptop.get(reverse("home"))["Location"].startswith(LOGIN)
+        assert not UserSession.objects.filter(user=therapist).exists()
+        # The staff member's own session stays.
+        assert client.get(reverse("admin:index")).status_code == 200
+        assert [m.to for m in mailoutbox] == [[therapist.email]]
+        assert "reset your password" in mailoutbox[0].body
+
+    def test_the_admin_delete_action(self, client, therapist, staff, clock):
+        laptop = signed_in_with_code(Client(), therapist)
+        client.force_login(staff)
+        pks = list(Authenticator.objects.filter(user=therapist).values_list("pk", flat=True))
+        data = {"action": "delete_selected", "_selected_action": pks, "post": "yes"}
+        assert client.post(reverse("admin:mfa_authenticator_changelist"), data).status_code == 302
+        assert not Authenticator.objects.filter(user=therapist).exists()
+        assert laptop.get(reverse("home"))["Location"].startswith(LOGIN)

@@ -124,3 +124,11 @@ def invite_link(mailoutbox) -> Callable[[str], str]:
         raise AssertionError(f"no email to {email}; sent to: {[m.to for m in mailoutbox]}")
 
     return find
+
+
+@pytest.fixture(autouse=True)
+def _site_url_is_the_live_server(request, settings) -> None:
+    # Emailed links are built from TEND_SITE_URL, not from the request's host (accounts/views.py):
+    # the links a browser test follows must lead to this test's live server.
+    if "live_server" in request.fixturenames:
+        settings.TEND_SITE_URL = request.getfixturevalue("live_server").url

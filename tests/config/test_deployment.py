@@ -166,6 +166,7 @@ def test_https_settings_can_be_overridden(monkeypatch):
         ("EMAIL_PORT", "smtp"),
         ("TEND_DB_CONNECT_TIMEOUT", "3s"),
         ("TEND_DB_STATEMENT_TIMEOUT", "-1"),
+        ("TEND_DB_CONN_MAX_AGE", "a minute"),
     ],
 )
 def test_malformed_settings_stop_start_up(monkeypatch, name, value):
@@ -210,6 +211,15 @@ def test_database_timeouts_can_be_changed(monkeypatch):
     options = production_settings(monkeypatch, DATABASE_URL=url)["DATABASES"]["default"]["OPTIONS"]
     assert options["sslmode"] == "require" and options["connect_timeout"] == 7
     assert options["options"] == "-c statement_timeout=10000 -c search_path=tend"
+
+
+def test_kept_open_connections_last_a_minute_unless_changed(monkeypatch):
+    # A kept-open connection to a frozen PostgreSQL (it still acknowledges, so tcp_user_timeout never
+    # fires) holds a worker until gunicorn's timeout; 0 opens a new connection, bounded by
+    # connect_timeout, for every request (docs/DEPLOY.md "Database timeouts").
+    assert production_settings(monkeypatch, DATABASE_URL=POSTGRES_URL)["DATABASES"]["default"]["CONN_MAX_AGE"] == 60
+    strict = production_settings(monkeypatch, DATABASE_URL=POSTGRES_URL, TEND_DB_CONN_MAX_AGE="0")
+    assert strict["DATABASES"]["default"]["CONN_MAX_AGE"] == 0
 
 
 def test_sqlite_gets_no_postgresql_options(monkeypatch):
