@@ -32,6 +32,8 @@ from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core import signing
 from django.core.cache import caches
+from django.db.models.signals import post_delete
+from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
 from django.urls import NoReverseMatch, Resolver404, resolve, reverse
 from django.utils.translation import gettext as _
@@ -172,6 +174,12 @@ def restore(request: HttpRequest, path: str | None = None) -> dict:
 def forget(user_id: int) -> None:
     """Drop whatever was kept for this person (their account or couple is being deleted)."""
     _store().delete(_key(user_id))
+
+
+@receiver(post_delete, sender=settings.AUTH_USER_MODEL, dispatch_uid="tend-drafts-forget-deleted")
+def _forget_deleted_user(sender, instance, **kwargs) -> None:
+    # Whatever deletes an account (a couple deleted with its record, the admin), its words go with it.
+    forget(instance.pk)
 
 
 def forget_saved(request: HttpRequest) -> None:

@@ -229,3 +229,18 @@ def test_the_private_line_never_keeps_its_words(client, partner_a):
     html = client.get(url).content.decode()
     assert WORDS not in html and "We kept what you wrote" not in html
     assert kept_rows() == 0
+
+
+# Kept words go with their writer (issue 12 review, D) ---------------------------------------------------
+
+
+def test_deleting_the_couple_deletes_what_was_kept_for_its_partners(client, partner_a, couple, log_url):
+    from intimacy.services import couple_delete
+
+    note = token_from(client, partner_a.user, log_url)
+    client.post(log_url, a_back_rub(note))
+    assert kept_rows() == 1
+    couple.exported_at = couple.created_at
+    couple.save(update_fields=["exported_at"])
+    couple_delete(couple=couple, confirmation=couple.label)
+    assert kept_rows() == 0
