@@ -4,6 +4,7 @@ in the same form once they sign in again."""
 
 import re
 import uuid
+from urllib.parse import quote
 
 import pytest
 import time_machine
@@ -244,3 +245,44 @@ def test_deleting_the_couple_deletes_what_was_kept_for_its_partners(client, part
     couple.save(update_fields=["exported_at"])
     couple_delete(couple=couple, confirmation=couple.label)
     assert kept_rows() == 0
+
+
+# Therapists' forms keep their words too (issue 12 review, C) --------------------------------------------
+
+THERAPIST_WORDS = "Slow down; check in with Sam before the next stage"
+
+
+def therapist_forms(therapist, couple) -> dict:
+    from intimacy.services import exercise_create
+
+    own = exercise_create(
+        owner=therapist, title="Hands", summary="Warm hands", guidance="Go slowly", suggested_minutes=10
+    )
+    exercise = {"title": "Hands", "summary": "Warm hands", "guidance": THERAPIST_WORDS, "suggested_minutes": "10"}
+    return {
+        # name: (the page showing the form, where it posts, what is typed)
+        "note_add": (
+            reverse("couple_detail", args=[couple.pk]),
+            reverse("note_add", args=[couple.pk]),
+            {"date": "2026-11-20", "text": THERAPIST_WORDS},
+        ),
+        "exercise_create": (reverse("exercise_create"), reverse("exercise_create"), exercise),
+        "exercise_edit": (reverse("exercise_edit", args=[own.pk]), reverse("exercise_edit", args=[own.pk]), exercise),
+        "assignment_create": (
+            reverse("assignment_create", args=[couple.pk]),
+            reverse("assignment_create", args=[couple.pk]),
+            {"note": THERAPIST_WORDS, "target_per_week": "2"},
+        ),
+    }
+
+
+@pytest.mark.parametrize("name", ["note_add", "exercise_create", "exercise_edit", "assignment_create"])
+def test_a_therapists_form_after_an_idle_sign_out_comes_back_on_its_page(client, therapist, couple, name):
+    page, action, typed = therapist_forms(therapist, couple)[name]
+    note = token_from(client, therapist, page)
+    response = client.post(action, {**typed, OWNER_FIELD: note})
+    assert response.status_code == 302
+    assert response["Location"] == f"{LOGIN}?next={quote(page)}"  # the page, not a URL that takes only POSTs
+    client.force_login(therapist)
+    html = client.get(page).content.decode()
+    assert THERAPIST_WORDS in html and "We kept what you wrote. Please check it and press Save." in html
