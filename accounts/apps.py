@@ -6,4 +6,4 @@ class AccountsConfig(AppConfig):
     verbose_name = "People and couples"
 
     def ready(self) -> None:
-        from accounts import middleware  # noqa: F401 - connects the session signals
+        from accounts import drafts, middleware  # noqa: F401 - connect the session and deletion signals

@@ -27,7 +27,8 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     is the form's own fields, for the person the form was shown to, who alone is offered them back."""
     owner = drafts.keep(request)
     own_form = owner is not None and request.user.is_authenticated and owner == request.user.pk
-    context = {"back_to_form": request.get_full_path() if own_form else None}
+    page = drafts.form_page(request)
+    context = {"back_to_form": page if own_form else None, "form_page": page}
     return render(request, "403_csrf.html", context, status=403)
 
 

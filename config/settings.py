@@ -171,10 +171,21 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Shared by every worker and server, so sessions' rate limits cannot be multiplied by the worker count.
 CACHES = {
+    # allauth's sign-in limits and used authenticator codes. Django culls a database cache past
+    # MAX_ENTRIES (300 by default), and culling would forget a lockout: room for far more rows than
+    # a practice's sign-ins ever make, so nothing is culled in practice.
     "default": {
         "BACKEND": "django.core.cache.backends.db.DatabaseCache",
         "LOCATION": "tend_cache",
-    }
+        "OPTIONS": {"MAX_ENTRIES": 100_000},
+    },
+    # Words kept across a sign-out (accounts/drafts.py): a table of their own, one row per person at
+    # most, so kept forms never crowd out the rows above. Left out of backups (docs/DEPLOY.md).
+    "drafts": {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "tend_drafts",
+        "OPTIONS": {"MAX_ENTRIES": 100_000},
+    },
 }
 
 AUTH_USER_MODEL = "accounts.User"

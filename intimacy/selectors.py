@@ -146,6 +146,24 @@ def recent_unreflected(partner: Partner, assignment: Assignment, today: date) ->
     return list(awaiting_my_reflection(partner, since=since).filter(assignment=assignment))
 
 
+def logged_in_the_other_role(session: Session, partner: Partner, since) -> bool:
+    """Whether `partner` also logged, since `since`, a session of the same assignment and day as
+    `session` in which they had the other role (a turn each, or a role chosen by mistake)."""
+    own_side = {"receiver": partner} if session.giver_id == partner.pk else {"giver": partner}
+    return (
+        Session.objects.filter(
+            assignment_id=session.assignment_id,
+            date=session.date,
+            logged_by=partner,
+            withdrawn_at__isnull=True,
+            created_at__gte=since,
+            **own_side,
+        )
+        .exclude(pk=session.pk)
+        .exists()
+    )
+
+
 def loggable_assignments(viewer: User) -> list[Assignment]:
     """The active assignments the viewer may see (a partner's: their couple's), with their exercise."""
     return list(

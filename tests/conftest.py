@@ -5,7 +5,7 @@ of `other_therapist`, and a staff member. Built with factory_boy.
 
 import pytest
 from django.apps import apps
-from django.core.cache import cache
+from django.core.cache import caches
 from django.db import connection, transaction
 from django.urls import reverse
 
@@ -29,10 +29,11 @@ BUILTIN_KEYS = [spec["builtin_key"] for spec in BUILTIN_EXERCISES]
 def _clean_shared_state(db):
     # Transactional and live-server tests flush the database, seeded rows included (every other test
     # rolls back, so the rows are either as seeded or gone); the database cache is not flushed, so
-    # allauth's rate limits would leak between tests without this.
+    # allauth's rate limits (and kept drafts) would leak between tests without this.
     if Exercise.objects.filter(builtin_key__in=BUILTIN_KEYS).count() < len(BUILTIN_KEYS):
         seed_builtin_exercises(Exercise)
-    cache.clear()
+    for alias in ("default", "drafts"):
+        caches[alias].clear()
 
 
 @pytest.fixture(scope="module")

@@ -15,6 +15,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from accounts import drafts
 from accounts.access import get_couple_for_user, partner_required
 from accounts.audit import record_access
 from accounts.forms import add_service_errors
@@ -83,7 +84,7 @@ def _dashboard(request: HttpRequest, couple: Couple, note_form: NoteForm | None 
         safety_messages=selectors.safety_messages_by_seen(
             couple, selectors.safety_messages(couple, request.user, limit=SAFETY_SHOWN), open_alerts
         ),
-        note_form=note_form or NoteForm(initial={"date": couple.today()}),
+        note_form=note_form or _note_form(request, couple),
         notes=selectors.recent_notes(couple, limit=NOTES_SHOWN),
         acknowledge_form=AcknowledgeForm(),
         statuses=Couple.Status.choices,
@@ -207,6 +208,13 @@ def couple_export(request: HttpRequest, pk: int) -> StreamingHttpResponse:
     return response
 
 
+def _note_form(request: HttpRequest, couple: Couple) -> NoteForm:
+    # A note that arrived after an idle sign-out comes back here, where the form is (accounts/drafts.py).
+    kept = drafts.restore(request, path=reverse("note_add", args=[couple.pk]))
+    return NoteForm(initial={"date": couple.today(), **kept})
+
+
+@drafts.keeps_draft(NoteForm, shown_on="couple_detail")
 @login_required
 @require_POST
 def note_add(request: HttpRequest, pk: int) -> HttpResponse:

@@ -4,7 +4,9 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts import drafts
@@ -101,7 +103,7 @@ def session_log(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             if not created:
                 return _logged_again(request, session, form)
-            messages.success(request, _("Thank you. Your session is saved."))
+            messages.success(request, _saved_notice(session, partner))
             return redirect("home")
     return render(
         request,
@@ -122,16 +124,47 @@ def _before_logging(request: HttpRequest, assignment: Assignment, today) -> Http
     return None
 
 
+def _saved_notice(session, partner) -> str:
+    thanks = _("Thank you. Your session is saved.")
+    # Another role the same day, minutes ago: a turn each, or the wrong role picked and corrected
+    # with Back. Both are possible, so it is saved, and the partner told how to undo a mistake.
+    if selectors.logged_in_the_other_role(session, partner, since=session.created_at - services.REPEAT_WINDOW):
+        more = _(
+            "You also saved a session for the same day a few minutes ago, in the other role. If one of them "
+            "is a mistake, delete it under Your sessions."
+        )
+        return f"{thanks} {more}"
+    return thanks
+
+
 def _logged_again(request: HttpRequest, session, form: LogSessionForm) -> HttpResponse:
-    """The session was already saved (the same form twice, or Back and Save again): it is kept once,
-    and new words in the second form wait in the edit form for the person to confirm."""
+    """The session was already saved (the same form twice, or Back and Save again): it is kept once.
+    New words in the second form wait in the reflection's edit form, another date or length in the
+    session's edit form, for the person to confirm."""
     notice = _("You had already saved this session, so it is kept once.")
+    sent = form.cleaned_data
     mine = selectors.own_reflection(session, request.partner)
     if mine is not None and services.reflection_answers_differ(reflection=mine, answers=form.answers()):
         more = _("Here is what you just wrote: press Save to keep it instead of what you saved first.")
         return _edit_sent_again(request, mine, session, form, f"{notice} {more}")
+    if (sent["date"], sent["minutes"]) != (session.date, session.minutes):
+        return _session_sent_again(request, session, sent)
     messages.info(request, notice)
     return redirect("home")
+
+
+def _session_sent_again(request: HttpRequest, session, sent: dict) -> HttpResponse:
+    # The session's edit form, filled from the second post: saving it posts to session_edit, which
+    # applies the usual edit rules.
+    text = ngettext(
+        "You had already saved this session: %(minutes)d minute on %(date)s.",
+        "You had already saved this session: %(minutes)d minutes on %(date)s.",
+        session.minutes,
+    ) % {"minutes": session.minutes, "date": date_format(session.date)}
+    more = _("Here is what you just sent: press Save to keep it instead.")
+    messages.info(request, f"{text} {more}")
+    form = SessionEditForm(initial={"date": sent["date"], "minutes": sent["minutes"]})
+    return render(request, "intimacy/session_edit.html", {"form": form, "session": session})
 
 
 def _reflected_again(request: HttpRequest, mine: Reflection, session, form: ReflectionForm) -> HttpResponse:

@@ -14,11 +14,10 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts import drafts
 from accounts import services as people
 from accounts.access import get_couple_for_user, partner_exit_required, partner_required
 from accounts.audit import record_access
-from accounts.drafts import keeps_draft
+from accounts.drafts import shows_words_on_failure
 from accounts.models import User
 from accounts.reauthentication import DELETE_WHY, DOWNLOAD_WHY, reauthenticate_first
 from intimacy import records, services
@@ -39,13 +38,15 @@ def _json_download(data: dict, filename: str) -> HttpResponse:
 # The safety line ----------------------------------------------------------------------------------
 
 
-@keeps_draft(SafetyForm)
+# Never kept across a sign-out (keeps_draft): nothing sent on the private line is shown again, on a
+# phone that may be shared. With the database down, the 503 page shows the words just typed, once,
+# not stored, so they are not lost (the same words were on that screen a moment before).
+@shows_words_on_failure(SafetyForm)
 @partner_exit_required
 @require_http_methods(["GET", "POST"])
 def safety(request: HttpRequest) -> HttpResponse:
-    """ "Tell my therapist privately": reaches the therapist alone, and is never listed back here
-    (words that could not be sent are kept for the same partner alone: accounts/drafts.py)."""
-    form = SafetyForm(request.POST or None, initial=drafts.restore(request))
+    """ "Tell my therapist privately": reaches the therapist alone, and is never listed back here."""
+    form = SafetyForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         services.safety_message_send(partner=request.partner, **form.cleaned_data)
         # Back to the ordinary home page with a thank-you that names nothing: the next person to pick

@@ -10,6 +10,7 @@ from django.utils.text import get_text_list
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts import drafts
 from accounts.access import get_couple_for_user, therapist_required
 from accounts.forms import add_service_errors
 from accounts.models import Couple, User
@@ -63,10 +64,11 @@ def exercise_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "intimacy/exercise_detail.html", {"exercise": get_exercise_for_user(request.user, pk)})
 
 
+@drafts.keeps_draft(ExerciseForm)
 @therapist_required
 @require_http_methods(["GET", "POST"])
 def exercise_create(request: HttpRequest) -> HttpResponse:
-    form = ExerciseForm(request.POST or None, initial={"suggested_minutes": 15})
+    form = ExerciseForm(request.POST or None, initial={"suggested_minutes": 15, **drafts.restore(request)})
     if request.method == "POST" and form.is_valid():
         exercise = services.exercise_create(owner=request.user, **form.cleaned_data)
         messages.success(request, _("Exercise saved."))
@@ -74,13 +76,14 @@ def exercise_create(request: HttpRequest) -> HttpResponse:
     return render(request, "intimacy/exercise_form.html", {"form": form, "exercise": None})
 
 
+@drafts.keeps_draft(ExerciseForm)
 @therapist_required
 @require_http_methods(["GET", "POST"])
 def exercise_edit(request: HttpRequest, pk: int) -> HttpResponse:
     exercise = get_exercise_for_user(request.user, pk)
     if exercise.is_builtin:
         raise PermissionDenied
-    form = ExerciseForm(request.POST or None, instance=exercise)
+    form = ExerciseForm(request.POST or None, instance=exercise, initial=drafts.restore(request))
     if request.method == "POST" and form.is_valid():
         services.exercise_update(exercise=exercise, **form.cleaned_data)
         messages.success(request, _("Exercise saved. Couples see the new wording from now on."))
@@ -108,6 +111,7 @@ def exercise_archive(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("exercise_list")
 
 
+@drafts.keeps_draft(AssignmentForm)
 @login_required
 @require_http_methods(["GET", "POST"])
 def assignment_create(request: HttpRequest, pk: int) -> HttpResponse:
@@ -119,6 +123,7 @@ def assignment_create(request: HttpRequest, pk: int) -> HttpResponse:
         "target_per_week": 2,
         "suggested_minutes": builtin.suggested_minutes if builtin else 15,
         "starts_on": couple.today(),
+        **drafts.restore(request),
     }
     form = AssignmentForm(request.POST or None, couple=couple, exercises=exercises, initial=initial)
     if request.method == "POST" and form.is_valid():

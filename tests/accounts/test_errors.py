@@ -128,6 +128,20 @@ class TestDatabaseOutOfReach:
         assert "The pressure was\nJust right" in html and "Who may read what I wrote?\nMy therapist only" in html
         assert "idempotency" not in html and OWNER_FIELD not in html
 
+    def test_the_private_line_shows_the_words_just_typed_but_keeps_nothing(self, browser, partner_a):
+        # Decided: the safety line never keeps its words (nothing sent there is shown again), but a
+        # message that could not be sent is shown once, on a no-store page, to copy rather than lose.
+        browser.force_login(partner_a.user)
+        browser.get(reverse("safety"))
+
+        def database_down(execute, sql, params, many, context):
+            raise OperationalError("could not connect to server: Connection refused")
+
+        with connection.execute_wrapper(database_down):
+            response = browser.post(reverse("safety"), {"message": "Please call me, not at home"})
+        assert response.status_code == 503 and response["Cache-Control"] == "no-store"
+        assert "Please call me, not at home" in response.content.decode()
+
     def test_a_page_gets_a_503_too(self, browser, partner_a):
         browser.force_login(partner_a.user)
 
