@@ -144,7 +144,8 @@ class ReflectionForm(StyledForm):
     """One partner's reflection in one role. The questions of the other role are ignored on save."""
 
     connection = rating_field(_("How connected did you feel?"), _("Not at all"), _("Very"), required=True)
-    comfort = rating_field(_("How comfortable and safe did you feel?"), _("Not at all"), _("Completely"), required=True)
+    comfort = rating_field(_("How comfortable did you feel?"), _("Not at all"), _("Completely"), required=True)
+    safe = rating_field(_("How safe did you feel?"), _("Not at all"), _("Completely"), required=True)
     presence = rating_field(_("How present did you feel?"), _("Distracted"), _("Fully present"))
     giving_felt = rating_field(_("How did it feel to give?"), _("Hard"), _("Lovely"))
     tension_before = rating_field(_("Tension before"), _("None"), _("A lot"))
@@ -186,6 +187,7 @@ class ReflectionForm(StyledForm):
     ANSWER_FIELDS = (
         "connection",
         "comfort",
+        "safe",
         "presence",
         "giving_felt",
         "tension_before",

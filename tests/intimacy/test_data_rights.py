@@ -254,7 +254,8 @@ class TestClosedCase:
         assert Session.objects.count() == before
         mine = Reflection.objects.get(session=closed, partner=partner_a)
         client.post(
-            reverse("reflection_edit", args=[mine.pk]), {"connection": "1", "comfort": "1", "visibility": "shared"}
+            reverse("reflection_edit", args=[mine.pk]),
+            {"connection": "1", "comfort": "1", "safe": "1", "visibility": "shared"},
         )
         mine.refresh_from_db()
         assert mine.connection == 7
