@@ -45,7 +45,7 @@ def private_matters(assignment, partner_a, partner_b, therapist):
         role="giver",
         connection=3,
         comfort=4,
-        safe=4,
+        safe=5,
         notes="JUST-ME-WORDS",
         visibility=Reflection.Visibility.PRIVATE,
     )
@@ -55,7 +55,7 @@ def private_matters(assignment, partner_a, partner_b, therapist):
         role="receiver",
         connection=1,
         comfort=2,
-        safe=2,
+        safe=0,
         notes="THERAPIST-ONLY-WORDS",
         visibility=Reflection.Visibility.THERAPIST,
     )
@@ -248,6 +248,13 @@ def test_csv_export_has_the_periods_sessions_and_ratings_only(client_for, therap
         "just me (numbers only)",
     )
     assert (first["receiver_connection"], first["receiver_shared_with"]) == ("1", "therapist only")
+    # Comfort and safe each in their own column, for both roles.
+    assert (first["giver_comfort"], first["giver_safe"], first["receiver_comfort"], first["receiver_safe"]) == (
+        "4",
+        "5",
+        "2",
+        "0",
+    )
     assert rows[2]["receiver_connection"] == ""  # Sam hasn't reflected on the 20 Nov session
     for words in ("JUST-ME-WORDS", "THERAPIST-ONLY-WORDS", "SHARED-WORDS", "A-shared-words"):
         assert words not in body
