@@ -146,35 +146,49 @@ def connection_down(facts: Facts) -> list[Found]:
     return found
 
 
-# A pause or a low comfort rating is raised while its session is at most this many days old.
+# A pause or a low rating is raised while its session is at most this many days old.
 RECENT_DAYS = 14
-# A comfort rating at or below this is raised, and marked urgent.
+# A comfort rating at or below this is raised as an ordinary alert: shyness or awkwardness is worth a
+# word in the next appointment, not an email tonight.
 LOW_COMFORT_MAX = 3
+# A "safe" rating at or below this is raised, and marked urgent: feeling unsafe is the signal that
+# touch work may be coercive, so it reaches the therapist at once.
+LOW_SAFE_MAX = 3
 
 
 @rule(
     {
         Kind.PAUSED: gettext_lazy("%(partner)s noted that a recent session was paused or stopped early."),
         Kind.LOW_COMFORT: gettext_lazy("%(partner)s rated comfort %(low_comfort_max)s or lower in a recent session."),
+        Kind.LOW_SAFE: gettext_lazy("%(partner)s rated feeling safe %(low_safe_max)s or lower in a recent session."),
     },
     low_comfort_max=LOW_COMFORT_MAX,
+    low_safe_max=LOW_SAFE_MAX,
 )
-def paused_or_low_comfort(facts: Facts) -> list[Found]:
-    """Both kinds, in the session's week, from one read of the recent reflections."""
-    paused, low = Q(paused=True), Q(comfort__lte=LOW_COMFORT_MAX)
+def paused_or_low_rating(facts: Facts) -> list[Found]:
+    """All three kinds, in the session's week, from one read of the recent reflections."""
+    paused, uncomfortable, unsafe = Q(paused=True), Q(comfort__lte=LOW_COMFORT_MAX), Q(safe__lte=LOW_SAFE_MAX)
     rows = (
         facts.reflections.filter(
-            paused | low, session__date__gte=facts.today - timedelta(days=RECENT_DAYS), session__date__lte=facts.today
+            paused | uncomfortable | unsafe,
+            session__date__gte=facts.today - timedelta(days=RECENT_DAYS),
+            session__date__lte=facts.today,
         )
         .values("partner_id", week=TruncWeek("session__date"))
-        .annotate(paused=Count("pk", filter=paused), low=Count("pk", filter=low))
+        .annotate(
+            paused=Count("pk", filter=paused),
+            uncomfortable=Count("pk", filter=uncomfortable),
+            unsafe=Count("pk", filter=unsafe),
+        )
     )
     found = []
     for row in rows:
         if row["paused"]:
             found.append(Found(Kind.PAUSED, row["partner_id"], row["week"]))
-        if row["low"]:
-            found.append(Found(Kind.LOW_COMFORT, row["partner_id"], row["week"], urgent=True))
+        if row["uncomfortable"]:
+            found.append(Found(Kind.LOW_COMFORT, row["partner_id"], row["week"]))
+        if row["unsafe"]:
+            found.append(Found(Kind.LOW_SAFE, row["partner_id"], row["week"], urgent=True))
     return found
 
 
@@ -234,7 +248,7 @@ def awaiting(facts: Facts) -> list[Found]:
     ]
 
 
-RULES = [no_session, connection_down, paused_or_low_comfort, one_sided, awaiting]
+RULES = [no_session, connection_down, paused_or_low_rating, one_sided, awaiting]
 
 SENTENCES = {
     **{kind: sentence for r in RULES for kind, sentence in r.sentences.items()},
@@ -252,7 +266,7 @@ assert len(SENTENCE_NUMBERS) == sum(len(r.numbers) for r in RULES), "two rules n
 
 
 def alert_sentence(alert: Alert) -> str:
-    """The plain sentence the therapist reads for an alert, e.g. "Sam rated comfort 3 or lower …"."""
+    """The plain sentence the therapist reads for an alert, e.g. "Sam rated feeling safe 3 or lower …"."""
     partner = alert.partner.name if alert.partner_id else ""
     return str(SENTENCES[alert.kind]) % {**SENTENCE_NUMBERS, "partner": partner}
 

@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.forms import count, lazy_format, up_to
 from intimacy import csi4
-from intimacy.alerts import LOW_COMFORT_MAX
+from intimacy.alerts import LOW_SAFE_MAX
 from intimacy.models import (
     ACKNOWLEDGEMENT_MAX_LENGTH,
     MAX_RATING,
@@ -141,19 +141,20 @@ class StyledForm(forms.Form):
         style_fields(self, invalid=self.errors)
 
 
-def asks_second_thought(*, visibility, paused, comfort) -> bool:
-    """Sharing words with the partner after a pause or a low comfort rating is asked about once more:
+def asks_second_thought(*, visibility, paused, safe) -> bool:
+    """Sharing words with the partner after a pause or a low "safe" rating is asked about once more:
     those are the words most likely to be regretted, or read by someone who should not read them."""
     if visibility != Reflection.Visibility.SHARED:
         return False
-    return bool(paused) or (comfort is not None and comfort <= LOW_COMFORT_MAX)
+    return bool(paused) or (safe is not None and safe <= LOW_SAFE_MAX)
 
 
 class ReflectionForm(StyledForm):
     """One partner's reflection in one role. The questions of the other role are ignored on save."""
 
     connection = rating_field(_("How connected did you feel?"), _("Not at all"), _("Very"), required=True)
-    comfort = rating_field(_("How comfortable and safe did you feel?"), _("Not at all"), _("Completely"), required=True)
+    comfort = rating_field(_("How comfortable did you feel?"), _("Not at all"), _("Completely"), required=True)
+    safe = rating_field(_("How safe did you feel?"), _("Not at all"), _("Completely"), required=True)
     presence = rating_field(_("How present did you feel?"), _("Distracted"), _("Fully present"))
     giving_felt = rating_field(_("How did it feel to give?"), _("Hard"), _("Lovely"))
     tension_before = rating_field(_("Tension before"), _("None"), _("A lot"))
@@ -198,6 +199,7 @@ class ReflectionForm(StyledForm):
     ANSWER_FIELDS = (
         "connection",
         "comfort",
+        "safe",
         "presence",
         "giving_felt",
         "tension_before",
@@ -226,7 +228,7 @@ class ReflectionForm(StyledForm):
 
     def asks_second_thought(self, data: dict) -> bool:
         return not self.already_confirmed and asks_second_thought(
-            visibility=data.get("visibility"), paused=data.get("paused"), comfort=data.get("comfort")
+            visibility=data.get("visibility"), paused=data.get("paused"), safe=data.get("safe")
         )
 
     @property

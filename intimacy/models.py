@@ -279,7 +279,9 @@ class Reflection(models.Model):
     role = models.CharField(max_length=8, choices=Role.choices)
     # Both roles
     connection = rating(_("how connected I felt"))
-    comfort = rating(_("how comfortable and safe I felt"))
+    # Two questions since issue 13, so that shyness and danger no longer look alike: only a low "safe" is urgent.
+    comfort = rating(_("how comfortable I felt"))
+    safe = rating(_("how safe I felt"))
     # Giver
     presence = rating(_("how present I felt"), null=True, blank=True)
     giving_felt = rating(_("how it felt to give"), null=True, blank=True)
@@ -315,6 +317,7 @@ class Reflection(models.Model):
             ),
             in_range("connection", MIN_RATING, MAX_RATING, "reflection_connection_range"),
             in_range("comfort", MIN_RATING, MAX_RATING, "reflection_comfort_range"),
+            in_range("safe", MIN_RATING, MAX_RATING, "reflection_safe_range"),
             in_range("presence", MIN_RATING, MAX_RATING, "reflection_presence_range", nullable=True),
             in_range("giving_felt", MIN_RATING, MAX_RATING, "reflection_giving_felt_range", nullable=True),
             in_range("tension_before", MIN_RATING, MAX_RATING, "reflection_tension_before_range", nullable=True),
@@ -402,6 +405,7 @@ class AlertKind(models.TextChoices):
     CONNECTION_DOWN = "connection_down", _("Connection down")
     PAUSED = "paused", _("A session was paused or stopped")
     LOW_COMFORT = "low_comfort", _("Low comfort")
+    LOW_SAFE = "low_safe", _("Low safety rating")
     ONE_SIDED = "one_sided", _("One partner does most of the giving")
     AWAITING = "awaiting", _("Reflections waiting")
     SAFETY = "safety", _("Safety line")

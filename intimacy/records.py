@@ -15,7 +15,7 @@ from accounts.models import Couple, Partner, User
 from intimacy import csi4
 from intimacy.models import Assignment, CheckIn, CoupleNote, Reflection, SafetyMessage, Session
 
-RATINGS = ("connection", "comfort", "presence", "giving_felt", "tension_before", "tension_after", "cared_for")
+RATINGS = ("connection", "comfort", "safe", "presence", "giving_felt", "tension_before", "tension_after", "cared_for")
 CHOICES = ("pressure", "pace", "paused", "visibility")
 
 

@@ -32,7 +32,7 @@ from django.db import models, transaction
 from django.utils import timezone
 
 from accounts.models import Couple, Partner, User
-from intimacy.alerts import LOW_COMFORT_MAX
+from intimacy.alerts import LOW_COMFORT_MAX, LOW_SAFE_MAX
 from intimacy.demo import DEMO_TOTP_SECRET, PASSWORD
 from intimacy.models import Alert, Assignment, CheckIn, CoupleNote, Exercise, Reflection, Session
 from intimacy.weeks import week_start
@@ -391,12 +391,14 @@ def _session_days(rng: random.Random, monday: date, today: date) -> list[date]:
 
 
 def _add_alert_keys(alert_keys: dict, reflections: list[Reflection], monday: date) -> None:
-    # One alert per kind, partner and week, as the engine raises them; a low comfort one is urgent.
+    # One alert per kind, partner and week, as the engine raises them; only a low "safe" one is urgent.
     for r in reflections:
         if r.paused:
             alert_keys.setdefault((Alert.Kind.PAUSED, r.partner_slot, monday), False)
         if r.comfort <= LOW_COMFORT_MAX:
-            alert_keys[(Alert.Kind.LOW_COMFORT, r.partner_slot, monday)] = True
+            alert_keys.setdefault((Alert.Kind.LOW_COMFORT, r.partner_slot, monday), False)
+        if r.safe <= LOW_SAFE_MAX:
+            alert_keys[(Alert.Kind.LOW_SAFE, r.partner_slot, monday)] = True
 
 
 def _alerts(caseload: _Caseload, alert_keys: dict, rng: random.Random) -> list[Alert]:
@@ -463,7 +465,8 @@ def _reflection(
     reflection = Reflection(
         role=role,
         connection=_score(rng, mean),
-        comfort=_score(rng, mean + 1, story.comfort_spread),
+        comfort=(comfort := _score(rng, mean + 1, story.comfort_spread)),
+        safe=demo_safe(comfort),
         paused=paused,
         pause_reason="We stopped early; it didn't feel right tonight." if paused and rng.random() < 0.5 else "",
         next_time="A little slower, please." if rng.random() < 0.2 else "",
@@ -481,6 +484,12 @@ def _reflection(
         reflection.pressure = rng.choice(["right", "right", "light", "firm"])
         reflection.pace = rng.choice(["right", "right", "slow", "fast"])
     return reflection
+
+
+def demo_safe(comfort: int) -> int:
+    """A plausible "safe" rating beside a demo comfort rating: most people feel a little safer than
+    comfortable. Derived rather than drawn, so the demo's random sequence stays as it was."""
+    return min(10, comfort + 1)
 
 
 def _score(rng: random.Random, mean: float, spread: float = 1.2) -> int:

@@ -332,6 +332,7 @@ def log_form(person: PartnerPerson, key: str | None = None, days_back: int = 0) 
         "role": "giver",
         "connection": "7",
         "comfort": "8",
+        "safe": "9",
         "visibility": "shared",
     }
 

@@ -105,6 +105,7 @@ class ReflectionFactory(factory.django.DjangoModelFactory):
 
     connection = 7
     comfort = 8
+    safe = 9
     visibility = Reflection.Visibility.SHARED
 
 
@@ -148,8 +149,8 @@ def weeks_of_homework(
     """Two sessions a week for `weeks` weeks, both reflected, in bulk: for tests about data size.
 
     `latest_week` holds the dates of the newest week's two sessions (`a` gives the first, `b` the
-    second); each earlier week repeats them seven days before. Every giver rates connection 7 and
-    comfort 8; every receiver 6 and 7, tension 6 before and 3 after. Counting sessions from the newest:
+    second); each earlier week repeats them seven days before. Every giver rates connection 7,
+    comfort 8 and safe 9; every receiver 6, 7 and 8, tension 6 before and 3 after. Counting sessions from the newest:
     the receiver's reflection is "Just me" on every `private_every`-th and the giver paused on every
     `paused_every`-th (0: never). `checkins_until`: both partners' weekly check-ins too, for the same
     number of weeks up to that Monday (`weekly_checkins`).
@@ -169,7 +170,7 @@ def weeks_of_homework(
         for i, s in enumerate(sessions)
         for reflection in (
             Reflection(
-                session=s, partner=s.giver, role="giver", connection=7, comfort=8, paused=every(paused_every, i)
+                session=s, partner=s.giver, role="giver", connection=7, comfort=8, safe=9, paused=every(paused_every, i)
             ),
             Reflection(
                 session=s,
@@ -177,6 +178,7 @@ def weeks_of_homework(
                 role="receiver",
                 connection=6,
                 comfort=7,
+                safe=8,
                 tension_before=6,
                 tension_after=3,
                 pressure=pressure,

@@ -56,9 +56,10 @@ class Row:
     by_assignment: dict = field(default_factory=dict)  # assignment id -> sessions
     gave: dict = field(default_factory=dict)  # partner id -> sessions given
     both_reflected: int = 0
-    # partner id, role -> mean connection; partner id -> mean comfort; partner id -> relief as receiver
+    # partner id, role -> mean connection; partner id -> mean comfort, mean safe; partner id -> relief as receiver
     connection: dict = field(default_factory=dict)
     comfort: dict = field(default_factory=dict)
+    safe: dict = field(default_factory=dict)
     relief: dict = field(default_factory=dict)
     paused: int = 0  # sessions with a "paused or stopped early" in a reflection
     gap_giver: float | None = None
@@ -276,6 +277,7 @@ def _reflection_groups(
             n=Count("pk"),
             connection_sum=Sum("connection"),
             comfort_sum=Sum("comfort"),
+            safe_sum=Sum("safe"),
             relief_sum=Sum(F("tension_before") - F("tension_after")),
             relief_n=Count("pk", filter=Q(tension_before__isnull=False, tension_after__isnull=False)),
         )
@@ -284,20 +286,24 @@ def _reflection_groups(
 
 
 def _add_reflections(rows: dict, groups: QuerySet) -> None:
-    comfort_sums = defaultdict(lambda: [0, 0])
+    # bucket start, partner id -> [comfort sum, safe sum, reflections]
+    both_roles = defaultdict(lambda: [0, 0, 0])
     for group in groups:
         row = rows.get(_as_date(group["bucket"]))
         if row is None:
             continue
         partner_id = group["partner_id"]
         row.connection[(partner_id, group["role"])] = _mean(group["connection_sum"], group["n"])
-        comfort_sums[(row.bucket.start, partner_id)][0] += group["comfort_sum"]
-        comfort_sums[(row.bucket.start, partner_id)][1] += group["n"]
+        sums = both_roles[(row.bucket.start, partner_id)]
+        sums[0] += group["comfort_sum"]
+        sums[1] += group["safe_sum"]
+        sums[2] += group["n"]
         if group["relief_n"]:
             row.relief[partner_id] = _mean(group["relief_sum"], group["relief_n"])
-    # Comfort is asked of both roles: one mean per partner over the reflections they wrote in either.
-    for (start, partner_id), (total, n) in comfort_sums.items():
-        rows[start].comfort[partner_id] = _mean(total, n)
+    # Comfort and safe are asked of both roles: one mean per partner over the reflections they wrote in either.
+    for (start, partner_id), (comfort_total, safe_total, n) in both_roles.items():
+        rows[start].comfort[partner_id] = _mean(comfort_total, n)
+        rows[start].safe[partner_id] = _mean(safe_total, n)
 
 
 def _add_notes(rows: dict, couple: Couple, period: Period) -> list[CoupleNote]:

@@ -112,10 +112,15 @@ def connection_chart(trends: Trends) -> dict | None:
 
 
 def comfort_chart(trends: Trends) -> dict | None:
-    """Each partner's mean comfort and safety."""
-    series = [_series(p.name, [r.comfort.get(p.pk) for r in trends.rows]) for p in trends.partners]
-    about = _("Mean comfort and safety, %(min)s to %(max)s.") % SCALE
-    return _line_if_any("comfort", _("Comfort and safety"), about, series, MIN_RATING, MAX_RATING)
+    """Each partner's mean comfort and mean "safe", two lines per partner: they are separate questions."""
+    series = []
+    for p in trends.partners:
+        series.append(
+            _series(_("%(name)s, comfortable") % {"name": p.name}, [r.comfort.get(p.pk) for r in trends.rows])
+        )
+        series.append(_series(_("%(name)s, safe") % {"name": p.name}, [r.safe.get(p.pk) for r in trends.rows]))
+    about = _("Mean ratings, %(min)s to %(max)s: how comfortable and how safe each partner felt.") % SCALE
+    return _line_if_any("comfort", _("Comfortable and safe"), about, series, MIN_RATING, MAX_RATING)
 
 
 def relief_chart(trends: Trends) -> dict | None:
@@ -237,6 +242,7 @@ def summary_rows(trends: Trends) -> list[dict]:
                 "both": row.both_reflected,
                 "connection": [_pair(*(row.connection.get((pid, role)) for role in ROLES)) for pid in ids],
                 "comfort": _pair(row.comfort.get(ids[0]), row.comfort.get(ids[1])),
+                "safe": _pair(row.safe.get(ids[0]), row.safe.get(ids[1])),
                 "relief": _pair(row.relief.get(ids[0]), row.relief.get(ids[1])),
                 "paused": row.paused,
                 "notes": "; ".join(n.text for n in row.notes),

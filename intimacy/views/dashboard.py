@@ -129,12 +129,14 @@ EXPORT_COLUMNS = [
     "receiver",
     "giver_connection",
     "giver_comfort",
+    "giver_safe",
     "giver_presence",
     "giver_giving_felt",
     "giver_paused",
     "giver_shared_with",
     "receiver_connection",
     "receiver_comfort",
+    "receiver_safe",
     "receiver_tension_before",
     "receiver_tension_after",
     "receiver_cared_for",
@@ -165,16 +167,16 @@ def _export_rows(sessions):
         row = [session.date.isoformat(), session.assignment.exercise.title, session.minutes]
         row += [session.giver.name, session.receiver.name]
         if giver:
-            row += [giver.connection, giver.comfort, giver.presence, giver.giving_felt, int(giver.paused)]
+            row += [giver.connection, giver.comfort, giver.safe, giver.presence, giver.giving_felt, int(giver.paused)]
             row += [SHARED_WITH[giver.visibility]]
         else:
-            row += [""] * 6
+            row += [""] * 7
         if receiver:
-            row += [receiver.connection, receiver.comfort, receiver.tension_before, receiver.tension_after]
-            row += [receiver.cared_for, receiver.pressure, receiver.pace, int(receiver.paused)]
+            row += [receiver.connection, receiver.comfort, receiver.safe, receiver.tension_before]
+            row += [receiver.tension_after, receiver.cared_for, receiver.pressure, receiver.pace, int(receiver.paused)]
             row += [SHARED_WITH[receiver.visibility]]
         else:
-            row += [""] * 9
+            row += [""] * 10
         yield [_cell(v) for v in row]
 
 

@@ -252,9 +252,7 @@ def reflection_edit(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("reflection_visibility", pk=reflection.pk)
     initial = {name: getattr(reflection, name) for name in ReflectionForm.ANSWER_FIELDS}
     # Words already shared after the second question are not asked about again on every correction.
-    confirmed = asks_second_thought(
-        visibility=reflection.visibility, paused=reflection.paused, comfort=reflection.comfort
-    )
+    confirmed = asks_second_thought(visibility=reflection.visibility, paused=reflection.paused, safe=reflection.safe)
     form = ReflectionForm(
         request.POST or None, initial={**initial, **drafts.restore(request)}, already_confirmed=confirmed
     )

@@ -43,6 +43,7 @@ def a_back_rub(owner: str, **extra) -> dict:
         "role": "receiver",
         "connection": "8",
         "comfort": "9",
+        "safe": "9",
         "tension_before": "7",
         "notes": WORDS,
         "visibility": "therapist",

@@ -131,7 +131,7 @@ def test_reminders_and_the_therapists_urgent_alert_email(therapist, partner_a, p
     with time_machine.travel("2026-11-26 19:00:00+00:00", tick=False):
         Alert.objects.create(
             couple=record.assignment.couple,
-            kind=Alert.Kind.LOW_COMFORT,
+            kind=Alert.Kind.LOW_SAFE,
             partner=partner_b,
             week=date(2026, 11, 23),
             urgent=True,

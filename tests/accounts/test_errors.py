@@ -44,6 +44,7 @@ def a_back_rub(page: str, **extra) -> dict:
         "role": "giver",
         "connection": "8",
         "comfort": "9",
+        "safe": "9",
         "pressure": "right",
         "notes": WORDS,
         "visibility": "therapist",

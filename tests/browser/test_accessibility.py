@@ -134,7 +134,7 @@ def test_a_partner_logs_a_back_rub_with_the_keyboard_alone(live_server, new_page
     # Who gave: Tab into the group, then arrows pick a choice, as in any radio group.
     tab_to(form.locator('input[name="role"]').first)
     page.keyboard.press("Space")
-    for name, value in (("connection", 7), ("comfort", 8)):
+    for name, value in (("connection", 7), ("comfort", 8), ("safe", 9)):
         tab_to(form.locator(f'input[name="{name}"]').first)
         for _ in range(value):
             page.keyboard.press("ArrowRight")
@@ -147,7 +147,7 @@ def test_a_partner_logs_a_back_rub_with_the_keyboard_alone(live_server, new_page
     expect(page).to_have_url(live_server.url + "/")
     session = Session.objects.get()
     mine = Reflection.objects.get(session=session)
-    assert (mine.role, mine.connection, mine.comfort) == ("giver", 7, 8)
+    assert (mine.role, mine.connection, mine.comfort, mine.safe) == ("giver", 7, 8, 9)
 
 
 def test_a_partner_logs_and_reflects_with_javascript_off(live_server, new_page, session, partner_b):
@@ -156,9 +156,10 @@ def test_a_partner_logs_and_reflects_with_javascript_off(live_server, new_page, 
     page.goto(live_server.url + reverse("reflection_add", args=[session.pk]))
     # Without the script, the receiver's questions are simply all shown.
     page.get_by_role("group", name="How connected did you feel?").get_by_text("6", exact=True).click()
-    page.get_by_role("group", name="How comfortable and safe did you feel?").get_by_text("9", exact=True).click()
+    page.get_by_role("group", name="How comfortable did you feel?").get_by_text("9", exact=True).click()
+    page.get_by_role("group", name="How safe did you feel?").get_by_text("8", exact=True).click()
     page.get_by_label("My therapist only").check()
     page.locator('form button[type="submit"]').last.click()
     expect(page).to_have_url(live_server.url + "/")
     theirs = Reflection.objects.get(session=session, partner=partner_b)
-    assert (theirs.role, theirs.connection, theirs.comfort) == ("receiver", 6, 9)
+    assert (theirs.role, theirs.connection, theirs.comfort, theirs.safe) == ("receiver", 6, 9, 8)

@@ -19,7 +19,8 @@ NOTE = "Slow strokes along the shoulders felt grounding"
 def fill_a_back_rub(page: Page, note: str) -> None:
     choose(page, "This time", "I gave")
     rate(page, "How connected did you feel?", 8)
-    rate(page, "How comfortable and safe did you feel?", 9)
+    rate(page, "How comfortable did you feel?", 9)
+    rate(page, "How safe did you feel?", 9)
     page.get_by_label("Anything else").fill(note)
     choose_readers(page, "My partner and my therapist")
 
@@ -53,7 +54,8 @@ def test_a_second_tab_sent_after_the_first_lands_in_the_edit_form(live_server, n
     other_tab.goto(add_url)
 
     rate(sam, "How connected did you feel?", 6)
-    rate(sam, "How comfortable and safe did you feel?", 7)
+    rate(sam, "How comfortable did you feel?", 7)
+    rate(sam, "How safe did you feel?", 7)
     sam.get_by_label("Anything else").fill("First words")
     choose_readers(sam, "My partner and my therapist")
     sam.get_by_role("button", name="Save").click()
@@ -61,7 +63,8 @@ def test_a_second_tab_sent_after_the_first_lands_in_the_edit_form(live_server, n
 
     # The other tab still shows the empty form; what Sam types there is not dropped, nor saved unasked.
     rate(other_tab, "How connected did you feel?", 9)
-    rate(other_tab, "How comfortable and safe did you feel?", 9)
+    rate(other_tab, "How comfortable did you feel?", 9)
+    rate(other_tab, "How safe did you feel?", 9)
     other_tab.get_by_label("Anything else").fill("Second, fuller words")
     choose_readers(other_tab, "My partner and my therapist")
     other_tab.get_by_role("button", name="Save").click()

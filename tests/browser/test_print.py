@@ -32,7 +32,7 @@ def two_years_of_homework(couple, partner_a, partner_b):
     ]
     Session.objects.bulk_create(sessions)
     Reflection.objects.bulk_create(
-        Reflection(session=s, partner_id=s.giver_id, role="giver", connection=7, comfort=8)
+        Reflection(session=s, partner_id=s.giver_id, role="giver", connection=7, comfort=8, safe=9)
         for s in Session.objects.filter(assignment=assignment)
     )
     # Both partners' weekly check-ins fill the summary's check-in columns too.

@@ -31,6 +31,7 @@ NO_SESSION = Alert.Kind.NO_SESSION
 CONNECTION_DOWN = Alert.Kind.CONNECTION_DOWN
 PAUSED = Alert.Kind.PAUSED
 LOW_COMFORT = Alert.Kind.LOW_COMFORT
+LOW_SAFE = Alert.Kind.LOW_SAFE
 ONE_SIDED = Alert.Kind.ONE_SIDED
 AWAITING = Alert.Kind.AWAITING
 
@@ -42,7 +43,7 @@ def _frozen():
 
 
 def rub(assignment, day, giver, receiver, *, giver_says=None, receiver_says=None, missing=(), withdrawn=False):
-    """A session with both partners' reflections (connection 7, comfort 8 unless told otherwise).
+    """A session with both partners' reflections (connection 7, comfort 8, safe 9 unless told otherwise).
 
     `missing` names the roles ("giver", "receiver") that have not reflected yet.
     """
@@ -192,32 +193,71 @@ class TestPaused:
         assert stored(couple) == [] and summary(alerts_raise(couple=couple)) == [(PAUSED, partner_b, THIS_WEEK, False)]
 
 
-# Low comfort --------------------------------------------------------------------------------------------------
+# Low comfort: an ordinary alert since comfort and safe became two questions ---------------------------------
 
 
 class TestLowComfort:
-    def test_comfort_3_raises_an_urgent_alert(self, couple, assignment, partner_a, partner_b):
+    def test_comfort_3_raises_an_ordinary_alert(self, couple, assignment, partner_a, partner_b):
+        # Shy or awkward is worth a word in the next appointment, not an urgent email (safe stays 9).
         rub(assignment, date(2026, 11, 24), partner_a, partner_b, giver_says={"comfort": 3})
-        assert summary(alerts_raise(couple=couple)) == [(LOW_COMFORT, partner_a, THIS_WEEK, True)]
+        assert summary(alerts_raise(couple=couple)) == [(LOW_COMFORT, partner_a, THIS_WEEK, False)]
 
     def test_comfort_4_does_not(self, couple, assignment, partner_a, partner_b):
         rub(assignment, date(2026, 11, 24), partner_a, partner_b, giver_says={"comfort": 4})
         assert alerts_raise(couple=couple) == []
 
     def test_15_days_back_is_not_recent(self, couple, assignment, partner_a, partner_b):
-        rub(assignment, date(2026, 11, 10), partner_a, partner_b, receiver_says={"comfort": 0})
+        rub(assignment, date(2026, 11, 10), partner_a, partner_b, receiver_says={"comfort": 0, "safe": 0})
         rub(assignment, date(2026, 11, 20), partner_a, partner_b)
         assert alerts_raise(couple=couple) == []
 
     def test_a_just_me_reflection_still_raises(self, couple, assignment, partner_a, partner_b):
         # The words of a "Just me" reflection are the partner's; its ratings are the therapist's.
         rub(assignment, date(2026, 11, 12), partner_a, partner_b, receiver_says={"comfort": 2, "visibility": "private"})
-        assert summary(alerts_raise(couple=couple)) == [(LOW_COMFORT, partner_b, date(2026, 11, 9), True)]
+        assert summary(alerts_raise(couple=couple)) == [(LOW_COMFORT, partner_b, date(2026, 11, 9), False)]
 
     def test_a_withdrawn_session_is_ignored(self, couple, assignment, partner_a, partner_b):
-        rub(assignment, date(2026, 11, 24), partner_a, partner_b, receiver_says={"comfort": 0}, withdrawn=True)
+        rub(
+            assignment,
+            date(2026, 11, 24),
+            partner_a,
+            partner_b,
+            receiver_says={"comfort": 0, "safe": 0},
+            withdrawn=True,
+        )
         # The only session is withdrawn, so the assignment is idle as well.
         assert summary(alerts_raise(couple=couple)) == [(NO_SESSION, None, THIS_WEEK, False)]
+
+
+# Low "safe": the urgent one ----------------------------------------------------------------------------------
+
+
+class TestLowSafe:
+    def test_safe_3_raises_an_urgent_alert(self, couple, assignment, partner_a, partner_b):
+        # Comfortable enough (8) yet not safe: the safe rating alone decides.
+        rub(assignment, date(2026, 11, 24), partner_a, partner_b, receiver_says={"safe": 3})
+        assert summary(alerts_raise(couple=couple)) == [(LOW_SAFE, partner_b, THIS_WEEK, True)]
+
+    def test_safe_4_does_not(self, couple, assignment, partner_a, partner_b):
+        rub(assignment, date(2026, 11, 24), partner_a, partner_b, receiver_says={"safe": 4})
+        assert alerts_raise(couple=couple) == []
+
+    def test_both_low_raise_both_and_only_safe_is_urgent(self, couple, assignment, partner_a, partner_b):
+        rub(assignment, date(2026, 11, 24), partner_a, partner_b, giver_says={"comfort": 1, "safe": 2, "paused": True})
+        assert summary(alerts_raise(couple=couple)) == [
+            (LOW_COMFORT, partner_a, THIS_WEEK, False),
+            (LOW_SAFE, partner_a, THIS_WEEK, True),
+            (PAUSED, partner_a, THIS_WEEK, False),
+        ]
+
+    def test_a_just_me_reflection_still_raises(self, couple, assignment, partner_a, partner_b):
+        rub(assignment, date(2026, 11, 12), partner_a, partner_b, receiver_says={"safe": 0, "visibility": "private"})
+        assert summary(alerts_raise(couple=couple)) == [(LOW_SAFE, partner_b, date(2026, 11, 9), True)]
+
+    def test_15_days_back_is_not_recent(self, couple, assignment, partner_a, partner_b):
+        rub(assignment, date(2026, 11, 10), partner_a, partner_b, receiver_says={"safe": 0})
+        rub(assignment, date(2026, 11, 20), partner_a, partner_b)
+        assert alerts_raise(couple=couple) == []
 
 
 # One-sided giving -------------------------------------------------------------------------------------------
@@ -335,16 +375,18 @@ class TestRaising:
         theirs = AssignmentFactory(couple=outsider.couple)
         drew = outsider.couple.partners.exclude(pk=outsider.pk).get()
         rub(assignment, date(2026, 11, 24), partner_a, partner_b)
-        rub(theirs, date(2026, 11, 24), outsider, drew, giver_says={"comfort": 0}, missing=["receiver"])
+        rub(theirs, date(2026, 11, 24), outsider, drew, giver_says={"comfort": 0, "safe": 0}, missing=["receiver"])
         assert alerts_raise(couple=couple) == []
 
     def test_sentences_name_the_partner(self, couple, assignment, partner_a, partner_b):
-        rub(assignment, date(2026, 11, 24), partner_a, partner_b, receiver_says={"comfort": 3})
+        rub(assignment, date(2026, 11, 24), partner_a, partner_b, receiver_says={"comfort": 3, "safe": 3})
         alerts_raise(couple=couple)
         AssignmentFactory(couple=couple, giver_plan=Assignment.GiverPlan.EITHER)  # idle since 1 January
         alerts_raise(couple=couple)
         low = Alert.objects.get(kind=LOW_COMFORT)
         assert alert_sentence(low) == "Sam rated comfort 3 or lower in a recent session."
+        unsafe = Alert.objects.get(kind=LOW_SAFE)
+        assert alert_sentence(unsafe) == "Sam rated feeling safe 3 or lower in a recent session."
         idle = Alert.objects.get(kind=NO_SESSION)
         assert alert_sentence(idle) == "No session has been logged for an active exercise in the last 14 days."
         assert set(SENTENCES) == set(Alert.Kind)
@@ -355,7 +397,7 @@ def test_query_count_does_not_grow_with_the_history(
     couple, assignment, partner_a, partner_b, sessions, django_assert_num_queries
 ):
     # One session a day back from yesterday, givers alternating, both reflections; the newest
-    # with Alex's comfort at 2, so each size raises exactly one alert.
+    # with Alex's safe rating at 2, so each size raises exactly one alert.
     for i in range(sessions):
         giver, receiver = (partner_a, partner_b) if i % 2 == 0 else (partner_b, partner_a)
         rub(
@@ -363,13 +405,14 @@ def test_query_count_does_not_grow_with_the_history(
             date(2026, 11, 24) - timedelta(days=i),
             giver,
             receiver,
-            giver_says={"comfort": 2 if i == 0 else 8},
+            giver_says={"safe": 2 if i == 0 else 9},
         )
     # savepoint (a transaction outside tests); partners with their awaiting counts; any idle
-    # assignment; connection per partner over six weeks; pauses and low comfort per partner and
-    # week; the latest sessions under "take turns"; alerts stored for these weeks; the insert; release
+    # assignment; connection per partner over six weeks; pauses, low comfort and low safe per partner
+    # and week (one query for the three kinds); the latest sessions under "take turns"; alerts stored
+    # for these weeks; the insert; release
     with django_assert_num_queries(9):
-        assert summary(alerts_raise(couple=couple)) == [(LOW_COMFORT, partner_a, THIS_WEEK, True)]
+        assert summary(alerts_raise(couple=couple)) == [(LOW_SAFE, partner_a, THIS_WEEK, True)]
     # Again: nothing new, so no insert.
     with django_assert_num_queries(8):
         assert alerts_raise(couple=couple) == []
@@ -380,7 +423,7 @@ def test_query_count_does_not_grow_with_the_history(
 
 @pytest.fixture
 def alert(couple, partner_b):
-    return Alert.objects.create(couple=couple, kind=LOW_COMFORT, partner=partner_b, week=THIS_WEEK, urgent=True)
+    return Alert.objects.create(couple=couple, kind=LOW_SAFE, partner=partner_b, week=THIS_WEEK, urgent=True)
 
 
 class TestAcknowledge:
@@ -423,21 +466,21 @@ class TestAcknowledge:
 
 
 class TestHook:
-    def test_logging_low_comfort_raises_an_urgent_alert(self, couple, assignment, partner_a, partner_b):
+    def test_logging_low_safe_raises_an_urgent_alert(self, couple, assignment, partner_a, partner_b):
         services.session_log(
             assignment=assignment,
             partner=partner_b,
             day=TODAY,
             minutes=15,
             role="receiver",
-            answers={"connection": 6, "comfort": 2},
+            answers={"connection": 6, "comfort": 7, "safe": 2},
             idempotency_key=uuid.uuid4(),
         )
-        assert stored(couple) == [(LOW_COMFORT, partner_b, THIS_WEEK, True)]
+        assert stored(couple) == [(LOW_SAFE, partner_b, THIS_WEEK, True)]
 
     def test_adding_a_paused_reflection_raises(self, couple, session, partner_b):
         services.reflection_add(
-            session=session, partner=partner_b, answers={"connection": 5, "comfort": 6, "paused": True}
+            session=session, partner=partner_b, answers={"connection": 5, "comfort": 6, "safe": 6, "paused": True}
         )
         # The fixture's session is on Fri 20 Nov, in the week of Mon 16 Nov.
         assert stored(couple) == [(PAUSED, partner_b, date(2026, 11, 16), False)]

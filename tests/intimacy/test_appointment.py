@@ -34,11 +34,12 @@ def shared_pair(assignment, partner_a, partner_b):
         role=Reflection.Role.GIVER,
         connection=7,
         comfort=7,
+        safe=8,
         notes="ALEX-WORDS",
         paused=True,
     )
     sam = ReflectionFactory(
-        session=s, partner=partner_b, role=Reflection.Role.RECEIVER, connection=3, comfort=2, notes="SAM-WORDS"
+        session=s, partner=partner_b, role=Reflection.Role.RECEIVER, connection=3, comfort=2, safe=4, notes="SAM-WORDS"
     )
     return s, alex, sam
 
@@ -53,7 +54,7 @@ def _url(couple, **query):
 
 
 def test_an_urgent_alert_unseen_asks_first_and_review_alone_is_the_default(client_for, therapist, couple, shared_pair):
-    Alert.objects.create(couple=couple, kind=Alert.Kind.LOW_COMFORT, week=date(2026, 11, 23), urgent=True)
+    Alert.objects.create(couple=couple, kind=Alert.Kind.LOW_SAFE, week=date(2026, 11, 23), urgent=True)
     client = client_for(therapist)
     response = client.get(_url(couple))
     html = response.content.decode()
@@ -147,9 +148,10 @@ def test_a_reflection_left_out_takes_its_words_and_ratings_off_the_page(client_f
     html = response.content.decode()
     assert "SAM-WORDS" not in html and "ALEX-WORDS" in html
     charts = {c["id"]: c for c in response.context["charts"]}
-    # Sam's connection 3 and comfort 2 are in no chart; the session still counts, Alex's 7 stays.
+    # Sam's connection 3, comfort 2 and safe 4 are in no chart; the session still counts, Alex's 7 and 8 stay.
     assert [s["label"] for s in charts["connection"]["series"]] == ["Alex, giving"]
-    assert [s["values"][-1] for s in charts["comfort"]["series"]] == [7.0]
+    assert [s["label"] for s in charts["comfort"]["series"]] == ["Alex, comfortable", "Alex, safe"]
+    assert [s["values"][-1] for s in charts["comfort"]["series"]] == [7.0, 8.0]
     assert response.context["trends"].sessions == 1 and response.context["trends"].both_reflected == 0
     assert "1 item left out for today." in html
 

@@ -101,6 +101,7 @@ def test_a_reflection_written_changed_and_deleted_through_the_views_is_in_the_tr
             "role": "giver",
             "connection": "8",
             "comfort": "9",
+            "safe": "9",
             "paused": "on",
             "pause_reason": REASON,
             "next_time": NEXT,
@@ -116,7 +117,7 @@ def test_a_reflection_written_changed_and_deleted_through_the_views_is_in_the_tr
 
     edited = client.post(
         reverse("reflection_edit", args=[reflection.pk]),
-        {"connection": "6", "comfort": "9", "notes": EDITED, "visibility": "therapist"},
+        {"connection": "6", "comfort": "9", "safe": "9", "notes": EDITED, "visibility": "therapist"},
     )
     assert edited.status_code == 302
     assert client.post(reverse("session_delete", args=[session.pk])).status_code == 302

@@ -45,6 +45,7 @@ def private_matters(assignment, partner_a, partner_b, therapist):
         role="giver",
         connection=3,
         comfort=4,
+        safe=5,
         notes="JUST-ME-WORDS",
         visibility=Reflection.Visibility.PRIVATE,
     )
@@ -54,18 +55,21 @@ def private_matters(assignment, partner_a, partner_b, therapist):
         role="receiver",
         connection=1,
         comfort=2,
+        safe=0,
         notes="THERAPIST-ONLY-WORDS",
         visibility=Reflection.Visibility.THERAPIST,
     )
     shared = SessionFactory(
         assignment=assignment, date=date(2026, 11, 19), giver=partner_b, receiver=partner_a, logged_by=partner_b
     )
-    ReflectionFactory(session=shared, partner=partner_b, role="giver", connection=9, comfort=9, notes="SHARED-WORDS")
+    ReflectionFactory(
+        session=shared, partner=partner_b, role="giver", connection=9, comfort=9, safe=8, notes="SHARED-WORDS"
+    )
     CoupleNote.objects.create(
         couple=assignment.couple, author=therapist, date=date(2026, 11, 17), text="NOTE-MARKER-TEXT"
     )
     Alert.objects.create(
-        couple=assignment.couple, kind="low_comfort", partner=partner_b, week=date(2026, 11, 16), urgent=True
+        couple=assignment.couple, kind="low_safe", partner=partner_b, week=date(2026, 11, 16), urgent=True
     )
     return s
 
@@ -199,7 +203,8 @@ def test_appointment_view_holds_only_what_both_partners_shared(client_for, thera
     assert [s["label"] for s in connection["series"]] == ["Sam, giving"]
     assert connection["series"][0]["values"][10] == 9
     comfort = next(c for c in data["charts"] if c["id"] == "comfort")
-    assert [s["values"][10] for s in comfort["series"]] == [9]
+    # Sam's shared comfort 9 and safe 8; nothing of the two reflections the partner may not see.
+    assert [(s["label"], s["values"][10]) for s in comfort["series"]] == [("Sam, comfortable", 9), ("Sam, safe", 8)]
     # The therapist can go back in one click.
     assert f'href="{reverse("couple_detail", args=[private_matters.assignment.couple_id])}?weeks=12"' in html
 
@@ -244,6 +249,13 @@ def test_csv_export_has_the_periods_sessions_and_ratings_only(client_for, therap
         "just me (numbers only)",
     )
     assert (first["receiver_connection"], first["receiver_shared_with"]) == ("1", "therapist only")
+    # Comfort and safe each in their own column, for both roles.
+    assert (first["giver_comfort"], first["giver_safe"], first["receiver_comfort"], first["receiver_safe"]) == (
+        "4",
+        "5",
+        "2",
+        "0",
+    )
     assert rows[2]["receiver_connection"] == ""  # Sam hasn't reflected on the 20 Nov session
     for words in ("JUST-ME-WORDS", "THERAPIST-ONLY-WORDS", "SHARED-WORDS", "A-shared-words"):
         assert words not in body
@@ -352,7 +364,7 @@ def test_caseload_puts_those_needing_attention_first(client_for, therapist):
     open_alert, _ = _couple_with_last_session(therapist, "Open alert", date(2026, 11, 24))
     urgent, partner = _couple_with_last_session(therapist, "Urgent", date(2026, 11, 24))
     Alert.objects.create(couple=open_alert, kind="awaiting", partner=None, week=date(2026, 11, 23))
-    Alert.objects.create(couple=urgent, kind="low_comfort", partner=partner, week=date(2026, 11, 23), urgent=True)
+    Alert.objects.create(couple=urgent, kind="low_safe", partner=partner, week=date(2026, 11, 23), urgent=True)
     # An acknowledged alert no longer counts.
     Alert.objects.create(
         couple=recent, kind="paused", partner=None, week=date(2026, 11, 16), acknowledged_at="2026-11-20T10:00:00Z"

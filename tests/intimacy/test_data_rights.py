@@ -162,6 +162,8 @@ def test_partner_download_holds_their_own_and_only_what_was_shared(client_for, r
     # Sam's unshared reflections are absent whole: not even their ratings (2 and 4) appear.
     reflections = [r for s in data["sessions"] for r in s["reflections"]]
     assert sorted((r["by"], r["connection"]) for r in reflections) == [("Alex", 7), ("Alex", 9)]
+    # Both ratings of each of Alex's own, "safe" among them (the factory's comfort 8 and safe 9).
+    assert [(r["comfort"], r["safe"]) for r in reflections] == [(8, 9), (8, 9)]
     assert data["you"]["email"] == "alex@example.org"
 
 
@@ -254,7 +256,8 @@ class TestClosedCase:
         assert Session.objects.count() == before
         mine = Reflection.objects.get(session=closed, partner=partner_a)
         client.post(
-            reverse("reflection_edit", args=[mine.pk]), {"connection": "1", "comfort": "1", "visibility": "shared"}
+            reverse("reflection_edit", args=[mine.pk]),
+            {"connection": "1", "comfort": "1", "safe": "1", "visibility": "shared"},
         )
         mine.refresh_from_db()
         assert mine.connection == 7

@@ -80,20 +80,29 @@ EVERY_MARKER = [m for level in LEVELS for m in WORDS[level].values()] + [SAFETY_
 
 # Sam's ratings at each level (Sam is the receiver every time). Nobody else gives any of them: Alex
 # rates everything 10, the fillers have no reflections. Any mean of a subset of one column differs
-# from every other (1, 2, 6 → 1, 2, 6, 1.5, 3.5, 4, 3), so a leak into an average shows.
+# from every other (1, 2, 6 → 1, 2, 6, 1.5, 3.5, 4, 3), so a leak into an average shows. "Safe" is a
+# rating like comfort (issue 13), kept above the urgent threshold so that no safety warning stands in
+# front of the appointment view: 7, 4, 8 → 7, 4, 8, 5.5, 7.5, 6, 6.3.
 ALEX_RATING = 10
 RATINGS = {
-    SHARED: {"connection": 1, "comfort": 4, "tension_before": 9, "tension_after": 8, "cared_for": 1},
-    THERAPIST_ONLY: {"connection": 2, "comfort": 5, "tension_before": 9, "tension_after": 7, "cared_for": 2},
-    JUST_ME: {"connection": 6, "comfort": 9, "tension_before": 9, "tension_after": 3, "cared_for": 6},
+    SHARED: {"connection": 1, "comfort": 4, "safe": 7, "tension_before": 9, "tension_after": 8, "cared_for": 1},
+    THERAPIST_ONLY: {"connection": 2, "comfort": 5, "safe": 4, "tension_before": 9, "tension_after": 7, "cared_for": 2},
+    JUST_ME: {"connection": 6, "comfort": 9, "safe": 8, "tension_before": 9, "tension_after": 3, "cared_for": 6},
 }
 LEVEL_BY_CONNECTION = {RATINGS[level]["connection"]: level for level in LEVELS}
-# Per rating chart, the number each of Sam's reflections puts into it.
+
+
+def _per_level(field: str) -> dict:
+    return {level: RATINGS[level][field] for level in LEVELS}
+
+
+# Per rating chart, the number each of Sam's reflections puts into each of Sam's series, in the
+# chart's order.
 CHART_VALUES = {
-    "connection": {level: RATINGS[level]["connection"] for level in LEVELS},
-    "gap": {level: RATINGS[level]["connection"] for level in LEVELS},  # the receiver's series
-    "comfort": {level: RATINGS[level]["comfort"] for level in LEVELS},
-    "relief": {level: RATINGS[level]["tension_before"] - RATINGS[level]["tension_after"] for level in LEVELS},
+    "connection": [_per_level("connection")],
+    "gap": [_per_level("connection")],  # the receiver's series
+    "comfort": [_per_level("comfort"), _per_level("safe")],  # "Sam, comfortable", then "Sam, safe"
+    "relief": [{level: RATINGS[level]["tension_before"] - RATINGS[level]["tension_after"] for level in LEVELS}],
 }
 # Days before the couple's today: one session per ISO week, so every week's numbers are one level's.
 DAYS_AGO = {SHARED: 16, THERAPIST_ONLY: 9, JUST_ME: 2}
@@ -180,7 +189,13 @@ class World:
 
 
 # Alex's reflection on each of them, as the form posts it.
-ALEX_POST = {"connection": ALEX_RATING, "comfort": ALEX_RATING, "presence": ALEX_RATING, "visibility": SHARED}
+ALEX_POST = {
+    "connection": ALEX_RATING,
+    "comfort": ALEX_RATING,
+    "safe": ALEX_RATING,
+    "presence": ALEX_RATING,
+    "visibility": SHARED,
+}
 
 
 def reflection_post(level: str) -> dict:
@@ -439,8 +454,11 @@ class Visit:
                 where = f"chart {c['id']!r}, {buckets[i].label}, of {url}"
                 if c["id"] in CHART_VALUES:
                     sams = [v for v in values if v is not None and v != ALEX_RATING]
-                    per_level = CHART_VALUES[c["id"]]
-                    want = [round(sum(per_level[lv] for lv in allowed[i]) / len(allowed[i]), 1)] if allowed[i] else []
+                    want = [
+                        round(sum(per_level[lv] for lv in allowed[i]) / len(allowed[i]), 1)
+                        for per_level in CHART_VALUES[c["id"]]
+                        if allowed[i]
+                    ]
                     if sams != want:
                         self.problems.append(f"{where}: Sam's numbers {sams}, allowed {want}")
                     else:
@@ -734,6 +752,7 @@ def test_the_therapist_sees_just_me_ratings_but_never_its_words(visit_once, worl
         if r["by"] == "Sam" and r["visibility"] == JUST_ME
     ]
     assert entry["connection"] == private.connection and entry["comfort"] == private.comfort
+    assert entry["safe"] == private.safe == RATINGS[JUST_ME]["safe"]
     assert not set(TEXT_FIELDS) & set(entry)
 
 

@@ -51,6 +51,7 @@ def post_reflection(client, session, payload):
     data = {
         "connection": "6",
         "comfort": "7",
+        "safe": "7",
         "paused": "on",
         "pause_reason": payload,
         "next_time": payload,
@@ -163,6 +164,7 @@ def log_data():
         "role": "giver",
         "connection": "8",
         "comfort": "9",
+        "safe": "9",
         "visibility": "shared",
         "notes": "csrf-test-words",
     }
@@ -184,7 +186,7 @@ def test_adding_a_reflection_needs_the_csrf_token(session, partner_b):
     client = Client(enforce_csrf_checks=True)
     client.force_login(partner_b.user)
     url = reverse("reflection_add", args=[session.pk])
-    data = {"connection": "6", "comfort": "7", "visibility": "shared", "notes": "csrf-test-words"}
+    data = {"connection": "6", "comfort": "7", "safe": "7", "visibility": "shared", "notes": "csrf-test-words"}
     assert client.post(url, data).status_code == 403
     assert not session.reflections.filter(partner=partner_b).exists()
 
@@ -210,7 +212,7 @@ def everything(session, partner_a, partner_b, therapist):
     couple = session.assignment.couple
     note = CoupleNote.objects.create(couple=couple, author=therapist, date=session.date, text="a note")
     b_reflection = Reflection.objects.create(
-        session=session, partner=partner_b, role=Reflection.Role.RECEIVER, connection=5, comfort=5
+        session=session, partner=partner_b, role=Reflection.Role.RECEIVER, connection=5, comfort=5, safe=5
     )
     own = Exercise.objects.create(owner=therapist, title="Own", summary="s", guidance="g", suggested_minutes=10)
     alert = Alert.objects.create(couple=couple, kind=Alert.Kind.LOW_COMFORT, partner=partner_b, week=session.date)

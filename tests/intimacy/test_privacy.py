@@ -27,6 +27,7 @@ def b_reflection(session, partner_b):
             next_time=NEXT,
             connection=RATING,
             comfort=RATING,
+            safe=RATING,
         )
 
     return make
@@ -120,7 +121,7 @@ def test_replaying_a_deleted_sessions_form_does_not_reveal_the_other_partners_re
         day=session.date,
         minutes=15,
         role="giver",
-        answers={"connection": 7, "comfort": 8},
+        answers={"connection": 7, "comfort": 8, "safe": 8},
         idempotency_key=original_key,
     )
     # Exactly what happens after a plain delete: a new session, visible to A.

@@ -69,7 +69,7 @@ def test_caseload(client_for, therapist, couples, status, django_assert_num_quer
         Alert.objects.bulk_create(
             Alert(
                 couple=couple,
-                kind=Alert.Kind.LOW_COMFORT,
+                kind=Alert.Kind.LOW_SAFE,
                 partner=a,
                 week=date(2026, 11, 23) - timedelta(weeks=w),
                 urgent=True,

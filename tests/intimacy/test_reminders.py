@@ -309,7 +309,7 @@ def _urgent_alerts(couple, partner, count: int) -> None:
     for weeks_ago in range(count):
         Alert.objects.create(
             couple=couple,
-            kind=Alert.Kind.LOW_COMFORT,
+            kind=Alert.Kind.LOW_SAFE,
             partner=partner,
             week=date(2026, 11, 23) - timedelta(weeks=weeks_ago),
             urgent=True,
@@ -766,9 +766,9 @@ def test_links_use_the_site_url(partner_a, assignment, mailoutbox):
 # The therapist's urgent-alert email ---------------------------------------------------------------
 
 
-def _low_comfort(assignment, partner_a, partner_b) -> Alert:
+def _low_safe(assignment, partner_a, partner_b) -> Alert:
     return Alert.objects.create(
-        couple=assignment.couple, kind=Alert.Kind.LOW_COMFORT, partner=partner_b, week=date(2026, 11, 23), urgent=True
+        couple=assignment.couple, kind=Alert.Kind.LOW_SAFE, partner=partner_b, week=date(2026, 11, 23), urgent=True
     )
 
 
@@ -776,7 +776,7 @@ def test_an_urgent_alert_emails_the_therapist_once_without_client_detail(
     therapist, assignment, partner_a, partner_b, mailoutbox
 ):
     with time_machine.travel("2026-11-25 12:00:00+00:00", tick=False):
-        _low_comfort(assignment, partner_a, partner_b)
+        _low_safe(assignment, partner_a, partner_b)
         Alert.objects.create(couple=assignment.couple, kind=Alert.Kind.NO_SESSION, week=date(2026, 11, 23))
     assert run("2026-11-25 12:05:00+00:00").sent == 1
     assert run("2026-11-25 12:10:00+00:00").sent == 0
@@ -802,7 +802,7 @@ def test_urgent_alerts_of_several_couples_in_one_email_link_to_the_caseload(
     other = CoupleFactory(therapist=therapist, label="Kim & Lee")
     other_partner = PartnerFactory(couple=other, slot=1, name="Kim", email="kim@example.org")
     with time_machine.travel("2026-11-25 12:00:00+00:00", tick=False):
-        _low_comfort(assignment, partner_a, partner_b)
+        _low_safe(assignment, partner_a, partner_b)
         Alert.objects.create(
             couple=other, kind=Alert.Kind.SAFETY, partner=other_partner, week=date(2026, 11, 23), urgent=True
         )
@@ -817,7 +817,7 @@ def test_urgent_emails_go_to_the_confirmed_alert_address(therapist, assignment, 
     therapist.alert_email = "on-call@example.org"
     therapist.save()
     with time_machine.travel("2026-11-25 12:00:00+00:00", tick=False):
-        _low_comfort(assignment, partner_a, partner_b)
+        _low_safe(assignment, partner_a, partner_b)
     run("2026-11-25 12:05:00+00:00")
     assert sent_to(mailoutbox) == ["on-call@example.org"]
 
@@ -830,7 +830,7 @@ def test_urgent_emails_cannot_be_turned_off_while_the_therapist_has_active_coupl
     with time_machine.travel("2026-11-25 12:00:00+00:00", tick=False):
         therapist.alert_emails = False
         therapist.save()
-        _low_comfort(assignment, partner_a, partner_b)
+        _low_safe(assignment, partner_a, partner_b)
     assert run("2026-11-25 12:05:00+00:00").sent == 1
 
 
@@ -845,7 +845,7 @@ def test_no_alert_email_when_the_therapist_turned_them_off_with_no_active_couple
         therapist.save()
         assignment.couple.status = assignment.couple.Status.PAUSED
         assignment.couple.save()
-        _low_comfort(assignment, partner_a, partner_b)
+        _low_safe(assignment, partner_a, partner_b)
     assert run("2026-11-25 12:05:00+00:00").sent == 0 and mailoutbox == []
 
 

@@ -24,6 +24,7 @@ def reflection_post():
     return {
         "connection": "6",
         "comfort": "7",
+        "safe": "7",
         "paused": "on",
         "pause_reason": REASON,
         "next_time": NEXT,

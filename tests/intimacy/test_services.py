@@ -32,7 +32,7 @@ def log(assignment, partner, key=None, role="giver", day=TODAY, **answers):
         day=day,
         minutes=15,
         role=role,
-        answers={"connection": 7, "comfort": 9, **answers},
+        answers={"connection": 7, "comfort": 9, "safe": 9, **answers},
         idempotency_key=key or uuid.uuid4(),
     )
 
@@ -154,7 +154,7 @@ class TestSessionLogRepeats:
         # After deleting, logging again behaves as after a plain delete: nothing tells the logger
         # that the other partner had written something (the withdrawn session keeps their words).
         first, _ = log(assignment, partner_a, notes="Slow and kind")
-        services.reflection_add(session=first, partner=partner_b, answers={"connection": 6, "comfort": 7})
+        services.reflection_add(session=first, partner=partner_b, answers={"connection": 6, "comfort": 7, "safe": 7})
         services.session_delete(session=first, partner=partner_a)
         again, created = log(assignment, partner_a, notes="Slow and kind")
         assert created and again.pk != first.pk
@@ -162,7 +162,7 @@ class TestSessionLogRepeats:
     def test_answers_differ_compares_only_the_reflections_own_role(self, assignment, partner_a):
         session, _ = log(assignment, partner_a, notes="Slow", presence=6)
         mine = session.reflections.get()
-        same = {"connection": 7, "comfort": 9, "presence": 6, "notes": "Slow", "tension_before": 3}
+        same = {"connection": 7, "comfort": 9, "safe": 9, "presence": 6, "notes": "Slow", "tension_before": 3}
         assert not services.reflection_answers_differ(reflection=mine, answers=same)
         assert services.reflection_answers_differ(reflection=mine, answers={**same, "notes": "Slower"})
         assert services.reflection_answers_differ(reflection=mine, answers={**same, "presence": None})
@@ -228,18 +228,22 @@ def _someone_waits_for_a_lock() -> bool:
 class TestReflections:
     def test_second_partner_reflects_in_the_role_they_had(self, session, partner_b):
         reflection = services.reflection_add(
-            session=session, partner=partner_b, answers={"connection": 5, "comfort": 6, "cared_for": 8}
+            session=session, partner=partner_b, answers={"connection": 5, "comfort": 6, "safe": 6, "cared_for": 8}
         )
         assert reflection.role == "receiver"
         assert reflection.cared_for == 8
 
     def test_reflecting_twice_is_refused(self, session, partner_a):
         with pytest.raises(ValidationError):
-            services.reflection_add(session=session, partner=partner_a, answers={"connection": 5, "comfort": 6})
+            services.reflection_add(
+                session=session, partner=partner_a, answers={"connection": 5, "comfort": 6, "safe": 6}
+            )
 
     def test_outsider_cannot_reflect(self, session, outsider):
         with pytest.raises(PermissionDenied):
-            services.reflection_add(session=session, partner=outsider, answers={"connection": 5, "comfort": 6})
+            services.reflection_add(
+                session=session, partner=outsider, answers={"connection": 5, "comfort": 6, "safe": 6}
+            )
 
     def test_more_private_is_allowed_after_the_window(self, session, partner_a):
         reflection = session.reflections.get()
@@ -275,7 +279,9 @@ class TestReflections:
     def test_correcting_is_refused_after_seven_days(self, session, partner_a):
         with time_machine.travel("2026-12-03 12:00:01+00:00", tick=False), pytest.raises(ValidationError):
             services.reflection_update(
-                reflection=session.reflections.get(), partner=partner_a, answers={"connection": 1, "comfort": 1}
+                reflection=session.reflections.get(),
+                partner=partner_a,
+                answers={"connection": 1, "comfort": 1, "safe": 1},
             )
 
 

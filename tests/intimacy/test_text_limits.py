@@ -78,7 +78,7 @@ def test_the_database_holds_each_limit(world, label, field):
 def test_a_service_refuses_text_over_the_limit_beside_its_field(session, partner_b):
     with pytest.raises(ValidationError) as caught:
         services.reflection_add(
-            session=session, partner=partner_b, answers={"connection": 5, "comfort": 5, "notes": "y" * 5_001}
+            session=session, partner=partner_b, answers={"connection": 5, "comfort": 5, "safe": 5, "notes": "y" * 5_001}
         )
     assert set(caught.value.error_dict) == {"notes"}
     assert not Reflection.objects.filter(partner=partner_b).exists()
@@ -104,7 +104,7 @@ def test_the_reflection_form_says_the_limit_and_lets_the_browser_cut_nothing(cli
 
 def test_a_reflection_over_the_limit_comes_back_whole_with_a_calm_message(client_for, session, partner_b):
     words = ("I felt held. " * 390).strip()  # 5,069 characters (trailing spaces go, as ever)
-    data = {"connection": "6", "comfort": "7", "notes": words, "visibility": "shared"}
+    data = {"connection": "6", "comfort": "7", "safe": "7", "notes": words, "visibility": "shared"}
     response = client_for(partner_b).post(reverse("reflection_add", args=[session.pk]), data)
     assert response.status_code == 200
     html = response.content.decode()
@@ -116,7 +116,7 @@ def test_a_reflection_over_the_limit_comes_back_whole_with_a_calm_message(client
 def test_line_breaks_count_once_as_the_person_sees_them(client_for, session, partner_b):
     # Browsers send each line break as two characters (CR LF): 6,000 sent, 4,500 as typed.
     words = "ok\r\n" * 1_500
-    data = {"connection": "6", "comfort": "7", "notes": words, "visibility": "shared"}
+    data = {"connection": "6", "comfort": "7", "safe": "7", "notes": words, "visibility": "shared"}
     assert client_for(partner_b).post(reverse("reflection_add", args=[session.pk]), data).status_code == 302
     assert Reflection.objects.get(partner=partner_b).notes == "ok\n" * 1_499 + "ok"  # the last one trimmed
 
@@ -133,7 +133,7 @@ def test_the_safety_message_says_its_limit_and_keeps_words_over_it(client_for, s
 
 
 def test_a_two_megabyte_reflection_is_refused_before_it_is_read(client_for, session, partner_b):
-    data = {"connection": "6", "comfort": "7", "notes": "z" * 2_000_000, "visibility": "shared"}
+    data = {"connection": "6", "comfort": "7", "safe": "7", "notes": "z" * 2_000_000, "visibility": "shared"}
     response = client_for(partner_b).post(reverse("reflection_add", args=[session.pk]), data)
     assert response.status_code == 400
     assert "Nothing was saved" in response.content.decode()

@@ -91,9 +91,11 @@ class TestPeriod:
 def month(assignment, partner_a, partner_b):
     """Alex (A) and Sam (B), assignment from 1 Jan 2026, 2 a week, take turns.
 
-    S1 Tue 3 Nov:  A gave.   A: connection 6, comfort 7, shared.  B: 8, comfort 5, tension 7→3, therapist only.
-    S2 Thu 5 Nov:  B gave.   B: connection 4, comfort 9, shared.  A: no reflection.
-    S3 Tue 10 Nov: A gave.   A: connection 9, comfort 3, paused, just me.  B: 7, comfort 8, tension 6→5, shared.
+    S1 Tue 3 Nov:  A gave.   A: connection 6, comfort 7, safe 8, shared.
+                             B: 8, comfort 5, safe 2, tension 7→3, therapist only.
+    S2 Thu 5 Nov:  B gave.   B: connection 4, comfort 9, safe 6, shared.  A: no reflection.
+    S3 Tue 10 Nov: A gave.   A: connection 9, comfort 3, safe 1, paused, just me.
+                             B: 7, comfort 8, safe 7, tension 6→5, shared.
     S4 Tue 24 Nov: withdrawn by its logger, with a reflection: counted nowhere.
     S5 Fri 30 Oct: before the 4-week period.
     """
@@ -105,19 +107,20 @@ def month(assignment, partner_a, partner_b):
         )
 
     s1 = session(date(2026, 11, 3), a, b)
-    ReflectionFactory(session=s1, partner=a, role="giver", connection=6, comfort=7)
+    ReflectionFactory(session=s1, partner=a, role="giver", connection=6, comfort=7, safe=8)
     ReflectionFactory(
         session=s1,
         partner=b,
         role="receiver",
         connection=8,
         comfort=5,
+        safe=2,
         tension_before=7,
         tension_after=3,
         visibility=Reflection.Visibility.THERAPIST,
     )
     s2 = session(date(2026, 11, 5), b, a)
-    ReflectionFactory(session=s2, partner=b, role="giver", connection=4, comfort=9)
+    ReflectionFactory(session=s2, partner=b, role="giver", connection=4, comfort=9, safe=6)
     s3 = session(date(2026, 11, 10), a, b)
     ReflectionFactory(
         session=s3,
@@ -125,16 +128,17 @@ def month(assignment, partner_a, partner_b):
         role="giver",
         connection=9,
         comfort=3,
+        safe=1,
         paused=True,
         visibility=Reflection.Visibility.PRIVATE,
     )
     ReflectionFactory(
-        session=s3, partner=b, role="receiver", connection=7, comfort=8, tension_before=6, tension_after=5
+        session=s3, partner=b, role="receiver", connection=7, comfort=8, safe=7, tension_before=6, tension_after=5
     )
     s4 = session(date(2026, 11, 24), a, b, withdrawn_at="2026-11-24T20:00:00Z")
-    ReflectionFactory(session=s4, partner=b, role="receiver", connection=1, comfort=1)
+    ReflectionFactory(session=s4, partner=b, role="receiver", connection=1, comfort=1, safe=0)
     s5 = session(date(2026, 10, 30), b, a)
-    ReflectionFactory(session=s5, partner=b, role="giver", connection=2, comfort=2)
+    ReflectionFactory(session=s5, partner=b, role="giver", connection=2, comfort=2, safe=0)
     return a, b
 
 
@@ -153,6 +157,7 @@ def test_therapist_scope_week_by_week(couple, month):
     assert first.gave == {a.pk: 1, b.pk: 1}
     assert first.connection == {(a.pk, "giver"): 6, (b.pk, "receiver"): 8, (b.pk, "giver"): 4}
     assert first.comfort == {a.pk: 7, b.pk: 7}  # Sam: (5 + 9) / 2
+    assert first.safe == {a.pk: 8, b.pk: 4}  # Sam: (2 + 6) / 2, a question of its own
     assert first.relief == {b.pk: 4}  # 7 - 3
     assert (first.gap_giver, first.gap_receiver) == (6, 8)  # S1 only: both reflected
     assert first.paused == 0
@@ -161,6 +166,7 @@ def test_therapist_scope_week_by_week(couple, month):
     assert (second.sessions, second.both_reflected, second.completion, second.paused) == (1, 1, 100, 1)
     assert second.connection == {(a.pk, "giver"): 9, (b.pk, "receiver"): 7}
     assert second.comfort == {a.pk: 3, b.pk: 8}
+    assert second.safe == {a.pk: 1, b.pk: 7}
     assert second.relief == {b.pk: 1}
 
     # No sessions: zero done against the whole target, nothing averaged. S4 was withdrawn.
@@ -172,6 +178,21 @@ def test_therapist_scope_week_by_week(couple, month):
     assert data.gave == {a.pk: 2, b.pk: 1}
 
 
+def test_comfort_and_safe_are_separate_lines_and_summary_columns(couple, month):
+    """The chart that read "Comfort and safety" shows each partner's two answers apart (issue 13)."""
+    data = trends.couple_trends(couple, period_from({"weeks": "4"}, TODAY), Scope.THERAPIST)
+    (chart,) = [c for c in trends.couple_charts(data) if c["id"] == "comfort"]
+    assert chart["title"] == "Comfortable and safe"
+    assert [(s["label"], s["values"][:2]) for s in chart["series"]] == [
+        ("Alex, comfortable", [7, 3]),
+        ("Alex, safe", [8, 1]),
+        ("Sam, comfortable", [7, 8]),
+        ("Sam, safe", [4, 7]),
+    ]
+    first = trends.summary_rows(data)[0]
+    assert (first["comfort"], first["safe"]) == ("7.0 / 7.0", "8.0 / 4.0")
+
+
 def test_shared_scope_counts_only_what_the_partners_shared(couple, month):
     a, b = month
     rows = _by_label(trends.couple_trends(couple, period_from({"weeks": "4"}, TODAY), Scope.SHARED))
@@ -179,11 +200,13 @@ def test_shared_scope_counts_only_what_the_partners_shared(couple, month):
     # Sam's S1 reflection was for the therapist only: its 8, its comfort 5 and its relief are gone.
     assert first.connection == {(a.pk, "giver"): 6, (b.pk, "giver"): 4}
     assert first.comfort == {a.pk: 7, b.pk: 9}
+    assert first.safe == {a.pk: 8, b.pk: 6}  # nor its safe 2
     assert first.relief == {}
     assert (first.both_reflected, first.gap_giver, first.gap_receiver) == (0, None, None)
     # Alex's S3 reflection is a private journal: its 9, comfort 3 and "paused" are gone.
     assert second.connection == {(b.pk, "receiver"): 7}
     assert second.comfort == {b.pk: 8}
+    assert second.safe == {b.pk: 7}
     assert (second.paused, second.both_reflected) == (0, 0)
     # Sessions themselves are known to both partners and still count.
     assert (first.sessions, second.sessions) == (2, 1)

@@ -24,6 +24,7 @@ def log_data(**overrides):
         "role": "giver",
         "connection": "8",
         "comfort": "9",
+        "safe": "9",
         "visibility": "shared",
         **overrides,
     }
@@ -183,7 +184,7 @@ class TestReflectionAdd:
         client.force_login(partner_b.user)
         response = client.post(
             reverse("reflection_add", args=[session.pk]),
-            {"connection": "6", "comfort": "7", "pressure": "light", "visibility": "therapist"},
+            {"connection": "6", "comfort": "7", "safe": "7", "pressure": "light", "visibility": "therapist"},
         )
         assert response.status_code == 302
         reflection = session.reflections.get(partner=partner_b)
@@ -192,10 +193,12 @@ class TestReflectionAdd:
     def test_a_second_submit_with_new_words_lands_in_the_edit_form(self, client, partner_b, session):
         client.force_login(partner_b.user)
         url = reverse("reflection_add", args=[session.pk])
-        client.post(url, {"connection": "6", "comfort": "7", "notes": "First words", "visibility": "shared"})
+        client.post(
+            url, {"connection": "6", "comfort": "7", "safe": "7", "notes": "First words", "visibility": "shared"}
+        )
         mine = session.reflections.get(partner=partner_b)
         response = client.post(
-            url, {"connection": "6", "comfort": "8", "notes": "Second words", "visibility": "shared"}
+            url, {"connection": "6", "comfort": "8", "safe": "8", "notes": "Second words", "visibility": "shared"}
         )
         html = response.content.decode()
         assert response.status_code == 200
@@ -207,7 +210,7 @@ class TestReflectionAdd:
         # Confirming saves them.
         confirmed = client.post(
             reverse("reflection_edit", args=[mine.pk]),
-            {"connection": "6", "comfort": "8", "notes": "Second words", "visibility": "shared"},
+            {"connection": "6", "comfort": "8", "safe": "8", "notes": "Second words", "visibility": "shared"},
         )
         assert confirmed.status_code == 302
         mine.refresh_from_db()
@@ -216,7 +219,7 @@ class TestReflectionAdd:
     def test_the_same_words_again_change_nothing_and_say_so(self, client, partner_b, session):
         client.force_login(partner_b.user)
         url = reverse("reflection_add", args=[session.pk])
-        data = {"connection": "6", "comfort": "7", "notes": "First words", "visibility": "shared"}
+        data = {"connection": "6", "comfort": "7", "safe": "7", "notes": "First words", "visibility": "shared"}
         client.post(url, data)
         response = client.post(url, data, follow=True)
         assert response.redirect_chain == [(reverse("home"), 302)]
@@ -366,7 +369,7 @@ class TestKeptWords:
         from accounts.drafts import OWNER_FIELD, owner_token
 
         who, url, field = self.forms(session, partner_a, partner_b)[name]
-        data = {"connection": "4", "comfort": "5", "feeling": "pressured", field: self.WORDS}
+        data = {"connection": "4", "comfort": "5", "safe": "5", "feeling": "pressured", field: self.WORDS}
         response = client.post(url, {**data, OWNER_FIELD: owner_token(who.user, name)})
         assert response.status_code == 302 and response["Location"].startswith(reverse("account_login"))
         client.force_login(who.user)

@@ -1,5 +1,5 @@
 """Private by default (issue 13): who may read a reflection is the partner's own choice, asked once
-more before words written after a pause or a low comfort rating are shared, and changed in one tap."""
+more before words written after a pause or a low safe rating are shared, and changed in one tap."""
 
 import re
 import uuid
@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 
 from intimacy import selectors
-from intimacy.alerts import LOW_COMFORT_MAX
+from intimacy.alerts import LOW_SAFE_MAX
 from intimacy.models import Reflection, Session
 from tests.factories import ReflectionFactory, SessionFactory
 
@@ -33,6 +33,7 @@ def log_data(assignment, **extra) -> dict:
         "role": "giver",
         "connection": "6",
         "comfort": "8",
+        "safe": "8",
         "notes": WORDS,
     }
     return {**data, **extra}
@@ -68,7 +69,7 @@ def test_logging_without_a_choice_saves_nothing_and_keeps_the_words(client_for, 
 
 
 def test_a_reflection_without_a_choice_is_not_saved(client_for, session, partner_b):
-    data = {"connection": "6", "comfort": "8", "notes": WORDS}
+    data = {"connection": "6", "comfort": "8", "safe": "8", "notes": WORDS}
     response = client_for(partner_b).post(reverse("reflection_add", args=[session.pk]), data)
     assert response.status_code == 200 and "Please choose who may read what you wrote." in response.content.decode()
     assert not session.reflections.filter(partner=partner_b).exists()
@@ -98,10 +99,10 @@ def test_no_reflection_yet_means_no_last_choice(partner_a):
 
 @pytest.mark.parametrize(
     "answers",
-    [{"paused": "on"}, {"comfort": str(LOW_COMFORT_MAX)}],
-    ids=["paused", "low-comfort"],
+    [{"paused": "on"}, {"safe": str(LOW_SAFE_MAX)}],
+    ids=["paused", "low-safe"],
 )
-def test_sharing_after_a_pause_or_low_comfort_asks_once_more(client_for, assignment, partner_a, answers):
+def test_sharing_after_a_pause_or_low_safe_rating_asks_once_more(client_for, assignment, partner_a, answers):
     client = client_for(partner_a)
     url = reverse("session_log", args=[assignment.pk])
     data = log_data(assignment, visibility=SHARED, **answers)
@@ -126,15 +127,15 @@ def test_choosing_a_more_private_option_needs_no_confirmation(client_for, assign
     assert Reflection.objects.get(partner=partner_a).visibility == THERAPIST
 
 
-def test_comfort_above_the_threshold_shared_is_not_asked(client_for, assignment, partner_a):
-    data = log_data(assignment, visibility=SHARED, comfort=str(LOW_COMFORT_MAX + 1))
+def test_safe_above_the_threshold_shared_is_not_asked(client_for, assignment, partner_a):
+    data = log_data(assignment, visibility=SHARED, safe=str(LOW_SAFE_MAX + 1))
     assert client_for(partner_a).post(reverse("session_log", args=[assignment.pk]), data).status_code == 302
 
 
 def test_adding_a_reflection_asks_once_more(client_for, session, partner_b):
     client = client_for(partner_b)
     url = reverse("reflection_add", args=[session.pk])
-    data = {"connection": "6", "comfort": "8", "paused": "on", "notes": WORDS, "visibility": SHARED}
+    data = {"connection": "6", "comfort": "8", "safe": "8", "paused": "on", "notes": WORDS, "visibility": SHARED}
     html = client.post(url, data).content.decode()
     assert "Yes, share it with my partner" in html
     assert not session.reflections.filter(partner=partner_b).exists()
@@ -146,7 +147,7 @@ def test_editing_into_a_pause_asks_once_more_but_not_again_after(client_for, ses
     client = client_for(partner_a)
     mine = session.reflections.get(partner=partner_a)
     url = reverse("reflection_edit", args=[mine.pk])
-    data = {"connection": "6", "comfort": "8", "paused": "on", "notes": WORDS, "visibility": SHARED}
+    data = {"connection": "6", "comfort": "8", "safe": "8", "paused": "on", "notes": WORDS, "visibility": SHARED}
     html = client.post(url, data).content.decode()
     assert "Yes, share it with my partner" in html
     mine.refresh_from_db()

@@ -235,7 +235,8 @@ def _give(assignment, giver: Partner, day, mean: float, paused: bool, rng: rando
         role=Reflection.Role.GIVER,
         answers={
             "connection": _score(rng, mean),
-            "comfort": _score(rng, mean + 1, 1.0),
+            "comfort": (comfort := _score(rng, mean + 1, 1.0)),
+            "safe": scale.demo_safe(comfort),
             "presence": _score(rng, mean),
             "giving_felt": _score(rng, mean),
             "paused": paused,
@@ -256,7 +257,8 @@ def _receive(session, receiver: Partner, mean: float, paused: bool, rng: random.
         partner=receiver,
         answers={
             "connection": _score(rng, mean),
-            "comfort": _score(rng, mean + 1, 1.0),
+            "comfort": (comfort := _score(rng, mean + 1, 1.0)),
+            "safe": scale.demo_safe(comfort),
             "tension_before": before,
             "tension_after": max(0, before - rng.randint(1, 4)),
             "cared_for": _score(rng, mean),
