@@ -118,6 +118,17 @@ class AddCoupleForm(forms.Form):
         return data
 
 
+class PartnerAddressForm(forms.Form):
+    """A pending partner's corrected first name and address (`services.partner_change_email`)."""
+
+    name = forms.CharField(label=_("First name"), max_length=PARTNER_NAME_MAX_LENGTH)
+    email = forms.EmailField(label=_("Email"), max_length=EMAIL_MAX_LENGTH)
+
+    def clean_email(self) -> str:
+        # Whether the address is free in the therapist's caseload is the service's question.
+        return self.cleaned_data["email"].strip().lower()
+
+
 class SetPasswordForm(forms.Form):
     password1 = forms.CharField(
         label=_("Choose a password"),

@@ -34,14 +34,18 @@ def email_in_use(email: str) -> bool:
     return User.objects.filter(email__iexact=email).exists() or Partner.objects.filter(email__iexact=email).exists()
 
 
-def _caseload_conflict(therapist: User, email: str) -> str | None:
+def _caseload_conflict(therapist: User, email: str, *, exclude: Partner | None = None) -> str | None:
     """Why `email` can't be a new partner of `therapist`'s, judged by their own caseload alone.
 
     Only what the therapist already knows is said: their own address, or a partner of one of their own
-    couples. Anywhere else in Tend the address is no concern of theirs (see `invite_send`)."""
+    couples (other than `exclude`, whose address is being changed). Anywhere else in Tend the address
+    is no concern of theirs (see `invite_send`)."""
     if email == therapist.email.lower():
         return _("This is your own address. Each partner needs an address of their own.")
-    known = Partner.objects.filter(couple__therapist=therapist, email__iexact=email).select_related("couple").first()
+    known = Partner.objects.filter(couple__therapist=therapist, email__iexact=email)
+    if exclude is not None:
+        known = known.exclude(pk=exclude.pk)
+    known = known.select_related("couple").first()
     if known is not None:
         text = _("This is already the address of a partner in your couple “%(label)s”. Each partner needs their own.")
         return text % {"label": known.couple.label}
@@ -88,6 +92,54 @@ def couple_create(*, therapist: User, label: str, time_zone: str, partners: list
             partner.full_clean()
             partner.save()
     return couple
+
+
+def joined_refusal(partner: Partner) -> str:
+    """Why a joined partner's address is not the therapist's to change (Tend has no email change)."""
+    return _("%(name)s has joined: this address is their sign-in, so it can't be changed here.") % {
+        "name": partner.name
+    }
+
+
+def _partner_address_problem(partner: Partner, email: str, name: str) -> ValidationError | None:
+    """Why `partner` (locked, with their couple) can't take `email` and `name`: `couple_create`'s
+    rules and words, and a change that changes nothing. None when it may go ahead."""
+    if partner.has_accepted:
+        return ValidationError(joined_refusal(partner))
+    if email == partner.email.lower() and name == partner.name:
+        return ValidationError(
+            {"email": _("This is already their address. “Send a new invitation” sends the invitation again.")}
+        )
+    if partner.couple.partners.exclude(pk=partner.pk).filter(email__iexact=email).exists():
+        return ValidationError({"email": _("Each partner needs their own email address.")})
+    conflict = _caseload_conflict(partner.couple.therapist, email, exclude=partner)
+    return ValidationError({"email": conflict}) if conflict else None
+
+
+def partner_change_email(*, partner: Partner, email: str, site_url: str, name: str | None = None) -> Partner:
+    """Correct the address (and first name) of a partner who has not joined, and invite them there.
+
+    A mistyped address sends the only link to a stranger: the new invite nonce kills every link sent
+    before (the token also covers the address), the invitation starts unsent and unopened, and then
+    goes to the new address (`invite_send`, so an address that already has an account is handled as
+    on "Add couple", without telling the therapist). Refused once the partner has joined, their
+    address being their sign-in, and by the caseload rules of `couple_create`. If the email fails
+    (OSError), the change stays and the page shows the invitation as not sent.
+    """
+    email = email.strip().lower()
+    with transaction.atomic():
+        # Locked as `invite_accept` locks it: an acceptance and a change never interleave.
+        partner = Partner.objects.select_for_update().select_related("couple__therapist").get(pk=partner.pk)
+        name = partner.name if name is None else name.strip()
+        problem = _partner_address_problem(partner, email, name)
+        if problem is not None:
+            raise problem
+        partner.email, partner.name = email, name
+        partner.new_invite_nonce()
+        partner.invited_at = partner.invite_opened_at = None
+        partner.full_clean()
+        partner.save(update_fields=["email", "name", "invite_nonce", "invited_at", "invite_opened_at"])
+    return invite_send(partner=partner, site_url=site_url)
 
 
 def invite_url(partner: Partner, *, site_url: str) -> str:
@@ -155,8 +207,12 @@ def invite_accept(*, partner: Partner, password: str) -> User:
     first, or it is a therapist's): one address, one account, and the database has the last word.
     """
     with transaction.atomic():
-        partner = Partner.objects.select_for_update().get(pk=partner.pk)
+        checked, partner = partner, Partner.objects.select_for_update().get(pk=partner.pk)
         if partner.has_accepted:
+            raise ValidationError(_("This invitation was already used."))
+        # The link was checked against `checked`: a new invitation or a corrected address since then
+        # (`partner_change_email`) means the link is dead, and the account must not take the new address.
+        if (partner.invite_nonce, partner.email.lower()) != (checked.invite_nonce, checked.email.lower()):
             raise ValidationError(_("This invitation was already used."))
         if User.objects.filter(email__iexact=partner.email).exists():
             raise AddressTaken(_("This address already has a Tend account."))

@@ -8,6 +8,9 @@ urlpatterns = [
     # Therapist
     path("couples/new/", views.couple_add, name="couple_add"),
     path("couples/<int:pk>/partners/<int:partner_pk>/resend-invite/", views.invite_resend, name="invite_resend"),
+    path(
+        "couples/<int:pk>/partners/<int:partner_pk>/address/", views.partner_change_email, name="partner_change_email"
+    ),
     path("settings/alerts/", views.alert_settings, name="alert_settings"),
     # From an email to the new address, no sign-in: the signed token names the therapist and address.
     path("settings/alerts/confirm/<str:token>/", views.alert_address_confirm, name="alert_address_confirm"),

@@ -23,6 +23,7 @@ from accounts.forms import (
     AddCoupleForm,
     AlertAddressForm,
     ConsentForm,
+    PartnerAddressForm,
     ReminderSettingsForm,
     SetPasswordForm,
     add_service_errors,
@@ -104,14 +105,64 @@ def invite_resend(request: HttpRequest, pk: int, partner_pk: int) -> HttpRespons
     if partner.has_accepted:
         text = _("%(name)s has already joined. They can use “Forgot password” if needed.")
         messages.warning(request, text % {"name": partner.name})
-    elif not ratelimit.consume(request, action=INVITE_RESEND_RATE, key=str(partner.pk)):
-        text = _(
-            "%(name)s has been sent several invitations in the last hour. Please wait an hour before sending another."
-        )
-        messages.warning(request, text % {"name": partner.name})
-    else:
+    elif not _too_many_invitations(request, partner):
         _resend(request, partner)
     return redirect("couple_detail", pk=couple.pk)
+
+
+def _too_many_invitations(request: HttpRequest, partner: Partner, *, dry_run: bool = False) -> bool:
+    """Whether `partner` had their hour's invitations (re-sent or to a corrected address); says so if so."""
+    if ratelimit.consume(request, action=INVITE_RESEND_RATE, key=str(partner.pk), dry_run=dry_run):
+        return False
+    text = _("%(name)s has been sent several invitations in the last hour. Please wait an hour before sending another.")
+    messages.warning(request, text % {"name": partner.name})
+    return True
+
+
+@login_required
+@require_POST
+def partner_change_email(request: HttpRequest, pk: int, partner_pk: int) -> HttpResponse:
+    """Correct a pending partner's address (and first name) and invite them there; earlier links die.
+
+    Counted with "Send a new invitation" (the same limit per partner), but only once an invitation
+    went out, so a refused address uses up nothing. A refusal shows the form again, as typed."""
+    couple = get_couple_for_user(request.user, pk, role=User.Role.THERAPIST)
+    partner = selectors.couple_partner(couple, partner_pk)
+    if partner is None:
+        raise Http404
+    if partner.has_accepted:  # no form for them on the page: back to it with why
+        messages.warning(request, services.joined_refusal(partner))
+        return redirect("couple_detail", pk=couple.pk)
+    form = PartnerAddressForm(request.POST)
+    if not form.is_valid() or _too_many_invitations(request, partner, dry_run=True):
+        return _address_form(request, couple, partner, form)
+    try:
+        services.partner_change_email(
+            partner=partner,
+            email=form.cleaned_data["email"],
+            name=form.cleaned_data["name"],
+            site_url=_site_url(request),
+        )
+    except ValidationError as exc:
+        add_service_errors(form, exc)
+        return _address_form(request, couple, partner, form)
+    except OSError:
+        _too_many_invitations(request, partner)
+        logger.exception("Invite email failed for partner %s", partner.pk)
+        text = _("Saved, but the invitation to %(name)s could not be sent just now. Please send it again later.")
+        messages.warning(request, text % {"name": form.cleaned_data["name"]})
+    else:
+        _too_many_invitations(request, partner)
+        text = _("A new invitation was emailed to %(name)s at the new address. Earlier links no longer work.")
+        messages.success(request, text % {"name": form.cleaned_data["name"]})
+    return redirect("couple_detail", pk=couple.pk)
+
+
+def _address_form(request: HttpRequest, couple, partner: Partner, form: PartnerAddressForm) -> HttpResponse:
+    if not form.errors:  # held back by the rate limit, which said so: back to the page
+        return redirect("couple_detail", pk=couple.pk)
+    context = {"couple": couple, "partner": partner, "form": form}
+    return render(request, "accounts/partner_change_email.html", context, status=400)
 
 
 def _resend(request: HttpRequest, partner: Partner) -> None:

@@ -73,3 +73,53 @@ def test_the_therapist_sees_how_far_each_invitation_got_never_the_link(live_serv
     sam = new_page(PHONE, who="Sam")
     sam.goto(invite_link(SAM["email"]))
     expect(sam.get_by_role("heading", name="Welcome to Tend, Sam")).to_be_visible()
+
+
+def test_the_therapist_corrects_a_mistyped_address_and_the_old_link_dies(
+    live_server, new_page, page_problems, therapist, invite_link
+):
+    """A typo sent the only link to a stranger: the therapist corrects the address on the couple's
+    page, the stranger's link stops working, and the invitee joins through the new one."""
+    base = live_server.url
+    typo = "sam.nwe@example.org"
+    dr = new_page(LAPTOP, who="therapist")
+    sign_in(dr, base, therapist.email, PASSWORD, TOTP_SECRET)
+    dr.get_by_role("main").get_by_role("link", name="Add couple").click()
+    dr.get_by_label("Label").fill("Alex & Sam")
+    for which, name, email in (("First", "Alex", ALEX["email"]), ("Second", "Sma", typo)):
+        dr.get_by_label(f"{which} partner's first name").fill(name)
+        dr.get_by_label(f"{which} partner's email").fill(email)
+    dr.get_by_role("button", name="Add couple and send invitations").click()
+    old_link = invite_link(typo)
+
+    card = dr.locator(".card-body").filter(has_text=typo)
+    card.get_by_text("Change address").click()
+    card.get_by_label("First name").fill(SAM["name"])
+    card.get_by_label("Email").fill(SAM["email"])
+    card.get_by_role("button", name="Save and send the invitation").click()
+    expect(
+        dr.get_by_text("A new invitation was emailed to Sam at the new address. Earlier links no longer work.")
+    ).to_be_visible()
+    expect(partner_card(dr, SAM)).to_contain_text(re.compile(f"Invitation sent {WHEN} · not opened yet"))
+    assert typo not in dr.content() and "/invite/" not in dr.content()
+
+    # The stranger's link is dead.
+    stranger = new_page(PHONE, who="stranger")
+    stranger.goto(old_link)
+    expect(stranger.get_by_text("This link no longer works")).to_be_visible()
+    # That page answers 400 (the link is bad) on purpose: the one problem this test expects.
+    expected = [line for line in page_problems.lines if line.startswith("[stranger]") and "400" in line]
+    assert expected and len(expected) == len(page_problems.lines)
+    page_problems.lines.clear()
+
+    # Sam joins through the new one.
+    sam = new_page(PHONE, who="Sam")
+    sam.goto(invite_link(SAM["email"]))
+    expect(sam.get_by_role("heading", name="Welcome to Tend, Sam")).to_be_visible()
+    sam.get_by_label("Choose a password").fill(SAM["password"])
+    sam.get_by_label("Type it again").fill(SAM["password"])
+    sam.get_by_role("button", name="Set my password").click()
+    expect(sam.get_by_role("heading", name="Before you start")).to_be_visible()
+    dr.reload()
+    expect(partner_card(dr, SAM)).to_contain_text("Joined")
+    expect(partner_card(dr, SAM).get_by_text("Change address")).to_have_count(0)

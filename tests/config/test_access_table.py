@@ -160,6 +160,11 @@ TABLE = [
     Entry("invite_resend", "pending_partner", {"post": r(LOGIN, 404, 404, 404, 302, 404, 404)}),
     # A partner of another couple through this couple's URL: 404 for the therapist too, nothing sent.
     Entry("invite_resend", "couple_outsider", {"post": r(LOGIN, 403, 403, 404, 404, 404, 404)}),
+    # Correcting a pending partner's address (issue 12): partner_b has joined, so a warning and back to
+    # the dashboard; for a pending partner an empty POST is the form again with its errors (400).
+    Entry("partner_change_email", "couple_partner_b", {"post": r(LOGIN, 403, 403, 404, 302, 404, 404)}),
+    Entry("partner_change_email", "pending_partner", {"post": r(LOGIN, 404, 404, 404, 400, 404, 404)}),
+    Entry("partner_change_email", "couple_outsider", {"post": r(LOGIN, 403, 403, 404, 404, 404, 404)}),
     Entry("assignment_status", "assignment", {"post": r(LOGIN, 403, 403, 404, 302, 404, 404)}),
     # Notes and alerts are the therapist's alone: to partners, even of that couple, they do not exist.
     Entry("note_delete", "note", {"post": r(LOGIN, 404, 404, 404, 302, 404, 404)}),

@@ -645,6 +645,7 @@ NOT_READ = {
             "couple_status",
             "progress_page_switch",
             "invite_resend",
+            "partner_change_email",
             "assignment_status",
             "session_delete",
             "exercise_customize",

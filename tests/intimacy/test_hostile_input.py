@@ -242,6 +242,7 @@ POST_VIEWS = [
     ("assignment_create", "therapist", lambda e: [e["couple"].pk]),
     ("assignment_status", "therapist", lambda e: [e["session"].assignment_id]),
     ("invite_resend", "therapist", lambda e: [e["couple"].pk, e["partner_a"].pk]),
+    ("partner_change_email", "therapist", lambda e: [e["couple"].pk, e["partner_a"].pk]),
     ("exercise_customize", "therapist", lambda e: [e["own"].pk]),
     ("exercise_archive", "therapist", lambda e: [e["own"].pk]),
     ("exercise_create", "therapist", lambda e: []),
