@@ -30,6 +30,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy
 
 from accounts.models import Couple, Partner, User
+from intimacy.holds import hold_place, places_hold
 from intimacy.models import Alert, Assignment, Reflection, Session
 from intimacy.reminders import urgent_alert_reopened
 from intimacy.weeks import week_start
@@ -327,7 +328,19 @@ def _store(facts: Facts, found: list[Found]) -> list[Alert]:
             )
     if new:
         Alert.objects.bulk_create(new.values(), ignore_conflicts=True)
+        _hold_if_needed(facts.couple, new.values())
     return list(new.values())
+
+
+def _hold_if_needed(couple: Couple, new) -> None:
+    """A new alert of a hold kind puts the couple's touch exercises on hold, in this same transaction
+    (bulk_create sends no signals, so this is where it happens)."""
+    for alert in new:
+        if places_hold(alert.kind, alert.urgent):
+            key = {"kind": alert.kind, "partner": alert.partner, "week": alert.week}
+            stored = Alert.objects.filter(couple=couple, **key).first()
+            hold_place(couple=couple, reason=alert.kind, alert=stored)
+            return
 
 
 def alert_acknowledge(*, alert: Alert, by: User, note: str) -> Alert:
@@ -373,4 +386,7 @@ def alert_raise_now(*, couple: Couple, kind: str, partner: Partner, urgent: bool
             if alert.urgent:
                 # Its first email went out when it was raised: the therapist is emailed again.
                 urgent_alert_reopened(alert)
+        if places_hold(kind, urgent):
+            # Every new signal counts, even one in a week whose alert was already raised.
+            hold_place(couple=couple, reason=kind, alert=alert)
     return alert

@@ -39,6 +39,9 @@ FREE_TEXT: dict[str, list[str]] = {
     "intimacy.CheckIn": [],
     # Ids and a day only: what the therapist left out of an appointment view, and when.
     "intimacy.AppointmentExclusion": [],
+    # Safety: the hold's reason is a kind, its note the therapist's words; the screening's note too.
+    "intimacy.TouchHold": ["lift_note"],
+    "intimacy.ScreeningRecord": ["note"],
 }
 
 ACTION_WORDS = {
@@ -60,6 +63,8 @@ RECORD_WORDS = {
     "intimacy.safetymessage": gettext_lazy("safety message"),
     "intimacy.checkin": gettext_lazy("check-in"),
     "intimacy.appointmentexclusion": gettext_lazy("left out of an appointment view"),
+    "intimacy.touchhold": gettext_lazy("hold on touch exercises"),
+    "intimacy.screeningrecord": gettext_lazy("separate screening"),
 }
 
 

@@ -24,6 +24,7 @@ from intimacy.models import (
     Exercise,
     Reflection,
     SafetyMessage,
+    ScreeningRecord,
 )
 
 RATING_CHOICES = [(i, str(i)) for i in range(MIN_RATING, MAX_RATING + 1)]
@@ -361,6 +362,36 @@ class AcknowledgeForm(StyledForm):
         required=False,
         help_text=_("For your own record, e.g. “discussed in session”."),
     )
+
+
+class HoldLiftForm(StyledForm):
+    """Lifting a hold: a new separate conversation with each partner (day, how) and a note."""
+
+    note = forms.CharField(
+        label=_("Note"),
+        max_length=ACKNOWLEDGEMENT_MAX_LENGTH,
+        help_text=_("For your own record: why touch work can resume."),
+    )
+
+    def __init__(self, *args, partners, today, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.partners = list(partners)
+        how = [c for c in ScreeningRecord.How.choices if c[0] != ScreeningRecord.How.NOT_RECORDED]
+        for partner in self.partners:
+            self.fields[f"day_{partner.pk}"] = forms.DateField(
+                label=format_lazy(_("Spoke with {name} alone on"), name=partner.name),
+                initial=today,
+                widget=forms.DateInput(attrs={"type": "date"}),
+            )
+            self.fields[f"how_{partner.pk}"] = forms.ChoiceField(
+                label=format_lazy(_("How you spoke with {name}"), name=partner.name), choices=how
+            )
+        self.order_fields([name for p in self.partners for name in (f"day_{p.pk}", f"how_{p.pk}")] + ["note"])
+        style_fields(self)
+
+    def screenings(self) -> dict[int, dict]:
+        data = self.cleaned_data
+        return {p.pk: {"day": data[f"day_{p.pk}"], "how": data[f"how_{p.pk}"]} for p in self.partners}
 
 
 class SafetyForm(StyledForm):

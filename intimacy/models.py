@@ -611,3 +611,88 @@ class AppointmentExclusion(models.Model):
     def get_additional_data(self) -> dict:
         # django-auditlog stores this with each audit row; intimacy/audit.py keys the row by couple.
         return {"couple": self.couple_id}
+
+
+class HowSpoken(models.TextChoices):
+    IN_PERSON = "in_person", _("In person")
+    VIDEO = "video", _("Video call")
+    PHONE = "phone", _("Phone")
+    # Only on records migrated from the old single "I have screened" checkbox, which did not ask how.
+    NOT_RECORDED = "unrecorded", _("Not recorded")
+
+
+class ScreeningRecord(models.Model):
+    """The therapist's record that they spoke with one partner on their own about safety (coercion,
+    violence, fear): the therapist's own interview, which Tend's private check complements and never
+    replaces. Therapist only."""
+
+    How = HowSpoken
+
+    couple = models.ForeignKey(Couple, on_delete=models.CASCADE, related_name="screenings")
+    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="+")
+    date = models.DateField()
+    how = models.CharField(max_length=10, choices=How.choices)
+    note = models.CharField(max_length=NOTE_MAX_LENGTH, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = TherapistOnlyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-date", "-pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(how__in=HowSpoken.values), name="screeningrecord_how_valid"),
+            text_within_limits("screeningrecord_text_within_limits", {"note": NOTE_MAX_LENGTH}),
+        ]
+
+    def __str__(self) -> str:
+        return f"Screening {self.pk}"
+
+    def get_additional_data(self) -> dict:
+        # django-auditlog stores this with each audit row; intimacy/audit.py keys the row by couple.
+        return {"couple": self.couple_id}
+
+
+class TouchHoldQuerySet(TherapistOnlyQuerySet):
+    def open(self) -> "TouchHoldQuerySet":
+        return self.filter(lifted_at__isnull=True)
+
+
+class TouchHold(models.Model):
+    """All of a couple's touch exercises stopped at once, after a safety signal (intimacy/holds.py).
+
+    Why it was placed is the therapist's alone: partners learn only that the exercise is paused. At
+    most one hold is open per couple; only the couple's therapist lifts it, after a new screening.
+    """
+
+    couple = models.ForeignKey(Couple, on_delete=models.CASCADE, related_name="touch_holds")
+    # The alert kind that placed it (intimacy/holds.py HOLD_KINDS).
+    reason = models.CharField(max_length=20, choices=AlertKind.choices)
+    placed_at = models.DateTimeField(auto_now_add=True)
+    placed_by_alert = models.ForeignKey(Alert, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    lifted_at = models.DateTimeField(null=True, blank=True)
+    lifted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    lift_note = models.CharField(max_length=ACKNOWLEDGEMENT_MAX_LENGTH, blank=True)
+
+    objects = TouchHoldQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-placed_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["couple"], condition=Q(lifted_at__isnull=True), name="touchhold_one_open"),
+            models.CheckConstraint(
+                condition=Q(lifted_at__isnull=True) | ~Q(lift_note=""), name="touchhold_lifted_with_note"
+            ),
+            text_within_limits("touchhold_text_within_limits", {"lift_note": ACKNOWLEDGEMENT_MAX_LENGTH}),
+        ]
+
+    def __str__(self) -> str:
+        return f"Hold {self.pk}"
+
+    def get_additional_data(self) -> dict:
+        # django-auditlog stores this with each audit row; intimacy/audit.py keys the row by couple.
+        return {"couple": self.couple_id}

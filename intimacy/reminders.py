@@ -73,6 +73,7 @@ from django.utils.translation import gettext
 from accounts.models import Couple, Partner, ReminderSend, User
 from accounts.selectors import active_couples_of, alerts_wanted
 from accounts.tokens import UNSUBSCRIBE_MAX_AGE, unsubscribe_token
+from intimacy import holds
 from intimacy.models import Alert, Assignment, CheckIn, Reflection, Session
 from intimacy.weeks import week_start
 
@@ -169,8 +170,11 @@ def _facts(now: datetime) -> Facts:
     moments = [m for p in partners for m in _moments(p, now)]
     active: dict[int, list[dict]] = defaultdict(list)
     if couple_ids := {m.partner.couple_id for m in moments}:
-        for a in Assignment.objects.filter(couple_id__in=couple_ids, status=Assignment.Status.ACTIVE).values(
-            "pk", "couple_id", "target_per_week", "starts_on", "ends_on"
+        # A couple whose touch exercises are paused gets no touch reminder (check-ins still go out).
+        for a in (
+            Assignment.objects.filter(couple_id__in=couple_ids, status=Assignment.Status.ACTIVE)
+            .filter(~holds.held())
+            .values("pk", "couple_id", "target_per_week", "starts_on", "ends_on")
         ):
             active[a["couple_id"]].append(a)
     return Facts(now=now, partners={p.pk: p for p in partners}, moments=moments, active=dict(active))
@@ -264,6 +268,7 @@ def reflection(facts: Facts) -> list[Due]:
             assignment__status=Assignment.Status.ACTIVE,
             assignment__couple__status=Couple.Status.ACTIVE,
         )
+        .filter(~holds.held("assignment__couple"))
         .filter(Q(giver_id__in=ids) | Q(receiver_id__in=ids))
         .values("pk", "giver_id", "receiver_id", "logged_by_id", "created_at")
     )

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 
 from accounts.models import Couple, Partner, User
+from intimacy import holds
 from intimacy.builtin import BACK_RUB_KEY
 from intimacy.models import (
     Alert,
@@ -146,8 +147,11 @@ def recent_unreflected(partner: Partner, assignment: Assignment, today: date) ->
     return list(awaiting_my_reflection(partner, since=since).filter(assignment=assignment))
 
 
-def loggable_assignments(viewer: User) -> list[Assignment]:
-    """The active assignments the viewer may see (a partner's: their couple's), with their exercise."""
+def loggable_assignments(viewer: User, partner: Partner | None = None) -> list[Assignment]:
+    """The active assignments the viewer may see (a partner's: their couple's), with their exercise;
+    none while the partner's touch exercises are paused (intimacy/holds.py)."""
+    if partner is not None and holds.touch_paused(partner):
+        return []
     return list(
         Assignment.objects.visible_to(viewer).filter(status=Assignment.Status.ACTIVE).select_related("exercise")
     )
@@ -175,14 +179,19 @@ class PartnerHome:
     progress: list[AssignmentProgress]
     awaiting: list[Session]
     recent: list[Session] = field(default_factory=list)
+    # Touch exercises paused for the couple (intimacy/holds.py): every exercise shows the same neutral
+    # pause, and nothing waits for a reflection meanwhile.
+    touch_paused: bool = False
 
 
 def partner_home(partner: Partner, viewer: User, today: date, recent_count: int = 5) -> PartnerHome:
+    paused = holds.touch_paused(partner)
     return PartnerHome(
         today=today,
         progress=current_assignments(partner, today),
-        awaiting=list(picked_then_joined(awaiting_my_reflection(partner)[:20])),
+        awaiting=[] if paused else list(picked_then_joined(awaiting_my_reflection(partner)[:20])),
         recent=partner_history(partner, viewer, limit=recent_count),
+        touch_paused=paused,
     )
 
 
@@ -368,6 +377,11 @@ def couple_overview(couple: Couple, today: date) -> dict:
     """The couple's assignments, each with this week's count of sessions."""
     assignments = couple.assignments.select_related("exercise", "planned_giver")
     return {"assignments": list(assignments.annotate(done=_sessions_in_week_of(today)))}
+
+
+def couple_partners(couple: Couple) -> list[Partner]:
+    """The couple's two partners, in a stable order."""
+    return list(couple.partners.order_by("pk"))
 
 
 def open_alerts(couple: Couple) -> list[Alert]:

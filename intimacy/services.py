@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from accounts.models import Couple, Partner, User
-from intimacy import csi4
+from intimacy import csi4, holds
 from intimacy.alerts import alert_raise_now, alerts_raise
 from intimacy.models import (
     EDIT_WINDOW_DAYS,
@@ -25,7 +25,9 @@ from intimacy.models import (
     Exercise,
     Reflection,
     SafetyMessage,
+    ScreeningRecord,
     Session,
+    TouchHold,
 )
 from intimacy.weeks import week_start
 
@@ -284,6 +286,8 @@ def session_log(
                 return existing, False
             if status != Assignment.Status.ACTIVE:
                 raise ValidationError(_("This exercise is not active right now, so sessions cannot be logged for it."))
+            if holds.touch_paused(partner):
+                raise ValidationError(holds.PAUSED_MESSAGE)
             return _session_create(assignment, partner, day, minutes, role, answers, idempotency_key), True
     except IntegrityError:
         # The same key on another assignment's log, racing past the lookup above: the other one won.
@@ -327,6 +331,8 @@ def reflection_add(*, session: Session, partner: Partner, answers: dict) -> Refl
         raise PermissionDenied
     if session.reflections.filter(partner=partner).exists():
         raise ValidationError(_("You have already reflected on this session; you can edit your reflection instead."))
+    if holds.touch_paused(partner):
+        raise ValidationError(holds.PAUSED_MESSAGE)
     reflection = Reflection(session=session, partner=partner, role=role)
     _fill_reflection(reflection, answers)
     reflection.full_clean(validate_unique=False)
@@ -498,6 +504,60 @@ def safety_message_send(*, partner: Partner, feeling: str, message: str) -> Safe
         safety.save()
         alert_raise_now(couple=partner.couple, kind=Alert.Kind.SAFETY, partner=partner, urgent=True)
     return safety
+
+
+# Holds and separate screenings -------------------------------------------------------------------------
+
+
+def screening_record(
+    *, couple: Couple, partner: Partner, by: User, day: date, how: str, note: str = ""
+) -> ScreeningRecord:
+    """The therapist records that they spoke with `partner` on their own about safety, on `day`, and how."""
+    if couple.therapist_id != by.pk:
+        raise PermissionDenied
+    if partner.couple_id != couple.pk:
+        raise ValidationError(_("Choose one of this couple's partners."))
+    if how == ScreeningRecord.How.NOT_RECORDED:
+        raise ValidationError({"how": _("Say how you spoke with them.")})
+    if day > couple.today():
+        raise ValidationError({"date": _("That date is in the future.")})
+    record = ScreeningRecord(couple=couple, partner=partner, date=day, how=how, note=note.strip(), recorded_by=by)
+    record.full_clean()
+    record.save()
+    return record
+
+
+def hold_lift(*, couple: Couple, by: User, note: str, screenings: dict[int, dict]) -> TouchHold:
+    """The couple's therapist lifts the hold on their touch exercises, after speaking again with each
+    partner on their own: `screenings` holds, per partner id, the day (on or after the hold) and how.
+
+    Only the therapist lifts a hold, with a note; each partner then answers the private check again
+    before touch work opens (intimacy/holds.py).
+    """
+    if couple.therapist_id != by.pk:
+        raise PermissionDenied
+    require_open(couple)
+    hold = holds.open_hold(couple)
+    if hold is None:
+        raise ValidationError(_("There is no hold on this couple's touch exercises."))
+    if not note.strip():
+        raise ValidationError({"note": _("Add a note on why touch work can resume.")})
+    placed_on = timezone.localtime(hold.placed_at, couple.tz).date()
+    partners = list(couple.partners.all())
+    with transaction.atomic():
+        for partner in partners:
+            answer = screenings.get(partner.pk) or {}
+            if not answer.get("day") or not answer.get("how"):
+                raise ValidationError(_("Record a separate conversation with each partner first."))
+            if answer["day"] < placed_on:
+                raise ValidationError(_("The separate conversations must be on or after the day of the hold."))
+            screening_record(couple=couple, partner=partner, by=by, day=answer["day"], how=answer["how"])
+        hold.lifted_at = timezone.now()
+        hold.lifted_by = by
+        hold.lift_note = note.strip()
+        hold.full_clean(validate_constraints=False)
+        hold.save(update_fields=["lifted_at", "lifted_by", "lift_note"])
+    return hold
 
 
 # The weekly check-in --------------------------------------------------------------------------------

@@ -29,6 +29,7 @@ urlpatterns = [
     path("couples/<int:pk>/record/", privacy.couple_record, name="couple_record"),
     path("couples/<int:pk>/delete/", privacy.couple_delete, name="couple_delete"),
     path("notes/<int:pk>/delete/", dashboard.note_delete, name="note_delete"),
+    path("couples/<int:pk>/hold/lift/", dashboard.hold_lift, name="hold_lift"),
     path("alerts/<int:pk>/acknowledge/", dashboard.alert_acknowledge, name="alert_acknowledge"),
     path("couples/<int:pk>/status/", therapist.couple_status, name="couple_status"),
     path("couples/<int:pk>/assign/", therapist.assignment_create, name="assignment_create"),

@@ -21,12 +21,12 @@ from accounts.forms import add_service_errors
 from accounts.models import Couple, User
 from accounts.reauthentication import DOWNLOAD_WHY, reauthenticate_first
 from accounts.services import couple_set_progress_page
-from intimacy import alerts, csi4, selectors, services, trends
+from intimacy import alerts, csi4, holds, selectors, services, trends
 from intimacy.access import (
     get_alert_for_user,
     get_note_for_user,
 )
-from intimacy.forms import AcknowledgeForm, NoteForm
+from intimacy.forms import AcknowledgeForm, HoldLiftForm, NoteForm
 from intimacy.models import ACKNOWLEDGEMENT_MAX_LENGTH, MAX_RATING, MIN_RATING, Reflection
 from intimacy.reminders import reminder_overview
 
@@ -64,7 +64,13 @@ def _trend_context(
     }
 
 
-def _dashboard(request: HttpRequest, couple: Couple, note_form: NoteForm | None = None, status: int = 200):
+def _dashboard(
+    request: HttpRequest,
+    couple: Couple,
+    note_form: NoteForm | None = None,
+    status: int = 200,
+    lift_form: HoldLiftForm | None = None,
+):
     if request.method == "GET":  # the viewing; a rejected note POST that shows the page again is not one
         record_access(request, couple)
     period = _period(request, couple)
@@ -88,8 +94,14 @@ def _dashboard(request: HttpRequest, couple: Couple, note_form: NoteForm | None 
         acknowledge_form=AcknowledgeForm(),
         statuses=Couple.Status.choices,
         reminders=reminder_overview(context["trends"].partners),
+        hold=(hold := holds.open_hold(couple)),
+        lift_form=lift_form or (_lift_form(couple) if hold else None),
     )
     return render(request, "intimacy/couple_detail.html", context, status=status)
+
+
+def _lift_form(couple: Couple, data=None) -> HoldLiftForm:
+    return HoldLiftForm(data, partners=selectors.couple_partners(couple), today=couple.today())
 
 
 @login_required
@@ -254,6 +266,27 @@ def alert_acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
     alerts.alert_acknowledge(alert=alert, by=request.user, note=form.cleaned_data["note"])
     messages.success(request, _("Marked as seen. It stays in the alert history."))
     return redirect(reverse("couple_detail", args=[alert.couple_id]) + "#attention")
+
+
+@login_required
+@require_POST
+def hold_lift(request: HttpRequest, pk: int) -> HttpResponse:
+    """Lift the hold on the couple's touch exercises: their therapist only, with a new separate
+    conversation with each partner and a note. Keyed by the couple, so a partner learns nothing of
+    whether a hold exists (403 either way)."""
+    couple = get_couple_for_user(request.user, pk, role=THERAPIST)
+    form = _lift_form(couple, request.POST)
+    if form.is_valid():
+        try:
+            services.hold_lift(
+                couple=couple, by=request.user, note=form.cleaned_data["note"], screenings=form.screenings()
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, _("The hold is lifted. Each partner answers the private check again first."))
+            return redirect(reverse("couple_detail", args=[couple.pk]) + "#attention")
+    return _dashboard(request, couple, status=400, lift_form=form)
 
 
 @login_required

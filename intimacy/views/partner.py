@@ -12,7 +12,7 @@ from accounts.access import partner_context, partner_exit_context, partner_exit_
 from accounts.drafts import keeps_draft
 from accounts.forms import add_service_errors
 from accounts.models import User
-from intimacy import selectors, services
+from intimacy import holds, selectors, services
 from intimacy.access import (
     get_assignment_for_user,
     get_reflection_for_user,
@@ -59,7 +59,7 @@ def history(request: HttpRequest) -> HttpResponse:
 @require_GET
 def log_start(request: HttpRequest) -> HttpResponse:
     """Pick the assignment to log for; with only one active, go straight to it."""
-    active = selectors.loggable_assignments(request.user)
+    active = selectors.loggable_assignments(request.user, request.partner)
     if len(active) == 1:
         return redirect("session_log", pk=active[0].pk)
     return render(request, "intimacy/log_start.html", {"assignments": active})
@@ -112,6 +112,10 @@ def session_log(request: HttpRequest, pk: int) -> HttpResponse:
 def _before_logging(request: HttpRequest, assignment: Assignment, today) -> HttpResponse | None:
     if assignment.status != Assignment.Status.ACTIVE:
         messages.info(request, _("This exercise is paused or finished, so there is nothing to log for it right now."))
+        return redirect("home")
+    if holds.touch_paused(request.partner):
+        # The same words whatever the reason, and for either partner.
+        messages.info(request, holds.PAUSED_MESSAGE)
         return redirect("home")
     # "Did you mean this one?": offer recent sessions the partner hasn't reflected on, once.
     if request.GET.get("new") != "1":
@@ -183,6 +187,9 @@ def reflection_add(request: HttpRequest, pk: int) -> HttpResponse:
             # Sent again, or kept from before a sign-out while another device saved the first.
             return _reflected_again(request, mine, session, ReflectionForm(request.POST or None, initial=kept))
         return redirect("reflection_edit", pk=mine.pk)
+    if request.method == "GET" and holds.touch_paused(partner):
+        messages.info(request, holds.PAUSED_MESSAGE)
+        return redirect("home")
     form = ReflectionForm(request.POST or None, initial=kept)
     if request.method == "POST" and form.is_valid():
         try:

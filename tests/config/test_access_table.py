@@ -164,6 +164,9 @@ TABLE = [
     # Notes and alerts are the therapist's alone: to partners, even of that couple, they do not exist.
     Entry("note_delete", "note", {"post": r(LOGIN, 404, 404, 404, 302, 404, 404)}),
     Entry("alert_acknowledge", "alert", {"post": r(LOGIN, 404, 404, 404, 302, 404, 404)}),
+    # Lifting a hold is keyed by the couple, so a partner gets 403 whether or not there is one; the
+    # therapist's empty POST is the dashboard again with the form's errors (nothing lifted).
+    Entry("hold_lift", "couple", {"post": r(LOGIN, 403, 403, 404, 400, 404, 404)}),
     # Partner, no particular object ----------------------------------------------------------------------
     # The consent page shows again to a partner who already agreed; an empty POST is the form again.
     Entry("consent", "none", {"get": PARTNER_ONLY_PAGE, "post": PARTNER_ONLY_PAGE}),

@@ -229,6 +229,18 @@ def _answers(data: dict) -> dict:
     return form.answers()
 
 
+def _lift_hold_words():
+    return "HOLD-LIFT-spoke-with-each-alone"
+
+
+def _lift_the_hold(couple, therapist) -> None:
+    """The safety message put the couple's touch exercises on hold; the therapist spoke with each
+    partner alone and lifted it, so the pages below show an exercise running (issue 13)."""
+    today = couple.today()
+    both = {p.pk: {"day": today, "how": "video"} for p in couple.partners.all()}
+    services.hold_lift(couple=couple, by=therapist, note=_lift_hold_words(), screenings=both)
+
+
 def build_world() -> World:
     """The cast and their homework, through factories and the services the forms call."""
     therapist = UserFactory(name="Dr Lee")
@@ -256,6 +268,7 @@ def build_world() -> World:
         )
         services.reflection_add(session=sessions[level], partner=alex, answers=_answers(ALEX_POST))
     services.safety_message_send(partner=sam, feeling="pressured", message=SAFETY_WORDS)
+    _lift_the_hold(couple, therapist)
     people.couple_set_progress_page(couple=couple, enabled=True)
     return _world(couple, assignment, alex, sam, therapist, staff, outsider, sessions, days, fillers)
 
@@ -300,6 +313,7 @@ def world_through_forms(
     client.force_login(partner_b.user)
     response = client.post(reverse("safety"), {"feeling": "pressured", "message": SAFETY_WORDS})
     assert response.status_code == 302
+    _lift_the_hold(couple, therapist)
     client.force_login(therapist)
     assert client.post(reverse("progress_page_switch", args=[couple.pk]), {"enabled": "1"}).status_code == 302
     client.logout()
@@ -632,6 +646,7 @@ NOT_READ = {
             "quick_sign_out",
             "keepalive",
             "appointment_leave_out_session",
+            "hold_lift",
         ],
         "an action: POST, then a redirect",
     ),
