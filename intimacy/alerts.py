@@ -243,6 +243,9 @@ SENTENCES = {
     Kind.SAFETY: gettext_lazy(
         "%(partner)s used “Tell my therapist privately”. Read it below; the other partner cannot see it."
     ),
+    Kind.SAFETY_CHECK: gettext_lazy(
+        "%(partner)s gave a worrying answer in the private check before touch work. Touch exercises are on hold."
+    ),
     Kind.CONSENT_WITHDRAWN: gettext_lazy(
         "%(partner)s withdrew their consent: their logging has stopped and the exercises are paused."
     ),

@@ -42,6 +42,8 @@ FREE_TEXT: dict[str, list[str]] = {
     # Safety: the hold's reason is a kind, its note the therapist's words; the screening's note too.
     "intimacy.TouchHold": ["lift_note"],
     "intimacy.ScreeningRecord": ["note"],
+    # Answers chosen from yes / no / not sure: no free text.
+    "intimacy.SafetyCheck": [],
 }
 
 ACTION_WORDS = {
@@ -65,6 +67,7 @@ RECORD_WORDS = {
     "intimacy.appointmentexclusion": gettext_lazy("left out of an appointment view"),
     "intimacy.touchhold": gettext_lazy("hold on touch exercises"),
     "intimacy.screeningrecord": gettext_lazy("separate screening"),
+    "intimacy.safetycheck": gettext_lazy("private check before touch work"),
 }
 
 

@@ -7,12 +7,14 @@ partner, and both partners see only the neutral "Your therapist has paused this 
 never who. Every exercise is a touch exercise in v1 (there is no talk or together shape yet).
 """
 
+from dataclasses import dataclass
+
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext_lazy
 
-from accounts.models import Couple
-from intimacy.models import Alert, AlertKind, TouchHold
+from accounts.models import Couple, Partner
+from intimacy.models import Alert, AlertKind, SafetyCheck, ScreeningRecord, TouchHold
 
 # All a partner is ever told, whatever the reason and whoever it came from: the words a paused
 # exercise has always shown (templates/intimacy/partner_home.html says the same).
@@ -20,7 +22,7 @@ PAUSED_MESSAGE = gettext_lazy("Your therapist has paused this exercise for now."
 
 # The urgent alert kinds that put a couple's touch exercises on hold (a low "safe" rating is today's
 # urgent LOW_COMFORT). One set, read by the alert engine and by nothing else.
-HOLD_KINDS = frozenset({AlertKind.SAFETY, AlertKind.LOW_COMFORT})
+HOLD_KINDS = frozenset({AlertKind.SAFETY, AlertKind.SAFETY_CHECK, AlertKind.LOW_COMFORT})
 
 
 def places_hold(kind: str, urgent: bool) -> bool:
@@ -59,7 +61,47 @@ def held(couple_ref: str = "couple") -> Exists:
     return Exists(TouchHold.objects.open().filter(couple=OuterRef(couple_ref)))
 
 
+@dataclass(frozen=True)
+class Clearance:
+    """Whether a couple's touch work is open, and if not, what is missing (for the therapist's eyes;
+    partners are told only `check_due` for themselves, and otherwise see the neutral pause)."""
+
+    held: bool
+    # Partners who have not answered the private check without a flag since the last hold was lifted.
+    to_answer: frozenset[int]
+    # Partners the therapist has not recorded speaking with on their own.
+    unscreened: frozenset[int]
+
+    @property
+    def open(self) -> bool:
+        return not self.held and not self.to_answer and not self.unscreened
+
+    def check_due(self, partner) -> bool:
+        """Whether to ask `partner` for the private check now (never while a hold is on)."""
+        return not self.held and partner.pk in self.to_answer
+
+
+def clearance(couple: Couple) -> Clearance:
+    """Touch work opens only with no hold on, each partner's clean private check since the last hold
+    was lifted (or ever, before the first), and a separate conversation recorded with each partner.
+    Two reads: the couple's holds, then its partners with what each has done."""
+    lifted = list(TouchHold.objects.filter(couple=couple).values_list("lifted_at", flat=True))
+    since = max((at for at in lifted if at is not None), default=None)
+    checks = SafetyCheck.objects.filter(couple=couple, partner=OuterRef("pk"), flagged=False)
+    if since is not None:
+        checks = checks.filter(created_at__gt=since)
+    rows = Partner.objects.filter(couple=couple).annotate(
+        checked=Exists(checks), screened=Exists(ScreeningRecord.objects.filter(couple=couple, partner=OuterRef("pk")))
+    )
+    rows = list(rows.values_list("pk", "checked", "screened"))
+    return Clearance(
+        held=None in lifted,
+        to_answer=frozenset(pk for pk, checked, _screened in rows if not checked),
+        unscreened=frozenset(pk for pk, _checked, screened in rows if not screened),
+    )
+
+
 def touch_paused(partner) -> bool:
     """Whether touch exercises are paused for `partner`'s couple, as both partners see it: the one
-    neutral answer for every reason (a hold now; each reason added later joins it here)."""
-    return is_held(partner.couple)
+    neutral answer for every reason (a hold, a check not yet answered, a screening not yet recorded)."""
+    return not clearance(partner.couple).open

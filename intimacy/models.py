@@ -405,6 +405,7 @@ class AlertKind(models.TextChoices):
     ONE_SIDED = "one_sided", _("One partner does most of the giving")
     AWAITING = "awaiting", _("Reflections waiting")
     SAFETY = "safety", _("Safety line")
+    SAFETY_CHECK = "safety_check", _("Private check before touch work")
     CONSENT_WITHDRAWN = "consent_withdrawn", _("Consent withdrawn")
 
 
@@ -696,3 +697,69 @@ class TouchHold(models.Model):
     def get_additional_data(self) -> dict:
         # django-auditlog stores this with each audit row; intimacy/audit.py keys the row by couple.
         return {"couple": self.couple_id}
+
+
+class CheckAnswer(models.TextChoices):
+    YES = "yes", _("Yes")
+    NO = "no", _("No")
+    UNSURE = "unsure", _("I'm not sure")
+
+
+class SafetyCheck(models.Model):
+    """One partner's answers, alone, to the short private check before touch work (intimacy/holds.py).
+
+    For the therapist only: never the other partner (not even that an answer raised a flag), the
+    appointment view, or the partner's own data download (a phone may be shared, as with SafetyMessage).
+    """
+
+    Answer = CheckAnswer
+    QUESTIONS = ("feel_safe", "hurt", "pressured", "free_to_say_no")
+    # The answer that is not worrying, per question; any other answer ("not sure" too) raises a flag.
+    FINE = {
+        "feel_safe": CheckAnswer.YES,
+        "hurt": CheckAnswer.NO,
+        "pressured": CheckAnswer.NO,
+        "free_to_say_no": CheckAnswer.YES,
+    }
+
+    couple = models.ForeignKey(Couple, on_delete=models.CASCADE, related_name="safety_checks")
+    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="+")
+    feel_safe = models.CharField(_("Do you feel safe with your partner?"), max_length=8, choices=CheckAnswer.choices)
+    hurt = models.CharField(
+        _("Has your partner hurt, threatened or frightened you?"), max_length=8, choices=CheckAnswer.choices
+    )
+    pressured = models.CharField(
+        _("Have you felt pressured into touch or sex?"), max_length=8, choices=CheckAnswer.choices
+    )
+    free_to_say_no = models.CharField(
+        _("Do you feel free to say no to touch?"), max_length=8, choices=CheckAnswer.choices
+    )
+    flagged = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = TherapistOnlyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(
+                    feel_safe__in=CheckAnswer.values,
+                    hurt__in=CheckAnswer.values,
+                    pressured__in=CheckAnswer.values,
+                    free_to_say_no__in=CheckAnswer.values,
+                ),
+                name="safetycheck_answers_valid",
+            ),
+        ]
+        indexes = [models.Index(fields=["couple", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"Safety check {self.pk}"
+
+    def get_additional_data(self) -> dict:
+        # django-auditlog stores this with each audit row; intimacy/audit.py keys the row by couple.
+        return {"couple": self.couple_id}
+
+    def worrying(self) -> bool:
+        return any(getattr(self, name) != fine for name, fine in self.FINE.items())

@@ -22,7 +22,9 @@ from intimacy.models import (
     CoupleNote,
     Exercise,
     Reflection,
+    SafetyCheck,
     SafetyMessage,
+    ScreeningRecord,
     Session,
 )
 from intimacy.trends.aggregation import NOTHING_LEFT_OUT, LeftOut
@@ -182,16 +184,20 @@ class PartnerHome:
     # Touch exercises paused for the couple (intimacy/holds.py): every exercise shows the same neutral
     # pause, and nothing waits for a reflection meanwhile.
     touch_paused: bool = False
+    # This partner is asked for the private check before touch work (their own prompt, never the other's).
+    check_due: bool = False
 
 
 def partner_home(partner: Partner, viewer: User, today: date, recent_count: int = 5) -> PartnerHome:
-    paused = holds.touch_paused(partner)
+    clearance = holds.clearance(partner.couple)
+    paused = not clearance.open
     return PartnerHome(
         today=today,
         progress=current_assignments(partner, today),
         awaiting=[] if paused else list(picked_then_joined(awaiting_my_reflection(partner)[:20])),
         recent=partner_history(partner, viewer, limit=recent_count),
         touch_paused=paused,
+        check_due=clearance.check_due(partner),
     )
 
 
@@ -382,6 +388,27 @@ def couple_overview(couple: Couple, today: date) -> dict:
 def couple_partners(couple: Couple) -> list[Partner]:
     """The couple's two partners, in a stable order."""
     return list(couple.partners.order_by("pk"))
+
+
+@dataclass
+class PartnerClearance:
+    partner: Partner
+    checks: list[SafetyCheck]
+    screenings: list[ScreeningRecord]
+
+
+def touch_clearance(couple: Couple, partners: list[Partner], *, limit: int = 3) -> list[PartnerClearance]:
+    """For the therapist: each of `partners`' latest private checks and recorded separate conversations."""
+    checks = list(SafetyCheck.objects.filter(couple=couple).select_related("partner")[: limit * 10])
+    screenings = list(ScreeningRecord.objects.filter(couple=couple)[: limit * 10])
+    return [
+        PartnerClearance(
+            partner=p,
+            checks=[c for c in checks if c.partner_id == p.pk][:limit],
+            screenings=[r for r in screenings if r.partner_id == p.pk][:limit],
+        )
+        for p in partners
+    ]
 
 
 def open_alerts(couple: Couple) -> list[Alert]:

@@ -24,6 +24,7 @@ from intimacy.models import (
     CoupleNote,
     Exercise,
     Reflection,
+    SafetyCheck,
     SafetyMessage,
     ScreeningRecord,
     Session,
@@ -106,30 +107,19 @@ def assignment_create(
     giver_plan: str = Assignment.GiverPlan.TAKE_TURNS,
     planned_giver: Partner | None = None,
     note: str = "",
-    screening_confirmed: bool = False,
 ) -> Assignment:
     """Assign an exercise to a couple.
 
-    Every exercise in v1 involves partnered touch, so before the couple's first one the therapist
-    must confirm they screened the relationship for coercion or violence; the time is recorded.
+    Every exercise in v1 involves partnered touch. Assigning does not open it: touch work opens once
+    the therapist has recorded a separate conversation with each partner and each has answered the
+    private check (intimacy/holds.py `clearance`); until then both partners see the neutral pause.
     """
     require_open(couple)
-    if couple.screened_at is None and not screening_confirmed:
-        raise ValidationError(
-            {
-                "screening_confirmed": _(
-                    "Please confirm you have screened for coercion or violence before assigning touch."
-                )
-            }
-        )
     if exercise.archived_at is not None:
         raise ValidationError({"exercise": _("This exercise is archived.")})
     if planned_giver is not None and planned_giver.couple_id != couple.pk:
         raise ValidationError({"planned_giver": _("Choose one of this couple's partners.")})
     with transaction.atomic():
-        if couple.screened_at is None:
-            couple.screened_at = timezone.now()
-            couple.save(update_fields=["screened_at"])
         assignment = Assignment(
             couple=couple,
             exercise=exercise,
@@ -558,6 +548,24 @@ def hold_lift(*, couple: Couple, by: User, note: str, screenings: dict[int, dict
         hold.full_clean(validate_constraints=False)
         hold.save(update_fields=["lifted_at", "lifted_by", "lift_note"])
     return hold
+
+
+def safety_check_answer(*, partner: Partner, answers: dict) -> SafetyCheck:
+    """A partner's answers, alone, to the private check before touch work: for the therapist only.
+
+    Any worrying answer (or "not sure") raises an urgent alert, which puts the couple's touch
+    exercises on hold (intimacy/holds.py). The partner is thanked the same way either way, and the
+    other partner learns nothing.
+    """
+    require_open(partner.couple)
+    check = SafetyCheck(couple=partner.couple, partner=partner, **{q: answers.get(q) for q in SafetyCheck.QUESTIONS})
+    check.full_clean()
+    check.flagged = check.worrying()
+    with transaction.atomic():
+        check.save()
+        if check.flagged:
+            alert_raise_now(couple=partner.couple, kind=Alert.Kind.SAFETY_CHECK, partner=partner, urgent=True)
+    return check
 
 
 # The weekly check-in --------------------------------------------------------------------------------

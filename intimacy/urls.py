@@ -30,6 +30,7 @@ urlpatterns = [
     path("couples/<int:pk>/delete/", privacy.couple_delete, name="couple_delete"),
     path("notes/<int:pk>/delete/", dashboard.note_delete, name="note_delete"),
     path("couples/<int:pk>/hold/lift/", dashboard.hold_lift, name="hold_lift"),
+    path("couples/<int:pk>/screening/", dashboard.screening_add, name="screening_add"),
     path("alerts/<int:pk>/acknowledge/", dashboard.alert_acknowledge, name="alert_acknowledge"),
     path("couples/<int:pk>/status/", therapist.couple_status, name="couple_status"),
     path("couples/<int:pk>/assign/", therapist.assignment_create, name="assignment_create"),
@@ -49,6 +50,8 @@ urlpatterns = [
     path("checkin/", checkin.checkin, name="checkin"),
     # A neutral address: the browser's history on a shared phone must not name the safety line.
     path("note/", privacy.safety, name="safety"),
+    # Neutral too: the private check before touch work.
+    path("questions/", privacy.safety_check, name="safety_check"),
     path("my-data/", privacy.my_data, name="my_data"),
     path("my-data/download/", privacy.my_data_download, name="my_data_download"),
     path("welcome/withdraw/", privacy.consent_withdraw, name="consent_withdraw"),

@@ -26,7 +26,7 @@ from intimacy.access import (
     get_alert_for_user,
     get_note_for_user,
 )
-from intimacy.forms import AcknowledgeForm, HoldLiftForm, NoteForm
+from intimacy.forms import AcknowledgeForm, HoldLiftForm, NoteForm, ScreeningForm
 from intimacy.models import ACKNOWLEDGEMENT_MAX_LENGTH, MAX_RATING, MIN_RATING, Reflection
 from intimacy.reminders import reminder_overview
 
@@ -70,6 +70,7 @@ def _dashboard(
     note_form: NoteForm | None = None,
     status: int = 200,
     lift_form: HoldLiftForm | None = None,
+    screening_form: ScreeningForm | None = None,
 ):
     if request.method == "GET":  # the viewing; a rejected note POST that shows the page again is not one
         record_access(request, couple)
@@ -95,13 +96,23 @@ def _dashboard(
         statuses=Couple.Status.choices,
         reminders=reminder_overview(context["trends"].partners),
         hold=(hold := holds.open_hold(couple)),
-        lift_form=lift_form or (_lift_form(couple) if hold else None),
+        clearance=holds.clearance(couple),
+        touch_clearance=selectors.touch_clearance(couple, partners := selectors.couple_partners(couple)),
+        screening_form=screening_form or _screening_form(couple, partners=partners),
+        lift_form=lift_form or (_lift_form(couple, partners=partners) if hold else None),
     )
     return render(request, "intimacy/couple_detail.html", context, status=status)
 
 
-def _lift_form(couple: Couple, data=None) -> HoldLiftForm:
-    return HoldLiftForm(data, partners=selectors.couple_partners(couple), today=couple.today())
+def _screening_form(couple: Couple, data=None, partners=None) -> ScreeningForm:
+    partners = partners if partners is not None else selectors.couple_partners(couple)
+    # Prefixed: the dashboard's note form has its own "date" (one id per page).
+    return ScreeningForm(data, partners=partners, today=couple.today(), prefix="screening")
+
+
+def _lift_form(couple: Couple, data=None, partners=None) -> HoldLiftForm:
+    partners = partners if partners is not None else selectors.couple_partners(couple)
+    return HoldLiftForm(data, partners=partners, today=couple.today(), prefix="lift")
 
 
 @login_required
@@ -287,6 +298,27 @@ def hold_lift(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, _("The hold is lifted. Each partner answers the private check again first."))
             return redirect(reverse("couple_detail", args=[couple.pk]) + "#attention")
     return _dashboard(request, couple, status=400, lift_form=form)
+
+
+@login_required
+@require_POST
+def screening_add(request: HttpRequest, pk: int) -> HttpResponse:
+    """Record a separate conversation with one partner (their therapist only)."""
+    couple = get_couple_for_user(request.user, pk, role=THERAPIST)
+    form = _screening_form(couple, request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        partner = next(p for p in selectors.couple_partners(couple) if p.pk == data["partner"])
+        try:
+            services.screening_record(
+                couple=couple, partner=partner, by=request.user, day=data["date"], how=data["how"], note=data["note"]
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, _("Recorded."))
+            return redirect(reverse("couple_detail", args=[couple.pk]) + "#clearance")
+    return _dashboard(request, couple, status=400, screening_form=form)
 
 
 @login_required

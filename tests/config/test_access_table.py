@@ -167,6 +167,8 @@ TABLE = [
     # Lifting a hold is keyed by the couple, so a partner gets 403 whether or not there is one; the
     # therapist's empty POST is the dashboard again with the form's errors (nothing lifted).
     Entry("hold_lift", "couple", {"post": r(LOGIN, 403, 403, 404, 400, 404, 404)}),
+    # A separate conversation with one partner: an empty POST is the dashboard again with the errors.
+    Entry("screening_add", "couple", {"post": r(LOGIN, 403, 403, 404, 400, 404, 404)}),
     # Partner, no particular object ----------------------------------------------------------------------
     # The consent page shows again to a partner who already agreed; an empty POST is the form again.
     Entry("consent", "none", {"get": PARTNER_ONLY_PAGE, "post": PARTNER_ONLY_PAGE}),
@@ -176,6 +178,8 @@ TABLE = [
     # The couple's progress page is on in `world`; the outsider's couple's is off (its default).
     Entry("progress", "none", {"get": r(LOGIN, 200, 200, 403, 403, 403, 403)}),
     Entry("safety", "none", {"get": PARTNER_ONLY_PAGE, "post": PARTNER_ONLY_PAGE}),
+    # The private check before touch work: an empty POST is the form again with its errors, nothing stored.
+    Entry("safety_check", "none", {"get": PARTNER_ONLY_PAGE, "post": PARTNER_ONLY_PAGE}),
     # Each partner's own weekly check-in; an empty POST is the form again with its errors, nothing stored.
     Entry("checkin", "none", {"get": PARTNER_ONLY_PAGE, "post": PARTNER_ONLY_PAGE}),
     Entry("my_data", "none", {"get": PARTNER_ONLY_PAGE}),

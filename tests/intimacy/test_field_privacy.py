@@ -42,7 +42,7 @@ from django.utils import timezone
 from accounts import services as people
 from intimacy import services
 from intimacy.forms import ReflectionForm
-from intimacy.models import Reflection, Session
+from intimacy.models import Reflection, SafetyCheck, Session
 from intimacy.reminders import reminders_run
 from tests.factories import (
     PASSWORD,
@@ -239,6 +239,9 @@ def _lift_the_hold(couple, therapist) -> None:
     today = couple.today()
     both = {p.pk: {"day": today, "how": "video"} for p in couple.partners.all()}
     services.hold_lift(couple=couple, by=therapist, note=_lift_hold_words(), screenings=both)
+    # Each partner answers the private check again, without a flag, before touch work resumes.
+    for partner in couple.partners.all():
+        services.safety_check_answer(partner=partner, answers=dict(SafetyCheck.FINE))
 
 
 def build_world() -> World:
@@ -631,6 +634,7 @@ NOT_READ = {
     "alert_settings": "a therapist's own urgent-email address: no couple's data",
     "alert_address_confirm": "public signed link from an email: the address it confirms, nothing else",
     "exercise_detail": "the exercise library: no couple's data",
+    "safety_check": "four fixed questions; the answers are never shown back (tests/intimacy/test_holds.py)",
     "exercise_edit": "the exercise library: no couple's data",
     **dict.fromkeys(
         [
@@ -647,6 +651,7 @@ NOT_READ = {
             "keepalive",
             "appointment_leave_out_session",
             "hold_lift",
+            "screening_add",
         ],
         "an action: POST, then a redirect",
     ),

@@ -16,7 +16,7 @@ from django.urls import reverse
 from accounts.services import reminders_set
 from intimacy import holds, services
 from intimacy.alerts import alerts_raise
-from intimacy.models import Alert, Reflection, ScreeningRecord, TouchHold
+from intimacy.models import Alert, Reflection, SafetyCheck, ScreeningRecord, TouchHold
 from intimacy.reminders import reminders_due
 from tests.factories import ReflectionFactory, SessionFactory
 
@@ -186,11 +186,11 @@ def test_logging_pages_send_home_with_the_neutral_words(client, couple, partner_
 def _lift_data(couple, partner_a, partner_b, note="Spoke with each; safe to resume."):
     today = couple.today().isoformat()
     return {
-        f"day_{partner_a.pk}": today,
-        f"how_{partner_a.pk}": "in_person",
-        f"day_{partner_b.pk}": today,
-        f"how_{partner_b.pk}": "phone",
-        "note": note,
+        f"lift-day_{partner_a.pk}": today,
+        f"lift-how_{partner_a.pk}": "in_person",
+        f"lift-day_{partner_b.pk}": today,
+        f"lift-how_{partner_b.pk}": "phone",
+        "lift-note": note,
     }
 
 
@@ -204,7 +204,7 @@ def test_the_therapist_sees_the_hold_and_lifts_it(client, therapist, couple, par
     hold = TouchHold.objects.get(couple=couple)
     assert hold.lifted_at is not None and hold.lifted_by == therapist
     assert hold.lift_note == "Spoke with each; safe to resume."
-    assert sorted(ScreeningRecord.objects.values_list("partner__name", "how")) == [
+    assert sorted(ScreeningRecord.objects.filter(recorded_by=therapist).values_list("partner__name", "how")) == [
         ("Alex", "in_person"),
         ("Sam", "phone"),
     ]
@@ -217,9 +217,9 @@ def test_lifting_needs_a_note_and_both_conversations(client, therapist, couple, 
     no_note = _lift_data(couple, partner_a, partner_b, note="")
     assert client.post(reverse("hold_lift", args=[couple.pk]), no_note).status_code == 400
     one_only = _lift_data(couple, partner_a, partner_b)
-    del one_only[f"day_{partner_b.pk}"]
+    del one_only[f"lift-day_{partner_b.pk}"]
     assert client.post(reverse("hold_lift", args=[couple.pk]), one_only).status_code == 400
-    assert holds.is_held(couple) and not ScreeningRecord.objects.exists()
+    assert holds.is_held(couple) and not ScreeningRecord.objects.filter(recorded_by=therapist).exists()
 
 
 def test_only_the_couples_therapist_lifts(couple, partner_a, partner_b, assignment, other_therapist):
@@ -243,6 +243,8 @@ def test_a_partner_cannot_lift_and_learns_nothing(client, couple, partner_a, par
 def test_the_old_screening_checkbox_becomes_a_record_per_partner(couple, partner_a, partner_b, other_couple, migration):
     from django.apps import apps
 
+    for record in ScreeningRecord.objects.all():  # the factories' own (one by one: the audit trail)
+        record.delete()
     couple.screened_at = datetime(2026, 3, 1, 23, 30, tzinfo=UTC)  # 2 March in Europe/Berlin
     couple.time_zone = "Europe/Berlin"
     couple.save()
@@ -254,3 +256,117 @@ def test_the_old_screening_checkbox_becomes_a_record_per_partner(couple, partner
         (couple.pk, "Alex", date(2026, 3, 2), "unrecorded"),
         (couple.pk, "Sam", date(2026, 3, 2), "unrecorded"),
     ]
+
+
+# The private check and the separate screenings (item 2) -------------------------------------------------
+
+FINE = {"feel_safe": "yes", "hurt": "no", "pressured": "no", "free_to_say_no": "yes"}
+
+
+@pytest.fixture
+def new_couple(therapist):
+    """A couple whose therapist has not yet spoken with either partner alone, nor have they answered."""
+    from tests.factories import AssignmentFactory, CoupleFactory, PartnerFactory
+
+    couple = CoupleFactory(therapist=therapist, label="Kim & Lou", screened_at=None)
+    kim = PartnerFactory(couple=couple, slot=1, name="Kim", cleared=False)
+    lou = PartnerFactory(couple=couple, slot=2, name="Lou", cleared=False)
+    assignment = AssignmentFactory(couple=couple)
+    return couple, kim, lou, assignment
+
+
+def _screen(couple, partner, therapist):
+    services.screening_record(couple=couple, partner=partner, by=therapist, day=couple.today(), how="video")
+
+
+def test_touch_opens_only_after_both_screenings_and_both_clean_checks(therapist, new_couple):
+    couple, kim, lou, assignment = new_couple
+    steps = [
+        lambda: _screen(couple, kim, therapist),
+        lambda: _screen(couple, lou, therapist),
+        lambda: services.safety_check_answer(partner=kim, answers=FINE),
+    ]
+    for step in steps:
+        with pytest.raises(ValidationError) as caught:
+            _log(assignment, kim)
+        assert caught.value.messages == [NEUTRAL]
+        step()
+    with pytest.raises(ValidationError):
+        _log(assignment, kim)  # Lou has not answered yet
+    services.safety_check_answer(partner=lou, answers=FINE)
+    session, created = _log(assignment, kim)
+    assert created
+
+
+@pytest.mark.parametrize("question", ["feel_safe", "hurt", "pressured", "free_to_say_no"])
+@pytest.mark.parametrize("answer", ["worrying", "unsure"])
+def test_a_worrying_answer_raises_an_urgent_alert_and_a_hold(therapist, new_couple, question, answer):
+    couple, kim, lou, assignment = new_couple
+    worrying = {"yes": "no", "no": "yes"}[FINE[question]] if answer == "worrying" else "unsure"
+    check = services.safety_check_answer(partner=lou, answers={**FINE, question: worrying})
+    assert check.flagged
+    alert = Alert.objects.get(kind=Alert.Kind.SAFETY_CHECK)
+    assert alert.urgent and alert.partner == lou
+    assert TouchHold.objects.open().get(couple=couple).reason == Alert.Kind.SAFETY_CHECK
+
+
+def test_clean_answers_raise_nothing(therapist, new_couple):
+    couple, kim, lou, assignment = new_couple
+    assert not services.safety_check_answer(partner=lou, answers=FINE).flagged
+    assert not Alert.objects.exists() and not TouchHold.objects.exists()
+
+
+def test_the_other_partner_cannot_tell_a_flag_from_no_answer_yet(client, therapist, new_couple):
+    couple, kim, lou, assignment = new_couple
+    for partner in (kim, lou):
+        _screen(couple, partner, therapist)
+    services.safety_check_answer(partner=kim, answers=FINE)
+    not_yet = _page(client, kim.user)
+    assert NEUTRAL in not_yet
+    # Lou is asked on their own home page; Kim is not told so.
+    lou_home = _page(client, lou.user)
+    assert reverse("safety_check") in lou_home and reverse("safety_check") not in not_yet
+    services.safety_check_answer(partner=lou, answers={**FINE, "hurt": "yes"})
+    assert _page(client, kim.user) == not_yet
+    # Lou, having answered, sees the same pause and is not asked again while the hold is on.
+    assert NEUTRAL in _page(client, lou.user) and reverse("safety_check") not in _page(client, lou.user)
+
+
+def test_after_a_lift_each_partner_answers_the_check_again(client, therapist, couple, partner_a, partner_b, assignment):
+    _tell(partner_a)
+    client.force_login(therapist)
+    client.post(reverse("hold_lift", args=[couple.pk]), _lift_data(couple, partner_a, partner_b))
+    assert not holds.is_held(couple)
+    assert holds.clearance(couple).to_answer == {partner_a.pk, partner_b.pk}
+    with pytest.raises(ValidationError):
+        _log(assignment, partner_b)
+    for partner in (partner_a, partner_b):
+        services.safety_check_answer(partner=partner, answers=FINE)
+    assert _log(assignment, partner_b)[1]
+
+
+def test_the_check_page_stores_the_answers_and_thanks_the_same_way(client, new_couple):
+    couple, kim, lou, assignment = new_couple
+    client.force_login(lou.user)
+    page = client.get(reverse("safety_check"))
+    assert page.status_code == 200 and "<title>Tend</title>" in page.content.decode()
+    thanks = []
+    for answers in (FINE, {**FINE, "pressured": "yes"}):
+        response = client.post(reverse("safety_check"), answers, follow=True)
+        assert response.redirect_chain[-1][0] == reverse("home")
+        thanks.append([str(m) for m in response.context["messages"]])
+    assert thanks[0] == thanks[1] == ["Thank you. Your answers go to your therapist only."]
+    stored = SafetyCheck.objects.filter(couple=couple).order_by("pk").values_list("partner__name", "flagged")
+    assert list(stored) == [("Lou", False), ("Lou", True)]
+
+
+def test_the_therapist_records_a_separate_conversation_and_sees_the_answers(client, therapist, new_couple):
+    couple, kim, lou, assignment = new_couple
+    services.safety_check_answer(partner=lou, answers={**FINE, "pressured": "unsure"})
+    client.force_login(therapist)
+    data = {"screening-partner": kim.pk, "screening-date": couple.today().isoformat(), "screening-how": "phone"}
+    assert client.post(reverse("screening_add", args=[couple.pk]), data).status_code == 302
+    assert list(ScreeningRecord.objects.values_list("partner__name", "how")) == [("Kim", "phone")]
+    page = client.get(reverse("couple_detail", args=[couple.pk])).content.decode()
+    assert "pressured into touch or sex: I&#x27;m not sure" in page
+    assert "never replaces" in page
