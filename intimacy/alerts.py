@@ -31,7 +31,7 @@ from django.utils.translation import gettext_lazy
 
 from accounts.models import Couple, Partner, User
 from intimacy.holds import hold_place, places_hold
-from intimacy.models import Alert, Assignment, Reflection, Session
+from intimacy.models import Alert, Assignment, Reflection, Session, SessionDispute
 from intimacy.reminders import urgent_alert_reopened
 from intimacy.weeks import week_start
 
@@ -246,6 +246,10 @@ SENTENCES = {
     Kind.SAFETY_CHECK: gettext_lazy(
         "%(partner)s gave a worrying answer in the private check before touch work. Touch exercises are on hold."
     ),
+    Kind.DISPUTED: gettext_lazy(
+        "%(partner)s said a session logged by their partner did not happen, or they did not agree to it."
+        " Touch exercises are on hold."
+    ),
     Kind.CONSENT_WITHDRAWN: gettext_lazy(
         "%(partner)s withdrew their consent: their logging has stopped and the exercises are paused."
     ),
@@ -294,6 +298,7 @@ def _facts(couple: Couple, today: date) -> Facts:
         awaiting=Subquery(
             sessions.filter(Q(giver=OuterRef("pk")) | Q(receiver=OuterRef("pk")))
             .exclude(Exists(Reflection.objects.filter(session=OuterRef("pk"), partner=OuterRef(OuterRef("pk")))))
+            .exclude(Exists(SessionDispute.objects.filter(session=OuterRef("pk"), partner=OuterRef(OuterRef("pk")))))
             .order_by()
             .values("assignment__couple")
             .annotate(n=Count("pk"))

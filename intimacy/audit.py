@@ -44,6 +44,9 @@ FREE_TEXT: dict[str, list[str]] = {
     "intimacy.ScreeningRecord": ["note"],
     # Answers chosen from yes / no / not sure: no free text.
     "intimacy.SafetyCheck": [],
+    # A kind and dates; ids only.
+    "intimacy.PersonalPause": [],
+    "intimacy.SessionDispute": [],
 }
 
 ACTION_WORDS = {
@@ -68,6 +71,8 @@ RECORD_WORDS = {
     "intimacy.touchhold": gettext_lazy("hold on touch exercises"),
     "intimacy.screeningrecord": gettext_lazy("separate screening"),
     "intimacy.safetycheck": gettext_lazy("private check before touch work"),
+    "intimacy.personalpause": gettext_lazy("a partner's own pause"),
+    "intimacy.sessiondispute": gettext_lazy("session a partner says did not happen"),
 }
 
 

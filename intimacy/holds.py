@@ -10,11 +10,12 @@ never who. Every exercise is a touch exercise in v1 (there is no talk or togethe
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
 from accounts.models import Couple, Partner
-from intimacy.models import Alert, AlertKind, SafetyCheck, ScreeningRecord, TouchHold
+from intimacy.models import Alert, AlertKind, PersonalPause, SafetyCheck, ScreeningRecord, TouchHold
 
 # All a partner is ever told, whatever the reason and whoever it came from: the words a paused
 # exercise has always shown (templates/intimacy/partner_home.html says the same).
@@ -22,7 +23,8 @@ PAUSED_MESSAGE = gettext_lazy("Your therapist has paused this exercise for now."
 
 # The urgent alert kinds that put a couple's touch exercises on hold (a low "safe" rating is today's
 # urgent LOW_COMFORT). One set, read by the alert engine and by nothing else.
-HOLD_KINDS = frozenset({AlertKind.SAFETY, AlertKind.SAFETY_CHECK, AlertKind.LOW_COMFORT})
+# The ratings developer's urgent LOW_SAFE joins this set when the two branches meet.
+HOLD_KINDS = frozenset({AlertKind.SAFETY, AlertKind.SAFETY_CHECK, AlertKind.LOW_COMFORT, AlertKind.DISPUTED})
 
 
 def places_hold(kind: str, urgent: bool) -> bool:
@@ -56,9 +58,18 @@ def is_held(couple: Couple) -> bool:
     return TouchHold.objects.open().filter(couple=couple).exists()
 
 
-def held(couple_ref: str = "couple") -> Exists:
-    """An `Exists` true for rows whose couple (the field `couple_ref`) has an open hold, for reminders."""
-    return Exists(TouchHold.objects.open().filter(couple=OuterRef(couple_ref)))
+def active_pauses(now=None):
+    """Partners' own pauses in force at `now` (not resumed; "not this week" not yet over)."""
+    now = now or timezone.now()
+    return PersonalPause.objects.filter(Q(until__isnull=True) | Q(until__gt=now), ended_at__isnull=True)
+
+
+def held(couple_ref: str = "couple", now=None) -> Q:
+    """True for rows whose couple (the field `couple_ref`) has an open hold or a partner's own pause in
+    force, for reminders: no touch reminder or nudge goes to either partner meanwhile."""
+    return Q(Exists(TouchHold.objects.open().filter(couple=OuterRef(couple_ref)))) | Q(
+        Exists(active_pauses(now).filter(couple=OuterRef(couple_ref)))
+    )
 
 
 @dataclass(frozen=True)
@@ -71,10 +82,12 @@ class Clearance:
     to_answer: frozenset[int]
     # Partners the therapist has not recorded speaking with on their own.
     unscreened: frozenset[int]
+    # Partners who said "not this week" or paused for themselves.
+    paused_by: frozenset[int] = frozenset()
 
     @property
     def open(self) -> bool:
-        return not self.held and not self.to_answer and not self.unscreened
+        return not self.held and not self.to_answer and not self.unscreened and not self.paused_by
 
     def check_due(self, partner) -> bool:
         """Whether to ask `partner` for the private check now (never while a hold is on)."""
@@ -91,13 +104,16 @@ def clearance(couple: Couple) -> Clearance:
     if since is not None:
         checks = checks.filter(created_at__gt=since)
     rows = Partner.objects.filter(couple=couple).annotate(
-        checked=Exists(checks), screened=Exists(ScreeningRecord.objects.filter(couple=couple, partner=OuterRef("pk")))
+        checked=Exists(checks),
+        screened=Exists(ScreeningRecord.objects.filter(couple=couple, partner=OuterRef("pk"))),
+        paused=Exists(active_pauses().filter(partner=OuterRef("pk"))),
     )
-    rows = list(rows.values_list("pk", "checked", "screened"))
+    rows = list(rows.values_list("pk", "checked", "screened", "paused"))
     return Clearance(
         held=None in lifted,
-        to_answer=frozenset(pk for pk, checked, _screened in rows if not checked),
-        unscreened=frozenset(pk for pk, _checked, screened in rows if not screened),
+        to_answer=frozenset(row[0] for row in rows if not row[1]),
+        unscreened=frozenset(row[0] for row in rows if not row[2]),
+        paused_by=frozenset(row[0] for row in rows if row[3]),
     )
 
 

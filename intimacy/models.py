@@ -406,6 +406,7 @@ class AlertKind(models.TextChoices):
     AWAITING = "awaiting", _("Reflections waiting")
     SAFETY = "safety", _("Safety line")
     SAFETY_CHECK = "safety_check", _("Private check before touch work")
+    DISPUTED = "disputed", _("A partner said a session did not happen or was not agreed")
     CONSENT_WITHDRAWN = "consent_withdrawn", _("Consent withdrawn")
 
 
@@ -763,3 +764,69 @@ class SafetyCheck(models.Model):
 
     def worrying(self) -> bool:
         return any(getattr(self, name) != fine for name, fine in self.FINE.items())
+
+
+class PauseKind(models.TextChoices):
+    NOT_THIS_WEEK = "week", _("Not this week")
+    FOR_ME = "for_me", _("Paused for me")
+
+
+class PersonalPause(models.Model):
+    """A partner's own private "not this week" or "pause for me" on touch exercises, without withdrawing
+    consent. The therapist sees it; the other partner sees only the neutral pause (intimacy/holds.py)."""
+
+    Kind = PauseKind
+
+    couple = models.ForeignKey(Couple, on_delete=models.CASCADE, related_name="personal_pauses")
+    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=8, choices=PauseKind.choices)
+    # "Not this week": the end of the ISO week where the couple lives; "pause for me": until resumed.
+    until = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = TherapistOnlyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(kind__in=PauseKind.values), name="personalpause_kind_valid"),
+            models.CheckConstraint(
+                condition=Q(kind=PauseKind.FOR_ME, until__isnull=True)
+                | Q(kind=PauseKind.NOT_THIS_WEEK, until__isnull=False),
+                name="personalpause_until_iff_week",
+            ),
+        ]
+        indexes = [models.Index(fields=["couple", "ended_at"])]
+
+    def __str__(self) -> str:
+        return f"Personal pause {self.pk}"
+
+    def get_additional_data(self) -> dict:
+        # django-auditlog stores this with each audit row; intimacy/audit.py keys the row by couple.
+        return {"couple": self.couple_id}
+
+
+class SessionDispute(models.Model):
+    """A partner named in a session the other logged says it did not happen, or they did not agree.
+
+    The session stops counting for them (nothing awaits their reflection); the therapist gets an urgent
+    alert, which puts touch exercises on hold; the logger is told nothing. Therapist only.
+    """
+
+    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="disputes")
+    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="+")
+    couple = models.ForeignKey(Couple, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = TherapistOnlyQuerySet.as_manager()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["session", "partner"], name="sessiondispute_once")]
+
+    def __str__(self) -> str:
+        return f"Session dispute {self.pk}"
+
+    def get_additional_data(self) -> dict:
+        # django-auditlog stores this with each audit row; intimacy/audit.py keys the row by couple.
+        return {"couple": self.couple_id}

@@ -21,6 +21,7 @@ from intimacy.models import (
     CheckIn,
     CoupleNote,
     Exercise,
+    PersonalPause,
     Reflection,
     SafetyCheck,
     SafetyMessage,
@@ -134,6 +135,8 @@ def awaiting_my_reflection(partner: Partner, *, since: date | None = None):
         Session.objects.filter(assignment__couple_id=partner.couple_id, withdrawn_at__isnull=True)
         .filter(Q(giver=partner) | Q(receiver=partner))
         .exclude(reflections__partner=partner)
+        # A session they said did not happen, or was not agreed, no longer waits for them.
+        .exclude(disputes__partner=partner)
         .select_related("giver", "receiver", "logged_by", "assignment__exercise")
         .order_by("-date", "-pk")
     )
@@ -186,6 +189,8 @@ class PartnerHome:
     touch_paused: bool = False
     # This partner is asked for the private check before touch work (their own prompt, never the other's).
     check_due: bool = False
+    # This partner's own pause ("not this week" / "pause for me"): shown to them alone.
+    my_pause: bool = False
 
 
 def partner_home(partner: Partner, viewer: User, today: date, recent_count: int = 5) -> PartnerHome:
@@ -198,6 +203,7 @@ def partner_home(partner: Partner, viewer: User, today: date, recent_count: int 
         recent=partner_history(partner, viewer, limit=recent_count),
         touch_paused=paused,
         check_due=clearance.check_due(partner),
+        my_pause=partner.pk in clearance.paused_by,
     )
 
 
@@ -395,17 +401,20 @@ class PartnerClearance:
     partner: Partner
     checks: list[SafetyCheck]
     screenings: list[ScreeningRecord]
+    pauses: list[PersonalPause]
 
 
 def touch_clearance(couple: Couple, partners: list[Partner], *, limit: int = 3) -> list[PartnerClearance]:
     """For the therapist: each of `partners`' latest private checks and recorded separate conversations."""
     checks = list(SafetyCheck.objects.filter(couple=couple).select_related("partner")[: limit * 10])
     screenings = list(ScreeningRecord.objects.filter(couple=couple)[: limit * 10])
+    pauses = list(holds.active_pauses().filter(couple=couple))
     return [
         PartnerClearance(
             partner=p,
             checks=[c for c in checks if c.partner_id == p.pk][:limit],
             screenings=[r for r in screenings if r.partner_id == p.pk][:limit],
+            pauses=[x for x in pauses if x.partner_id == p.pk],
         )
         for p in partners
     ]

@@ -23,11 +23,13 @@ from intimacy.models import (
     CheckIn,
     CoupleNote,
     Exercise,
+    PersonalPause,
     Reflection,
     SafetyCheck,
     SafetyMessage,
     ScreeningRecord,
     Session,
+    SessionDispute,
     TouchHold,
 )
 from intimacy.weeks import week_start
@@ -566,6 +568,54 @@ def safety_check_answer(*, partner: Partner, answers: dict) -> SafetyCheck:
         if check.flagged:
             alert_raise_now(couple=partner.couple, kind=Alert.Kind.SAFETY_CHECK, partner=partner, urgent=True)
     return check
+
+
+def _end_of_this_week(couple: Couple):
+    """Next Monday at midnight where the couple lives: the end of this ISO week, as an instant."""
+    from datetime import datetime, time
+
+    monday = week_start(couple.today()) + timedelta(days=7)
+    return datetime.combine(monday, time(0, 0), tzinfo=couple.tz)
+
+
+def pause_for_me(*, partner: Partner, kind: str) -> PersonalPause:
+    """A partner privately steps back from touch exercises without withdrawing consent: "not this week"
+    (to the end of this ISO week, in the couple's time zone) or "pause for me" (until they resume).
+    The therapist sees it; the other partner sees only the neutral pause; no touch reminder goes out."""
+    require_open(partner.couple)
+    until = _end_of_this_week(partner.couple) if kind == PersonalPause.Kind.NOT_THIS_WEEK else None
+    pause = PersonalPause(couple=partner.couple, partner=partner, kind=kind, until=until)
+    pause.full_clean()
+    with transaction.atomic():
+        # One in force at a time: the newest choice replaces the last (one by one, for the audit trail).
+        for earlier in holds.active_pauses().filter(partner=partner):
+            earlier.ended_at = timezone.now()
+            earlier.save(update_fields=["ended_at"])
+        pause.save()
+    return pause
+
+
+def pause_resume(*, partner: Partner) -> int:
+    """The partner ends their own pause (or "not this week") early; returns how many were in force."""
+    with transaction.atomic():
+        pauses = list(holds.active_pauses().filter(partner=partner))
+        for pause in pauses:
+            pause.ended_at = timezone.now()
+            pause.save(update_fields=["ended_at"])
+    return len(pauses)
+
+
+def session_dispute(*, session: Session, partner: Partner) -> SessionDispute:
+    """A partner named in a session the other logged says privately it did not happen, or they did not
+    agree. It stops awaiting their reflection; the therapist gets an urgent alert, which puts touch
+    exercises on hold; the logger is told nothing. Saying it twice keeps the first."""
+    couple = session.assignment.couple
+    if session.role_of(partner) is None or session.logged_by_id == partner.pk:
+        raise PermissionDenied
+    with transaction.atomic():
+        dispute, _created = SessionDispute.objects.get_or_create(session=session, partner=partner, couple=couple)
+        alert_raise_now(couple=couple, kind=Alert.Kind.DISPUTED, partner=partner, urgent=True)
+    return dispute
 
 
 # The weekly check-in --------------------------------------------------------------------------------

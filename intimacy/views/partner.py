@@ -19,7 +19,7 @@ from intimacy.access import (
     get_session_for_user,
 )
 from intimacy.forms import LogSessionForm, ReflectionForm, SessionEditForm, VisibilityForm
-from intimacy.models import EDIT_WINDOW_DAYS, Assignment, Reflection
+from intimacy.models import EDIT_WINDOW_DAYS, Assignment, PersonalPause, Reflection
 
 PARTNER = User.Role.PARTNER
 
@@ -313,3 +313,45 @@ def session_delete(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(request, _("Session deleted."))
     return redirect("history")
+
+
+# A partner's own ways to step back: private, and the other partner sees only the neutral pause.
+
+
+@partner_required
+@require_POST
+def touch_pause(request: HttpRequest) -> HttpResponse:
+    """ "Not this week" or "pause for me", without withdrawing consent."""
+    kind = request.POST.get("kind")
+    if kind not in PersonalPause.Kind.values:
+        messages.error(request, _("Choose “Not this week” or “Pause for me”."))
+        return redirect("home")
+    try:
+        services.pause_for_me(partner=request.partner, kind=kind)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("Done. Nothing to log, and no reminders, until you are ready."))
+    return redirect("home")
+
+
+@partner_required
+@require_POST
+def touch_resume(request: HttpRequest) -> HttpResponse:
+    services.pause_resume(partner=request.partner)
+    messages.success(request, _("Welcome back."))
+    return redirect("home")
+
+
+@partner_context
+@require_http_methods(["GET", "POST"])
+def session_dispute(request: HttpRequest, pk: int) -> HttpResponse:
+    """ "This didn't happen / I didn't agree": for the partner named in a session the other logged."""
+    session = get_session_for_user(request.user, pk, role=PARTNER)
+    if session.role_of(request.partner) is None or session.logged_by_id == request.partner.pk:
+        raise PermissionDenied
+    if request.method == "POST":
+        services.session_dispute(session=session, partner=request.partner)
+        messages.success(request, _("Thank you. Your therapist will see this; your partner will not."))
+        return redirect("home")
+    return render(request, "intimacy/session_dispute.html", {"session": session})

@@ -3,7 +3,6 @@ their invites → therapist assigns "Give a back rub" → partner A logs one as 
 receiver reflection → the therapist reads both side by side. Only the setup (the therapist account and,
 in the small test, the fixed cast) and reading the invite emails bypass the UI."""
 
-
 import pytest
 from playwright.sync_api import Page, expect
 

@@ -178,6 +178,9 @@ TABLE = [
     # The couple's progress page is on in `world`; the outsider's couple's is off (its default).
     Entry("progress", "none", {"get": r(LOGIN, 200, 200, 403, 403, 403, 403)}),
     Entry("safety", "none", {"get": PARTNER_ONLY_PAGE, "post": PARTNER_ONLY_PAGE}),
+    # A partner's own "not this week" / "pause for me" (an empty POST: a message, back home), and resuming.
+    Entry("touch_pause", "none", {"post": r(LOGIN, 302, 302, 302, 403, 403, 403)}),
+    Entry("touch_resume", "none", {"post": r(LOGIN, 302, 302, 302, 403, 403, 403)}),
     # The private check before touch work: an empty POST is the form again with its errors, nothing stored.
     Entry("safety_check", "none", {"get": PARTNER_ONLY_PAGE, "post": PARTNER_ONLY_PAGE}),
     # Each partner's own weekly check-in; an empty POST is the form again with its errors, nothing stored.
@@ -193,6 +196,13 @@ TABLE = [
     # Without the confirmation box: the page again with a message; nothing withdrawn.
     Entry("consent_withdraw", "none", {"get": PARTNER_ONLY_PAGE, "post": PARTNER_ONLY_PAGE}),
     # Partner, one object --------------------------------------------------------------------------------
+    # "This didn't happen / I didn't agree": Sam, named in the session Alex logged, alone; Alex, who
+    # logged it, may not (403).
+    Entry(
+        "session_dispute",
+        "session",
+        {"get": r(LOGIN, 403, 200, 404, 403, 404, 404), "post": r(LOGIN, 403, 302, 404, 403, 404, 404)},
+    ),
     Entry(
         "session_log",
         "assignment",

@@ -634,6 +634,7 @@ NOT_READ = {
     "alert_settings": "a therapist's own urgent-email address: no couple's data",
     "alert_address_confirm": "public signed link from an email: the address it confirms, nothing else",
     "exercise_detail": "the exercise library: no couple's data",
+    "session_dispute": "a fixed question about one session: its date and who logged it, no words or ratings",
     "safety_check": "four fixed questions; the answers are never shown back (tests/intimacy/test_holds.py)",
     "exercise_edit": "the exercise library: no couple's data",
     **dict.fromkeys(
@@ -652,6 +653,8 @@ NOT_READ = {
             "appointment_leave_out_session",
             "hold_lift",
             "screening_add",
+            "touch_pause",
+            "touch_resume",
         ],
         "an action: POST, then a redirect",
     ),
@@ -883,3 +886,63 @@ def test_every_tend_url_is_read_above_or_shows_no_homework():
     read = set().union(*SURFACE_URLS.values())
     assert names - read - NOT_READ.keys() == set(), "add these to CONTRACT / SURFACES, or to NOT_READ"
     assert (read | NOT_READ.keys()) - names == set(), "gone from accounts/urls.py and intimacy/urls.py"
+
+
+# The safety loop's private signals (issue 13) ---------------------------------------------------------------
+# Sam's worrying answer in the private check, "pause for me", "not this week" and "this didn't happen":
+# the therapist sees each; Alex's pages change only by the neutral pause, and the appointment view (the
+# screen the couple see together) shows none of them.
+
+SIGNAL_WORDS = [
+    "private check",
+    "Worrying answer",
+    "Paused for me",
+    "Not this week</span>",
+    "didn&#x27;t happen",
+    "did not happen",
+    "hold",
+    "pressured into touch",
+]
+
+
+def _clean(html: str) -> str:
+    html = re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", html)
+    # The exercise card is where the neutral pause shows (tests/intimacy/test_holds.py compares it).
+    return re.sub(r'<section class="card mb-4".*?</section>', "", html, flags=re.S)
+
+
+SIGNALS = {
+    "worrying check": lambda s, sam: services.safety_check_answer(
+        partner=sam, answers={**SafetyCheck.FINE, "pressured": "yes"}
+    ),
+    "pause for me": lambda s, sam: services.pause_for_me(partner=sam, kind="for_me"),
+    "not this week": lambda s, sam: services.pause_for_me(partner=sam, kind="week"),
+    "this didn't happen": lambda s, sam: services.session_dispute(session=s, partner=sam),
+}
+
+
+@pytest.mark.parametrize("signal", list(SIGNALS))
+def test_private_signals_reach_the_therapist_alone(client, therapist, couple, partner_a, partner_b, session, signal):
+    alex_pages = ["home", "history", "progress", "my_data_download"]
+    couple.progress_page = True
+    couple.save()
+    client.force_login(partner_a.user)
+    before = {url: _clean(client.get(reverse(url)).content.decode()) for url in alex_pages}
+    SIGNALS[signal](session, partner_b)
+    client.force_login(partner_a.user)
+    after = {url: _clean(client.get(reverse(url)).content.decode()) for url in alex_pages}
+    assert after == before
+    client.force_login(therapist)
+    dashboard = client.get(reverse("couple_detail", args=[couple.pk])).content.decode()
+    shown = {
+        "worrying check": "Worrying answer",
+        "pause for me": "Paused for me",
+        "not this week": "Not this week",
+        "this didn't happen": "did not happen",
+    }
+    assert shown[signal] in dashboard
+    response = client.get(reverse("appointment", args=[couple.pk]), {"confirm": "1"})
+    assert response.status_code == 200
+    view = response.content.decode()
+    assert "A-shared-words" in view  # the view itself, with what Alex shared
+    assert [w for w in SIGNAL_WORDS if w.lower() in view.lower()] == []

@@ -10,6 +10,7 @@ import uuid
 from datetime import UTC, date, datetime, time
 
 import pytest
+import time_machine
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 
@@ -370,3 +371,81 @@ def test_the_therapist_records_a_separate_conversation_and_sees_the_answers(clie
     page = client.get(reverse("couple_detail", args=[couple.pk])).content.decode()
     assert "pressured into touch or sex: I&#x27;m not sure" in page
     assert "never replaces" in page
+
+
+# "Not this week" and "pause for me" (item 3) ----------------------------------------------------------
+
+
+def test_pause_for_me_stops_touch_until_resumed_and_the_other_sees_the_neutral_pause(
+    client, therapist, couple, partner_a, partner_b, assignment
+):
+    before = _page(client, partner_b.user)
+    client.force_login(partner_a.user)
+    # (follow: the thank-you is shown, and so no longer waiting in the test client's cookies)
+    assert client.post(reverse("touch_pause"), {"kind": "for_me"}, follow=True).redirect_chain[0][1] == 302
+    with pytest.raises(ValidationError) as caught:
+        _log(assignment, partner_b)
+    assert caught.value.messages == [NEUTRAL]
+    # Sam's page is the one a hold gives: the neutral pause, nothing else changed.
+    after = _page(client, partner_b.user)
+    assert NEUTRAL in after and _without_the_exercise_card(after) == _without_the_exercise_card(before)
+    # Alex sees their own pause and the way back; the therapist sees it.
+    mine = _page(client, partner_a.user)
+    assert "You have paused touch exercises for yourself" in mine
+    client.force_login(therapist)
+    assert "Paused for me" in client.get(reverse("couple_detail", args=[couple.pk])).content.decode()
+    client.force_login(partner_a.user)
+    client.post(reverse("touch_resume"))
+    assert _log(assignment, partner_b)[1]
+    assert not TouchHold.objects.exists()  # a partner's own pause is no hold for the therapist to lift
+
+
+def test_not_this_week_ends_with_the_iso_week_in_the_couples_time_zone(couple, partner_a, partner_b, assignment):
+    couple.time_zone = "America/New_York"
+    couple.save()
+    # Sunday 29 November 2026, 23:00 in New York (04:00 Monday in UTC): still that week there.
+    with time_machine.travel(datetime(2026, 11, 30, 4, 0, tzinfo=UTC), tick=False):
+        pause = services.pause_for_me(partner=partner_a, kind="week")
+        assert holds.touch_paused(partner_b)
+    assert pause.until == datetime(2026, 11, 30, 5, 0, tzinfo=UTC)  # Monday 00:00 in New York
+    with time_machine.travel(datetime(2026, 11, 30, 5, 0, tzinfo=UTC), tick=False):
+        assert not holds.touch_paused(partner_b)
+
+
+def test_no_touch_reminder_to_either_partner_while_one_has_paused(couple, partner_a, partner_b, assignment):
+    for partner in (partner_a, partner_b):
+        reminders_set(partner=partner, on=True, weekdays=list(range(7)), at=time(19, 0))
+    with time_machine.travel(datetime(2026, 11, 23, 12, 0, tzinfo=UTC), tick=False):
+        services.pause_for_me(partner=partner_b, kind="week")
+    # Thursday and Sunday of that week: only the check-ins.
+    assert _midweek_and_checkin_keys(partner_a) == {"checkin"}
+    # The week after, the reminders come back.
+    due = {d.kind for d in reminders_due(datetime(2026, 12, 3, 19, tzinfo=UTC))}
+    assert due == {"planned", "midweek"}
+
+
+# "This didn't happen / I didn't agree" (item 4) ----------------------------------------------------------
+
+
+def test_a_dispute_stops_the_session_waiting_alerts_urgently_and_holds(
+    client, therapist, couple, partner_a, partner_b, assignment, session
+):
+    alex_before = _page(client, partner_a.user, "history")
+    client.force_login(partner_b.user)
+    home = client.get(reverse("home")).content.decode()
+    assert reverse("reflection_add", args=[session.pk]) in home
+    response = client.post(reverse("session_dispute", args=[session.pk]), follow=True)
+    assert response.redirect_chain == [(reverse("home"), 302)]
+    alert = Alert.objects.get(kind=Alert.Kind.DISPUTED)
+    assert alert.urgent and alert.partner == partner_b
+    assert TouchHold.objects.open().get(couple=couple).reason == Alert.Kind.DISPUTED
+    from intimacy.selectors import awaiting_my_reflection
+
+    assert list(awaiting_my_reflection(partner_b)) == []
+    # Alex, who logged it, is told nothing: the history reads as before.
+    assert _page(client, partner_a.user, "history") == alex_before
+
+
+def test_only_the_partner_who_did_not_log_it_can_dispute(couple, partner_a, partner_b, assignment, session):
+    with pytest.raises(PermissionDenied):
+        services.session_dispute(session=session, partner=partner_a)
