@@ -30,7 +30,8 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy
 
 from accounts.models import Couple, Partner, User
-from intimacy.models import Alert, Assignment, Reflection, Session
+from intimacy.holds import hold_place, places_hold
+from intimacy.models import Alert, Assignment, Reflection, Session, SessionDispute
 from intimacy.reminders import urgent_alert_reopened
 from intimacy.weeks import week_start
 
@@ -256,6 +257,13 @@ SENTENCES = {
     Kind.SAFETY: gettext_lazy(
         "%(partner)s used “Tell my therapist privately”. Read it below; the other partner cannot see it."
     ),
+    Kind.SAFETY_CHECK: gettext_lazy(
+        "%(partner)s gave a worrying answer in the private check before touch work. Touch exercises are on hold."
+    ),
+    Kind.DISPUTED: gettext_lazy(
+        "%(partner)s said a session logged by their partner did not happen, or they did not agree to it."
+        " Touch exercises are on hold."
+    ),
     Kind.CONSENT_WITHDRAWN: gettext_lazy(
         "%(partner)s withdrew their consent: their logging has stopped and the exercises are paused."
     ),
@@ -304,6 +312,7 @@ def _facts(couple: Couple, today: date) -> Facts:
         awaiting=Subquery(
             sessions.filter(Q(giver=OuterRef("pk")) | Q(receiver=OuterRef("pk")))
             .exclude(Exists(Reflection.objects.filter(session=OuterRef("pk"), partner=OuterRef(OuterRef("pk")))))
+            .exclude(Exists(SessionDispute.objects.filter(session=OuterRef("pk"), partner=OuterRef(OuterRef("pk")))))
             .order_by()
             .values("assignment__couple")
             .annotate(n=Count("pk"))
@@ -341,7 +350,19 @@ def _store(facts: Facts, found: list[Found]) -> list[Alert]:
             )
     if new:
         Alert.objects.bulk_create(new.values(), ignore_conflicts=True)
+        _hold_if_needed(facts.couple, new.values())
     return list(new.values())
+
+
+def _hold_if_needed(couple: Couple, new) -> None:
+    """A new alert of a hold kind puts the couple's touch exercises on hold, in this same transaction
+    (bulk_create sends no signals, so this is where it happens)."""
+    for alert in new:
+        if places_hold(alert.kind, alert.urgent):
+            key = {"kind": alert.kind, "partner": alert.partner, "week": alert.week}
+            stored = Alert.objects.filter(couple=couple, **key).first()
+            hold_place(couple=couple, reason=alert.kind, alert=stored)
+            return
 
 
 def alert_acknowledge(*, alert: Alert, by: User, note: str) -> Alert:
@@ -387,4 +408,7 @@ def alert_raise_now(*, couple: Couple, kind: str, partner: Partner, urgent: bool
             if alert.urgent:
                 # Its first email went out when it was raised: the therapist is emailed again.
                 urgent_alert_reopened(alert)
+        if places_hold(kind, urgent):
+            # Every new signal counts, even one in a week whose alert was already raised.
+            hold_place(couple=couple, reason=kind, alert=alert)
     return alert

@@ -39,6 +39,14 @@ FREE_TEXT: dict[str, list[str]] = {
     "intimacy.CheckIn": [],
     # Ids and a day only: what the therapist left out of an appointment view, and when.
     "intimacy.AppointmentExclusion": [],
+    # Safety: the hold's reason is a kind, its note the therapist's words; the screening's note too.
+    "intimacy.TouchHold": ["lift_note"],
+    "intimacy.ScreeningRecord": ["note"],
+    # Answers chosen from yes / no / not sure: no free text.
+    "intimacy.SafetyCheck": [],
+    # A kind and dates; ids only.
+    "intimacy.PersonalPause": [],
+    "intimacy.SessionDispute": [],
 }
 
 ACTION_WORDS = {
@@ -60,6 +68,11 @@ RECORD_WORDS = {
     "intimacy.safetymessage": gettext_lazy("safety message"),
     "intimacy.checkin": gettext_lazy("check-in"),
     "intimacy.appointmentexclusion": gettext_lazy("left out of an appointment view"),
+    "intimacy.touchhold": gettext_lazy("hold on touch exercises"),
+    "intimacy.screeningrecord": gettext_lazy("separate screening"),
+    "intimacy.safetycheck": gettext_lazy("private check before touch work"),
+    "intimacy.personalpause": gettext_lazy("a partner's own pause"),
+    "intimacy.sessiondispute": gettext_lazy("session a partner says did not happen"),
 }
 
 

@@ -24,7 +24,9 @@ from intimacy.models import (
     Assignment,
     Exercise,
     Reflection,
+    SafetyCheck,
     SafetyMessage,
+    ScreeningRecord,
 )
 
 RATING_CHOICES = [(i, str(i)) for i in range(MIN_RATING, MAX_RATING + 1)]
@@ -309,11 +311,6 @@ class ExerciseForm(forms.ModelForm):
 
 
 class AssignmentForm(forms.ModelForm):
-    screening_confirmed = forms.BooleanField(
-        required=False,
-        label=_("I have screened this relationship for coercion and violence, and touch homework is safe to assign."),
-    )
-
     class Meta:
         model = Assignment
         fields = [
@@ -360,18 +357,11 @@ class AssignmentForm(forms.ModelForm):
         self.fields["exercise"].empty_label = None
         self.fields["planned_giver"].queryset = couple.partners.all()
         self.fields["planned_giver"].required = False
-        if couple.screened_at is not None:
-            del self.fields["screening_confirmed"]
 
     def clean(self):
         data = super().clean()
         if data.get("giver_plan") == Assignment.GiverPlan.ONE and not data.get("planned_giver"):
             self.add_error("planned_giver", gettext("Choose which partner gives."))
-        if "screening_confirmed" in self.fields and not data.get("screening_confirmed"):
-            self.add_error(
-                "screening_confirmed",
-                gettext("Before the first touch exercise, please confirm you have screened for coercion or violence."),
-            )
         starts, ends = data.get("starts_on"), data.get("ends_on")
         if starts and ends and ends < starts:
             self.add_error("ends_on", gettext("The end date is before the start date."))
@@ -399,6 +389,36 @@ class AcknowledgeForm(StyledForm):
     )
 
 
+class HoldLiftForm(StyledForm):
+    """Lifting a hold: a new separate conversation with each partner (day, how) and a note."""
+
+    note = forms.CharField(
+        label=_("Note"),
+        max_length=ACKNOWLEDGEMENT_MAX_LENGTH,
+        help_text=_("For your own record: why touch work can resume."),
+    )
+
+    def __init__(self, *args, partners, today, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.partners = list(partners)
+        how = [c for c in ScreeningRecord.How.choices if c[0] != ScreeningRecord.How.NOT_RECORDED]
+        for partner in self.partners:
+            self.fields[f"day_{partner.pk}"] = forms.DateField(
+                label=format_lazy(_("Spoke with {name} alone on"), name=partner.name),
+                initial=today,
+                widget=forms.DateInput(attrs={"type": "date"}),
+            )
+            self.fields[f"how_{partner.pk}"] = forms.ChoiceField(
+                label=format_lazy(_("How you spoke with {name}"), name=partner.name), choices=how
+            )
+        self.order_fields([name for p in self.partners for name in (f"day_{p.pk}", f"how_{p.pk}")] + ["note"])
+        style_fields(self)
+
+    def screenings(self) -> dict[int, dict]:
+        data = self.cleaned_data
+        return {p.pk: {"day": data[f"day_{p.pk}"], "how": data[f"how_{p.pk}"]} for p in self.partners}
+
+
 class SafetyForm(StyledForm):
     feeling = forms.ChoiceField(
         label=_("What happened?"), choices=SafetyMessage.Feeling.choices, widget=forms.RadioSelect
@@ -409,6 +429,37 @@ class SafetyForm(StyledForm):
         required=False,
         widget=forms.Textarea(attrs={"rows": 4}),
     )
+
+
+class SafetyCheckForm(StyledForm):
+    """The private check before touch work: four questions, each yes / no / not sure."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in SafetyCheck.QUESTIONS:
+            self.fields[name] = forms.ChoiceField(
+                label=SafetyCheck._meta.get_field(name).verbose_name,
+                choices=SafetyCheck.Answer.choices,
+                widget=ChoiceButtons,
+                error_messages={"required": _("Please choose an answer.")},
+            )
+        style_fields(self)
+
+
+class ScreeningForm(StyledForm):
+    """The therapist's record of a separate conversation with one partner."""
+
+    partner = forms.TypedChoiceField(label=_("Partner"), coerce=int, choices=())
+    date = forms.DateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}))
+    how = forms.ChoiceField(
+        label=_("How"), choices=[c for c in ScreeningRecord.How.choices if c[0] != ScreeningRecord.How.NOT_RECORDED]
+    )
+    note = forms.CharField(label=_("Note (optional)"), max_length=NOTE_MAX_LENGTH, required=False)
+
+    def __init__(self, *args, partners, today, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["partner"].choices = [(p.pk, p.name) for p in partners]
+        self.fields["date"].initial = today
 
 
 class AnswerList(ChoiceButtons):

@@ -409,6 +409,8 @@ class AlertKind(models.TextChoices):
     ONE_SIDED = "one_sided", _("One partner does most of the giving")
     AWAITING = "awaiting", _("Reflections waiting")
     SAFETY = "safety", _("Safety line")
+    SAFETY_CHECK = "safety_check", _("Private check before touch work")
+    DISPUTED = "disputed", _("A partner said a session did not happen or was not agreed")
     CONSENT_WITHDRAWN = "consent_withdrawn", _("Consent withdrawn")
 
 
@@ -611,6 +613,223 @@ class AppointmentExclusion(models.Model):
 
     def __str__(self) -> str:
         return f"Appointment exclusion {self.pk}"
+
+    def get_additional_data(self) -> dict:
+        # django-auditlog stores this with each audit row; intimacy/audit.py keys the row by couple.
+        return {"couple": self.couple_id}
+
+
+class HowSpoken(models.TextChoices):
+    IN_PERSON = "in_person", _("In person")
+    VIDEO = "video", _("Video call")
+    PHONE = "phone", _("Phone")
+    # Only on records migrated from the old single "I have screened" checkbox, which did not ask how.
+    NOT_RECORDED = "unrecorded", _("Not recorded")
+
+
+class ScreeningRecord(models.Model):
+    """The therapist's record that they spoke with one partner on their own about safety (coercion,
+    violence, fear): the therapist's own interview, which Tend's private check complements and never
+    replaces. Therapist only."""
+
+    How = HowSpoken
+
+    couple = models.ForeignKey(Couple, on_delete=models.CASCADE, related_name="screenings")
+    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="+")
+    date = models.DateField()
+    how = models.CharField(max_length=10, choices=How.choices)
+    note = models.CharField(max_length=NOTE_MAX_LENGTH, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = TherapistOnlyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-date", "-pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(how__in=HowSpoken.values), name="screeningrecord_how_valid"),
+            text_within_limits("screeningrecord_text_within_limits", {"note": NOTE_MAX_LENGTH}),
+        ]
+
+    def __str__(self) -> str:
+        return f"Screening {self.pk}"
+
+    def get_additional_data(self) -> dict:
+        # django-auditlog stores this with each audit row; intimacy/audit.py keys the row by couple.
+        return {"couple": self.couple_id}
+
+
+class TouchHoldQuerySet(TherapistOnlyQuerySet):
+    def open(self) -> "TouchHoldQuerySet":
+        return self.filter(lifted_at__isnull=True)
+
+
+class TouchHold(models.Model):
+    """All of a couple's touch exercises stopped at once, after a safety signal (intimacy/holds.py).
+
+    Why it was placed is the therapist's alone: partners learn only that the exercise is paused. At
+    most one hold is open per couple; only the couple's therapist lifts it, after a new screening.
+    """
+
+    couple = models.ForeignKey(Couple, on_delete=models.CASCADE, related_name="touch_holds")
+    # The alert kind that placed it (intimacy/holds.py HOLD_KINDS).
+    reason = models.CharField(max_length=20, choices=AlertKind.choices)
+    placed_at = models.DateTimeField(auto_now_add=True)
+    placed_by_alert = models.ForeignKey(Alert, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    lifted_at = models.DateTimeField(null=True, blank=True)
+    lifted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    lift_note = models.CharField(max_length=ACKNOWLEDGEMENT_MAX_LENGTH, blank=True)
+
+    objects = TouchHoldQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-placed_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["couple"], condition=Q(lifted_at__isnull=True), name="touchhold_one_open"),
+            models.CheckConstraint(
+                condition=Q(lifted_at__isnull=True) | ~Q(lift_note=""), name="touchhold_lifted_with_note"
+            ),
+            text_within_limits("touchhold_text_within_limits", {"lift_note": ACKNOWLEDGEMENT_MAX_LENGTH}),
+        ]
+
+    def __str__(self) -> str:
+        return f"Hold {self.pk}"
+
+    def get_additional_data(self) -> dict:
+        # django-auditlog stores this with each audit row; intimacy/audit.py keys the row by couple.
+        return {"couple": self.couple_id}
+
+
+class CheckAnswer(models.TextChoices):
+    YES = "yes", _("Yes")
+    NO = "no", _("No")
+    UNSURE = "unsure", _("I'm not sure")
+
+
+class SafetyCheck(models.Model):
+    """One partner's answers, alone, to the short private check before touch work (intimacy/holds.py).
+
+    For the therapist only: never the other partner (not even that an answer raised a flag), the
+    appointment view, or the partner's own data download (a phone may be shared, as with SafetyMessage).
+    """
+
+    Answer = CheckAnswer
+    QUESTIONS = ("feel_safe", "hurt", "pressured", "free_to_say_no")
+    # The answer that is not worrying, per question; any other answer ("not sure" too) raises a flag.
+    FINE = {
+        "feel_safe": CheckAnswer.YES,
+        "hurt": CheckAnswer.NO,
+        "pressured": CheckAnswer.NO,
+        "free_to_say_no": CheckAnswer.YES,
+    }
+
+    couple = models.ForeignKey(Couple, on_delete=models.CASCADE, related_name="safety_checks")
+    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="+")
+    feel_safe = models.CharField(_("Do you feel safe with your partner?"), max_length=8, choices=CheckAnswer.choices)
+    hurt = models.CharField(
+        _("Has your partner hurt, threatened or frightened you?"), max_length=8, choices=CheckAnswer.choices
+    )
+    pressured = models.CharField(
+        _("Have you felt pressured into touch or sex?"), max_length=8, choices=CheckAnswer.choices
+    )
+    free_to_say_no = models.CharField(
+        _("Do you feel free to say no to touch?"), max_length=8, choices=CheckAnswer.choices
+    )
+    flagged = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = TherapistOnlyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(
+                    feel_safe__in=CheckAnswer.values,
+                    hurt__in=CheckAnswer.values,
+                    pressured__in=CheckAnswer.values,
+                    free_to_say_no__in=CheckAnswer.values,
+                ),
+                name="safetycheck_answers_valid",
+            ),
+        ]
+        indexes = [models.Index(fields=["couple", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"Safety check {self.pk}"
+
+    def get_additional_data(self) -> dict:
+        # django-auditlog stores this with each audit row; intimacy/audit.py keys the row by couple.
+        return {"couple": self.couple_id}
+
+    def worrying(self) -> bool:
+        return any(getattr(self, name) != fine for name, fine in self.FINE.items())
+
+
+class PauseKind(models.TextChoices):
+    NOT_THIS_WEEK = "week", _("Not this week")
+    FOR_ME = "for_me", _("Paused for me")
+
+
+class PersonalPause(models.Model):
+    """A partner's own private "not this week" or "pause for me" on touch exercises, without withdrawing
+    consent. The therapist sees it; the other partner sees only the neutral pause (intimacy/holds.py)."""
+
+    Kind = PauseKind
+
+    couple = models.ForeignKey(Couple, on_delete=models.CASCADE, related_name="personal_pauses")
+    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=8, choices=PauseKind.choices)
+    # "Not this week": the end of the ISO week where the couple lives; "pause for me": until resumed.
+    until = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = TherapistOnlyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(kind__in=PauseKind.values), name="personalpause_kind_valid"),
+            models.CheckConstraint(
+                condition=Q(kind=PauseKind.FOR_ME, until__isnull=True)
+                | Q(kind=PauseKind.NOT_THIS_WEEK, until__isnull=False),
+                name="personalpause_until_iff_week",
+            ),
+        ]
+        indexes = [models.Index(fields=["couple", "ended_at"])]
+
+    def __str__(self) -> str:
+        return f"Personal pause {self.pk}"
+
+    def get_additional_data(self) -> dict:
+        # django-auditlog stores this with each audit row; intimacy/audit.py keys the row by couple.
+        return {"couple": self.couple_id}
+
+
+class SessionDispute(models.Model):
+    """A partner named in a session the other logged says it did not happen, or they did not agree.
+
+    The session stops counting for them (nothing awaits their reflection); the therapist gets an urgent
+    alert, which puts touch exercises on hold; the logger is told nothing. Therapist only.
+    """
+
+    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="disputes")
+    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="+")
+    couple = models.ForeignKey(Couple, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = TherapistOnlyQuerySet.as_manager()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["session", "partner"], name="sessiondispute_once")]
+
+    def __str__(self) -> str:
+        return f"Session dispute {self.pk}"
 
     def get_additional_data(self) -> dict:
         # django-auditlog stores this with each audit row; intimacy/audit.py keys the row by couple.

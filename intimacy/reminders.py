@@ -73,7 +73,8 @@ from django.utils.translation import gettext
 from accounts.models import Couple, Partner, ReminderSend, User
 from accounts.selectors import active_couples_of, alerts_wanted
 from accounts.tokens import UNSUBSCRIBE_MAX_AGE, unsubscribe_token
-from intimacy.models import Alert, Assignment, CheckIn, Reflection, Session
+from intimacy import holds
+from intimacy.models import Alert, Assignment, CheckIn, Reflection, Session, SessionDispute
 from intimacy.weeks import week_start
 
 logger = logging.getLogger(__name__)
@@ -169,8 +170,11 @@ def _facts(now: datetime) -> Facts:
     moments = [m for p in partners for m in _moments(p, now)]
     active: dict[int, list[dict]] = defaultdict(list)
     if couple_ids := {m.partner.couple_id for m in moments}:
-        for a in Assignment.objects.filter(couple_id__in=couple_ids, status=Assignment.Status.ACTIVE).values(
-            "pk", "couple_id", "target_per_week", "starts_on", "ends_on"
+        # A couple whose touch exercises are paused gets no touch reminder (check-ins still go out).
+        for a in (
+            Assignment.objects.filter(couple_id__in=couple_ids, status=Assignment.Status.ACTIVE)
+            .exclude(holds.held(now=now))
+            .values("pk", "couple_id", "target_per_week", "starts_on", "ends_on")
         ):
             active[a["couple_id"]].append(a)
     return Facts(now=now, partners={p.pk: p for p in partners}, moments=moments, active=dict(active))
@@ -264,12 +268,14 @@ def reflection(facts: Facts) -> list[Due]:
             assignment__status=Assignment.Status.ACTIVE,
             assignment__couple__status=Couple.Status.ACTIVE,
         )
+        .exclude(holds.held("assignment__couple", now=facts.now))
         .filter(Q(giver_id__in=ids) | Q(receiver_id__in=ids))
         .values("pk", "giver_id", "receiver_id", "logged_by_id", "created_at")
     )
-    reflected = set(
-        Reflection.objects.filter(session_id__in=[s["pk"] for s in logged]).values_list("session_id", "partner_id")
-    )
+    session_ids = [s["pk"] for s in logged]
+    reflected = set(Reflection.objects.filter(session_id__in=session_ids).values_list("session_id", "partner_id"))
+    # A session the partner said did not happen, or was not agreed, no longer waits for them.
+    reflected |= set(SessionDispute.objects.filter(session_id__in=session_ids).values_list("session_id", "partner_id"))
     return [
         Due(
             facts.partners[partner_id].user_id,

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 
 from accounts.models import Couple, Partner, User
+from intimacy import holds
 from intimacy.builtin import BACK_RUB_KEY
 from intimacy.models import (
     Alert,
@@ -20,8 +21,11 @@ from intimacy.models import (
     CheckIn,
     CoupleNote,
     Exercise,
+    PersonalPause,
     Reflection,
+    SafetyCheck,
     SafetyMessage,
+    ScreeningRecord,
     Session,
 )
 from intimacy.trends.aggregation import NOTHING_LEFT_OUT, LeftOut
@@ -131,6 +135,8 @@ def awaiting_my_reflection(partner: Partner, *, since: date | None = None):
         Session.objects.filter(assignment__couple_id=partner.couple_id, withdrawn_at__isnull=True)
         .filter(Q(giver=partner) | Q(receiver=partner))
         .exclude(reflections__partner=partner)
+        # A session they said did not happen, or was not agreed, no longer waits for them.
+        .exclude(disputes__partner=partner)
         .select_related("giver", "receiver", "logged_by", "assignment__exercise")
         .order_by("-date", "-pk")
     )
@@ -164,8 +170,11 @@ def logged_in_the_other_role(session: Session, partner: Partner, since) -> bool:
     )
 
 
-def loggable_assignments(viewer: User) -> list[Assignment]:
-    """The active assignments the viewer may see (a partner's: their couple's), with their exercise."""
+def loggable_assignments(viewer: User, partner: Partner | None = None) -> list[Assignment]:
+    """The active assignments the viewer may see (a partner's: their couple's), with their exercise;
+    none while the partner's touch exercises are paused (intimacy/holds.py)."""
+    if partner is not None and holds.touch_paused(partner):
+        return []
     return list(
         Assignment.objects.visible_to(viewer).filter(status=Assignment.Status.ACTIVE).select_related("exercise")
     )
@@ -204,14 +213,26 @@ class PartnerHome:
     progress: list[AssignmentProgress]
     awaiting: list[Session]
     recent: list[Session] = field(default_factory=list)
+    # Touch exercises paused for the couple (intimacy/holds.py): every exercise shows the same neutral
+    # pause, and nothing waits for a reflection meanwhile.
+    touch_paused: bool = False
+    # This partner is asked for the private check before touch work (their own prompt, never the other's).
+    check_due: bool = False
+    # This partner's own pause ("not this week" / "pause for me"): shown to them alone.
+    my_pause: bool = False
 
 
 def partner_home(partner: Partner, viewer: User, today: date, recent_count: int = 5) -> PartnerHome:
+    clearance = holds.clearance(partner.couple)
+    paused = not clearance.open
     return PartnerHome(
         today=today,
         progress=current_assignments(partner, today),
-        awaiting=list(picked_then_joined(awaiting_my_reflection(partner)[:20])),
+        awaiting=[] if paused else list(picked_then_joined(awaiting_my_reflection(partner)[:20])),
         recent=partner_history(partner, viewer, limit=recent_count),
+        touch_paused=paused,
+        check_due=clearance.check_due(partner),
+        my_pause=partner.pk in clearance.paused_by,
     )
 
 
@@ -397,6 +418,35 @@ def couple_overview(couple: Couple, today: date) -> dict:
     """The couple's assignments, each with this week's count of sessions."""
     assignments = couple.assignments.select_related("exercise", "planned_giver")
     return {"assignments": list(assignments.annotate(done=_sessions_in_week_of(today)))}
+
+
+def couple_partners(couple: Couple) -> list[Partner]:
+    """The couple's two partners, in a stable order."""
+    return list(couple.partners.order_by("pk"))
+
+
+@dataclass
+class PartnerClearance:
+    partner: Partner
+    checks: list[SafetyCheck]
+    screenings: list[ScreeningRecord]
+    pauses: list[PersonalPause]
+
+
+def touch_clearance(couple: Couple, partners: list[Partner], *, limit: int = 3) -> list[PartnerClearance]:
+    """For the therapist: each of `partners`' latest private checks and recorded separate conversations."""
+    checks = list(SafetyCheck.objects.filter(couple=couple).select_related("partner")[: limit * 10])
+    screenings = list(ScreeningRecord.objects.filter(couple=couple)[: limit * 10])
+    pauses = list(holds.active_pauses().filter(couple=couple))
+    return [
+        PartnerClearance(
+            partner=p,
+            checks=[c for c in checks if c.partner_id == p.pk][:limit],
+            screenings=[r for r in screenings if r.partner_id == p.pk][:limit],
+            pauses=[x for x in pauses if x.partner_id == p.pk],
+        )
+        for p in partners
+    ]
 
 
 def open_alerts(couple: Couple) -> list[Alert]:

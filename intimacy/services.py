@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from accounts.models import Couple, Partner, User
-from intimacy import csi4
+from intimacy import csi4, holds
 from intimacy.alerts import alert_raise_now, alerts_raise
 from intimacy.models import (
     EDIT_WINDOW_DAYS,
@@ -23,9 +23,14 @@ from intimacy.models import (
     CheckIn,
     CoupleNote,
     Exercise,
+    PersonalPause,
     Reflection,
+    SafetyCheck,
     SafetyMessage,
+    ScreeningRecord,
     Session,
+    SessionDispute,
+    TouchHold,
 )
 from intimacy.weeks import week_start
 
@@ -104,30 +109,19 @@ def assignment_create(
     giver_plan: str = Assignment.GiverPlan.TAKE_TURNS,
     planned_giver: Partner | None = None,
     note: str = "",
-    screening_confirmed: bool = False,
 ) -> Assignment:
     """Assign an exercise to a couple.
 
-    Every exercise in v1 involves partnered touch, so before the couple's first one the therapist
-    must confirm they screened the relationship for coercion or violence; the time is recorded.
+    Every exercise in v1 involves partnered touch. Assigning does not open it: touch work opens once
+    the therapist has recorded a separate conversation with each partner and each has answered the
+    private check (intimacy/holds.py `clearance`); until then both partners see the neutral pause.
     """
     require_open(couple)
-    if couple.screened_at is None and not screening_confirmed:
-        raise ValidationError(
-            {
-                "screening_confirmed": _(
-                    "Please confirm you have screened for coercion or violence before assigning touch."
-                )
-            }
-        )
     if exercise.archived_at is not None:
         raise ValidationError({"exercise": _("This exercise is archived.")})
     if planned_giver is not None and planned_giver.couple_id != couple.pk:
         raise ValidationError({"planned_giver": _("Choose one of this couple's partners.")})
     with transaction.atomic():
-        if couple.screened_at is None:
-            couple.screened_at = timezone.now()
-            couple.save(update_fields=["screened_at"])
         assignment = Assignment(
             couple=couple,
             exercise=exercise,
@@ -284,6 +278,8 @@ def session_log(
                 return existing, False
             if status != Assignment.Status.ACTIVE:
                 raise ValidationError(_("This exercise is not active right now, so sessions cannot be logged for it."))
+            if holds.touch_paused(partner):
+                raise ValidationError(holds.PAUSED_MESSAGE)
             return _session_create(assignment, partner, day, minutes, role, answers, idempotency_key), True
     except IntegrityError:
         # The same key on another assignment's log, racing past the lookup above: the other one won.
@@ -327,6 +323,8 @@ def reflection_add(*, session: Session, partner: Partner, answers: dict) -> Refl
         raise PermissionDenied
     if session.reflections.filter(partner=partner).exists():
         raise ValidationError(_("You have already reflected on this session; you can edit your reflection instead."))
+    if holds.touch_paused(partner):
+        raise ValidationError(holds.PAUSED_MESSAGE)
     reflection = Reflection(session=session, partner=partner, role=role)
     _fill_reflection(reflection, answers)
     reflection.full_clean(validate_unique=False)
@@ -498,6 +496,126 @@ def safety_message_send(*, partner: Partner, feeling: str, message: str) -> Safe
         safety.save()
         alert_raise_now(couple=partner.couple, kind=Alert.Kind.SAFETY, partner=partner, urgent=True)
     return safety
+
+
+# Holds and separate screenings -------------------------------------------------------------------------
+
+
+def screening_record(
+    *, couple: Couple, partner: Partner, by: User, day: date, how: str, note: str = ""
+) -> ScreeningRecord:
+    """The therapist records that they spoke with `partner` on their own about safety, on `day`, and how."""
+    if couple.therapist_id != by.pk:
+        raise PermissionDenied
+    if partner.couple_id != couple.pk:
+        raise ValidationError(_("Choose one of this couple's partners."))
+    if how == ScreeningRecord.How.NOT_RECORDED:
+        raise ValidationError({"how": _("Say how you spoke with them.")})
+    if day > couple.today():
+        raise ValidationError({"date": _("That date is in the future.")})
+    record = ScreeningRecord(couple=couple, partner=partner, date=day, how=how, note=note.strip(), recorded_by=by)
+    record.full_clean()
+    record.save()
+    return record
+
+
+def hold_lift(*, couple: Couple, by: User, note: str, screenings: dict[int, dict]) -> TouchHold:
+    """The couple's therapist lifts the hold on their touch exercises, after speaking again with each
+    partner on their own: `screenings` holds, per partner id, the day (on or after the hold) and how.
+
+    Only the therapist lifts a hold, with a note; each partner then answers the private check again
+    before touch work opens (intimacy/holds.py).
+    """
+    if couple.therapist_id != by.pk:
+        raise PermissionDenied
+    require_open(couple)
+    hold = holds.open_hold(couple)
+    if hold is None:
+        raise ValidationError(_("There is no hold on this couple's touch exercises."))
+    if not note.strip():
+        raise ValidationError({"note": _("Add a note on why touch work can resume.")})
+    placed_on = timezone.localtime(hold.placed_at, couple.tz).date()
+    partners = list(couple.partners.all())
+    with transaction.atomic():
+        for partner in partners:
+            answer = screenings.get(partner.pk) or {}
+            if not answer.get("day") or not answer.get("how"):
+                raise ValidationError(_("Record a separate conversation with each partner first."))
+            if answer["day"] < placed_on:
+                raise ValidationError(_("The separate conversations must be on or after the day of the hold."))
+            screening_record(couple=couple, partner=partner, by=by, day=answer["day"], how=answer["how"])
+        hold.lifted_at = timezone.now()
+        hold.lifted_by = by
+        hold.lift_note = note.strip()
+        hold.full_clean(validate_constraints=False)
+        hold.save(update_fields=["lifted_at", "lifted_by", "lift_note"])
+    return hold
+
+
+def safety_check_answer(*, partner: Partner, answers: dict) -> SafetyCheck:
+    """A partner's answers, alone, to the private check before touch work: for the therapist only.
+
+    Any worrying answer (or "not sure") raises an urgent alert, which puts the couple's touch
+    exercises on hold (intimacy/holds.py). The partner is thanked the same way either way, and the
+    other partner learns nothing.
+    """
+    require_open(partner.couple)
+    check = SafetyCheck(couple=partner.couple, partner=partner, **{q: answers.get(q) for q in SafetyCheck.QUESTIONS})
+    check.full_clean()
+    check.flagged = check.worrying()
+    with transaction.atomic():
+        check.save()
+        if check.flagged:
+            alert_raise_now(couple=partner.couple, kind=Alert.Kind.SAFETY_CHECK, partner=partner, urgent=True)
+    return check
+
+
+def _end_of_this_week(couple: Couple):
+    """Next Monday at midnight where the couple lives: the end of this ISO week, as an instant."""
+    from datetime import datetime, time
+
+    monday = week_start(couple.today()) + timedelta(days=7)
+    return datetime.combine(monday, time(0, 0), tzinfo=couple.tz)
+
+
+def pause_for_me(*, partner: Partner, kind: str) -> PersonalPause:
+    """A partner privately steps back from touch exercises without withdrawing consent: "not this week"
+    (to the end of this ISO week, in the couple's time zone) or "pause for me" (until they resume).
+    The therapist sees it; the other partner sees only the neutral pause; no touch reminder goes out."""
+    require_open(partner.couple)
+    until = _end_of_this_week(partner.couple) if kind == PersonalPause.Kind.NOT_THIS_WEEK else None
+    pause = PersonalPause(couple=partner.couple, partner=partner, kind=kind, until=until)
+    pause.full_clean()
+    with transaction.atomic():
+        # One in force at a time: the newest choice replaces the last (one by one, for the audit trail).
+        for earlier in holds.active_pauses().filter(partner=partner):
+            earlier.ended_at = timezone.now()
+            earlier.save(update_fields=["ended_at"])
+        pause.save()
+    return pause
+
+
+def pause_resume(*, partner: Partner) -> int:
+    """The partner ends their own pause (or "not this week") early; returns how many were in force."""
+    with transaction.atomic():
+        pauses = list(holds.active_pauses().filter(partner=partner))
+        for pause in pauses:
+            pause.ended_at = timezone.now()
+            pause.save(update_fields=["ended_at"])
+    return len(pauses)
+
+
+def session_dispute(*, session: Session, partner: Partner) -> SessionDispute:
+    """A partner named in a session the other logged says privately it did not happen, or they did not
+    agree. It stops awaiting their reflection; the therapist gets an urgent alert, which puts touch
+    exercises on hold; the logger is told nothing. Saying it twice keeps the first."""
+    couple = session.assignment.couple
+    if session.role_of(partner) is None or session.logged_by_id == partner.pk:
+        raise PermissionDenied
+    with transaction.atomic():
+        dispute, _created = SessionDispute.objects.get_or_create(session=session, partner=partner, couple=couple)
+        alert_raise_now(couple=couple, kind=Alert.Kind.DISPUTED, partner=partner, urgent=True)
+    return dispute
 
 
 # The weekly check-in --------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from accounts.models import Couple, Partner, User
-from intimacy.models import Assignment, Exercise, Reflection, Session
+from intimacy.models import Assignment, Exercise, Reflection, SafetyCheck, ScreeningRecord, Session
 
 PASSWORD = "a-long-test-password-42"
 # Every therapist and staff member gets an authenticator app with this secret (the demo's too).
@@ -62,6 +62,7 @@ class PartnerFactory(factory.django.DjangoModelFactory):
 
     class Meta:
         model = Partner
+        skip_postgeneration_save = True
 
     couple = factory.SubFactory(CoupleFactory)
     slot = 1
@@ -72,6 +73,14 @@ class PartnerFactory(factory.django.DjangoModelFactory):
     accepted_at = factory.LazyFunction(timezone.now)
     consent_accepted_at = factory.LazyFunction(timezone.now)
     consent_version = factory.LazyFunction(lambda: settings.TEND_CONSENT_VERSION)
+
+    @factory.post_generation
+    def cleared(obj, create, extracted, **kwargs):
+        """Cleared for touch work (issue 13): the therapist spoke with them alone and they answered the
+        private check without a flag. `cleared=False` for a partner who has done neither yet."""
+        if create and extracted is not False:
+            ScreeningRecord.objects.create(couple=obj.couple, partner=obj, date=date(2026, 1, 1), how="in_person")
+            SafetyCheck.objects.create(couple=obj.couple, partner=obj, **SafetyCheck.FINE)
 
 
 def back_rub() -> Exercise:

@@ -22,12 +22,12 @@ from accounts.forms import add_service_errors
 from accounts.models import Couple, User
 from accounts.reauthentication import DOWNLOAD_WHY, reauthenticate_first
 from accounts.services import couple_set_progress_page
-from intimacy import alerts, csi4, selectors, services, trends
+from intimacy import alerts, csi4, holds, selectors, services, trends
 from intimacy.access import (
     get_alert_for_user,
     get_note_for_user,
 )
-from intimacy.forms import AcknowledgeForm, NoteForm
+from intimacy.forms import AcknowledgeForm, HoldLiftForm, NoteForm, ScreeningForm
 from intimacy.models import ACKNOWLEDGEMENT_MAX_LENGTH, MAX_RATING, MIN_RATING, Reflection
 from intimacy.reminders import reminder_overview
 
@@ -65,7 +65,14 @@ def _trend_context(
     }
 
 
-def _dashboard(request: HttpRequest, couple: Couple, note_form: NoteForm | None = None, status: int = 200):
+def _dashboard(
+    request: HttpRequest,
+    couple: Couple,
+    note_form: NoteForm | None = None,
+    status: int = 200,
+    lift_form: HoldLiftForm | None = None,
+    screening_form: ScreeningForm | None = None,
+):
     if request.method == "GET":  # the viewing; a rejected note POST that shows the page again is not one
         record_access(request, couple)
     period = _period(request, couple)
@@ -89,8 +96,24 @@ def _dashboard(request: HttpRequest, couple: Couple, note_form: NoteForm | None 
         acknowledge_form=AcknowledgeForm(),
         statuses=Couple.Status.choices,
         reminders=reminder_overview(context["trends"].partners),
+        hold=(hold := holds.open_hold(couple)),
+        clearance=holds.clearance(couple),
+        touch_clearance=selectors.touch_clearance(couple, partners := selectors.couple_partners(couple)),
+        screening_form=screening_form or _screening_form(couple, partners=partners),
+        lift_form=lift_form or (_lift_form(couple, partners=partners) if hold else None),
     )
     return render(request, "intimacy/couple_detail.html", context, status=status)
+
+
+def _screening_form(couple: Couple, data=None, partners=None) -> ScreeningForm:
+    partners = partners if partners is not None else selectors.couple_partners(couple)
+    # Prefixed: the dashboard's note form has its own "date" (one id per page).
+    return ScreeningForm(data, partners=partners, today=couple.today(), prefix="screening")
+
+
+def _lift_form(couple: Couple, data=None, partners=None) -> HoldLiftForm:
+    partners = partners if partners is not None else selectors.couple_partners(couple)
+    return HoldLiftForm(data, partners=partners, today=couple.today(), prefix="lift")
 
 
 @login_required
@@ -264,6 +287,48 @@ def alert_acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
     alerts.alert_acknowledge(alert=alert, by=request.user, note=form.cleaned_data["note"])
     messages.success(request, _("Marked as seen. It stays in the alert history."))
     return redirect(reverse("couple_detail", args=[alert.couple_id]) + "#attention")
+
+
+@login_required
+@require_POST
+def hold_lift(request: HttpRequest, pk: int) -> HttpResponse:
+    """Lift the hold on the couple's touch exercises: their therapist only, with a new separate
+    conversation with each partner and a note. Keyed by the couple, so a partner learns nothing of
+    whether a hold exists (403 either way)."""
+    couple = get_couple_for_user(request.user, pk, role=THERAPIST)
+    form = _lift_form(couple, request.POST)
+    if form.is_valid():
+        try:
+            services.hold_lift(
+                couple=couple, by=request.user, note=form.cleaned_data["note"], screenings=form.screenings()
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, _("The hold is lifted. Each partner answers the private check again first."))
+            return redirect(reverse("couple_detail", args=[couple.pk]) + "#attention")
+    return _dashboard(request, couple, status=400, lift_form=form)
+
+
+@login_required
+@require_POST
+def screening_add(request: HttpRequest, pk: int) -> HttpResponse:
+    """Record a separate conversation with one partner (their therapist only)."""
+    couple = get_couple_for_user(request.user, pk, role=THERAPIST)
+    form = _screening_form(couple, request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        partner = next(p for p in selectors.couple_partners(couple) if p.pk == data["partner"])
+        try:
+            services.screening_record(
+                couple=couple, partner=partner, by=request.user, day=data["date"], how=data["how"], note=data["note"]
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, _("Recorded."))
+            return redirect(reverse("couple_detail", args=[couple.pk]) + "#clearance")
+    return _dashboard(request, couple, status=400, screening_form=form)
 
 
 @login_required

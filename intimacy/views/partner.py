@@ -14,14 +14,14 @@ from accounts.access import partner_context, partner_exit_context, partner_exit_
 from accounts.drafts import keeps_draft
 from accounts.forms import add_service_errors
 from accounts.models import User
-from intimacy import selectors, services
+from intimacy import holds, selectors, services
 from intimacy.access import (
     get_assignment_for_user,
     get_reflection_for_user,
     get_session_for_user,
 )
 from intimacy.forms import LogSessionForm, ReflectionForm, SessionEditForm, VisibilityForm, asks_second_thought
-from intimacy.models import EDIT_WINDOW_DAYS, Assignment, Reflection
+from intimacy.models import EDIT_WINDOW_DAYS, Assignment, PersonalPause, Reflection
 
 PARTNER = User.Role.PARTNER
 
@@ -61,7 +61,7 @@ def history(request: HttpRequest) -> HttpResponse:
 @require_GET
 def log_start(request: HttpRequest) -> HttpResponse:
     """Pick the assignment to log for; with only one active, go straight to it."""
-    active = selectors.loggable_assignments(request.user)
+    active = selectors.loggable_assignments(request.user, request.partner)
     if len(active) == 1:
         return redirect("session_log", pk=active[0].pk)
     return render(request, "intimacy/log_start.html", {"assignments": active})
@@ -115,6 +115,10 @@ def session_log(request: HttpRequest, pk: int) -> HttpResponse:
 def _before_logging(request: HttpRequest, assignment: Assignment, today) -> HttpResponse | None:
     if assignment.status != Assignment.Status.ACTIVE:
         messages.info(request, _("This exercise is paused or finished, so there is nothing to log for it right now."))
+        return redirect("home")
+    if holds.touch_paused(request.partner):
+        # The same words whatever the reason, and for either partner.
+        messages.info(request, holds.PAUSED_MESSAGE)
         return redirect("home")
     # "Did you mean this one?": offer recent sessions the partner hasn't reflected on, once.
     if request.GET.get("new") != "1":
@@ -217,6 +221,9 @@ def reflection_add(request: HttpRequest, pk: int) -> HttpResponse:
             # Sent again, or kept from before a sign-out while another device saved the first.
             return _reflected_again(request, mine, session, ReflectionForm(request.POST or None, initial=kept))
         return redirect("reflection_edit", pk=mine.pk)
+    if request.method == "GET" and holds.touch_paused(partner):
+        messages.info(request, holds.PAUSED_MESSAGE)
+        return redirect("home")
     offered = {} if request.method == "POST" else {"visibility": selectors.last_visibility(partner)}
     form = ReflectionForm(request.POST or None, initial={**offered, **kept})
     if request.method == "POST" and form.is_valid():
@@ -360,3 +367,45 @@ def session_delete(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(request, _("Session deleted."))
     return redirect("history")
+
+
+# A partner's own ways to step back: private, and the other partner sees only the neutral pause.
+
+
+@partner_required
+@require_POST
+def touch_pause(request: HttpRequest) -> HttpResponse:
+    """ "Not this week" or "pause for me", without withdrawing consent."""
+    kind = request.POST.get("kind")
+    if kind not in PersonalPause.Kind.values:
+        messages.error(request, _("Choose “Not this week” or “Pause for me”."))
+        return redirect("home")
+    try:
+        services.pause_for_me(partner=request.partner, kind=kind)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("Done. Nothing to log, and no reminders, until you are ready."))
+    return redirect("home")
+
+
+@partner_required
+@require_POST
+def touch_resume(request: HttpRequest) -> HttpResponse:
+    services.pause_resume(partner=request.partner)
+    messages.success(request, _("Welcome back."))
+    return redirect("home")
+
+
+@partner_context
+@require_http_methods(["GET", "POST"])
+def session_dispute(request: HttpRequest, pk: int) -> HttpResponse:
+    """ "This didn't happen / I didn't agree": for the partner named in a session the other logged."""
+    session = get_session_for_user(request.user, pk, role=PARTNER)
+    if session.role_of(request.partner) is None or session.logged_by_id == request.partner.pk:
+        raise PermissionDenied
+    if request.method == "POST":
+        services.session_dispute(session=session, partner=request.partner)
+        messages.success(request, _("Thank you. Your therapist will see this; your partner will not."))
+        return redirect("home")
+    return render(request, "intimacy/session_dispute.html", {"session": session})

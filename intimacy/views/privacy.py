@@ -21,7 +21,7 @@ from accounts.drafts import shows_words_on_failure
 from accounts.models import User
 from accounts.reauthentication import DELETE_WHY, DOWNLOAD_WHY, reauthenticate_first
 from intimacy import records, services
-from intimacy.forms import SafetyForm
+from intimacy.forms import SafetyCheckForm, SafetyForm
 
 THERAPIST = User.Role.THERAPIST
 
@@ -54,6 +54,23 @@ def safety(request: HttpRequest) -> HttpResponse:
         messages.success(request, _("Thank you. It is sent."))
         return redirect("home")
     return render(request, "intimacy/safety.html", {"form": form})
+
+
+@partner_required
+@require_http_methods(["GET", "POST"])
+def safety_check(request: HttpRequest) -> HttpResponse:
+    """The private check before touch work, answered alone. The answers go to the therapist only and
+    are never shown back here; the thank-you is the same whatever the answers."""
+    form = SafetyCheckForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.safety_check_answer(partner=request.partner, answers=form.cleaned_data)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, _("Thank you. Your answers go to your therapist only."))
+        return redirect("home")
+    return render(request, "intimacy/safety_check.html", {"form": form})
 
 
 @login_required

@@ -139,7 +139,6 @@ def assignment_create(request: HttpRequest, pk: int) -> HttpResponse:
                 giver_plan=data["giver_plan"],
                 planned_giver=data["planned_giver"],
                 note=data["note"],
-                screening_confirmed=data.get("screening_confirmed", False),
             )
         except ValidationError as exc:
             add_service_errors(form, exc)

@@ -169,6 +169,11 @@ TABLE = [
     # Notes and alerts are the therapist's alone: to partners, even of that couple, they do not exist.
     Entry("note_delete", "note", {"post": r(LOGIN, 404, 404, 404, 302, 404, 404)}),
     Entry("alert_acknowledge", "alert", {"post": r(LOGIN, 404, 404, 404, 302, 404, 404)}),
+    # Lifting a hold is keyed by the couple, so a partner gets 403 whether or not there is one; the
+    # therapist's empty POST is the dashboard again with the form's errors (nothing lifted).
+    Entry("hold_lift", "couple", {"post": r(LOGIN, 403, 403, 404, 400, 404, 404)}),
+    # A separate conversation with one partner: an empty POST is the dashboard again with the errors.
+    Entry("screening_add", "couple", {"post": r(LOGIN, 403, 403, 404, 400, 404, 404)}),
     # Partner, no particular object ----------------------------------------------------------------------
     # The consent page shows again to a partner who already agreed; an empty POST is the form again.
     Entry("consent", "none", {"get": PARTNER_ONLY_PAGE, "post": PARTNER_ONLY_PAGE}),
@@ -178,6 +183,11 @@ TABLE = [
     # The couple's progress page is on in `world`; the outsider's couple's is off (its default).
     Entry("progress", "none", {"get": r(LOGIN, 200, 200, 403, 403, 403, 403)}),
     Entry("safety", "none", {"get": PARTNER_ONLY_PAGE, "post": PARTNER_ONLY_PAGE}),
+    # A partner's own "not this week" / "pause for me" (an empty POST: a message, back home), and resuming.
+    Entry("touch_pause", "none", {"post": r(LOGIN, 302, 302, 302, 403, 403, 403)}),
+    Entry("touch_resume", "none", {"post": r(LOGIN, 302, 302, 302, 403, 403, 403)}),
+    # The private check before touch work: an empty POST is the form again with its errors, nothing stored.
+    Entry("safety_check", "none", {"get": PARTNER_ONLY_PAGE, "post": PARTNER_ONLY_PAGE}),
     # Each partner's own weekly check-in; an empty POST is the form again with its errors, nothing stored.
     Entry("checkin", "none", {"get": PARTNER_ONLY_PAGE, "post": PARTNER_ONLY_PAGE}),
     Entry("my_data", "none", {"get": PARTNER_ONLY_PAGE}),
@@ -191,6 +201,13 @@ TABLE = [
     # Without the confirmation box: the page again with a message; nothing withdrawn.
     Entry("consent_withdraw", "none", {"get": PARTNER_ONLY_PAGE, "post": PARTNER_ONLY_PAGE}),
     # Partner, one object --------------------------------------------------------------------------------
+    # "This didn't happen / I didn't agree": Sam, named in the session Alex logged, alone; Alex, who
+    # logged it, may not (403).
+    Entry(
+        "session_dispute",
+        "session",
+        {"get": r(LOGIN, 403, 200, 404, 403, 404, 404), "post": r(LOGIN, 403, 302, 404, 403, 404, 404)},
+    ),
     Entry(
         "session_log",
         "assignment",

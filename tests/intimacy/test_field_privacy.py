@@ -42,7 +42,7 @@ from django.utils import timezone
 from accounts import services as people
 from intimacy import services
 from intimacy.forms import ReflectionForm
-from intimacy.models import Reflection, Session
+from intimacy.models import Reflection, SafetyCheck, Session
 from intimacy.reminders import reminders_run
 from tests.factories import (
     PASSWORD,
@@ -246,6 +246,21 @@ def _answers(data: dict) -> dict:
     return form.answers()
 
 
+def _lift_hold_words():
+    return "HOLD-LIFT-spoke-with-each-alone"
+
+
+def _lift_the_hold(couple, therapist) -> None:
+    """The safety message put the couple's touch exercises on hold; the therapist spoke with each
+    partner alone and lifted it, so the pages below show an exercise running (issue 13)."""
+    today = couple.today()
+    both = {p.pk: {"day": today, "how": "video"} for p in couple.partners.all()}
+    services.hold_lift(couple=couple, by=therapist, note=_lift_hold_words(), screenings=both)
+    # Each partner answers the private check again, without a flag, before touch work resumes.
+    for partner in couple.partners.all():
+        services.safety_check_answer(partner=partner, answers=dict(SafetyCheck.FINE))
+
+
 def build_world() -> World:
     """The cast and their homework, through factories and the services the forms call."""
     therapist = UserFactory(name="Dr Lee")
@@ -273,6 +288,7 @@ def build_world() -> World:
         )
         services.reflection_add(session=sessions[level], partner=alex, answers=_answers(ALEX_POST))
     services.safety_message_send(partner=sam, feeling="pressured", message=SAFETY_WORDS)
+    _lift_the_hold(couple, therapist)
     people.couple_set_progress_page(couple=couple, enabled=True)
     return _world(couple, assignment, alex, sam, therapist, staff, outsider, sessions, days, fillers)
 
@@ -317,6 +333,7 @@ def world_through_forms(
     client.force_login(partner_b.user)
     response = client.post(reverse("safety"), {"feeling": "pressured", "message": SAFETY_WORDS})
     assert response.status_code == 302
+    _lift_the_hold(couple, therapist)
     client.force_login(therapist)
     assert client.post(reverse("progress_page_switch", args=[couple.pk]), {"enabled": "1"}).status_code == 302
     client.logout()
@@ -637,6 +654,8 @@ NOT_READ = {
     "alert_settings": "a therapist's own urgent-email address: no couple's data",
     "alert_address_confirm": "public signed link from an email: the address it confirms, nothing else",
     "exercise_detail": "the exercise library: no couple's data",
+    "session_dispute": "a fixed question about one session: its date and who logged it, no words or ratings",
+    "safety_check": "four fixed questions; the answers are never shown back (tests/intimacy/test_holds.py)",
     "exercise_edit": "the exercise library: no couple's data",
     **dict.fromkeys(
         [
@@ -653,6 +672,10 @@ NOT_READ = {
             "quick_sign_out",
             "keepalive",
             "appointment_leave_out_session",
+            "hold_lift",
+            "screening_add",
+            "touch_pause",
+            "touch_resume",
         ],
         "an action: POST, then a redirect",
     ),
@@ -885,3 +908,63 @@ def test_every_tend_url_is_read_above_or_shows_no_homework():
     read = set().union(*SURFACE_URLS.values())
     assert names - read - NOT_READ.keys() == set(), "add these to CONTRACT / SURFACES, or to NOT_READ"
     assert (read | NOT_READ.keys()) - names == set(), "gone from accounts/urls.py and intimacy/urls.py"
+
+
+# The safety loop's private signals (issue 13) ---------------------------------------------------------------
+# Sam's worrying answer in the private check, "pause for me", "not this week" and "this didn't happen":
+# the therapist sees each; Alex's pages change only by the neutral pause, and the appointment view (the
+# screen the couple see together) shows none of them.
+
+SIGNAL_WORDS = [
+    "private check",
+    "Worrying answer",
+    "Paused for me",
+    "Not this week</span>",
+    "didn&#x27;t happen",
+    "did not happen",
+    "hold",
+    "pressured into touch",
+]
+
+
+def _clean(html: str) -> str:
+    html = re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", html)
+    # The exercise card is where the neutral pause shows (tests/intimacy/test_holds.py compares it).
+    return re.sub(r'<section class="card mb-4".*?</section>', "", html, flags=re.S)
+
+
+SIGNALS = {
+    "worrying check": lambda s, sam: services.safety_check_answer(
+        partner=sam, answers={**SafetyCheck.FINE, "pressured": "yes"}
+    ),
+    "pause for me": lambda s, sam: services.pause_for_me(partner=sam, kind="for_me"),
+    "not this week": lambda s, sam: services.pause_for_me(partner=sam, kind="week"),
+    "this didn't happen": lambda s, sam: services.session_dispute(session=s, partner=sam),
+}
+
+
+@pytest.mark.parametrize("signal", list(SIGNALS))
+def test_private_signals_reach_the_therapist_alone(client, therapist, couple, partner_a, partner_b, session, signal):
+    alex_pages = ["home", "history", "progress", "my_data_download"]
+    couple.progress_page = True
+    couple.save()
+    client.force_login(partner_a.user)
+    before = {url: _clean(client.get(reverse(url)).content.decode()) for url in alex_pages}
+    SIGNALS[signal](session, partner_b)
+    client.force_login(partner_a.user)
+    after = {url: _clean(client.get(reverse(url)).content.decode()) for url in alex_pages}
+    assert after == before
+    client.force_login(therapist)
+    dashboard = client.get(reverse("couple_detail", args=[couple.pk])).content.decode()
+    shown = {
+        "worrying check": "Worrying answer",
+        "pause for me": "Paused for me",
+        "not this week": "Not this week",
+        "this didn't happen": "did not happen",
+    }
+    assert shown[signal] in dashboard
+    response = client.get(reverse("appointment", args=[couple.pk]), {"confirm": "1"})
+    assert response.status_code == 200
+    view = response.content.decode()
+    assert "A-shared-words" in view  # the view itself, with what Alex shared
+    assert [w for w in SIGNAL_WORDS if w.lower() in view.lower()] == []

@@ -142,8 +142,10 @@ def test_couple_record(client_for, therapist, couple, homework, django_assert_nu
 def test_partner_home(client_for, partner_a, homework, django_assert_num_queries):
     client = client_for(partner_a)
     # session, user, own partner + couple, assignments with this week's count, sessions awaiting a
-    # reflection, the latest sessions, their visible reflections, the other partner, this week's check-in
-    with django_assert_num_queries(9):
+    # reflection, the latest sessions, their visible reflections, the other partner, this week's check-in;
+    # whether touch work is open (intimacy/holds.py, added deliberately: the couple's holds; the
+    # partners' private checks and separate screenings)
+    with django_assert_num_queries(11):
         assert client.get(reverse("home")).status_code == 200
 
 
@@ -188,8 +190,10 @@ def test_log_offers_recent_sessions_without_a_reflection(
     client = client_for(partner_a)
     # session, user, own partner + couple; the assignment with its couple and exercise; words kept
     # from before a sign-out (one cache row by key: accounts/drafts.py, added deliberately); the recent
-    # sessions lacking this partner's reflection, with their partners and exercise
-    with django_assert_num_queries(6):
+    # sessions lacking this partner's reflection, with their partners and exercise; whether touch
+    # work is open (intimacy/holds.py, added deliberately: the couple's holds; the partners' private
+    # checks and separate screenings)
+    with django_assert_num_queries(8):
         response = client.get(reverse("session_log", args=[assignment.pk]))
     assert response.status_code == 200 and len(response.context["sessions"]) == len(recent)
 

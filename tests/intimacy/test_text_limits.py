@@ -15,7 +15,16 @@ from django.urls import reverse
 
 from accounts.text_limits import TextOverLimit
 from intimacy import services
-from intimacy.models import Alert, Assignment, CoupleNote, Exercise, Reflection, SafetyMessage
+from intimacy.models import (
+    Alert,
+    Assignment,
+    CoupleNote,
+    Exercise,
+    Reflection,
+    SafetyMessage,
+    ScreeningRecord,
+    TouchHold,
+)
 from tests.factories import back_rub
 
 pytestmark = pytest.mark.django_db
@@ -32,6 +41,8 @@ LIMITS = {
     ("intimacy.CoupleNote", "text"): 200,
     ("intimacy.Alert", "acknowledgement"): 300,
     ("intimacy.SafetyMessage", "message"): 5_000,
+    ("intimacy.TouchHold", "lift_note"): 300,
+    ("intimacy.ScreeningRecord", "note"): 200,
 }
 # Text nobody types: a slug the seeding migration chooses.
 NOT_TYPED = {("intimacy.Exercise", "builtin_key")}
@@ -50,6 +61,8 @@ def world(session, therapist, partner_b):
     CoupleNote.objects.create(couple=couple, author=therapist, date=date(2026, 11, 20), text="holiday")
     Alert.objects.create(couple=couple, kind=Alert.Kind.PAUSED, week=date(2026, 11, 23))
     SafetyMessage.objects.create(couple=couple, partner=partner_b, feeling=SafetyMessage.Feeling.OTHER)
+    TouchHold.objects.create(couple=couple, reason=Alert.Kind.SAFETY)
+    ScreeningRecord.objects.create(couple=couple, partner=partner_b, date=date(2026, 11, 20), how="video")
     return session
 
 

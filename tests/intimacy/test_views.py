@@ -228,9 +228,7 @@ class TestReflectionAdd:
 
 
 class TestAssign:
-    def test_assign_with_screening(self, client, therapist, partner_a, partner_b, couple):
-        couple.screened_at = None
-        couple.save()
+    def test_assign(self, client, therapist, partner_a, partner_b, couple):
         client.force_login(therapist)
         data = {
             "exercise": back_rub().pk,
@@ -240,11 +238,9 @@ class TestAssign:
             "giver_plan": "turns",
             "note": "Gently does it",
         }
+        page = client.get(reverse("assignment_create", args=[couple.pk])).content.decode()
+        assert "never replaces" in page  # the private check beside the therapist's own interviews
         response = client.post(reverse("assignment_create", args=[couple.pk]), data)
-        assert response.status_code == 200
-        assert "confirm you have screened" in response.content.decode()
-        assert "Gently does it" in response.content.decode()
-        response = client.post(reverse("assignment_create", args=[couple.pk]), {**data, "screening_confirmed": "on"})
         assert response.status_code == 302
         assignment = Assignment.objects.get()
         assert (assignment.target_per_week, assignment.suggested_minutes) == (3, 20)
@@ -344,8 +340,9 @@ def test_partner_home_query_count_is_fixed(client, partner_a, session, django_as
     _more_sessions(session, 6)
     client.force_login(partner_a.user)
     # session, user, own partner + couple, assignments with this week's count, sessions awaiting a
-    # reflection, recent sessions, their visible reflections, the other partner, this week's check-in
-    with django_assert_num_queries(9):
+    # reflection, recent sessions, their visible reflections, the other partner, this week's check-in;
+    # whether touch work is open (intimacy/holds.py: the couple's holds; the partners' checks and screenings)
+    with django_assert_num_queries(11):
         response = client.get(reverse("home"))
     assert response.status_code == 200
 

@@ -18,7 +18,7 @@ from accounts.models import Couple, Partner, User
 from intimacy import csi4, scale, services
 from intimacy.alerts import alerts_raise
 from intimacy.demo import DEMO_TOTP_SECRET, PASSWORD
-from intimacy.models import Exercise, Reflection
+from intimacy.models import Exercise, Reflection, SafetyCheck
 from intimacy.weeks import week_start
 
 THERAPISTS = {
@@ -176,8 +176,11 @@ class Command(BaseCommand):
             suggested_minutes=15,
             starts_on=start,
             note="Try two evenings a week. Keep it short and unhurried; stopping early is fine.",
-            screening_confirmed=True,
         )
+        # The therapist spoke with each partner alone, and each answered the private check.
+        for partner in couple.partners.all():
+            services.screening_record(couple=couple, partner=partner, by=therapist, day=start, how="in_person")
+            services.safety_check_answer(partner=partner, answers=dict(SafetyCheck.FINE))
         self._sessions(couple, assignment, start, today, story, rng)
         self._checkins(couple, start, today, story, rng)
         # The therapist's own dated notes mark the dashboard's charts; one couple sees their progress page.

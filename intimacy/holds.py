@@ -1,0 +1,123 @@
+"""The hold on a couple's touch exercises: placed at once by a safety signal, lifted only by the therapist.
+
+A hold is placed in the same transaction as the alert that carries the signal (`hold_place`, called by
+the alert engine), so no touch session can be logged between the signal and the hold. While it is on,
+nothing of a touch exercise can be logged or reflected on, no touch reminder goes out to either
+partner, and both partners see only the neutral "Your therapist has paused this exercise": never why,
+never who. Every exercise is a touch exercise in v1 (there is no talk or together shape yet).
+"""
+
+from dataclasses import dataclass
+
+from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy
+
+from accounts.models import Couple, Partner
+from intimacy.models import Alert, AlertKind, PersonalPause, SafetyCheck, ScreeningRecord, TouchHold
+
+# All a partner is ever told, whatever the reason and whoever it came from: the words a paused
+# exercise has always shown (templates/intimacy/partner_home.html says the same).
+PAUSED_MESSAGE = gettext_lazy("Your therapist has paused this exercise for now.")
+
+# The urgent alert kinds that put a couple's touch exercises on hold: a safety message, a worrying
+# private check, a low "safe" rating, "this didn't happen". Low comfort is an ordinary alert and holds
+# nothing. One set, read by the alert engine and by nothing else.
+HOLD_KINDS = frozenset({AlertKind.SAFETY, AlertKind.SAFETY_CHECK, AlertKind.LOW_SAFE, AlertKind.DISPUTED})
+
+
+def places_hold(kind: str, urgent: bool) -> bool:
+    """Whether an alert of `kind` puts the couple's touch exercises on hold."""
+    return urgent and kind in HOLD_KINDS
+
+
+def hold_place(*, couple: Couple, reason: str, alert: Alert | None = None) -> TouchHold:
+    """Put `couple`'s touch exercises on hold; with one already on, that one stays (its first reason).
+
+    Called inside the transaction that raises the alert. Two signals at once still make one hold: the
+    database allows one open hold per couple, and the loser of that race reads the winner's.
+    """
+    existing = TouchHold.objects.open().filter(couple=couple).first()
+    if existing is not None:
+        return existing
+    try:
+        with transaction.atomic():
+            return TouchHold.objects.create(couple=couple, reason=reason, placed_by_alert=alert)
+    except IntegrityError:
+        return TouchHold.objects.open().get(couple=couple)
+
+
+def open_hold(couple: Couple) -> TouchHold | None:
+    """The couple's open hold, if any (for the therapist's page and the lift)."""
+    return TouchHold.objects.open().filter(couple=couple).first()
+
+
+def is_held(couple: Couple) -> bool:
+    """Whether `couple`'s touch exercises are on hold."""
+    return TouchHold.objects.open().filter(couple=couple).exists()
+
+
+def active_pauses(now=None):
+    """Partners' own pauses in force at `now` (not resumed; "not this week" not yet over)."""
+    now = now or timezone.now()
+    return PersonalPause.objects.filter(Q(until__isnull=True) | Q(until__gt=now), ended_at__isnull=True)
+
+
+def held(couple_ref: str = "couple", now=None) -> Q:
+    """True for rows whose couple (the field `couple_ref`) has an open hold or a partner's own pause in
+    force, for reminders: no touch reminder or nudge goes to either partner meanwhile."""
+    return Q(Exists(TouchHold.objects.open().filter(couple=OuterRef(couple_ref)))) | Q(
+        Exists(active_pauses(now).filter(couple=OuterRef(couple_ref)))
+    )
+
+
+@dataclass(frozen=True)
+class Clearance:
+    """Whether a couple's touch work is open, and if not, what is missing (for the therapist's eyes;
+    partners are told only `check_due` for themselves, and otherwise see the neutral pause)."""
+
+    held: bool
+    # Partners who have not answered the private check without a flag since the last hold was lifted.
+    to_answer: frozenset[int]
+    # Partners the therapist has not recorded speaking with on their own.
+    unscreened: frozenset[int]
+    # Partners who said "not this week" or paused for themselves.
+    paused_by: frozenset[int] = frozenset()
+
+    @property
+    def open(self) -> bool:
+        return not self.held and not self.to_answer and not self.unscreened and not self.paused_by
+
+    def check_due(self, partner) -> bool:
+        """Whether to ask `partner` for the private check now (never while a hold is on)."""
+        return not self.held and partner.pk in self.to_answer
+
+
+def clearance(couple: Couple) -> Clearance:
+    """Touch work opens only with no hold on, each partner's clean private check since the last hold
+    was lifted (or ever, before the first), and a separate conversation recorded with each partner.
+    Two reads: the couple's holds, then its partners with what each has done."""
+    lifted = list(TouchHold.objects.filter(couple=couple).values_list("lifted_at", flat=True))
+    since = max((at for at in lifted if at is not None), default=None)
+    checks = SafetyCheck.objects.filter(couple=couple, partner=OuterRef("pk"), flagged=False)
+    if since is not None:
+        checks = checks.filter(created_at__gt=since)
+    rows = Partner.objects.filter(couple=couple).annotate(
+        checked=Exists(checks),
+        screened=Exists(ScreeningRecord.objects.filter(couple=couple, partner=OuterRef("pk"))),
+        paused=Exists(active_pauses().filter(partner=OuterRef("pk"))),
+    )
+    rows = list(rows.values_list("pk", "checked", "screened", "paused"))
+    return Clearance(
+        held=None in lifted,
+        to_answer=frozenset(row[0] for row in rows if not row[1]),
+        unscreened=frozenset(row[0] for row in rows if not row[2]),
+        paused_by=frozenset(row[0] for row in rows if row[3]),
+    )
+
+
+def touch_paused(partner) -> bool:
+    """Whether touch exercises are paused for `partner`'s couple, as both partners see it: the one
+    neutral answer for every reason (a hold, a check not yet answered, a screening not yet recorded)."""
+    return not clearance(partner.couple).open
