@@ -24,7 +24,7 @@ from tests.factories import ReflectionFactory, SessionFactory
 pytestmark = pytest.mark.django_db
 
 NEUTRAL = "Your therapist has paused this exercise for now."
-ANSWERS = {"connection": 7, "comfort": 8}
+ANSWERS = {"connection": 7, "comfort": 8, "safe": 8}
 
 
 def _log(assignment, partner):
