@@ -29,7 +29,8 @@ def test_a_partner_chooses_is_asked_once_more_and_makes_it_just_me_in_one_tap(
 
     choose(alex, "This time", "I gave")
     rate(alex, "How connected did you feel?", 6)
-    rate(alex, "How comfortable and safe did you feel?", 7)
+    rate(alex, "How comfortable did you feel?", 7)
+    rate(alex, "How safe did you feel?", 7)
     alex.get_by_label("We paused or stopped early").check()
     alex.get_by_label("Anything else").fill(WORDS)
     # Saving without a choice keeps everything and asks, calmly, for one.
