@@ -6,7 +6,9 @@ partner, ISO week). `alerts_raise` runs the rules in `RULES` and stores what is 
 constraints on `Alert` make raising idempotent, so it can run from the nightly `check_alerts`
 command and after every write that could change the answer, in any order and even twice at once.
 An acknowledged alert stays in the history and keeps its week's key, so it is not raised again
-that week. A new rule is one function decorated with its sentence, and one line in `RULES`.
+that week; but a hold signal written after the therapist lifted a hold puts a new hold on and opens
+its week's alert again (`_renew`), since lifting a hold answers only the signals before it.
+A new rule is one function decorated with its sentence, and one line in `RULES`.
 
 Alerts are the therapist's alone, so every rating counts whatever the reflection's visibility:
 the therapist always sees the ratings of a "Just me" reflection, never its words. No alert holds
@@ -17,13 +19,13 @@ Withdrawn sessions, and the reflections on them, are ignored throughout.
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from fractions import Fraction
 from typing import NamedTuple
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Sum, Window
+from django.db.models import Count, Exists, F, Max, OuterRef, Q, QuerySet, Subquery, Sum, Window
 from django.db.models.functions import RowNumber, TruncWeek
 from django.utils import timezone
 from django.utils.functional import Promise
@@ -31,7 +33,7 @@ from django.utils.translation import gettext_lazy
 
 from accounts.models import Couple, Partner, User
 from intimacy.holds import hold_place, places_hold
-from intimacy.models import Alert, Assignment, Reflection, Session, SessionDispute
+from intimacy.models import Alert, Assignment, Reflection, Session, SessionDispute, TouchHold
 from intimacy.reminders import urgent_alert_reopened
 from intimacy.weeks import week_start
 
@@ -60,6 +62,9 @@ class Found(NamedTuple):
     partner_id: int | None
     week: date
     urgent: bool = False
+    # When the newest reflection behind it was written, for kinds that hold: a signal written after the
+    # therapist lifted a hold places a new one, even in a week whose alert is already stored.
+    written: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -180,6 +185,7 @@ def paused_or_low_rating(facts: Facts) -> list[Found]:
             paused=Count("pk", filter=paused),
             uncomfortable=Count("pk", filter=uncomfortable),
             unsafe=Count("pk", filter=unsafe),
+            unsafe_written=Max("created_at", filter=unsafe),
         )
     )
     found = []
@@ -189,7 +195,7 @@ def paused_or_low_rating(facts: Facts) -> list[Found]:
         if row["uncomfortable"]:
             found.append(Found(Kind.LOW_COMFORT, row["partner_id"], row["week"]))
         if row["unsafe"]:
-            found.append(Found(Kind.LOW_SAFE, row["partner_id"], row["week"], urgent=True))
+            found.append(Found(Kind.LOW_SAFE, row["partner_id"], row["week"], True, row["unsafe_written"]))
     return found
 
 
@@ -291,7 +297,8 @@ def alerts_raise(*, couple: Couple, today: date | None = None) -> list[Alert]:
 
     Five reads whatever the amount of history, each aggregated in the database (the partners, then
     one for each rule but `awaiting`, which rides on the partners), then, only if any rule fired,
-    one read of the alerts already stored and, only if one is new, one insert. The insert ignores
+    one read of the alerts already stored (with the couple's last hold lift riding along) and, only if
+    one is new, one insert; only a hold signal written after a lift costs more (`_renew`). The insert ignores
     conflicts, so two runs at once store each alert once (the loser of such a race may still count
     an alert the winner stored). The returned alerts carry their partner but no primary key, since
     an insert that ignores conflicts reports none.
@@ -335,16 +342,26 @@ def _facts(couple: Couple, today: date) -> Facts:
 
 
 def _store(facts: Facts, found: list[Found]) -> list[Alert]:
-    """Insert the found alerts not stored yet, each once; return them."""
-    stored = set(
-        Alert.objects.filter(couple=facts.couple, week__gte=min(f.week for f in found)).values_list(
-            "kind", "partner_id", "week"
-        )
+    """Insert the found alerts not stored yet, each once; return them. A stored alert of a hold kind
+    whose signal was written after the last lift is renewed instead (`_renew`)."""
+    # The last lift rides on this read, so the usual run costs no extra query.
+    last_lift = Subquery(
+        TouchHold.objects.filter(couple=facts.couple, lifted_at__isnull=False)
+        .order_by("-lifted_at")
+        .values("lifted_at")[:1]
     )
+    rows = (
+        Alert.objects.filter(couple=facts.couple, week__gte=min(f.week for f in found))
+        .annotate(last_lift=last_lift)
+        .values_list("kind", "partner_id", "week", "pk", "acknowledged_at", "last_lift")
+    )
+    stored = {row[:3]: row[3:] for row in rows}
     new: dict[tuple, Alert] = {}
     for f in found:
         key = (f.kind, f.partner_id, f.week)
-        if key not in stored and key not in new:
+        if key in stored:
+            _renew(facts.couple, f, *stored[key])
+        elif key not in new:
             new[key] = Alert(
                 couple=facts.couple, kind=f.kind, partner=facts.partners.get(f.partner_id), week=f.week, urgent=f.urgent
             )
@@ -352,6 +369,29 @@ def _store(facts: Facts, found: list[Found]) -> list[Alert]:
         Alert.objects.bulk_create(new.values(), ignore_conflicts=True)
         _hold_if_needed(facts.couple, new.values())
     return list(new.values())
+
+
+def _renew(couple: Couple, f: Found, pk: int, acknowledged_at: datetime | None, last_lift: datetime | None) -> None:
+    """A hold signal written after the therapist lifted the last hold puts a new hold on, though its
+    week's alert is already stored; the alert opens again if it was marked as seen before that signal,
+    like a second message through the safety line (`alert_raise_now`). Signals from before the lift
+    were dealt with by it: they renew nothing, so running the rules again is still idempotent."""
+    if not places_hold(f.kind, f.urgent) or f.written is None or last_lift is None or f.written <= last_lift:
+        return
+    alert = Alert.objects.select_for_update().get(pk=pk)
+    if acknowledged_at is not None and acknowledged_at < f.written:
+        _reopen(alert, urgent=f.urgent)
+    hold_place(couple=couple, reason=f.kind, alert=alert)
+
+
+def _reopen(alert: Alert, *, urgent: bool) -> None:
+    """Open an alert marked as seen again; an urgent one emails the therapist again (its first email
+    went out when it was raised)."""
+    alert.acknowledged_at, alert.acknowledged_by, alert.acknowledgement = None, None, ""
+    alert.urgent = alert.urgent or urgent
+    alert.save()
+    if alert.urgent:
+        urgent_alert_reopened(alert)
 
 
 def _hold_if_needed(couple: Couple, new) -> None:
@@ -402,12 +442,7 @@ def alert_raise_now(*, couple: Couple, kind: str, partner: Partner, urgent: bool
             couple=couple, kind=kind, partner=partner, week=week, defaults={"urgent": urgent}
         )
         if not created and alert.acknowledged_at is not None:
-            alert.acknowledged_at, alert.acknowledged_by, alert.acknowledgement = None, None, ""
-            alert.urgent = alert.urgent or urgent
-            alert.save()
-            if alert.urgent:
-                # Its first email went out when it was raised: the therapist is emailed again.
-                urgent_alert_reopened(alert)
+            _reopen(alert, urgent=urgent)
         if places_hold(kind, urgent):
             # Every new signal counts, even one in a week whose alert was already raised.
             hold_place(couple=couple, reason=kind, alert=alert)

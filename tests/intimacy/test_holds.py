@@ -14,9 +14,10 @@ import time_machine
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 
+from accounts.models import ReminderSend
 from accounts.services import reminders_set
 from intimacy import holds, services
-from intimacy.alerts import alerts_raise
+from intimacy.alerts import alert_acknowledge, alerts_raise
 from intimacy.models import Alert, Reflection, SafetyCheck, ScreeningRecord, TouchHold
 from intimacy.reminders import reminders_due
 from tests.factories import ReflectionFactory, SessionFactory
@@ -460,3 +461,61 @@ def test_a_dispute_stops_the_session_waiting_alerts_urgently_and_holds(
 def test_only_the_partner_who_did_not_log_it_can_dispute(couple, partner_a, partner_b, assignment, session):
     with pytest.raises(PermissionDenied):
         services.session_dispute(session=session, partner=partner_a)
+
+
+# A signal after a lift (gap 1) -------------------------------------------------------------------------
+
+
+def _low_safe_log(assignment, partner, role=Reflection.Role.GIVER):
+    return services.session_log(
+        assignment=assignment,
+        partner=partner,
+        day=assignment.couple.today(),
+        minutes=15,
+        role=role,
+        answers={**ANSWERS, "safe": 2},
+        idempotency_key=uuid.uuid4(),
+    )
+
+
+def _lift_and_recheck(couple, therapist, partners):
+    today = couple.today()
+    screenings = {p.pk: {"day": today, "how": "phone"} for p in partners}
+    services.hold_lift(couple=couple, by=therapist, note="Spoke with each.", screenings=screenings)
+    for partner in partners:
+        services.safety_check_answer(partner=partner, answers=FINE)
+
+
+def test_a_second_low_safe_rating_in_the_same_week_after_a_lift_places_a_new_hold(
+    couple, therapist, partner_a, partner_b, assignment
+):
+    _low_safe_log(assignment, partner_a)
+    first = TouchHold.objects.open().get(couple=couple)
+    alert = Alert.objects.get(kind=Alert.Kind.LOW_SAFE)
+    alert_acknowledge(alert=alert, by=therapist, note="Talked it through.")
+    _lift_and_recheck(couple, therapist, (partner_a, partner_b))
+    assert not holds.is_held(couple)
+
+    def reopen_emails():
+        return ReminderSend.objects.filter(kind="urgent_alert", key__startswith=f"urgent_alert:{alert.pk}:").count()
+
+    # Same partner, same ISO week (a new back rub the other way round, so not a repeat of the first).
+    _low_safe_log(assignment, partner_a, Reflection.Role.RECEIVER)
+    second = TouchHold.objects.open().get(couple=couple)
+    assert second.pk != first.pk and second.reason == Alert.Kind.LOW_SAFE
+    # The week's alert is open again, one row still, and the therapist is emailed again.
+    alert.refresh_from_db()
+    assert Alert.objects.filter(kind=Alert.Kind.LOW_SAFE).count() == 1
+    assert alert.acknowledged_at is None and second.placed_by_alert == alert
+    assert reopen_emails() == 1
+    # Raising again changes nothing more: no third hold, no second reopening email.
+    alerts_raise(couple=couple)
+    assert TouchHold.objects.count() == 2 and reopen_emails() == 1
+
+
+def test_an_old_low_safe_rating_places_no_new_hold_after_the_lift(couple, therapist, partner_a, partner_b, assignment):
+    _low_safe_log(assignment, partner_a)
+    _lift_and_recheck(couple, therapist, (partner_a, partner_b))
+    # A fine session afterwards runs the rules again: the low rating before the lift was already dealt with.
+    _log(assignment, partner_b)
+    assert not holds.is_held(couple) and TouchHold.objects.count() == 1
