@@ -65,11 +65,23 @@ def active_pauses(now=None):
 
 
 def held(couple_ref: str = "couple", now=None) -> Q:
-    """True for rows whose couple (the field `couple_ref`) has an open hold or a partner's own pause in
-    force, for reminders: no touch reminder or nudge goes to either partner meanwhile."""
-    return Q(Exists(TouchHold.objects.open().filter(couple=OuterRef(couple_ref)))) | Q(
-        Exists(active_pauses(now).filter(couple=OuterRef(couple_ref)))
+    """True for rows whose couple (the field `couple_ref`) has no open touch work: an open hold, a
+    partner's own pause in force, or a partner not yet cleared (`clearance`, in the database), for
+    reminders: no touch reminder or nudge goes to either partner meanwhile."""
+    return (
+        Q(Exists(TouchHold.objects.open().filter(couple=OuterRef(couple_ref))))
+        | Q(Exists(active_pauses(now).filter(couple=OuterRef(couple_ref))))
+        | Q(Exists(_not_cleared().filter(couple=OuterRef(couple_ref))))
     )
+
+
+def _not_cleared():
+    """Partners without a separate conversation recorded, or without a clean private check since the
+    couple's last lifted hold: `clearance` as one subquery."""
+    lifted_since = TouchHold.objects.filter(couple=OuterRef("couple"), lifted_at__gt=OuterRef("created_at"))
+    clean = SafetyCheck.objects.filter(partner=OuterRef("pk"), flagged=False).exclude(Exists(lifted_since))
+    screened = ScreeningRecord.objects.filter(partner=OuterRef("pk"))
+    return Partner.objects.exclude(Exists(clean) & Exists(screened))
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ new separate conversation with each partner and with a note.
 
 import re
 import uuid
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 import time_machine
@@ -461,6 +461,44 @@ def test_a_dispute_stops_the_session_waiting_alerts_urgently_and_holds(
 def test_only_the_partner_who_did_not_log_it_can_dispute(couple, partner_a, partner_b, assignment, session):
     with pytest.raises(PermissionDenied):
         services.session_dispute(session=session, partner=partner_a)
+
+
+# No touch reminder before touch work opens (gap 2) ----------------------------------------------------
+
+
+def test_no_touch_reminders_until_touch_work_opens_but_the_checkin_still_comes(therapist, new_couple):
+    couple, kim, lou, assignment = new_couple
+    for partner in (kim, lou):
+        reminders_set(partner=partner, on=True, weekdays=list(range(7)), at=time(19, 0))
+    # Nobody has been screened or answered the private check yet: Thursday and Sunday bring only the check-in.
+    assert _midweek_and_checkin_keys(kim) == {"checkin"}
+    for partner in (kim, lou):
+        _screen(couple, partner, therapist)
+    services.safety_check_answer(partner=kim, answers=FINE)
+    assert _midweek_and_checkin_keys(kim) == {"checkin"}  # Lou has not answered yet
+    services.safety_check_answer(partner=lou, answers=FINE)
+    assert _midweek_and_checkin_keys(kim) == {"planned", "midweek", "checkin"}
+
+
+def test_no_reflection_nudge_after_a_lift_until_both_answer_the_check_again(
+    couple, therapist, partner_a, partner_b, assignment
+):
+    for partner in (partner_a, partner_b):
+        reminders_set(partner=partner, on=True, weekdays=[], at=time(19, 0))
+    # (Real time, not moved back: the partners' first checks must come before the lift.)
+    session = SessionFactory(
+        assignment=assignment, date=couple.today(), giver=partner_a, receiver=partner_b, logged_by=partner_a
+    )
+    _tell(partner_a)
+    screenings = {p.pk: {"day": couple.today(), "how": "phone"} for p in (partner_a, partner_b)}
+    services.hold_lift(couple=couple, by=therapist, note="Spoke with each.", screenings=screenings)
+    day_later = session.created_at + timedelta(hours=24)
+    # The hold is off, but touch work is not open again until both have answered the check again
+    # (the therapist's urgent-alert email is another matter).
+    assert [d.kind for d in reminders_due(day_later) if d.kind != "urgent_alert"] == []
+    for partner in (partner_a, partner_b):
+        services.safety_check_answer(partner=partner, answers=FINE)
+    assert [d.kind for d in reminders_due(day_later) if d.kind != "urgent_alert"] == ["reflection"]
 
 
 # A signal after a lift (gap 1) -------------------------------------------------------------------------
