@@ -27,6 +27,7 @@ from intimacy.models import (
     SafetyMessage,
     ScreeningRecord,
     Session,
+    SessionDispute,
 )
 from intimacy.trends.aggregation import NOTHING_LEFT_OUT, LeftOut
 from intimacy.weeks import week_start
@@ -61,20 +62,28 @@ def picked_then_joined(sessions) -> QuerySet:
 
 
 def sessions_with_reflections(
-    sessions, viewer: User, *, shared_only: bool = False, left_out: LeftOut = NOTHING_LEFT_OUT
+    sessions,
+    viewer: User,
+    *,
+    shared_only: bool = False,
+    left_out: LeftOut = NOTHING_LEFT_OUT,
+    mark_disputed: bool = False,
 ) -> list[Session]:
     """Attach `giver_reflection`, `receiver_reflection` and `mine` to each session, as the viewer may see them.
 
     `shared_only` keeps just the reflections shared between the partners, for what the couple sees together;
-    `left_out` drops the reflections the therapist left out of the appointment view.
+    `left_out` drops the reflections the therapist left out of the appointment view; `mark_disputed`
+    (the therapist's page only) adds `disputed_by`, the name of a partner who disputed the session.
     """
     reflections = Reflection.objects.visible_to(viewer).select_related("partner").exclude(pk__in=left_out.reflections)
     if shared_only:
         reflections = reflections.filter(visibility=Reflection.Visibility.SHARED)
+    picked = picked_then_joined(sessions)
+    if mark_disputed:
+        disputes = SessionDispute.objects.filter(session=OuterRef("pk")).order_by("pk")
+        picked = picked.annotate(disputed_by=Subquery(disputes.values("partner__name")[:1]))
     sessions = list(
-        picked_then_joined(sessions).prefetch_related(
-            Prefetch("reflections", queryset=reflections, to_attr="visible_reflections")
-        )
+        picked.prefetch_related(Prefetch("reflections", queryset=reflections, to_attr="visible_reflections"))
     )
     for session in sessions:
         session.giver_reflection = session.receiver_reflection = session.mine = None
@@ -549,7 +558,14 @@ def couple_sessions_page(
     if left_out.sessions:
         sessions = sessions.exclude(pk__in=left_out.sessions)
     page = Paginator(sessions, per_page).get_page(page_number)
-    page.object_list = sessions_with_reflections(page.object_list, viewer, shared_only=shared_only, left_out=left_out)
+    # Left out of every trend of theirs, a disputed session is listed on the therapist's page, marked.
+    page.object_list = sessions_with_reflections(
+        page.object_list,
+        viewer,
+        shared_only=shared_only,
+        left_out=left_out,
+        mark_disputed=viewer.is_therapist and not shared_only,
+    )
     return page
 
 

@@ -15,7 +15,7 @@ from django.db.models import Count, Exists, F, FilteredRelation, OuterRef, Q, Qu
 from django.db.models.functions import TruncMonth, TruncWeek
 
 from accounts.models import Couple, Partner
-from intimacy.models import Assignment, CheckIn, CoupleNote, Reflection, Session
+from intimacy.models import Assignment, CheckIn, CoupleNote, Reflection, Session, SessionDispute
 from intimacy.trends.period import Bucket, Period
 from intimacy.weeks import week_start
 
@@ -146,6 +146,19 @@ def _scope_q(scope: Scope, viewer_partner: Partner | None, prefix: str = "") -> 
     return Q()
 
 
+def _disputed(scope: Scope, viewer_partner: Partner | None, session_ref: str = "pk") -> Q:
+    """Sessions that stop counting because a partner said "this didn't happen / I didn't agree": for
+    the therapist every disputed session (their page lists it as disputed instead), on a partner's
+    own progress page the sessions that partner disputed. The shared scope keeps them, because it is
+    also the logger's: a session vanishing there would tell them what the dispute must not."""
+    disputes = SessionDispute.objects.filter(session=OuterRef(session_ref))
+    if scope is Scope.THERAPIST:
+        return Q(Exists(disputes))
+    if scope is Scope.OWN:
+        return Q(Exists(disputes.filter(partner=viewer_partner)))
+    return Q(pk__in=[])
+
+
 def target_for(assignment: Assignment, bucket: Bucket, period: Period) -> int:
     """Sessions the assignment asks for in the bucket: the weekly target pro rata to the bucket's days
     that fall both in the assignment and in the period.
@@ -219,6 +232,7 @@ def _session_groups(
             assignment__couple=couple, withdrawn_at__isnull=True, date__gte=period.start, date__lte=period.end
         )
         .exclude(pk__in=left_out.sessions)
+        .exclude(_disputed(scope, viewer_partner))
         .annotate(
             bucket=_trunc(period, "date"),
             giver_reflection=reflection_as(Reflection.Role.GIVER),
@@ -271,6 +285,7 @@ def _reflection_groups(
         )
         .exclude(pk__in=left_out.reflections)
         .exclude(session__in=left_out.sessions)
+        .exclude(_disputed(scope, viewer_partner, "session"))
         .annotate(bucket=_trunc(period, "session__date"))
         .values("bucket", "partner_id", "role")
         .annotate(
@@ -343,9 +358,13 @@ def sessions_both_reflected(couple: Couple, period: Period, scope: Scope, limit:
     For the perception gap: what the receiver said of pressure and pace beside what the giver wrote.
     """
     reflections = _scoped(Reflection.objects.all(), scope, None)
-    return Session.objects.filter(
-        assignment__couple=couple, withdrawn_at__isnull=True, date__gte=period.start, date__lte=period.end
-    ).filter(
-        Exists(reflections.filter(session=OuterRef("pk"), role=Reflection.Role.GIVER)),
-        Exists(reflections.filter(session=OuterRef("pk"), role=Reflection.Role.RECEIVER)),
-    )[:limit]
+    return (
+        Session.objects.filter(
+            assignment__couple=couple, withdrawn_at__isnull=True, date__gte=period.start, date__lte=period.end
+        )
+        .exclude(_disputed(scope, None))
+        .filter(
+            Exists(reflections.filter(session=OuterRef("pk"), role=Reflection.Role.GIVER)),
+            Exists(reflections.filter(session=OuterRef("pk"), role=Reflection.Role.RECEIVER)),
+        )[:limit]
+    )

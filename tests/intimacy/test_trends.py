@@ -301,3 +301,35 @@ def test_no_target_line_before_the_assignment_starts(couple, partner_a, partner_
     # Weeks of 2 and 9 Nov are before the start. Wednesday 18 to Sunday 22 Nov is 5 days of the
     # week of 16 Nov: 3 × 5 / 7 = 2.14, so 2. This week asks for all 3, though it is only Wednesday.
     assert target["values"] == [None, None, 2, 3]
+
+
+def test_a_disputed_session_stops_counting_for_the_therapist_and_the_disputer_only(
+    client, therapist, couple, assignment, partner_a, partner_b
+):
+    from django.urls import reverse
+
+    from intimacy import services
+
+    kept, disputed = (
+        SessionFactory(
+            assignment=assignment, date=date(2026, 11, day), giver=partner_a, receiver=partner_b, logged_by=partner_a
+        )
+        for day in (23, 24)
+    )
+    ReflectionFactory(session=kept, partner=partner_a, role="giver", connection=8)
+    ReflectionFactory(session=disputed, partner=partner_a, role="giver", connection=2)
+    services.session_dispute(session=disputed, partner=partner_b)
+    period = period_from({"weeks": "4"}, TODAY)
+    mine = trends.couple_trends(couple, period, Scope.THERAPIST)
+    week = _by_label(mine)["23 Nov"]
+    # The therapist's trends hold only the session that happened: Alex's mean is 8, not (8 + 2) / 2.
+    assert (mine.sessions, mine.gave, week.connection[(partner_a.pk, "giver")]) == (1, {partner_a.pk: 1}, 8.0)
+    # Sam's own progress page no longer counts it ...
+    assert trends.couple_trends(couple, period, Scope.OWN, viewer_partner=partner_b).sessions == 1
+    # ... while Alex, who is told nothing, still sees the session they logged, alone and together.
+    assert trends.couple_trends(couple, period, Scope.OWN, viewer_partner=partner_a).sessions == 2
+    assert trends.couple_trends(couple, period, Scope.SHARED).sessions == 2
+    # The therapist's timeline lists it, marked.
+    client.force_login(therapist)
+    page = client.get(reverse("couple_detail", args=[couple.pk])).content.decode()
+    assert page.count("Disputed by Sam: not in the trends") == 1
