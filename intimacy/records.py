@@ -2,8 +2,9 @@
 
 Both read through the same `visible_to` gates as the pages, so each holds exactly what its reader may
 see: a partner's download has their own words and only what the other partner shared; the therapist's
-record has every rating but never the words of a "Just me" reflection. Neither holds a safety-line
-message in the partner's download.
+record has every rating but never the words of a "Just me" reflection, and the safety loop (separate
+screenings, private-check answers, holds, personal pauses, disputes). A partner's download holds no
+safety-line message and no check answers.
 
 Weekly check-ins (CSI-4) are for the therapist, but a partner's own answers are their data: their
 download holds their own check-ins and never the other partner's; the therapist's record holds both.
@@ -13,7 +14,19 @@ from django.utils.translation import gettext
 
 from accounts.models import Couple, Partner, User
 from intimacy import csi4
-from intimacy.models import Assignment, CheckIn, CoupleNote, Reflection, SafetyMessage, Session
+from intimacy.models import (
+    Assignment,
+    CheckIn,
+    CoupleNote,
+    PersonalPause,
+    Reflection,
+    SafetyCheck,
+    SafetyMessage,
+    ScreeningRecord,
+    Session,
+    SessionDispute,
+    TouchHold,
+)
 
 RATINGS = ("connection", "comfort", "safe", "presence", "giving_felt", "tension_before", "tension_after", "cared_for")
 CHOICES = ("pressure", "pace", "paused", "visibility")
@@ -101,7 +114,6 @@ def couple_record(couple: Couple, viewer: User) -> dict:
             "status": couple.status,
             "time_zone": couple.time_zone,
             "added": couple.created_at,
-            "screened_for_coercion_and_violence": couple.screened_at,
         },
         "partners": [
             {
@@ -128,7 +140,7 @@ def couple_record(couple: Couple, viewer: User) -> dict:
             for a in Assignment.objects.filter(couple=couple).select_related("exercise").order_by("starts_on", "pk")
         ],
         "sessions": [
-            {**s, "withdrawn": session.withdrawn_at is not None}
+            {"id": session.pk, **s, "withdrawn": session.withdrawn_at is not None}
             for s, session in zip(_sessions(sessions, viewer), sessions, strict=True)
         ],
         "therapist_notes": [{"date": n.date, "text": n.text} for n in CoupleNote.objects.filter(couple=couple)],
@@ -136,5 +148,62 @@ def couple_record(couple: Couple, viewer: User) -> dict:
         "safety_messages": [
             {"from": m.partner.name, "feeling": m.feeling, "message": m.message, "at": m.created_at}
             for m in SafetyMessage.objects.visible_to(viewer).filter(couple=couple).select_related("partner")
+        ],
+        **_safety_loop(couple, viewer),
+    }
+
+
+def _safety_loop(couple: Couple, viewer: User) -> dict:
+    """The safety loop's record (issue 13), for the therapist's export only: a partner's own download
+    never holds check answers (a phone may be shared, and the answers are for the therapist)."""
+
+    def of(model):
+        return model.objects.visible_to(viewer).filter(couple=couple).select_related("partner")
+
+    return {
+        "screenings": [
+            {"id": r.pk, "partner": r.partner.name, "date": r.date, "how": r.how, "note": r.note}
+            for r in of(ScreeningRecord).order_by("date", "pk")
+        ],
+        "private_checks": [
+            {
+                "id": c.pk,
+                "partner": c.partner.name,
+                "at": c.created_at,
+                **{q: getattr(c, q) for q in SafetyCheck.QUESTIONS},
+                "flagged": c.flagged,
+            }
+            for c in of(SafetyCheck).order_by("created_at", "pk")
+        ],
+        "holds": [
+            {
+                "id": h.pk,
+                "reason": h.reason,
+                "placed_at": h.placed_at,
+                "lifted_at": h.lifted_at,
+                "lift_note": h.lift_note,
+            }
+            for h in TouchHold.objects.visible_to(viewer).filter(couple=couple).order_by("placed_at", "pk")
+        ],
+        "personal_pauses": [
+            {
+                "id": p.pk,
+                "partner": p.partner.name,
+                "kind": p.kind,
+                "from": p.created_at,
+                "until": p.until,
+                "ended_at": p.ended_at,
+            }
+            for p in of(PersonalPause).order_by("created_at", "pk")
+        ],
+        "disputes": [
+            {
+                "id": d.pk,
+                "session_id": d.session_id,
+                "session_date": d.session.date,
+                "partner": d.partner.name,
+                "at": d.created_at,
+            }
+            for d in of(SessionDispute).select_related("session").order_by("created_at", "pk")
         ],
     }

@@ -9,7 +9,17 @@ from django.urls import reverse
 from django.utils.http import urlencode
 
 from accounts.models import Couple, Partner, User
-from intimacy.models import Alert, Assignment, CoupleNote, Reflection, SafetyMessage, Session
+from intimacy.models import (
+    Alert,
+    Assignment,
+    CoupleNote,
+    PersonalPause,
+    Reflection,
+    SafetyCheck,
+    SafetyMessage,
+    Session,
+    TouchHold,
+)
 from tests.factories import PASSWORD, ReflectionFactory, SessionFactory, totp_code
 from tests.intimacy.test_views import log_data
 
@@ -420,3 +430,50 @@ class TestPasswordFirst:
         assert client_for(other_therapist).post(reverse("couple_record", args=[couple_id])).status_code == 404
         assert client_for(other_therapist).get(reverse("couple_delete", args=[couple_id])).status_code == 404
         assert client_for(partner_a).get(reverse("couple_export", args=[couple_id])).status_code == 403
+
+
+def test_the_couple_record_holds_the_safety_loop_not_the_old_checkbox(
+    therapist, couple, partner_a, partner_b, assignment, session
+):
+    from intimacy import records, services
+
+    services.safety_check_answer(partner=partner_b, answers={**SafetyCheck.FINE, "pressured": "unsure"})
+    services.session_dispute(session=session, partner=partner_b)
+    hold = TouchHold.objects.get()
+    today = couple.today()
+    services.hold_lift(
+        couple=couple,
+        by=therapist,
+        note="Spoke with each.",
+        screenings={p.pk: {"day": today, "how": "phone"} for p in (partner_a, partner_b)},
+    )
+    pause = PersonalPause.objects.create(couple=couple, partner=partner_a, kind="for_me")
+    record = records.couple_record(couple, therapist)
+    assert "screened_for_coercion_and_violence" not in record["couple"]
+    # The factory's first screening of each partner, then the two the lift recorded.
+    assert [(s["partner"], s["how"]) for s in record["screenings"]] == [
+        ("Alex", "in_person"),
+        ("Sam", "in_person"),
+        ("Alex", "phone"),
+        ("Sam", "phone"),
+    ]
+    worrying = record["private_checks"][-1]
+    assert (worrying["partner"], worrying["flagged"], worrying["pressured"]) == ("Sam", True, "unsure")
+    (held,) = record["holds"]
+    assert (held["id"], held["reason"], held["lift_note"]) == (hold.pk, "safety_check", "Spoke with each.")
+    assert held["placed_at"] == hold.placed_at and held["lifted_at"] is not None
+    assert record["personal_pauses"] == [
+        {"id": pause.pk, "partner": "Alex", "kind": "for_me", "from": pause.created_at, "until": None, "ended_at": None}
+    ]
+    (dispute,) = record["disputes"]
+    assert (dispute["session_id"], dispute["session_date"], dispute["partner"]) == (session.pk, session.date, "Sam")
+    assert [s["id"] for s in record["sessions"]] == [session.pk]
+
+
+def test_a_partners_own_download_keeps_leaving_out_the_check_answers(couple, partner_a, partner_b, assignment):
+    from intimacy import records, services
+
+    services.safety_check_answer(partner=partner_b, answers=SafetyCheck.FINE)
+    mine = records.partner_record(partner_b, partner_b.user)
+    assert not {"private_checks", "holds", "disputes", "screenings"} & set(mine)
+    assert "feel_safe" not in str(mine)
