@@ -64,7 +64,10 @@ def log_start(request: HttpRequest) -> HttpResponse:
     active = selectors.loggable_assignments(request.user, request.partner)
     if len(active) == 1:
         return redirect("session_log", pk=active[0].pk)
-    return render(request, "intimacy/log_start.html", {"assignments": active})
+    # Paused, not missing: the neutral words of the exercise's own card, never "no exercise set"
+    # (and only while there is an exercise to pause).
+    paused = not active and holds.touch_paused(request.partner) and bool(selectors.loggable_assignments(request.user))
+    return render(request, "intimacy/log_start.html", {"assignments": active, "paused": paused})
 
 
 @keeps_draft(LogSessionForm)

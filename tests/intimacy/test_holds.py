@@ -193,6 +193,14 @@ def test_logging_pages_send_home_with_the_neutral_words(client, couple, partner_
         assert NEUTRAL in response.content.decode()
 
 
+def test_the_log_page_says_paused_not_that_there_is_no_exercise(client, couple, partner_a, partner_b, assignment):
+    _tell(partner_a)
+    client.force_login(partner_b.user)
+    html = client.get(reverse("log_start")).content.decode()
+    assert NEUTRAL in html
+    assert "no active exercise" not in html
+
+
 # Lifting ---------------------------------------------------------------------------------------------
 
 
