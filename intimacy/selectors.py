@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, timedelta
 
 from django.core.paginator import Paginator
-from django.db.models import Count, F, Func, IntegerField, Max, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
+from django.db.models import Count, Exists, F, Func, IntegerField, Max, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext, ngettext
@@ -74,6 +74,8 @@ def sessions_with_reflections(
     `shared_only` keeps just the reflections shared between the partners, for what the couple sees together;
     `left_out` drops the reflections the therapist left out of the appointment view; `mark_disputed`
     (the therapist's page only) adds `disputed_by`, the name of a partner who disputed the session.
+    A partner viewer gets `i_disputed` on each session: whether they themselves said it didn't happen
+    (their own signal only, so the logger learns nothing).
     """
     reflections = Reflection.objects.visible_to(viewer).select_related("partner").exclude(pk__in=left_out.reflections)
     if shared_only:
@@ -82,6 +84,9 @@ def sessions_with_reflections(
     if mark_disputed:
         disputes = SessionDispute.objects.filter(session=OuterRef("pk")).order_by("pk")
         picked = picked.annotate(disputed_by=Subquery(disputes.values("partner__name")[:1]))
+    if viewer.is_partner:
+        mine = SessionDispute.objects.filter(session=OuterRef("pk"), partner__user=viewer)
+        picked = picked.annotate(i_disputed=Exists(mine))
     sessions = list(
         picked.prefetch_related(Prefetch("reflections", queryset=reflections, to_attr="visible_reflections"))
     )

@@ -466,6 +466,23 @@ def test_a_dispute_stops_the_session_waiting_alerts_urgently_and_holds(
     assert _page(client, partner_a.user, "history") == alex_before
 
 
+def test_after_a_dispute_the_card_no_longer_asks_for_a_reflection_or_a_second_dispute(
+    client, partner_a, partner_b, assignment, session
+):
+    add, dispute = reverse("reflection_add", args=[session.pk]), reverse("session_dispute", args=[session.pk])
+    client.force_login(partner_b.user)
+    before = client.get(reverse("history")).content.decode()
+    assert add in before and dispute in before
+    services.session_dispute(session=session, partner=partner_b)
+    for page in ("history", "home"):
+        after = client.get(reverse(page)).content.decode()
+        assert add not in after and dispute not in after
+    assert "You told your therapist this didn" in client.get(reverse("history")).content.decode()
+    # Alex, who logged it, reads nothing of it.
+    client.force_login(partner_a.user)
+    assert "You told your therapist this didn" not in client.get(reverse("history")).content.decode()
+
+
 def test_only_the_partner_who_did_not_log_it_can_dispute(couple, partner_a, partner_b, assignment, session):
     with pytest.raises(PermissionDenied):
         services.session_dispute(session=session, partner=partner_a)
