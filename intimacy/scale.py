@@ -34,7 +34,18 @@ from django.utils import timezone
 from accounts.models import Couple, Partner, User
 from intimacy.alerts import LOW_COMFORT_MAX, LOW_SAFE_MAX
 from intimacy.demo import DEMO_TOTP_SECRET, PASSWORD
-from intimacy.models import Alert, Assignment, CheckIn, CoupleNote, Exercise, Reflection, Session
+from intimacy.models import (
+    Alert,
+    Assignment,
+    CheckIn,
+    CoupleNote,
+    Exercise,
+    HowSpoken,
+    Reflection,
+    SafetyCheck,
+    ScreeningRecord,
+    Session,
+)
 from intimacy.weeks import week_start
 
 BATCH = 5000
@@ -286,6 +297,26 @@ def _insert_people(generated: list[_CoupleRows]) -> None:
         g.link_people()
     _bulk_insert(Partner, [p for g in generated for p in g.partners])
     _bulk_insert(Assignment, [g.assignment for g in generated])
+    # Touch work open from the start, as for a couple the therapist has screened (intimacy/holds.py):
+    # a separate conversation with each partner, and each partner's clean private check.
+    _bulk_insert(
+        ScreeningRecord,
+        [
+            ScreeningRecord(
+                couple=g.couple,
+                partner=p,
+                date=g.assignment.starts_on,
+                how=HowSpoken.IN_PERSON,
+                recorded_by_id=g.couple.therapist_id,
+            )
+            for g in generated
+            for p in g.partners
+        ],
+    )
+    _bulk_insert(
+        SafetyCheck,
+        [SafetyCheck(couple=g.couple, partner=p, **SafetyCheck.FINE) for g in generated for p in g.partners],
+    )
 
 
 def _insert_couple_rows(generated: list[_CoupleRows]) -> tuple[list, list, list]:

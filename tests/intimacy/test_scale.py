@@ -58,3 +58,12 @@ def test_more_couples_later_adds_only_those(seeded):
     added = scale.seed_scale(therapists=2, couples_per_therapist=4, weeks=6)
     assert (added.therapists, added.couples) == (0, 2)
     assert Partner.objects.filter(email="scale-t1-c4-a@example.com").exists()
+
+
+def test_touch_work_is_open_for_every_generated_couple(seeded):
+    # Screened and privately checked, so the benchmark's partners can log (intimacy/holds.py): 6 couples.
+    from intimacy.holds import clearance
+
+    couples = list(Couple.objects.filter(partners__email__startswith="scale-").distinct())
+    assert len(couples) == 6
+    assert all(clearance(couple).open for couple in couples)
