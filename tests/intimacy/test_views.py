@@ -373,3 +373,11 @@ class TestKeptWords:
         html = client.get(url).content.decode()
         assert self.WORDS in html and "We kept what you wrote." in html
         assert session.reflections.filter(notes=self.WORDS).count() == 0  # saved only when they press Save
+
+
+def test_the_log_page_says_which_answers_are_needed_without_counting_them(client_for, assignment, partner_a):
+    # It said "the first five" while seven answers were needed: the marks on the questions are the rule.
+    page = client_for(partner_a).get(reverse("session_log", args=[assignment.pk]) + "?new=1").content.decode()
+    assert "Only the answers marked “needed” must be filled in." in page
+    # This time, connection, comfort, safe, who may read: the date and length come filled in.
+    assert page.count("(needed)") == 5
