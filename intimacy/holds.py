@@ -10,7 +10,7 @@ never who. Every exercise is a touch exercise in v1 (there is no talk or togethe
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
@@ -53,11 +53,6 @@ def open_hold(couple: Couple) -> TouchHold | None:
     return TouchHold.objects.open().filter(couple=couple).first()
 
 
-def is_held(couple: Couple) -> bool:
-    """Whether `couple`'s touch exercises are on hold."""
-    return TouchHold.objects.open().filter(couple=couple).exists()
-
-
 def active_pauses(now=None):
     """Partners' own pauses in force at `now` (not resumed; "not this week" not yet over)."""
     now = now or timezone.now()
@@ -75,13 +70,22 @@ def held(couple_ref: str = "couple", now=None) -> Q:
     )
 
 
+def _clean_check() -> QuerySet:
+    """The partner's (OuterRef "pk") clean private checks that no lifted hold came after: one rule for
+    the partner pages (`clearance`) and the reminders (`held`)."""
+    lifted_since = TouchHold.objects.filter(couple=OuterRef("couple"), lifted_at__gt=OuterRef("created_at"))
+    return SafetyCheck.objects.filter(partner=OuterRef("pk"), flagged=False).exclude(Exists(lifted_since))
+
+
+def _screened() -> QuerySet:
+    """The separate conversations the therapist recorded with the partner (OuterRef "pk")."""
+    return ScreeningRecord.objects.filter(partner=OuterRef("pk"))
+
+
 def _not_cleared():
     """Partners without a separate conversation recorded, or without a clean private check since the
     couple's last lifted hold: `clearance` as one subquery."""
-    lifted_since = TouchHold.objects.filter(couple=OuterRef("couple"), lifted_at__gt=OuterRef("created_at"))
-    clean = SafetyCheck.objects.filter(partner=OuterRef("pk"), flagged=False).exclude(Exists(lifted_since))
-    screened = ScreeningRecord.objects.filter(partner=OuterRef("pk"))
-    return Partner.objects.exclude(Exists(clean) & Exists(screened))
+    return Partner.objects.exclude(Exists(_clean_check()) & Exists(_screened()))
 
 
 @dataclass(frozen=True)
@@ -110,19 +114,15 @@ def clearance(couple: Couple) -> Clearance:
     """Touch work opens only with no hold on, each partner's clean private check since the last hold
     was lifted (or ever, before the first), and a separate conversation recorded with each partner.
     Two reads: the couple's holds, then its partners with what each has done."""
-    lifted = list(TouchHold.objects.filter(couple=couple).values_list("lifted_at", flat=True))
-    since = max((at for at in lifted if at is not None), default=None)
-    checks = SafetyCheck.objects.filter(couple=couple, partner=OuterRef("pk"), flagged=False)
-    if since is not None:
-        checks = checks.filter(created_at__gt=since)
+    held = TouchHold.objects.open().filter(couple=couple).exists()
     rows = Partner.objects.filter(couple=couple).annotate(
-        checked=Exists(checks),
-        screened=Exists(ScreeningRecord.objects.filter(couple=couple, partner=OuterRef("pk"))),
+        checked=Exists(_clean_check()),
+        screened=Exists(_screened()),
         paused=Exists(active_pauses().filter(partner=OuterRef("pk"))),
     )
     rows = list(rows.values_list("pk", "checked", "screened", "paused"))
     return Clearance(
-        held=None in lifted,
+        held=held,
         to_answer=frozenset(row[0] for row in rows if not row[1]),
         unscreened=frozenset(row[0] for row in rows if not row[2]),
         paused_by=frozenset(row[0] for row in rows if row[3]),

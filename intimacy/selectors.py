@@ -184,11 +184,9 @@ def logged_in_the_other_role(session: Session, partner: Partner, since) -> bool:
     )
 
 
-def loggable_assignments(viewer: User, partner: Partner | None = None) -> list[Assignment]:
-    """The active assignments the viewer may see (a partner's: their couple's), with their exercise;
-    none while the partner's touch exercises are paused (intimacy/holds.py)."""
-    if partner is not None and holds.touch_paused(partner):
-        return []
+def loggable_assignments(viewer: User) -> list[Assignment]:
+    """The active assignments the viewer may see (a partner's: their couple's), with their exercise.
+    Whether touch work is paused is the caller's question (intimacy/holds.py)."""
     return list(
         Assignment.objects.visible_to(viewer).filter(status=Assignment.Status.ACTIVE).select_related("exercise")
     )

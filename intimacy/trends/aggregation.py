@@ -130,15 +130,13 @@ def _mean(total, count) -> float | None:
 
 
 def _scoped(reflections: QuerySet, scope: Scope, viewer_partner: Partner | None) -> QuerySet:
-    if scope is Scope.SHARED:
-        return reflections.filter(visibility=Reflection.Visibility.SHARED)
-    if scope is Scope.OWN:
-        return reflections.filter(partner=viewer_partner)
-    return reflections
+    """The reflections `scope` may count (see `_scope_q`)."""
+    return reflections.filter(_scope_q(scope, viewer_partner))
 
 
 def _scope_q(scope: Scope, viewer_partner: Partner | None, prefix: str = "") -> Q:
-    """`_scoped` as a condition, for a join (`prefix` is the path to the reflection)."""
+    """The reflections a scope may count, as a condition (`prefix` is the path to the reflection, for
+    a join): shared ones only for what the couple sees together, the viewer's own for their own page."""
     if scope is Scope.SHARED:
         return Q(**{f"{prefix}visibility": Reflection.Visibility.SHARED})
     if scope is Scope.OWN:

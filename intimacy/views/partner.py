@@ -61,12 +61,13 @@ def history(request: HttpRequest) -> HttpResponse:
 @require_GET
 def log_start(request: HttpRequest) -> HttpResponse:
     """Pick the assignment to log for; with only one active, go straight to it."""
-    active = selectors.loggable_assignments(request.user, request.partner)
-    if len(active) == 1:
-        return redirect("session_log", pk=active[0].pk)
+    assignments = selectors.loggable_assignments(request.user)
     # Paused, not missing: the neutral words of the exercise's own card, never "no exercise set"
     # (and only while there is an exercise to pause).
-    paused = not active and holds.touch_paused(request.partner) and bool(selectors.loggable_assignments(request.user))
+    paused = bool(assignments) and holds.touch_paused(request.partner)
+    active = [] if paused else assignments
+    if len(active) == 1:
+        return redirect("session_log", pk=active[0].pk)
     return render(request, "intimacy/log_start.html", {"assignments": active, "paused": paused})
 
 

@@ -229,7 +229,7 @@ def test_the_therapist_sees_the_hold_and_lifts_it(client, therapist, couple, par
         ("Alex", "in_person"),
         ("Sam", "phone"),
     ]
-    assert not holds.is_held(couple)
+    assert holds.open_hold(couple) is None
 
 
 def test_lifting_needs_a_note_and_both_conversations(client, therapist, couple, partner_a, partner_b, assignment):
@@ -240,7 +240,7 @@ def test_lifting_needs_a_note_and_both_conversations(client, therapist, couple, 
     one_only = _lift_data(couple, partner_a, partner_b)
     del one_only[f"lift-day_{partner_b.pk}"]
     assert client.post(reverse("hold_lift", args=[couple.pk]), one_only).status_code == 400
-    assert holds.is_held(couple) and not ScreeningRecord.objects.filter(recorded_by=therapist).exists()
+    assert holds.open_hold(couple) is not None and not ScreeningRecord.objects.filter(recorded_by=therapist).exists()
 
 
 def test_only_the_couples_therapist_lifts(couple, partner_a, partner_b, assignment, other_therapist):
@@ -258,7 +258,7 @@ def test_a_partner_cannot_lift_and_learns_nothing(client, couple, partner_a, par
     assert client.post(url, {}).status_code == 403
     _tell(partner_a)
     assert client.post(url, _lift_data(couple, partner_a, partner_b)).status_code == 403
-    assert holds.is_held(couple)
+    assert holds.open_hold(couple) is not None
 
 
 def test_the_old_screening_checkbox_becomes_a_record_per_partner(couple, partner_a, partner_b, other_couple, migration):
@@ -357,7 +357,7 @@ def test_after_a_lift_each_partner_answers_the_check_again(client, therapist, co
     _tell(partner_a)
     client.force_login(therapist)
     client.post(reverse("hold_lift", args=[couple.pk]), _lift_data(couple, partner_a, partner_b))
-    assert not holds.is_held(couple)
+    assert holds.open_hold(couple) is None
     assert holds.clearance(couple).to_answer == {partner_a.pk, partner_b.pk}
     with pytest.raises(ValidationError):
         _log(assignment, partner_b)
@@ -557,7 +557,7 @@ def test_a_second_low_safe_rating_in_the_same_week_after_a_lift_places_a_new_hol
     alert = Alert.objects.get(kind=Alert.Kind.LOW_SAFE)
     alert_acknowledge(alert=alert, by=therapist, note="Talked it through.")
     _lift_and_recheck(couple, therapist, (partner_a, partner_b))
-    assert not holds.is_held(couple)
+    assert holds.open_hold(couple) is None
 
     def reopen_emails():
         return ReminderSend.objects.filter(kind="urgent_alert", key__startswith=f"urgent_alert:{alert.pk}:").count()
@@ -581,4 +581,4 @@ def test_an_old_low_safe_rating_places_no_new_hold_after_the_lift(couple, therap
     _lift_and_recheck(couple, therapist, (partner_a, partner_b))
     # A fine session afterwards runs the rules again: the low rating before the lift was already dealt with.
     _log(assignment, partner_b)
-    assert not holds.is_held(couple) and TouchHold.objects.count() == 1
+    assert holds.open_hold(couple) is None and TouchHold.objects.count() == 1
