@@ -11,6 +11,7 @@ from functools import wraps
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest
 from django.shortcuts import redirect
 
@@ -23,13 +24,19 @@ def require_role(user, role: str | None) -> None:
         raise PermissionDenied
 
 
-def get_couple_for_user(user, pk: int, *, role: str | None = None) -> Couple:
-    """The couple `pk` if `user` may see it (404 otherwise); 403 if `role` is given and isn't theirs."""
-    couple = Couple.objects.visible_to(user).select_related("therapist").filter(pk=pk).first()
-    if couple is None:
+def visible_or_404(visible: QuerySet, user, pk: int, *, role: str | None = None):
+    """The one rule of every access helper: object `pk` among those `user` may see (`visible`), else
+    404, whether it is missing or someone else's; only then 403 if `role` is given and isn't theirs."""
+    found = visible.filter(pk=pk).first()
+    if found is None:
         raise Http404
     require_role(user, role)
-    return couple
+    return found
+
+
+def get_couple_for_user(user, pk: int, *, role: str | None = None) -> Couple:
+    """The couple `pk` if `user` may see it (404 otherwise); 403 if `role` is given and isn't theirs."""
+    return visible_or_404(Couple.objects.visible_to(user).select_related("therapist"), user, pk, role=role)
 
 
 def partner_of(user) -> Partner:

@@ -5,9 +5,7 @@ see at all (`visible_to`), so an outsider and a missing object get the same 404,
 a role check answer 403.
 """
 
-from django.http import Http404
-
-from accounts.access import require_role
+from accounts.access import visible_or_404
 from intimacy.models import Alert, Assignment, CoupleNote, Exercise, Reflection, Session
 
 
@@ -17,35 +15,21 @@ def get_exercise_for_user(user, pk: int) -> Exercise:
     Exercises are not clinical, but a therapist's own are theirs: another therapist's exercise is a
     404, exactly like a missing one. Whether the user may change it (not a built-in) is the view's to ask.
     """
-    exercise = Exercise.objects.available_to(user).filter(pk=pk).first()
-    if exercise is None:
-        raise Http404
-    return exercise
+    return visible_or_404(Exercise.objects.available_to(user), user, pk)
 
 
 def get_assignment_for_user(user, pk: int, *, role: str | None = None) -> Assignment:
     """The assignment `pk` if it belongs to a couple `user` may see (404 otherwise); 403 on the wrong role."""
-    assignment = (
-        Assignment.objects.visible_to(user).select_related("couple", "exercise", "planned_giver").filter(pk=pk).first()
-    )
-    if assignment is None:
-        raise Http404
-    require_role(user, role)
-    return assignment
+    visible = Assignment.objects.visible_to(user).select_related("couple", "exercise", "planned_giver")
+    return visible_or_404(visible, user, pk, role=role)
 
 
 def get_session_for_user(user, pk: int, *, role: str | None = None) -> Session:
     """The session `pk` if it belongs to a couple `user` may see (404 otherwise); 403 on the wrong role."""
-    session = (
-        Session.objects.visible_to(user)
-        .select_related("assignment__couple", "assignment__exercise", "giver", "receiver", "logged_by")
-        .filter(pk=pk)
-        .first()
+    visible = Session.objects.visible_to(user).select_related(
+        "assignment__couple", "assignment__exercise", "giver", "receiver", "logged_by"
     )
-    if session is None:
-        raise Http404
-    require_role(user, role)
-    return session
+    return visible_or_404(visible, user, pk, role=role)
 
 
 def get_reflection_for_user(user, pk: int, *, role: str | None = None) -> Reflection:
@@ -54,16 +38,8 @@ def get_reflection_for_user(user, pk: int, *, role: str | None = None) -> Reflec
     A partner's reflection that was not shared with the other partner is a 404 for them, exactly
     like one that does not exist.
     """
-    reflection = (
-        Reflection.objects.visible_to(user)
-        .select_related("session__assignment__couple", "partner")
-        .filter(pk=pk)
-        .first()
-    )
-    if reflection is None:
-        raise Http404
-    require_role(user, role)
-    return reflection
+    visible = Reflection.objects.visible_to(user).select_related("session__assignment__couple", "partner")
+    return visible_or_404(visible, user, pk, role=role)
 
 
 def get_note_for_user(user, pk: int) -> CoupleNote:
@@ -71,15 +47,9 @@ def get_note_for_user(user, pk: int) -> CoupleNote:
 
     Notes are the therapist's private record: to a partner, even of that couple, they do not exist.
     """
-    note = CoupleNote.objects.visible_to(user).select_related("couple").filter(pk=pk).first()
-    if note is None:
-        raise Http404
-    return note
+    return visible_or_404(CoupleNote.objects.visible_to(user).select_related("couple"), user, pk)
 
 
 def get_alert_for_user(user, pk: int) -> Alert:
     """The alert `pk` on one of the therapist's couples; 404 for everyone else, partners included."""
-    alert = Alert.objects.visible_to(user).select_related("couple", "partner").filter(pk=pk).first()
-    if alert is None:
-        raise Http404
-    return alert
+    return visible_or_404(Alert.objects.visible_to(user).select_related("couple", "partner"), user, pk)
