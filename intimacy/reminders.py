@@ -422,9 +422,11 @@ def still_wanted(user: User) -> bool:
     if user.role == User.Role.THERAPIST:
         return alerts_wanted(user)
     partner = getattr(user, "partner", None)
+    # The same conditions as `_eligible_partners`, read from the rows already loaded with the batch.
     return bool(
         partner
         and partner.reminders_on
+        and partner.has_accepted
         and partner.has_current_consent
         and partner.couple.status == Couple.Status.ACTIVE
     )
