@@ -56,11 +56,17 @@ class PageProblems:
         page.on("console", lambda msg: self._console(who, page, msg))
         page.on("pageerror", lambda exc: self.lines.append(f"[{who}] page error: {exc}"))
         page.on("response", lambda resp: self._response(who, resp))
-        page.on("requestfailed", lambda req: self.lines.append(f"[{who}] request failed: {req.url} {req.failure}"))
+        page.on("requestfailed", lambda req: self._failed(who, req))
 
     def _console(self, who: str, page, msg) -> None:
         if msg.type == "error":
             self.lines.append(f"[{who}] console error on {msg.location.get('url') or page.url}: {msg.text}")
+
+    def _failed(self, who: str, req) -> None:
+        # A page left before it finished loading cancels its own icon or stylesheet (ERR_ABORTED): that
+        # is the test clicking on quickly, not something a person meets. Every other failure counts.
+        if req.failure != "net::ERR_ABORTED":
+            self.lines.append(f"[{who}] request failed: {req.url} {req.failure}")
 
     def _response(self, who: str, resp) -> None:
         if resp.status >= 400:
