@@ -132,7 +132,10 @@ RCI_SOURCE = "Jacobson & Truax 1991"
 RCI_CRITICAL = 1.96
 
 # The CSI-4's internal consistency (Cronbach's alpha) as Funk & Rogge (2007) report it for the 4-item
-# scale: .94. Jacobson & Truax use the measure's reliability as r.
+# scale: .94, the figure the literature quotes for the CSI-4. Jacobson & Truax use the measure's
+# reliability as r. The stored transcripts of the paper searched while building this (fdocuments.us
+# "Relationship Satisfaction With the Couples", the scribd copy) gave only their opening pages, not the
+# table of scale statistics: check this value and its table number against the paper itself.
 PUBLISHED_RELIABILITY = 0.94
 RELIABILITY_SOURCE = "Funk & Rogge 2007, coefficient alpha of the CSI-4"
 
