@@ -32,8 +32,9 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy
 
 from accounts.models import Couple, Partner, User
+from intimacy import csi4
 from intimacy.holds import hold_place, places_hold
-from intimacy.models import Alert, Assignment, Reflection, Session, SessionDispute, TouchHold
+from intimacy.models import Alert, Assignment, CheckIn, Reflection, Session, SessionDispute, TouchHold
 from intimacy.reminders import urgent_alert_reopened
 from intimacy.weeks import week_start
 
@@ -255,7 +256,89 @@ def awaiting(facts: Facts) -> list[Found]:
     ]
 
 
+# The weekly check-in (CSI-4), judged as intimacy/csi4.py explains: each partner's baseline is the mean of
+# their first two check-ins; change is judged with Jacobson & Truax's reliable change index. Each rule
+# reads only a check-in from the last CHECKIN_RECENT_WEEKS weeks, so an old one raises nothing new,
+# and is keyed by the week of the newest check-in behind it (the dashboard's #checkin panel).
+CHECKIN_RECENT_WEEKS = 4
+
+
+def _checkin_progress(facts: Facts) -> csi4.CoupleProgress:
+    """The couple's check-ins read into each partner's progress (one query)."""
+    rows = CheckIn.objects.filter(couple=facts.couple).order_by().values_list("partner_id", "week", "total")
+    return csi4.progress(rows, list(facts.partners), csi4.NORM)
+
+
+def _recent(week: date | None, facts: Facts) -> bool:
+    return week is not None and week >= facts.this_week - timedelta(weeks=CHECKIN_RECENT_WEEKS)
+
+
+# A partner's latest check-in total below their baseline by more than measurement noise: the reliable
+# change index (latest − baseline) / S_diff is below −CHECKIN_RCI (csi4.RCI_CRITICAL, 1.96). Quiet while
+# no published standard deviation is set (csi4.NORM).
+CHECKIN_RCI = csi4.RCI_CRITICAL
+
+
+@rule(
+    {
+        Kind.CHECKIN_DROP: gettext_lazy(
+            "%(partner)s's weekly check-in total dropped from their baseline by more than measurement noise"
+            " (reliable change index below −%(checkin_rci)s)."
+        )
+    },
+    checkin_rci=CHECKIN_RCI,
+)
+def checkin_drop(facts: Facts) -> list[Found]:
+    return [
+        Found(Kind.CHECKIN_DROP, p.partner_id, p.latest_week)
+        for p in _checkin_progress(facts).partners
+        if p.change is csi4.Change.RELIABLE_DROP and _recent(p.latest_week, facts)
+    ]
+
+
+# A partner's newest check-in total below this line when the one before it was at or above it: the
+# published threshold for notable relationship dissatisfaction (Funk & Rogge 2007).
+CHECKIN_LINE = csi4.THRESHOLD
+
+
+@rule(
+    {
+        Kind.CHECKIN_BELOW: gettext_lazy(
+            "%(partner)s's weekly check-in total fell below %(checkin_line)s, the published line for notable"
+            " dissatisfaction; the check-in before was at or above it."
+        )
+    },
+    checkin_line=CHECKIN_LINE,
+)
+def checkin_below(facts: Facts) -> list[Found]:
+    return [
+        Found(Kind.CHECKIN_BELOW, p.partner_id, p.latest_week)
+        for p in _checkin_progress(facts).partners
+        if p.crossed_below_now and _recent(p.latest_week, facts)
+    ]
+
+
+# The partners moving apart: the gap between their latest totals is wider than the gap between their
+# baselines by more than 1.96 × the standard error of a change in a gap (2 × SE: a gap is a difference
+# of two totals, its change a difference of two gaps; csi4.Norm.reliable_gap_points). About the couple,
+# so no partner; quiet while no published standard deviation is set (csi4.NORM).
+@rule(
+    {
+        Kind.CHECKIN_APART: gettext_lazy(
+            "The partners' weekly check-in totals have moved apart since their baselines by more than"
+            " measurement noise."
+        )
+    },
+)
+def checkin_apart(facts: Facts) -> list[Found]:
+    progress = _checkin_progress(facts)
+    if progress.diverging and _recent(progress.latest_week, facts):
+        return [Found(Kind.CHECKIN_APART, None, progress.latest_week)]
+    return []
+
+
 RULES = [no_session, connection_down, paused_or_low_rating, one_sided, awaiting]
+RULES += [checkin_drop, checkin_below, checkin_apart]
 
 SENTENCES = {
     **{kind: sentence for r in RULES for kind, sentence in r.sentences.items()},

@@ -412,6 +412,10 @@ class AlertKind(models.TextChoices):
     SAFETY_CHECK = "safety_check", _("Private check before touch work")
     DISPUTED = "disputed", _("A partner said a session did not happen or was not agreed")
     CONSENT_WITHDRAWN = "consent_withdrawn", _("Consent withdrawn")
+    # The weekly check-in (CSI-4), judged against each partner's baseline (intimacy/csi4.py).
+    CHECKIN_DROP = "checkin_drop", _("Check-in: reliable drop")
+    CHECKIN_BELOW = "checkin_below", _("Check-in: fell below the 13.5 line")
+    CHECKIN_APART = "checkin_apart", _("Check-in: partners moving apart")
 
 
 class Alert(models.Model):

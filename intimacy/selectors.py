@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 
 from accounts.models import Couple, Partner, User
-from intimacy import holds
+from intimacy import csi4, holds
 from intimacy.builtin import BACK_RUB_KEY
 from intimacy.models import (
     Alert,
@@ -601,3 +601,26 @@ def default_exercise(exercises: QuerySet) -> Exercise | None:
 def checkin_done(partner: Partner, viewer: User, today: date) -> bool:
     """Whether `partner` has checked in during the ISO week holding `today` (the couple's today)."""
     return CheckIn.objects.visible_to(viewer).filter(partner=partner, week=week_start(today)).exists()
+
+
+@dataclass(frozen=True)
+class CheckInPanel:
+    """The dashboard's "Weekly check-in (CSI-4)" panel: each partner beside their progress, and the gap."""
+
+    rows: list[tuple[Partner, "csi4.PartnerProgress"]]
+    progress: "csi4.CoupleProgress"
+    norm: "csi4.Norm | None"
+
+    @property
+    def any(self) -> bool:
+        return any(p.count for _, p in self.rows)
+
+
+def checkin_panel(couple: Couple, partners: list[Partner]) -> CheckInPanel:
+    """Each partner's baseline, latest total and reliable change (intimacy/csi4.py), in one query.
+
+    For the therapist only: the caller is the therapist's dashboard. A couple's check-ins are weekly,
+    so even years of them are a few hundred short rows."""
+    rows = CheckIn.objects.filter(couple=couple).order_by().values_list("partner_id", "week", "total")
+    progress = csi4.progress(rows, [p.pk for p in partners], csi4.NORM)
+    return CheckInPanel(list(zip(partners, progress.partners, strict=True)), progress, csi4.NORM)

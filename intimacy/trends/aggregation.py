@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from enum import Enum
 
-from django.db.models import Count, Exists, F, FilteredRelation, OuterRef, Q, QuerySet, Sum
+from django.db.models import Count, Exists, F, FilteredRelation, Min, OuterRef, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth, TruncWeek
 
 from accounts.models import Couple, Partner
@@ -66,6 +66,8 @@ class Row:
     gap_receiver: float | None = None
     notes: list = field(default_factory=list)
     checkin: dict = field(default_factory=dict)  # partner id -> mean CSI-4 total (therapist scope only)
+    # partner id -> the lowest weekly CSI-4 total in the bucket: a month's mean would average a dip away.
+    checkin_low: dict = field(default_factory=dict)
 
     @property
     def completion(self) -> int | None:
@@ -334,20 +336,21 @@ def _add_notes(rows: dict, couple: Couple, period: Period) -> list[CoupleNote]:
 
 
 def _add_checkins(rows: dict, couple: Couple, period: Period) -> None:
-    """Each partner's mean CSI-4 total per bucket, from one grouped query. For the therapist only:
-    check-ins never reach the couple, so no other scope calls this."""
+    """Each partner's mean and lowest CSI-4 total per bucket, from one grouped query. For the therapist
+    only: check-ins never reach the couple, so no other scope calls this."""
     # A check-in belongs to its whole week: the first week counts even when the period starts mid-week.
     groups = (
         CheckIn.objects.filter(couple=couple, week__gte=week_start(period.start), week__lte=period.end)
         .annotate(bucket=_trunc(period, "week"))
         .values("bucket", "partner_id")
-        .annotate(n=Count("pk"), total_sum=Sum("total"))
+        .annotate(n=Count("pk"), total_sum=Sum("total"), lowest=Min("total"))
         .order_by()
     )
     for group in groups:
         row = rows.get(_as_date(group["bucket"]))
         if row is not None:
             row.checkin[group["partner_id"]] = _mean(group["total_sum"], group["n"])
+            row.checkin_low[group["partner_id"]] = group["lowest"]
 
 
 def sessions_both_reflected(couple: Couple, period: Period, scope: Scope, limit: int = 10) -> QuerySet:

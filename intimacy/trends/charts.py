@@ -162,7 +162,15 @@ def checkin_chart(trends: Trends) -> dict | None:
     """Each partner's weekly check-in (CSI-4 total), with the published threshold as a dashed line."""
     if trends.scope is not Scope.THERAPIST:  # check-ins are the therapist's alone: never SHARED, never OWN
         return None
-    series = _drawn([_series(p.name, [r.checkin.get(p.pk) for r in trends.rows]) for p in trends.partners])
+    if trends.period.monthly:  # a month's mean would hide a bad week: its lowest total is drawn too
+        series = []
+        for p in trends.partners:
+            series.append(_series(_("%(name)s (mean)") % {"name": p.name}, [r.checkin.get(p.pk) for r in trends.rows]))
+            lowest = [r.checkin_low.get(p.pk) for r in trends.rows]
+            series.append(_series(_("%(name)s (lowest week)") % {"name": p.name}, lowest))
+        series = _drawn(series)
+    else:
+        series = _drawn([_series(p.name, [r.checkin.get(p.pk) for r in trends.rows]) for p in trends.partners])
     if not series:  # no empty chart: the threshold alone is not data
         return None
     threshold = _("Threshold (%(threshold)s)") % {"threshold": csi4.THRESHOLD}
@@ -170,8 +178,9 @@ def checkin_chart(trends: Trends) -> dict | None:
     numbers = {"min": csi4.TOTAL_MIN, "max": csi4.TOTAL_MAX, "threshold": csi4.THRESHOLD, "source": csi4.SHORT_SOURCE}
     if trends.period.monthly:
         about = _(
-            "Each partner's CSI-4 total, %(min)s to %(max)s, the mean of each month; lower totals mean more "
-            "distress, and below %(threshold)s (dashed line) suggests notable dissatisfaction (%(source)s). "
+            "Each partner's CSI-4 total, %(min)s to %(max)s: the mean of each month and its lowest week; lower "
+            "totals mean more distress, and below %(threshold)s (dashed line) suggests notable dissatisfaction "
+            "(%(source)s). "
             "For you only: not in the appointment view."
         )
     else:
@@ -228,6 +237,16 @@ def _pair(a, b) -> str:
     return f"{dash if a is None else a} / {dash if b is None else b}"
 
 
+def _checkin_cell(row, pid, monthly: bool):
+    """A partner's check-in in the summary: the week's total, or the month's mean and its lowest week."""
+    mean = row.checkin.get(pid)
+    if mean is None:
+        return "–"
+    if monthly:
+        return _("%(mean)s (lowest %(lowest)s)") % {"mean": mean, "lowest": row.checkin_low.get(pid)}
+    return mean
+
+
 def summary_rows(trends: Trends) -> list[dict]:
     """One line per week (or month) for the printable summary: every chart's numbers in one table."""
     first, second = (trends.partners + [None, None])[:2]
@@ -246,7 +265,7 @@ def summary_rows(trends: Trends) -> list[dict]:
                 "relief": _pair(row.relief.get(ids[0]), row.relief.get(ids[1])),
                 "paused": row.paused,
                 "notes": "; ".join(n.text for n in row.notes),
-                "checkin": ["–" if row.checkin.get(pid) is None else row.checkin[pid] for pid in ids],
+                "checkin": [_checkin_cell(row, pid, trends.period.monthly) for pid in ids],
             }
         )
     return rows

@@ -35,6 +35,15 @@ THERAPIST = User.Role.THERAPIST
 # Acknowledged alerts kept in view on the dashboard; the rest stay in the database as history.
 ALERT_HISTORY_SHOWN = 10
 NOTES_SHOWN = 20
+# The numbers the check-in panel quotes, from the module that defines them.
+CSI4_NUMBERS = {
+    "min": csi4.TOTAL_MIN,
+    "max": csi4.TOTAL_MAX,
+    "threshold": csi4.THRESHOLD,
+    "critical": csi4.RCI_CRITICAL,
+    "reliability": csi4.PUBLISHED_RELIABILITY,
+    "reliability_source": csi4.RELIABILITY_SOURCE,
+}
 SAFETY_SHOWN = 20
 
 
@@ -101,6 +110,8 @@ def _dashboard(
         touch_clearance=selectors.touch_clearance(couple, partners := selectors.couple_partners(couple)),
         screening_form=screening_form or _screening_form(couple, partners=partners),
         lift_form=lift_form or (_lift_form(couple, partners=partners) if hold else None),
+        checkin=selectors.checkin_panel(couple, context["trends"].partners),
+        panel_numbers=CSI4_NUMBERS,
     )
     return render(request, "intimacy/couple_detail.html", context, status=status)
 

@@ -12,7 +12,7 @@ from django.core.management import call_command
 from django.test import override_settings
 
 from accounts.models import Couple, Partner, User
-from intimacy.models import Reflection, Session
+from intimacy.models import Alert, CheckIn, Reflection, Session
 from tests.factories import totp_code
 
 pytestmark = pytest.mark.django_db
@@ -59,3 +59,27 @@ def test_seed_demo_builds_the_documented_practice_once(seeded):
 def test_seed_demo_takes_the_scale_arguments(seeded):
     assert Couple.objects.filter(therapist__email="scale-therapist-1@example.com").count() == 2
     assert User.objects.filter(email="therapist@example.com").exists()  # the demo cast too
+
+
+def _totals(email: str) -> list[int]:
+    return list(CheckIn.objects.filter(partner__email=email).order_by("week").values_list("total", flat=True))
+
+
+def test_seed_demo_checkins_tell_three_stories(seeded):
+    """Steady couples start above the 13.5 line; one couple drifts down and ends below it with a big
+    drop; one improves. Baselines are the mean of the first two totals (intimacy/csi4.py)."""
+    for email in ("casey@example.com", "drew@example.com", "jordan@example.com", "riley@example.com"):
+        first_two = _totals(email)[:2]
+        assert sum(first_two) / 2 > 13.5, email
+    for email in ("casey@example.com", "drew@example.com"):  # steady: never below the line
+        assert min(_totals(email)) > 13.5, email
+    for email in ("jordan@example.com", "riley@example.com"):  # drifting down, a hard last week
+        totals = _totals(email)
+        assert totals[-2] >= 13.5 > totals[-1], email
+        assert sum(totals[:2]) / 2 - totals[-1] >= 6, email  # far beyond any plausible noise
+    for email in ("alex@example.com", "sam@example.com"):  # improving
+        totals = _totals(email)
+        assert totals[-1] - sum(totals[:2]) / 2 >= 4, email
+    # The drifting couple's crossing shows under "Needs attention" (reliable drops wait for csi4.NORM).
+    riley = Partner.objects.get(email="riley@example.com")
+    assert Alert.objects.filter(couple=riley.couple, kind=Alert.Kind.CHECKIN_BELOW).count() == 2

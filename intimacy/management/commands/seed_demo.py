@@ -60,9 +60,13 @@ class DemoStory:
     mean_at_start: float  # of the 0–10 ratings
     mean_change: float  # by today
     gaps: tuple[int, ...]  # days between sessions, one picked at random each time
-    checkin_drift: float  # of the CSI-4 answers' mean, per four weeks
+    # The CSI-4 answers' mean at the start (4 answers: a total near 4 ×; 13.5 is the line) and its drift
+    # per four weeks.
+    checkin_start: float
+    checkin_drift: float
     notes: tuple[tuple[int, str], ...]  # the therapist's (weeks ago, text)
     progress_page: bool = False
+    checkin_last_week: float = 0  # a change of the mean CSI-4 answer in the last week alone
     # 0: the couple never stops early, and no number is drawn for it (the demo's random sequence depends on it).
     pause_chance: float = 0
 
@@ -75,18 +79,29 @@ DEMO_STORIES = {
         mean_at_start=5,
         mean_change=3,
         gaps=(2, 3, 4),
-        checkin_drift=0.4,
+        # Starts below the line (a total near 12) and rises reliably, to near 18.
+        checkin_start=3,
+        checkin_drift=0.75,
         notes=((6, "Agreed on two evenings a week"), (2, "Alex: work trip this week")),
         progress_page=True,
     ),
     "steady": DemoStory(
-        mean_at_start=6.5, mean_change=0, gaps=(2, 3, 4), checkin_drift=0, notes=((4, "Talked about pace"),)
+        mean_at_start=6.5,
+        mean_change=0,
+        gaps=(2, 3, 4),
+        checkin_start=4.1,  # steady above the line: totals near 16
+        checkin_drift=0,
+        notes=((4, "Talked about pace"),),
     ),
     "struggling": DemoStory(
         mean_at_start=6.5,
         mean_change=-2.5,
         gaps=(3, 4, 6),
-        checkin_drift=-0.4,
+        # Starts above the line (near 17) and drifts down, then a hard last week ends below it (near 10):
+        # a reliable drop, and a crossing of the line that week.
+        checkin_start=4.4,
+        checkin_drift=-0.3,
+        checkin_last_week=-1.2,
         notes=((5, "Riley raised feeling rushed"), (1, "Discuss pausing safely")),
         pause_chance=0.15,
     ),
@@ -199,11 +214,15 @@ class Command(BaseCommand):
         weeks = (today - start).days // 7
         for partner in couple.partners.all():
             for week in range(weeks + 1):
-                if rng.random() < 0.2:
-                    continue  # optional: some weeks are skipped
-                base = 3 + week * story.checkin_drift / 4
+                # Optional, so some weeks are skipped; never the first two (the baseline) or the last two
+                # (the latest change, and the week before it, are what the dashboard and alerts judge).
+                if 2 <= week < weeks - 1 and rng.random() < 0.2:
+                    continue
+                base = story.checkin_start + week * story.checkin_drift / 4
+                if week == weeks:
+                    base += story.checkin_last_week
                 answers = {
-                    field: max(0, min(top, round(rng.gauss(base, 0.7))))
+                    field: max(0, min(top, round(rng.gauss(base, 0.5))))
                     for field, top in zip(csi4.FIELDS, (6, 5, 5, 5), strict=True)
                 }
                 services.checkin_save(partner=partner, answers=answers, today=start + timedelta(weeks=week))
