@@ -48,6 +48,16 @@ def env_seconds(name: str, default: int) -> int:
     return value
 
 
+def env_float(name: str) -> float | None:
+    value = os.environ.get(name)
+    if value is None or value.strip() == "":
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a number, got {value!r}") from None
+
+
 def env_list(name: str, default: list[str]) -> list[str]:
     value = os.environ.get(name)
     if value is None or value.strip() == "":
@@ -277,6 +287,13 @@ ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/300s/key", "tend_invite_resend
 USERSESSIONS_TRACK_ACTIVITY = False
 # Bump when the consent text changes materially; partners then accept the new version.
 TEND_CONSENT_VERSION = "2026-11"
+
+# The CSI-4's published standard deviation, for the reliable change index (intimacy/csi4.py), and
+# where it is printed. Unset, reliable change is "not judged": Tend ships no unconfirmed figure.
+TEND_CSI4_SD = env_float("TEND_CSI4_SD")
+TEND_CSI4_SD_SOURCE = env_str("TEND_CSI4_SD_SOURCE")
+if TEND_CSI4_SD is not None and (TEND_CSI4_SD <= 0 or not TEND_CSI4_SD_SOURCE):
+    raise ImproperlyConfigured("TEND_CSI4_SD must be above 0 and come with TEND_CSI4_SD_SOURCE (the table and paper).")
 
 # Every user-facing string is marked for translation; English, the source language, ships (its
 # catalogue, locale/en/LC_MESSAGES/django.po, needs no compiled .mo). See README.md, "Translations".

@@ -266,7 +266,7 @@ CHECKIN_RECENT_WEEKS = 4
 def _checkin_progress(facts: Facts) -> csi4.CoupleProgress:
     """The couple's check-ins read into each partner's progress (one query)."""
     rows = CheckIn.objects.filter(couple=facts.couple).order_by().values_list("partner_id", "week", "total")
-    return csi4.progress(rows, list(facts.partners), csi4.NORM)
+    return csi4.progress(rows, list(facts.partners), csi4.norm())
 
 
 def _recent(week: date | None, facts: Facts) -> bool:
@@ -275,7 +275,7 @@ def _recent(week: date | None, facts: Facts) -> bool:
 
 # A partner's latest check-in total below their baseline by more than measurement noise: the reliable
 # change index (latest − baseline) / S_diff is below −CHECKIN_RCI (csi4.RCI_CRITICAL, 1.96). Quiet while
-# no published standard deviation is set (csi4.NORM).
+# no published standard deviation is set (csi4.norm()).
 CHECKIN_RCI = csi4.RCI_CRITICAL
 
 
@@ -321,7 +321,7 @@ def checkin_below(facts: Facts) -> list[Found]:
 # The partners moving apart: the gap between their latest totals is wider than the gap between their
 # baselines by more than 1.96 × the standard error of a change in a gap (2 × SE: a gap is a difference
 # of two totals, its change a difference of two gaps; csi4.Norm.reliable_gap_points). About the couple,
-# so no partner; quiet while no published standard deviation is set (csi4.NORM).
+# so no partner; quiet while no published standard deviation is set (csi4.norm()).
 @rule(
     {
         Kind.CHECKIN_APART: gettext_lazy(

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.functional import Promise
 from django.utils.translation import gettext, pgettext_lazy
@@ -174,12 +175,24 @@ class Norm:
         return RCI_CRITICAL * 2 * self.standard_error
 
 
-# The published standard deviation of CSI-4 totals. NOT SET: it could not be confirmed from the paper's
-# table of scale statistics (Funk & Rogge 2007) while building this, and no figure is made up. Until it
-# is set, from that table or a published norm, cited in `source`, reliable change is "not judged" on
-# the dashboard and the two alerts that need it stay quiet; the 13.5 crossing needs no SD and works.
-# Set it as: NORM = Norm(sd=<published SD>, reliability=PUBLISHED_RELIABILITY, source="<table, paper>").
-NORM: Norm | None = None
+# The published standard deviation of CSI-4 totals is not in the code: it could not be confirmed from
+# the paper's table of scale statistics (Funk & Rogge 2007) on the closed network Tend was built on,
+# and no figure is made up. A practice sets it, with where it is printed, in TEND_CSI4_SD and
+# TEND_CSI4_SD_SOURCE (docs/DEPLOY.md). Until then reliable change is "not judged" on the dashboard
+# and the two alerts that need it stay quiet; the 13.5 crossing needs no SD and works.
+
+
+def norm() -> Norm | None:
+    """The norm the reliable change index uses: the configured published SD with the CSI-4's published
+    reliability, or None when no SD is configured."""
+    if settings.TEND_CSI4_SD is None:
+        return None
+    return Norm(
+        sd=settings.TEND_CSI4_SD,
+        reliability=PUBLISHED_RELIABILITY,
+        source=f"SD: {settings.TEND_CSI4_SD_SOURCE}; reliability: {RELIABILITY_SOURCE}",
+    )
+
 
 # The baseline is the mean of a partner's first two check-ins, so change is judged from the third on.
 # Why two: one week's answers carry that week's mood in full (the first check-in often falls in the
@@ -199,7 +212,7 @@ class Change(StrEnum):
     RELIABLE_DROP = "reliable_drop"
     RELIABLE_RISE = "reliable_rise"
     NOISE = "noise"  # within measurement noise
-    NOT_JUDGED = "not_judged"  # too few check-ins, or no published SD set (NORM)
+    NOT_JUDGED = "not_judged"  # too few check-ins, or no published SD configured (TEND_CSI4_SD)
 
 
 def change(baseline: float | None, latest: float | None, norm: Norm | None) -> Change:

@@ -622,5 +622,6 @@ def checkin_panel(couple: Couple, partners: list[Partner]) -> CheckInPanel:
     For the therapist only: the caller is the therapist's dashboard. A couple's check-ins are weekly,
     so even years of them are a few hundred short rows."""
     rows = CheckIn.objects.filter(couple=couple).order_by().values_list("partner_id", "week", "total")
-    progress = csi4.progress(rows, [p.pk for p in partners], csi4.NORM)
-    return CheckInPanel(list(zip(partners, progress.partners, strict=True)), progress, csi4.NORM)
+    norm = csi4.norm()
+    progress = csi4.progress(rows, [p.pk for p in partners], norm)
+    return CheckInPanel(list(zip(partners, progress.partners, strict=True)), progress, norm)

@@ -167,6 +167,8 @@ def test_https_settings_can_be_overridden(monkeypatch):
         ("TEND_DB_CONNECT_TIMEOUT", "3s"),
         ("TEND_DB_STATEMENT_TIMEOUT", "-1"),
         ("TEND_DB_CONN_MAX_AGE", "a minute"),
+        ("TEND_CSI4_SD", "four"),
+        ("TEND_CSI4_SD", "4"),  # a published figure comes with where it is printed (TEND_CSI4_SD_SOURCE)
     ],
 )
 def test_malformed_settings_stop_start_up(monkeypatch, name, value):

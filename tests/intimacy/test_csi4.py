@@ -2,7 +2,7 @@
 line, the gap between partners; the dashboard's #checkin panel; the lowest week of a month; and the
 three "Needs attention" rules the check-ins raise.
 
-The CSI-4's published standard deviation is not set in intimacy/csi4.py (NORM is None: see there), so
+The CSI-4's published standard deviation is not set by default (TEND_CSI4_SD: see intimacy/csi4.py), so
 these tests hand in a norm of their own, chosen so the arithmetic is easy by hand. They are NOT the
 published figures:
 
@@ -46,7 +46,7 @@ def _frozen():
 @pytest.fixture
 def norm(monkeypatch):
     """The easy test norm in place of the (unset) published one."""
-    monkeypatch.setattr(csi4, "NORM", EASY)
+    monkeypatch.setattr(csi4, "norm", lambda: EASY)
     return EASY
 
 
@@ -101,7 +101,7 @@ def test_reliable_change_index_by_hand(baseline, latest, rci, judged):
 
 
 def test_without_a_published_sd_nothing_is_judged_reliable():
-    assert csi4.NORM is None  # see intimacy/csi4.py: no unconfirmed figure is used
+    assert csi4.norm() is None  # see intimacy/csi4.py: no unconfirmed figure is used
     assert csi4.change(16, 2, None) is Change.NOT_JUDGED
     assert csi4.PUBLISHED_RELIABILITY == 0.94
 
@@ -313,3 +313,14 @@ def test_alerts_hold_no_words_and_partners_never_see_totals(client_for, couple, 
             html = response.content.decode().lower() if response.status_code == 200 else ""
             for word in ("baseline", "reliable", "distress", "13.5", "csi-4 total"):
                 assert word not in html, (name, word)
+
+
+def test_a_configured_sd_makes_the_norm_with_the_published_reliability(settings):
+    settings.TEND_CSI4_SD = 4
+    settings.TEND_CSI4_SD_SOURCE = "Table 9, a published norm"
+    norm = csi4.norm()
+    # By hand: SE = 4 × √(1 − .94) = 4 × 0.244949 = 0.979796; S_diff = √2 × SE = 1.385641;
+    # reliable change = 1.96 × 1.385641 = 2.715856 points.
+    assert norm.standard_error == pytest.approx(0.979796, abs=1e-6)
+    assert norm.reliable_points == pytest.approx(2.715856, abs=1e-6)
+    assert "Table 9, a published norm" in norm.source

@@ -80,6 +80,6 @@ def test_seed_demo_checkins_tell_three_stories(seeded):
     for email in ("alex@example.com", "sam@example.com"):  # improving
         totals = _totals(email)
         assert totals[-1] - sum(totals[:2]) / 2 >= 4, email
-    # The drifting couple's crossing shows under "Needs attention" (reliable drops wait for csi4.NORM).
+    # The drifting couple's crossing shows under "Needs attention" (reliable drops wait for TEND_CSI4_SD).
     riley = Partner.objects.get(email="riley@example.com")
     assert Alert.objects.filter(couple=riley.couple, kind=Alert.Kind.CHECKIN_BELOW).count() == 2
