@@ -197,7 +197,7 @@ def test_dashboard_panel_says_plainly_when_change_cannot_be_judged(client_for, t
     totals(partner_a, 17, 15, 10)
     section = checkin_section(client_for(therapist).get(reverse("couple_detail", args=[couple.pk])).content.decode())
     assert "not judged (see below)" in section
-    assert "no confirmed published standard deviation" in section
+    assert "none is configured for this practice yet" in section
     assert "0.94" in section and "Funk &amp; Rogge 2007" in section
     assert "crossed below since baseline" in section  # 16 → 10 needs no SD
 
