@@ -545,11 +545,9 @@ def test_an_idle_exercise_leads_to_the_exercise(client_for, therapist, assignmen
     Alert.objects.create(
         couple=assignment.couple, kind=Alert.Kind.NO_SESSION, week=date(2026, 11, 23), assignment=assignment
     )
-    html = client_for(therapist).get(reverse("couple_detail", args=[assignment.couple_id])).content.decode()
-    assert (
-        f'href="{reverse("couple_detail", args=[assignment.couple_id])}#assignment-{assignment.pk}">See the exercise</a>'
-        in html
-    )
+    page = reverse("couple_detail", args=[assignment.couple_id])
+    html = client_for(therapist).get(page).content.decode()
+    assert f'href="{page}#assignment-{assignment.pk}">See the exercise</a>' in html
     assert f'id="assignment-{assignment.pk}"' in html
     _form_posting_to(html, reverse("assignment_status", args=[assignment.pk]))
 
