@@ -360,29 +360,31 @@ GAP_GIVER_WELL_MIN = 7
 )
 def perception_gap(facts: Facts) -> list[Found]:
     """One read of the window's reflections, newest session first; paired and judged here (a few
-    dozen rows at most). Linked to the receiver's latest such session, in the week the rule runs."""
+    dozen rows at most). Raised in the week of the receiver's latest such session, and linked to it:
+    the same sessions make one alert, not one a week; a new such session in a later week, another."""
     rows = (
         facts.reflections.filter(
             session__date__gte=facts.today - timedelta(days=GAP_DAYS), session__date__lte=facts.today
         )
         .order_by("-session__date", "-session_id")
-        .values_list("session_id", "session__receiver_id", "role", *GAP_FIELDS)
+        .values_list("session_id", "session__date", "session__receiver_id", "role", *GAP_FIELDS)
     )
-    receivers: dict[int, int] = {}
+    sessions: dict[int, tuple[date, int]] = {}
     pairs: dict[int, dict] = {}
-    for session_id, receiver_id, role, *answers in rows:
-        receivers[session_id] = receiver_id
+    for session_id, day, receiver_id, role, *answers in rows:
+        sessions[session_id] = (day, receiver_id)
         pairs.setdefault(session_id, {})[role] = dict(zip(GAP_FIELDS, answers, strict=True))
     judged: dict[int, list[tuple[int, bool]]] = {}
     for session_id, pair in pairs.items():
         if len(pair) == 2:  # both the giver's and the receiver's
             gap = _receiver_felt_worse(pair[Reflection.Role.RECEIVER]) and _giver_felt_well(pair[Reflection.Role.GIVER])
-            judged.setdefault(receivers[session_id], []).append((session_id, gap))
+            judged.setdefault(sessions[session_id][1], []).append((session_id, gap))
     found = []
-    for receiver_id, sessions in judged.items():
-        gaps = [session_id for session_id, gap in sessions[:GAP_LAST] if gap]
+    for receiver_id, latest in judged.items():
+        gaps = [session_id for session_id, gap in latest[:GAP_LAST] if gap]
         if len(gaps) >= GAP_MIN:
-            found.append(Found(Kind.PERCEPTION_GAP, receiver_id, facts.this_week, session_id=gaps[0]))
+            week = week_start(sessions[gaps[0]][0])
+            found.append(Found(Kind.PERCEPTION_GAP, receiver_id, week, session_id=gaps[0]))
     return found
 
 

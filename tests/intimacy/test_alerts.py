@@ -426,7 +426,9 @@ class TestPerceptionGap:
         gap_rub(assignment, date(2026, 11, 18), partner_a, partner_b, TOO_FIRM)
         gap_rub(assignment, date(2026, 11, 20), partner_a, partner_b, {"pressure": "right"})
         latest = gap_rub(assignment, date(2026, 11, 22), partner_a, partner_b, {"pace": "fast"})
-        assert summary(alerts_raise(couple=couple), PERCEPTION_GAP) == [(PERCEPTION_GAP, partner_b, THIS_WEEK, False)]
+        assert summary(alerts_raise(couple=couple), PERCEPTION_GAP) == [
+            (PERCEPTION_GAP, partner_b, date(2026, 11, 16), False)
+        ]
         assert Alert.objects.get().session == latest
 
     def test_1_of_3_does_not(self, couple, assignment, partner_a, partner_b):
@@ -457,7 +459,7 @@ class TestPerceptionGap:
                 partner_b,
                 {"tension_before": before, "tension_after": after},
             )
-        expected = [(PERCEPTION_GAP, partner_b, THIS_WEEK, False)] if gap else []
+        expected = [(PERCEPTION_GAP, partner_b, date(2026, 11, 16), False)] if gap else []
         assert summary(alerts_raise(couple=couple), PERCEPTION_GAP) == expected
 
     @pytest.mark.parametrize(
@@ -472,7 +474,7 @@ class TestPerceptionGap:
     def test_the_giver_rated_it_7_or_more(self, couple, assignment, partner_a, partner_b, giver_says, gap):
         for day in (20, 22):
             gap_rub(assignment, date(2026, 11, day), partner_a, partner_b, TOO_FIRM, giver_says=giver_says)
-        expected = [(PERCEPTION_GAP, partner_b, THIS_WEEK, False)] if gap else []
+        expected = [(PERCEPTION_GAP, partner_b, date(2026, 11, 16), False)] if gap else []
         assert summary(alerts_raise(couple=couple), PERCEPTION_GAP) == expected
 
     def test_the_last_28_days_only(self, couple, assignment, partner_a, partner_b):
@@ -481,7 +483,22 @@ class TestPerceptionGap:
         gap_rub(assignment, date(2026, 11, 20), partner_a, partner_b, TOO_FIRM)
         assert summary(alerts_raise(couple=couple), PERCEPTION_GAP) == []
         gap_rub(assignment, date(2026, 10, 28), partner_a, partner_b, TOO_FIRM)
-        assert summary(alerts_raise(couple=couple), PERCEPTION_GAP) == [(PERCEPTION_GAP, partner_b, THIS_WEEK, False)]
+        assert summary(alerts_raise(couple=couple), PERCEPTION_GAP) == [
+            (PERCEPTION_GAP, partner_b, date(2026, 11, 16), False)
+        ]
+
+    def test_the_same_sessions_are_one_alert_not_one_a_week(self, couple, assignment, partner_a, partner_b):
+        for day in (20, 22):
+            gap_rub(assignment, date(2026, 11, day), partner_a, partner_b, TOO_FIRM)
+        assert len(alerts_raise(couple=couple)) == 1
+        # Wed 2 Dec: both sessions are still within 28 days, and still the latest: nothing new.
+        with time_machine.travel("2026-12-02 12:00:00+00:00", tick=False):
+            assert summary(alerts_raise(couple=couple), PERCEPTION_GAP) == []
+            # Another such session this week is new: raised in its week.
+            gap_rub(assignment, date(2026, 12, 1), partner_a, partner_b, TOO_FIRM)
+            assert summary(alerts_raise(couple=couple), PERCEPTION_GAP) == [
+                (PERCEPTION_GAP, partner_b, date(2026, 11, 30), False)
+            ]
 
     def test_each_receiver_on_their_own(self, couple, assignment, partner_a, partner_b):
         gap_rub(assignment, date(2026, 11, 20), partner_a, partner_b, TOO_FIRM)
@@ -492,7 +509,9 @@ class TestPerceptionGap:
         private = {**TOO_FIRM, "visibility": "private"}
         for day in (20, 22):
             gap_rub(assignment, date(2026, 11, day), partner_a, partner_b, private)
-        assert summary(alerts_raise(couple=couple), PERCEPTION_GAP) == [(PERCEPTION_GAP, partner_b, THIS_WEEK, False)]
+        assert summary(alerts_raise(couple=couple), PERCEPTION_GAP) == [
+            (PERCEPTION_GAP, partner_b, date(2026, 11, 16), False)
+        ]
 
 
 # Tension worse ------------------------------------------------------------------------------------------
@@ -623,6 +642,27 @@ class TestRaising:
         idle = Alert.objects.get(kind=NO_SESSION)
         assert alert_sentence(idle) == "No session has been logged for an active exercise in the last 14 days."
         assert set(SENTENCES) == set(Alert.Kind)
+
+    @pytest.mark.parametrize(
+        ("kind", "sentence"),
+        [
+            (
+                CONNECTION_DOWN,
+                "Sam's connection ratings over the last 3 weeks are 2 points or more below the 3 weeks before,"
+                " in the same role (at least 3 ratings in each).",
+            ),
+            (AWAITING, "Sam has 3 or more sessions from the last 21 days still waiting for their reflection."),
+            (
+                PERCEPTION_GAP,
+                "In 2 of Sam's last 3 sessions as receiver where both reflected (last 28 days), Sam found it too"
+                " firm, too fast or no relief, while the giver rated it 7 or more.",
+            ),
+            (TENSION_WORSE, "Sam's tension was higher after the session than before, 2 times in a row as receiver."),
+        ],
+    )
+    def test_sentences_quote_the_thresholds(self, couple, partner_b, kind, sentence):
+        alert = Alert.objects.create(couple=couple, kind=kind, partner=partner_b, week=THIS_WEEK)
+        assert alert_sentence(alert) == sentence
 
 
 @pytest.mark.parametrize("sessions", [2, 30])
