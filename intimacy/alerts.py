@@ -341,6 +341,8 @@ GAP_MIN = 2
 GAP_DAYS = 28
 GAP_RELIEF_MAX = 0
 GAP_GIVER_WELL_MIN = 7
+# What the rule reads of each reflection, the giver's and the receiver's alike.
+GAP_FIELDS = ("connection", "presence", "giving_felt", "pressure", "pace", "tension_before", "tension_after")
 
 
 @rule(
@@ -386,9 +388,6 @@ def perception_gap(facts: Facts) -> list[Found]:
             week = week_start(sessions[gaps[0]][0])
             found.append(Found(Kind.PERCEPTION_GAP, receiver_id, week, session_id=gaps[0]))
     return found
-
-
-GAP_FIELDS = ("connection", "presence", "giving_felt", "pressure", "pace", "tension_before", "tension_after")
 
 
 def _receiver_felt_worse(answers: dict) -> bool:
@@ -440,13 +439,14 @@ def tension_worse(facts: Facts) -> list[Found]:
     for partner_id, *row in rows:
         latest.setdefault(partner_id, []).append(row)
     since = facts.today - timedelta(days=RECENT_DAYS)
-    return [
-        Found(Kind.TENSION_WORSE, partner_id, week_start(rows[0][1]), session_id=rows[0][0], assignment_id=rows[0][2])
-        for partner_id, rows in latest.items()
-        if len(rows) == TENSION_WORSE_IN_A_ROW
-        and all(after > before for *_, before, after in rows)
-        and since <= rows[0][1] <= facts.today
-    ]
+    found = []
+    for partner_id, in_a_row in latest.items():
+        (session_id, day, assignment_id, *_), *_older = in_a_row  # the newest first
+        worse = all(after > before for *_, before, after in in_a_row)
+        if len(in_a_row) == TENSION_WORSE_IN_A_ROW and worse and since <= day <= facts.today:
+            about = {"session_id": session_id, "assignment_id": assignment_id}
+            found.append(Found(Kind.TENSION_WORSE, partner_id, week_start(day), **about))
+    return found
 
 
 RULES = [no_session, connection_down, paused_or_low_rating, one_sided, awaiting, perception_gap, tension_worse]
