@@ -474,7 +474,7 @@ ABOUT = {
     **{kind: (r.about, r.actions) for r in RULES for kind in r.sentences},
     Kind.SAFETY: (About.NOTHING, (Action.NOTE,)),
     Kind.SAFETY_CHECK: (About.NOTHING, (Action.NOTE,)),
-    Kind.DISPUTED: (About.NOTHING, (Action.NOTE,)),
+    Kind.DISPUTED: (About.SESSION, (Action.NOTE,)),
     Kind.CONSENT_WITHDRAWN: (About.NOTHING, (Action.NOTE,)),
 }
 SENTENCE_NUMBERS = {name: number for r in RULES for name, number in r.numbers.items()}
@@ -659,16 +659,20 @@ def alert_acknowledge(*, alert: Alert, by: User, note: str) -> Alert:
     return alert
 
 
-def alert_raise_now(*, couple: Couple, kind: str, partner: Partner, urgent: bool) -> Alert:
+def alert_raise_now(
+    *, couple: Couple, kind: str, partner: Partner, urgent: bool, session: Session | None = None
+) -> Alert:
     """Raise an alert that a partner's own action causes (the safety line, withdrawn consent).
 
     Keyed like every alert by (couple, kind, partner, this ISO week). If this week's alert was already
-    marked as seen, a new message opens it again: the therapist must not miss the second one.
+    marked as seen, a new message opens it again: the therapist must not miss the second one. `session`
+    is what the alert is about, where it is about one (a disputed session): the week's first one.
     """
     week = week_start(couple.today())
+    about = {"session": session, "assignment_id": session.assignment_id} if session else {}
     with transaction.atomic():
         alert, created = Alert.objects.select_for_update().get_or_create(
-            couple=couple, kind=kind, partner=partner, week=week, defaults={"urgent": urgent}
+            couple=couple, kind=kind, partner=partner, week=week, defaults={"urgent": urgent, **about}
         )
         if not created and alert.acknowledged_at is not None:
             _reopen(alert, urgent=urgent)

@@ -575,6 +575,11 @@ class TestAbout:
         alert = Alert.objects.get()
         assert (alert.kind, alert.session, alert.assignment) == (NO_SESSION, None, assignment)
 
+    def test_a_disputed_session_leads_to_the_session(self, couple, session, partner_b):
+        services.session_dispute(session=session, partner=partner_b)
+        alert = Alert.objects.get(kind=Alert.Kind.DISPUTED)
+        assert (alert.session, alert.assignment) == (session, session.assignment)
+
     def test_a_deleted_session_leaves_the_alert(self, couple, assignment, partner_a, partner_b):
         session = rub(assignment, date(2026, 11, 24), partner_a, partner_b, giver_says={"comfort": 1})
         alerts_raise(couple=couple)
