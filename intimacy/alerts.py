@@ -10,6 +10,11 @@ that week; but a hold signal written after the therapist lifted a hold puts a ne
 its week's alert again (`_renew`), since lifting a hold answers only the signals before it.
 A new rule is one function decorated with its sentence, and one line in `RULES`.
 
+Each alert leads somewhere: a rule says what its alerts are about (`about=`: a session, an exercise,
+the check-in, the trends) and which actions fit beside "Mark as seen" (`actions=`); a found alert
+carries the session or exercise it is about, stored on the row, and the couple page turns that into
+a link and buttons (intimacy/templatetags/alerts.py `alert_leads`), never by testing kinds.
+
 Alerts are the therapist's alone, so every rating counts whatever the reflection's visibility:
 the therapist always sees the ratings of a "Just me" reflection, never its words. No alert holds
 text from the couple; the sentence shown is built from the kind and the partner's name.
@@ -17,16 +22,17 @@ Withdrawn sessions, and the reflections on them, are ignored throughout.
 """
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from fractions import Fraction
+from functools import cached_property
 from typing import NamedTuple
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import Count, Exists, F, Max, OuterRef, Q, QuerySet, Subquery, Sum, Window
-from django.db.models.functions import RowNumber, TruncWeek
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Sum, Value, Window
+from django.db.models.functions import RowNumber
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy
@@ -55,6 +61,13 @@ class Facts:
     reflections: QuerySet[Reflection]
     running: QuerySet[Assignment]
 
+    @cached_property
+    def checkin_progress(self) -> csi4.CoupleProgress:
+        """The couple's check-ins read into each partner's progress: one query, shared by the three
+        check-in rules (a cached_property writes past the frozen dataclass's guard, by design)."""
+        rows = CheckIn.objects.filter(couple=self.couple).order_by().values_list("partner_id", "week", "total")
+        return csi4.progress(rows, list(self.partners), csi4.norm())
+
 
 class Found(NamedTuple):
     """An alert a rule finds; stored unless its (kind, partner, week) already is."""
@@ -66,6 +79,34 @@ class Found(NamedTuple):
     # When the newest reflection behind it was written, for kinds that hold: a signal written after the
     # therapist lifted a hold places a new one, even in a week whose alert is already stored.
     written: datetime | None = None
+    # What the alert is about, as the rule's `about` says: the session, and the exercise (for a session,
+    # its own, so "Pause the exercise" needs no further read).
+    session_id: int | None = None
+    assignment_id: int | None = None
+
+
+class About:
+    """What a rule's alerts are about, so the couple page links there (templatetags/alerts.py LINKS)."""
+
+    # The alert's session, on the couple page's timeline (the stored `session`).
+    SESSION = "session"
+    # The alert's exercise, in the couple page's list of exercises (the stored `assignment`).
+    ASSIGNMENT = "assignment"
+    # The weekly check-in panel, at the alert's week (CSI-4 rules: a drop, a crossing, partners apart).
+    CHECKIN = "checkin"
+    # The couple's trends, for alerts about ratings over several weeks.
+    TRENDS = "trends"
+    # Nothing on the page to lead to beyond the alert itself.
+    NOTHING = ""
+
+
+class Action:
+    """What the therapist may do about an alert, beside "Mark as seen"."""
+
+    # Pause the exercise the alert is about (the assignment status change, a POST).
+    PAUSE = "pause"
+    # Write a note on the couple page (the notes form, focused).
+    NOTE = "note"
 
 
 @dataclass(frozen=True)
@@ -74,19 +115,26 @@ class Rule:
     # The sentence for each kind the rule raises, and the numbers those sentences quote.
     sentences: dict[str, Promise]
     numbers: dict[str, object]
+    # Where its alerts lead, and what may be done about them (`About`, `Action`).
+    about: str = About.NOTHING
+    actions: tuple[str, ...] = ()
 
     def __call__(self, facts: Facts) -> list[Found]:
         # A rule still reads as the function it was declared as: `no_session(facts)`.
         return self.find(facts)
 
 
-def rule(sentences: dict[str, Promise], **numbers: object) -> Callable[[Callable[[Facts], list[Found]]], Rule]:
+def rule(
+    sentences: dict[str, Promise], *, about: str = About.NOTHING, actions: Iterable[str] = (), **numbers: object
+) -> Callable[[Callable[[Facts], list[Found]]], Rule]:
     """Declare a rule's function with its sentences, so a rule, its thresholds and its words sit together.
 
     Sentences are translated when shown, then filled in by `alert_sentence` with the partner's name
     and the rules' numbers, so a translation follows any change to a threshold. Every sentence sees
-    every rule's numbers (SENTENCE_NUMBERS), so each number's name must be new."""
-    return lambda find: Rule(find, sentences, numbers)
+    every rule's numbers (SENTENCE_NUMBERS), so each number's name must be new. `about` says what the
+    alerts are about (`About`; the found alert carries the session or exercise), `actions` what fits
+    beside "Mark as seen" (`Action`)."""
+    return lambda find: Rule(find, sentences, numbers, about, tuple(actions))
 
 
 # The rules -----------------------------------------------------------------------------------------
@@ -102,6 +150,8 @@ NO_SESSION_DAYS = 14
             "No session has been logged for an active exercise in the last %(no_session_days)s days."
         )
     },
+    about=About.ASSIGNMENT,
+    actions=[Action.PAUSE, Action.NOTE],
     no_session_days=NO_SESSION_DAYS,
 )
 def no_session(facts: Facts) -> list[Found]:
@@ -109,33 +159,42 @@ def no_session(facts: Facts) -> list[Found]:
     recent = Session.objects.filter(
         assignment=OuterRef("pk"), withdrawn_at__isnull=True, date__gte=since, date__lte=facts.today
     )
-    idle = facts.running.filter(starts_on__lte=since).exclude(Exists(recent)).exists()
-    return [Found(Kind.NO_SESSION, None, facts.this_week)] if idle else []
+    idle = facts.running.filter(starts_on__lte=since).exclude(Exists(recent)).order_by("pk").values_list("pk")[:1]
+    return [Found(Kind.NO_SESSION, None, facts.this_week, assignment_id=pk) for (pk,) in idle]
 
 
 # A partner's mean connection rating falling by this many points or more is worth raising.
 CONNECTION_DROP = 2
 # Connection is compared over this many complete weeks against the same number of weeks before them.
 CONNECTION_WINDOW_WEEKS = 3
+# Each side of the comparison needs at least this many of the partner's ratings in the one role:
+# one low evening against one good one is noise, not a trend.
+CONNECTION_MIN_RATINGS = 3
 
 
 @rule(
     {
         Kind.CONNECTION_DOWN: gettext_lazy(
             "%(partner)s's connection ratings over the last %(window_weeks)s weeks are"
-            " %(drop)s points or more below the %(window_weeks)s weeks before."
+            " %(drop)s points or more below the %(window_weeks)s weeks before, in the same role"
+            " (at least %(min_ratings)s ratings in each)."
         )
     },
+    about=About.TRENDS,
+    actions=[Action.NOTE],
     window_weeks=CONNECTION_WINDOW_WEEKS,
     drop=CONNECTION_DROP,
+    min_ratings=CONNECTION_MIN_RATINGS,
 )
 def connection_down(facts: Facts) -> list[Found]:
+    """Like with like: a partner's ratings as giver against their ratings as giver, as receiver against
+    as receiver, so a partner who gave more lately (and rates giving lower) is not "down"."""
     split = facts.this_week - timedelta(weeks=CONNECTION_WINDOW_WEEKS)
     start = split - timedelta(weeks=CONNECTION_WINDOW_WEEKS)
     in_last, in_before = Q(session__date__gte=split), Q(session__date__lt=split)
     rows = (
         facts.reflections.filter(session__date__gte=start, session__date__lt=facts.this_week)
-        .values("partner_id")
+        .values("partner_id", "role")
         .annotate(
             last_sum=Sum("connection", filter=in_last),
             last_n=Count("pk", filter=in_last),
@@ -145,7 +204,7 @@ def connection_down(facts: Facts) -> list[Found]:
     )
     found = []
     for row in rows:
-        if row["last_n"] and row["before_n"]:
+        if min(row["last_n"], row["before_n"]) >= CONNECTION_MIN_RATINGS:
             # Sums and counts rather than Avg keep the comparison exact: 11/3 - 5/3 is 2, in floats 1.999….
             drop = Fraction(row["before_sum"], row["before_n"]) - Fraction(row["last_sum"], row["last_n"])
             if drop >= CONNECTION_DROP:
@@ -169,11 +228,17 @@ LOW_SAFE_MAX = 3
         Kind.LOW_COMFORT: gettext_lazy("%(partner)s rated comfort %(low_comfort_max)s or lower in a recent session."),
         Kind.LOW_SAFE: gettext_lazy("%(partner)s rated feeling safe %(low_safe_max)s or lower in a recent session."),
     },
+    about=About.SESSION,
+    actions=[Action.PAUSE, Action.NOTE],
     low_comfort_max=LOW_COMFORT_MAX,
     low_safe_max=LOW_SAFE_MAX,
 )
 def paused_or_low_rating(facts: Facts) -> list[Found]:
-    """All three kinds, in the session's week, from one read of the recent reflections."""
+    """All three kinds, in the session's week, from one read of the recent reflections, newest session
+    first (the alert of a week links to its latest session).
+
+    A pause is one event of its session: both partners saying "we paused" raise one alert, in the
+    name of the partner who said it first (who is also the one its week's alert already names)."""
     paused, uncomfortable, unsafe = Q(paused=True), Q(comfort__lte=LOW_COMFORT_MAX), Q(safe__lte=LOW_SAFE_MAX)
     rows = (
         facts.reflections.filter(
@@ -181,22 +246,28 @@ def paused_or_low_rating(facts: Facts) -> list[Found]:
             session__date__gte=facts.today - timedelta(days=RECENT_DAYS),
             session__date__lte=facts.today,
         )
-        .values("partner_id", week=TruncWeek("session__date"))
-        .annotate(
-            paused=Count("pk", filter=paused),
-            uncomfortable=Count("pk", filter=uncomfortable),
-            unsafe=Count("pk", filter=unsafe),
-            unsafe_written=Max("created_at", filter=unsafe),
+        .order_by("-session__date", "-session_id", "pk")
+        .values_list(
+            "partner_id",
+            "session_id",
+            "session__date",
+            "session__assignment_id",
+            "paused",
+            "comfort",
+            "safe",
+            "created_at",
         )
     )
-    found = []
-    for row in rows:
-        if row["paused"]:
-            found.append(Found(Kind.PAUSED, row["partner_id"], row["week"]))
-        if row["uncomfortable"]:
-            found.append(Found(Kind.LOW_COMFORT, row["partner_id"], row["week"]))
-        if row["unsafe"]:
-            found.append(Found(Kind.LOW_SAFE, row["partner_id"], row["week"], True, row["unsafe_written"]))
+    found, paused_sessions = [], set()
+    for partner_id, session_id, day, assignment_id, was_paused, comfort, safe, written in rows:
+        about = {"session_id": session_id, "assignment_id": assignment_id}
+        if was_paused and session_id not in paused_sessions:
+            paused_sessions.add(session_id)
+            found.append(Found(Kind.PAUSED, partner_id, week_start(day), **about))
+        if comfort <= LOW_COMFORT_MAX:
+            found.append(Found(Kind.LOW_COMFORT, partner_id, week_start(day), **about))
+        if safe <= LOW_SAFE_MAX:
+            found.append(Found(Kind.LOW_SAFE, partner_id, week_start(day), True, written, **about))
     return found
 
 
@@ -213,6 +284,8 @@ ONE_SIDED_LAST = 8
             " of a take-turns exercise."
         )
     },
+    about=About.ASSIGNMENT,
+    actions=[Action.NOTE],
     one_sided_share=f"{ONE_SIDED_SHARE:.0%}",
     one_sided_last=ONE_SIDED_LAST,
 )
@@ -229,31 +302,160 @@ def one_sided(facts: Facts) -> list[Found]:
     )
     per_assignment = Counter(assignment_id for assignment_id, _ in latest)
     return [
-        Found(Kind.ONE_SIDED, giver_id, facts.this_week)
+        Found(Kind.ONE_SIDED, giver_id, facts.this_week, assignment_id=assignment_id)
         for (assignment_id, giver_id), gave in Counter(latest).items()
         if per_assignment[assignment_id] == ONE_SIDED_LAST and gave >= ONE_SIDED_SHARE * ONE_SIDED_LAST
     ]
 
 
-# A partner with this many sessions or more still lacking their reflection is raised.
+# A partner with this many sessions or more still lacking their reflection is raised ...
 AWAITING_MIN = 3
+# ... counting only sessions dated in this many days up to today: an old session left unreflected is
+# history, not something to chase.
+AWAITING_DAYS = 21
 
 
 @rule(
     {
         Kind.AWAITING: gettext_lazy(
-            "%(partner)s has %(awaiting_min)s or more sessions still waiting for their reflection."
+            "%(partner)s has %(awaiting_min)s or more sessions from the last %(awaiting_days)s days"
+            " still waiting for their reflection."
         )
     },
+    about=About.SESSION,
+    actions=[Action.NOTE],
     awaiting_min=AWAITING_MIN,
+    awaiting_days=AWAITING_DAYS,
 )
 def awaiting(facts: Facts) -> list[Found]:
+    """Raised again only when a waiting session newer than the partner's last such alert appears, so
+    the same three sessions are not raised week after week. Links to the newest waiting session."""
     return [
-        Found(Kind.AWAITING, partner.pk, facts.this_week)
+        Found(Kind.AWAITING, partner.pk, facts.this_week, session_id=partner.awaiting_newest)
         for partner in facts.partners.values()
         # Someone who has not joined Tend yet cannot reflect: nothing to raise about them.
-        if partner.accepted_at is not None and (partner.awaiting or 0) >= AWAITING_MIN
+        if partner.accepted_at is not None
+        and (partner.awaiting or 0) >= AWAITING_MIN
+        and (partner.awaiting_last_alert is None or partner.awaiting_newest_at > partner.awaiting_last_alert)
     ]
+
+
+# The perception gap: among a receiver's last GAP_LAST sessions where both partners reflected, dated in
+# the last GAP_DAYS days, at least GAP_MIN where the receiver felt it went badly while the giver felt it
+# went well. "Went badly" for the receiver: pressure too firm, pace too fast, or a relief (tension before
+# minus tension after) of GAP_RELIEF_MAX or less, so no easing or worse. "Went well" for the giver:
+# connection, and presence and "how it felt to give" where answered, all GAP_GIVER_WELL_MIN or more.
+GAP_LAST = 3
+GAP_MIN = 2
+GAP_DAYS = 28
+GAP_RELIEF_MAX = 0
+GAP_GIVER_WELL_MIN = 7
+# What the rule reads of each reflection, the giver's and the receiver's alike.
+GAP_FIELDS = ("connection", "presence", "giving_felt", "pressure", "pace", "tension_before", "tension_after")
+
+
+@rule(
+    {
+        Kind.PERCEPTION_GAP: gettext_lazy(
+            "In %(gap_min)s of %(partner)s's last %(gap_last)s sessions as receiver where both reflected"
+            " (last %(gap_days)s days), %(partner)s found it too firm, too fast or no relief, while the giver"
+            " rated it %(gap_giver_well_min)s or more."
+        )
+    },
+    about=About.SESSION,
+    actions=[Action.NOTE],
+    gap_min=GAP_MIN,
+    gap_last=GAP_LAST,
+    gap_days=GAP_DAYS,
+    gap_giver_well_min=GAP_GIVER_WELL_MIN,
+)
+def perception_gap(facts: Facts) -> list[Found]:
+    """One read of the window's reflections, newest session first; paired and judged here (a few
+    dozen rows at most). Raised in the week of the receiver's latest such session, and linked to it:
+    the same sessions make one alert, not one a week; a new such session in a later week, another."""
+    rows = (
+        facts.reflections.filter(
+            session__date__gte=facts.today - timedelta(days=GAP_DAYS), session__date__lte=facts.today
+        )
+        .order_by("-session__date", "-session_id")
+        .values_list("session_id", "session__date", "session__receiver_id", "role", *GAP_FIELDS)
+    )
+    sessions: dict[int, tuple[date, int]] = {}
+    pairs: dict[int, dict] = {}
+    for session_id, day, receiver_id, role, *answers in rows:
+        sessions[session_id] = (day, receiver_id)
+        pairs.setdefault(session_id, {})[role] = dict(zip(GAP_FIELDS, answers, strict=True))
+    judged: dict[int, list[tuple[int, bool]]] = {}
+    for session_id, pair in pairs.items():
+        if len(pair) == 2:  # both the giver's and the receiver's
+            gap = _receiver_felt_worse(pair[Reflection.Role.RECEIVER]) and _giver_felt_well(pair[Reflection.Role.GIVER])
+            judged.setdefault(sessions[session_id][1], []).append((session_id, gap))
+    found = []
+    for receiver_id, latest in judged.items():
+        gaps = [session_id for session_id, gap in latest[:GAP_LAST] if gap]
+        if len(gaps) >= GAP_MIN:
+            week = week_start(sessions[gaps[0]][0])
+            found.append(Found(Kind.PERCEPTION_GAP, receiver_id, week, session_id=gaps[0]))
+    return found
+
+
+def _receiver_felt_worse(answers: dict) -> bool:
+    before, after = answers["tension_before"], answers["tension_after"]
+    no_relief = before is not None and after is not None and before - after <= GAP_RELIEF_MAX
+    return (
+        answers["pressure"] == Reflection.Pressure.TOO_FIRM or answers["pace"] == Reflection.Pace.TOO_FAST or no_relief
+    )
+
+
+def _giver_felt_well(answers: dict) -> bool:
+    ratings = [answers[name] for name in ("connection", "presence", "giving_felt") if answers[name] is not None]
+    return min(ratings) >= GAP_GIVER_WELL_MIN
+
+
+# A receiver's tension after higher than before in their last TENSION_WORSE_IN_A_ROW receiver reflections
+# that answered both, the latest of them at most RECENT_DAYS old, is raised in that latest session's week.
+TENSION_WORSE_IN_A_ROW = 2
+
+
+@rule(
+    {
+        Kind.TENSION_WORSE: gettext_lazy(
+            "%(partner)s's tension was higher after the session than before, %(tension_worse_in_a_row)s times"
+            " in a row as receiver."
+        )
+    },
+    about=About.SESSION,
+    actions=[Action.PAUSE, Action.NOTE],
+    tension_worse_in_a_row=TENSION_WORSE_IN_A_ROW,
+)
+def tension_worse(facts: Facts) -> list[Found]:
+    answered = facts.reflections.filter(
+        role=Reflection.Role.RECEIVER, tension_before__isnull=False, tension_after__isnull=False
+    )
+    rows = (
+        answered.annotate(
+            recency=Window(
+                RowNumber(), partition_by=F("partner_id"), order_by=[F("session__date").desc(), F("session_id").desc()]
+            )
+        )
+        .filter(recency__lte=TENSION_WORSE_IN_A_ROW)
+        .order_by("partner_id", "recency")
+        .values_list(
+            "partner_id", "session_id", "session__date", "session__assignment_id", "tension_before", "tension_after"
+        )
+    )
+    latest: dict[int, list[tuple]] = {}
+    for partner_id, *row in rows:
+        latest.setdefault(partner_id, []).append(row)
+    since = facts.today - timedelta(days=RECENT_DAYS)
+    found = []
+    for partner_id, in_a_row in latest.items():
+        (session_id, day, assignment_id, *_), *_older = in_a_row  # the newest first
+        worse = all(after > before for *_, before, after in in_a_row)
+        if len(in_a_row) == TENSION_WORSE_IN_A_ROW and worse and since <= day <= facts.today:
+            about = {"session_id": session_id, "assignment_id": assignment_id}
+            found.append(Found(Kind.TENSION_WORSE, partner_id, week_start(day), **about))
+    return found
 
 
 # The weekly check-in (CSI-4), judged as intimacy/csi4.py explains: each partner's baseline is the mean of
@@ -261,12 +463,6 @@ def awaiting(facts: Facts) -> list[Found]:
 # reads only a check-in from the last CHECKIN_RECENT_WEEKS weeks, so an old one raises nothing new,
 # and is keyed by the week of the newest check-in behind it (the dashboard's #checkin panel).
 CHECKIN_RECENT_WEEKS = 4
-
-
-def _checkin_progress(facts: Facts) -> csi4.CoupleProgress:
-    """The couple's check-ins read into each partner's progress (one query)."""
-    rows = CheckIn.objects.filter(couple=facts.couple).order_by().values_list("partner_id", "week", "total")
-    return csi4.progress(rows, list(facts.partners), csi4.norm())
 
 
 def _recent(week: date | None, facts: Facts) -> bool:
@@ -287,11 +483,13 @@ CHECKIN_RCI = csi4.RCI_CRITICAL
         )
     },
     checkin_rci=CHECKIN_RCI,
+    about=About.CHECKIN,
+    actions=[Action.NOTE],
 )
 def checkin_drop(facts: Facts) -> list[Found]:
     return [
         Found(Kind.CHECKIN_DROP, p.partner_id, p.latest_week)
-        for p in _checkin_progress(facts).partners
+        for p in facts.checkin_progress.partners
         if p.change is csi4.Change.RELIABLE_DROP and _recent(p.latest_week, facts)
     ]
 
@@ -309,11 +507,13 @@ CHECKIN_LINE = csi4.THRESHOLD
         )
     },
     checkin_line=CHECKIN_LINE,
+    about=About.CHECKIN,
+    actions=[Action.NOTE],
 )
 def checkin_below(facts: Facts) -> list[Found]:
     return [
         Found(Kind.CHECKIN_BELOW, p.partner_id, p.latest_week)
-        for p in _checkin_progress(facts).partners
+        for p in facts.checkin_progress.partners
         if p.crossed_below_now and _recent(p.latest_week, facts)
     ]
 
@@ -329,15 +529,17 @@ def checkin_below(facts: Facts) -> list[Found]:
             " measurement noise."
         )
     },
+    about=About.CHECKIN,
+    actions=[Action.NOTE],
 )
 def checkin_apart(facts: Facts) -> list[Found]:
-    progress = _checkin_progress(facts)
+    progress = facts.checkin_progress
     if progress.diverging and _recent(progress.latest_week, facts):
         return [Found(Kind.CHECKIN_APART, None, progress.latest_week)]
     return []
 
 
-RULES = [no_session, connection_down, paused_or_low_rating, one_sided, awaiting]
+RULES = [no_session, connection_down, paused_or_low_rating, one_sided, awaiting, perception_gap, tension_worse]
 RULES += [checkin_drop, checkin_below, checkin_apart]
 
 SENTENCES = {
@@ -356,6 +558,15 @@ SENTENCES = {
     Kind.CONSENT_WITHDRAWN: gettext_lazy(
         "%(partner)s withdrew their consent: their logging has stopped and the exercises are paused."
     ),
+}
+# What each kind is about and what may be done about it: the rules' own, and for the kinds services raise,
+# what fits (their private words are on the page already; a hold has its own "Lift the hold").
+ABOUT = {
+    **{kind: (r.about, r.actions) for r in RULES for kind in r.sentences},
+    Kind.SAFETY: (About.NOTHING, (Action.NOTE,)),
+    Kind.SAFETY_CHECK: (About.NOTHING, (Action.NOTE,)),
+    Kind.DISPUTED: (About.SESSION, (Action.NOTE,)),
+    Kind.CONSENT_WITHDRAWN: (About.NOTHING, (Action.NOTE,)),
 }
 SENTENCE_NUMBERS = {name: number for r in RULES for name, number in r.numbers.items()}
 # Every sentence sees every rule's numbers: two rules naming a number alike would quote the wrong one.
@@ -378,8 +589,9 @@ def alerts_raise(*, couple: Couple, today: date | None = None) -> list[Alert]:
     weeks" are the ISO weeks before the one holding `today`, and "the last N days" runs from
     `today - N days` to `today`, both ends included.
 
-    Five reads whatever the amount of history, each aggregated in the database (the partners, then
-    one for each rule but `awaiting`, which rides on the partners), then, only if any rule fired,
+    Seven reads whatever the amount of history, each bounded in the database (the partners, then
+    one for each rule but `awaiting`, which rides on the partners; the perception gap reads at most
+    GAP_DAYS of reflections, the tension rule two rows per partner), then, only if any rule fired,
     one read of the alerts already stored (with the couple's last hold lift riding along) and, only if
     one is new, one insert; only a hold signal written after a lift costs more (`_renew`). The insert ignores
     conflicts, so two runs at once store each alert once (the loser of such a race may still count
@@ -394,20 +606,39 @@ def alerts_raise(*, couple: Couple, today: date | None = None) -> list[Alert]:
         return _store(facts, found) if found else []
 
 
+def sessions_awaiting_reflection(sessions: QuerySet[Session], partner: Partner | OuterRef) -> QuerySet[Session]:
+    """Of `sessions`, those still waiting for `partner`'s reflection (a Partner, or an `OuterRef` to a
+    partner's pk in a subquery): they took part, wrote none, and did not say the session did not happen.
+
+    The one place that says "waiting" for the alerts: a partner saying "I won't reflect on this one"
+    belongs here as one more `exclude(Exists(...partner=OuterRef("waiting_for")))`."""
+    waiting_for = partner if isinstance(partner, OuterRef) else Value(partner.pk)
+    return (
+        sessions.alias(waiting_for=waiting_for)
+        .filter(Q(giver=F("waiting_for")) | Q(receiver=F("waiting_for")))
+        .exclude(Exists(Reflection.objects.filter(session=OuterRef("pk"), partner=OuterRef("waiting_for"))))
+        .exclude(Exists(SessionDispute.objects.filter(session=OuterRef("pk"), partner=OuterRef("waiting_for"))))
+    )
+
+
 def _facts(couple: Couple, today: date) -> Facts:
-    """What the rules read. Only the partners are read here, in one query: their awaiting counts
-    ride along, and their names serve the sentences."""
+    """What the rules read. Only the partners are read here, in one query: what `awaiting` needs rides
+    along (their waiting sessions of the last AWAITING_DAYS days: how many, the newest, when their last
+    such alert was raised), and their names serve the sentences."""
     sessions = Session.objects.filter(assignment__couple=couple, withdrawn_at__isnull=True)
+    per_partner = sessions_awaiting_reflection(
+        sessions.filter(date__gte=today - timedelta(days=AWAITING_DAYS), date__lte=today), OuterRef("pk")
+    ).order_by()
+    newest = per_partner.order_by("-created_at", "-pk")
     partners = Partner.objects.filter(couple=couple).annotate(
-        awaiting=Subquery(
-            sessions.filter(Q(giver=OuterRef("pk")) | Q(receiver=OuterRef("pk")))
-            .exclude(Exists(Reflection.objects.filter(session=OuterRef("pk"), partner=OuterRef(OuterRef("pk")))))
-            .exclude(Exists(SessionDispute.objects.filter(session=OuterRef("pk"), partner=OuterRef(OuterRef("pk")))))
-            .order_by()
-            .values("assignment__couple")
-            .annotate(n=Count("pk"))
-            .values("n")
-        )
+        awaiting=Subquery(per_partner.values("assignment__couple").annotate(n=Count("pk")).values("n")),
+        awaiting_newest=Subquery(newest.values("pk")[:1]),
+        awaiting_newest_at=Subquery(newest.values("created_at")[:1]),
+        awaiting_last_alert=Subquery(
+            Alert.objects.filter(couple=couple, kind=Kind.AWAITING, partner=OuterRef("pk"))
+            .order_by("-raised_at")
+            .values("raised_at")[:1]
+        ),
     )
     return Facts(
         couple=couple,
@@ -446,7 +677,13 @@ def _store(facts: Facts, found: list[Found]) -> list[Alert]:
             _renew(facts.couple, f, *stored[key])
         elif key not in new:
             new[key] = Alert(
-                couple=facts.couple, kind=f.kind, partner=facts.partners.get(f.partner_id), week=f.week, urgent=f.urgent
+                couple=facts.couple,
+                kind=f.kind,
+                partner=facts.partners.get(f.partner_id),
+                week=f.week,
+                urgent=f.urgent,
+                session_id=f.session_id,
+                assignment_id=f.assignment_id,
             )
     if new:
         Alert.objects.bulk_create(new.values(), ignore_conflicts=True)
@@ -513,16 +750,20 @@ def alert_acknowledge(*, alert: Alert, by: User, note: str) -> Alert:
     return alert
 
 
-def alert_raise_now(*, couple: Couple, kind: str, partner: Partner, urgent: bool) -> Alert:
+def alert_raise_now(
+    *, couple: Couple, kind: str, partner: Partner, urgent: bool, session: Session | None = None
+) -> Alert:
     """Raise an alert that a partner's own action causes (the safety line, withdrawn consent).
 
     Keyed like every alert by (couple, kind, partner, this ISO week). If this week's alert was already
-    marked as seen, a new message opens it again: the therapist must not miss the second one.
+    marked as seen, a new message opens it again: the therapist must not miss the second one. `session`
+    is what the alert is about, where it is about one (a disputed session): the week's first one.
     """
     week = week_start(couple.today())
+    about = {"session": session, "assignment_id": session.assignment_id} if session else {}
     with transaction.atomic():
         alert, created = Alert.objects.select_for_update().get_or_create(
-            couple=couple, kind=kind, partner=partner, week=week, defaults={"urgent": urgent}
+            couple=couple, kind=kind, partner=partner, week=week, defaults={"urgent": urgent, **about}
         )
         if not created and alert.acknowledged_at is not None:
             _reopen(alert, urgent=urgent)

@@ -408,6 +408,8 @@ class AlertKind(models.TextChoices):
     LOW_SAFE = "low_safe", _("Low safety rating")
     ONE_SIDED = "one_sided", _("One partner does most of the giving")
     AWAITING = "awaiting", _("Reflections waiting")
+    PERCEPTION_GAP = "perception_gap", _("Giver and receiver see the sessions differently")
+    TENSION_WORSE = "tension_worse", _("Tension worse after than before")
     SAFETY = "safety", _("Safety line")
     SAFETY_CHECK = "safety_check", _("Private check before touch work")
     DISPUTED = "disputed", _("A partner said a session did not happen or was not agreed")
@@ -431,6 +433,10 @@ class Alert(models.Model):
     # The partner the alert is about; empty for alerts about the couple as a whole.
     partner = models.ForeignKey(Partner, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
     week = models.DateField(help_text=_("Monday of the ISO week the alert belongs to."))
+    # What the alert is about, where one row says it (the rule's `about`, intimacy/alerts.py): the page
+    # links there. Gone when that row goes; the alert stays in the history, linking to the couple.
+    session = models.ForeignKey(Session, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    assignment = models.ForeignKey(Assignment, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     urgent = models.BooleanField(default=False)
     raised_at = models.DateTimeField(auto_now_add=True)
     acknowledged_at = models.DateTimeField(null=True, blank=True)

@@ -462,15 +462,17 @@ def touch_clearance(couple: Couple, partners: list[Partner], *, limit: int = 3) 
 
 
 def open_alerts(couple: Couple) -> list[Alert]:
-    """The couple's alerts not yet marked as seen, urgent first, each with the partner it is about."""
-    return list(couple.alerts.open().select_related("partner"))
+    """The couple's alerts not yet marked as seen, urgent first, each with the partner it is about and
+    the exercise (whether it can still be paused), in one query."""
+    return list(couple.alerts.open().select_related("partner", "assignment"))
 
 
 def acknowledged_alerts(couple: Couple, *, limit: int) -> list[Alert]:
-    """The couple's latest `limit` alerts marked as seen, newest first: the alert history in view."""
+    """The couple's latest `limit` alerts marked as seen, newest first: the alert history in view, each
+    with what its link needs (`alert_leads` reads the exercise), in one query."""
     return list(
         couple.alerts.filter(acknowledged_at__isnull=False)
-        .select_related("partner", "acknowledged_by")
+        .select_related("partner", "acknowledged_by", "assignment")
         .order_by("-acknowledged_at", "-pk")[:limit]
     )
 
@@ -533,11 +535,43 @@ def export_sessions(couple: Couple, viewer: User, *, start: date, end: date) -> 
     )
 
 
+SESSIONS_PER_PAGE = 20
+
+
+@dataclass(frozen=True)
+class SessionPlace:
+    """Where one session sits on the couple page's timeline: the period of its ISO week, and the page."""
+
+    start: date
+    end: date
+    page: int
+
+
+def session_place(couple: Couple, viewer: User, pk, *, per_page: int = SESSIONS_PER_PAGE) -> SessionPlace | None:
+    """The timeline period and page that show session `pk` of this couple, so an alert's link reaches it
+    however old it is: its ISO week (Monday to Sunday), on the page that many newer sessions of that
+    week push it to, newest first as `couple_sessions_page` lists them. None for anything else (not a
+    number, another couple's, not the viewer's to see): the page then shows its usual period.
+    Two small reads, only when asked."""
+    try:
+        pk = int(pk)
+    except (TypeError, ValueError):
+        return None
+    sessions = Session.objects.visible_to(viewer).filter(assignment__couple_id=couple.pk)
+    day = sessions.filter(pk=pk).values_list("date", flat=True).first()
+    if day is None:
+        return None
+    start = week_start(day)
+    end = start + timedelta(days=6)
+    newer = sessions.filter(date__lte=end).filter(Q(date__gt=day) | Q(date=day, pk__gt=pk)).count()
+    return SessionPlace(start, end, newer // per_page + 1)
+
+
 def couple_sessions_page(
     couple: Couple,
     viewer: User,
     page_number,
-    per_page: int = 20,
+    per_page: int = SESSIONS_PER_PAGE,
     *,
     start: date | None = None,
     end: date | None = None,

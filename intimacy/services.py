@@ -614,7 +614,7 @@ def session_dispute(*, session: Session, partner: Partner) -> SessionDispute:
         raise PermissionDenied
     with transaction.atomic():
         dispute, _created = SessionDispute.objects.get_or_create(session=session, partner=partner, couple=couple)
-        alert_raise_now(couple=couple, kind=Alert.Kind.DISPUTED, partner=partner, urgent=True)
+        alert_raise_now(couple=couple, kind=Alert.Kind.DISPUTED, partner=partner, urgent=True, session=session)
     return dispute
 
 

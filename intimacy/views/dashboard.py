@@ -84,13 +84,21 @@ def _dashboard(
 ):
     if request.method == "GET":  # the viewing; a rejected note POST that shows the page again is not one
         record_access(request, couple)
-    period = _period(request, couple)
+    # An alert's "Open the session" asks for one session by id: its week, on the page that holds it.
+    if place := selectors.session_place(couple, request.user, request.GET.get("session")):
+        period = trends.period_from({"from": place.start.isoformat(), "to": place.end.isoformat()}, couple.today())
+    else:
+        period = _period(request, couple)
     context = _trend_context(couple, period, trends.Scope.THERAPIST, "couple_detail")
     context.update(
         selectors.couple_overview(couple, couple.today()),
         partners=context["trends"].partners,
         page=selectors.couple_sessions_page(
-            couple, request.user, request.GET.get("page"), start=period.start, end=period.end
+            couple,
+            request.user,
+            place.page if place else request.GET.get("page"),
+            start=period.start,
+            end=period.end,
         ),
         gap_sessions=selectors.sessions_with_reflections(
             trends.sessions_both_reflected(couple, period, trends.Scope.THERAPIST), request.user

@@ -243,3 +243,49 @@ def test_dashboard_hides_private_messages_and_seen_alerts_until_opened(
     expect(dr.get_by_text(SAFETY_WORDS)).to_be_visible()
     dr.get_by_text("Seen: 1 alert — show").click()
     expect(dr.get_by_text("ACK-NOTE-3e9f", exact=False)).to_be_visible()
+
+
+def test_an_alert_leads_to_its_session_a_note_and_a_pause(
+    live_server, new_page, couple, therapist, partner_a, partner_b
+):
+    """Issue 14: from "Needs attention", a session 20 weeks back (outside the page's usual 12 weeks) is one
+    click away, "Write a note" puts the cursor in the note form, and "Pause the exercise" pauses it."""
+    base = live_server.url
+    today = couple.today()
+    assignment = AssignmentFactory(couple=couple, starts_on=today - timedelta(weeks=30))
+    old = SessionFactory(
+        assignment=assignment,
+        date=today - timedelta(weeks=20),
+        giver=partner_a,
+        receiver=partner_b,
+        logged_by=partner_a,
+    )
+    ReflectionFactory(session=old, partner=partner_b, role=Reflection.Role.RECEIVER, comfort=2)
+    Alert.objects.create(
+        couple=couple,
+        kind=Alert.Kind.LOW_COMFORT,
+        partner=partner_b,
+        week=week_start(old.date),
+        session=old,
+        assignment=assignment,
+    )
+    dr = new_page(LAPTOP, who="therapist")
+    sign_in(dr, base, therapist.email, PASSWORD, TOTP_SECRET)
+    page_url = f"{base}{reverse('couple_detail', args=[couple.pk])}"
+    dr.goto(page_url)
+    attention = dr.locator("#attention")
+    expect(dr.locator(f"#session-{old.pk}")).to_have_count(0)
+
+    attention.get_by_role("link", name="Open the session").click()
+    expect(dr).to_have_url(f"{page_url}?session={old.pk}#session-{old.pk}")
+    expect(dr.locator(f"#session-{old.pk}")).to_be_in_viewport()
+
+    dr.locator("#attention").get_by_role("link", name="Write a note").click()
+    expect(dr.locator("#notes").get_by_label("Note", exact=True)).to_be_focused()
+
+    dr.locator("#attention").get_by_role("button", name="Pause the exercise").click()
+    expect(dr.get_by_text("paused.", exact=False).first).to_be_visible()
+    expect(dr.locator(f"#assignment-{assignment.pk}")).to_contain_text("Paused")
+    expect(dr.locator("#attention").get_by_role("button", name="Pause the exercise")).to_have_count(0)
+    assignment.refresh_from_db()
+    assert assignment.status == "paused"

@@ -457,3 +457,105 @@ def test_a_seen_safety_message_and_seen_alerts_collapse_to_one_line(client, ther
     hidden = _details_bodies(page)
     assert SAFETY_WORDS in hidden and "spoke to Alex" in hidden
     assert page.count(SAFETY_WORDS) == 1 and page.count("spoke to Alex") == 1
+
+
+# Alerts that lead somewhere (issue 14) ----------------------------------------------------------------------
+
+
+def _alert_on(session, kind=Alert.Kind.LOW_COMFORT, **extra):
+    return Alert.objects.create(
+        couple=session.assignment.couple,
+        kind=kind,
+        partner=session.receiver,
+        week=session.date - timedelta(days=session.date.weekday()),
+        session=session,
+        assignment=session.assignment,
+        **extra,
+    )
+
+
+def _form_posting_to(html: str, action: str) -> str:
+    """The whole <form> element whose action is `action` (it must exist)."""
+    match = re.search(rf'<form method="post" action="{re.escape(action)}">(.*?)</form>', html, re.S)
+    assert match, f"no POST form to {action}"
+    return match.group(1)
+
+
+def test_an_alert_links_to_its_session_and_offers_pause_and_a_note(client_for, therapist, session):
+    alert = _alert_on(session)
+    page = reverse("couple_detail", args=[session.assignment.couple_id])
+    html = client_for(therapist).get(page).content.decode()
+    # Ids only in the link; the session's anchor is on the page it leads to.
+    assert f'href="{page}?session={session.pk}#session-{session.pk}">Open the session</a>' in html
+    assert f'id="session-{session.pk}"' in html
+    # Pausing is the existing status change: a POST with the CSRF token, from the alert itself.
+    form = _form_posting_to(html, reverse("assignment_status", args=[alert.assignment_id]))
+    assert 'name="csrfmiddlewaretoken"' in form and 'name="status" value="paused"' in form
+    assert "Pause the exercise" in form
+    # "Write a note" focuses the note form's text field (a link to a field moves focus to it).
+    assert 'href="#id_text">Write a note</a>' in html and 'id="id_text"' in html
+
+
+def test_the_pause_button_pauses_the_exercise(client_for, therapist, session):
+    alert = _alert_on(session)
+    response = client_for(therapist).post(
+        reverse("assignment_status", args=[alert.assignment_id]), {"status": "paused"}
+    )
+    assert response.status_code == 302
+    alert.assignment.refresh_from_db()
+    assert alert.assignment.status == "paused"
+    html = client_for(therapist).get(reverse("couple_detail", args=[alert.couple_id])).content.decode()
+    # Paused: nothing left to pause, so the alert no longer offers it.
+    assert "Pause the exercise" not in html
+
+
+def test_the_link_reaches_an_old_session_on_a_later_page(client_for, therapist, assignment, partner_a, partner_b):
+    # 21 sessions on Tue 5 May 2026, 29 weeks back (outside the default 12 weeks): the one logged first
+    # is the 21st newest, so on page 2 of 20 (21 // 20 + 1), in the period Mon 4 - Sun 10 May.
+    first, *_ = [
+        SessionFactory(
+            assignment=assignment, date=date(2026, 5, 5), giver=partner_a, receiver=partner_b, logged_by=partner_a
+        )
+        for _ in range(21)
+    ]
+    _alert_on(first)
+    page = reverse("couple_detail", args=[assignment.couple_id])
+    client = client_for(therapist)
+    assert f'id="session-{first.pk}"' not in client.get(page).content.decode()
+    response = client.get(page, {"session": first.pk})
+    assert (response.context["period"].start, response.context["period"].end) == (date(2026, 5, 4), date(2026, 5, 10))
+    assert response.context["page"].number == 2
+    assert f'id="session-{first.pk}"' in response.content.decode()
+
+
+def test_another_couples_session_id_shows_the_usual_page(client_for, therapist, other_therapist, couple, outsider):
+    theirs = SessionFactory(
+        assignment=AssignmentFactory(couple=outsider.couple),
+        date=date(2026, 5, 5),
+        giver=outsider,
+        receiver=outsider.couple.partners.exclude(pk=outsider.pk).get(),
+        logged_by=outsider,
+    )
+    for value in (theirs.pk, "x", ""):
+        response = client_for(therapist).get(reverse("couple_detail", args=[couple.pk]), {"session": value})
+        assert response.status_code == 200 and response.context["period"].weeks == 12
+        assert f'id="session-{theirs.pk}"' not in response.content.decode()
+
+
+def test_an_idle_exercise_leads_to_the_exercise(client_for, therapist, assignment):
+    Alert.objects.create(
+        couple=assignment.couple, kind=Alert.Kind.NO_SESSION, week=date(2026, 11, 23), assignment=assignment
+    )
+    page = reverse("couple_detail", args=[assignment.couple_id])
+    html = client_for(therapist).get(page).content.decode()
+    assert f'href="{page}#assignment-{assignment.pk}">See the exercise</a>' in html
+    assert f'id="assignment-{assignment.pk}"' in html
+    _form_posting_to(html, reverse("assignment_status", args=[assignment.pk]))
+
+
+def test_a_seen_alert_stays_in_the_history_with_its_link(client_for, therapist, session):
+    alert = _alert_on(session)
+    alert_acknowledge(alert=alert, by=therapist, note="")
+    html = client_for(therapist).get(reverse("couple_detail", args=[session.assignment.couple_id])).content.decode()
+    assert "Seen: 1 alert — show" in html
+    assert f'?session={session.pk}#session-{session.pk}">Open the session</a>' in html

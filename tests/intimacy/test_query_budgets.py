@@ -86,6 +86,48 @@ def test_caseload(client_for, therapist, couples, status, django_assert_num_quer
     assert response.content.decode().count("1 urgent") == (couples if status == "all" else couples - couples // 5)
 
 
+def test_couple_page_with_alerts_that_lead_somewhere(
+    client_for, therapist, couple, homework, weeks, django_assert_num_queries
+):
+    """Issue 14: every open and seen alert links to its session or exercise and may offer "Pause the
+    exercise"; none of that costs a query per alert. Asking for one session by id (`?session=`, an
+    alert's "Open the session") costs two reads more, whatever the history."""
+    sessions = list(Session.objects.filter(assignment=homework).order_by("date", "pk"))
+    kinds = [Alert.Kind.LOW_COMFORT, Alert.Kind.PAUSED, Alert.Kind.TENSION_WORSE, Alert.Kind.PERCEPTION_GAP]
+    Alert.objects.bulk_create(
+        Alert(
+            couple=couple,
+            kind=kinds[n % len(kinds)],
+            partner=session.receiver,
+            week=date(2026, 11, 23) - timedelta(weeks=n),
+            session=session,
+            assignment=homework,
+            acknowledged_at=timezone.now() if n % 2 else None,
+        )
+        for n, session in enumerate(sessions[-12:])
+    )
+    Alert.objects.create(couple=couple, kind=Alert.Kind.NO_SESSION, week=date(2026, 11, 23), assignment=homework)
+    client = client_for(therapist)
+    url = reverse("couple_detail", args=[couple.pk])
+    # As pinned in tests/intimacy/test_dashboard.py (the dashboard over a week and two years): session,
+    # user, couple; the audit row of this viewing (insert); trends: partners, assignments, sessions by
+    # week, reflections by week, notes in the period, check-ins by week; assignments with this week's
+    # count; timeline: count, page, reflections; perception gap: sessions, reflections; open alerts
+    # (with their exercise, joined); seen alerts; safety messages; notes list; the last reminder email
+    # to each partner; a note kept from before a sign-out; touch work: the open hold, the couple's holds
+    # and the partners with their private checks and screenings, the partners, their latest private
+    # checks, their separate screenings, their own pauses in force; the check-in panel's check-ins
+    with django_assert_num_queries(30):
+        response = client.get(url)
+    html = response.content.decode()
+    assert html.count("Open the session") == min(12, len(sessions)) and "See the exercise" in html
+    oldest = sessions[-min(12, len(sessions))]
+    # The same, and: the session asked for (its date), the newer sessions of its week (a count)
+    with django_assert_num_queries(32):
+        response = client.get(url, {"session": oldest.pk})
+    assert f'id="session-{oldest.pk}"' in response.content.decode()
+
+
 def test_exercise_list(client_for, therapist, other_therapist, django_assert_num_queries):
     client = client_for(therapist)
     # session, user; the built-in and the therapist's own exercises
