@@ -54,6 +54,10 @@ def _withdrawn_home(request: HttpRequest) -> HttpResponse:
 def history(request: HttpRequest) -> HttpResponse:
     page = selectors.couple_sessions_page(request.partner.couple, request.user, request.GET.get("page"))
     context = {"page": page, "partner": request.partner, "window_days": EDIT_WINDOW_DAYS}
+    # Two accounts of one back rub, logged before they joined on saving: offered to make one.
+    context["same_back_rub"] = selectors.session_pairs(
+        request.partner.couple, kind=selectors.PAIR_SAME_BACK_RUB, partner=request.partner
+    )
     return render(request, "intimacy/history.html", context)
 
 
@@ -107,7 +111,10 @@ def session_log(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             if not created:
                 return _logged_again(request, session, form)
-            messages.success(request, _saved_notice(session, partner))
+            messages.success(
+                request,
+                _joined_notice(session) if session.logged_by_id != partner.pk else _saved_notice(session, partner),
+            )
             return redirect("home")
     return render(
         request,
@@ -145,6 +152,11 @@ def _saved_notice(session, partner) -> str:
     return thanks
 
 
+def _joined_notice(session) -> str:
+    # One back rub, one session: the reflection joined the session the other partner logged.
+    return _("Added to the back rub %(name)s logged.") % {"name": session.logged_by.name}
+
+
 def _logged_again(request: HttpRequest, session, form: LogSessionForm) -> HttpResponse:
     """The session was already saved (the same form twice, or Back and Save again): it is kept once.
     New words in the second form wait in the reflection's edit form, another date or length in the
@@ -155,7 +167,9 @@ def _logged_again(request: HttpRequest, session, form: LogSessionForm) -> HttpRe
     if mine is not None and services.reflection_answers_differ(reflection=mine, answers=form.answers()):
         more = _("Here is what you just wrote: press Save to keep it instead of what you saved first.")
         return _edit_sent_again(request, mine, session, form, f"{notice} {more}")
-    if (sent["date"], sent["minutes"]) != (session.date, session.minutes):
+    # The date and minutes of a session the other partner logged are theirs to correct, not this one's.
+    own = session.logged_by_id == request.partner.pk
+    if own and (sent["date"], sent["minutes"]) != (session.date, session.minutes):
         return _session_sent_again(request, session, sent)
     messages.info(request, notice)
     return redirect("home")
@@ -413,3 +427,67 @@ def session_dispute(request: HttpRequest, pk: int) -> HttpResponse:
         messages.success(request, _("Thank you. Your therapist will see this; your partner will not."))
         return redirect("home")
     return render(request, "intimacy/session_dispute.html", {"session": session})
+
+
+# One back rub, one session: two accounts of the same back rub made one, or said to be two.
+
+
+def _other_of_pair(request: HttpRequest):
+    """The other session of the pair a form names (`other`), through the gate; None if it names none."""
+    other = request.POST.get("other", "")
+    return get_session_for_user(request.user, int(other), role=PARTNER) if other.isdigit() else None
+
+
+@partner_context
+@require_POST
+def session_merge(request: HttpRequest, pk: int) -> HttpResponse:
+    """ "This looks like the same back rub Sam logged — make it one", from the history."""
+    session = get_session_for_user(request.user, pk, role=PARTNER)
+    other = _other_of_pair(request)
+    try:
+        if other is None:
+            raise ValidationError(_("Choose the two sessions to make one."))
+        services.session_merge(keep=session, duplicate=other, by=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("Done: one back rub, with both of your reflections."))
+    return redirect("history")
+
+
+@partner_context
+@require_POST
+def session_conflict_join(request: HttpRequest, pk: int) -> HttpResponse:
+    """ "It was one back rub": the partner had the other role, so their account joins the other's."""
+    mine = _own_session(request, pk)
+    theirs = _other_of_pair(request)
+    try:
+        if theirs is None:
+            raise ValidationError(_("Choose the two sessions to make one."))
+        kept = services.session_conflict_join(mine=mine, theirs=theirs, partner=request.partner)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        if kept.giver_id == request.partner.pk:
+            more = _("You can add the giver's answers by editing your reflection.")
+        else:
+            more = _("You can add the receiver's answers by editing your reflection.")
+        messages.success(request, f"{_('Done: one back rub, with both of your reflections.')} {more}")
+    return redirect("home")
+
+
+@partner_context
+@require_POST
+def session_pair_dismiss(request: HttpRequest, pk: int) -> HttpResponse:
+    """ "These were two different back rubs": the conflict card goes, for both partners."""
+    mine = _own_session(request, pk)
+    theirs = _other_of_pair(request)
+    try:
+        if theirs is None:
+            raise ValidationError(_("Choose the two sessions to make one."))
+        services.session_pair_dismiss(mine=mine, theirs=theirs, partner=request.partner)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("Thank you. Both stay as two back rubs."))
+    return redirect("home")
