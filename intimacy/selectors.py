@@ -249,7 +249,9 @@ def partner_home(partner: Partner, viewer: User, today: date, recent_count: int 
         touch_paused=paused,
         check_due=clearance.check_due(partner),
         my_pause=partner.pk in clearance.paused_by,
-        conflicts=[] if paused else session_pairs(partner.couple, kind=PAIR_SAME_ROLE, partner=partner),
+        conflicts=[]
+        if paused or partner.couple.is_closed
+        else session_pairs(partner.couple, kind=PAIR_SAME_ROLE, partner=partner),
     )
 
 

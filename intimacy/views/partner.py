@@ -55,9 +55,10 @@ def history(request: HttpRequest) -> HttpResponse:
     page = selectors.couple_sessions_page(request.partner.couple, request.user, request.GET.get("page"))
     context = {"page": page, "partner": request.partner, "window_days": EDIT_WINDOW_DAYS}
     # Two accounts of one back rub, logged before they joined on saving: offered to make one.
-    context["same_back_rub"] = selectors.session_pairs(
-        request.partner.couple, kind=selectors.PAIR_SAME_BACK_RUB, partner=request.partner
-    )
+    couple = request.partner.couple
+    if not couple.is_closed:
+        pairs = selectors.session_pairs(couple, kind=selectors.PAIR_SAME_BACK_RUB, partner=request.partner)
+        context["same_back_rub"] = pairs
     return render(request, "intimacy/history.html", context)
 
 
@@ -433,9 +434,12 @@ def session_dispute(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _other_of_pair(request: HttpRequest):
-    """The other session of the pair a form names (`other`), through the gate; None if it names none."""
+    """The other session of the pair a form names (`other`), through the gate (404 if not theirs to see);
+    a ValidationError, said to the partner, if the form names none."""
     other = request.POST.get("other", "")
-    return get_session_for_user(request.user, int(other), role=PARTNER) if other.isdigit() else None
+    if not other.isdigit():
+        raise ValidationError(_("Choose the two sessions to make one."))
+    return get_session_for_user(request.user, int(other), role=PARTNER)
 
 
 @partner_context
@@ -443,11 +447,8 @@ def _other_of_pair(request: HttpRequest):
 def session_merge(request: HttpRequest, pk: int) -> HttpResponse:
     """ "This looks like the same back rub Sam logged — make it one", from the history."""
     session = get_session_for_user(request.user, pk, role=PARTNER)
-    other = _other_of_pair(request)
     try:
-        if other is None:
-            raise ValidationError(_("Choose the two sessions to make one."))
-        services.session_merge(keep=session, duplicate=other, by=request.user)
+        services.session_merge(keep=session, duplicate=_other_of_pair(request), by=request.user)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
@@ -460,11 +461,8 @@ def session_merge(request: HttpRequest, pk: int) -> HttpResponse:
 def session_conflict_join(request: HttpRequest, pk: int) -> HttpResponse:
     """ "It was one back rub": the partner had the other role, so their account joins the other's."""
     mine = _own_session(request, pk)
-    theirs = _other_of_pair(request)
     try:
-        if theirs is None:
-            raise ValidationError(_("Choose the two sessions to make one."))
-        kept = services.session_conflict_join(mine=mine, theirs=theirs, partner=request.partner)
+        kept = services.session_conflict_join(mine=mine, theirs=_other_of_pair(request), partner=request.partner)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
@@ -481,11 +479,8 @@ def session_conflict_join(request: HttpRequest, pk: int) -> HttpResponse:
 def session_pair_dismiss(request: HttpRequest, pk: int) -> HttpResponse:
     """ "These were two different back rubs": the conflict card goes, for both partners."""
     mine = _own_session(request, pk)
-    theirs = _other_of_pair(request)
     try:
-        if theirs is None:
-            raise ValidationError(_("Choose the two sessions to make one."))
-        services.session_pair_dismiss(mine=mine, theirs=theirs, partner=request.partner)
+        services.session_pair_dismiss(mine=mine, theirs=_other_of_pair(request), partner=request.partner)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
