@@ -279,8 +279,17 @@ class SessionLogged:
     created: bool
     joined: bool = False
 
+    def _pair(self) -> tuple[Session, bool]:
+        return (self.session, self.created)
+
     def __iter__(self):
-        return iter((self.session, self.created))
+        return iter(self._pair())
+
+    def __getitem__(self, index):
+        return self._pair()[index]
+
+    def __len__(self) -> int:
+        return 2
 
 
 def session_log(

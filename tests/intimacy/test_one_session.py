@@ -94,8 +94,10 @@ class TestJoinOnSave:
 
     def test_it_unpacks_as_session_and_created_as_before(self, assignment, partner_a, partner_b):
         log(assignment, partner_a, "giver")
-        session, created = log(assignment, partner_b, "receiver")
+        result = log(assignment, partner_b, "receiver")
+        session, created = result
         assert created and session.logged_by == partner_a
+        assert (result[0], result[1], len(result)) == (session, True, 2)
 
     def test_the_same_form_twice_stores_one_reflection(self, assignment, partner_a, partner_b):
         log(assignment, partner_a, "giver")
