@@ -222,18 +222,20 @@ REPEAT_WINDOW = timedelta(minutes=10)
 
 
 def _repeat_of(*, assignment: Assignment, partner: Partner, day: date, role: str, answers: dict) -> Session | None:
-    """The session `partner` already logged that this one repeats: the same assignment, day and role,
-    logged within REPEAT_WINDOW, or in the same words (at least one of them written). A withdrawn
-    session never matches: the logger deleted it, and must not learn it lives on."""
+    """The session `partner` already saved their account of that this one repeats: the same assignment,
+    day and role, their reflection on it written within REPEAT_WINDOW, or in the same words (at least
+    one of them written). Their own log, or the other partner's that their reflection joined. A
+    withdrawn session never matches: the logger deleted it, and must not learn it lives on."""
     own_side = {"giver": partner} if role == Reflection.Role.GIVER else {"receiver": partner}
-    same = Q(created_at__gte=timezone.now() - REPEAT_WINDOW)
+    same = Q(reflections__created_at__gte=timezone.now() - REPEAT_WINDOW)
     words = {name: (answers.get(name) or "") for name in Reflection.TEXT_FIELDS}
     if any(words.values()):
-        same |= Q(reflections__partner=partner, **{f"reflections__{name}": value for name, value in words.items()})
+        same |= Q(**{f"reflections__{name}": value for name, value in words.items()})
+    # One filter() call: the partner and the sameness are of the same reflection.
     candidates = Session.objects.filter(
-        assignment=assignment, logged_by=partner, date=day, withdrawn_at__isnull=True, **own_side
+        Q(reflections__partner=partner) & same, assignment=assignment, date=day, withdrawn_at__isnull=True, **own_side
     )
-    return candidates.filter(same).order_by("-created_at").first()
+    return candidates.order_by("-created_at").first()
 
 
 def _logged_already(*, idempotency_key: uuid.UUID, partner: Partner, **repeat) -> Session | None:
@@ -619,6 +621,9 @@ def session_merge(*, keep: Session, duplicate: Session, by: User) -> Session:
     try:
         with transaction.atomic():
             first, second = _locked_pair(keep, duplicate, PAIR_SAME_BACK_RUB)
+            # Always so while couples have two partners; said here so that it stays so.
+            if merger is not None and merger.pk not in (first.logged_by_id, second.logged_by_id):
+                raise PermissionDenied
             _merge_into(first, second, second.role_of(second.logged_by))
     except IntegrityError as exc:  # the other partner reflected on it at this very moment
         raise _not_a_pair() from exc

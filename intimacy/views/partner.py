@@ -98,7 +98,7 @@ def session_log(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            session, created = services.session_log(
+            logged = services.session_log(
                 assignment=assignment,
                 partner=partner,
                 day=data["date"],
@@ -110,12 +110,10 @@ def session_log(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
-            if not created:
-                return _logged_again(request, session, form)
-            messages.success(
-                request,
-                _joined_notice(session) if session.logged_by_id != partner.pk else _saved_notice(session, partner),
-            )
+            if not logged.created:
+                return _logged_again(request, logged.session, form)
+            notice = _joined_notice(logged.session) if logged.joined else _saved_notice(logged.session, partner)
+            messages.success(request, notice)
             return redirect("home")
     return render(
         request,

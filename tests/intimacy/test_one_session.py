@@ -132,9 +132,19 @@ class TestJoinOnSave:
         # Two back rubs that day, Alex giving both: Sam's second log is the second back rub.
         log(assignment, partner_a, "giver")
         log(assignment, partner_b, "receiver")
-        second = log(assignment, partner_b, "receiver", notes="The evening one")
+        with time_machine.travel("2026-11-25 19:00:00+00:00", tick=False):
+            second = log(assignment, partner_b, "receiver", notes="The evening one")
         assert second.created and not second.joined
         assert Session.objects.count() == 2
+
+    def test_back_and_save_again_after_joining_is_kept_once(self, assignment, partner_a, partner_b):
+        # Back brings a fresh form and key: only the repeat rule knows Sam's account is already saved.
+        log(assignment, partner_a, "giver")
+        joined = log(assignment, partner_b, "receiver")
+        with time_machine.travel("2026-11-25 12:05:00+00:00", tick=False):
+            again = log(assignment, partner_b, "receiver")
+        assert (again.created, again.session.pk) == (False, joined.session.pk)
+        assert Session.objects.count() == 1 and Reflection.objects.count() == 2
 
     def test_a_withdrawn_session_is_not_joined(self, assignment, partner_a, partner_b):
         first = log(assignment, partner_a, "giver").session
@@ -359,6 +369,16 @@ class TestPages:
             assert f"You and {name} both noted that you gave a back rub on Wed 25 Nov." in page
             assert "It was one back rub: I received" in page
             assert "These were two different back rubs" in page
+
+    def test_the_same_form_sent_twice_after_joining_is_kept_once(self, client_for, assignment, partner_a, partner_b):
+        log(assignment, partner_a, "giver")
+        client = client_for(partner_b)
+        url = reverse("session_log", args=[assignment.pk]) + "?new=1"
+        form = _form(role="receiver")
+        client.post(url, form)
+        response = client.post(url, form, follow=True)
+        assert "You had already saved this session, so it is kept once." in response.content.decode()
+        assert Session.objects.count() == 1 and Reflection.objects.count() == 2
 
     def test_the_conflict_card_actions(self, client_for, assignment, partner_a, partner_b):
         alexs = log(assignment, partner_a, "giver").session
