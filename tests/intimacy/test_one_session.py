@@ -540,6 +540,33 @@ def test_the_second_save_waits_for_the_first_and_joins_it(assignment, partner_a,
     assert Session.objects.count() == 1 and Reflection.objects.count() == 2
 
 
+@pg_only
+@pytest.mark.django_db(transaction=True)
+def test_both_partners_making_one_at_once_make_one(assignment, partner_a, partner_b):
+    """Alex and Sam both press "Make it one" on the same pair: one merge happens, the other is told
+    calmly that there is nothing left to merge; nothing is lost or doubled."""
+    alexs, sams = logged_twice(assignment, partner_a, partner_b)
+
+    def merge_by(who):
+        return lambda: _outcome(lambda: services.session_merge(keep=alexs, duplicate=sams, by=who.user))
+
+    outcomes = _run_together({who.name: merge_by(who) for who in (partner_a, partner_b)})
+    assert sorted(outcomes.values()) == ["merged", "refused"]
+    assert list(Session.objects.values_list("pk", flat=True)) == [alexs.pk]
+    assert sorted(Reflection.objects.values_list("session", "partner")) == [
+        (alexs.pk, partner_a.pk),
+        (alexs.pk, partner_b.pk),
+    ]
+
+
+def _outcome(merge) -> str:
+    try:
+        merge()
+    except ValidationError:
+        return "refused"
+    return "merged"
+
+
 def _someone_waits_for_a_lock() -> bool:
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM pg_locks WHERE NOT granted")
