@@ -263,8 +263,12 @@ def partner_history(partner: Partner, viewer: User, limit: int = 5) -> list[Sess
 
 # One back rub, one session ---------------------------------------------------------------------------
 
-# The kinds of pair (intimacy/services.py holds the rule they follow, `session_pair_kind`).
-PAIR_SAME_BACK_RUB, PAIR_SAME_ROLE = "same", "conflict"
+# The kinds of pair (intimacy/services.py `session_pair_kind` holds the rule for one pair; `session_pairs`
+# below finds them all in the database). Two sessions of the same day that are one back rub logged twice,
+# each partner in their own role:
+PAIR_SAME_BACK_RUB = "same"
+# … and two where both partners claim the same role ("we both say I gave").
+PAIR_SAME_ROLE = "conflict"
 
 
 def _lonely(sessions: QuerySet) -> QuerySet:

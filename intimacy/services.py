@@ -34,6 +34,7 @@ from intimacy.models import (
     SessionPairDismissal,
     TouchHold,
 )
+from intimacy.selectors import PAIR_SAME_BACK_RUB, PAIR_SAME_ROLE
 from intimacy.weeks import week_start
 
 EXERCISE_FIELDS = ("title", "summary", "guidance", "suggested_minutes")
@@ -510,11 +511,6 @@ def session_delete(*, session: Session, partner: Partner) -> None:
 
 
 # One back rub, one session: merging two accounts of it ---------------------------------------------
-
-# Two sessions of the same day that are one back rub logged twice, each partner in their own role.
-PAIR_SAME_BACK_RUB = "same"
-# Two sessions of the same day where both partners claim the same role ("we both say I gave").
-PAIR_SAME_ROLE = "conflict"
 
 
 def _lonely(session: Session) -> bool:
