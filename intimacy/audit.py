@@ -31,7 +31,8 @@ FREE_TEXT: dict[str, list[str]] = {
     "intimacy.Assignment": ["note"],
     # Not free text, but a replay key: nothing to trace, so it stays out too.
     "intimacy.Session": ["idempotency_key"],
-    "intimacy.Reflection": ["pause_reason", "next_time", "notes"],
+    # The replay key of a reflection that joined the other partner's session: nothing to trace either.
+    "intimacy.Reflection": ["pause_reason", "next_time", "notes", "idempotency_key"],
     "intimacy.CoupleNote": ["text"],
     "intimacy.Alert": ["acknowledgement"],
     "intimacy.SafetyMessage": ["message"],
@@ -47,6 +48,8 @@ FREE_TEXT: dict[str, list[str]] = {
     # A kind and dates; ids only.
     "intimacy.PersonalPause": [],
     "intimacy.SessionDispute": [],
+    # Two session ids that a partner said were two different back rubs.
+    "intimacy.SessionPairDismissal": [],
 }
 
 ACTION_WORDS = {
@@ -73,6 +76,7 @@ RECORD_WORDS = {
     "intimacy.safetycheck": gettext_lazy("private check before touch work"),
     "intimacy.personalpause": gettext_lazy("a partner's own pause"),
     "intimacy.sessiondispute": gettext_lazy("session a partner says did not happen"),
+    "intimacy.sessionpairdismissal": gettext_lazy("two sessions said to be different back rubs"),
 }
 
 

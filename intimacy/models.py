@@ -297,6 +297,9 @@ class Reflection(models.Model):
     next_time = long_text(_("what I'd like next time"), max_length=REFLECTION_TEXT_MAX_LENGTH, blank=True)
     notes = long_text(max_length=REFLECTION_TEXT_MAX_LENGTH, blank=True)
     visibility = models.CharField(max_length=10, choices=Visibility.choices, default=Visibility.SHARED)
+    # Set only when this reflection joined a session the other partner logged (services.session_log):
+    # the key of the log form it came from, so that form sent twice still stores one reflection.
+    idempotency_key = models.UUIDField(null=True, blank=True, unique=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -840,6 +843,35 @@ class SessionDispute(models.Model):
 
     def __str__(self) -> str:
         return f"Session dispute {self.pk}"
+
+    def get_additional_data(self) -> dict:
+        # django-auditlog stores this with each audit row; intimacy/audit.py keys the row by couple.
+        return {"couple": self.couple_id}
+
+
+class SessionPairDismissal(models.Model):
+    """Two sessions of the same exercise and day, logged by each partner in the same role ("we both say
+    I gave"), that a partner said were two different back rubs: the conflict card stops asking both.
+
+    The pair is stored once, lower id first, whoever answered. Ids only: nothing anyone wrote.
+    """
+
+    couple = models.ForeignKey(Couple, on_delete=models.CASCADE, related_name="+")
+    first = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="+")
+    second = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="+")
+    dismissed_by = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ClinicalQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["first", "second"], name="sessionpairdismissal_once"),
+            models.CheckConstraint(condition=Q(first__lt=F("second")), name="sessionpairdismissal_ordered"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Session pair dismissal {self.pk}"
 
     def get_additional_data(self) -> dict:
         # django-auditlog stores this with each audit row; intimacy/audit.py keys the row by couple.

@@ -28,6 +28,7 @@ from intimacy.models import (
     ScreeningRecord,
     Session,
     SessionDispute,
+    SessionPairDismissal,
 )
 from intimacy.trends.aggregation import NOTHING_LEFT_OUT, LeftOut
 from intimacy.weeks import week_start
@@ -232,6 +233,9 @@ class PartnerHome:
     check_due: bool = False
     # This partner's own pause ("not this week" / "pause for me"): shown to them alone.
     my_pause: bool = False
+    # Both partners logged the same day in the same role ("we both say I gave"): asked, calmly, on
+    # both homes until one of them answers (`session_pairs`).
+    conflicts: list["SessionPair"] = field(default_factory=list)
 
 
 def partner_home(partner: Partner, viewer: User, today: date, recent_count: int = 5) -> PartnerHome:
@@ -245,6 +249,9 @@ def partner_home(partner: Partner, viewer: User, today: date, recent_count: int 
         touch_paused=paused,
         check_due=clearance.check_due(partner),
         my_pause=partner.pk in clearance.paused_by,
+        conflicts=[]
+        if paused or partner.couple.is_closed
+        else session_pairs(partner.couple, kind=PAIR_SAME_ROLE, partner=partner),
     )
 
 
@@ -252,6 +259,84 @@ def partner_history(partner: Partner, viewer: User, limit: int = 5) -> list[Sess
     """The couple's latest sessions, newest first, with only the reflections this partner may see."""
     sessions = Session.objects.visible_to(viewer).filter(assignment__couple_id=partner.couple_id)[:limit]
     return sessions_with_reflections(sessions, viewer)
+
+
+# One back rub, one session ---------------------------------------------------------------------------
+
+# The kinds of pair (intimacy/services.py `session_pair_kind` holds the rule for one pair; `session_pairs`
+# below finds them all in the database). Two sessions of the same day that are one back rub logged twice,
+# each partner in their own role:
+PAIR_SAME_BACK_RUB = "same"
+# … and two where both partners claim the same role ("we both say I gave").
+PAIR_SAME_ROLE = "conflict"
+
+
+def _lonely(sessions: QuerySet) -> QuerySet:
+    """Of `sessions`, those not withdrawn on which no one but the logger has reflected."""
+    others = Reflection.objects.filter(session=OuterRef("pk")).exclude(partner=OuterRef("logged_by"))
+    return sessions.filter(withdrawn_at__isnull=True).exclude(Exists(others))
+
+
+@dataclass
+class SessionPair:
+    """Two sessions that may be two accounts of one back rub, each logged by one partner, earliest first."""
+
+    first: Session
+    second: Session
+    kind: str
+    # For a partner's page: the session they logged, and the other partner's.
+    mine: Session | None = None
+    theirs: Session | None = None
+
+    def seen_by(self, partner: Partner) -> "SessionPair":
+        mine_first = self.first.logged_by_id == partner.pk
+        self.mine, self.theirs = (self.first, self.second) if mine_first else (self.second, self.first)
+        return self
+
+    @property
+    def pks(self) -> tuple[int, int]:
+        return tuple(sorted((self.first.pk, self.second.pk)))
+
+
+def _pair_up(sessions: list[Session]) -> list[SessionPair]:
+    """Pairs of `sessions` (sorted by creation) with the same assignment and day and different loggers;
+    each session in one pair at most, roles that fit together matched first."""
+    by_day = defaultdict(list)
+    for s in sessions:
+        by_day[s.assignment_id, s.date].append(s)
+    pairs, used = [], set()
+    for group in by_day.values():
+        for kind in (PAIR_SAME_BACK_RUB, PAIR_SAME_ROLE):
+            for a, b in ((a, b) for i, a in enumerate(group) for b in group[i + 1 :]):
+                fits = (a.giver_id == b.giver_id) == (kind == PAIR_SAME_BACK_RUB)
+                if fits and a.logged_by_id != b.logged_by_id and not {a.pk, b.pk} & used:
+                    pairs.append(SessionPair(a, b, kind))
+                    used |= {a.pk, b.pk}
+    return pairs
+
+
+def session_pairs(couple: Couple, *, kind: str | None = None, partner: Partner | None = None) -> list[SessionPair]:
+    """The couple's sessions that may be one back rub logged twice (`services.session_pair_kind`), newest
+    day first: two queries. For a partner (`partner`), pairs with a session someone disputed are left
+    out (a dispute is the therapist's to see), and so are same-role pairs said to be two back rubs."""
+    twins = _lonely(
+        Session.objects.filter(assignment=OuterRef("assignment"), date=OuterRef("date")).exclude(
+            logged_by=OuterRef("logged_by")
+        )
+    )
+    sessions = _lonely(Session.objects.filter(assignment__couple=couple)).filter(Exists(twins))
+    if partner is not None:
+        sessions = sessions.exclude(disputes__isnull=False)
+    found = list(sessions.select_related("giver", "receiver", "logged_by").order_by("created_at", "pk"))
+    pairs = _pair_up(found)
+    if partner is not None and any(p.kind == PAIR_SAME_ROLE for p in pairs):
+        dismissed = set(SessionPairDismissal.objects.filter(couple=couple).values_list("first_id", "second_id"))
+        pairs = [p for p in pairs if p.kind == PAIR_SAME_BACK_RUB or p.pks not in dismissed]
+    if kind is not None:
+        pairs = [p for p in pairs if p.kind == kind]
+    if partner is not None:
+        pairs = [p.seen_by(partner) for p in pairs]
+    return sorted(pairs, key=lambda p: (p.first.date, p.first.pk), reverse=True)
 
 
 # Therapist screens ----------------------------------------------------------------------------------

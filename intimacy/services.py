@@ -1,6 +1,7 @@
 """Writes about the homework. Each service validates, then changes rows in one transaction."""
 
 import uuid
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -30,8 +31,10 @@ from intimacy.models import (
     ScreeningRecord,
     Session,
     SessionDispute,
+    SessionPairDismissal,
     TouchHold,
 )
+from intimacy.selectors import PAIR_SAME_BACK_RUB, PAIR_SAME_ROLE
 from intimacy.weeks import week_start
 
 EXERCISE_FIELDS = ("title", "summary", "guidance", "suggested_minutes")
@@ -220,18 +223,20 @@ REPEAT_WINDOW = timedelta(minutes=10)
 
 
 def _repeat_of(*, assignment: Assignment, partner: Partner, day: date, role: str, answers: dict) -> Session | None:
-    """The session `partner` already logged that this one repeats: the same assignment, day and role,
-    logged within REPEAT_WINDOW, or in the same words (at least one of them written). A withdrawn
-    session never matches: the logger deleted it, and must not learn it lives on."""
+    """The session `partner` already saved their account of that this one repeats: the same assignment,
+    day and role, their reflection on it written within REPEAT_WINDOW, or in the same words (at least
+    one of them written). Their own log, or the other partner's that their reflection joined. A
+    withdrawn session never matches: the logger deleted it, and must not learn it lives on."""
     own_side = {"giver": partner} if role == Reflection.Role.GIVER else {"receiver": partner}
-    same = Q(created_at__gte=timezone.now() - REPEAT_WINDOW)
+    same = Q(reflections__created_at__gte=timezone.now() - REPEAT_WINDOW)
     words = {name: (answers.get(name) or "") for name in Reflection.TEXT_FIELDS}
     if any(words.values()):
-        same |= Q(reflections__partner=partner, **{f"reflections__{name}": value for name, value in words.items()})
+        same |= Q(**{f"reflections__{name}": value for name, value in words.items()})
+    # One filter() call: the partner and the sameness are of the same reflection.
     candidates = Session.objects.filter(
-        assignment=assignment, logged_by=partner, date=day, withdrawn_at__isnull=True, **own_side
+        Q(reflections__partner=partner) & same, assignment=assignment, date=day, withdrawn_at__isnull=True, **own_side
     )
-    return candidates.filter(same).order_by("-created_at").first()
+    return candidates.order_by("-created_at").first()
 
 
 def _logged_already(*, idempotency_key: uuid.UUID, partner: Partner, **repeat) -> Session | None:
@@ -240,7 +245,54 @@ def _logged_already(*, idempotency_key: uuid.UUID, partner: Partner, **repeat) -
         if existing.logged_by_id != partner.pk:
             raise PermissionDenied
         return existing
+    joined = Reflection.objects.filter(idempotency_key=idempotency_key).select_related("session").first()
+    if joined is not None:
+        if joined.partner_id != partner.pk:
+            raise PermissionDenied
+        return joined.session
     return _repeat_of(partner=partner, **repeat)
+
+
+def _joinable(*, assignment: Assignment, partner: Partner, day: date, role: str) -> Session | None:
+    """The session the other partner logged that `partner`'s log of (`day`, `role`) is the other side of:
+    the same assignment and day, `partner` named in the role they now claim, not withdrawn, not disputed
+    by `partner`, and still lacking their reflection. The earliest such, if several."""
+    own_side = {"giver": partner} if role == Reflection.Role.GIVER else {"receiver": partner}
+    return (
+        Session.objects.filter(assignment=assignment, date=day, withdrawn_at__isnull=True, **own_side)
+        .exclude(logged_by=partner)
+        .exclude(reflections__partner=partner)
+        .exclude(disputes__partner=partner)
+        .select_related("logged_by")
+        .order_by("created_at", "pk")
+        .first()
+    )
+
+
+@dataclass(frozen=True)
+class SessionLogged:
+    """What `session_log` did. Unpacks as `(session, created)`, as callers always have.
+
+    `created`: something new was stored (a session, or a reflection joining one); False when the same
+    log came again and the first one's session comes back unchanged. `joined`: the reflection joined
+    the session the other partner logged (`session.logged_by` names them) instead of making a second.
+    """
+
+    session: Session
+    created: bool
+    joined: bool = False
+
+    def _pair(self) -> tuple[Session, bool]:
+        return (self.session, self.created)
+
+    def __iter__(self):
+        return iter(self._pair())
+
+    def __getitem__(self, index):
+        return self._pair()[index]
+
+    def __len__(self) -> int:
+        return 2
 
 
 def session_log(
@@ -252,13 +304,19 @@ def session_log(
     role: str,
     answers: dict,
     idempotency_key: uuid.UUID,
-) -> tuple[Session, bool]:
+) -> SessionLogged:
     """Record one session and the logging partner's reflection in their role, in one transaction.
+
+    One back rub is one session: when the other partner already logged this assignment and day with
+    this partner in the role they now claim, and it still lacks this partner's reflection (`_joinable`),
+    the reflection joins that session (`joined`; its minutes stay the logger's) instead of making a
+    second one. The assignment's row lock makes this hold when both save at the same moment.
 
     Stores one session however often it is sent: the same form twice (`idempotency_key`), or the same
     session sent again from a fresh form (see `_repeat_of`). Either way the session stored the first
     time comes back with `created` False, unchanged: new words in the repeat are for the caller to
-    offer (`reflection_answers_differ`), never saved silently. Returns (session, created).
+    offer (`reflection_answers_differ`), never saved silently. Returns a `SessionLogged`, which
+    unpacks as (session, created).
     """
     require_open(assignment.couple)
     if assignment.couple_id != partner.couple_id:
@@ -275,18 +333,35 @@ def session_log(
             )
             existing = _logged_already(idempotency_key=idempotency_key, partner=partner, **repeat)
             if existing is not None:
-                return existing, False
+                return SessionLogged(existing, False)
             if status != Assignment.Status.ACTIVE:
                 raise ValidationError(_("This exercise is not active right now, so sessions cannot be logged for it."))
             if holds.touch_paused(partner):
                 raise ValidationError(holds.PAUSED_MESSAGE)
-            return _session_create(assignment, partner, day, minutes, role, answers, idempotency_key), True
+            theirs = _joinable(assignment=assignment, partner=partner, day=day, role=role)
+            if theirs is not None:
+                _reflection_join(theirs, partner, role, answers, idempotency_key)
+                return SessionLogged(theirs, True, joined=True)
+            return SessionLogged(
+                _session_create(assignment, partner, day, minutes, role, answers, idempotency_key), True
+            )
     except IntegrityError:
         # The same key on another assignment's log, racing past the lookup above: the other one won.
-        existing = Session.objects.filter(idempotency_key=idempotency_key).first()
+        joined = Reflection.objects.filter(idempotency_key=idempotency_key).select_related("session").first()
+        existing = Session.objects.filter(idempotency_key=idempotency_key).first() or (joined and joined.session)
         if existing is None:
             raise
-        return existing, False
+        return SessionLogged(existing, False)
+
+
+def _reflection_join(session: Session, partner: Partner, role: str, answers: dict, key: uuid.UUID) -> Reflection:
+    """`partner`'s reflection, from their log form, on the session the other partner logged."""
+    reflection = Reflection(session=session, partner=partner, role=role, idempotency_key=key)
+    _fill_reflection(reflection, answers)
+    reflection.full_clean(validate_unique=False)
+    reflection.save()
+    alerts_raise(couple=session.assignment.couple)
+    return reflection
 
 
 def _session_create(
@@ -433,6 +508,158 @@ def session_delete(*, session: Session, partner: Partner) -> None:
         else:
             session.delete()
         alerts_raise(couple=session.assignment.couple)
+
+
+# One back rub, one session: merging two accounts of it ---------------------------------------------
+
+
+def _lonely(session: Session) -> bool:
+    """No one but its logger has reflected on `session`."""
+    return not session.reflections.exclude(partner_id=session.logged_by_id).exists()
+
+
+def session_pair_kind(first: Session, second: Session) -> str | None:
+    """Whether two sessions are two accounts of one back rub: the same assignment and day, logged by
+    each partner, neither withdrawn, neither with the other's reflection. PAIR_SAME_BACK_RUB when their
+    roles fit together (the same giver), PAIR_SAME_ROLE when both claim the same role; else None."""
+    if (
+        first.pk == second.pk
+        or (first.assignment_id, first.date) != (second.assignment_id, second.date)
+        or first.logged_by_id == second.logged_by_id
+        or first.withdrawn_at is not None
+        or second.withdrawn_at is not None
+        or not (_lonely(first) and _lonely(second))
+    ):
+        return None
+    return PAIR_SAME_BACK_RUB if first.giver_id == second.giver_id else PAIR_SAME_ROLE
+
+
+def _not_a_pair() -> ValidationError:
+    return ValidationError(
+        _("These two sessions cannot be made one: only the same back rub, logged by each of you, can.")
+    )
+
+
+def _locked_pair(a: Session, b: Session, kind: str) -> tuple[Session, Session]:
+    """Both sessions, locked for this transaction and read afresh, earliest first; refused unless they
+    are still a pair of `kind` (a moment ago the other partner may have merged or reflected)."""
+    rows = list(
+        Session.objects.select_for_update(of=("self",))
+        .filter(pk__in=[a.pk, b.pk])
+        .select_related("assignment__couple")
+        .order_by("created_at", "pk")
+    )
+    if len(rows) != 2 or session_pair_kind(*rows) != kind:
+        raise _not_a_pair()
+    return rows[0], rows[1]
+
+
+def _repoint(rows, keep: Session, clashes) -> None:
+    """Move rows that point at a session about to go onto `keep`, one by one (for the audit trail);
+    a row `keep` already has its own twin of (`clashes(row)`) is deleted instead."""
+    for row in rows:
+        if clashes(row):
+            row.delete()
+        else:
+            row.session = keep
+            row.save(update_fields=["session"])
+
+
+def _merge_into(keep: Session, duplicate: Session, role: str) -> Reflection | None:
+    """Move the duplicate's logger's reflection onto `keep` in `role`, and what points at the duplicate
+    with it, then delete the duplicate. The reflection keeps its visibility and shared answers; the
+    answers of a role its writer turns out not to have had are dropped."""
+    moving = duplicate.reflections.filter(partner_id=duplicate.logged_by_id).first()
+    if moving is not None:
+        for name in Reflection.GIVER_ONLY if role == Reflection.Role.RECEIVER else Reflection.RECEIVER_ONLY:
+            setattr(moving, name, Reflection._meta.get_field(name).get_default())
+        moving.role = role
+        moving.session = keep
+        moving.full_clean(validate_unique=False)
+        moving.save()
+    _repoint(
+        SessionDispute.objects.filter(session=duplicate),
+        keep,
+        lambda d: SessionDispute.objects.filter(session=keep, partner_id=d.partner_id).exists(),
+    )
+    _repoint(
+        AppointmentExclusion.objects.filter(session=duplicate),
+        keep,
+        lambda x: AppointmentExclusion.objects.filter(session=keep, couple_id=x.couple_id, day=x.day).exists(),
+    )
+    duplicate.delete()
+    alerts_raise(couple=keep.assignment.couple)
+    return moving
+
+
+def _check_merger(session: Session, by: User) -> Partner | None:
+    """The partner merging (None for the couple's therapist); anyone else may not."""
+    couple = session.assignment.couple
+    if by.is_therapist and couple.therapist_id == by.pk:
+        return None
+    partner = Partner.objects.filter(user=by, couple_id=couple.pk).first()
+    if partner is None:
+        raise PermissionDenied
+    return partner
+
+
+def session_merge(*, keep: Session, duplicate: Session, by: User) -> Session:
+    """Make one session of two that are the same back rub, each logged by one partner in their own
+    role (`session_pair_kind` PAIR_SAME_BACK_RUB): the later one's reflection moves onto the earlier
+    one, with its disputes and appointment exclusions, and the later one is deleted. Whichever of
+    `keep` and `duplicate` was logged first is kept. By the couple's therapist, or either partner (a
+    pair always holds one session of each). Touch paused for a partner's couple: their merge waits
+    (the therapist's does not lift or bypass anything). Returns the session kept."""
+    merger = _check_merger(keep, by)
+    require_open(keep.assignment.couple)
+    if merger is not None and holds.touch_paused(merger):
+        raise ValidationError(holds.PAUSED_MESSAGE)
+    try:
+        with transaction.atomic():
+            first, second = _locked_pair(keep, duplicate, PAIR_SAME_BACK_RUB)
+            # Always so while couples have two partners; said here so that it stays so.
+            if merger is not None and merger.pk not in (first.logged_by_id, second.logged_by_id):
+                raise PermissionDenied
+            _merge_into(first, second, second.role_of(second.logged_by))
+    except IntegrityError as exc:  # the other partner reflected on it at this very moment
+        raise _not_a_pair() from exc
+    return first
+
+
+def session_conflict_join(*, mine: Session, theirs: Session, partner: Partner) -> Session:
+    """ "It was one back rub": both partners logged the same day in the same role (PAIR_SAME_ROLE),
+    and `partner` says they had the other one. Their reflection moves onto the other partner's session
+    in the role that session gives them, keeping the answers both roles share and its visibility (the
+    other role's answers are dropped: they can add them by editing); their own session goes."""
+    if mine.logged_by_id != partner.pk:
+        raise PermissionDenied
+    require_open(mine.assignment.couple)
+    if holds.touch_paused(partner):
+        raise ValidationError(holds.PAUSED_MESSAGE)
+    try:
+        with transaction.atomic():
+            first, second = _locked_pair(mine, theirs, PAIR_SAME_ROLE)
+            keep = first if first.pk == theirs.pk else second
+            drop = second if keep is first else first
+            _merge_into(keep, drop, keep.role_of(partner))
+    except IntegrityError as exc:
+        raise _not_a_pair() from exc
+    return keep
+
+
+def session_pair_dismiss(*, mine: Session, theirs: Session, partner: Partner) -> SessionPairDismissal:
+    """ "These were two different back rubs": the same-role conflict of `mine` and `theirs` is not
+    shown again, to either partner. Saying it twice keeps the first answer."""
+    if mine.logged_by_id != partner.pk:
+        raise PermissionDenied
+    if session_pair_kind(mine, theirs) != PAIR_SAME_ROLE:
+        raise _not_a_pair()
+    first, second = sorted((mine, theirs), key=lambda s: s.pk)
+    with transaction.atomic():
+        dismissal, _created = SessionPairDismissal.objects.get_or_create(
+            first=first, second=second, defaults={"couple": partner.couple, "dismissed_by": partner}
+        )
+    return dismissal
 
 
 # Therapist notes ----------------------------------------------------------------------------------

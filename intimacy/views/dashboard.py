@@ -26,6 +26,7 @@ from intimacy import alerts, csi4, holds, selectors, services, trends
 from intimacy.access import (
     get_alert_for_user,
     get_note_for_user,
+    get_session_for_user,
 )
 from intimacy.forms import AcknowledgeForm, HoldLiftForm, NoteForm, ScreeningForm
 from intimacy.models import ACKNOWLEDGEMENT_MAX_LENGTH, MAX_RATING, MIN_RATING, Reflection
@@ -100,6 +101,7 @@ def _dashboard(
             start=period.start,
             end=period.end,
         ),
+        same_back_rub=selectors.session_pairs(couple, kind=selectors.PAIR_SAME_BACK_RUB),
         gap_sessions=selectors.sessions_with_reflections(
             trends.sessions_both_reflected(couple, period, trends.Scope.THERAPIST), request.user
         ),
@@ -396,3 +398,21 @@ def keepalive(request: HttpRequest) -> HttpResponse:
     absolute limit (`SessionRulesMiddleware` signs the therapist out first, and this answers 302)."""
     request.session.modified = True
     return HttpResponse(status=204)
+
+
+@login_required
+@require_POST
+def session_merge(request: HttpRequest, pk: int) -> HttpResponse:
+    """The therapist makes one session of two accounts of the same back rub (each partner's log)."""
+    session = get_session_for_user(request.user, pk, role=THERAPIST)
+    other = request.POST.get("other", "")
+    try:
+        if not other.isdigit():
+            raise ValidationError(_("Choose the two sessions to make one."))
+        duplicate = get_session_for_user(request.user, int(other), role=THERAPIST)
+        services.session_merge(keep=session, duplicate=duplicate, by=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("Made one session, with both reflections."))
+    return redirect(reverse("couple_detail", args=[session.assignment.couple_id]) + "#timeline")

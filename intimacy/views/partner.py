@@ -54,6 +54,11 @@ def _withdrawn_home(request: HttpRequest) -> HttpResponse:
 def history(request: HttpRequest) -> HttpResponse:
     page = selectors.couple_sessions_page(request.partner.couple, request.user, request.GET.get("page"))
     context = {"page": page, "partner": request.partner, "window_days": EDIT_WINDOW_DAYS}
+    # Two accounts of one back rub, logged before they joined on saving: offered to make one.
+    couple = request.partner.couple
+    if not couple.is_closed:
+        pairs = selectors.session_pairs(couple, kind=selectors.PAIR_SAME_BACK_RUB, partner=request.partner)
+        context["same_back_rub"] = pairs
     return render(request, "intimacy/history.html", context)
 
 
@@ -93,7 +98,7 @@ def session_log(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            session, created = services.session_log(
+            logged = services.session_log(
                 assignment=assignment,
                 partner=partner,
                 day=data["date"],
@@ -105,9 +110,10 @@ def session_log(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
-            if not created:
-                return _logged_again(request, session, form)
-            messages.success(request, _saved_notice(session, partner))
+            if not logged.created:
+                return _logged_again(request, logged.session, form)
+            notice = _joined_notice(logged.session) if logged.joined else _saved_notice(logged.session, partner)
+            messages.success(request, notice)
             return redirect("home")
     return render(
         request,
@@ -145,6 +151,11 @@ def _saved_notice(session, partner) -> str:
     return thanks
 
 
+def _joined_notice(session) -> str:
+    # One back rub, one session: the reflection joined the session the other partner logged.
+    return _("Added to the back rub %(name)s logged.") % {"name": session.logged_by.name}
+
+
 def _logged_again(request: HttpRequest, session, form: LogSessionForm) -> HttpResponse:
     """The session was already saved (the same form twice, or Back and Save again): it is kept once.
     New words in the second form wait in the reflection's edit form, another date or length in the
@@ -155,7 +166,9 @@ def _logged_again(request: HttpRequest, session, form: LogSessionForm) -> HttpRe
     if mine is not None and services.reflection_answers_differ(reflection=mine, answers=form.answers()):
         more = _("Here is what you just wrote: press Save to keep it instead of what you saved first.")
         return _edit_sent_again(request, mine, session, form, f"{notice} {more}")
-    if (sent["date"], sent["minutes"]) != (session.date, session.minutes):
+    # The date and minutes of a session the other partner logged are theirs to correct, not this one's.
+    own = session.logged_by_id == request.partner.pk
+    if own and (sent["date"], sent["minutes"]) != (session.date, session.minutes):
         return _session_sent_again(request, session, sent)
     messages.info(request, notice)
     return redirect("home")
@@ -413,3 +426,61 @@ def session_dispute(request: HttpRequest, pk: int) -> HttpResponse:
         messages.success(request, _("Thank you. Your therapist will see this; your partner will not."))
         return redirect("home")
     return render(request, "intimacy/session_dispute.html", {"session": session})
+
+
+# One back rub, one session: two accounts of the same back rub made one, or said to be two.
+
+
+def _other_of_pair(request: HttpRequest):
+    """The other session of the pair a form names (`other`), through the gate (404 if not theirs to see);
+    a ValidationError, said to the partner, if the form names none."""
+    other = request.POST.get("other", "")
+    if not other.isdigit():
+        raise ValidationError(_("Choose the two sessions to make one."))
+    return get_session_for_user(request.user, int(other), role=PARTNER)
+
+
+@partner_context
+@require_POST
+def session_merge(request: HttpRequest, pk: int) -> HttpResponse:
+    """ "This looks like the same back rub Sam logged — make it one", from the history."""
+    session = get_session_for_user(request.user, pk, role=PARTNER)
+    try:
+        services.session_merge(keep=session, duplicate=_other_of_pair(request), by=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("Done: one back rub, with both of your reflections."))
+    return redirect("history")
+
+
+@partner_context
+@require_POST
+def session_conflict_join(request: HttpRequest, pk: int) -> HttpResponse:
+    """ "It was one back rub": the partner had the other role, so their account joins the other's."""
+    mine = _own_session(request, pk)
+    try:
+        kept = services.session_conflict_join(mine=mine, theirs=_other_of_pair(request), partner=request.partner)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        if kept.giver_id == request.partner.pk:
+            more = _("You can add the giver's answers by editing your reflection.")
+        else:
+            more = _("You can add the receiver's answers by editing your reflection.")
+        messages.success(request, f"{_('Done: one back rub, with both of your reflections.')} {more}")
+    return redirect("home")
+
+
+@partner_context
+@require_POST
+def session_pair_dismiss(request: HttpRequest, pk: int) -> HttpResponse:
+    """ "These were two different back rubs": the conflict card goes, for both partners."""
+    mine = _own_session(request, pk)
+    try:
+        services.session_pair_dismiss(mine=mine, theirs=_other_of_pair(request), partner=request.partner)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("Thank you. Both stay as two back rubs."))
+    return redirect("home")

@@ -225,6 +225,14 @@ TABLE = [
         "fresh_session",
         {"get": r(LOGIN, 200, 200, 404, 403, 404, 404), "post": r(LOGIN, 200, 200, 404, 403, 404, 404)},
     ),
+    # One back rub, one session (issue 14): two accounts of the same back rub made one. An empty POST
+    # names no second session: a message, back to the page. Either partner may (a pair always holds
+    # one session of each), from their history; the therapist from the couple's page.
+    Entry("session_merge", "session", {"post": r(LOGIN, 302, 302, 404, 403, 404, 404)}),
+    Entry("session_merge_by_therapist", "session", {"post": r(LOGIN, 403, 403, 404, 302, 404, 404)}),
+    # Both said "I gave": only the partner who logged `session` answers for it (Sam: 403).
+    Entry("session_conflict_join", "session", {"post": r(LOGIN, 302, 403, 404, 403, 404, 404)}),
+    Entry("session_pair_dismiss", "session", {"post": r(LOGIN, 302, 403, 404, 403, 404, 404)}),
     # Only the partner who logged a session changes or deletes it.
     Entry(
         "session_edit",

@@ -676,6 +676,11 @@ NOT_READ = {
             "screening_add",
             "touch_pause",
             "touch_resume",
+            # One back rub, one session (issue 14): the pages they lead back to are read above.
+            "session_merge",
+            "session_merge_by_therapist",
+            "session_conflict_join",
+            "session_pair_dismiss",
         ],
         "an action: POST, then a redirect",
     ),

@@ -146,8 +146,10 @@ class TestSessionLogRepeats:
         assert created and Session.objects.count() == 2
 
     def test_the_other_partners_session_is_not_theirs_to_repeat(self, assignment, partner_a, partner_b):
+        # Both say "I gave": not a repeat, so stored (and a conflict for them to settle, issue 14; in the
+        # other role Sam's log would join Alex's session: tests/intimacy/test_one_session.py).
         log(assignment, partner_a, role="giver")
-        _, created = log(assignment, partner_b, role="receiver")
+        _, created = log(assignment, partner_b, role="giver")
         assert created and Session.objects.count() == 2
 
     def test_a_withdrawn_session_is_not_matched(self, assignment, partner_a, partner_b):
