@@ -47,6 +47,8 @@ FREE_TEXT: dict[str, list[str]] = {
     # A kind and dates; ids only.
     "intimacy.PersonalPause": [],
     "intimacy.SessionDispute": [],
+    # "I won't reflect on this one": ids and a time.
+    "intimacy.ReflectionDecline": [],
 }
 
 ACTION_WORDS = {
@@ -73,6 +75,7 @@ RECORD_WORDS = {
     "intimacy.safetycheck": gettext_lazy("private check before touch work"),
     "intimacy.personalpause": gettext_lazy("a partner's own pause"),
     "intimacy.sessiondispute": gettext_lazy("session a partner says did not happen"),
+    "intimacy.reflectiondecline": gettext_lazy("a partner's choice not to reflect on a session"),
 }
 
 

@@ -60,6 +60,7 @@ urlpatterns = [
     path("break/end/", partner.touch_resume, name="touch_resume"),
     path("sessions/<int:pk>/not-so/", partner.session_dispute, name="session_dispute"),
     path("sessions/<int:pk>/reflect/", partner.reflection_add, name="reflection_add"),
+    path("sessions/<int:pk>/no-reflection/", partner.reflection_decline, name="reflection_decline"),
     path("sessions/<int:pk>/edit/", partner.session_edit, name="session_edit"),
     path("sessions/<int:pk>/delete/", partner.session_delete, name="session_delete"),
     path("reflections/<int:pk>/edit/", partner.reflection_edit, name="reflection_edit"),
