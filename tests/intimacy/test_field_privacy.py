@@ -655,6 +655,7 @@ NOT_READ = {
     "alert_address_confirm": "public signed link from an email: the address it confirms, nothing else",
     "exercise_detail": "the exercise library: no couple's data",
     "session_dispute": "a fixed question about one session: its date and who logged it, no words or ratings",
+    "reflection_decline": "an action: POST, then a redirect (the reveal rule below reads what follows)",
     "safety_check": "four fixed questions; the answers are never shown back (tests/intimacy/test_holds.py)",
     "exercise_edit": "the exercise library: no couple's data",
     **dict.fromkeys(
@@ -966,5 +967,7 @@ def test_private_signals_reach_the_therapist_alone(client, therapist, couple, pa
     response = client.get(reverse("appointment", args=[couple.pk]), {"confirm": "1"})
     assert response.status_code == 200
     view = response.content.decode()
-    assert "A-shared-words" in view  # the view itself, with what Alex shared
+    # The view itself: Alex's shared reflection waits for Sam's (the reveal rule, issue 14), whatever
+    # Sam's private signal was, and says nothing of it.
+    assert "Waiting for Sam's reflection." in view and "A-shared-words" not in view
     assert [w for w in SIGNAL_WORDS if w.lower() in view.lower()] == []
