@@ -9,8 +9,7 @@ import pytest
 import time_machine
 from django.utils import timezone
 
-from intimacy import trends
-from intimacy import services
+from intimacy import services, trends
 from intimacy.models import REVEAL_AFTER, Reflection
 from intimacy.trends import Scope, period_from
 from tests.factories import ReflectionFactory, SessionFactory
