@@ -362,3 +362,19 @@ def test_a_disputed_session_stops_counting_for_the_therapist_and_the_disputer_on
     client.force_login(therapist)
     page = client.get(reverse("couple_detail", args=[couple.pk])).content.decode()
     assert page.count("Disputed by Sam: not in the trends") == 1
+
+
+def test_a_paused_session_counts_together_only_once_revealed(couple, assignment, partner_a, partner_b):
+    """The reveal rule (issue 14) reaches the shared scope's "paused" count too: Sam's shared "we paused"
+    waits for Alex's reflection, his decline, or 7 days (one session, one reflection: 0, then 1)."""
+    s = SessionFactory(
+        assignment=assignment, date=date(2026, 11, 24), giver=partner_a, receiver=partner_b, logged_by=partner_b
+    )
+    ReflectionFactory(session=s, partner=partner_b, role="receiver", paused=True)
+    period = period_from({"weeks": "4"}, TODAY)
+    assert trends.couple_trends(couple, period, Scope.SHARED).paused == 0
+    assert trends.couple_trends(couple, period, Scope.THERAPIST).paused == 1  # the therapist: at once
+    with time_machine.travel(timezone.now() + REVEAL_AFTER + timedelta(minutes=1), tick=False):
+        assert trends.couple_trends(couple, period, Scope.SHARED).paused == 1
+    services.reflection_decline(session=s, partner=partner_a)
+    assert trends.couple_trends(couple, period, Scope.SHARED).paused == 1
