@@ -40,7 +40,16 @@ from django.utils.translation import gettext_lazy
 from accounts.models import Couple, Partner, User
 from intimacy import csi4
 from intimacy.holds import hold_place, places_hold
-from intimacy.models import Alert, Assignment, CheckIn, Reflection, Session, SessionDispute, TouchHold
+from intimacy.models import (
+    Alert,
+    Assignment,
+    CheckIn,
+    Reflection,
+    ReflectionDecline,
+    Session,
+    SessionDispute,
+    TouchHold,
+)
 from intimacy.reminders import urgent_alert_reopened
 from intimacy.weeks import week_start
 
@@ -608,16 +617,15 @@ def alerts_raise(*, couple: Couple, today: date | None = None) -> list[Alert]:
 
 def sessions_awaiting_reflection(sessions: QuerySet[Session], partner: Partner | OuterRef) -> QuerySet[Session]:
     """Of `sessions`, those still waiting for `partner`'s reflection (a Partner, or an `OuterRef` to a
-    partner's pk in a subquery): they took part, wrote none, and did not say the session did not happen.
-
-    The one place that says "waiting" for the alerts: a partner saying "I won't reflect on this one"
-    belongs here as one more `exclude(Exists(...partner=OuterRef("waiting_for")))`."""
+    partner's pk in a subquery): they took part, wrote none, did not say the session did not happen, and
+    did not say "I won't reflect on this one". The one place that says "waiting" for the alerts."""
     waiting_for = partner if isinstance(partner, OuterRef) else Value(partner.pk)
     return (
         sessions.alias(waiting_for=waiting_for)
         .filter(Q(giver=F("waiting_for")) | Q(receiver=F("waiting_for")))
         .exclude(Exists(Reflection.objects.filter(session=OuterRef("pk"), partner=OuterRef("waiting_for"))))
         .exclude(Exists(SessionDispute.objects.filter(session=OuterRef("pk"), partner=OuterRef("waiting_for"))))
+        .exclude(Exists(ReflectionDecline.objects.filter(session=OuterRef("pk"), partner=OuterRef("waiting_for"))))
     )
 
 

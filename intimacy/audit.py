@@ -50,6 +50,8 @@ FREE_TEXT: dict[str, list[str]] = {
     "intimacy.SessionDispute": [],
     # Two session ids that a partner said were two different back rubs.
     "intimacy.SessionPairDismissal": [],
+    # "I won't reflect on this one": ids and a time.
+    "intimacy.ReflectionDecline": [],
 }
 
 ACTION_WORDS = {
@@ -77,6 +79,7 @@ RECORD_WORDS = {
     "intimacy.personalpause": gettext_lazy("a partner's own pause"),
     "intimacy.sessiondispute": gettext_lazy("session a partner says did not happen"),
     "intimacy.sessionpairdismissal": gettext_lazy("two sessions said to be different back rubs"),
+    "intimacy.reflectiondecline": gettext_lazy("a partner's choice not to reflect on a session"),
 }
 
 

@@ -1,12 +1,14 @@
 """The homework: exercises, assignments, the sessions a couple did and each partner's reflection."""
 
 import uuid
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import Exists, F, OuterRef, Q
+from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -23,6 +25,10 @@ MIN_SUGGESTED_MINUTES, MAX_SUGGESTED_MINUTES = 5, 60
 MIN_SESSION_MINUTES, MAX_SESSION_MINUTES = 1, 180
 # How long a partner may correct what they wrote or logged (making a reflection more private has no limit).
 EDIT_WINDOW_DAYS = 7
+# How long a partner's shared reflection waits for the other partner's own before it is shown to them
+# anyway (issue 14): neither answer anchors the other, and no one waits for ever. Not the edit window:
+# that one is about correcting one's own words, this one about reading the other's.
+REVEAL_AFTER = timedelta(days=7)
 # Limits on what people type, in characters (accounts/text_limits.py): more than anyone writes in normal
 # use, held by the database and by the forms alike, so that no one text can swell every page it is on.
 EXERCISE_TITLE_MAX_LENGTH = 80
@@ -235,15 +241,49 @@ class ReflectionQuerySet(ClinicalQuerySet):
         A therapist sees every reflection of their caseload (the words of "Just me" ones are withheld
         by `Reflection.text_visible_to`). A partner sees their own, and their partner's only when it
         was shared with them: a "My therapist only" or "Just me" reflection reaches the other partner
-        in no form, not even its ratings.
+        in no form, not even its ratings. And a shared one only once revealed to them (`revealed_to`).
         """
         if not user.is_authenticated:
             return self.none()
         if user.role == User.Role.THERAPIST:
             return self.filter(session__assignment__couple__therapist=user)
         return self.filter(session__assignment__couple__partners__user=user, session__withdrawn_at__isnull=True).filter(
-            Q(partner__user=user) | Q(visibility=Reflection.Visibility.SHARED)
+            Q(partner__user=user) | (Q(visibility=Reflection.Visibility.SHARED) & revealed_to(user))
         )
+
+
+def revealed_to(user, now=None) -> Q:
+    """The reveal rule (issue 14), as a condition on reflections: the other partner's account of a session
+    reaches `user` only once `user` has written their own reflection on it (in any visibility), or said
+    they won't, or REVEAL_AFTER has passed since it was written. So neither answer anchors the other.
+
+    `now` from Python, never the database's Now(): frozen time in tests, and one clock for one page.
+    """
+    cutoff = (now or timezone.now()) - REVEAL_AFTER
+    return (
+        Q(Exists(Reflection.objects.filter(session=OuterRef("session"), partner__user=user)))
+        | Q(Exists(ReflectionDecline.objects.filter(session=OuterRef("session"), partner__user=user)))
+        | Q(created_at__lte=cutoff)
+    )
+
+
+def revealed_together(now=None, session_ref: str = "session", author_ref: str = "partner") -> Q:
+    """The reveal rule for what the couple see together (the appointment view): a shared reflection is
+    shown once the other partner of its session has shared their own, or said they won't reflect, or
+    REVEAL_AFTER has passed since it was written. Only the other's *shared* reflection counts here, so
+    a "My therapist only" or "Just me" one changes nothing on the shared screen, not even by its existence.
+
+    `session_ref` and `author_ref` name the reflection's session and author from the query this
+    condition goes into (a Reflection queryset by default).
+    """
+    cutoff = (now or timezone.now()) - REVEAL_AFTER
+    theirs = Reflection.objects.filter(session=OuterRef(session_ref), visibility=Reflection.Visibility.SHARED)
+    declined = ReflectionDecline.objects.filter(session=OuterRef(session_ref))
+    return (
+        Q(Exists(theirs.exclude(partner=OuterRef(author_ref))))
+        | Q(Exists(declined.exclude(partner=OuterRef(author_ref))))
+        | Q(created_at__lte=cutoff)
+    )
 
 
 class ReflectionRole(models.TextChoices):
@@ -876,3 +916,28 @@ class SessionPairDismissal(models.Model):
     def get_additional_data(self) -> dict:
         # django-auditlog stores this with each audit row; intimacy/audit.py keys the row by couple.
         return {"couple": self.couple_id}
+
+
+class ReflectionDecline(models.Model):
+    """ "I won't reflect on this one": a partner of a session says they will not write their reflection.
+
+    The session no longer waits for them (home, "Did you mean this one?", the reminder), and the other
+    partner's shared reflection is revealed to them (`revealed_to`). Writing a reflection later is still
+    possible; from then on the decline no longer matters. No undo is needed: it is kept as it was said.
+    """
+
+    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="declines")
+    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ClinicalQuerySet.as_manager()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["session", "partner"], name="reflectiondecline_once")]
+
+    def __str__(self) -> str:
+        return f"Reflection decline {self.pk}"
+
+    def get_additional_data(self) -> dict:
+        # django-auditlog stores this with each audit row; intimacy/audit.py keys the row by couple.
+        return {"couple": self.session.assignment.couple_id}

@@ -74,7 +74,7 @@ from accounts.models import Couple, Partner, ReminderSend, User
 from accounts.selectors import active_couples_of, alerts_wanted
 from accounts.tokens import UNSUBSCRIBE_MAX_AGE, unsubscribe_token
 from intimacy import holds
-from intimacy.models import Alert, Assignment, CheckIn, Reflection, Session, SessionDispute
+from intimacy.models import Alert, Assignment, CheckIn, Reflection, ReflectionDecline, Session, SessionDispute
 from intimacy.weeks import week_start
 
 logger = logging.getLogger(__name__)
@@ -274,8 +274,11 @@ def reflection(facts: Facts) -> list[Due]:
     )
     session_ids = [s["pk"] for s in logged]
     reflected = set(Reflection.objects.filter(session_id__in=session_ids).values_list("session_id", "partner_id"))
-    # A session the partner said did not happen, or was not agreed, no longer waits for them.
-    reflected |= set(SessionDispute.objects.filter(session_id__in=session_ids).values_list("session_id", "partner_id"))
+    # A session the partner said did not happen, or was not agreed, or that they said they won't reflect
+    # on, no longer waits for them (one query for both).
+    disputed = SessionDispute.objects.filter(session_id__in=session_ids).values_list("session_id", "partner_id")
+    declined = ReflectionDecline.objects.filter(session_id__in=session_ids).values_list("session_id", "partner_id")
+    reflected |= set(disputed.union(declined))
     return [
         Due(
             facts.partners[partner_id].user_id,

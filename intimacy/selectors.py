@@ -6,7 +6,22 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, timedelta
 
 from django.core.paginator import Paginator
-from django.db.models import Count, Exists, F, Func, IntegerField, Max, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
+from django.db.models import (
+    BooleanField,
+    Count,
+    Exists,
+    ExpressionWrapper,
+    F,
+    Func,
+    IntegerField,
+    Max,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+)
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext, ngettext
@@ -23,12 +38,14 @@ from intimacy.models import (
     Exercise,
     PersonalPause,
     Reflection,
+    ReflectionDecline,
     SafetyCheck,
     SafetyMessage,
     ScreeningRecord,
     Session,
     SessionDispute,
     SessionPairDismissal,
+    revealed_together,
 )
 from intimacy.trends.aggregation import NOTHING_LEFT_OUT, LeftOut
 from intimacy.weeks import week_start
@@ -72,36 +89,68 @@ def sessions_with_reflections(
 ) -> list[Session]:
     """Attach `giver_reflection`, `receiver_reflection` and `mine` to each session, as the viewer may see them.
 
-    `shared_only` keeps just the reflections shared between the partners, for what the couple sees together;
-    `left_out` drops the reflections the therapist left out of the appointment view; `mark_disputed`
-    (the therapist's page only) adds `disputed_by`, the name of a partner who disputed the session.
-    A partner viewer gets `i_disputed` on each session: whether they themselves said it didn't happen
-    (their own signal only, so the logger learns nothing).
+    `shared_only` keeps just the reflections shared between the partners, for what the couple sees together,
+    and of those only the ones revealed to both (`revealed_together`): a shared reflection still waiting
+    for the other partner's is replaced by `giver_waiting` / `receiver_waiting`. `left_out` drops the
+    reflections the therapist left out of the appointment view; `mark_disputed` (the therapist's page
+    only) adds `disputed_by`, the name of a partner who disputed the session.
+
+    A partner viewer gets, on each session, their own signals only: `i_disputed` (they said it didn't
+    happen), `i_declined` (they said they won't reflect), and `theirs`, the other partner's reflection
+    once revealed to them; `theirs_waiting` when the other partner shared one that is not yet revealed
+    (the existence of a shared reflection is all they learn; of any other, nothing).
     """
     reflections = Reflection.objects.visible_to(viewer).select_related("partner").exclude(pk__in=left_out.reflections)
     if shared_only:
-        reflections = reflections.filter(visibility=Reflection.Visibility.SHARED)
+        reflections = reflections.filter(visibility=Reflection.Visibility.SHARED).annotate(
+            revealed=ExpressionWrapper(revealed_together(), output_field=BooleanField())
+        )
     picked = picked_then_joined(sessions)
     if mark_disputed:
         disputes = SessionDispute.objects.filter(session=OuterRef("pk")).order_by("pk")
         picked = picked.annotate(disputed_by=Subquery(disputes.values("partner__name")[:1]))
     if viewer.is_partner:
-        mine = SessionDispute.objects.filter(session=OuterRef("pk"), partner__user=viewer)
-        picked = picked.annotate(i_disputed=Exists(mine))
+        picked = picked.annotate(**_partner_signals(viewer))
     sessions = list(
         picked.prefetch_related(Prefetch("reflections", queryset=reflections, to_attr="visible_reflections"))
     )
     for session in sessions:
-        session.giver_reflection = session.receiver_reflection = session.mine = None
-        for reflection in session.visible_reflections:
-            _mask_unreadable(reflection, viewer)
-            if reflection.role == Reflection.Role.GIVER:
-                session.giver_reflection = reflection
-            else:
-                session.receiver_reflection = reflection
-            if reflection.partner.user_id == viewer.pk:
-                session.mine = reflection
+        _attach_reflections(session, viewer)
     return sessions
+
+
+def _partner_signals(viewer: User) -> dict:
+    """A partner's own signals on each session, for `annotate` (see `sessions_with_reflections`)."""
+    theirs_shared = Reflection.objects.filter(session=OuterRef("pk"), visibility=Reflection.Visibility.SHARED)
+    return {
+        "i_disputed": Exists(SessionDispute.objects.filter(session=OuterRef("pk"), partner__user=viewer)),
+        "i_declined": Exists(ReflectionDecline.objects.filter(session=OuterRef("pk"), partner__user=viewer)),
+        "other_shared": Exists(theirs_shared.exclude(partner__user=viewer)),
+    }
+
+
+def _attach_reflections(session: Session, viewer: User) -> None:
+    session.giver_reflection = session.receiver_reflection = session.mine = session.theirs = None
+    session.giver_waiting = session.receiver_waiting = False
+    shown = []
+    for reflection in session.visible_reflections:
+        giver = reflection.role == Reflection.Role.GIVER
+        if not getattr(reflection, "revealed", True):
+            # Shared, but the other partner has not yet shared theirs, nor declined: not on the shared screen.
+            setattr(session, f"{reflection.role}_waiting", True)
+            continue
+        _mask_unreadable(reflection, viewer)
+        shown.append(reflection)
+        if giver:
+            session.giver_reflection = reflection
+        else:
+            session.receiver_reflection = reflection
+        if reflection.partner.user_id == viewer.pk:
+            session.mine = reflection
+        else:
+            session.theirs = reflection
+    session.visible_reflections = shown
+    session.theirs_waiting = getattr(session, "other_shared", False) and session.theirs is None
 
 
 # Partner screens -----------------------------------------------------------------------------------
@@ -152,6 +201,8 @@ def awaiting_my_reflection(partner: Partner, *, since: date | None = None):
         .exclude(reflections__partner=partner)
         # A session they said did not happen, or was not agreed, no longer waits for them.
         .exclude(disputes__partner=partner)
+        # Nor one they said they won't reflect on (they still may, from their history).
+        .exclude(declines__partner=partner)
         .select_related("giver", "receiver", "logged_by", "assignment__exercise")
         .order_by("-date", "-pk")
     )

@@ -26,6 +26,7 @@ from intimacy.models import (
     Exercise,
     PersonalPause,
     Reflection,
+    ReflectionDecline,
     SafetyCheck,
     SafetyMessage,
     ScreeningRecord,
@@ -410,6 +411,23 @@ def reflection_add(*, session: Session, partner: Partner, answers: dict) -> Refl
     except IntegrityError as exc:
         raise ValidationError(_("You have already reflected on this session.")) from exc
     return reflection
+
+
+def reflection_decline(*, session: Session, partner: Partner) -> ReflectionDecline:
+    """ "I won't reflect on this one": `partner`, giver or receiver of `session`, won't write their
+    reflection. The session stops waiting for them, and the other partner's shared reflection is revealed
+    to them (models.revealed_to). Saying it twice keeps the first; writing a reflection later is still
+    possible. Refused once they have written their reflection (there is nothing left to decline)."""
+    if session.role_of(partner) is None:
+        raise PermissionDenied
+    if session.reflections.filter(partner=partner).exists():
+        raise ValidationError(_("You have already written your reflection on this session."))
+    decline = ReflectionDecline(session=session, partner=partner)
+    decline.full_clean(validate_unique=False, validate_constraints=False)
+    with transaction.atomic():
+        # get_or_create re-reads after the unique constraint refuses a twin saved a moment earlier.
+        decline, _created = ReflectionDecline.objects.get_or_create(session=session, partner=partner)
+    return decline
 
 
 def _more_private_or_equal(new: str, old: str) -> bool:

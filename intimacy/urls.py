@@ -64,6 +64,7 @@ urlpatterns = [
     path("sessions/<int:pk>/make-one/", partner.session_merge, name="session_merge"),
     path("sessions/<int:pk>/one-back-rub/", partner.session_conflict_join, name="session_conflict_join"),
     path("sessions/<int:pk>/two-back-rubs/", partner.session_pair_dismiss, name="session_pair_dismiss"),
+    path("sessions/<int:pk>/no-reflection/", partner.reflection_decline, name="reflection_decline"),
     path("sessions/<int:pk>/edit/", partner.session_edit, name="session_edit"),
     path("sessions/<int:pk>/delete/", partner.session_delete, name="session_delete"),
     path("reflections/<int:pk>/edit/", partner.reflection_edit, name="reflection_edit"),

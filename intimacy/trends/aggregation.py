@@ -13,9 +13,20 @@ from enum import Enum
 
 from django.db.models import Count, Exists, F, FilteredRelation, Min, OuterRef, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth, TruncWeek
+from django.utils import timezone
 
 from accounts.models import Couple, Partner
-from intimacy.models import Assignment, CheckIn, CoupleNote, Reflection, Session, SessionDispute
+from intimacy.models import (
+    REVEAL_AFTER,
+    Assignment,
+    CheckIn,
+    CoupleNote,
+    Reflection,
+    ReflectionDecline,
+    Session,
+    SessionDispute,
+    revealed_together,
+)
 from intimacy.trends.period import Bucket, Period
 from intimacy.weeks import week_start
 
@@ -25,7 +36,8 @@ class Scope(Enum):
 
     THERAPIST: every reflection's ratings (the words of "Just me" ones never leave `selectors`), the
     therapist's notes and both partners' weekly check-ins (CSI-4). SHARED: only reflections shared
-    with the partner, for anything the couple sees together; no check-ins. OWN: a partner's own
+    with the partner and revealed to them (the reveal rule, `models.revealed_together`), for anything
+    the couple sees together; no check-ins. OWN: a partner's own
     reflections, for their progress page; no check-ins.
     """
 
@@ -132,8 +144,22 @@ def _mean(total, count) -> float | None:
 
 
 def _scoped(reflections: QuerySet, scope: Scope, viewer_partner: Partner | None) -> QuerySet:
-    """The reflections `scope` may count (see `_scope_q`)."""
-    return reflections.filter(_scope_q(scope, viewer_partner))
+    """The reflections `scope` may count (see `_scope_q`); for the shared scope only revealed ones."""
+    reflections = reflections.filter(_scope_q(scope, viewer_partner))
+    if scope is Scope.SHARED:
+        reflections = reflections.filter(revealed_together())
+    return reflections
+
+
+def _revealed_as(role: str, scope: Scope, now) -> Q:
+    """For `_session_groups`: whether the session's reflection in `role` (joined as `<role>_reflection`)
+    is revealed for the scope. Only the shared scope waits (`models.revealed_together`, from the session's side)."""
+    if scope is not Scope.SHARED:
+        return Q()
+    other = Reflection.Role.RECEIVER if role == Reflection.Role.GIVER else Reflection.Role.GIVER
+    shared = Reflection.objects.filter(session=OuterRef("pk"), role=other, visibility=Reflection.Visibility.SHARED)
+    declined = ReflectionDecline.objects.filter(session=OuterRef("pk"), partner=OuterRef(f"{other}_id"))
+    return Q(Exists(shared)) | Q(Exists(declined)) | Q(**{f"{role}_reflection__created_at__lte": now - REVEAL_AFTER})
 
 
 def _scope_q(scope: Scope, viewer_partner: Partner | None, prefix: str = "") -> Q:
@@ -226,7 +252,9 @@ def _session_groups(
     def reflection_as(role: str) -> FilteredRelation:
         return FilteredRelation("reflections", condition=Q(reflections__role=role) & scope_q)
 
+    # Both reflections in scope: in the shared scope both are shared, so each reveals the other.
     both = Q(giver_reflection__connection__isnull=False, receiver_reflection__connection__isnull=False)
+    now = timezone.now()
     return (
         Session.objects.filter(
             assignment__couple=couple, withdrawn_at__isnull=True, date__gte=period.start, date__lte=period.end
@@ -245,7 +273,11 @@ def _session_groups(
             giver_sum=Sum("giver_reflection__connection", filter=both),
             receiver_sum=Sum("receiver_reflection__connection", filter=both),
             # A session both partners marked "paused" is one paused session, not two.
-            paused=Count("pk", filter=Q(giver_reflection__paused=True) | Q(receiver_reflection__paused=True)),
+            paused=Count(
+                "pk",
+                filter=Q(Q(giver_reflection__paused=True) & _revealed_as(Reflection.Role.GIVER, scope, now))
+                | Q(Q(receiver_reflection__paused=True) & _revealed_as(Reflection.Role.RECEIVER, scope, now)),
+            ),
         )
         .order_by()
     )

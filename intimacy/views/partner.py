@@ -262,6 +262,22 @@ def reflection_add(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+@partner_context
+@require_POST
+def reflection_decline(request: HttpRequest, pk: int) -> HttpResponse:
+    """ "I won't reflect on this one", from the "Add your reflection" card or the reflection form."""
+    session = get_session_for_user(request.user, pk, role=PARTNER)
+    if session.role_of(request.partner) is None:
+        raise PermissionDenied
+    try:
+        services.reflection_decline(session=session, partner=request.partner)
+    except ValidationError as exc:
+        messages.info(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("Done. You can still add your reflection later, from Your sessions."))
+    return redirect("home")
+
+
 @keeps_draft(ReflectionForm)
 @partner_context
 @require_http_methods(["GET", "POST"])

@@ -159,7 +159,8 @@ def test_a_partner_logs_and_reflects_with_javascript_off(live_server, new_page, 
     page.get_by_role("group", name="How comfortable did you feel?").get_by_text("9", exact=True).click()
     page.get_by_role("group", name="How safe did you feel?").get_by_text("8", exact=True).click()
     page.get_by_label("My therapist only").check()
-    page.locator('form button[type="submit"]').last.click()
+    # Save, not the "I won't reflect on this one" button below the form (issue 14).
+    page.get_by_role("button", name="Save", exact=True).click()
     expect(page).to_have_url(live_server.url + "/")
     theirs = Reflection.objects.get(session=session, partner=partner_b)
     assert (theirs.role, theirs.connection, theirs.comfort, theirs.safe) == ("receiver", 6, 9, 8)

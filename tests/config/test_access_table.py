@@ -233,6 +233,10 @@ TABLE = [
     # Both said "I gave": only the partner who logged `session` answers for it (Sam: 403).
     Entry("session_conflict_join", "session", {"post": r(LOGIN, 302, 403, 404, 403, 404, 404)}),
     Entry("session_pair_dismiss", "session", {"post": r(LOGIN, 302, 403, 404, 403, 404, 404)}),
+    # "I won't reflect on this one" (issue 14): either partner of the session, a POST that lands on home;
+    # on `session`, where both have reflected, it is refused calmly (a message), still a redirect.
+    Entry("reflection_decline", "fresh_session", {"post": r(LOGIN, 302, 302, 404, 403, 404, 404)}),
+    Entry("reflection_decline", "session", {"post": r(LOGIN, 302, 302, 404, 403, 404, 404)}),
     # Only the partner who logged a session changes or deletes it.
     Entry(
         "session_edit",

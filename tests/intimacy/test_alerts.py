@@ -28,7 +28,7 @@ from intimacy.alerts import (
     alerts_raise,
     sessions_awaiting_reflection,
 )
-from intimacy.models import Alert, Assignment, Session, SessionDispute
+from intimacy.models import Alert, Assignment, ReflectionDecline, Session, SessionDispute
 from tests.factories import AssignmentFactory, ReflectionFactory, SessionFactory
 
 pytestmark = pytest.mark.django_db
@@ -370,6 +370,17 @@ class TestAwaiting:
         rub(assignment, date(2026, 9, 1), partner_a, partner_b, missing=["receiver"])
         rub(assignment, date(2026, 11, 20), partner_a, partner_b, missing=["receiver"])
         rub(assignment, date(2026, 11, 21), partner_b, partner_a, missing=["giver"])
+        assert alerts_raise(couple=couple) == []
+
+    def test_a_session_the_partner_declined_to_reflect_on_is_not_waiting(
+        self, couple, assignment, partner_a, partner_b
+    ):
+        # Three of Sam's sessions lack her reflection, but she said "I won't reflect on this one" on one:
+        # two are waiting, one short of the three the rule needs.
+        declined = rub(assignment, date(2026, 11, 19), partner_a, partner_b, missing=["receiver"])
+        rub(assignment, date(2026, 11, 20), partner_a, partner_b, missing=["receiver"])
+        rub(assignment, date(2026, 11, 21), partner_b, partner_a, missing=["giver"])
+        ReflectionDecline.objects.create(session=declined, partner=partner_b)
         assert alerts_raise(couple=couple) == []
 
     def test_2_do_not(self, couple, assignment, partner_a, partner_b):

@@ -169,7 +169,8 @@ def test_appointment_query_count_is_the_same_for_a_week_and_two_years(
     client = client_for(therapist)
     # session, user, couple; urgent things unseen (count, for the warning first); the audit row recording
     # this viewing (insert); what is left out of today's appointment; trends: partners, assignments,
-    # sessions by week, reflections by week; timeline: count, page, shared reflections; the session
+    # sessions by week, reflections by week (revealed ones only, issue 14: subqueries, no more queries);
+    # timeline: count, page, shared reflections (each marked revealed or waiting, in the same query); the session
     # saved with the appointment-mode mark (savepoint, update, release: the first opening only).
     # No check-in query: they are not the couple's to see together.
     with django_assert_num_queries(16):
@@ -191,13 +192,21 @@ def test_two_year_view_is_monthly_and_light(client_for, therapist, assignment, p
 # The appointment view -------------------------------------------------------------------------------
 
 
-def test_appointment_view_holds_only_what_both_partners_shared(client_for, therapist, private_matters):
+def test_appointment_view_holds_only_what_both_partners_shared(client_for, therapist, partner_a, private_matters):
     # The urgent alert asks for a confirmation first (issue 13); "Open with the couple" is `confirm=1`.
     url = reverse("appointment", args=[private_matters.assignment.couple_id])
-    response = client_for(therapist).get(url, {"confirm": "1"})
+    # Alex has not reflected on the session Sam gave (19 Nov): Sam's shared words, ratings and every
+    # chart point wait for Alex's (the reveal rule, issue 14).
+    client = client_for(therapist)
+    html = client.get(url, {"confirm": "1"}).content.decode()
+    assert "Waiting for Alex's reflection." in html and "SHARED-WORDS" not in html
+    # Alex says they won't reflect on it: Sam's reflection is revealed, to the couple together too.
+    shared = partner_a.couple.assignments.get().sessions.get(date=date(2026, 11, 19))
+    intimacy_services.reflection_decline(session=shared, partner=partner_a)
+    response = client.get(url, {"confirm": "1"})
     assert response.status_code == 200
     html = response.content.decode()
-    assert "SHARED-WORDS" in html
+    assert "SHARED-WORDS" in html and "Waiting for" not in html
     for secret in ("THERAPIST-ONLY-WORDS", "JUST-ME-WORDS", "NOTE-MARKER-TEXT", "Sam rated", "Urgent", "alert"):
         assert secret not in html, secret
     data = chart_data(response)

@@ -30,8 +30,10 @@ from datetime import date, timedelta
 from typing import NamedTuple
 
 import pytest
+import time_machine
 from auditlog.models import LogEntry
 from django.core import mail
+from django.core.exceptions import ValidationError
 from django.core.paginator import Page
 from django.db.models import Max
 from django.test import override_settings
@@ -655,6 +657,7 @@ NOT_READ = {
     "alert_address_confirm": "public signed link from an email: the address it confirms, nothing else",
     "exercise_detail": "the exercise library: no couple's data",
     "session_dispute": "a fixed question about one session: its date and who logged it, no words or ratings",
+    "reflection_decline": "an action: POST, then a redirect (the reveal rule below reads what follows)",
     "safety_check": "four fixed questions; the answers are never shown back (tests/intimacy/test_holds.py)",
     "exercise_edit": "the exercise library: no couple's data",
     **dict.fromkeys(
@@ -971,5 +974,171 @@ def test_private_signals_reach_the_therapist_alone(client, therapist, couple, pa
     response = client.get(reverse("appointment", args=[couple.pk]), {"confirm": "1"})
     assert response.status_code == 200
     view = response.content.decode()
-    assert "A-shared-words" in view  # the view itself, with what Alex shared
+    # The view itself: Alex's shared reflection waits for Sam's (the reveal rule, issue 14), whatever
+    # Sam's private signal was, and says nothing of it.
+    assert "Waiting for Sam's reflection." in view and "A-shared-words" not in view
     assert [w for w in SIGNAL_WORDS if w.lower() in view.lower()] == []
+
+
+# The reveal rule (issue 14) ----------------------------------------------------------------------------
+# Sam (receiver) wrote her side of a back rub Alex gave, shared, before Alex wrote his. Alex reads her
+# words and ratings on no page of his until he writes his own, says "I won't reflect on this one", or
+# REVEAL_AFTER (7 days) has passed; meanwhile his cards say only that Sam has written her side. Her
+# "My therapist only" reflection on another back rub reaches him in no form, before or after, not even
+# as "Sam has written their side". Expected from the issue's text, not from the code.
+
+REVEAL_WORDS = {"notes": "REVEAL-NOTES-z3", "next_time": "REVEAL-NEXT-w8"}
+REVEAL_RATINGS = {"connection": 3, "comfort": 6, "safe": 8, "pressure": "firm", "pace": "fast"}
+HIDDEN_WORDS = "REVEAL-THERAPIST-ONLY-k2"
+ALEX_PAGES = ("home", "history", "progress", "my_data_download")
+WAITING = "Sam has written their side. You'll see it once you've written yours."
+
+
+@dataclasses.dataclass
+class Reveal:
+    shared: Session  # Sam's shared reflection on it
+    hidden: Session  # Sam's "My therapist only" reflection on it
+    alex: object
+    sam: object
+
+
+@pytest.fixture
+def reveal(couple, assignment, partner_a, partner_b) -> Reveal:
+    couple.progress_page = True
+    couple.save()
+    sessions = {}
+    for name, day, visibility, words in (
+        ("hidden", 1, THERAPIST_ONLY, {"notes": HIDDEN_WORDS}),
+        ("shared", 2, SHARED, REVEAL_WORDS),
+    ):
+        sessions[name] = SessionFactory(
+            assignment=assignment,
+            date=couple.today() - timedelta(days=day),
+            giver=partner_a,
+            receiver=partner_b,
+            logged_by=partner_a,
+        )
+        data = {**{k: str(v) for k, v in REVEAL_RATINGS.items()}, **words, "visibility": visibility}
+        services.reflection_add(session=sessions[name], partner=partner_b, answers=_answers(data))
+    return Reveal(sessions["shared"], sessions["hidden"], partner_a, partner_b)
+
+
+def _alex_reads(client, r: Reveal) -> dict:
+    """Each of Alex's pages: its text and the ids of Sam's reflections in its context or its JSON."""
+    client.force_login(r.alex.user)
+    pages = {}
+    for name in ALEX_PAGES:
+        response = client.get(reverse(name))
+        assert response.status_code == 200, name
+        text = response.content.decode()
+        sams = {x.pk for c in _contexts(response) for x in _reflections_in(c) if x.partner_id == r.sam.pk}
+        if name == "my_data_download":
+            sams |= {
+                x["connection"] for s in json.loads(text)["sessions"] for x in s["reflections"] if x["by"] == "Sam"
+            }
+        pages[name] = (text, sams)
+    return pages
+
+
+def _assert_hidden(pages: dict) -> None:
+    for name, (text, sams) in pages.items():
+        assert not [w for w in [*REVEAL_WORDS.values(), HIDDEN_WORDS] if w in text], name
+        assert sams == set(), f"Sam's reflection reached Alex's {name}"
+        assert "Too firm" not in text and "Too fast" not in text, name
+
+
+def _assert_revealed(pages: dict, r: Reveal) -> None:
+    shared = r.shared.reflections.get(partner=r.sam)
+    for name in ("home", "history"):
+        text, sams = pages[name]
+        # The receiver's feedback is for the giver: her words, pressure and pace (issue 14).
+        assert "What Sam would like next time:" in text and REVEAL_WORDS["next_time"] in text, name
+        assert REVEAL_WORDS["notes"] in text and "pressure: Too firm" in text and "pace: Too fast" in text, name
+        assert WAITING not in text and HIDDEN_WORDS not in text, name
+        assert sams == {shared.pk}, name  # the "My therapist only" one never
+    text, sams = pages["my_data_download"]
+    assert REVEAL_WORDS["notes"] in text and HIDDEN_WORDS not in text
+    assert sams == {REVEAL_RATINGS["connection"]}
+    # The progress page is each partner's own: Sam's numbers are never on Alex's, revealed or not.
+    assert pages["progress"][1] == set() and REVEAL_WORDS["notes"] not in pages["progress"][0]
+
+
+def test_before_alex_writes_his_own_he_reads_only_that_sam_wrote_hers(client, reveal):
+    pages = _alex_reads(client, reveal)
+    _assert_hidden(pages)
+    for name in ("home", "history"):
+        # Once, for the shared one: of the "My therapist only" one Alex learns nothing, not its existence.
+        assert pages[name][0].count(WAITING) == 1, name
+
+
+def test_after_alex_writes_his_own_he_reads_hers(client, reveal):
+    _assert_hidden(_alex_reads(client, reveal))
+    # His own, for his therapist only: what counts is that he wrote it, not who may read it.
+    alex_post = {**ALEX_POST, "visibility": THERAPIST_ONLY}
+    services.reflection_add(session=reveal.shared, partner=reveal.alex, answers=_answers(alex_post))
+    _assert_revealed(_alex_reads(client, reveal), reveal)
+
+
+def test_after_alex_declines_he_reads_hers_and_may_still_reflect(client, reveal):
+    client.force_login(reveal.alex.user)
+    response = client.post(reverse("reflection_decline", args=[reveal.shared.pk]))
+    assert response.status_code == 302 and response["Location"] == reverse("home")
+    pages = _alex_reads(client, reveal)
+    _assert_revealed(pages, reveal)
+    assert "You chose not to reflect on this one." in pages["history"][0]
+    # Writing it later is still possible, and the decline then no longer matters.
+    client.force_login(reveal.alex.user)
+    assert client.get(reverse("reflection_add", args=[reveal.shared.pk])).status_code == 200
+    assert client.post(reverse("reflection_add", args=[reveal.shared.pk]), ALEX_POST).status_code == 302
+    pages = _alex_reads(client, reveal)
+    _assert_revealed(pages, reveal)
+    assert "You chose not to reflect on this one." not in pages["history"][0]
+
+
+def test_seven_days_later_alex_reads_hers_without_writing_his(client, reveal):
+    # 6 days and 23 hours after she wrote it: still waiting. 7 days: revealed (REVEAL_AFTER).
+    written = reveal.shared.reflections.get(partner=reveal.sam).created_at
+    with time_machine.travel(written + timedelta(days=7) - timedelta(hours=1), tick=False):
+        _assert_hidden(_alex_reads(client, reveal))
+    with time_machine.travel(written + timedelta(days=7, seconds=1), tick=False):
+        _assert_revealed(_alex_reads(client, reveal), reveal)
+
+
+def test_a_therapist_only_reflection_never_reaches_alex_even_after_both(client, reveal):
+    for session in (reveal.shared, reveal.hidden):
+        services.reflection_add(session=session, partner=reveal.alex, answers=_answers(ALEX_POST))
+    with time_machine.travel(timezone.now() + timedelta(days=30), tick=False):
+        pages = _alex_reads(client, reveal)
+    _assert_revealed(pages, reveal)
+    hidden = reveal.hidden.reflections.get(partner=reveal.sam)
+    client.force_login(reveal.alex.user)
+    assert client.get(reverse("reflection_edit", args=[hidden.pk])).status_code == 404
+
+
+def test_the_appointment_view_waits_for_alex_and_the_therapist_sees_both_at_once(client, therapist, reveal):
+    client.force_login(therapist)
+    couple_id = reveal.shared.assignment.couple_id
+    dashboard = client.get(reverse("couple_detail", args=[couple_id])).content.decode()
+    assert REVEAL_WORDS["notes"] in dashboard and HIDDEN_WORDS in dashboard and "Waiting for" not in dashboard
+    html = client.get(reverse("appointment", args=[couple_id]), {"confirm": "1"}).content.decode()
+    # Sam's shared reflection waits for Alex's; her "My therapist only" one is not on the shared screen
+    # at all (so nothing there waits for Alex: "No shared reflection from Sam").
+    assert html.count("Waiting for Alex's reflection.") == 1
+    assert not [w for w in [*REVEAL_WORDS.values(), HIDDEN_WORDS] if w in html]
+
+
+def test_the_decline_leaves_the_lists_that_wait_for_a_reflection(client, reveal):
+    from intimacy import selectors
+
+    alex = reveal.alex
+    today = alex.couple.today()
+    waiting = {reveal.shared.pk, reveal.hidden.pk}
+    assert {s.pk for s in selectors.awaiting_my_reflection(alex)} == waiting
+    assert {s.pk for s in selectors.recent_unreflected(alex, reveal.shared.assignment, today)} == waiting
+    services.reflection_decline(session=reveal.shared, partner=alex)
+    services.reflection_decline(session=reveal.shared, partner=alex)  # said twice: kept once
+    assert {s.pk for s in selectors.awaiting_my_reflection(alex)} == {reveal.hidden.pk}
+    assert {s.pk for s in selectors.recent_unreflected(alex, reveal.shared.assignment, today)} == {reveal.hidden.pk}
+    # Sam wrote hers: she has nothing to decline.
+    with pytest.raises(ValidationError):
+        services.reflection_decline(session=reveal.shared, partner=reveal.sam)

@@ -187,7 +187,9 @@ def test_couple_record(client_for, therapist, couple, homework, django_assert_nu
 def test_partner_home(client_for, partner_a, homework, django_assert_num_queries):
     client = client_for(partner_a)
     # session, user, own partner + couple, assignments with this week's count, sessions awaiting a
-    # reflection, the latest sessions, their visible reflections, the other partner, this week's check-in;
+    # reflection (less those declined), the latest sessions (with this partner's own signals: disputed,
+    # declined, a shared reflection waiting, as subqueries), their visible reflections (the reveal rule,
+    # issue 14, a condition in the same query), the other partner, this week's check-in;
     # whether touch work is open (intimacy/holds.py, added deliberately: the couple's holds; the
     # partners' private checks and separate screenings); both partners logging the same day in the
     # same role (issue 14: the pairs, one query; dismissed pairs are read only when there is one)
@@ -198,8 +200,10 @@ def test_partner_home(client_for, partner_a, homework, django_assert_num_queries
 @pytest.mark.parametrize("page", ["1", "2"])
 def test_partner_history(client_for, partner_a, homework, weeks, page, django_assert_num_queries):
     client = client_for(partner_a)
-    # session, user, own partner + couple; the page: count, its sessions with partners and exercise,
-    # their visible reflections; sessions logged twice, offered to make one (issue 14)
+    # session, user, own partner + couple; the page: count, its sessions with partners and exercise
+    # (and this partner's own signals, as subqueries), their visible reflections (revealed ones only:
+    # the reveal rule of issue 14 is a condition in the same query); sessions logged twice, offered to
+    # make one (issue 14)
     with django_assert_num_queries(7):
         response = client.get(reverse("history"), {"page": page})
     assert response.status_code == 200
@@ -247,7 +251,8 @@ def test_log_offers_recent_sessions_without_a_reflection(
 def test_partner_data_download(client_for, partner_a, homework, django_assert_num_queries):
     client = client_for(partner_a)
     # session, user, own partner + couple; the record: the couple's sessions with their partners and
-    # exercise, the reflections this partner may see, their own check-ins
+    # exercise, the reflections this partner may see (revealed ones only, in the same query), their
+    # own check-ins
     with django_assert_num_queries(6):
         response = client.get(reverse("my_data_download"))
     assert response.status_code == 200

@@ -218,6 +218,22 @@ def test_no_reflection_nudge_once_reflected_or_for_the_logger(partner_a, partner
     assert due_keys(utc("2026-11-25 21:10")) == []
 
 
+def test_no_reflection_nudge_once_declined(partner_a, partner_b, assignment):
+    """ "I won't reflect on this one" (issue 14): the session no longer waits for Sam, nor nudges her."""
+    from intimacy.services import reflection_decline
+
+    on(partner_a, days=[])
+    on(partner_b, days=[])
+    with time_machine.travel("2026-11-24 21:10:00+00:00", tick=False):
+        session = SessionFactory(
+            assignment=assignment, date=date(2026, 11, 24), giver=partner_a, receiver=partner_b, logged_by=partner_a
+        )
+        ReflectionFactory(session=session, partner=partner_a, role=Reflection.Role.GIVER)
+    assert due_keys(utc("2026-11-25 21:10")) == [f"reflection:{partner_b.pk}:{session.pk}"]
+    reflection_decline(session=session, partner=partner_b)
+    assert due_keys(utc("2026-11-25 21:10")) == []
+
+
 def test_weekly_checkin_on_sunday_even_without_an_exercise(partner_a, couple):
     on(partner_a, days=[SUN])
     sunday = utc("2026-11-29 19:00")

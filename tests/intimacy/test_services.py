@@ -393,3 +393,26 @@ class TestDatabaseConstraints:
                 logged_by=partner_a,
                 idempotency_key=session.idempotency_key,
             )
+
+
+# "I won't reflect on this one" (issue 14) ---------------------------------------------------------------
+
+
+def test_reflection_decline_is_kept_once_and_audited_by_couple(session, partner_b):
+    from auditlog.models import LogEntry
+
+    from intimacy.audit import couple_key
+    from intimacy.models import ReflectionDecline
+
+    first = services.reflection_decline(session=session, partner=partner_b)
+    again = services.reflection_decline(session=session, partner=partner_b)
+    assert first.pk == again.pk and ReflectionDecline.objects.count() == 1
+    (row,) = LogEntry.objects.filter(content_type__model="reflectiondecline")
+    assert row.cid == couple_key(session.assignment.couple_id)
+
+
+def test_reflection_decline_only_by_a_partner_of_the_session_who_has_not_reflected(session, partner_a, outsider):
+    with pytest.raises(PermissionDenied):
+        services.reflection_decline(session=session, partner=outsider)
+    with pytest.raises(ValidationError):  # Alex wrote his: nothing left to decline
+        services.reflection_decline(session=session, partner=partner_a)

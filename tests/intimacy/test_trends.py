@@ -3,12 +3,14 @@
 Expected values are worked out by hand below, from the sessions each test writes down.
 """
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
+import time_machine
+from django.utils import timezone
 
-from intimacy import trends
-from intimacy.models import Reflection
+from intimacy import services, trends
+from intimacy.models import REVEAL_AFTER, Reflection
 from intimacy.trends import Scope, period_from
 from tests.factories import ReflectionFactory, SessionFactory
 
@@ -142,6 +144,13 @@ def month(assignment, partner_a, partner_b):
     return a, b
 
 
+@pytest.fixture
+def a_week_later(month):
+    """Past the reveal rule's wait (issue 14): every shared reflection of `month` is revealed to both."""
+    with time_machine.travel(timezone.now() + REVEAL_AFTER + timedelta(minutes=1), tick=False):
+        yield month
+
+
 def _by_label(data):
     return {row.bucket.label: row for row in data.rows}
 
@@ -193,8 +202,8 @@ def test_comfort_and_safe_are_separate_lines_and_summary_columns(couple, month):
     assert (first["comfort"], first["safe"]) == ("7.0 / 7.0", "8.0 / 4.0")
 
 
-def test_shared_scope_counts_only_what_the_partners_shared(couple, month):
-    a, b = month
+def test_shared_scope_counts_only_what_the_partners_shared(couple, a_week_later):
+    a, b = a_week_later
     rows = _by_label(trends.couple_trends(couple, period_from({"weeks": "4"}, TODAY), Scope.SHARED))
     first, second = rows["2 Nov"], rows["9 Nov"]
     # Sam's S1 reflection was for the therapist only: its 8, its comfort 5 and its relief are gone.
@@ -261,7 +270,27 @@ def test_notes_mark_the_therapists_charts_only(couple, month, therapist):
     assert shared.notes == [] and trends.markers(shared) == []
 
 
-def test_charts_leave_out_what_has_no_data_and_table_every_number(couple, month):
+def test_shared_scope_waits_for_the_other_partner_before_counting_a_reflection(couple, month):
+    """The reveal rule (issue 14) in what the couple see together: written just now, no shared reflection
+    of `month` is revealed yet. S1: Alex shared, Sam's is for the therapist only (no shared answer, no
+    decline). S2: Sam shared, Alex wrote nothing. S3: Sam shared, Alex's is a private journal."""
+    a, b = month
+    rows = _by_label(trends.couple_trends(couple, period_from({"weeks": "4"}, TODAY), Scope.SHARED))
+    first, second = rows["2 Nov"], rows["9 Nov"]
+    for row in (first, second):
+        assert (row.connection, row.comfort, row.safe, row.relief, row.paused) == ({}, {}, {}, {}, 0)
+    assert (first.sessions, second.sessions) == (2, 1)  # sessions are known to both and still count
+    # Alex says "I won't reflect on this one" for S2: Sam's S2 reflection (connection 4, comfort 9,
+    # safe 6) now counts, and nothing else does.
+    s2 = b.reflections.get(role="giver", session__date=date(2026, 11, 5)).session
+    services.reflection_decline(session=s2, partner=a)
+    rows = _by_label(trends.couple_trends(couple, period_from({"weeks": "4"}, TODAY), Scope.SHARED))
+    assert rows["2 Nov"].connection == {(b.pk, "giver"): 4}
+    assert (rows["2 Nov"].comfort, rows["2 Nov"].safe) == ({b.pk: 9}, {b.pk: 6})
+    assert rows["9 Nov"].connection == {}
+
+
+def test_charts_leave_out_what_has_no_data_and_table_every_number(couple, a_week_later):
     data = trends.couple_trends(couple, period_from({"weeks": "4"}, TODAY), Scope.SHARED)
     charts = {c["id"]: c for c in trends.couple_charts(data)}
     # Nobody shared a pair of reflections on one session, so there is no perception-gap chart.
@@ -333,3 +362,19 @@ def test_a_disputed_session_stops_counting_for_the_therapist_and_the_disputer_on
     client.force_login(therapist)
     page = client.get(reverse("couple_detail", args=[couple.pk])).content.decode()
     assert page.count("Disputed by Sam: not in the trends") == 1
+
+
+def test_a_paused_session_counts_together_only_once_revealed(couple, assignment, partner_a, partner_b):
+    """The reveal rule (issue 14) reaches the shared scope's "paused" count too: Sam's shared "we paused"
+    waits for Alex's reflection, his decline, or 7 days (one session, one reflection: 0, then 1)."""
+    s = SessionFactory(
+        assignment=assignment, date=date(2026, 11, 24), giver=partner_a, receiver=partner_b, logged_by=partner_b
+    )
+    ReflectionFactory(session=s, partner=partner_b, role="receiver", paused=True)
+    period = period_from({"weeks": "4"}, TODAY)
+    assert trends.couple_trends(couple, period, Scope.SHARED).paused == 0
+    assert trends.couple_trends(couple, period, Scope.THERAPIST).paused == 1  # the therapist: at once
+    with time_machine.travel(timezone.now() + REVEAL_AFTER + timedelta(minutes=1), tick=False):
+        assert trends.couple_trends(couple, period, Scope.SHARED).paused == 1
+    services.reflection_decline(session=s, partner=partner_a)
+    assert trends.couple_trends(couple, period, Scope.SHARED).paused == 1

@@ -382,3 +382,19 @@ def test_the_log_page_says_which_answers_are_needed_without_counting_them(client
     assert "Only the answers marked “needed” must be filled in." in page
     # This time, connection, comfort, safe, who may read: the date and length come filled in.
     assert page.count("(needed)") == 5
+
+
+def test_i_wont_reflect_on_this_one_from_the_card_and_the_form(client, partner_b, session):
+    """ "I won't reflect on this one" (issue 14): offered on the waiting card and on the reflection form;
+    once said, the session no longer waits, and the reflection can still be written."""
+    client.force_login(partner_b.user)
+    decline = reverse("reflection_decline", args=[session.pk])
+    home = client.get(reverse("home")).content.decode()
+    assert "Waiting for your reflection" in home and f'action="{decline}"' in home
+    assert f'action="{decline}"' in client.get(reverse("reflection_add", args=[session.pk])).content.decode()
+    response = client.post(decline, follow=True)
+    assert response.redirect_chain == [(reverse("home"), 302)]
+    html = response.content.decode()
+    assert "Done. You can still add your reflection later" in html
+    assert "Waiting for your reflection" not in html and f'action="{decline}"' not in html
+    assert "You chose not to reflect on this one." in html
