@@ -243,7 +243,8 @@ def _checkin_cell(row, pid, monthly: bool):
     if mean is None:
         return "–"
     if monthly:
-        return _("%(mean)s (lowest %(lowest)s)") % {"mean": mean, "lowest": row.checkin_low.get(pid)}
+        # Short, so the printed table keeps two pages: the caption says the bracket holds the lowest week.
+        return _("%(mean)s (%(lowest)s)") % {"mean": mean, "lowest": row.checkin_low.get(pid)}
     return mean
 
 

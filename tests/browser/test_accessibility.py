@@ -4,12 +4,15 @@ each page under the strict Content-Security-Policy (a violation is a console err
 fails the test on).
 Keyboard-only use: a partner logs a back rub with the keyboard alone."""
 
+from datetime import date, timedelta
+
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from django.urls import reverse
 from playwright.sync_api import expect
 
-from intimacy.models import Reflection, Session
+from intimacy.models import CheckIn, Reflection, Session
+from intimacy.weeks import week_start
 from tests.browser.conftest import LAPTOP, PHONE, SCREENSHOTS
 from tests.browser.helpers import confirm_password, sign_in, strict_csp
 from tests.factories import PASSWORD, TOTP_SECRET, ReflectionFactory
@@ -89,8 +92,25 @@ def test_partner_pages(live_server, new_page, couple, partner_a, partner_b, sess
     )
 
 
-def test_therapist_pages(live_server, new_page, couple, therapist, session, partner_b):
+def test_therapist_pages(live_server, new_page, couple, therapist, session, partner_a, partner_b):
     ReflectionFactory(session=session, partner=partner_b, role="receiver")
+    # Three weekly check-ins each, so the check-in panel draws its table (totals 15, 16, 12 and 17, 17, 18).
+    monday = week_start(date.today())
+    for partner, answers in (
+        (partner_a, [(3, 4, 4, 4), (4, 4, 4, 4), (2, 3, 3, 4)]),
+        (partner_b, [(5, 4, 4, 4)] * 2 + [(6, 4, 4, 4)]),
+    ):
+        for weeks_back, (happiness, warm, rewarding, satisfied) in zip((2, 1, 0), answers, strict=True):
+            CheckIn.objects.create(
+                couple=couple,
+                partner=partner,
+                week=monday - timedelta(weeks=weeks_back),
+                happiness=happiness,
+                warm=warm,
+                rewarding=rewarding,
+                satisfied=satisfied,
+                total=happiness + warm + rewarding + satisfied,
+            )
     page = new_page(LAPTOP, who="therapist")
     sign_in(page, live_server.url, therapist.email, PASSWORD, TOTP_SECRET)
     # The deletion page comes after the password again; the question's page is checked too.
@@ -116,6 +136,9 @@ def test_therapist_pages(live_server, new_page, couple, therapist, session, part
             reverse("account_reauthenticate"),
         ],
     )
+    # The couple's page on a phone too: its wide tables scroll sideways, and must be reachable by keyboard.
+    page.set_viewport_size({"width": PHONE, "height": 800})
+    check_pages(page, live_server.url, [reverse("couple_detail", args=[pk])])
 
 
 def test_a_partner_logs_a_back_rub_with_the_keyboard_alone(live_server, new_page, assignment, partner_a):

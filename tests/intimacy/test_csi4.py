@@ -231,7 +231,7 @@ def test_a_month_shows_its_lowest_week_beside_the_mean(couple, partner_a, partne
     assert labels == ["Alex (mean)", "Alex (lowest week)", "Threshold (13.5)"]  # Sam has none: not drawn
     assert chart["rows"][-1] == ["Nov 2026", 13.5, 9, 13.5]
     summary = trends.summary_rows(data)
-    assert summary[-1]["checkin"] == ["13.5 (lowest 9)", "–"]
+    assert summary[-1]["checkin"] == ["13.5 (9)", "–"]
 
 
 # Needs attention -----------------------------------------------------------------------------------------
