@@ -367,8 +367,9 @@ GAP_FIELDS = ("connection", "presence", "giving_felt", "pressure", "pace", "tens
     {
         Kind.PERCEPTION_GAP: gettext_lazy(
             "In %(gap_min)s of %(partner)s's last %(gap_last)s sessions as receiver where both reflected"
-            " (last %(gap_days)s days), %(partner)s found it too firm, too fast or no relief, while the giver"
-            " rated it %(gap_giver_well_min)s or more."
+            " (last %(gap_days)s days), %(partner)s found the pressure too firm or the pace too fast, or felt no"
+            " relief, while the giver rated connection (and presence and how it felt to give, where answered)"
+            " %(gap_giver_well_min)s or more."
         )
     },
     about=About.SESSION,
@@ -531,15 +532,19 @@ def checkin_below(facts: Facts) -> list[Found]:
 # baselines by more than 1.96 × the standard error of a change in a gap (2 × SE: a gap is a difference
 # of two totals, its change a difference of two gaps; csi4.Norm.reliable_gap_points). About the couple,
 # so no partner; quiet while no published standard deviation is set (csi4.norm()).
+CHECKIN_APART_Z = csi4.RCI_CRITICAL
+
+
 @rule(
     {
         Kind.CHECKIN_APART: gettext_lazy(
             "The partners' weekly check-in totals have moved apart since their baselines by more than"
-            " measurement noise."
+            " measurement noise (the gap widened by more than %(checkin_apart_z)s standard errors)."
         )
     },
     about=About.CHECKIN,
     actions=[Action.NOTE],
+    checkin_apart_z=CHECKIN_APART_Z,
 )
 def checkin_apart(facts: Facts) -> list[Found]:
     progress = facts.checkin_progress

@@ -41,7 +41,9 @@ def test_the_giver_writes_his_side_then_reads_what_the_receiver_would_like(live_
     alex = new_page(PHONE, who="Alex")
     sign_in(alex, live_server.url, partner_a.email, PASSWORD)
     # Before his own: that Sam has written her side, and nothing of it.
-    expect(alex.get_by_text("Sam has written their side. You'll see it once you've written yours.")).to_be_visible()
+    expect(
+        alex.get_by_text("Sam has written their side. You'll see it once you've written yours, or within a week.")
+    ).to_be_visible()
     for words in (NEXT_TIME, "Too firm", "Too fast", "Sam: connection"):
         expect(alex.get_by_text(words)).to_have_count(0)
 
@@ -61,3 +63,18 @@ def test_the_giver_writes_his_side_then_reads_what_the_receiver_would_like(live_
     expect(card).to_contain_text(f"What Sam would like next time: “{NEXT_TIME}”")
     expect(alex.get_by_text("Sam has written their side.")).to_have_count(0)
     assert alex.evaluate("document.documentElement.scrollWidth") <= PHONE
+
+
+def test_not_reflecting_takes_two_taps(live_server, new_page, sams_side, partner_a):
+    """One mis-tap under "Add your reflection" must not reveal Sam's side: the first tap only asks."""
+    alex = new_page(PHONE, who="Alex")
+    sign_in(alex, live_server.url, partner_a.email, PASSWORD)
+    alex.get_by_text("I won't reflect on this one").first.click()
+    skip = alex.get_by_role("button", name="Skip this one").first
+    expect(skip).to_be_visible()
+    assert not sams_side.declines.exists()
+    expect(alex.get_by_text(NEXT_TIME)).to_have_count(0)
+    skip.click()
+    expect(alex.get_by_text("Done. You can still add your reflection later")).to_be_visible()
+    assert sams_side.declines.filter(partner=partner_a).count() == 1
+    expect(alex.locator(".their-side").first).to_contain_text(NEXT_TIME)

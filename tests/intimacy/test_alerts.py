@@ -681,8 +681,9 @@ class TestRaising:
             (AWAITING, "Sam has 3 or more sessions from the last 21 days still waiting for their reflection."),
             (
                 PERCEPTION_GAP,
-                "In 2 of Sam's last 3 sessions as receiver where both reflected (last 28 days), Sam found it too"
-                " firm, too fast or no relief, while the giver rated it 7 or more.",
+                "In 2 of Sam's last 3 sessions as receiver where both reflected (last 28 days), Sam found the"
+                " pressure too firm or the pace too fast, or felt no relief, while the giver rated connection (and"
+                " presence and how it felt to give, where answered) 7 or more.",
             ),
             (TENSION_WORSE, "Sam's tension was higher after the session than before, 2 times in a row as receiver."),
         ],

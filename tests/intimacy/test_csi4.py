@@ -280,7 +280,8 @@ def test_partners_moving_apart_by_a_reliable_margin(couple, partner_a, partner_b
     assert raised() == [(APART, None, THIS_WEEK), (BELOW, "Sam", THIS_WEEK)]
     apart = Alert.objects.get(kind=APART)
     assert alert_sentence(apart) == (
-        "The partners' weekly check-in totals have moved apart since their baselines by more than measurement noise."
+        "The partners' weekly check-in totals have moved apart since their baselines by more than measurement noise"
+        " (the gap widened by more than 1.96 standard errors)."
     )
 
 

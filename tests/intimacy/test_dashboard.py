@@ -199,14 +199,15 @@ def test_appointment_view_holds_only_what_both_partners_shared(client_for, thera
     # chart point wait for Alex's (the reveal rule, issue 14).
     client = client_for(therapist)
     html = client.get(url, {"confirm": "1"}).content.decode()
-    assert "Waiting for Alex's reflection." in html and "SHARED-WORDS" not in html
+    # The line names no one as late: Alex may have written something private (issue 14's reveal rule).
+    assert "Sam's reflection will show here within a week." in html and "SHARED-WORDS" not in html
     # Alex says they won't reflect on it: Sam's reflection is revealed, to the couple together too.
     shared = partner_a.couple.assignments.get().sessions.get(date=date(2026, 11, 19))
     intimacy_services.reflection_decline(session=shared, partner=partner_a)
     response = client.get(url, {"confirm": "1"})
     assert response.status_code == 200
     html = response.content.decode()
-    assert "SHARED-WORDS" in html and "Waiting for" not in html
+    assert "SHARED-WORDS" in html and "will show here within a week" not in html
     for secret in ("THERAPIST-ONLY-WORDS", "JUST-ME-WORDS", "NOTE-MARKER-TEXT", "Sam rated", "Urgent", "alert"):
         assert secret not in html, secret
     data = chart_data(response)

@@ -10,6 +10,7 @@ import pytest
 from allauth.mfa.totp.internal.auth import TOTP
 from django.core.management import call_command
 from django.test import override_settings
+from django.utils import timezone
 
 from accounts.models import Couple, Partner, User
 from intimacy.models import Alert, CheckIn, Reflection, Session
@@ -83,3 +84,14 @@ def test_seed_demo_checkins_tell_three_stories(seeded):
     # The drifting couple's crossing shows under "Needs attention" (reliable drops wait for TEND_CSI4_SD).
     riley = Partner.objects.get(email="riley@example.com")
     assert Alert.objects.filter(couple=riley.couple, kind=Alert.Kind.CHECKIN_BELOW).count() == 2
+
+
+def test_demo_reflections_are_written_on_their_sessions_evening(seeded):
+    """Dated at seeding time, every shared side of the last weeks would still wait for the other partner
+    (the reveal rule, issue 14): each is dated the evening of its session, never in the future."""
+    now = timezone.now()
+    demo = Reflection.objects.filter(session__assignment__couple__label__in=["Alex & Sam", "Jordan & Riley"])
+    assert demo.exists()
+    for reflection in demo.select_related("session__assignment__couple"):
+        local = reflection.created_at.astimezone(reflection.session.assignment.couple.tz)
+        assert local.date() == reflection.session.date and reflection.created_at <= now

@@ -4,13 +4,13 @@ import random
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from allauth.account.models import EmailAddress
 from allauth.mfa.totp.internal.auth import TOTP
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone
 
 from accounts import services as people
@@ -197,6 +197,7 @@ class Command(BaseCommand):
             services.screening_record(couple=couple, partner=partner, by=therapist, day=start, how="in_person")
             services.safety_check_answer(partner=partner, answers=dict(SafetyCheck.FINE))
         self._sessions(couple, assignment, start, today, story, rng)
+        _date_reflections(couple)
         self._checkins(couple, start, today, story, rng)
         # The therapist's own dated notes mark the dashboard's charts; one couple sees their progress page.
         for weeks_ago, text in story.notes:
@@ -241,6 +242,17 @@ class Command(BaseCommand):
                 _receive(session, receiver, mean, paused, rng)
             turn += 1
             day += timedelta(days=rng.choice(story.gaps))
+
+
+def _date_reflections(couple: Couple) -> None:
+    """Each reflection written on the evening of its session, as a couple would, not at seeding time:
+    otherwise every shared side of the last seven days' seeding would wait for the other partner
+    (the reveal rule, issue 14) on sessions weeks old. A base QuerySet on purpose: clinical querysets
+    refuse bulk writes so that real edits keep their audit rows; this is back-dating demo data."""
+    evening, now = datetime.min.time().replace(hour=21), timezone.now()
+    for pk, day in Reflection.objects.filter(session__assignment__couple=couple).values_list("pk", "session__date"):
+        written = min(datetime.combine(day, evening, tzinfo=couple.tz), now)
+        models.QuerySet(model=Reflection).filter(pk=pk).update(created_at=written, updated_at=written)
 
 
 # The order of the draws from `rng` is the demo: keep it when changing the helpers below.
