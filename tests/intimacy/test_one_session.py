@@ -327,12 +327,25 @@ class TestSessionMerge:
         assert TouchHold.objects.open().count() == 1
         assert holds.touch_paused(partner_a)
 
-    def test_pairs_for_a_partner_leave_out_disputed_sessions(self, assignment, partner_a, partner_b):
+    def test_pairs_for_a_partner_leave_out_the_sessions_they_disputed(self, assignment, partner_a, partner_b):
         alexs, sams = logged_twice(assignment, partner_a, partner_b)
         SessionDispute.objects.create(session=sams, partner=partner_a, couple=assignment.couple)
-        assert selectors.session_pairs(assignment.couple, partner=partner_b) == []
+        # Alex said Sam's session didn't happen: it is not offered to him as the same back rub as his own.
+        assert selectors.session_pairs(assignment.couple, partner=partner_a) == []
         (pair,) = selectors.session_pairs(assignment.couple)  # the therapist's list keeps it
         assert (pair.first, pair.second, pair.kind) == (alexs, sams, selectors.PAIR_SAME_BACK_RUB)
+
+    @pytest.mark.parametrize("kind", [selectors.PAIR_SAME_BACK_RUB, selectors.PAIR_SAME_ROLE])
+    def test_the_other_partners_dispute_changes_nothing_for_the_logger(self, assignment, partner_a, partner_b, kind):
+        """Hostile review (issue 14): Sam's "Make it one" offer (or "One back rub or two?" card) vanishing
+        when Alex disputed Sam's session told Sam who said what about which session, which the dispute
+        promises Sam never learns ("Your therapist will see this; your partner will not")."""
+        b_role = "receiver" if kind == selectors.PAIR_SAME_BACK_RUB else "giver"
+        alexs, sams = logged_twice(assignment, partner_a, partner_b, b_role=b_role)
+        before = selectors.session_pairs(assignment.couple, kind=kind, partner=partner_b)
+        SessionDispute.objects.create(session=sams, partner=partner_a, couple=assignment.couple)
+        after = selectors.session_pairs(assignment.couple, kind=kind, partner=partner_b)
+        assert [(p.mine, p.theirs) for p in after] == [(p.mine, p.theirs) for p in before] == [(sams, alexs)]
 
 
 # The pages --------------------------------------------------------------------------------------------
