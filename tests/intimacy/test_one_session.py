@@ -584,3 +584,29 @@ def _someone_waits_for_a_lock() -> bool:
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM pg_locks WHERE NOT granted")
         return cursor.fetchone()[0] > 0
+
+
+# Hostile review (issue 14) ------------------------------------------------------------------------------
+
+
+class TestHostileReview:
+    @pytest.mark.parametrize("other", ["\u00b2", "\u2460", "9" * 30, "-1", " 1", ""])
+    @pytest.mark.parametrize("url_name", ["session_merge", "session_conflict_join", "session_pair_dismiss"])
+    def test_an_odd_other_session_is_a_sentence_or_404_never_500(
+        self, client_for, assignment, partner_a, partner_b, url_name, other
+    ):
+        # "²" and "①" pass str.isdigit() but not int(): they made a 500; thirty nines are no one's session.
+        alexs, _sams = logged_twice(assignment, partner_a, partner_b)
+        client = client_for(partner_a)
+        response = client.post(reverse(url_name, args=[alexs.pk]), {"other": other})
+        assert response.status_code in (302, 404)
+        assert Session.objects.count() == 2
+
+    @pytest.mark.parametrize("other", ["\u00b2", "9" * 30])
+    def test_an_odd_other_session_for_the_therapist_too(self, client_for, assignment, partner_a, partner_b, other):
+        alexs, _sams = logged_twice(assignment, partner_a, partner_b)
+        response = client_for(assignment.couple.therapist).post(
+            reverse("session_merge_by_therapist", args=[alexs.pk]), {"other": other}
+        )
+        assert response.status_code in (302, 404)
+        assert Session.objects.count() == 2
