@@ -420,6 +420,7 @@ def reflection_decline(*, session: Session, partner: Partner) -> ReflectionDecli
     possible. Refused once they have written their reflection (there is nothing left to decline)."""
     if session.role_of(partner) is None:
         raise PermissionDenied
+    require_open(session.assignment.couple)
     if session.reflections.filter(partner=partner).exists():
         raise ValidationError(_("You have already written your reflection on this session."))
     decline = ReflectionDecline(session=session, partner=partner)
@@ -670,6 +671,7 @@ def session_pair_dismiss(*, mine: Session, theirs: Session, partner: Partner) ->
     shown again, to either partner. Saying it twice keeps the first answer."""
     if mine.logged_by_id != partner.pk:
         raise PermissionDenied
+    require_open(mine.assignment.couple)
     if session_pair_kind(mine, theirs) != PAIR_SAME_ROLE:
         raise _not_a_pair()
     first, second = sorted((mine, theirs), key=lambda s: s.pk)

@@ -610,3 +610,12 @@ class TestHostileReview:
         )
         assert response.status_code in (302, 404)
         assert Session.objects.count() == 2
+
+    def test_two_back_rubs_is_not_written_to_a_closed_case(self, assignment, partner_a, partner_b):
+        alexs, sams = logged_twice(assignment, partner_a, partner_b, b_role="giver")
+        couple = assignment.couple
+        couple.status = couple.Status.CLOSED
+        couple.save()
+        with pytest.raises(ValidationError):
+            services.session_pair_dismiss(mine=sams, theirs=alexs, partner=partner_b)
+        assert not SessionPairDismissal.objects.exists()
