@@ -606,6 +606,8 @@ def _merge_into(keep: Session, duplicate: Session, role: str) -> Reflection | No
         keep,
         lambda x: AppointmentExclusion.objects.filter(session=keep, couple_id=x.couple_id, day=x.day).exists(),
     )
+    # An alert about the duplicate (a "did not happen", a low "safe") still leads to the back rub it is about.
+    _repoint(Alert.objects.filter(session=duplicate), keep, lambda a: False)
     duplicate.delete()
     alerts_raise(couple=keep.assignment.couple)
     return moving

@@ -305,6 +305,15 @@ class TestSessionMerge:
             (alexs.pk, TODAY),
         ]
 
+    def test_an_alert_about_the_duplicate_leads_to_the_session_kept(self, assignment, partner_a, partner_b):
+        # Hostile review (issue 14): the urgent "did not happen" alert lost its "Open the session" link
+        # when the session it was about was merged away (its foreign key set to null with the row).
+        alexs, sams = logged_twice(assignment, partner_a, partner_b)
+        services.session_dispute(session=sams, partner=partner_a)
+        services.session_merge(keep=alexs, duplicate=sams, by=assignment.couple.therapist)
+        alert = Alert.objects.get(kind=Alert.Kind.DISPUTED)
+        assert alert.session_id == alexs.pk
+
     def test_alerts_are_raised_again(self, assignment, partner_a, partner_b):
         alexs, sams = logged_twice(assignment, partner_a, partner_b)
         sams_words = Reflection.objects.get(partner=partner_b)
