@@ -220,6 +220,26 @@ class TestSameRoleConflict:
         )
         assert (moved.presence, moved.giving_felt, moved.connection) == (None, None, 7)
 
+    def test_a_dispute_of_the_claim_given_up_stays_with_that_claim(self, client_for, assignment, partner_a, partner_b):
+        """Hostile review (issue 14). Sam logged "I gave Alex a back rub", Alex said it didn't happen or
+        he didn't agree, and Alex logged that he gave one that day. Sam's "It was one back rub: I
+        received" moved Alex's dispute onto *his own* session ("Alex gave"), so the therapist read a
+        dispute about Sam giving as one about Alex giving, and trends lost Alex's session. The claim Sam
+        gave up stays, withdrawn, with the dispute on it: for the partners it is gone, as if deleted."""
+        alexs, sams = logged_twice(assignment, partner_a, partner_b, b_role="giver")
+        couple = assignment.couple
+        SessionDispute.objects.create(session=sams, partner=partner_a, couple=couple)
+        kept = services.session_conflict_join(mine=sams, theirs=alexs, partner=partner_b)
+        assert kept.pk == alexs.pk
+        assert list(SessionDispute.objects.values_list("session", "partner")) == [(sams.pk, partner_a.pk)]
+        sams.refresh_from_db()
+        assert sams.withdrawn_at is not None and not sams.reflections.exists()
+        assert Reflection.objects.get(partner=partner_b).session_id == alexs.pk
+        for partner in (partner_a, partner_b):
+            page = client_for(partner).get(reverse("history")).content.decode()
+            assert f"sessions/{sams.pk}/" not in page
+        assert not SessionDispute.objects.filter(session=alexs).exists()
+
     def test_only_my_own_session_can_be_moved(self, assignment, partner_a, partner_b):
         alexs, sams = logged_twice(assignment, partner_a, partner_b, b_role="giver")
         with pytest.raises(PermissionDenied):
