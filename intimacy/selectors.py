@@ -368,8 +368,10 @@ def _pair_up(sessions: list[Session]) -> list[SessionPair]:
 
 def session_pairs(couple: Couple, *, kind: str | None = None, partner: Partner | None = None) -> list[SessionPair]:
     """The couple's sessions that may be one back rub logged twice (`services.session_pair_kind`), newest
-    day first: two queries. For a partner (`partner`), pairs with a session someone disputed are left
-    out (a dispute is the therapist's to see), and so are same-role pairs said to be two back rubs."""
+    day first: two queries. For a partner (`partner`), pairs with a session they themselves disputed are
+    left out, and so are same-role pairs said to be two back rubs. Only their own dispute: the other
+    partner's is the therapist's to see, and a pair vanishing from the logger's page would tell them
+    who disputed which session (as `trends.aggregation._disputed` keeps disputed sessions in the shared scope)."""
     twins = _lonely(
         Session.objects.filter(assignment=OuterRef("assignment"), date=OuterRef("date")).exclude(
             logged_by=OuterRef("logged_by")
@@ -377,7 +379,7 @@ def session_pairs(couple: Couple, *, kind: str | None = None, partner: Partner |
     )
     sessions = _lonely(Session.objects.filter(assignment__couple=couple)).filter(Exists(twins))
     if partner is not None:
-        sessions = sessions.exclude(disputes__isnull=False)
+        sessions = sessions.exclude(disputes__partner=partner)
     found = list(sessions.select_related("giver", "receiver", "logged_by").order_by("created_at", "pk"))
     pairs = _pair_up(found)
     if partner is not None and any(p.kind == PAIR_SAME_ROLE for p in pairs):

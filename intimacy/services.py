@@ -420,6 +420,7 @@ def reflection_decline(*, session: Session, partner: Partner) -> ReflectionDecli
     possible. Refused once they have written their reflection (there is nothing left to decline)."""
     if session.role_of(partner) is None:
         raise PermissionDenied
+    require_open(session.assignment.couple)
     if session.reflections.filter(partner=partner).exists():
         raise ValidationError(_("You have already written your reflection on this session."))
     decline = ReflectionDecline(session=session, partner=partner)
@@ -518,14 +519,19 @@ def session_delete(*, session: Session, partner: Partner) -> None:
         for own in session.reflections.filter(partner=partner):
             own.delete()
         if session.reflections.exists():
-            session.withdrawn_at = timezone.now()
-            # A replay of the original form must behave exactly as after a real delete, or the
-            # logger could tell that the other partner had written something.
-            session.idempotency_key = uuid.uuid4()
-            session.save(update_fields=["withdrawn_at", "idempotency_key", "updated_at"])
+            _withdraw(session)
         else:
             session.delete()
         alerts_raise(couple=session.assignment.couple)
+
+
+def _withdraw(session: Session) -> None:
+    """Hide `session` from both partners, kept for the therapist (`Session.withdrawn_at`)."""
+    session.withdrawn_at = timezone.now()
+    # A replay of the original form must behave exactly as after a real delete, or the logger could
+    # tell that the other partner had written something (or disputed it).
+    session.idempotency_key = uuid.uuid4()
+    session.save(update_fields=["withdrawn_at", "idempotency_key", "updated_at"])
 
 
 # One back rub, one session: merging two accounts of it ---------------------------------------------
@@ -586,7 +592,12 @@ def _repoint(rows, keep: Session, clashes) -> None:
 def _merge_into(keep: Session, duplicate: Session, role: str) -> Reflection | None:
     """Move the duplicate's logger's reflection onto `keep` in `role`, and what points at the duplicate
     with it, then delete the duplicate. The reflection keeps its visibility and shared answers; the
-    answers of a role its writer turns out not to have had are dropped."""
+    answers of a role its writer turns out not to have had are dropped.
+
+    One exception: a disputed duplicate whose roles were the other way round ("we both say I gave",
+    and its logger now says they received). The dispute is about the claim given up, not about `keep`,
+    so it stays on that claim: the duplicate is withdrawn instead (gone for both partners, as if deleted;
+    kept for the therapist with its dispute and the alert about it)."""
     moving = duplicate.reflections.filter(partner_id=duplicate.logged_by_id).first()
     if moving is not None:
         for name in Reflection.GIVER_ONLY if role == Reflection.Role.RECEIVER else Reflection.RECEIVER_ONLY:
@@ -595,6 +606,15 @@ def _merge_into(keep: Session, duplicate: Session, role: str) -> Reflection | No
         moving.session = keep
         moving.full_clean(validate_unique=False)
         moving.save()
+    if duplicate.giver_id != keep.giver_id and duplicate.disputes.exists():
+        _withdraw(duplicate)
+    else:
+        _repoint_and_delete(keep, duplicate)
+    alerts_raise(couple=keep.assignment.couple)
+    return moving
+
+
+def _repoint_and_delete(keep: Session, duplicate: Session) -> None:
     _repoint(
         SessionDispute.objects.filter(session=duplicate),
         keep,
@@ -605,9 +625,9 @@ def _merge_into(keep: Session, duplicate: Session, role: str) -> Reflection | No
         keep,
         lambda x: AppointmentExclusion.objects.filter(session=keep, couple_id=x.couple_id, day=x.day).exists(),
     )
+    # An alert about the duplicate (a "did not happen", a low "safe") still leads to the back rub it is about.
+    _repoint(Alert.objects.filter(session=duplicate), keep, lambda a: False)
     duplicate.delete()
-    alerts_raise(couple=keep.assignment.couple)
-    return moving
 
 
 def _check_merger(session: Session, by: User) -> Partner | None:
@@ -670,6 +690,7 @@ def session_pair_dismiss(*, mine: Session, theirs: Session, partner: Partner) ->
     shown again, to either partner. Saying it twice keeps the first answer."""
     if mine.logged_by_id != partner.pk:
         raise PermissionDenied
+    require_open(mine.assignment.couple)
     if session_pair_kind(mine, theirs) != PAIR_SAME_ROLE:
         raise _not_a_pair()
     first, second = sorted((mine, theirs), key=lambda s: s.pk)

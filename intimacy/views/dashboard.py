@@ -407,7 +407,7 @@ def session_merge(request: HttpRequest, pk: int) -> HttpResponse:
     session = get_session_for_user(request.user, pk, role=THERAPIST)
     other = request.POST.get("other", "")
     try:
-        if not other.isdigit():
+        if not (other.isascii() and other.isdigit()):  # "²" is a digit to isdigit(), not to int()
             raise ValidationError(_("Choose the two sessions to make one."))
         duplicate = get_session_for_user(request.user, int(other), role=THERAPIST)
         services.session_merge(keep=session, duplicate=duplicate, by=request.user)

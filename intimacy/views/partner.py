@@ -451,7 +451,8 @@ def _other_of_pair(request: HttpRequest):
     """The other session of the pair a form names (`other`), through the gate (404 if not theirs to see);
     a ValidationError, said to the partner, if the form names none."""
     other = request.POST.get("other", "")
-    if not other.isdigit():
+    # ASCII digits only: "²" passes str.isdigit() and then fails int() (a 500).
+    if not (other.isascii() and other.isdigit()):
         raise ValidationError(_("Choose the two sessions to make one."))
     return get_session_for_user(request.user, int(other), role=PARTNER)
 

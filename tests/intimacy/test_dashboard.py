@@ -547,7 +547,7 @@ def test_another_couples_session_id_shows_the_usual_page(client_for, therapist, 
         receiver=outsider.couple.partners.exclude(pk=outsider.pk).get(),
         logged_by=outsider,
     )
-    for value in (theirs.pk, "x", ""):
+    for value in (theirs.pk, "x", "", "9" * 30, "\u00b2", "-3"):
         response = client_for(therapist).get(reverse("couple_detail", args=[couple.pk]), {"session": value})
         assert response.status_code == 200 and response.context["period"].weeks == 12
         assert f'id="session-{theirs.pk}"' not in response.content.decode()

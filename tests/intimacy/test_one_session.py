@@ -220,6 +220,26 @@ class TestSameRoleConflict:
         )
         assert (moved.presence, moved.giving_felt, moved.connection) == (None, None, 7)
 
+    def test_a_dispute_of_the_claim_given_up_stays_with_that_claim(self, client_for, assignment, partner_a, partner_b):
+        """Hostile review (issue 14). Sam logged "I gave Alex a back rub", Alex said it didn't happen or
+        he didn't agree, and Alex logged that he gave one that day. Sam's "It was one back rub: I
+        received" moved Alex's dispute onto *his own* session ("Alex gave"), so the therapist read a
+        dispute about Sam giving as one about Alex giving, and trends lost Alex's session. The claim Sam
+        gave up stays, withdrawn, with the dispute on it: for the partners it is gone, as if deleted."""
+        alexs, sams = logged_twice(assignment, partner_a, partner_b, b_role="giver")
+        couple = assignment.couple
+        SessionDispute.objects.create(session=sams, partner=partner_a, couple=couple)
+        kept = services.session_conflict_join(mine=sams, theirs=alexs, partner=partner_b)
+        assert kept.pk == alexs.pk
+        assert list(SessionDispute.objects.values_list("session", "partner")) == [(sams.pk, partner_a.pk)]
+        sams.refresh_from_db()
+        assert sams.withdrawn_at is not None and not sams.reflections.exists()
+        assert Reflection.objects.get(partner=partner_b).session_id == alexs.pk
+        for partner in (partner_a, partner_b):
+            page = client_for(partner).get(reverse("history")).content.decode()
+            assert f"sessions/{sams.pk}/" not in page
+        assert not SessionDispute.objects.filter(session=alexs).exists()
+
     def test_only_my_own_session_can_be_moved(self, assignment, partner_a, partner_b):
         alexs, sams = logged_twice(assignment, partner_a, partner_b, b_role="giver")
         with pytest.raises(PermissionDenied):
@@ -305,6 +325,15 @@ class TestSessionMerge:
             (alexs.pk, TODAY),
         ]
 
+    def test_an_alert_about_the_duplicate_leads_to_the_session_kept(self, assignment, partner_a, partner_b):
+        # Hostile review (issue 14): the urgent "did not happen" alert lost its "Open the session" link
+        # when the session it was about was merged away (its foreign key set to null with the row).
+        alexs, sams = logged_twice(assignment, partner_a, partner_b)
+        services.session_dispute(session=sams, partner=partner_a)
+        services.session_merge(keep=alexs, duplicate=sams, by=assignment.couple.therapist)
+        alert = Alert.objects.get(kind=Alert.Kind.DISPUTED)
+        assert alert.session_id == alexs.pk
+
     def test_alerts_are_raised_again(self, assignment, partner_a, partner_b):
         alexs, sams = logged_twice(assignment, partner_a, partner_b)
         sams_words = Reflection.objects.get(partner=partner_b)
@@ -327,12 +356,25 @@ class TestSessionMerge:
         assert TouchHold.objects.open().count() == 1
         assert holds.touch_paused(partner_a)
 
-    def test_pairs_for_a_partner_leave_out_disputed_sessions(self, assignment, partner_a, partner_b):
+    def test_pairs_for_a_partner_leave_out_the_sessions_they_disputed(self, assignment, partner_a, partner_b):
         alexs, sams = logged_twice(assignment, partner_a, partner_b)
         SessionDispute.objects.create(session=sams, partner=partner_a, couple=assignment.couple)
-        assert selectors.session_pairs(assignment.couple, partner=partner_b) == []
+        # Alex said Sam's session didn't happen: it is not offered to him as the same back rub as his own.
+        assert selectors.session_pairs(assignment.couple, partner=partner_a) == []
         (pair,) = selectors.session_pairs(assignment.couple)  # the therapist's list keeps it
         assert (pair.first, pair.second, pair.kind) == (alexs, sams, selectors.PAIR_SAME_BACK_RUB)
+
+    @pytest.mark.parametrize("kind", [selectors.PAIR_SAME_BACK_RUB, selectors.PAIR_SAME_ROLE])
+    def test_the_other_partners_dispute_changes_nothing_for_the_logger(self, assignment, partner_a, partner_b, kind):
+        """Hostile review (issue 14): Sam's "Make it one" offer (or "One back rub or two?" card) vanishing
+        when Alex disputed Sam's session told Sam who said what about which session, which the dispute
+        promises Sam never learns ("Your therapist will see this; your partner will not")."""
+        b_role = "receiver" if kind == selectors.PAIR_SAME_BACK_RUB else "giver"
+        alexs, sams = logged_twice(assignment, partner_a, partner_b, b_role=b_role)
+        before = selectors.session_pairs(assignment.couple, kind=kind, partner=partner_b)
+        SessionDispute.objects.create(session=sams, partner=partner_a, couple=assignment.couple)
+        after = selectors.session_pairs(assignment.couple, kind=kind, partner=partner_b)
+        assert [(p.mine, p.theirs) for p in after] == [(p.mine, p.theirs) for p in before] == [(sams, alexs)]
 
 
 # The pages --------------------------------------------------------------------------------------------
@@ -571,3 +613,55 @@ def _someone_waits_for_a_lock() -> bool:
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM pg_locks WHERE NOT granted")
         return cursor.fetchone()[0] > 0
+
+
+# Hostile review (issue 14) ------------------------------------------------------------------------------
+
+
+class TestHostileReview:
+    @pytest.mark.parametrize("other", ["\u00b2", "\u2460", "9" * 30, "-1", " 1", ""])
+    @pytest.mark.parametrize("url_name", ["session_merge", "session_conflict_join", "session_pair_dismiss"])
+    def test_an_odd_other_session_is_a_sentence_or_404_never_500(
+        self, client_for, assignment, partner_a, partner_b, url_name, other
+    ):
+        # "²" and "①" pass str.isdigit() but not int(): they made a 500; thirty nines are no one's session.
+        alexs, _sams = logged_twice(assignment, partner_a, partner_b)
+        client = client_for(partner_a)
+        response = client.post(reverse(url_name, args=[alexs.pk]), {"other": other})
+        assert response.status_code in (302, 404)
+        assert Session.objects.count() == 2
+
+    @pytest.mark.parametrize("other", ["\u00b2", "9" * 30])
+    def test_an_odd_other_session_for_the_therapist_too(self, client_for, assignment, partner_a, partner_b, other):
+        alexs, _sams = logged_twice(assignment, partner_a, partner_b)
+        response = client_for(assignment.couple.therapist).post(
+            reverse("session_merge_by_therapist", args=[alexs.pk]), {"other": other}
+        )
+        assert response.status_code in (302, 404)
+        assert Session.objects.count() == 2
+
+    def test_two_back_rubs_is_not_written_to_a_closed_case(self, assignment, partner_a, partner_b):
+        alexs, sams = logged_twice(assignment, partner_a, partner_b, b_role="giver")
+        couple = assignment.couple
+        couple.status = couple.Status.CLOSED
+        couple.save()
+        with pytest.raises(ValidationError):
+            services.session_pair_dismiss(mine=sams, theirs=alexs, partner=partner_b)
+        assert not SessionPairDismissal.objects.exists()
+
+    @pytest.mark.xfail(
+        strict=True,
+        reason="Known, not fixed (hostile review, issue 14): a pair is two sessions no one but their loggers "
+        "reflected on, counting reflections Alex may not see, so Sam's private reflection on Alex's session "
+        "takes the offer away. No merge keeps Sam's two accounts without hiding one of them from her: the "
+        "lead's call (see the review report).",
+    )
+    def test_a_private_reflection_of_the_other_partner_changes_nothing_in_my_offers(
+        self, client_for, assignment, partner_a, partner_b
+    ):
+        alexs, _sams = logged_twice(assignment, partner_a, partner_b)
+        offer = "this looks like the same back rub Sam logged."
+        assert offer in client_for(partner_a).get(reverse("history")).content.decode()
+        # Sam also writes, "Just me", on the back rub Alex logged (offered to her as "Add your reflection").
+        ReflectionFactory(session=alexs, partner=partner_b, role="receiver", visibility="private")
+        assert offer in client_for(partner_a).get(reverse("history")).content.decode()

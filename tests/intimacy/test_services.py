@@ -416,3 +416,15 @@ def test_reflection_decline_only_by_a_partner_of_the_session_who_has_not_reflect
         services.reflection_decline(session=session, partner=outsider)
     with pytest.raises(ValidationError):  # Alex wrote his: nothing left to decline
         services.reflection_decline(session=session, partner=partner_a)
+
+
+def test_reflection_decline_writes_nothing_to_a_closed_case(session, partner_b):
+    # Hostile review (issue 14): a closed case is read-only, and declining is a write (it also reveals).
+    from intimacy.models import ReflectionDecline
+
+    couple = session.assignment.couple
+    couple.status = couple.Status.CLOSED
+    couple.save()
+    with pytest.raises(ValidationError):
+        services.reflection_decline(session=session, partner=partner_b)
+    assert not ReflectionDecline.objects.exists()
