@@ -423,6 +423,9 @@ def reflection_decline(*, session: Session, partner: Partner) -> ReflectionDecli
     require_open(session.assignment.couple)
     if session.reflections.filter(partner=partner).exists():
         raise ValidationError(_("You have already written your reflection on this session."))
+    # Under a hold nothing about touch moves on, and declining would reveal the other's side early.
+    if holds.touch_paused(partner):
+        raise ValidationError(holds.PAUSED_MESSAGE)
     decline = ReflectionDecline(session=session, partner=partner)
     decline.full_clean(validate_unique=False, validate_constraints=False)
     with transaction.atomic():

@@ -428,3 +428,14 @@ def test_reflection_decline_writes_nothing_to_a_closed_case(session, partner_b):
     with pytest.raises(ValidationError):
         services.reflection_decline(session=session, partner=partner_b)
     assert not ReflectionDecline.objects.exists()
+
+
+def test_reflection_decline_waits_while_touch_work_is_on_hold(session, partner_b):
+    # Under a hold nothing about touch moves on; declining would also reveal Alex's side early.
+    from intimacy.holds import hold_place
+    from intimacy.models import Alert, ReflectionDecline
+
+    hold_place(couple=session.assignment.couple, reason=Alert.Kind.SAFETY)
+    with pytest.raises(ValidationError):
+        services.reflection_decline(session=session, partner=partner_b)
+    assert not ReflectionDecline.objects.exists()
