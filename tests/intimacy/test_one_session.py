@@ -546,6 +546,15 @@ class TestPairCards:
         assert response.redirect_chain[-1][0] == reverse("history")
         assert "Make it one?" not in response.content.decode()
 
+    def test_two_back_rubs_by_a_partner_who_logged_neither_is_refused(
+        self, client_for, assignment, partner_a, partner_b
+    ):
+        first = log(assignment, partner_a, "giver").session
+        second = log(assignment, partner_a, "receiver").session
+        response = client_for(partner_b).post(reverse("session_pair_dismiss", args=[first.pk]), {"other": second.pk})
+        assert response.status_code == 403
+        assert SessionPairDismissal.objects.count() == 0
+
     def test_the_reflection_form_offers_to_make_one(self, client_for, assignment, partner_a, partner_b):
         alexs, sams = logged_twice(assignment, partner_a, partner_b)
         page = client_for(partner_a).get(reverse("reflection_add", args=[sams.pk])).content.decode()
