@@ -890,8 +890,10 @@ class SessionDispute(models.Model):
 
 
 class SessionPairDismissal(models.Model):
-    """Two sessions of the same exercise and day, logged by each partner in the same role ("we both say
-    I gave"), that a partner said were two different back rubs: the conflict card stops asking both.
+    """Two sessions of the same exercise and day, one logged by each partner, that a partner said were two
+    different back rubs: in the same role ("we both say I gave"), the conflict card stops asking both; in
+    roles that fit together, the offer to make them one goes, and each waits for the other's reflection
+    again (selectors.session_pairs).
 
     The pair is stored once, lower id first, whoever answered. Ids only: nothing anyone wrote.
     """

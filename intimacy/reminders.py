@@ -36,7 +36,8 @@ an autumn change repeats is sent at its first occurrence, once.
 - midweek: Thursday at the chosen time, when an active exercise's target for this ISO week is not yet
   met (every logged session counts, a paused or stopped one too: no streaks, no "missed");
 - reflection: 24 hours after the other partner logged a session that still awaits this partner's
-  reflection, once per session, while its exercise is active;
+  reflection, once per session, while its exercise is active (not the other partner's account of a
+  back rub this partner logged too: selectors.paired_accounts);
 - checkin: Sunday at the chosen time, for the weekly check-in (not when this week's is done).
 
 All only for active couples and partners who joined, hold the current consent and turned reminders on.
@@ -73,7 +74,7 @@ from django.utils.translation import gettext
 from accounts.models import Couple, Partner, ReminderSend, User
 from accounts.selectors import active_couples_of, alerts_wanted
 from accounts.tokens import UNSUBSCRIBE_MAX_AGE, unsubscribe_token
-from intimacy import holds
+from intimacy import holds, selectors
 from intimacy.models import Alert, Assignment, CheckIn, Reflection, ReflectionDecline, Session, SessionDispute
 from intimacy.weeks import week_start
 
@@ -279,6 +280,10 @@ def reflection(facts: Facts) -> list[Due]:
     disputed = SessionDispute.objects.filter(session_id__in=session_ids).values_list("session_id", "partner_id")
     declined = ReflectionDecline.objects.filter(session_id__in=session_ids).values_list("session_id", "partner_id")
     reflected |= set(disputed.union(declined))
+    # Nor the other partner's account of a back rub they logged too: their home offers to make it one
+    # (selectors.awaiting_my_reflection), so no reminder asks them to reflect on it.
+    if session_ids:
+        reflected |= selectors.paired_accounts(session_ids)
     return [
         Due(
             facts.partners[partner_id].user_id,

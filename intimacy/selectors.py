@@ -193,8 +193,12 @@ def current_assignments(partner: Partner, today: date) -> list[AssignmentProgres
     return [AssignmentProgress(a, a.done) for a in assignments]
 
 
-def awaiting_my_reflection(partner: Partner, *, since: date | None = None):
-    """Sessions this partner took part in (given or received) that still lack their reflection."""
+def awaiting_my_reflection(partner: Partner, *, since: date | None = None, pairs: list["SessionPair"] | None = None):
+    """Sessions this partner took part in (given or received) that still lack their reflection.
+
+    Not the other partner's account of a back rub this partner logged too (`session_pairs`, read here
+    unless the caller has them as `pairs`): reflecting on it would make two sessions of one back rub
+    for good. The pair is offered instead, to make one or to say they were two."""
     qs = (
         Session.objects.filter(assignment__couple_id=partner.couple_id, withdrawn_at__isnull=True)
         .filter(Q(giver=partner) | Q(receiver=partner))
@@ -208,6 +212,10 @@ def awaiting_my_reflection(partner: Partner, *, since: date | None = None):
     )
     if since is not None:
         qs = qs.filter(date__gte=since)
+    if pairs is None:
+        pairs = session_pairs(partner.couple, partner=partner)
+    if pairs:
+        qs = qs.exclude(pk__in=[p.theirs.pk for p in pairs])
     return qs
 
 
@@ -287,23 +295,35 @@ class PartnerHome:
     # Both partners logged the same day in the same role ("we both say I gave"): asked, calmly, on
     # both homes until one of them answers (`session_pairs`).
     conflicts: list["SessionPair"] = field(default_factory=list)
+    # … and the same back rub logged by each in their own role: offered to make one (or say it was two)
+    # in place of "Add your reflection" on the other's account.
+    same_back_rub: list["SessionPair"] = field(default_factory=list)
 
 
 def partner_home(partner: Partner, viewer: User, today: date, recent_count: int = 5) -> PartnerHome:
     clearance = holds.clearance(partner.couple)
     paused = not clearance.open
+    pairs = [] if paused else session_pairs(partner.couple, partner=partner)
+    shown = [] if partner.couple.is_closed else pairs
     return PartnerHome(
         today=today,
         progress=current_assignments(partner, today),
-        awaiting=[] if paused else list(picked_then_joined(awaiting_my_reflection(partner)[:20])),
+        awaiting=[] if paused else list(picked_then_joined(awaiting_my_reflection(partner, pairs=pairs)[:20])),
         recent=partner_history(partner, viewer, limit=recent_count),
         touch_paused=paused,
         check_due=clearance.check_due(partner),
         my_pause=partner.pk in clearance.paused_by,
-        conflicts=[]
-        if paused or partner.couple.is_closed
-        else session_pairs(partner.couple, kind=PAIR_SAME_ROLE, partner=partner),
+        conflicts=[p for p in shown if p.kind == PAIR_SAME_ROLE],
+        same_back_rub=[p for p in shown if p.kind == PAIR_SAME_BACK_RUB],
     )
+
+
+def session_pair_of(session: Session, partner: Partner) -> "SessionPair | None":
+    """The pair (`session_pairs`) in which `session` is the other partner's account of a back rub
+    `partner` logged too, if it is one: offered above `partner`'s reflection form for it."""
+    if session.logged_by_id == partner.pk or partner.couple.is_closed:
+        return None
+    return next((p for p in session_pairs(partner.couple, partner=partner) if p.theirs.pk == session.pk), None)
 
 
 def partner_history(partner: Partner, viewer: User, limit: int = 5) -> list[Session]:
@@ -366,30 +386,50 @@ def _pair_up(sessions: list[Session]) -> list[SessionPair]:
     return pairs
 
 
-def session_pairs(couple: Couple, *, kind: str | None = None, partner: Partner | None = None) -> list[SessionPair]:
-    """The couple's sessions that may be one back rub logged twice (`services.session_pair_kind`), newest
-    day first: two queries. For a partner (`partner`), pairs with a session they themselves disputed are
-    left out, and so are same-role pairs said to be two back rubs. Only their own dispute: the other
-    partner's is the therapist's to see, and a pair vanishing from the logger's page would tell them
-    who disputed which session (as `trends.aggregation._disputed` keeps disputed sessions in the shared scope)."""
+def _find_pairs(scope: QuerySet, *, for_partners: bool, partner: Partner | None = None) -> list[SessionPair]:
+    """The pairs among `scope` (whole days of sessions): one query, and one more for partners when there
+    is a pair. For partners, pairs said to be two back rubs are left out (`services.session_pair_dismiss`),
+    and for one partner (`partner`) the pairs with a session they themselves disputed. Only their own
+    dispute: the other partner's is the therapist's to see, and a pair vanishing from the logger's page
+    would tell them who disputed which session. (The reminders, `paired_accounts`, need no dispute filter:
+    a partner can dispute only the other's session, which then waits for them no longer anyway.)"""
     twins = _lonely(
         Session.objects.filter(assignment=OuterRef("assignment"), date=OuterRef("date")).exclude(
             logged_by=OuterRef("logged_by")
         )
     )
-    sessions = _lonely(Session.objects.filter(assignment__couple=couple)).filter(Exists(twins))
+    sessions = _lonely(scope).filter(Exists(twins))
     if partner is not None:
         sessions = sessions.exclude(disputes__partner=partner)
     found = list(sessions.select_related("giver", "receiver", "logged_by").order_by("created_at", "pk"))
     pairs = _pair_up(found)
-    if partner is not None and any(p.kind == PAIR_SAME_ROLE for p in pairs):
-        dismissed = set(SessionPairDismissal.objects.filter(couple=couple).values_list("first_id", "second_id"))
-        pairs = [p for p in pairs if p.kind == PAIR_SAME_BACK_RUB or p.pks not in dismissed]
+    if for_partners and pairs:
+        firsts = [p.pks[0] for p in pairs]
+        dismissed = set(SessionPairDismissal.objects.filter(first_id__in=firsts).values_list("first_id", "second_id"))
+        pairs = [p for p in pairs if p.pks not in dismissed]
+    return pairs
+
+
+def session_pairs(couple: Couple, *, kind: str | None = None, partner: Partner | None = None) -> list[SessionPair]:
+    """The couple's sessions that may be one back rub logged twice (`services.session_pair_kind`), newest
+    day first (`_find_pairs`: as a partner (`partner`) is offered them, or all, for the therapist)."""
+    scope = Session.objects.filter(assignment__couple=couple)
+    pairs = _find_pairs(scope, for_partners=partner is not None, partner=partner)
     if kind is not None:
         pairs = [p for p in pairs if p.kind == kind]
     if partner is not None:
         pairs = [p.seen_by(partner) for p in pairs]
     return sorted(pairs, key=lambda p: (p.first.date, p.first.pk), reverse=True)
+
+
+def paired_accounts(session_ids: list[int]) -> set[tuple[int, int]]:
+    """(session, partner) for those of `session_ids` that are the other partner's account of a back rub
+    `partner` logged too, as the partners are offered the pair (`_find_pairs`): such a session does not
+    wait for `partner`'s reflection (`awaiting_my_reflection`), so no reminder asks for it. Any number of
+    couples at once; one or two queries."""
+    same_day = Session.objects.filter(pk__in=session_ids, assignment=OuterRef("assignment"), date=OuterRef("date"))
+    pairs = _find_pairs(Session.objects.filter(Exists(same_day)), for_partners=True)
+    return {(p.first.pk, p.second.logged_by_id) for p in pairs} | {(p.second.pk, p.first.logged_by_id) for p in pairs}
 
 
 # Therapist screens ----------------------------------------------------------------------------------

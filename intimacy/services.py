@@ -689,12 +689,14 @@ def session_conflict_join(*, mine: Session, theirs: Session, partner: Partner) -
 
 
 def session_pair_dismiss(*, mine: Session, theirs: Session, partner: Partner) -> SessionPairDismissal:
-    """ "These were two different back rubs": the same-role conflict of `mine` and `theirs` is not
-    shown again, to either partner. Saying it twice keeps the first answer."""
-    if mine.logged_by_id != partner.pk:
+    """ "These were two different back rubs": the pair of `mine` and `theirs` (either kind: the same
+    role claimed twice, or each partner's account of what looked like one back rub) is not offered
+    again, to either partner. `partner` logged one of the two (in either argument: a card may name the
+    earlier one first). Saying it twice keeps the first answer."""
+    if partner.pk not in (mine.logged_by_id, theirs.logged_by_id):
         raise PermissionDenied
     require_open(mine.assignment.couple)
-    if session_pair_kind(mine, theirs) != PAIR_SAME_ROLE:
+    if session_pair_kind(mine, theirs) is None:
         raise _not_a_pair()
     first, second = sorted((mine, theirs), key=lambda s: s.pk)
     with transaction.atomic():

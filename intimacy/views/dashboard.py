@@ -7,7 +7,7 @@ import csv
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse, QueryDict, StreamingHttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -406,13 +406,22 @@ def session_merge(request: HttpRequest, pk: int) -> HttpResponse:
     """The therapist makes one session of two accounts of the same back rub (each partner's log)."""
     session = get_session_for_user(request.user, pk, role=THERAPIST)
     other = request.POST.get("other", "")
+    back = reverse("couple_detail", args=[session.assignment.couple_id]) + "#timeline"
     try:
         if not (other.isascii() and other.isdigit()):  # "²" is a digit to isdigit(), not to int()
             raise ValidationError(_("Choose the two sessions to make one."))
         duplicate = get_session_for_user(request.user, int(other), role=THERAPIST)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect(back)
+    except Http404:
+        # Made one a moment ago (a partner, another tab), or not there to see: one answer for all.
+        messages.info(request, _("Nothing to do: the other session is no longer there."))
+        return redirect(back)
+    try:
         services.session_merge(keep=session, duplicate=duplicate, by=request.user)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
         messages.success(request, _("Made one session, with both reflections."))
-    return redirect(reverse("couple_detail", args=[session.assignment.couple_id]) + "#timeline")
+    return redirect(back)

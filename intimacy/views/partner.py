@@ -2,7 +2,7 @@
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -255,11 +255,18 @@ def reflection_add(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, _("Thank you. Your reflection is saved."))
             return redirect("home")
-    return render(
-        request,
-        "intimacy/reflection_form.html",
-        {"form": form, "session": session, "role": role, "other": partner.other_partner(), "editing": False},
-    )
+    context = {"form": form, "session": session, "role": role, "other": partner.other_partner(), "editing": False}
+    return render(request, "intimacy/reflection_form.html", {**context, **_pair_offer(session, partner)})
+
+
+def _pair_offer(session, partner) -> dict:
+    # The other partner's account of a back rub this partner logged too: offered to make one (or, for the
+    # same role twice, the conflict card) above the form, which still works.
+    pair = selectors.session_pair_of(session, partner)
+    if pair is None:
+        return {}
+    key = "same_back_rub" if pair.kind == selectors.PAIR_SAME_BACK_RUB else "conflict"
+    return {key: pair, "partner": partner}
 
 
 @partner_context
@@ -448,27 +455,52 @@ def session_dispute(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _other_of_pair(request: HttpRequest):
-    """The other session of the pair a form names (`other`), through the gate (404 if not theirs to see);
-    a ValidationError, said to the partner, if the form names none."""
+    """The other session of the pair a form names (`other`), through the gate; None when it is not there
+    to see: made one a moment ago by the other partner's tap on their own card, most likely, but the
+    same None if it never existed or is another couple's, so the answer tells nothing. A
+    ValidationError, said to the partner, if the form names none."""
     other = request.POST.get("other", "")
     # ASCII digits only: "²" passes str.isdigit() and then fails int() (a 500).
     if not (other.isascii() and other.isdigit()):
         raise ValidationError(_("Choose the two sessions to make one."))
-    return get_session_for_user(request.user, int(other), role=PARTNER)
+    try:
+        return get_session_for_user(request.user, int(other), role=PARTNER)
+    except Http404:
+        return None
+
+
+# Where the pair cards may send the partner back to (never a free address).
+_PAIR_BACK = {"home", "history"}
+
+
+def _back_from_pair(request: HttpRequest, default: str) -> str:
+    back = request.POST.get("back")
+    return back if back in _PAIR_BACK else default
+
+
+def _already_sorted(request: HttpRequest, back: str) -> HttpResponse:
+    # A card left open while the other partner answered theirs: calm, and the same whatever the reason.
+    messages.info(request, _("Already sorted: it's one back rub now."))
+    return redirect(back)
 
 
 @partner_context
 @require_POST
 def session_merge(request: HttpRequest, pk: int) -> HttpResponse:
-    """ "This looks like the same back rub Sam logged — make it one", from the history."""
+    """ "You both logged the back rub of Tue 17 Nov: make it one", from the home, history or reflection
+    form. The cards name the earlier session as `pk`: the one a merge keeps, so a stale card still finds it."""
     session = get_session_for_user(request.user, pk, role=PARTNER)
+    back = _back_from_pair(request, "history")
     try:
-        services.session_merge(keep=session, duplicate=_other_of_pair(request), by=request.user)
+        other = _other_of_pair(request)
+        if other is None:
+            return _already_sorted(request, back)
+        services.session_merge(keep=session, duplicate=other, by=request.user)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
         messages.success(request, _("Done: one back rub, with both of your reflections."))
-    return redirect("history")
+    return redirect(back)
 
 
 @partner_context
@@ -476,8 +508,12 @@ def session_merge(request: HttpRequest, pk: int) -> HttpResponse:
 def session_conflict_join(request: HttpRequest, pk: int) -> HttpResponse:
     """ "It was one back rub": the partner had the other role, so their account joins the other's."""
     mine = _own_session(request, pk)
+    back = _back_from_pair(request, "home")
     try:
-        kept = services.session_conflict_join(mine=mine, theirs=_other_of_pair(request), partner=request.partner)
+        theirs = _other_of_pair(request)
+        if theirs is None:
+            return _already_sorted(request, back)
+        kept = services.session_conflict_join(mine=mine, theirs=theirs, partner=request.partner)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
@@ -486,18 +522,24 @@ def session_conflict_join(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             more = _("You can add the receiver's answers by editing your reflection.")
         messages.success(request, f"{_('Done: one back rub, with both of your reflections.')} {more}")
-    return redirect("home")
+    return redirect(back)
 
 
 @partner_context
 @require_POST
 def session_pair_dismiss(request: HttpRequest, pk: int) -> HttpResponse:
-    """ "These were two different back rubs": the conflict card goes, for both partners."""
-    mine = _own_session(request, pk)
+    """ "These were two different back rubs": the card goes, for both partners. `pk` is either session
+    of the pair (the service checks this partner logged one of them): the same-role card names the
+    partner's own, the "make it one" card the earlier one, which a merge keeps."""
+    session = get_session_for_user(request.user, pk, role=PARTNER)
+    back = _back_from_pair(request, "home")
     try:
-        services.session_pair_dismiss(mine=mine, theirs=_other_of_pair(request), partner=request.partner)
+        other = _other_of_pair(request)
+        if other is None:
+            return _already_sorted(request, back)
+        services.session_pair_dismiss(mine=session, theirs=other, partner=request.partner)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
         messages.success(request, _("Thank you. Both stay as two back rubs."))
-    return redirect("home")
+    return redirect(back)

@@ -232,7 +232,10 @@ TABLE = [
     Entry("session_merge_by_therapist", "session", {"post": r(LOGIN, 403, 403, 404, 302, 404, 404)}),
     # Both said "I gave": only the partner who logged `session` answers for it (Sam: 403).
     Entry("session_conflict_join", "session", {"post": r(LOGIN, 302, 403, 404, 403, 404, 404)}),
-    Entry("session_pair_dismiss", "session", {"post": r(LOGIN, 302, 403, 404, 403, 404, 404)}),
+    # "These were two different back rubs": either partner, naming either session of the pair (the "make
+    # it one" card names the earlier one, which a merge keeps, so a stale card finds it); the service
+    # refuses (403) a partner who logged neither. An empty POST: a message, as for session_merge.
+    Entry("session_pair_dismiss", "session", {"post": r(LOGIN, 302, 302, 404, 403, 404, 404)}),
     # "I won't reflect on this one" (issue 14): either partner of the session, a POST that lands on home;
     # on `session`, where both have reflected, it is refused calmly (a message), still a redirect.
     Entry("reflection_decline", "fresh_session", {"post": r(LOGIN, 302, 302, 404, 403, 404, 404)}),

@@ -10,6 +10,7 @@ from datetime import date, timedelta
 import pytest
 import time_machine
 from django.conf import settings
+from django.contrib.messages import get_messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
 from django.urls import reverse
@@ -24,7 +25,7 @@ from intimacy.models import (
     SessionPairDismissal,
     TouchHold,
 )
-from tests.factories import AssignmentFactory, ReflectionFactory, SessionFactory
+from tests.factories import AssignmentFactory, PartnerFactory, ReflectionFactory, SessionFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -249,8 +250,21 @@ class TestSameRoleConflict:
         alexs, sams = logged_twice(assignment, partner_a, partner_b)
         with pytest.raises(ValidationError):
             services.session_conflict_join(mine=sams, theirs=alexs, partner=partner_b)
-        with pytest.raises(ValidationError):
-            services.session_pair_dismiss(mine=sams, theirs=alexs, partner=partner_b)
+
+    def test_a_pair_whose_roles_fit_may_be_said_to_be_two_back_rubs(self, assignment, partner_a, partner_b):
+        alexs, sams = logged_twice(assignment, partner_a, partner_b)
+        # Either session first: the "make it one" card names the earlier one, whoever taps.
+        services.session_pair_dismiss(mine=alexs, theirs=sams, partner=partner_b)
+        for partner in (partner_a, partner_b):
+            assert selectors.session_pairs(partner.couple, partner=partner) == []
+        (pair,) = selectors.session_pairs(assignment.couple)  # the therapist's list is not the partners'
+        assert Session.objects.count() == 2
+
+    def test_only_a_partner_who_logged_one_may_say_two(self, assignment, partner_a, partner_b):
+        alexs, sams = logged_twice(assignment, partner_a, partner_b)
+        with pytest.raises(PermissionDenied):
+            services.session_pair_dismiss(mine=alexs, theirs=sams, partner=PartnerFactory())
+        assert SessionPairDismissal.objects.count() == 0
 
 
 # Merging sessions already logged twice ----------------------------------------------------------------
@@ -408,7 +422,8 @@ class TestPages:
         log(assignment, partner_b, "giver")
         for partner, name in ((partner_a, "Sam"), (partner_b, "Alex")):
             page = client_for(partner).get(reverse("home")).content.decode()
-            assert f"You and {name} both noted that you gave a back rub on Wed 25 Nov." in page
+            assert f"You and {name} each said you were the one giving, on Wed 25 Nov." in page
+            assert "If it was one back rub, one of you received it." in page
             assert "It was one back rub: I received" in page
             assert "These were two different back rubs" in page
 
@@ -429,21 +444,24 @@ class TestPages:
         response = client.post(reverse("session_conflict_join", args=[sams.pk]), {"other": alexs.pk}, follow=True)
         page = response.content.decode()
         assert "You can add the receiver&#x27;s answers by editing your reflection." in page
-        assert "both noted" not in page
+        assert "each said you were the one" not in page
         assert list(Session.objects.values_list("pk", flat=True)) == [alexs.pk]
 
     def test_two_back_rubs_from_the_card(self, client_for, assignment, partner_a, partner_b):
         alexs = log(assignment, partner_a, "giver").session
         sams = log(assignment, partner_b, "giver").session
         client_for(partner_a).post(reverse("session_pair_dismiss", args=[alexs.pk]), {"other": sams.pk})
-        assert "both noted" not in client_for(partner_b).get(reverse("home")).content.decode()
+        assert "each said you were the one" not in client_for(partner_b).get(reverse("home")).content.decode()
 
     def test_history_offers_to_make_one_and_does(self, client_for, assignment, partner_a, partner_b):
         alexs, sams = logged_twice(assignment, partner_a, partner_b)
         client = client_for(partner_a)
         page = client.get(reverse("history")).content.decode()
-        assert "Wed 25 Nov: this looks like the same back rub Sam logged." in page
-        response = client.post(reverse("session_merge", args=[alexs.pk]), {"other": sams.pk}, follow=True)
+        assert "Wed 25 Nov: you and Sam each logged this back rub. Make it one?" in page
+        assert "These were two different back rubs" in page
+        response = client.post(
+            reverse("session_merge", args=[alexs.pk]), {"other": sams.pk, "back": "history"}, follow=True
+        )
         assert "Done: one back rub, with both of your reflections." in response.content.decode()
         assert Session.objects.count() == 1
 
@@ -458,7 +476,9 @@ class TestPages:
         assert response.status_code == 302 and response["Location"].endswith("#timeline")
         assert Session.objects.count() == 1
 
-    def test_a_session_of_another_couple_is_404(self, client_for, assignment, partner_a, partner_b, outsider):
+    def test_a_session_of_another_couple_is_untouched_and_not_told_apart(
+        self, client_for, assignment, partner_a, partner_b, outsider
+    ):
         alexs, _sams = logged_twice(assignment, partner_a, partner_b)
         theirs = SessionFactory(
             assignment=AssignmentFactory(couple=outsider.couple),
@@ -466,9 +486,14 @@ class TestPages:
             receiver=outsider.other_partner(),
             logged_by=outsider,
         )
-        response = client_for(partner_a).post(reverse("session_merge", args=[alexs.pk]), {"other": theirs.pk})
+        client = client_for(partner_a)
+        # The same answer as for an id that never existed (no leak): see TestStaleCards.
+        response = client.post(reverse("session_merge", args=[alexs.pk]), {"other": theirs.pk}, follow=True)
+        assert "Already sorted: it&#x27;s one back rub now." in response.content.decode()
+        assert Session.objects.filter(pk=theirs.pk).exists() and Session.objects.count() == 3
+        # Their session named as the tapper's own still goes through the gate.
+        response = client.post(reverse("session_merge", args=[theirs.pk]), {"other": alexs.pk})
         assert response.status_code == 404
-        assert Session.objects.filter(pk=theirs.pk).exists()
 
     @pytest.mark.parametrize("how", ["joined", "merged"])
     def test_just_me_never_reaches_the_other_partners_pages(self, client_for, assignment, partner_a, partner_b, how):
@@ -483,6 +508,204 @@ class TestPages:
             page = client.get(url).content.decode()
             assert SAM_PRIVATE not in page
             assert "Sam: connection" not in page
+
+
+# The duplicate trap: the other partner's account of a back rub I logged too is not "waiting" --------------
+
+
+def _pks(sessions) -> set[int]:
+    return {s.pk for s in sessions}
+
+
+class TestDuplicateTrap:
+    @pytest.mark.parametrize("b_role", ["receiver", "giver"])
+    def test_the_other_partners_account_does_not_wait_for_my_reflection(self, assignment, partner_a, partner_b, b_role):
+        alexs, sams = logged_twice(assignment, partner_a, partner_b, b_role=b_role)
+        # Each logged their own account, so nothing else waits for either of them.
+        for partner in (partner_a, partner_b):
+            assert _pks(selectors.awaiting_my_reflection(partner)) == set()
+            assert selectors.recent_unreflected(partner, assignment, TODAY) == []
+
+    @pytest.mark.parametrize("b_role", ["receiver", "giver"])
+    def test_said_to_be_two_back_rubs_they_wait_again(self, assignment, partner_a, partner_b, b_role):
+        alexs, sams = logged_twice(assignment, partner_a, partner_b, b_role=b_role)
+        services.session_pair_dismiss(mine=sams, theirs=alexs, partner=partner_b)
+        assert _pks(selectors.awaiting_my_reflection(partner_a)) == {sams.pk}
+        assert _pks(selectors.awaiting_my_reflection(partner_b)) == {alexs.pk}
+
+    def test_a_turn_each_still_waits(self, assignment, partner_a, partner_b):
+        # Alex logged both turns (Alex gave; Sam gave); Sam logged only the first (Sam received). The
+        # first two are one back rub (the same giver); Alex's second log pairs with nothing left, so
+        # it waits for Sam's reflection. By hand: Sam's awaiting = {Alex's "Sam gave"}.
+        alexs, _sams = logged_twice(assignment, partner_a, partner_b)
+        sam_gave = SessionFactory(
+            assignment=assignment, date=TODAY, giver=partner_b, receiver=partner_a, logged_by=partner_a
+        )
+        ReflectionFactory(session=sam_gave, partner=partner_a, role="receiver")
+        assert _pks(selectors.awaiting_my_reflection(partner_b)) == {sam_gave.pk}
+        assert _pks(selectors.awaiting_my_reflection(partner_a)) == set()
+
+    def test_a_session_reflected_on_by_both_waits_as_before(self, assignment, partner_a, partner_b):
+        # Alex's own account already has Sam's reflection: no pair, Sam's account waits for Alex.
+        alexs, sams = logged_twice(assignment, partner_a, partner_b)
+        ReflectionFactory(session=alexs, partner=partner_b, role="receiver")
+        assert _pks(selectors.awaiting_my_reflection(partner_a)) == {sams.pk}
+
+
+class TestPairCards:
+    def test_home_offers_to_make_one_instead_of_a_reflection(self, client_for, assignment, partner_a, partner_b):
+        alexs, sams = logged_twice(assignment, partner_a, partner_b)
+        response = client_for(partner_a).get(reverse("home"))
+        page = response.content.decode()
+        assert "You and Sam both logged the back rub of Wed 25 Nov. Make it one?" in page
+        assert "These were two different back rubs" in page
+        assert response.context["home"].awaiting == []
+        assert "Waiting for your reflection" not in page
+
+    def test_make_it_one_from_home_goes_home(self, client_for, assignment, partner_a, partner_b):
+        alexs, sams = logged_twice(assignment, partner_a, partner_b)
+        response = client_for(partner_b).post(
+            reverse("session_merge", args=[alexs.pk]), {"other": sams.pk, "back": "home"}
+        )
+        assert response.status_code == 302 and response["Location"] == reverse("home")
+        assert list(Session.objects.values_list("pk", flat=True)) == [alexs.pk]
+
+    def test_two_back_rubs_from_home(self, client_for, assignment, partner_a, partner_b):
+        alexs, sams = logged_twice(assignment, partner_a, partner_b)
+        client = client_for(partner_b)
+        response = client.post(reverse("session_pair_dismiss", args=[alexs.pk]), {"other": sams.pk, "back": "home"})
+        assert response.status_code == 302 and response["Location"] == reverse("home")
+        response = client_for(partner_a).get(reverse("home"))
+        assert "Make it one?" not in response.content.decode()
+        assert response.context["home"].awaiting == [sams]
+
+    def test_two_back_rubs_from_history(self, client_for, assignment, partner_a, partner_b):
+        alexs, sams = logged_twice(assignment, partner_a, partner_b)
+        client = client_for(partner_a)
+        response = client.post(
+            reverse("session_pair_dismiss", args=[alexs.pk]), {"other": sams.pk, "back": "history"}, follow=True
+        )
+        assert response.redirect_chain[-1][0] == reverse("history")
+        assert "Make it one?" not in response.content.decode()
+
+    def test_two_back_rubs_by_a_partner_who_logged_neither_is_refused(
+        self, client_for, assignment, partner_a, partner_b
+    ):
+        first = log(assignment, partner_a, "giver").session
+        second = log(assignment, partner_a, "receiver").session
+        response = client_for(partner_b).post(reverse("session_pair_dismiss", args=[first.pk]), {"other": second.pk})
+        assert response.status_code == 403
+        assert SessionPairDismissal.objects.count() == 0
+
+    def test_the_reflection_form_offers_to_make_one(self, client_for, assignment, partner_a, partner_b):
+        alexs, sams = logged_twice(assignment, partner_a, partner_b)
+        page = client_for(partner_a).get(reverse("reflection_add", args=[sams.pk])).content.decode()
+        assert "You logged this back rub too: make it one instead?" in page
+        assert reverse("session_merge", args=[alexs.pk]) in page
+        assert 'name="connection"' in page  # the form is still there
+
+    def test_the_reflection_form_shows_the_conflict_for_the_same_role(
+        self, client_for, assignment, partner_a, partner_b
+    ):
+        alexs, sams = logged_twice(assignment, partner_a, partner_b, b_role="giver")
+        page = client_for(partner_a).get(reverse("reflection_add", args=[sams.pk])).content.decode()
+        assert "You and Sam each said you were the one giving, on Wed 25 Nov." in page
+        assert "It was one back rub: I received" in page
+
+    def test_a_lone_session_has_no_offer(self, client_for, assignment, partner_a, partner_b):
+        sams = log(assignment, partner_b, "giver").session
+        page = client_for(partner_a).get(reverse("reflection_add", args=[sams.pk])).content.decode()
+        assert "One back rub or two?" not in page
+
+    def test_the_receivers_conflict_card_wording(self, client_for, assignment, partner_a, partner_b):
+        logged_twice(assignment, partner_a, partner_b, a_role="receiver", b_role="receiver")
+        page = client_for(partner_b).get(reverse("home")).content.decode()
+        assert "You and Alex each said you were the one receiving, on Wed 25 Nov." in page
+        assert "If it was one back rub, one of you gave it." in page
+
+
+# A card left open while the other partner answered theirs --------------------------------------------------
+
+SORTED = "Already sorted: it&#x27;s one back rub now."
+
+
+class TestStaleCards:
+    def test_it_was_one_back_rub_tapped_by_both(self, client_for, assignment, partner_a, partner_b):
+        alexs, sams = logged_twice(assignment, partner_a, partner_b, b_role="giver")
+        client_for(partner_b).post(reverse("session_conflict_join", args=[sams.pk]), {"other": alexs.pk})
+        response = client_for(partner_a).post(
+            reverse("session_conflict_join", args=[alexs.pk]), {"other": sams.pk}, follow=True
+        )
+        assert response.redirect_chain[-1][0] == reverse("home")
+        assert SORTED in response.content.decode()
+        assert list(Session.objects.values_list("pk", flat=True)) == [alexs.pk]
+
+    def test_two_back_rubs_after_the_other_made_one(self, client_for, assignment, partner_a, partner_b):
+        alexs, sams = logged_twice(assignment, partner_a, partner_b, b_role="giver")
+        client_for(partner_a).post(reverse("session_conflict_join", args=[alexs.pk]), {"other": sams.pk})
+        response = client_for(partner_b).post(
+            reverse("session_pair_dismiss", args=[sams.pk]), {"other": alexs.pk}, follow=True
+        )
+        assert SORTED in response.content.decode()
+        assert SessionPairDismissal.objects.count() == 0
+
+    @pytest.mark.parametrize("back", ["home", "history"])
+    def test_make_it_one_tapped_by_both(self, client_for, assignment, partner_a, partner_b, back):
+        alexs, sams = logged_twice(assignment, partner_a, partner_b)
+        form = {"other": sams.pk, "back": back}
+        client_for(partner_b).post(reverse("session_merge", args=[alexs.pk]), form)
+        response = client_for(partner_a).post(reverse("session_merge", args=[alexs.pk]), form, follow=True)
+        assert response.redirect_chain[-1][0] == reverse(back)
+        assert SORTED in response.content.decode()
+        assert Session.objects.count() == 1
+
+    def test_gone_never_there_or_another_couples_is_one_answer(
+        self, client_for, assignment, partner_a, partner_b, outsider
+    ):
+        alexs, sams = logged_twice(assignment, partner_a, partner_b)
+        elsewhere = SessionFactory(
+            assignment=AssignmentFactory(couple=outsider.couple),
+            giver=outsider,
+            receiver=outsider.other_partner(),
+            logged_by=outsider,
+        )
+        gone = SessionFactory(assignment=assignment, giver=partner_b, receiver=partner_a, logged_by=partner_b)
+        gone_pk = gone.pk
+        gone.delete()
+        client = client_for(partner_a)
+        answers = set()
+        for other in (gone_pk, 999_999, elsewhere.pk):
+            response = client.post(reverse("session_merge", args=[alexs.pk]), {"other": other, "back": "home"})
+            answers.add((response.status_code, response["Location"], _messages_of(response)[-1]))
+        assert answers == {(302, reverse("home"), "Already sorted: it's one back rub now.")}
+        assert Session.objects.count() == 3
+
+    def test_my_own_session_still_goes_through_the_gate(self, client_for, assignment, partner_a, partner_b, outsider):
+        alexs, sams = logged_twice(assignment, partner_a, partner_b, b_role="giver")
+        elsewhere = SessionFactory(
+            assignment=AssignmentFactory(couple=outsider.couple),
+            giver=outsider,
+            receiver=outsider.other_partner(),
+            logged_by=outsider,
+        )
+        client = client_for(partner_a)
+        for name in ("session_merge", "session_conflict_join", "session_pair_dismiss"):
+            assert client.post(reverse(name, args=[elsewhere.pk]), {"other": sams.pk}).status_code == 404
+
+    def test_the_therapists_make_one_session_after_a_partner_did(
+        self, client_for, assignment, partner_a, partner_b, therapist
+    ):
+        alexs, sams = logged_twice(assignment, partner_a, partner_b)
+        services.session_merge(keep=alexs, duplicate=sams, by=partner_a.user)
+        client = client_for(therapist)
+        response = client.post(reverse("session_merge_by_therapist", args=[alexs.pk]), {"other": sams.pk})
+        assert response.status_code == 302 and response["Location"].endswith("#timeline")
+        assert _messages_of(response) == ("Nothing to do: the other session is no longer there.",)
+
+
+def _messages_of(response) -> tuple[str, ...]:
+    """The messages a (not followed) redirect leaves for the next page."""
+    return tuple(str(m) for m in get_messages(response.wsgi_request))
 
 
 # Two phones saving at once, on PostgreSQL ----------------------------------------------------------------

@@ -192,9 +192,55 @@ def test_partner_home(client_for, partner_a, homework, django_assert_num_queries
     # issue 14, a condition in the same query), the other partner, this week's check-in;
     # whether touch work is open (intimacy/holds.py, added deliberately: the couple's holds; the
     # partners' private checks and separate screenings); both partners logging the same day in the
-    # same role (issue 14: the pairs, one query; dismissed pairs are read only when there is one)
+    # same role, or each in their own (issue 14: the pairs, one query, also keeping the other partner's
+    # account of a back rub this partner logged too out of the awaiting list; dismissed pairs are read
+    # only when there is one)
     with django_assert_num_queries(12):
         assert client.get(reverse("home")).status_code == 200
+
+
+def _logged_twice(assignment, alex, sam, days: int) -> list[Session]:
+    """`days` back rubs (from yesterday back) each logged by both, in their own roles, before logs joined:
+    Sam's accounts, which wait for no one now."""
+    from tests.factories import ReflectionFactory, SessionFactory
+
+    sams = []
+    for n in range(1, days + 1):
+        for logger, role in ((alex, "giver"), (sam, "receiver")):
+            s = SessionFactory(
+                assignment=assignment, date=TODAY - timedelta(days=n), giver=alex, receiver=sam, logged_by=logger
+            )
+            ReflectionFactory(session=s, partner=logger, role=role)
+        sams.append(s)
+    return sams
+
+
+@pytest.mark.parametrize("days", [1, 6])
+def test_partner_home_with_back_rubs_logged_twice(
+    client_for, assignment, partner_a, partner_b, days, django_assert_num_queries
+):
+    _logged_twice(assignment, partner_a, partner_b, days)
+    client = client_for(partner_a)
+    # as test_partner_home (12), and the dismissed pairs, read once there is a pair: one card per
+    # pair, none of Sam's accounts in "Waiting for your reflection" (issue 14)
+    with django_assert_num_queries(13):
+        response = client.get(reverse("home"))
+    assert len(response.context["home"].same_back_rub) == days and response.context["home"].awaiting == []
+
+
+def test_reflection_form_with_the_offer_to_make_one(
+    client_for, assignment, partner_a, partner_b, django_assert_num_queries
+):
+    sams = _logged_twice(assignment, partner_a, partner_b, 6)
+    client = client_for(partner_a)
+    # session, user, own partner + couple; the session with its couple, exercise and partners; this
+    # partner's own reflection on it; words kept from before a sign-out (accounts/drafts.py); whether
+    # touch work is open (intimacy/holds.py: holds; private checks and screenings); the last
+    # visibility chosen; the other partner; the pairs and the dismissed ones (issue 14: the offer to
+    # make one above the form)
+    with django_assert_num_queries(12):
+        response = client.get(reverse("reflection_add", args=[sams[0].pk]))
+    assert response.context["same_back_rub"].theirs == sams[0]
 
 
 @pytest.mark.parametrize("page", ["1", "2"])
@@ -242,8 +288,10 @@ def test_log_offers_recent_sessions_without_a_reflection(
     # from before a sign-out (one cache row by key: accounts/drafts.py, added deliberately); the recent
     # sessions lacking this partner's reflection, with their partners and exercise; whether touch
     # work is open (intimacy/holds.py, added deliberately: the couple's holds; the partners' private
-    # checks and separate screenings)
-    with django_assert_num_queries(8):
+    # checks and separate screenings); sessions logged twice (issue 14: the pairs, one query; the other
+    # partner's account of a back rub this partner logged too is not offered; dismissed pairs are read
+    # only when there is one)
+    with django_assert_num_queries(9):
         response = client.get(reverse("session_log", args=[assignment.pk]))
     assert response.status_code == 200 and len(response.context["sessions"]) == len(recent)
 

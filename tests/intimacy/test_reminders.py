@@ -218,6 +218,29 @@ def test_no_reflection_nudge_once_reflected_or_for_the_logger(partner_a, partner
     assert due_keys(utc("2026-11-25 21:10")) == []
 
 
+def test_no_reflection_nudge_for_an_account_of_a_back_rub_they_logged_too(partner_a, partner_b, assignment):
+    """ "The duplicate trap" (issue 14): Alex and Sam each logged the same back rub. Neither is nudged
+    to reflect on the other's account (their homes offer to make it one) until they say it was two."""
+    from intimacy.services import session_pair_dismiss
+
+    on(partner_a, days=[])
+    on(partner_b, days=[])
+    with time_machine.travel("2026-11-24 21:10:00+00:00", tick=False):
+        accounts = []
+        for logger, role in ((partner_a, Reflection.Role.GIVER), (partner_b, Reflection.Role.RECEIVER)):
+            session = SessionFactory(
+                assignment=assignment, date=date(2026, 11, 24), giver=partner_a, receiver=partner_b, logged_by=logger
+            )
+            ReflectionFactory(session=session, partner=logger, role=role)
+            accounts.append(session)
+    alexs, sams = accounts
+    assert due_keys(utc("2026-11-25 21:10")) == []
+    session_pair_dismiss(mine=sams, theirs=alexs, partner=partner_b)
+    assert due_keys(utc("2026-11-25 21:10")) == sorted(
+        [f"reflection:{partner_b.pk}:{alexs.pk}", f"reflection:{partner_a.pk}:{sams.pk}"]
+    )
+
+
 def test_no_reflection_nudge_once_declined(partner_a, partner_b, assignment):
     """ "I won't reflect on this one" (issue 14): the session no longer waits for Sam, nor nudges her."""
     from intimacy.services import reflection_decline
