@@ -35,7 +35,7 @@ from intimacy.models import (
     SessionPairDismissal,
     TouchHold,
 )
-from intimacy.selectors import PAIR_SAME_BACK_RUB, PAIR_SAME_ROLE
+from intimacy.selectors import PAIR_SAME_BACK_RUB, PAIR_SAME_ROLE, session_pair_of
 from intimacy.weeks import week_start
 
 EXERCISE_FIELDS = ("title", "summary", "guidance", "suggested_minutes")
@@ -401,6 +401,13 @@ def reflection_add(*, session: Session, partner: Partner, answers: dict) -> Refl
         raise ValidationError(_("You have already reflected on this session; you can edit your reflection instead."))
     if holds.touch_paused(partner):
         raise ValidationError(holds.PAUSED_MESSAGE)
+    # The other's account of a back rub this partner logged too: a reflection here would break the pair
+    # for good (it could no longer be made one), and a private one would show the other partner, by
+    # their offer vanishing, that something was written. The pair is settled first.
+    if session_pair_of(session, partner) is not None:
+        raise ValidationError(
+            _("You logged this back rub too. Make it one, or say they were two different back rubs, first.")
+        )
     reflection = Reflection(session=session, partner=partner, role=role)
     _fill_reflection(reflection, answers)
     reflection.full_clean(validate_unique=False)
