@@ -57,6 +57,16 @@ def in_range(field: str, low: int, high: int, name: str, nullable: bool = False)
     return models.CheckConstraint(condition=condition, name=name)
 
 
+class ExerciseShape(models.TextChoices):
+    """An exercise's shape decides its roles and its questions (issue 15): touch has a giver and a
+    receiver, talk a speaker and a listener, together no roles. Only touch exercises need the private
+    safety check, the therapist's separate conversations, and stop under a hold (DESIGN.md)."""
+
+    TOUCH = "touch", _("Touch: one gives, one receives")
+    TALK = "talk", _("Talk: one speaks, one listens")
+    TOGETHER = "together", _("Together: both do the same thing")
+
+
 class ExerciseQuerySet(models.QuerySet):
     def available_to(self, user) -> "ExerciseQuerySet":
         """Built-in exercises plus the therapist's own; partners browse none (they see what is assigned)."""
@@ -81,6 +91,7 @@ class Exercise(models.Model):
     suggested_minutes = models.PositiveSmallIntegerField(
         validators=[MinValueValidator(MIN_SUGGESTED_MINUTES), MaxValueValidator(MAX_SUGGESTED_MINUTES)]
     )
+    shape = models.CharField(max_length=10, choices=ExerciseShape.choices, default=ExerciseShape.TOUCH)
     copied_from = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL)
     archived_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -91,6 +102,7 @@ class Exercise(models.Model):
         ordering = ["title", "pk"]
         constraints = [
             in_range("suggested_minutes", MIN_SUGGESTED_MINUTES, MAX_SUGGESTED_MINUTES, "exercise_minutes_range"),
+            models.CheckConstraint(condition=Q(shape__in=ExerciseShape.values), name="exercise_shape_valid"),
             models.CheckConstraint(
                 condition=Q(owner__isnull=True) | Q(builtin_key__isnull=True), name="exercise_builtin_has_no_owner"
             ),
@@ -107,9 +119,15 @@ class Exercise(models.Model):
     def __str__(self) -> str:
         return self.title
 
+    Shape = ExerciseShape
+
     @property
     def is_builtin(self) -> bool:
         return self.owner_id is None
+
+    @property
+    def is_touch(self) -> bool:
+        return self.shape == ExerciseShape.TOUCH
 
     @property
     def log_label(self) -> str:

@@ -3,7 +3,9 @@
 import importlib
 from pathlib import Path
 
+import pytest
 from django.apps import apps as django_apps
+from django.db import IntegrityError, transaction
 
 from intimacy import services
 from intimacy.builtin import BACK_RUB
@@ -40,3 +42,11 @@ def test_the_migration_refreshes_the_built_in_and_leaves_a_therapists_copy_alone
     copy.refresh_from_db()
     assert builtin.guidance == BACK_RUB["guidance"]
     assert copy.guidance == "My own words."
+
+
+def test_the_back_rub_is_a_touch_exercise_and_a_shape_outside_the_list_is_refused():
+    # Issue 15: every exercise has a shape; the back rub, and every exercise made before shapes, is touch.
+    back_rub = Exercise.objects.back_rub()
+    assert back_rub.shape == Exercise.Shape.TOUCH and back_rub.is_touch
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Exercise.objects.filter(pk=back_rub.pk).update(shape="massage")
