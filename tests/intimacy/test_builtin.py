@@ -134,3 +134,11 @@ def test_the_reverse_removes_only_the_added_exercises_no_couple_was_given(therap
     assert set(_builtins()) == {"back-rub", "foot-rub"}
     copy.refresh_from_db()
     assert copy.copied_from is None and copy.title == "Hands, our way"
+
+
+# Transactional and live-server tests flush the database; conftest's autouse fixture re-seeds the
+# built-ins before each test. Two in a row: the second starts after the first one's flush.
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("run", ["first", "after a flush"])
+def test_a_test_that_flushes_the_database_still_finds_the_whole_library(run):
+    assert {e.builtin_key: e.shape for e in Exercise.objects.filter(owner__isnull=True)} == LIBRARY_SHAPES
