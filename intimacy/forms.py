@@ -10,6 +10,7 @@ from intimacy import csi4
 from intimacy.alerts import LOW_SAFE_MAX
 from intimacy.models import (
     ACKNOWLEDGEMENT_MAX_LENGTH,
+    EXERCISE_TITLE_MAX_LENGTH,
     MAX_RATING,
     MAX_SESSION_MINUTES,
     MAX_SUGGESTED_MINUTES,
@@ -291,23 +292,59 @@ class VisibilityForm(StyledForm):
 
 
 class ExerciseForm(forms.ModelForm):
+    """A therapist's own exercise: its wording and its shape (chosen when it is written; the service
+    refuses a new shape once a couple has been given it)."""
+
     class Meta:
         model = Exercise
-        fields = ["title", "summary", "guidance", "suggested_minutes"]
-        widgets = {"guidance": forms.Textarea(attrs={"rows": 12})}
+        fields = ["title", "shape", "summary", "guidance", "suggested_minutes"]
+        widgets = {"guidance": forms.Textarea(attrs={"rows": 12}), "shape": forms.RadioSelect}
         field_classes = {"guidance": LongTextField}
         # The model's field names would make the same labels, but only these are translatable.
         labels = {
             "title": _("Title"),
+            "shape": _("Shape"),
             "summary": _("Summary"),
             "guidance": _("Guidance"),
             "suggested_minutes": _("Suggested minutes"),
         }
         help_texts = {
+            "shape": _(
+                "Decides who does what and which questions each partner answers. Only touch exercises"
+                " need the private safety check and stop when touch is paused."
+            ),
             "summary": _("One sentence the couple sees first."),
             "guidance": _("What the couple reads before they begin. Plain words; blank lines separate paragraphs."),
             "suggested_minutes": lazy_format(_("Between %(low)s and %(high)s."), SUGGESTED_MINUTES_RANGE),
         }
+
+
+class ExerciseCopyForm(ExerciseForm):
+    """A therapist's copy of an exercise, before it exists: it starts from the original's wording and
+    keeps its shape (the guidance is written for those roles)."""
+
+    class Meta(ExerciseForm.Meta):
+        fields = ["title", "summary", "guidance", "suggested_minutes"]
+
+    def __init__(self, *args, original: Exercise, **kwargs):
+        kwargs["initial"] = {
+            "title": (gettext("%(title)s (my version)") % {"title": original.title})[:EXERCISE_TITLE_MAX_LENGTH],
+            "summary": original.summary,
+            "guidance": original.guidance,
+            "suggested_minutes": original.suggested_minutes,
+            **kwargs.get("initial", {}),
+        }
+        super().__init__(*args, **kwargs)
+
+
+def exercise_choices_by_shape(exercises) -> list[tuple[str, list[tuple[int, str]]]]:
+    """`exercises` as the choices of a select, grouped under their shape (touch, talk, together, in
+    that order; a shape with none is left out). Read once here; the field still validates against
+    the queryset."""
+    groups = {value: [] for value in Exercise.Shape.values}
+    for exercise in exercises:
+        groups[exercise.shape].append((exercise.pk, exercise.title))
+    return [(label, groups[value]) for value, label in Exercise.Shape.choices if groups[value]]
 
 
 class AssignmentForm(forms.ModelForm):
@@ -355,6 +392,7 @@ class AssignmentForm(forms.ModelForm):
         self.instance.couple = couple
         self.fields["exercise"].queryset = exercises
         self.fields["exercise"].empty_label = None
+        self.fields["exercise"].choices = exercise_choices_by_shape(exercises)
         self.fields["planned_giver"].queryset = couple.partners.all()
         self.fields["planned_giver"].required = False
 

@@ -787,9 +787,22 @@ def couple_sessions_page(
 # Exercises --------------------------------------------------------------------------------------------
 
 
-def exercise_library(therapist: User) -> dict[str, list[Exercise]]:
-    """The exercises a therapist may use, in one query: built in, their own, and their own archived."""
-    exercises = list(Exercise.objects.available_to(therapist))
+def exercise_library(
+    therapist: User, *, shape: str | None = None, touch: bool | None = None
+) -> dict[str, list[Exercise]]:
+    """The exercises a therapist may use, in one query: built in, their own, and their own archived.
+
+    `shape` keeps one shape only; `touch` True keeps the touch exercises, False the others (talk and
+    together), the ones the private safety check and a hold on touch leave alone.
+    """
+    exercises = Exercise.objects.available_to(therapist)
+    if shape is not None:
+        exercises = exercises.filter(shape=shape)
+    if touch is True:
+        exercises = exercises.filter(shape=Exercise.Shape.TOUCH)
+    elif touch is False:
+        exercises = exercises.exclude(shape=Exercise.Shape.TOUCH)
+    exercises = list(exercises)
     return {
         "builtin": [e for e in exercises if e.is_builtin],
         "own": [e for e in exercises if not e.is_builtin and e.archived_at is None],

@@ -10,14 +10,13 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 
 from accounts.models import Couple, Partner, User
 from intimacy import csi4, holds
 from intimacy.alerts import alert_raise_now, alerts_raise
 from intimacy.models import (
     EDIT_WINDOW_DAYS,
-    EXERCISE_TITLE_MAX_LENGTH,
     Alert,
     AppointmentExclusion,
     Assignment,
@@ -38,7 +37,10 @@ from intimacy.models import (
 from intimacy.selectors import PAIR_SAME_BACK_RUB, PAIR_SAME_ROLE, session_pair_of
 from intimacy.weeks import week_start
 
-EXERCISE_FIELDS = ("title", "summary", "guidance", "suggested_minutes")
+EXERCISE_FIELDS = ("title", "summary", "guidance", "suggested_minutes", "shape")
+SHAPE_LOCKED = gettext_lazy(
+    "A couple has been given this exercise, so its shape stays as it is. For a different shape, write a new exercise."
+)
 
 
 def require_open(couple: Couple) -> None:
@@ -53,10 +55,23 @@ def require_open(couple: Couple) -> None:
 # Exercises -------------------------------------------------------------------------------------
 
 
-def exercise_create(*, owner: User, title: str, summary: str, guidance: str, suggested_minutes: int) -> Exercise:
-    """A therapist's own exercise (v1: a partnered-touch exercise with the giver/receiver questions)."""
+def exercise_create(
+    *,
+    owner: User,
+    title: str,
+    summary: str,
+    guidance: str,
+    suggested_minutes: int,
+    shape: str = Exercise.Shape.TOUCH,
+) -> Exercise:
+    """A therapist's own exercise, in the shape they choose (touch, talk or together)."""
     exercise = Exercise(
-        owner=owner, title=title, summary=summary, guidance=guidance, suggested_minutes=suggested_minutes
+        owner=owner,
+        title=title,
+        summary=summary,
+        guidance=guidance,
+        suggested_minutes=suggested_minutes,
+        shape=shape,
     )
     exercise.full_clean()
     exercise.save()
@@ -64,9 +79,16 @@ def exercise_create(*, owner: User, title: str, summary: str, guidance: str, sug
 
 
 def exercise_update(*, exercise: Exercise, **fields) -> Exercise:
-    """Change the wording of a therapist's own exercise; built-in ones are customised by copying."""
+    """Change the wording (or, until it is first assigned, the shape) of a therapist's own exercise;
+    built-in ones are customised by copying. A shape decides the roles and questions of every session
+    logged under it, so an exercise a couple was given keeps its shape: a different shape is a new
+    exercise."""
     if exercise.is_builtin:
         raise PermissionDenied("Built-in exercises are copied with Customize, not edited.")
+    # Compared with the saved row, not `exercise`: a bound ModelForm has already written its values onto it.
+    saved_in_use = Exercise.objects.filter(pk=exercise.pk, assignments__isnull=False)
+    if "shape" in fields and saved_in_use.exclude(shape=fields["shape"]).exists():
+        raise ValidationError({"shape": SHAPE_LOCKED})
     for name in EXERCISE_FIELDS:
         if name in fields:
             setattr(exercise, name, fields[name])
@@ -75,14 +97,18 @@ def exercise_update(*, exercise: Exercise, **fields) -> Exercise:
     return exercise
 
 
-def exercise_customize(*, exercise: Exercise, owner: User) -> Exercise:
-    """A copy of `exercise` owned by `owner`, ready to reword for their couples."""
+def exercise_customize(
+    *, exercise: Exercise, owner: User, title: str, summary: str, guidance: str, suggested_minutes: int
+) -> Exercise:
+    """`owner`'s own copy of `exercise` in their wording, created when they save it. It keeps the
+    original's shape (its guidance is written for those roles) and remembers where it came from."""
     copy = Exercise(
         owner=owner,
-        title=f"{exercise.title} (my version)"[:EXERCISE_TITLE_MAX_LENGTH],
-        summary=exercise.summary,
-        guidance=exercise.guidance,
-        suggested_minutes=exercise.suggested_minutes,
+        title=title,
+        summary=summary,
+        guidance=guidance,
+        suggested_minutes=suggested_minutes,
+        shape=exercise.shape,
         copied_from=exercise,
     )
     copy.full_clean()

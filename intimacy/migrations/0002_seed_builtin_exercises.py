@@ -2,9 +2,10 @@ from django.db import migrations
 
 
 def seed(apps, schema_editor):
-    from intimacy.builtin import seed_builtin_exercises
+    from intimacy.builtin import BACK_RUB_KEY, seed_builtin_exercises
 
-    seed_builtin_exercises(apps.get_model("intimacy", "Exercise"))
+    # The back rub only: the rest of the library arrives with the exercise shapes (seed_exercise_library).
+    seed_builtin_exercises(apps.get_model("intimacy", "Exercise"), keys=[BACK_RUB_KEY])
 
 
 class Migration(migrations.Migration):

@@ -17,8 +17,8 @@ from accounts.models import Couple, User
 from accounts.services import couple_set_status
 from intimacy import selectors, services
 from intimacy.access import get_assignment_for_user, get_exercise_for_user
-from intimacy.forms import AssignmentForm, ExerciseForm
-from intimacy.models import Assignment
+from intimacy.forms import AssignmentForm, ExerciseCopyForm, ExerciseForm
+from intimacy.models import Assignment, Exercise
 
 THERAPIST = User.Role.THERAPIST
 # The caseload filter that shows every couple, whatever their status.
@@ -55,7 +55,14 @@ def couple_status(request: HttpRequest, pk: int) -> HttpResponse:
 @therapist_required
 @require_GET
 def exercise_list(request: HttpRequest) -> HttpResponse:
-    return render(request, "intimacy/exercise_list.html", selectors.exercise_library(request.user))
+    """The library: built in, the therapist's own, archived; ?shape=touch|talk|together and
+    ?touch=yes|no narrow every list (an unknown value is ignored)."""
+    shape = request.GET.get("shape", "")
+    shape = shape if shape in Exercise.Shape.values else None
+    touch = {"yes": True, "no": False}.get(request.GET.get("touch", ""))
+    library = selectors.exercise_library(request.user, shape=shape, touch=touch)
+    context = {**library, "shape": shape, "touch": touch, "shapes": Exercise.Shape.choices}
+    return render(request, "intimacy/exercise_list.html", context)
 
 
 @therapist_required
@@ -85,18 +92,30 @@ def exercise_edit(request: HttpRequest, pk: int) -> HttpResponse:
         raise PermissionDenied
     form = ExerciseForm(request.POST or None, instance=exercise, initial=drafts.restore(request))
     if request.method == "POST" and form.is_valid():
-        services.exercise_update(exercise=exercise, **form.cleaned_data)
-        messages.success(request, _("Exercise saved. Couples see the new wording from now on."))
-        return redirect("exercise_detail", pk=exercise.pk)
+        try:
+            services.exercise_update(exercise=exercise, **form.cleaned_data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, _("Exercise saved. Couples see the new wording from now on."))
+            return redirect("exercise_detail", pk=exercise.pk)
     return render(request, "intimacy/exercise_form.html", {"form": form, "exercise": exercise})
 
 
+@drafts.keeps_draft(ExerciseCopyForm)
 @therapist_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def exercise_customize(request: HttpRequest, pk: int) -> HttpResponse:
-    copy = services.exercise_customize(exercise=get_exercise_for_user(request.user, pk), owner=request.user)
-    messages.success(request, _("Here is your own copy. Change the wording as you like."))
-    return redirect("exercise_edit", pk=copy.pk)
+    """A copy of an exercise in the therapist's own words: the form starts from the original's, and
+    the copy exists only once it is saved (opening the page writes nothing)."""
+    original = get_exercise_for_user(request.user, pk)
+    form = ExerciseCopyForm(request.POST or None, original=original, initial=drafts.restore(request))
+    if request.method == "POST" and form.is_valid():
+        copy = services.exercise_customize(exercise=original, owner=request.user, **form.cleaned_data)
+        messages.success(request, _("Your own copy is saved. Only you and your couples see it."))
+        return redirect("exercise_detail", pk=copy.pk)
+    context = {"form": form, "exercise": None, "original": original}
+    return render(request, "intimacy/exercise_form.html", context)
 
 
 @therapist_required

@@ -11,7 +11,7 @@ from axe_playwright_python.sync_playwright import Axe
 from django.urls import reverse
 from playwright.sync_api import expect
 
-from intimacy.models import CheckIn, Reflection, Session
+from intimacy.models import CheckIn, Exercise, Reflection, Session
 from intimacy.weeks import week_start
 from tests.browser.conftest import LAPTOP, PHONE, SCREENSHOTS
 from tests.browser.helpers import confirm_password, sign_in, strict_csp
@@ -130,6 +130,9 @@ def test_therapist_pages(live_server, new_page, couple, therapist, session, part
             reverse("couple_delete", args=[pk]),
             reverse("couple_add"),
             reverse("exercise_list"),
+            reverse("exercise_list") + "?touch=no",
+            reverse("exercise_detail", args=[Exercise.objects.back_rub().pk]),
+            reverse("exercise_customize", args=[Exercise.objects.back_rub().pk]),
             reverse("exercise_create"),
             reverse("mfa_index"),
             reverse("usersessions_list"),

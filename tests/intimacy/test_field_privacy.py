@@ -660,6 +660,7 @@ NOT_READ = {
     "reflection_decline": "an action: POST, then a redirect (the reveal rule below reads what follows)",
     "safety_check": "four fixed questions; the answers are never shown back (tests/intimacy/test_holds.py)",
     "exercise_edit": "the exercise library: no couple's data",
+    "exercise_customize": "the exercise library: no couple's data",
     **dict.fromkeys(
         [
             "note_delete",
@@ -670,7 +671,6 @@ NOT_READ = {
             "partner_change_email",
             "assignment_status",
             "session_delete",
-            "exercise_customize",
             "exercise_archive",
             "quick_sign_out",
             "keepalive",

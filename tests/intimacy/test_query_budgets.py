@@ -143,6 +143,12 @@ def test_exercise_list(client_for, therapist, other_therapist, django_assert_num
     with django_assert_num_queries(3):
         html = client.get(reverse("exercise_list")).content.decode()
     assert "Mine 11" in html and "Theirs" not in html
+    # Issue 15: the ten built-ins, each with its shape and minutes, and a filter: still one read of
+    # the exercises (the filter is in that query's WHERE).
+    for query in ({"touch": "no"}, {"shape": "talk"}):
+        with django_assert_num_queries(3):
+            response = client.get(reverse("exercise_list"), query)
+        assert response.status_code == 200 and "Mine 11" not in response.content.decode()
 
 
 def test_printable_summary(client_for, therapist, couple, homework, django_assert_num_queries):

@@ -284,16 +284,15 @@ class TestAssign:
 
 class TestExercises:
     def test_customize_copies_and_edit_changes_only_the_copy(self, client, therapist):
+        # Issue 15: the copy is created when its form is saved (tests/intimacy/test_library.py has more).
         client.force_login(therapist)
-        response = client.post(reverse("exercise_customize", args=[back_rub().pk]))
+        words = {"title": "Back rub, our way", "summary": "s", "guidance": "Our words", "suggested_minutes": "10"}
+        response = client.post(reverse("exercise_customize", args=[back_rub().pk]), words)
         copy = Exercise.objects.get(owner=therapist)
-        assert response["Location"] == reverse("exercise_edit", args=[copy.pk])
-        client.post(
-            reverse("exercise_edit", args=[copy.pk]),
-            {"title": "Back rub, our way", "summary": "s", "guidance": "Our words", "suggested_minutes": "10"},
-        )
+        assert response["Location"] == reverse("exercise_detail", args=[copy.pk])
+        client.post(reverse("exercise_edit", args=[copy.pk]), {**words, "title": "Ours, again", "shape": "touch"})
         copy.refresh_from_db()
-        assert (copy.title, copy.guidance) == ("Back rub, our way", "Our words")
+        assert (copy.title, copy.guidance, copy.shape) == ("Ours, again", "Our words", "touch")
         assert back_rub().title == "Give a back rub"
 
     def test_built_in_cannot_be_edited(self, client, therapist):
