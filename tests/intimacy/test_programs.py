@@ -8,6 +8,7 @@ import pytest
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
+from django.urls import reverse
 
 from intimacy import services
 from intimacy.models import Alert, Assignment, Exercise, Program, ProgramRun, ProgramStage, ProgramStep, ReadinessAnswer
@@ -325,3 +326,82 @@ def test_both_asking_to_go_back_at_once_step_back_once(run, partner_a, partner_b
 def test_dates_are_the_couples_today(run, couple):
     assert current(run).started_on == couple.today()
     assert isinstance(current(run).started_on, date)
+
+
+# The pages ----------------------------------------------------------------------------------------------
+
+
+class TestTherapistPages:
+    def test_build_a_program_through_the_pages(self, client_for, therapist):
+        client = client_for(therapist)
+        response = client.post(reverse("program_create"), {"title": "Slowly", "description": ""})
+        program = Program.objects.get(owner=therapist)
+        assert response.url == reverse("program_detail", args=[program.pk])
+        back_rub, hands = Exercise.objects.back_rub(), own_exercise(therapist, "Hands")
+        for exercise in (back_rub, hands):
+            step = {"exercise": exercise.pk, "target_per_week": 2, "suggested_minutes": 15, "guidance": ""}
+            assert client.post(reverse("program_stage_add", args=[program.pk]), step).status_code == 302
+        hands_stage = program.stages.get(exercise=hands)
+        client.post(reverse("program_stage_move", args=[hands_stage.pk]), {"direction": "up"})
+        assert list(program.stages.values_list("exercise__title", flat=True)) == ["Hands", "Give a back rub"]
+        page = client.get(reverse("program_detail", args=[program.pk])).content.decode()
+        assert page.index("Hands") < page.index("Give a back rub")
+
+    def test_a_step_out_of_range_is_the_page_again_with_the_reason(self, client_for, therapist, program):
+        client = client_for(therapist)
+        bad = {"exercise": Exercise.objects.back_rub().pk, "target_per_week": 9, "suggested_minutes": 15}
+        response = client.post(reverse("program_stage_add", args=[program.pk]), bad)
+        assert response.status_code == 400 and program.stages.count() == 3
+
+    def test_the_builtin_program_is_read_only(self, client_for, therapist):
+        builtin = Program.objects.get(builtin_key=EXAMPLE_PROGRAM_KEY)
+        client = client_for(therapist)
+        page = client.get(reverse("program_detail", args=[builtin.pk])).content.decode()
+        assert "Add a step" not in page and "An example, not a protocol" in page
+        step = {"exercise": Exercise.objects.back_rub().pk, "target_per_week": 2, "suggested_minutes": 15}
+        assert client.post(reverse("program_stage_add", args=[builtin.pk]), step).status_code == 403
+        first = builtin.stages.get(position=1)
+        assert client.post(reverse("program_stage_move", args=[first.pk]), {"direction": "down"}).status_code == 403
+
+    def test_start_then_approve_from_the_couple_page(
+        self, client_for, therapist, program, couple, partner_a, partner_b
+    ):
+        client = client_for(therapist)
+        response = client.post(reverse("program_assign", args=[couple.pk]), {"program": program.pk})
+        assert response.url == reverse("couple_detail", args=[couple.pk])
+        run = ProgramRun.objects.get(couple=couple)
+        page = client.get(reverse("couple_detail", args=[couple.pk])).content.decode()
+        assert "Now at step 1: Give a back rub" in page and "Approve the next step" not in page
+        both_ready(current(run), partner_a, partner_b)
+        page = client.get(reverse("couple_detail", args=[couple.pk])).content.decode()
+        assert "Approve the next step" in page
+        assert page.count("Ready for the next step") == 2 + 2  # each partner's latest, and each in the path
+        client.post(reverse("program_approve", args=[current(run).pk]))
+        assert current(run).stage.position == 2
+
+
+class TestPartnerPages:
+    def test_ready_from_home_is_mine_alone(self, client_for, run, partner_a, partner_b):
+        step = current(run)
+        alex = client_for(partner_a)
+        assert alex.post(reverse("step_readiness", args=[step.pk]), {"answer": "ready"}).url == reverse("home")
+        assert "You said you" in alex.get(reverse("home")).content.decode()
+        sam_home = client_for(partner_b).get(reverse("home")).content.decode()
+        assert "Ready for the next step" in sam_home  # Sam's own buttons
+        assert "You said" not in sam_home  # nothing of Alex's answer
+
+    def test_going_back_is_the_neutral_sentence_for_both(self, client_for, run, partner_a, partner_b, therapist):
+        second = services.program_stage_approve(step=_ready(run, partner_a, partner_b), by=therapist)
+        sam = client_for(partner_b)
+        assert sam.post(reverse("step_back", args=[second.pk])).url == reverse("home")
+        for partner in (partner_a, partner_b):
+            home = client_for(partner).get(reverse("home")).content.decode()
+            assert "Your therapist has changed this exercise." in home
+            assert "Your program: step 1" in home
+
+    def test_a_stale_card_is_told_calmly(self, client_for, run, partner_a, partner_b, therapist):
+        first = _ready(run, partner_a, partner_b)
+        services.program_stage_approve(step=first, by=therapist)
+        response = client_for(partner_a).post(reverse("step_readiness", args=[first.pk]), {"answer": "not_yet"})
+        assert response.url == reverse("home")
+        assert services.latest_readiness(first) == {partner_a.pk: READY, partner_b.pk: READY}
