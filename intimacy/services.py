@@ -1043,18 +1043,22 @@ def program_stage_move(*, stage: ProgramStage, offset: int) -> ProgramStage:
     return mine
 
 
-def _open_step(run: ProgramRun, stage: ProgramStage, reason: str) -> ProgramStep:
-    """Realise `stage` as the couple's assignment, from today, and record it as the run's open step."""
+def _open_step(run: ProgramRun, stage: ProgramStage, reason: str, assignment: Assignment | None = None) -> ProgramStep:
+    """Realise `stage` as the couple's assignment, from today (or as `assignment`, one they are doing
+    already), and record it as the run's open step."""
     today = run.couple.today()
-    assignment = assignment_create(
-        couple=run.couple,
-        exercise=stage.exercise,
-        target_per_week=stage.target_per_week,
-        suggested_minutes=stage.suggested_minutes,
-        starts_on=today,
-        note=stage.guidance,
+    if assignment is None:
+        assignment = assignment_create(
+            couple=run.couple,
+            exercise=stage.exercise,
+            target_per_week=stage.target_per_week,
+            suggested_minutes=stage.suggested_minutes,
+            starts_on=today,
+            note=stage.guidance,
+        )
+    step = ProgramStep(
+        run=run, stage=stage, assignment=assignment, reason=reason, started_on=min(today, assignment.starts_on)
     )
-    step = ProgramStep(run=run, stage=stage, assignment=assignment, reason=reason, started_on=today)
     step.full_clean()
     step.save()
     return step
@@ -1068,18 +1072,29 @@ def _close_step(step: ProgramStep) -> None:
     step.save(update_fields=["ended_on"])
 
 
-def program_assign(*, couple: Couple, program: Program) -> ProgramRun:
-    """Start `program` for `couple` at its first stage, from the couple's today. One program at a time."""
+def program_assign(*, couple: Couple, program: Program, current: Assignment | None = None) -> ProgramRun:
+    """Start `program` for `couple` at its first stage, from the couple's today. One program at a time.
+
+    `current`: an active assignment of the couple's, of the first stage's exercise, that becomes the first
+    step as it is (the couple carry on with what they are doing; the path starts when it started).
+    """
     require_open(couple)
     first = program.stages.select_related("exercise").order_by("position").first()
     if first is None:
         raise ValidationError(_("This program has no steps yet. Add one first."))
+    if current is not None and (
+        current.couple_id != couple.pk
+        or current.exercise_id != first.exercise_id
+        or current.status != Assignment.Status.ACTIVE
+    ):
+        raise ValidationError(_("The first step must be this couple's active assignment of its exercise."))
     if ProgramRun.objects.filter(couple=couple, status=ProgramRun.Status.ACTIVE).exists():
         raise ValidationError(_("This couple is already on a program."))
     try:
         with transaction.atomic():
-            run = ProgramRun.objects.create(couple=couple, program=program, started_on=couple.today())
-            _open_step(run, first, ProgramStep.Reason.START)
+            started = min(couple.today(), current.starts_on) if current else couple.today()
+            run = ProgramRun.objects.create(couple=couple, program=program, started_on=started)
+            _open_step(run, first, ProgramStep.Reason.START, assignment=current)
     except IntegrityError:  # the same form sent twice at once: the first one started it
         raise ValidationError(_("This couple is already on a program.")) from None
     return run

@@ -13,6 +13,7 @@ from django.urls import reverse
 from intimacy import services
 from intimacy.models import Alert, Assignment, Exercise, Program, ProgramRun, ProgramStage, ProgramStep, ReadinessAnswer
 from intimacy.programs_builtin import EXAMPLE_PROGRAM_KEY, seed_builtin_programs
+from tests.factories import AssignmentFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -123,6 +124,15 @@ class TestStart:
     def test_one_program_at_a_time(self, run, program, couple):
         with pytest.raises(ValidationError):
             services.program_assign(couple=couple, program=program)
+
+    def test_the_back_rub_already_under_way_can_be_the_first_step(self, program, couple, assignment):
+        run = services.program_assign(couple=couple, program=program, current=assignment)
+        assert (current(run).assignment, run.started_on) == (assignment, min(couple.today(), assignment.starts_on))
+
+    def test_but_only_an_active_assignment_of_the_first_steps_exercise(self, therapist, program, couple):
+        hands = AssignmentFactory(couple=couple, exercise=own_exercise(therapist, "Other"))
+        with pytest.raises(ValidationError):
+            services.program_assign(couple=couple, program=program, current=hands)
 
     def test_an_empty_program_cannot_start(self, therapist, couple):
         empty = services.program_create(owner=therapist, title="Empty")
@@ -405,3 +415,30 @@ class TestPartnerPages:
         response = client_for(partner_a).post(reverse("step_readiness", args=[first.pk]), {"answer": "not_yet"})
         assert response.url == reverse("home")
         assert services.latest_readiness(first) == {partner_a.pk: READY, partner_b.pk: READY}
+
+
+# The demo (seed_demo) ----------------------------------------------------------------------------------
+
+
+def test_jordan_and_riley_are_at_the_second_step_of_the_example_program_once_the_library_is_there(db, settings):
+    """Issue 15. The example program's later steps name the library's exercises (intimacy/programs_builtin.py);
+    here the hand massage is made by hand, as the library's data migration will, and the program re-seeded."""
+    import io
+
+    from django.core.management import call_command
+
+    from intimacy.models import Exercise, Program, ProgramStage, ProgramStep
+    from intimacy.programs_builtin import EXAMPLE_PROGRAM_KEY, HAND_MASSAGE_KEY, seed_builtin_programs
+
+    Exercise.objects.get_or_create(
+        builtin_key=HAND_MASSAGE_KEY,
+        defaults={"title": "Hand massage", "summary": "s", "guidance": "g", "suggested_minutes": 10},
+    )
+    seed_builtin_programs(Program, ProgramStage, Exercise)
+    settings.DEBUG = True  # the demo's secrets are public: seed_demo runs only with DEBUG on
+    call_command("seed_demo", stdout=io.StringIO())
+    step = ProgramStep.objects.get(run__couple__label="Jordan & Riley", ended_on__isnull=True)
+    assert (step.stage.position, step.reason, step.run.program.builtin_key) == (2, "approved", EXAMPLE_PROGRAM_KEY)
+    first = ProgramStep.objects.get(run=step.run, stage__position=1)
+    # The eight weeks of back rubs are the first step: it started when they started.
+    assert first.assignment.sessions.count() > 10 and first.started_on == first.assignment.starts_on
