@@ -1198,6 +1198,19 @@ class TestReadinessIsPrivate:
         page = client_for(therapist).get(reverse("appointment", args=[couple.pk])).content.decode()
         assert "Ready for the next step" not in page
 
+    def test_each_partners_download_holds_their_own_answers_only(self, client_for, answered, partner_a, partner_b):
+        alexs = json.loads(client_for(partner_a).get(reverse("my_data_download")).content)["program_readiness"]
+        sams = json.loads(client_for(partner_b).get(reverse("my_data_download")).content)["program_readiness"]
+        assert ([a["answer"] for a in alexs], sams) == (["ready"], [])
+
+    def test_the_therapists_record_holds_the_path_and_both_answers(self, client_for, answered, therapist, couple):
+        from intimacy.records import couple_record
+
+        steps = couple_record(couple, therapist)["program_steps"]
+        assert [(s["step"], s["reason"], [r["partner"] for r in s["readiness"]]) for s in steps] == [
+            (1, "start", ["Alex"])
+        ]
+
     def test_the_gate_gives_a_partner_only_their_own_rows(self, answered, partner_a, partner_b):
         assert ReadinessAnswer.objects.visible_to(partner_b.user).count() == 0
         assert ReadinessAnswer.objects.visible_to(partner_a.user).count() == 1

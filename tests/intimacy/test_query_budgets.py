@@ -175,8 +175,8 @@ def test_couple_record(client_for, therapist, couple, homework, django_assert_nu
     # notes, check-ins, safety messages; the safety loop (issue 13, added deliberately: screenings,
     # private checks, holds, personal pauses, disputes, one read each, whatever their number); the
     # audit row of this access (insert); marking the couple exported: the couple as stored, its audit
-    # row, the update
-    with django_assert_num_queries(22):
+    # row, the update; the program's path (issue 15): its steps, and the readiness answers
+    with django_assert_num_queries(24):
         response = client.post(reverse("couple_record", args=[couple.pk]))
     assert response.status_code == 200
 
@@ -300,8 +300,8 @@ def test_partner_data_download(client_for, partner_a, homework, django_assert_nu
     client = client_for(partner_a)
     # session, user, own partner + couple; the record: the couple's sessions with their partners and
     # exercise, the reflections this partner may see (revealed ones only, in the same query), their
-    # own check-ins
-    with django_assert_num_queries(6):
+    # own check-ins, their own readiness answers on a program's steps (issue 15)
+    with django_assert_num_queries(7):
         response = client.get(reverse("my_data_download"))
     assert response.status_code == 200
     json.loads(response.content)
