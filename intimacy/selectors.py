@@ -934,7 +934,7 @@ def partner_program(partner: Partner, viewer: User, today: date) -> PartnerProgr
         ProgramStep.objects.filter(
             run__couple_id=partner.couple_id, run__status=ProgramRun.Status.ACTIVE, ended_on__isnull=True
         )
-        .select_related("stage")
+        .select_related("stage__exercise")
         .first()
     )
     if step is None:
