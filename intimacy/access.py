@@ -6,7 +6,18 @@ a role check answer 403.
 """
 
 from accounts.access import visible_or_404
-from intimacy.models import Alert, Assignment, CoupleNote, Exercise, Reflection, Session
+from accounts.models import Couple
+from intimacy.models import (
+    Alert,
+    Assignment,
+    CoupleNote,
+    Exercise,
+    Program,
+    ProgramStage,
+    ProgramStep,
+    Reflection,
+    Session,
+)
 
 
 def get_exercise_for_user(user, pk: int) -> Exercise:
@@ -53,3 +64,23 @@ def get_note_for_user(user, pk: int) -> CoupleNote:
 def get_alert_for_user(user, pk: int) -> Alert:
     """The alert `pk` on one of the therapist's couples; 404 for everyone else, partners included."""
     return visible_or_404(Alert.objects.visible_to(user).select_related("couple", "partner"), user, pk)
+
+
+def get_program_for_user(user, pk: int) -> Program:
+    """The program `pk` if `user` may use it: built in, or their own (404 otherwise, as for exercises).
+    Whether they may change it (not a built-in) is the view's to ask."""
+    return visible_or_404(Program.objects.available_to(user), user, pk)
+
+
+def get_program_stage_for_user(user, pk: int) -> ProgramStage:
+    """The stage `pk` of a program `user` may use (404 otherwise)."""
+    visible = ProgramStage.objects.filter(program__in=Program.objects.available_to(user)).select_related("program")
+    return visible_or_404(visible, user, pk)
+
+
+def get_program_step_for_user(user, pk: int, *, role: str | None = None) -> ProgramStep:
+    """A step of a couple's program if the couple is `user`'s to see (404 otherwise); 403 on the wrong role."""
+    visible = ProgramStep.objects.filter(run__couple__in=Couple.objects.visible_to(user)).select_related(
+        "run__couple", "stage"
+    )
+    return visible_or_404(visible, user, pk, role=role)

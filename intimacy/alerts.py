@@ -572,6 +572,10 @@ SENTENCES = {
     Kind.CONSENT_WITHDRAWN: gettext_lazy(
         "%(partner)s withdrew their consent: their logging has stopped and the exercises are paused."
     ),
+    Kind.PROGRAM_BACK: gettext_lazy(
+        "%(partner)s asked privately to go back a step in the program. It stepped back for both of them;"
+        " their partner was not told who asked."
+    ),
 }
 # What each kind is about and what may be done about it: the rules' own, and for the kinds services raise,
 # what fits (their private words are on the page already; a hold has its own "Lift the hold").
@@ -581,6 +585,7 @@ ABOUT = {
     Kind.SAFETY_CHECK: (About.NOTHING, (Action.NOTE,)),
     Kind.DISPUTED: (About.SESSION, (Action.NOTE,)),
     Kind.CONSENT_WITHDRAWN: (About.NOTHING, (Action.NOTE,)),
+    Kind.PROGRAM_BACK: (About.NOTHING, (Action.NOTE,)),
 }
 SENTENCE_NUMBERS = {name: number for r in RULES for name, number in r.numbers.items()}
 # Every sentence sees every rule's numbers: two rules naming a number alike would quote the wrong one.

@@ -52,6 +52,10 @@ FREE_TEXT: dict[str, list[str]] = {
     "intimacy.SessionPairDismissal": [],
     # "I won't reflect on this one": ids and a time.
     "intimacy.ReflectionDecline": [],
+    # Staged programs (issue 15): ids, dates, a status and chosen answers; no free text.
+    "intimacy.ProgramRun": [],
+    "intimacy.ProgramStep": [],
+    "intimacy.ReadinessAnswer": [],
 }
 
 ACTION_WORDS = {

@@ -1,7 +1,7 @@
 """The homework's TextChoices on every page, so templates compare and post statuses and roles by name
 (`AssignmentStatus.PAUSED`), never by a hand-written value."""
 
-from intimacy.models import Assignment, Reflection
+from intimacy.models import Assignment, ProgramRun, ReadinessAnswer, Reflection
 
 
 def choices(request) -> dict:
@@ -10,4 +10,6 @@ def choices(request) -> dict:
         "GiverPlan": Assignment.GiverPlan,
         "ReflectionRole": Reflection.Role,
         "ReflectionVisibility": Reflection.Visibility,
+        "ReadinessAnswer": ReadinessAnswer.Answer,
+        "ProgramRunStatus": ProgramRun.Status,
     }

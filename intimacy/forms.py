@@ -24,6 +24,8 @@ from intimacy.models import (
     SAFETY_MESSAGE_MAX_LENGTH,
     Assignment,
     Exercise,
+    Program,
+    ProgramStage,
     Reflection,
     SafetyCheck,
     SafetyMessage,
@@ -526,3 +528,48 @@ class CheckInForm(StyledForm):
 
     def answers(self) -> dict:
         return {name: self.cleaned_data[name] for name in csi4.FIELDS}
+
+
+# Staged programs (issue 15) -----------------------------------------------------------------------------
+
+
+class ProgramForm(forms.ModelForm):
+    class Meta:
+        model = Program
+        fields = ["title", "description"]
+        widgets = {"description": forms.Textarea(attrs={"rows": 4})}
+        field_classes = {"description": LongTextField}
+        labels = {"title": _("Title"), "description": _("Description")}
+        help_texts = {"description": _("For you and other therapists; the couple sees only each step's exercise.")}
+
+
+class ProgramStageForm(forms.ModelForm):
+    class Meta:
+        model = ProgramStage
+        fields = ["exercise", "target_per_week", "suggested_minutes", "guidance"]
+        widgets = {"guidance": forms.Textarea(attrs={"rows": 3})}
+        field_classes = {"guidance": LongTextField}
+        labels = {
+            "exercise": _("Exercise"),
+            "target_per_week": _("Sessions per week"),
+            "suggested_minutes": _("Suggested minutes"),
+            "guidance": _("Guidance for this step (optional)"),
+        }
+        help_texts = {
+            "target_per_week": lazy_format(_("%(low)s to %(high)s."), {"low": MIN_TARGET, "high": MAX_TARGET}),
+            "suggested_minutes": lazy_format(_("%(low)s to %(high)s."), SUGGESTED_MINUTES_RANGE),
+            "guidance": _("The couple both see this while they are at this step."),
+        }
+
+    def __init__(self, *args, exercises, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["exercise"].queryset = exercises
+        self.fields["exercise"].empty_label = None
+
+
+class ProgramAssignForm(forms.Form):
+    program = forms.ModelChoiceField(queryset=Program.objects.none(), label=_("Program"), empty_label=None)
+
+    def __init__(self, *args, programs, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["program"].queryset = programs

@@ -475,6 +475,8 @@ class AlertKind(models.TextChoices):
     SAFETY_CHECK = "safety_check", _("Private check before touch work")
     DISPUTED = "disputed", _("A partner said a session did not happen or was not agreed")
     CONSENT_WITHDRAWN = "consent_withdrawn", _("Consent withdrawn")
+    # Staged programs (issue 15): a partner's private "go back a step" stepped the program back for both.
+    PROGRAM_BACK = "program_back", _("A partner asked to go back a step")
     # The weekly check-in (CSI-4), judged against each partner's baseline (intimacy/csi4.py).
     CHECKIN_DROP = "checkin_drop", _("Check-in: reliable drop")
     CHECKIN_BELOW = "checkin_below", _("Check-in: fell below the 13.5 line")
@@ -961,3 +963,203 @@ class ReflectionDecline(models.Model):
     def get_additional_data(self) -> dict:
         # django-auditlog stores this with each audit row; intimacy/audit.py keys the row by couple.
         return {"couple": self.session.assignment.couple_id}
+
+
+# Staged programs (issue 15) ------------------------------------------------------------------------------
+
+PROGRAM_TITLE_MAX_LENGTH = 80
+PROGRAM_DESCRIPTION_MAX_LENGTH = 2_000
+STAGE_GUIDANCE_MAX_LENGTH = 2_000  # the therapist's note for one stage, shown to the couple with it
+
+
+class ProgramQuerySet(models.QuerySet):
+    def available_to(self, user) -> "ProgramQuerySet":
+        """Built-in programs plus the therapist's own; partners browse none (they see their current step)."""
+        if not user.is_authenticated or user.role != User.Role.THERAPIST:
+            return self.none()
+        return self.filter(Q(owner__isnull=True) | Q(owner=user))
+
+
+class Program(models.Model):
+    """A path of ordered stages, each an exercise with its target and guidance (issue 15). Not clinical:
+    like an exercise, built in (no owner, read-only) or a therapist's own."""
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="programs"
+    )
+    builtin_key = models.SlugField(max_length=40, null=True, blank=True, unique=True)
+    title = models.CharField(max_length=PROGRAM_TITLE_MAX_LENGTH)
+    description = long_text(max_length=PROGRAM_DESCRIPTION_MAX_LENGTH, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ProgramQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["title", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(owner__isnull=True) | Q(builtin_key__isnull=True), name="program_builtin_has_no_owner"
+            ),
+            text_within_limits(
+                "program_text_within_limits",
+                {"title": PROGRAM_TITLE_MAX_LENGTH, "description": PROGRAM_DESCRIPTION_MAX_LENGTH},
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def is_builtin(self) -> bool:
+        return self.owner_id is None
+
+
+class ProgramStage(models.Model):
+    """One step of a program: the exercise the couple does at that step, how often and for how long."""
+
+    program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="stages")
+    # 1, 2, 3 … in walking order; unique within the program.
+    position = models.PositiveSmallIntegerField()
+    exercise = models.ForeignKey(Exercise, on_delete=models.PROTECT, related_name="+")
+    target_per_week = models.PositiveSmallIntegerField(
+        _("sessions per week"), validators=[MinValueValidator(MIN_TARGET), MaxValueValidator(MAX_TARGET)]
+    )
+    suggested_minutes = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(MIN_SUGGESTED_MINUTES), MaxValueValidator(MAX_SUGGESTED_MINUTES)]
+    )
+    guidance = long_text(_("guidance for this step"), max_length=STAGE_GUIDANCE_MAX_LENGTH, blank=True)
+
+    class Meta:
+        ordering = ["program", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["program", "position"], name="programstage_one_per_position"),
+            models.CheckConstraint(condition=Q(position__gte=1), name="programstage_position_positive"),
+            in_range("target_per_week", MIN_TARGET, MAX_TARGET, "programstage_target_range"),
+            in_range("suggested_minutes", MIN_SUGGESTED_MINUTES, MAX_SUGGESTED_MINUTES, "programstage_minutes_range"),
+            text_within_limits("programstage_text_within_limits", {"guidance": STAGE_GUIDANCE_MAX_LENGTH}),
+        ]
+
+    def __str__(self) -> str:
+        return f"Stage {self.position} of program {self.program_id}"
+
+
+class ProgramRunQuerySet(ClinicalQuerySet):
+    def visible_to(self, user) -> "ProgramRunQuerySet":
+        return self.filter(couple__in=Couple.objects.visible_to(user))
+
+
+class ProgramRunStatus(models.TextChoices):
+    ACTIVE = "active", _("Active")
+    FINISHED = "finished", _("Finished")
+
+
+class ProgramRun(models.Model):
+    """A couple walking a program. Its current step is realised as an ordinary `Assignment` of that
+    stage's exercise (so logging, trends, alerts and holds work unchanged); `ProgramStep` keeps the path."""
+
+    Status = ProgramRunStatus
+
+    couple = models.ForeignKey(Couple, on_delete=models.CASCADE, related_name="program_runs")
+    program = models.ForeignKey(Program, on_delete=models.PROTECT, related_name="runs")
+    started_on = models.DateField()
+    status = models.CharField(max_length=10, choices=ProgramRunStatus.choices, default=ProgramRunStatus.ACTIVE)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ProgramRunQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-started_on", "-pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(status__in=ProgramRunStatus.values), name="programrun_status_valid"),
+            # One program at a time per couple: two would fight over what "the next step" is.
+            models.UniqueConstraint(
+                fields=["couple"], condition=Q(status=ProgramRunStatus.ACTIVE), name="programrun_one_active"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Program run {self.pk}"
+
+    def get_additional_data(self) -> dict:
+        # django-auditlog stores this with each audit row; intimacy/audit.py keys the row by couple.
+        return {"couple": self.couple_id}
+
+
+class StepReason(models.TextChoices):
+    START = "start", _("Started")
+    APPROVED = "approved", _("Moved on")
+    BACK = "back", _("Stepped back")
+
+
+class ProgramStep(models.Model):
+    """One stretch of a couple's path: the stage they were at, from when to when, and the assignment that
+    realised it. A run's newest step (highest id) is its current one; going back adds a step too."""
+
+    Reason = StepReason
+
+    run = models.ForeignKey(ProgramRun, on_delete=models.CASCADE, related_name="steps")
+    stage = models.ForeignKey(ProgramStage, on_delete=models.PROTECT, related_name="+")
+    assignment = models.ForeignKey(Assignment, on_delete=models.PROTECT, related_name="+")
+    reason = models.CharField(max_length=10, choices=StepReason.choices)
+    started_on = models.DateField()
+    ended_on = models.DateField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ClinicalQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["run", "pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(reason__in=StepReason.values), name="programstep_reason_valid"),
+            # The open step of a run: exactly its current one.
+            models.UniqueConstraint(fields=["run"], condition=Q(ended_on__isnull=True), name="programstep_one_open"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Program step {self.pk}"
+
+    def get_additional_data(self) -> dict:
+        return {"couple": self.run.couple_id}
+
+
+class ReadinessQuerySet(ClinicalQuerySet):
+    def visible_to(self, user) -> "ReadinessQuerySet":
+        """A partner's readiness is theirs and their therapist's: the other partner never sees it, in any form."""
+        if not user.is_authenticated:
+            return self.none()
+        if user.role == User.Role.THERAPIST:
+            return self.filter(step__run__couple__therapist=user)
+        return self.filter(partner__user=user)
+
+
+class ReadinessAnswerKind(models.TextChoices):
+    READY = "ready", _("Ready for the next step")
+    NOT_YET = "not_yet", _("Not yet")
+    BACK = "back", _("Asked to go back a step")
+
+
+class ReadinessAnswer(models.Model):
+    """A partner's private answer about their current step. The latest answer of a step counts; "back"
+    is the request that stepped the program back (kept so the therapist sees who asked; the partners don't)."""
+
+    Answer = ReadinessAnswerKind
+
+    step = models.ForeignKey(ProgramStep, on_delete=models.CASCADE, related_name="readiness")
+    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="+")
+    answer = models.CharField(max_length=10, choices=ReadinessAnswerKind.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ReadinessQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["step", "created_at", "pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(answer__in=ReadinessAnswerKind.values), name="readiness_answer_valid")
+        ]
+        indexes = [models.Index(fields=["step", "partner", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"Readiness answer {self.pk}"
+
+    def get_additional_data(self) -> dict:
+        return {"couple": self.partner.couple_id}

@@ -19,6 +19,9 @@ from intimacy.models import (
     CheckIn,
     CoupleNote,
     PersonalPause,
+    ProgramRun,
+    ProgramStep,
+    ReadinessAnswer,
     Reflection,
     SafetyCheck,
     SafetyMessage,
@@ -97,7 +100,37 @@ def partner_record(partner: Partner, viewer: User) -> dict:
         "sessions": _sessions(sessions, viewer),
         # Through the gate, then narrowed to this partner: the other partner's check-ins are never here.
         "weekly_checkins": _checkins(CheckIn.objects.visible_to(viewer).filter(partner=partner)),
+        # Their own answers about the program's steps (issue 15), through the gate: never the other's.
+        "program_readiness": _readiness(ReadinessAnswer.objects.visible_to(viewer).filter(partner=partner)),
     }
+
+
+def _readiness(answers) -> list[dict]:
+    return [
+        {"step": a.step.stage.position, "exercise": a.step.stage.exercise.title, "answer": a.answer, "at": a.created_at}
+        for a in answers.select_related("step__stage__exercise").order_by("created_at", "pk")
+    ]
+
+
+def _program_steps(couple: Couple, viewer: User) -> list[dict]:
+    """The couple's program path (issue 15): each step, when, why, and each partner's answers on it."""
+    steps = ProgramStep.objects.filter(run__couple=couple, run__in=ProgramRun.objects.visible_to(viewer))
+    answers = ReadinessAnswer.objects.visible_to(viewer).filter(step__run__couple=couple).select_related("partner")
+    by_step: dict[int, list[dict]] = {}
+    for a in answers.order_by("created_at", "pk"):
+        by_step.setdefault(a.step_id, []).append({"partner": a.partner.name, "answer": a.answer, "at": a.created_at})
+    return [
+        {
+            "program": step.run.program.title,
+            "step": step.stage.position,
+            "exercise": step.stage.exercise.title,
+            "reason": step.reason,
+            "started_on": step.started_on,
+            "ended_on": step.ended_on,
+            "readiness": by_step.get(step.pk, []),
+        }
+        for step in steps.select_related("run__program", "stage__exercise").order_by("pk")
+    ]
 
 
 def couple_record(couple: Couple, viewer: User) -> dict:
@@ -149,6 +182,7 @@ def couple_record(couple: Couple, viewer: User) -> dict:
             {"from": m.partner.name, "feeling": m.feeling, "message": m.message, "at": m.created_at}
             for m in SafetyMessage.objects.visible_to(viewer).filter(couple=couple).select_related("partner")
         ],
+        "program_steps": _program_steps(couple, viewer),
         **_safety_loop(couple, viewer),
     }
 

@@ -7,6 +7,7 @@ from datetime import UTC, date, timedelta
 
 from django.core.paginator import Paginator
 from django.db.models import (
+    Avg,
     BooleanField,
     Count,
     Exists,
@@ -37,6 +38,11 @@ from intimacy.models import (
     CoupleNote,
     Exercise,
     PersonalPause,
+    Program,
+    ProgramRun,
+    ProgramStage,
+    ProgramStep,
+    ReadinessAnswer,
     Reflection,
     ReflectionDecline,
     SafetyCheck,
@@ -850,3 +856,111 @@ def checkin_panel(couple: Couple, partners: list[Partner]) -> CheckInPanel:
     norm = csi4.norm()
     progress = csi4.progress(rows, [p.pk for p in partners], norm)
     return CheckInPanel(list(zip(partners, progress.partners, strict=True)), progress, norm)
+
+
+# Staged programs (issue 15) --------------------------------------------------------------------------------
+
+# How long after a change of step both partners see "Your therapist has changed this exercise".
+STEP_CHANGE_SHOWN_DAYS = 7
+
+
+def program_library(therapist: User) -> dict[str, list[Program]]:
+    """The programs a therapist may use, each with its number of stages, in one query."""
+    programs = list(Program.objects.available_to(therapist).annotate(stage_count=Count("stages")))
+    return {"builtin": [p for p in programs if p.is_builtin], "own": [p for p in programs if not p.is_builtin]}
+
+
+def program_stages(program: Program) -> list[ProgramStage]:
+    """A program's stages in walking order, with their exercises."""
+    return list(program.stages.select_related("exercise").order_by("position"))
+
+
+def assignable_programs(therapist: User) -> QuerySet:
+    """The programs a therapist may start for a couple: built in or their own, with at least one stage."""
+    return Program.objects.available_to(therapist).filter(stages__isnull=False).distinct()
+
+
+@dataclass
+class PathStep:
+    step: ProgramStep
+    answers: list[ReadinessAnswer]
+
+
+@dataclass
+class CoupleProgram:
+    """A couple's program for their therapist: the path walked so far and where things stand now."""
+
+    run: ProgramRun
+    path: list[PathStep]
+    current: ProgramStep | None
+    # The current step's latest answer of each partner: (partner, the answer's label, "" for none yet).
+    latest: list[tuple[Partner, str]]
+    both_ready: bool
+
+
+def couple_program(couple: Couple, viewer: User) -> CoupleProgram | None:
+    """The couple's latest program: each step with its dates, sessions, mean ratings and the readiness
+    answers given on it (all of them, in order: the therapist sees both partners' answers over time)."""
+    run = ProgramRun.objects.visible_to(viewer).filter(couple=couple).select_related("program").first()
+    if run is None:
+        return None
+    kept = Q(assignment__sessions__withdrawn_at__isnull=True)
+    steps = (
+        run.steps.select_related("stage__exercise")
+        .annotate(
+            sessions=Count("assignment__sessions", filter=kept, distinct=True),
+            connection=Avg("assignment__sessions__reflections__connection", filter=kept),
+            comfort=Avg("assignment__sessions__reflections__comfort", filter=kept),
+        )
+        .order_by("pk")
+    )
+    answers = defaultdict(list)
+    for answer in ReadinessAnswer.objects.visible_to(viewer).filter(step__run=run).select_related("partner"):
+        answers[answer.step_id].append(answer)
+    path = [PathStep(step=step, answers=answers[step.pk]) for step in steps]
+    current = next((p.step for p in path if p.step.ended_on is None), None)
+    if run.status != ProgramRun.Status.ACTIVE:
+        current = None
+    latest = {}
+    for answer in answers[current.pk] if current else []:
+        latest[answer.partner_id] = answer
+    rows = [(p, latest[p.pk].get_answer_display() if p.pk in latest else "") for p in couple_partners(couple)]
+    ready = [a for a in latest.values() if a.answer == ReadinessAnswer.Answer.READY]
+    return CoupleProgram(run=run, path=path, current=current, latest=rows, both_ready=len(ready) == 2)
+
+
+@dataclass
+class PartnerProgram:
+    """What one partner sees of their program: the current step, their own answer (never the other's)."""
+
+    step: ProgramStep
+    my_answer: str
+    changed: bool
+    can_go_back: bool
+
+
+def partner_program(partner: Partner, viewer: User, today: date) -> PartnerProgram | None:
+    """The partner's current step, if their couple is on a program; their own latest answer on it only."""
+    if partner.couple.is_closed:
+        return None
+    step = (
+        ProgramStep.objects.filter(
+            run__couple_id=partner.couple_id, run__status=ProgramRun.Status.ACTIVE, ended_on__isnull=True
+        )
+        .select_related("stage__exercise")
+        .first()
+    )
+    if step is None:
+        return None
+    mine = (
+        ReadinessAnswer.objects.visible_to(viewer)
+        .filter(step=step, partner=partner)
+        .exclude(answer=ReadinessAnswer.Answer.BACK)
+        .order_by("-created_at", "-pk")
+        .values_list("answer", flat=True)
+        .first()
+    )
+    changed = step.reason != ProgramStep.Reason.START and step.started_on > today - timedelta(
+        days=STEP_CHANGE_SHOWN_DAYS
+    )
+    return PartnerProgram(step=step, my_answer=mine or "", changed=changed, can_go_back=step.stage.position > 1)

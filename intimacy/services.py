@@ -24,6 +24,11 @@ from intimacy.models import (
     CoupleNote,
     Exercise,
     PersonalPause,
+    Program,
+    ProgramRun,
+    ProgramStage,
+    ProgramStep,
+    ReadinessAnswer,
     Reflection,
     ReflectionDecline,
     SafetyCheck,
@@ -997,3 +1002,211 @@ def couple_delete(*, couple: Couple, confirmation: str) -> None:
         couple.delete()
         for user in users:
             user.delete()
+
+
+# Staged programs (issue 15) -------------------------------------------------------------------------------
+# A couple's current step is an ordinary Assignment of that stage's exercise, so logging, trends, alerts
+# and holds need nothing new. Every change of step happens under the run's row lock and names the step the
+# person saw: an answer or an approval from a page that is out of date is refused, never applied to
+# whatever step the couple has reached since.
+
+
+def program_create(*, owner: User, title: str, description: str = "") -> Program:
+    """A therapist's own program, with no stages yet (`program_stage_add`)."""
+    program = Program(owner=owner, title=title, description=description)
+    program.full_clean()
+    program.save()
+    return program
+
+
+def program_stage_add(
+    *, program: Program, exercise: Exercise, target_per_week: int, suggested_minutes: int, guidance: str = ""
+) -> ProgramStage:
+    """Add a stage at the end of a therapist's own program. Built-in programs are read-only."""
+    if program.is_builtin:
+        raise PermissionDenied
+    if exercise.archived_at is not None or not (exercise.owner_id is None or exercise.owner_id == program.owner_id):
+        raise ValidationError({"exercise": _("Choose one of your exercises or a built-in one.")})
+    with transaction.atomic():
+        # The program's row lock numbers two stages added at once one after the other.
+        Program.objects.select_for_update().filter(pk=program.pk).exists()
+        last = program.stages.order_by("-position").values_list("position", flat=True).first() or 0
+        stage = ProgramStage(
+            program=program,
+            position=last + 1,
+            exercise=exercise,
+            target_per_week=target_per_week,
+            suggested_minutes=suggested_minutes,
+            guidance=guidance,
+        )
+        stage.full_clean()
+        stage.save()
+    return stage
+
+
+def program_stage_move(*, stage: ProgramStage, offset: int) -> ProgramStage:
+    """Swap a stage with the one before (`offset` -1) or after (+1) it; at either end nothing moves.
+
+    A couple already on the program keeps the step they are at; "next" and "back" follow the new order.
+    """
+    if stage.program.is_builtin:
+        raise PermissionDenied
+    with transaction.atomic():
+        Program.objects.select_for_update().filter(pk=stage.program_id).exists()
+        stages = list(ProgramStage.objects.filter(program_id=stage.program_id).order_by("position"))
+        index = next(i for i, s in enumerate(stages) if s.pk == stage.pk)
+        if not 0 <= index + offset < len(stages):
+            return stage
+        mine, theirs = stages[index], stages[index + offset]
+        parked = stages[-1].position + 1  # a free position, so the unique (program, position) holds throughout
+        mine_at, theirs_at = mine.position, theirs.position
+        mine.position = parked
+        mine.save(update_fields=["position"])
+        theirs.position = mine_at
+        theirs.save(update_fields=["position"])
+        mine.position = theirs_at
+        mine.save(update_fields=["position"])
+    return mine
+
+
+def _open_step(run: ProgramRun, stage: ProgramStage, reason: str, assignment: Assignment | None = None) -> ProgramStep:
+    """Realise `stage` as the couple's assignment, from today (or as `assignment`, one they are doing
+    already), and record it as the run's open step."""
+    today = run.couple.today()
+    if assignment is None:
+        assignment = assignment_create(
+            couple=run.couple,
+            exercise=stage.exercise,
+            target_per_week=stage.target_per_week,
+            suggested_minutes=stage.suggested_minutes,
+            starts_on=today,
+            note=stage.guidance,
+        )
+    step = ProgramStep(
+        run=run, stage=stage, assignment=assignment, reason=reason, started_on=min(today, assignment.starts_on)
+    )
+    step.full_clean()
+    step.save()
+    return step
+
+
+def _close_step(step: ProgramStep) -> None:
+    """End the step and its assignment (unless the therapist ended that already); its sessions stay."""
+    if step.assignment.status != Assignment.Status.ENDED:
+        assignment_set_status(assignment=step.assignment, status=Assignment.Status.ENDED)
+    step.ended_on = step.run.couple.today()
+    step.save(update_fields=["ended_on"])
+
+
+def program_assign(*, couple: Couple, program: Program, current: Assignment | None = None) -> ProgramRun:
+    """Start `program` for `couple` at its first stage, from the couple's today. One program at a time.
+
+    `current`: an active assignment of the couple's, of the first stage's exercise, that becomes the first
+    step as it is (the couple carry on with what they are doing; the path starts when it started).
+    """
+    require_open(couple)
+    first = program.stages.select_related("exercise").order_by("position").first()
+    if first is None:
+        raise ValidationError(_("This program has no steps yet. Add one first."))
+    if current is not None and (
+        current.couple_id != couple.pk
+        or current.exercise_id != first.exercise_id
+        or current.status != Assignment.Status.ACTIVE
+    ):
+        raise ValidationError(_("The first step must be this couple's active assignment of its exercise."))
+    if ProgramRun.objects.filter(couple=couple, status=ProgramRun.Status.ACTIVE).exists():
+        raise ValidationError(_("This couple is already on a program."))
+    try:
+        with transaction.atomic():
+            started = min(couple.today(), current.starts_on) if current else couple.today()
+            run = ProgramRun.objects.create(couple=couple, program=program, started_on=started)
+            _open_step(run, first, ProgramStep.Reason.START, assignment=current)
+    except IntegrityError:  # the same form sent twice at once: the first one started it
+        raise ValidationError(_("This couple is already on a program.")) from None
+    return run
+
+
+def _step_changed() -> ValidationError:
+    return ValidationError(_("This step has changed since the page was opened. Here is where things are now."))
+
+
+def _lock_open_step(step: ProgramStep) -> ProgramStep:
+    """Lock the run of `step` and return the step, fresh, if it is still the run's open one (refused otherwise)."""
+    run = ProgramRun.objects.select_for_update().select_related("couple").get(pk=step.run_id)
+    current = run.steps.filter(ended_on__isnull=True).select_related("stage__program", "assignment").first()
+    if run.status != ProgramRun.Status.ACTIVE or current is None or current.pk != step.pk:
+        raise _step_changed()
+    current.run = run
+    return current
+
+
+def _check_partner(step: ProgramStep, partner: Partner) -> None:
+    if partner.couple_id != step.run.couple_id:
+        raise PermissionDenied
+    require_open(partner.couple)
+
+
+def readiness_answer(*, step: ProgramStep, partner: Partner, answer: str) -> ReadinessAnswer:
+    """A partner's private "ready for the next step" or "not yet" about the step they saw; the latest counts.
+
+    Only the therapist reads it; the other partner never learns it, nor whether it was given.
+    """
+    _check_partner(step, partner)
+    if answer not in (ReadinessAnswer.Answer.READY, ReadinessAnswer.Answer.NOT_YET):
+        raise ValidationError(_("Choose “Ready for the next step” or “Not yet”."))
+    with transaction.atomic():
+        current = _lock_open_step(step)
+        return ReadinessAnswer.objects.create(step=current, partner=partner, answer=answer)
+
+
+def latest_readiness(step: ProgramStep) -> dict[int, str]:
+    """Each partner's latest answer on `step`, by partner id (for the therapist and the approval)."""
+    latest = {}
+    for partner_id, answer in step.readiness.order_by("created_at", "pk").values_list("partner_id", "answer"):
+        latest[partner_id] = answer
+    return latest
+
+
+def program_stage_approve(*, step: ProgramStep, by: User) -> ProgramStep | None:
+    """The therapist moves the couple on from `step` to the program's next stage; returns the new step, or
+    None when `step` was the last (the run is then finished and its last exercise carries on as it is).
+
+    Refused unless both partners' latest answers on this step are "ready": nothing moves on one
+    partner's word, nor on the therapist's alone.
+    """
+    if by.pk != step.run.couple.therapist_id:
+        raise PermissionDenied
+    require_open(step.run.couple)
+    with transaction.atomic():
+        current = _lock_open_step(step)
+        latest = latest_readiness(current)
+        partner_ids = list(current.run.couple.partners.values_list("pk", flat=True))
+        if len(partner_ids) != 2 or any(latest.get(pk) != ReadinessAnswer.Answer.READY for pk in partner_ids):
+            raise ValidationError(_("Both partners need to say they are ready before the next step."))
+        following = current.stage.program.stages.filter(position__gt=current.stage.position).order_by("position")
+        nxt = following.select_related("exercise").first()
+        if nxt is None:
+            current.run.status = ProgramRun.Status.FINISHED
+            current.run.save(update_fields=["status"])
+            return None
+        _close_step(current)
+        return _open_step(current.run, nxt, ProgramStep.Reason.APPROVED)
+
+
+def program_stage_back(*, step: ProgramStep, partner: Partner) -> ProgramStep:
+    """A partner privately asks to go back a step: the program steps back for both at once, at the word of
+    either (stepping back is always safe; moving on is what needs both and the therapist). The therapist is
+    told who asked, by an alert; the partners see only "Your therapist has changed this exercise".
+    """
+    _check_partner(step, partner)
+    with transaction.atomic():
+        current = _lock_open_step(step)
+        earlier = current.stage.program.stages.filter(position__lt=current.stage.position).order_by("-position")
+        previous = earlier.select_related("exercise").first()
+        if previous is None:
+            raise ValidationError(_("This is the first step already. You can always take a break instead."))
+        ReadinessAnswer.objects.create(step=current, partner=partner, answer=ReadinessAnswer.Answer.BACK)
+        _close_step(current)
+        back = _open_step(current.run, previous, ProgramStep.Reason.BACK)
+        alert_raise_now(couple=current.run.couple, kind=Alert.Kind.PROGRAM_BACK, partner=partner, urgent=False)
+    return back

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from intimacy.views import appointment, audit, checkin, dashboard, health, home, partner, privacy, therapist
+from intimacy.views import appointment, audit, checkin, dashboard, health, home, partner, privacy, programs, therapist
 
 urlpatterns = [
     path("", home.home, name="home"),
@@ -42,6 +42,13 @@ urlpatterns = [
     path("exercises/<int:pk>/edit/", therapist.exercise_edit, name="exercise_edit"),
     path("exercises/<int:pk>/customize/", therapist.exercise_customize, name="exercise_customize"),
     path("exercises/<int:pk>/archive/", therapist.exercise_archive, name="exercise_archive"),
+    path("programs/", programs.program_list, name="program_list"),
+    path("programs/new/", programs.program_create, name="program_create"),
+    path("programs/<int:pk>/", programs.program_detail, name="program_detail"),
+    path("programs/<int:pk>/stages/", programs.program_stage_add, name="program_stage_add"),
+    path("program-stages/<int:pk>/move/", programs.program_stage_move, name="program_stage_move"),
+    path("couples/<int:pk>/program/", programs.program_assign, name="program_assign"),
+    path("steps/<int:pk>/approve/", programs.program_approve, name="program_approve"),
     path("keepalive/", dashboard.keepalive, name="keepalive"),
     # Partner
     path("log/", partner.log_start, name="log_start"),
@@ -58,6 +65,9 @@ urlpatterns = [
     path("welcome/withdraw/", privacy.consent_withdraw, name="consent_withdraw"),
     path("sign-out-now/", privacy.quick_sign_out, name="quick_sign_out"),
     path("break/", partner.touch_pause, name="touch_pause"),
+    # A step of the couple's program: "ready" / "not yet" (private), and "go back a step".
+    path("steps/<int:pk>/ready/", programs.step_readiness, name="step_readiness"),
+    path("steps/<int:pk>/back/", programs.step_back, name="step_back"),
     path("break/end/", partner.touch_resume, name="touch_resume"),
     path("sessions/<int:pk>/not-so/", partner.session_dispute, name="session_dispute"),
     path("sessions/<int:pk>/reflect/", partner.reflection_add, name="reflection_add"),

@@ -11,7 +11,8 @@ from django.urls import reverse
 
 from accounts.models import User
 from intimacy.builtin import BUILTIN_EXERCISES, seed_builtin_exercises
-from intimacy.models import Exercise, Reflection
+from intimacy.models import Exercise, Program, ProgramStage, Reflection
+from intimacy.programs_builtin import BUILTIN_PROGRAMS, seed_builtin_programs
 from tests.factories import (
     PASSWORD,
     AssignmentFactory,
@@ -23,6 +24,12 @@ from tests.factories import (
 )
 
 BUILTIN_KEYS = [spec["builtin_key"] for spec in BUILTIN_EXERCISES]
+BUILTIN_PROGRAM_KEYS = [spec["builtin_key"] for spec in BUILTIN_PROGRAMS]
+
+
+def _seed_builtin_programs() -> None:
+    if Program.objects.filter(builtin_key__in=BUILTIN_PROGRAM_KEYS).count() < len(BUILTIN_PROGRAM_KEYS):
+        seed_builtin_programs(Program, ProgramStage, Exercise)
 
 
 @pytest.fixture(autouse=True)
@@ -32,6 +39,7 @@ def _clean_shared_state(db):
     # allauth's rate limits (and kept drafts) would leak between tests without this.
     if Exercise.objects.filter(builtin_key__in=BUILTIN_KEYS).count() < len(BUILTIN_KEYS):
         seed_builtin_exercises(Exercise)
+    _seed_builtin_programs()
     for alias in ("default", "drafts"):
         caches[alias].clear()
 
@@ -53,6 +61,7 @@ def module_db(django_db_setup, django_db_blocker):
         outer.__enter__()
         # A transactional test in an earlier module may have flushed the seeded exercise away.
         seed_builtin_exercises(Exercise)
+        _seed_builtin_programs()
     try:
         yield django_db_blocker
     finally:

@@ -122,6 +122,7 @@ def _dashboard(
         lift_form=lift_form or (_lift_form(couple, partners=partners) if hold else None),
         checkin=selectors.checkin_panel(couple, context["trends"].partners),
         panel_numbers=CSI4_NUMBERS,
+        program=selectors.couple_program(couple, request.user),
     )
     return render(request, "intimacy/couple_detail.html", context, status=status)
 

@@ -39,7 +39,13 @@ def partner_home(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "intimacy/partner_home.html",
-        {"home": data, "partner": partner, "other": other, "checkin_due": checkin_due},
+        {
+            "home": data,
+            "partner": partner,
+            "other": other,
+            "checkin_due": checkin_due,
+            "program": selectors.partner_program(partner, request.user, today),
+        },
     )
 
 

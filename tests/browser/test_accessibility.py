@@ -190,3 +190,38 @@ def test_a_partner_logs_and_reflects_with_javascript_off(live_server, new_page, 
     expect(page).to_have_url(live_server.url + "/")
     theirs = Reflection.objects.get(session=session, partner=partner_b)
     assert (theirs.role, theirs.connection, theirs.comfort, theirs.safe) == ("receiver", 6, 9, 8)
+
+
+def test_program_pages(live_server, new_page, couple, therapist, assignment, partner_a, partner_b):
+    """Staged programs (issue 15): the therapist's pages and the partner's card, at step 2 with answers."""
+    from intimacy import services
+    from intimacy.models import Exercise, ReadinessAnswer
+
+    program = services.program_create(owner=therapist, title="Steps", description="An example, not a protocol.")
+    for _n in range(3):
+        services.program_stage_add(
+            program=program, exercise=Exercise.objects.back_rub(), target_per_week=2, suggested_minutes=15
+        )
+    run = services.program_assign(couple=couple, program=program)
+    first = run.steps.get()
+    for partner in (partner_a, partner_b):
+        services.readiness_answer(step=first, partner=partner, answer=ReadinessAnswer.Answer.READY)
+    second = services.program_stage_approve(step=first, by=therapist)
+    services.readiness_answer(step=second, partner=partner_b, answer=ReadinessAnswer.Answer.NOT_YET)
+    page = new_page(LAPTOP, who="therapist")
+    sign_in(page, live_server.url, therapist.email, PASSWORD, TOTP_SECRET)
+    check_pages(
+        page,
+        live_server.url,
+        [
+            reverse("program_list"),
+            reverse("program_create"),
+            reverse("program_detail", args=[program.pk]),
+            reverse("program_assign", args=[couple.pk]),
+            reverse("couple_detail", args=[couple.pk]),
+        ],
+    )
+    partner_page = new_page(PHONE, who="partner")
+    sign_in(partner_page, live_server.url, partner_b.email, PASSWORD)
+    check_pages(partner_page, live_server.url, [reverse("home")], phone_targets=True)
+    expect(partner_page.get_by_text("Your therapist has changed this exercise.")).to_be_visible()

@@ -39,7 +39,8 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
 from accounts.tokens import alert_address_token, invite_token_generator, unsubscribe_token
-from intimacy.models import Alert, CoupleNote, Exercise, Reflection
+from intimacy.models import Alert, CoupleNote, Exercise, Program, ProgramRun, ProgramStage, ProgramStep, Reflection
+from intimacy.programs_builtin import EXAMPLE_PROGRAM_KEY
 from tests.factories import (
     AssignmentFactory,
     CoupleFactory,
@@ -138,6 +139,20 @@ TABLE = [
         {"get": r(LOGIN, 403, 403, 403, 200, 200, 200), "post": r(LOGIN, 403, 403, 403, 200, 200, 200)},
     ),
     Entry("exercise_archive", "own_exercise", {"post": r(LOGIN, 403, 403, 403, 302, 404, 404)}),
+    # Programs (issue 15) are not clinical either, like exercises: partners are refused outright, a
+    # therapist's own program is a 404 for other therapists; the built-in one is every therapist's to read.
+    Entry("program_list", "none", {"get": r(LOGIN, 403, 403, 403, 200, 200, 200)}),
+    Entry(
+        "program_create",
+        "none",
+        {"get": r(LOGIN, 403, 403, 403, 200, 200, 200), "post": r(LOGIN, 403, 403, 403, 200, 200, 200)},
+    ),
+    Entry("program_detail", "own_program", {"get": r(LOGIN, 403, 403, 403, 200, 404, 404)}),
+    Entry("program_detail", "builtin_program", {"get": r(LOGIN, 403, 403, 403, 200, 200, 200)}),
+    # An empty POST: the program page again with the step form's errors (400).
+    Entry("program_stage_add", "own_program", {"post": r(LOGIN, 403, 403, 403, 400, 404, 404)}),
+    # (The built-in program is read-only, 403 for every therapist: tests/intimacy/test_programs.py.)
+    Entry("program_stage_move", "own_stage", {"post": r(LOGIN, 403, 403, 403, 302, 404, 404)}),
     # Therapist, one couple ----------------------------------------------------------------------------
     Entry("couple_detail", "couple", THERAPIST_OF_COUPLE),
     Entry("appointment", "couple", THERAPIST_OF_COUPLE),
@@ -164,6 +179,14 @@ TABLE = [
         "couple",
         {"get": r(LOGIN, 403, 403, 404, 200, 404, 404), "post": r(LOGIN, 403, 403, 404, 200, 404, 404)},
     ),
+    # Starting a program: an empty POST is the form again (as for assignment_create), nothing started.
+    Entry(
+        "program_assign",
+        "couple",
+        {"get": r(LOGIN, 403, 403, 404, 200, 404, 404), "post": r(LOGIN, 403, 403, 404, 200, 404, 404)},
+    ),
+    # Neither partner has said "ready" on `step`: refused with a message, back to the dashboard.
+    Entry("program_approve", "step", {"post": r(LOGIN, 403, 403, 404, 302, 404, 404)}),
     # partner_b has joined: a warning and back to the dashboard.
     Entry("invite_resend", "couple_partner_b", {"post": r(LOGIN, 403, 403, 404, 302, 404, 404)}),
     # A partner who has not joined yet, in another couple of the same therapist: a new link is sent.
@@ -250,6 +273,10 @@ TABLE = [
     # on `session`, where both have reflected, it is refused calmly (a message), still a redirect.
     Entry("reflection_decline", "fresh_session", {"post": r(LOGIN, 302, 302, 404, 403, 404, 404)}),
     Entry("reflection_decline", "session", {"post": r(LOGIN, 302, 302, 404, 403, 404, 404)}),
+    # A step of the couple's program (issue 15): each partner's private answer (an empty POST is no answer:
+    # a message, back home), and "go back a step" (`step` is the first: a calm message, back home).
+    Entry("step_readiness", "step", {"post": r(LOGIN, 302, 302, 404, 403, 404, 404)}),
+    Entry("step_back", "step", {"post": r(LOGIN, 302, 302, 404, 403, 404, 404)}),
     # Only the partner who logged a session changes or deletes it.
     Entry(
         "session_edit",
@@ -296,6 +323,10 @@ SAMPLES = {
     "alert": lambda w: {"pk": w["alert"].pk},
     "own_exercise": lambda w: {"pk": w["own_exercise"].pk},
     "builtin_exercise": lambda w: {"pk": Exercise.objects.back_rub().pk},
+    "own_program": lambda w: {"pk": w["own_program"].pk},
+    "builtin_program": lambda w: {"pk": Program.objects.get(builtin_key=EXAMPLE_PROGRAM_KEY).pk},
+    "own_stage": lambda w: {"pk": w["own_stage"].pk},
+    "step": lambda w: {"pk": w["step"].pk},
     "bad_invite": lambda w: {"uidb64": _uid(w["pending"]), "token": "cq1x2y-0123456789abcdef0123456789abcdef"},
     "unknown_invitee": lambda w: {"uidb64": urlsafe_base64_encode(b"987654"), "token": "cq1x2y-0123456789abcdef"},
     "good_invite": lambda w: {"uidb64": _uid(w["pending"]), "token": invite_token_generator.make_token(w["pending"])},
@@ -344,7 +375,23 @@ def _build_world() -> dict:
         consent_accepted_at=None,
         consent_version="",
     )
+    # The couple's program, at its first step, realised by `assignment` (made by hand so that the couple
+    # keeps one active assignment, as the rows above expect).
+    own_program = Program.objects.create(owner=therapist, title="Steps")
+    own_stage = ProgramStage.objects.create(
+        program=own_program, position=1, exercise=Exercise.objects.back_rub(), target_per_week=2, suggested_minutes=15
+    )
+    ProgramStage.objects.create(
+        program=own_program, position=2, exercise=Exercise.objects.back_rub(), target_per_week=3, suggested_minutes=15
+    )
+    run = ProgramRun.objects.create(couple=couple, program=own_program, started_on=date(2026, 11, 16))
+    step = ProgramStep.objects.create(
+        run=run, stage=own_stage, assignment=assignment, reason=ProgramStep.Reason.START, started_on=date(2026, 11, 16)
+    )
     return {
+        "own_program": own_program,
+        "own_stage": own_stage,
+        "step": step,
         "users": {
             "partner_a": partner_a.user,
             "partner_b": partner_b.user,

@@ -44,7 +44,7 @@ from django.utils import timezone
 from accounts import services as people
 from intimacy import services
 from intimacy.forms import ReflectionForm
-from intimacy.models import Reflection, SafetyCheck, Session
+from intimacy.models import Exercise, ReadinessAnswer, Reflection, SafetyCheck, Session
 from intimacy.reminders import reminders_run
 from tests.factories import (
     PASSWORD,
@@ -661,6 +661,12 @@ NOT_READ = {
     "safety_check": "four fixed questions; the answers are never shown back (tests/intimacy/test_holds.py)",
     "exercise_edit": "the exercise library: no couple's data",
     "exercise_customize": "the exercise library: no couple's data",
+    # Staged programs (issue 15): the library of programs, and starting one, show no couple's homework;
+    # readiness is read by its own test below (`TestReadinessIsPrivate`).
+    "program_list": "the program library: no couple's data",
+    "program_create": "the program library: no couple's data",
+    "program_detail": "the program library: no couple's data",
+    "program_assign": "a list of programs: no couple's data beyond its label",
     **dict.fromkeys(
         [
             "note_delete",
@@ -684,6 +690,11 @@ NOT_READ = {
             "session_merge_by_therapist",
             "session_conflict_join",
             "session_pair_dismiss",
+            "program_stage_add",
+            "program_stage_move",
+            "program_approve",
+            "step_readiness",
+            "step_back",
         ],
         "an action: POST, then a redirect",
     ),
@@ -1144,3 +1155,62 @@ def test_the_decline_leaves_the_lists_that_wait_for_a_reflection(client, reveal)
     # Sam wrote hers: she has nothing to decline.
     with pytest.raises(ValidationError):
         services.reflection_decline(session=reveal.shared, partner=reveal.sam)
+
+
+# Readiness in a staged program (issue 15) ----------------------------------------------------------------
+# Each partner's "ready for the next step" / "not yet" is theirs and their therapist's: the other partner
+# never sees it, nor whether it was given, on any page the partners read or in their data download.
+
+
+class TestReadinessIsPrivate:
+    @pytest.fixture
+    def answered(self, couple, partner_a, partner_b, therapist):
+        """Alex says "ready", Sam says nothing; the couple at step 1 of a two-step program."""
+        program = services.program_create(owner=therapist, title="Two steps")
+        for _position in (1, 2):
+            services.program_stage_add(
+                program=program, exercise=Exercise.objects.back_rub(), target_per_week=2, suggested_minutes=15
+            )
+        run = services.program_assign(couple=couple, program=program)
+        step = run.steps.get()
+        services.readiness_answer(step=step, partner=partner_a, answer=ReadinessAnswer.Answer.READY)
+        return step
+
+    # The words only Alex's own answer prints (templates/intimacy/includes/program_step.html), and the
+    # therapist's readout of it ("Alex: Ready for the next step").
+    ALEX_ANSWER = ("You said", "Alex: Ready")
+
+    @pytest.mark.parametrize("url_name", ["home", "history", "progress", "my_data", "my_data_download"])
+    def test_sam_never_sees_alexs_answer(self, client_for, answered, partner_b, couple, url_name):
+        couple.progress_page = True
+        couple.save(update_fields=["progress_page"])
+        page = client_for(partner_b).get(reverse(url_name)).content.decode()
+        assert not any(words in page for words in self.ALEX_ANSWER)
+
+    def test_alex_sees_their_own(self, client_for, answered, partner_a):
+        assert "You said you" in client_for(partner_a).get(reverse("home")).content.decode()
+
+    def test_the_therapist_sees_both(self, client_for, answered, therapist, couple):
+        page = client_for(therapist).get(reverse("couple_detail", args=[couple.pk])).content.decode()
+        assert "Alex: Ready for the next step" in page and "Sam: <span" in page  # Sam: no answer yet
+
+    def test_the_shared_screen_shows_none(self, client_for, answered, therapist, couple):
+        page = client_for(therapist).get(reverse("appointment", args=[couple.pk])).content.decode()
+        assert "Ready for the next step" not in page
+
+    def test_each_partners_download_holds_their_own_answers_only(self, client_for, answered, partner_a, partner_b):
+        alexs = json.loads(client_for(partner_a).get(reverse("my_data_download")).content)["program_readiness"]
+        sams = json.loads(client_for(partner_b).get(reverse("my_data_download")).content)["program_readiness"]
+        assert ([a["answer"] for a in alexs], sams) == (["ready"], [])
+
+    def test_the_therapists_record_holds_the_path_and_both_answers(self, client_for, answered, therapist, couple):
+        from intimacy.records import couple_record
+
+        steps = couple_record(couple, therapist)["program_steps"]
+        assert [(s["step"], s["reason"], [r["partner"] for r in s["readiness"]]) for s in steps] == [
+            (1, "start", ["Alex"])
+        ]
+
+    def test_the_gate_gives_a_partner_only_their_own_rows(self, answered, partner_a, partner_b):
+        assert ReadinessAnswer.objects.visible_to(partner_b.user).count() == 0
+        assert ReadinessAnswer.objects.visible_to(partner_a.user).count() == 1

@@ -117,14 +117,14 @@ def test_couple_page_with_alerts_that_lead_somewhere(
     # to each partner; a note kept from before a sign-out; touch work: the open hold, the couple's holds
     # and the partners with their private checks and screenings, the partners, their latest private
     # checks, their separate screenings, their own pauses in force; the check-in panel's check-ins;
-    # sessions logged twice, offered to make one
-    with django_assert_num_queries(31):
+    # sessions logged twice, offered to make one; the couple's program (issue 15: none here, one read)
+    with django_assert_num_queries(32):
         response = client.get(url)
     html = response.content.decode()
     assert html.count("Open the session") == min(12, len(sessions)) and "See the exercise" in html
     oldest = sessions[-min(12, len(sessions))]
     # The same, and: the session asked for (its date), the newer sessions of its week (a count)
-    with django_assert_num_queries(33):
+    with django_assert_num_queries(34):
         response = client.get(url, {"session": oldest.pk})
     assert f'id="session-{oldest.pk}"' in response.content.decode()
 
@@ -181,8 +181,8 @@ def test_couple_record(client_for, therapist, couple, homework, django_assert_nu
     # notes, check-ins, safety messages; the safety loop (issue 13, added deliberately: screenings,
     # private checks, holds, personal pauses, disputes, one read each, whatever their number); the
     # audit row of this access (insert); marking the couple exported: the couple as stored, its audit
-    # row, the update
-    with django_assert_num_queries(22):
+    # row, the update; the program's path (issue 15): its steps, and the readiness answers
+    with django_assert_num_queries(24):
         response = client.post(reverse("couple_record", args=[couple.pk]))
     assert response.status_code == 200
 
@@ -200,8 +200,8 @@ def test_partner_home(client_for, partner_a, homework, django_assert_num_queries
     # partners' private checks and separate screenings); both partners logging the same day in the
     # same role, or each in their own (issue 14: the pairs, one query, also keeping the other partner's
     # account of a back rub this partner logged too out of the awaiting list; dismissed pairs are read
-    # only when there is one)
-    with django_assert_num_queries(12):
+    # only when there is one); the couple's current program step (issue 15: none here, one read)
+    with django_assert_num_queries(13):
         assert client.get(reverse("home")).status_code == 200
 
 
@@ -227,9 +227,9 @@ def test_partner_home_with_back_rubs_logged_twice(
 ):
     _logged_twice(assignment, partner_a, partner_b, days)
     client = client_for(partner_a)
-    # as test_partner_home (12), and the dismissed pairs, read once there is a pair: one card per
+    # as test_partner_home (13), and the dismissed pairs, read once there is a pair: one card per
     # pair, none of Sam's accounts in "Waiting for your reflection" (issue 14)
-    with django_assert_num_queries(13):
+    with django_assert_num_queries(14):
         response = client.get(reverse("home"))
     assert len(response.context["home"].same_back_rub) == days and response.context["home"].awaiting == []
 
@@ -306,8 +306,81 @@ def test_partner_data_download(client_for, partner_a, homework, django_assert_nu
     client = client_for(partner_a)
     # session, user, own partner + couple; the record: the couple's sessions with their partners and
     # exercise, the reflections this partner may see (revealed ones only, in the same query), their
-    # own check-ins
-    with django_assert_num_queries(6):
+    # own check-ins, their own readiness answers on a program's steps (issue 15)
+    with django_assert_num_queries(7):
         response = client.get(reverse("my_data_download"))
     assert response.status_code == 200
     json.loads(response.content)
+
+
+# Staged programs (issue 15) -------------------------------------------------------------------------------
+
+
+@pytest.fixture(params=[1, 6], ids=["1-step", "6-steps"])
+def on_a_program(request, therapist, couple, partner_a, partner_b):
+    """The couple on a program after `param` changes of step, each with both partners' answers and a
+    session logged: the path grows, the pages' reads do not."""
+    from intimacy import services
+    from intimacy.models import ProgramStep, ReadinessAnswer
+    from tests.factories import SessionFactory
+
+    program = services.program_create(owner=therapist, title="Steps")
+    for _n in range(2):
+        services.program_stage_add(
+            program=program, exercise=Exercise.objects.back_rub(), target_per_week=2, suggested_minutes=15
+        )
+    run = services.program_assign(couple=couple, program=program)
+    for n in range(request.param):
+        step = run.steps.get(ended_on__isnull=True)
+        SessionFactory(assignment=step.assignment, giver=partner_a, receiver=partner_b, logged_by=partner_a)
+        for partner in (partner_a, partner_b):
+            services.readiness_answer(step=step, partner=partner, answer=ReadinessAnswer.Answer.READY)
+        if n % 2 == 0:
+            services.program_stage_approve(step=step, by=therapist)
+        else:
+            services.program_stage_back(step=step, partner=partner_b)
+    assert run.steps.count() == request.param + 1
+    services.readiness_answer(
+        step=run.steps.get(ended_on__isnull=True), partner=partner_a, answer=ReadinessAnswer.Answer.NOT_YET
+    )
+    return run, ProgramStep
+
+
+def test_couple_page_on_a_program(client_for, therapist, couple, on_a_program, django_assert_num_queries):
+    client = client_for(therapist)
+    # The dashboard's own reads as in test_couple_page_with_alerts_that_lead_somewhere (30 here: no
+    # session has both reflections, so the perception gap reads no reflections), and the program's four:
+    # the latest run with its program, its steps with their sessions and mean ratings (one aggregate),
+    # every readiness answer with its partner, the couple's partners
+    with django_assert_num_queries(34):
+        response = client.get(reverse("couple_detail", args=[couple.pk]))
+    assert "Now at step" in response.content.decode()
+
+
+def test_partner_home_on_a_program(client_for, partner_a, on_a_program, django_assert_num_queries):
+    client = client_for(partner_a)
+    # as test_partner_home (13, the current step's read included), and this partner's own latest answer
+    # on it (1 more)
+    with django_assert_num_queries(14):
+        response = client.get(reverse("home"))
+    assert "Your program: step" in response.content.decode()
+
+
+@pytest.mark.parametrize("programs", [1, 10])
+def test_program_pages(client_for, therapist, programs, django_assert_num_queries):
+    from intimacy import services
+
+    for n in range(programs):
+        program = services.program_create(owner=therapist, title=f"Program {n}")
+        for _stage in range(n + 1):
+            services.program_stage_add(
+                program=program, exercise=Exercise.objects.back_rub(), target_per_week=2, suggested_minutes=15
+            )
+    client = client_for(therapist)
+    # session, user; the programs with their number of stages
+    with django_assert_num_queries(3):
+        assert client.get(reverse("program_list")).status_code == 200
+    # session, user; the program; its stages with their exercises; the exercises for the step form
+    # (read twice while the form is drawn: a choice field reads its queryset each time it is iterated)
+    with django_assert_num_queries(6):
+        assert client.get(reverse("program_detail", args=[program.pk])).status_code == 200

@@ -43,9 +43,14 @@ LIMITS = {
     ("intimacy.SafetyMessage", "message"): 5_000,
     ("intimacy.TouchHold", "lift_note"): 300,
     ("intimacy.ScreeningRecord", "note"): 200,
+    # Staged programs (issue 15): a title like an exercise's, a description and a step's note like an
+    # assignment's note to the couple.
+    ("intimacy.Program", "title"): 80,
+    ("intimacy.Program", "description"): 2_000,
+    ("intimacy.ProgramStage", "guidance"): 2_000,
 }
 # Text nobody types: a slug the seeding migration chooses.
-NOT_TYPED = {("intimacy.Exercise", "builtin_key")}
+NOT_TYPED = {("intimacy.Exercise", "builtin_key"), ("intimacy.Program", "builtin_key")}
 
 
 @pytest.fixture(autouse=True)
@@ -63,6 +68,7 @@ def world(session, therapist, partner_b):
     SafetyMessage.objects.create(couple=couple, partner=partner_b, feeling=SafetyMessage.Feeling.OTHER)
     TouchHold.objects.create(couple=couple, reason=Alert.Kind.SAFETY)
     ScreeningRecord.objects.create(couple=couple, partner=partner_b, date=date(2026, 11, 20), how="video")
+    # The built-in example program is seeded; `.first()` finds it (and its first stage) for each limit.
     return session
 
 

@@ -341,8 +341,9 @@ def test_partner_home_query_count_is_fixed(client, partner_a, session, django_as
     # session, user, own partner + couple, assignments with this week's count, sessions awaiting a
     # reflection, recent sessions, their visible reflections, the other partner, this week's check-in;
     # whether touch work is open (intimacy/holds.py: the couple's holds; the partners' checks and screenings);
-    # both partners logging the same day in the same role (issue 14: the pairs, one query)
-    with django_assert_num_queries(12):
+    # both partners logging the same day in the same role (issue 14: the pairs, one query); the couple's
+    # current program step (issue 15: none here)
+    with django_assert_num_queries(13):
         response = client.get(reverse("home"))
     assert response.status_code == 200
 

@@ -18,7 +18,8 @@ from accounts.models import Couple, Partner, User
 from intimacy import csi4, scale, services
 from intimacy.alerts import alerts_raise
 from intimacy.demo import DEMO_TOTP_SECRET, PASSWORD
-from intimacy.models import Exercise, Reflection, SafetyCheck
+from intimacy.models import Exercise, Program, ReadinessAnswer, Reflection, SafetyCheck
+from intimacy.programs_builtin import EXAMPLE_PROGRAM_KEY
 from intimacy.weeks import week_start
 
 THERAPISTS = {
@@ -28,6 +29,8 @@ THERAPISTS = {
 THERAPISTS["therapist@example.com"].append(
     ("Jordan & Riley", "Jordan", "jordan@example.com", "Riley", "riley@example.com", "struggling")
 )
+# The demo couple on the example program, at its second step (issue 15).
+PROGRAM_COUPLE = "Jordan & Riley"
 
 NOTES = {
     Reflection.Role.GIVER: [
@@ -204,6 +207,8 @@ class Command(BaseCommand):
             services.note_add(couple=couple, author=therapist, day=today - timedelta(weeks=weeks_ago), text=text)
         if story.progress_page:
             people.couple_set_progress_page(couple=couple, enabled=True)
+        if label == PROGRAM_COUPLE:
+            _walk_the_example_program(couple, therapist, assignment)
         # Each back-dated write above raised alerts as of today with only part of the history in
         # place (e.g. "no session for 14 days" before the later sessions existed): raise them afresh.
         for alert in couple.alerts.all():  # one by one: clinical models allow no bulk delete (audit trail)
@@ -242,6 +247,20 @@ class Command(BaseCommand):
                 _receive(session, receiver, mean, paused, rng)
             turn += 1
             day += timedelta(days=rng.choice(story.gaps))
+
+
+def _walk_the_example_program(couple: Couple, therapist: User, back_rub) -> None:
+    """The built-in example program (issue 15), with the back rub the couple have done for eight weeks as its
+    first step: both said they were ready, and the therapist approved the second step, which starts today.
+    Without the library's exercises the example has no second step, and the couple stay as they were."""
+    program = Program.objects.filter(builtin_key=EXAMPLE_PROGRAM_KEY).first()
+    stages = list(program.stages.order_by("position")) if program else []
+    if len(stages) < 2 or stages[0].exercise_id != back_rub.exercise_id:
+        return
+    step = services.program_assign(couple=couple, program=program, current=back_rub).steps.get()
+    for partner in couple.partners.all():
+        services.readiness_answer(step=step, partner=partner, answer=ReadinessAnswer.Answer.READY)
+    services.program_stage_approve(step=step, by=therapist)
 
 
 def _date_reflections(couple: Couple) -> None:
