@@ -56,8 +56,8 @@ def _parts(session) -> dict:
     """Who had which role, named by the shape: giver and receiver, speaker and listener, or together."""
     first, second = SHAPE_ROLES[session.assignment.exercise.shape]
     if first == second:
-        return {first: [session.giver.name, session.receiver.name]}
-    return {first: session.giver.name, second: session.receiver.name}
+        return {str(first): [session.giver.name, session.receiver.name]}
+    return {str(first): session.giver.name, str(second): session.receiver.name}
 
 
 def _sessions(sessions, viewer: User) -> list[dict]:
