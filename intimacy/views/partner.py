@@ -257,7 +257,7 @@ def reflection_add(request: HttpRequest, pk: int) -> HttpResponse:
             form = ReflectionForm(request.POST or None, initial=kept, shape=session.shape)
             return _reflected_again(request, mine, session, form)
         return redirect("reflection_edit", pk=mine.pk)
-    if request.method == "GET" and session.shape == ExerciseShape.TOUCH and holds.touch_paused(partner):
+    if request.method == "GET" and _touch_paused(session, partner):
         messages.info(request, holds.PAUSED_MESSAGE)
         return redirect("home")
     offered = {} if request.method == "POST" else {"visibility": selectors.last_visibility(partner)}
@@ -276,6 +276,11 @@ def reflection_add(request: HttpRequest, pk: int) -> HttpResponse:
             return redirect("home")
     context = {"form": form, "session": session, "role": role, "other": partner.other_partner(), "editing": False}
     return render(request, "intimacy/reflection_form.html", {**context, **_pair_offer(session, partner)})
+
+
+def _touch_paused(session, partner) -> bool:
+    """Holds and pauses stop touch exercises only (issue 15): a talk or together one goes on."""
+    return session.shape == ExerciseShape.TOUCH and holds.touch_paused(partner)
 
 
 def _pair_offer(session, partner) -> dict:
