@@ -6,6 +6,7 @@ data download. The safety gates (holds, the private check, personal pauses) stop
 a low "safe" raises its urgent alert whatever the shape."""
 
 import csv
+import json
 import io
 import uuid
 from datetime import date
@@ -414,3 +415,81 @@ class TestTalkPrivacy:
         assert (row["speaker_felt_heard"], row["listener_stayed_open"]) == ("8", "1")
         assert row["receiver_shared_with"] == "therapist only"
         assert LISTENER_PRIVATE not in body
+
+
+# The privacy matrix for the talk answers ----------------------------------------------------------------
+
+# Sam listens three times, once at each visibility, with listener ratings nobody else gives (Alex's
+# speaker answers are all 10) and words found nowhere else. Days in three different weeks.
+LEVEL_DAYS = {"shared": date(2026, 11, 24), "therapist": date(2026, 11, 17), "private": date(2026, 11, 10)}
+LEVEL_LISTENING = {
+    "shared": {"stayed_open": 1, "understood_what_mattered": 2},
+    "therapist": {"stayed_open": 3, "understood_what_mattered": 4},
+    "private": {"stayed_open": 5, "understood_what_mattered": 6},
+}
+
+
+def _words(level: str) -> str:
+    return f"{level}-LISTENING-words-7z"
+
+
+@pytest.fixture
+def listening_world(talk, partner_a, partner_b):
+    for level, day in LEVEL_DAYS.items():
+        session = log(
+            talk, partner_a, "speaker", day=day, connection=10, comfort=10, safe=10, felt_heard=10, safe_to_say=10
+        ).session
+        services.reflection_add(
+            session=session,
+            partner=partner_b,
+            answers={
+                "connection": 8,
+                "comfort": 8,
+                "safe": 8,
+                **LEVEL_LISTENING[level],
+                "notes": _words(level),
+                "visibility": level,
+            },
+        )
+    return talk
+
+
+# What of Sam's listening reaches each reader, per surface (DESIGN.md "Data"): the other partner only
+# what was shared; the therapist every number, and words of all but "Just me".
+MATRIX = [
+    ("partner_a", "home", {"shared"}, {"shared"}),
+    ("partner_a", "history", {"shared"}, {"shared"}),
+    ("partner_a", "my_data_download", {"shared"}, {"shared"}),
+    ("partner_b", "my_data_download", {"shared", "therapist", "private"}, {"shared", "therapist", "private"}),
+    ("therapist", "couple_detail", {"shared", "therapist"}, {"shared", "therapist", "private"}),
+]
+
+
+@pytest.mark.parametrize(("reader", "surface", "words", "numbers"), MATRIX)
+def test_the_listeners_answers_reach_only_whom_they_may(
+    request, client_for, listening_world, reader, surface, words, numbers
+):
+    who = request.getfixturevalue(reader)
+    args = [listening_world.couple.pk] if surface == "couple_detail" else []
+    query = {"weeks": "8"} if surface == "couple_detail" else {}
+    page = client_for(who).get(reverse(surface, args=args), query).content.decode()
+    for level in LEVEL_DAYS:
+        assert (_words(level) in page) == (level in words), (reader, surface, level)
+    if surface == "my_data_download":
+        entries = [r for s in json.loads(page)["sessions"] for r in s["reflections"] if r["role"] == "listener"]
+        assert {r["stayed_open"] for r in entries} == {LEVEL_LISTENING[level]["stayed_open"] for level in numbers}
+    if surface == "couple_detail":
+        # Each of Sam's cards shows its listener answers; "Just me" too (numbers, never words).
+        for level in numbers:
+            assert f"<dd>{LEVEL_LISTENING[level]['understood_what_mattered']}/10</dd>" in page
+
+
+def test_the_appointment_view_has_the_shared_listening_only(client_for, therapist, listening_world):
+    page = client_for(therapist).get(reverse("appointment", args=[listening_world.couple.pk]), {"confirm": "1"})
+    html = page.content.decode()
+    assert "Alex spoke, Sam listened" in html
+    assert _words("shared") in html
+    assert _words("therapist") not in html and _words("private") not in html
+    # Sam's shared card carries its listener answer; no other of Sam's listener numbers is on the page.
+    assert "<dd>2/10</dd>" in html
+    assert "<dd>4/10</dd>" not in html and "<dd>6/10</dd>" not in html
