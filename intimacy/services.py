@@ -118,9 +118,9 @@ def assignment_create(
 ) -> Assignment:
     """Assign an exercise to a couple.
 
-    Every exercise in v1 involves partnered touch. Assigning does not open it: touch work opens once
-    the therapist has recorded a separate conversation with each partner and each has answered the
-    private check (intimacy/holds.py `clearance`); until then both partners see the neutral pause.
+    Assigning a touch exercise does not open it: touch work opens once the therapist has recorded a
+    separate conversation with each partner and each has answered the private check (intimacy/holds.py
+    `clearance`); until then both partners see the neutral pause. A talk or together exercise opens at once.
     """
     require_open(couple)
     if exercise.archived_at is not None:
