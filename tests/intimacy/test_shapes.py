@@ -6,8 +6,8 @@ data download. The safety gates (holds, the private check, personal pauses) stop
 a low "safe" raises its urgent alert whatever the shape."""
 
 import csv
-import json
 import io
+import json
 import uuid
 from datetime import date
 
