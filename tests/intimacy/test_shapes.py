@@ -347,9 +347,20 @@ class TestTalkPages:
 
     def test_a_talk_can_be_logged_under_a_hold(self, client_for, talk, partner_a):
         TouchHold.objects.create(couple=talk.couple, reason=Alert.Kind.SAFETY)
-        response = client_for(partner_a).get(reverse("session_log", args=[talk.pk]) + "?new=1")
+        client = client_for(partner_a)
+        response = client.get(reverse("session_log", args=[talk.pk]) + "?new=1")
         assert response.status_code == 200
         assert b"I spoke" in response.content
+        # Home offers the talk as ever, without the neutral pause or the private "Need a break?".
+        home = client.get(reverse("home")).content.decode()
+        assert "Log: Stress-reducing talk" in home
+        assert "Your therapist has paused this exercise" not in home and "Need a break?" not in home
+
+    def test_under_a_hold_the_back_rub_is_paused_beside_a_running_talk(self, client_for, talk, assignment, partner_a):
+        TouchHold.objects.create(couple=talk.couple, reason=Alert.Kind.SAFETY)
+        home = client_for(partner_a).get(reverse("home")).content.decode()
+        assert "Log: Stress-reducing talk" in home
+        assert "Your therapist has paused this exercise" in home and "Log a back rub" not in home
 
     def test_the_appointment_view_and_timeline_name_the_talk_roles(
         self, client_for, therapist, talk, partner_a, partner_b
