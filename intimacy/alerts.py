@@ -44,6 +44,7 @@ from intimacy.models import (
     Alert,
     Assignment,
     CheckIn,
+    ExerciseShape,
     Reflection,
     ReflectionDecline,
     Session,
@@ -299,7 +300,9 @@ ONE_SIDED_LAST = 8
     one_sided_last=ONE_SIDED_LAST,
 )
 def one_sided(facts: Facts) -> list[Found]:
-    take_turns = facts.running.filter(giver_plan=Assignment.GiverPlan.TAKE_TURNS)
+    """Touch exercises only (issue 15): who gives is what the rule is about; a talk's speaker is not
+    "giving", and a together exercise has no roles."""
+    take_turns = facts.running.filter(giver_plan=Assignment.GiverPlan.TAKE_TURNS, exercise__shape=ExerciseShape.TOUCH)
     # At most ONE_SIDED_LAST rows per running take-turns assignment (usually there is one).
     latest = list(
         facts.sessions.filter(assignment__in=take_turns)
@@ -382,10 +385,13 @@ GAP_FIELDS = ("connection", "presence", "giving_felt", "pressure", "pace", "tens
 def perception_gap(facts: Facts) -> list[Found]:
     """One read of the window's reflections, newest session first; paired and judged here (a few
     dozen rows at most). Raised in the week of the receiver's latest such session, and linked to it:
-    the same sessions make one alert, not one a week; a new such session in a later week, another."""
+    the same sessions make one alert, not one a week; a new such session in a later week, another.
+    Touch sessions only: pressure, pace and relief are a back rub's questions (issue 15)."""
     rows = (
         facts.reflections.filter(
-            session__date__gte=facts.today - timedelta(days=GAP_DAYS), session__date__lte=facts.today
+            session__date__gte=facts.today - timedelta(days=GAP_DAYS),
+            session__date__lte=facts.today,
+            role__in=[Reflection.Role.GIVER, Reflection.Role.RECEIVER],
         )
         .order_by("-session__date", "-session_id")
         .values_list("session_id", "session__date", "session__receiver_id", "role", *GAP_FIELDS)

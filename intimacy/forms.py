@@ -22,8 +22,10 @@ from intimacy.models import (
     NOTE_MAX_LENGTH,
     REFLECTION_TEXT_MAX_LENGTH,
     SAFETY_MESSAGE_MAX_LENGTH,
+    SHAPE_ROLES,
     Assignment,
     Exercise,
+    ExerciseShape,
     Program,
     ProgramStage,
     Reflection,
@@ -167,6 +169,15 @@ class ReflectionForm(StyledForm):
     cared_for = rating_field(_("How cared for did you feel?"), _("Not at all"), _("Very"))
     pressure = optional_choice(_("The pressure was"), Reflection.Pressure.choices)
     pace = optional_choice(_("The pace was"), Reflection.Pace.choices)
+    felt_heard = rating_field(_("How heard did you feel?"), _("Not at all"), _("Completely"))
+    felt_understood = rating_field(_("How understood did you feel?"), _("Not at all"), _("Completely"))
+    safe_to_say = rating_field(_("How safe did it feel to say it?"), _("Not at all"), _("Completely"))
+    stayed_open = rating_field(
+        _("How well could you stay with it without defending yourself?"), _("Not at all"), _("Completely")
+    )
+    understood_what_mattered = rating_field(
+        _("How well did you understand what mattered to them?"), _("Not at all"), _("Completely")
+    )
     paused = forms.BooleanField(
         label=_("We paused or stopped early"),
         required=False,
@@ -212,6 +223,11 @@ class ReflectionForm(StyledForm):
         "cared_for",
         "pressure",
         "pace",
+        "felt_heard",
+        "felt_understood",
+        "safe_to_say",
+        "stayed_open",
+        "understood_what_mattered",
         "paused",
         "pause_reason",
         "next_time",
@@ -219,10 +235,36 @@ class ReflectionForm(StyledForm):
         "visibility",
     )
 
-    def __init__(self, *args, already_confirmed: bool = False, **kwargs):
+    # The heading over a role's own questions on the log form, where the role is chosen on the page.
+    ROLE_HEADINGS = {
+        Reflection.Role.GIVER: _("If you gave"),
+        Reflection.Role.RECEIVER: _("If you received"),
+        Reflection.Role.SPEAKER: _("If you spoke"),
+        Reflection.Role.LISTENER: _("If you listened"),
+        Reflection.Role.TOGETHER: "",
+    }
+
+    def __init__(self, *args, already_confirmed: bool = False, shape: str = ExerciseShape.TOUCH, **kwargs):
         super().__init__(*args, **kwargs)
         # An edit of a reflection already shared after its second question is not asked about again.
         self.already_confirmed = already_confirmed
+        self.shape = shape
+        # The questions of the exercise's shape only (models.SHAPE_ROLES); those of other shapes go.
+        own = {name for role in SHAPE_ROLES[shape] for name in Reflection.ROLE_QUESTIONS[role]}
+        for name in set(Reflection.ROLE_ANSWERS) - own:
+            del self.fields[name]
+
+    @property
+    def role_sections(self) -> list[dict]:
+        """Each role of the shape with its heading and its own questions, for reflection_fields.html."""
+        return [
+            {
+                "role": role,
+                "heading": self.ROLE_HEADINGS[role],
+                "fields": [self[name] for name in Reflection.ROLE_QUESTIONS[role]],
+            }
+            for role in dict.fromkeys(SHAPE_ROLES[self.shape])
+        ]
 
     def clean(self):
         data = super().clean()
@@ -265,6 +307,14 @@ class LogSessionForm(ReflectionForm):
 
     def __init__(self, *args, suggested_minutes: int = 15, **kwargs):
         super().__init__(*args, **kwargs)
+        roles = dict.fromkeys(SHAPE_ROLES[self.shape])
+        self.fields["role"].choices = [(role, Reflection.Role(role).label) for role in roles]
+        if len(roles) == 1:
+            # Together: no role to choose.
+            self.fields["role"].widget = forms.HiddenInput()
+            self.initial["role"] = next(iter(roles))
+        elif self.shape == ExerciseShape.TALK:
+            self.fields["role"].error_messages["required"] = gettext("Please say whether you spoke or listened.")
         options = sorted({5, 10, 15, 20, 25, 30, 45, 60, suggested_minutes})
         self.fields["minutes"].choices = (
             [("", gettext("Choose…"))]

@@ -4,7 +4,9 @@ A hold is placed in the same transaction as the alert that carries the signal (`
 the alert engine), so no touch session can be logged between the signal and the hold. While it is on,
 nothing of a touch exercise can be logged or reflected on, no touch reminder goes out to either
 partner, and both partners see only the neutral "Your therapist has paused this exercise": never why,
-never who. Every exercise is a touch exercise in v1 (there is no talk or together shape yet).
+never who. Talk and together exercises are not held (issue 15): the callers ask about touch only
+(services `_touch_paused`, the partner views, the reminders), so they can be logged under a hold and
+without the private check. A low "safe" in any shape still raises its urgent alert and places the hold.
 """
 
 from dataclasses import dataclass

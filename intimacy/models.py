@@ -244,11 +244,19 @@ class Session(models.Model):
         # django-auditlog stores this with each audit row; intimacy/audit.py keys the row by couple.
         return {"couple": self.assignment.couple_id}
 
+    @property
+    def shape(self) -> str:
+        return self.assignment.exercise.shape
+
     def role_of(self, partner: Partner) -> str | None:
+        """`partner`'s role in this session, named by the exercise's shape (SHAPE_ROLES): the `giver`
+        column holds a touch giver or a talk speaker, `receiver` a receiver or a listener; in a together
+        session both partners are in the one role TOGETHER."""
+        first, second = SHAPE_ROLES[self.shape]
         if partner.pk == self.giver_id:
-            return Reflection.Role.GIVER
+            return first
         if partner.pk == self.receiver_id:
-            return Reflection.Role.RECEIVER
+            return second
         return None
 
 
@@ -307,6 +315,20 @@ def revealed_together(now=None, session_ref: str = "session", author_ref: str = 
 class ReflectionRole(models.TextChoices):
     GIVER = "giver", _("I gave")
     RECEIVER = "receiver", _("I received")
+    # Talk (issue 15): in the database the speaker is the session's `giver`, the listener its `receiver`.
+    SPEAKER = "speaker", _("I spoke")
+    LISTENER = "listener", _("I listened")
+    # Together: no roles, both partners answer the same questions; the session's `giver` is whoever
+    # logged it first, `receiver` the other, and neither column means anything more.
+    TOGETHER = "together", _("We did it together")
+
+
+# The two roles of each shape, in the order of the session's columns (`giver`, `receiver`).
+SHAPE_ROLES = {
+    ExerciseShape.TOUCH: (ReflectionRole.GIVER, ReflectionRole.RECEIVER),
+    ExerciseShape.TALK: (ReflectionRole.SPEAKER, ReflectionRole.LISTENER),
+    ExerciseShape.TOGETHER: (ReflectionRole.TOGETHER, ReflectionRole.TOGETHER),
+}
 
 
 class ReflectionVisibility(models.TextChoices):
@@ -349,6 +371,14 @@ class Reflection(models.Model):
     cared_for = rating(_("how cared for I felt"), null=True, blank=True)
     pressure = models.CharField(max_length=8, choices=Pressure.choices, blank=True)
     pace = models.CharField(max_length=8, choices=Pace.choices, blank=True)
+    # Speaker (talk)
+    felt_heard = rating(_("how heard I felt"), null=True, blank=True)
+    felt_understood = rating(_("how understood I felt"), null=True, blank=True)
+    safe_to_say = rating(_("how safe it felt to say it"), null=True, blank=True)
+    # Listener (talk)
+    stayed_open = rating(_("how well I stayed with it without defending"), null=True, blank=True)
+    understood_what_mattered = rating(_("how well I understood what mattered"), null=True, blank=True)
+    # Together: "how present I was" is `presence`, the giver's question too.
     # Both roles; stopping early is a valid outcome, never a failure.
     paused = models.BooleanField(_("we paused or stopped early"), default=False)
     pause_reason = long_text(max_length=REFLECTION_TEXT_MAX_LENGTH, blank=True)
@@ -366,11 +396,25 @@ class Reflection(models.Model):
     TEXT_FIELDS = ("pause_reason", "next_time", "notes")
     GIVER_ONLY = ("presence", "giving_felt")
     RECEIVER_ONLY = ("tension_before", "tension_after", "cared_for", "pressure", "pace")
+    SPEAKER_ONLY = ("felt_heard", "felt_understood", "safe_to_say")
+    LISTENER_ONLY = ("stayed_open", "understood_what_mattered")
+    # Each role's own questions, besides connection, comfort and safe that every role answers.
+    ROLE_QUESTIONS = {
+        ReflectionRole.GIVER: GIVER_ONLY,
+        ReflectionRole.RECEIVER: RECEIVER_ONLY,
+        ReflectionRole.SPEAKER: SPEAKER_ONLY,
+        ReflectionRole.LISTENER: LISTENER_ONLY,
+        ReflectionRole.TOGETHER: ("presence",),
+    }
+    ROLE_ANSWERS = GIVER_ONLY + RECEIVER_ONLY + SPEAKER_ONLY + LISTENER_ONLY
 
     class Meta:
         ordering = ["session", "role"]
         constraints = [
-            models.UniqueConstraint(fields=["session", "role"], name="reflection_one_per_role"),
+            # Together has one role for both partners; (session, partner) keeps it to one reflection each.
+            models.UniqueConstraint(
+                fields=["session", "role"], condition=~Q(role=ReflectionRole.TOGETHER), name="reflection_one_per_role"
+            ),
             models.UniqueConstraint(fields=["session", "partner"], name="reflection_one_per_partner"),
             models.CheckConstraint(condition=Q(role__in=ReflectionRole.values), name="reflection_role_valid"),
             models.CheckConstraint(
@@ -384,7 +428,13 @@ class Reflection(models.Model):
             in_range("tension_before", MIN_RATING, MAX_RATING, "reflection_tension_before_range", nullable=True),
             in_range("tension_after", MIN_RATING, MAX_RATING, "reflection_tension_after_range", nullable=True),
             in_range("cared_for", MIN_RATING, MAX_RATING, "reflection_cared_for_range", nullable=True),
-            # A giver's reflection carries no receiver answers and vice versa.
+            in_range("felt_heard", MIN_RATING, MAX_RATING, "reflection_felt_heard_range", nullable=True),
+            in_range("felt_understood", MIN_RATING, MAX_RATING, "reflection_felt_understood_range", nullable=True),
+            in_range("safe_to_say", MIN_RATING, MAX_RATING, "reflection_safe_to_say_range", nullable=True),
+            in_range("stayed_open", MIN_RATING, MAX_RATING, "reflection_stayed_open_range", nullable=True),
+            in_range("understood_what_mattered", MIN_RATING, MAX_RATING, "reflection_understood_range", nullable=True),
+            # Each role's answers stay empty in every other role: a giver's reflection carries no
+            # receiver answers and vice versa; a talk or together reflection carries no touch answer.
             models.CheckConstraint(
                 condition=Q(role=ReflectionRole.RECEIVER)
                 | Q(
@@ -397,8 +447,19 @@ class Reflection(models.Model):
                 name="reflection_giver_has_no_receiver_answers",
             ),
             models.CheckConstraint(
-                condition=Q(role=ReflectionRole.GIVER) | Q(presence__isnull=True, giving_felt__isnull=True),
+                condition=Q(role=ReflectionRole.GIVER)
+                | (Q(giving_felt__isnull=True) & (Q(role=ReflectionRole.TOGETHER) | Q(presence__isnull=True))),
                 name="reflection_receiver_has_no_giver_answers",
+            ),
+            models.CheckConstraint(
+                condition=Q(role=ReflectionRole.SPEAKER)
+                | Q(felt_heard__isnull=True, felt_understood__isnull=True, safe_to_say__isnull=True),
+                name="reflection_speaker_answers_only_for_speaker",
+            ),
+            models.CheckConstraint(
+                condition=Q(role=ReflectionRole.LISTENER)
+                | Q(stayed_open__isnull=True, understood_what_mattered__isnull=True),
+                name="reflection_listener_answers_only_for_listener",
             ),
             text_within_limits(
                 "reflection_text_within_limits",

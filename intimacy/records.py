@@ -15,6 +15,7 @@ from django.utils.translation import gettext
 from accounts.models import Couple, Partner, User
 from intimacy import csi4
 from intimacy.models import (
+    SHAPE_ROLES,
     Assignment,
     CheckIn,
     CoupleNote,
@@ -35,13 +36,31 @@ RATINGS = ("connection", "comfort", "safe", "presence", "giving_felt", "tension_
 CHOICES = ("pressure", "pace", "paused", "visibility")
 
 
+# Every shape's reflection has these; a touch reflection has the touch questions as ever (RATINGS), a
+# talk or together one its role's own questions (models.Reflection.ROLE_QUESTIONS), issue 15.
+COMMON_RATINGS = ("connection", "comfort", "safe")
+TOUCH_ROLES = (Reflection.Role.GIVER, Reflection.Role.RECEIVER)
+
+
 def _reflection(reflection: Reflection, viewer: User) -> dict:
     data = {"role": reflection.role, "by": reflection.partner.name}
-    data.update({name: getattr(reflection, name) for name in RATINGS + CHOICES})
+    if reflection.role in TOUCH_ROLES:
+        names = RATINGS + CHOICES
+    else:
+        names = COMMON_RATINGS + Reflection.ROLE_QUESTIONS[reflection.role] + ("paused", "visibility")
+    data.update({name: getattr(reflection, name) for name in names})
     if reflection.text_visible_to(viewer):
         data.update({name: getattr(reflection, name) for name in Reflection.TEXT_FIELDS})
     data["written_at"] = reflection.created_at
     return data
+
+
+def _parts(session) -> dict:
+    """Who had which role, named by the shape: giver and receiver, speaker and listener, or together."""
+    first, second = SHAPE_ROLES[session.assignment.exercise.shape]
+    if first == second:
+        return {str(first): [session.giver.name, session.receiver.name]}
+    return {str(first): session.giver.name, str(second): session.receiver.name}
 
 
 def _sessions(sessions, viewer: User) -> list[dict]:
@@ -54,8 +73,8 @@ def _sessions(sessions, viewer: User) -> list[dict]:
             "date": session.date,
             "exercise": session.assignment.exercise.title,
             "minutes": session.minutes,
-            "giver": session.giver.name,
-            "receiver": session.receiver.name,
+            "shape": session.assignment.exercise.shape,
+            **_parts(session),
             "logged_by": session.logged_by.name,
             "reflections": [_reflection(r, viewer) for r in by_session.get(session.pk, [])],
         }

@@ -75,7 +75,16 @@ from accounts.models import Couple, Partner, ReminderSend, User
 from accounts.selectors import active_couples_of, alerts_wanted
 from accounts.tokens import UNSUBSCRIBE_MAX_AGE, unsubscribe_token
 from intimacy import holds, selectors
-from intimacy.models import Alert, Assignment, CheckIn, Reflection, ReflectionDecline, Session, SessionDispute
+from intimacy.models import (
+    Alert,
+    Assignment,
+    CheckIn,
+    ExerciseShape,
+    Reflection,
+    ReflectionDecline,
+    Session,
+    SessionDispute,
+)
 from intimacy.weeks import week_start
 
 logger = logging.getLogger(__name__)
@@ -171,10 +180,11 @@ def _facts(now: datetime) -> Facts:
     moments = [m for p in partners for m in _moments(p, now)]
     active: dict[int, list[dict]] = defaultdict(list)
     if couple_ids := {m.partner.couple_id for m in moments}:
-        # A couple whose touch exercises are paused gets no touch reminder (check-ins still go out).
+        # A couple whose touch exercises are paused gets no touch reminder (check-ins, and talk and
+        # together exercises, still go on).
         for a in (
             Assignment.objects.filter(couple_id__in=couple_ids, status=Assignment.Status.ACTIVE)
-            .exclude(holds.held(now=now))
+            .exclude(Q(exercise__shape=ExerciseShape.TOUCH) & holds.held(now=now))
             .values("pk", "couple_id", "target_per_week", "starts_on", "ends_on")
         ):
             active[a["couple_id"]].append(a)
@@ -269,7 +279,7 @@ def reflection(facts: Facts) -> list[Due]:
             assignment__status=Assignment.Status.ACTIVE,
             assignment__couple__status=Couple.Status.ACTIVE,
         )
-        .exclude(holds.held("assignment__couple", now=facts.now))
+        .exclude(Q(assignment__exercise__shape=ExerciseShape.TOUCH) & holds.held("assignment__couple", now=facts.now))
         .filter(Q(giver_id__in=ids) | Q(receiver_id__in=ids))
         .values("pk", "giver_id", "receiver_id", "logged_by_id", "created_at")
     )

@@ -37,6 +37,7 @@ from intimacy.models import (
     CheckIn,
     CoupleNote,
     Exercise,
+    ExerciseShape,
     PersonalPause,
     Program,
     ProgramRun,
@@ -140,10 +141,12 @@ def _attach_reflections(session: Session, viewer: User) -> None:
     session.giver_waiting = session.receiver_waiting = False
     shown = []
     for reflection in session.visible_reflections:
-        giver = reflection.role == Reflection.Role.GIVER
+        # By the session's column, not the role's name: a speaker's is the giver column's, and each
+        # partner of a together session has their own column too (models.SHAPE_ROLES).
+        giver = reflection.partner_id == session.giver_id
         if not getattr(reflection, "revealed", True):
             # Shared, but the other partner has not yet shared theirs, nor declined: not on the shared screen.
-            setattr(session, f"{reflection.role}_waiting", True)
+            setattr(session, "giver_waiting" if giver else "receiver_waiting", True)
             continue
         _mask_unreadable(reflection, viewer)
         shown.append(reflection)
@@ -234,7 +237,10 @@ def recent_unreflected(partner: Partner, assignment: Assignment, today: date) ->
 
 def logged_in_the_other_role(session: Session, partner: Partner, since) -> bool:
     """Whether `partner` also logged, since `since`, a session of the same assignment and day as
-    `session` in which they had the other role (a turn each, or a role chosen by mistake)."""
+    `session` in which they had the other role (a turn each, or a role chosen by mistake). A together
+    exercise has no other role."""
+    if session.shape == ExerciseShape.TOGETHER:
+        return False
     own_side = {"receiver": partner} if session.giver_id == partner.pk else {"giver": partner}
     return (
         Session.objects.filter(
@@ -309,12 +315,17 @@ class PartnerHome:
 def partner_home(partner: Partner, viewer: User, today: date, recent_count: int = 5) -> PartnerHome:
     clearance = holds.clearance(partner.couple)
     paused = not clearance.open
-    pairs = [] if paused else session_pairs(partner.couple, partner=partner)
+    pairs = session_pairs(partner.couple, partner=partner)
+    awaiting = awaiting_my_reflection(partner, pairs=pairs)
+    if paused:
+        # Touch work paused: nothing of a touch exercise waits meanwhile; talk and together go on.
+        pairs = [p for p in pairs if p.first.shape != ExerciseShape.TOUCH]
+        awaiting = awaiting.exclude(assignment__exercise__shape=ExerciseShape.TOUCH)
     shown = [] if partner.couple.is_closed else pairs
     return PartnerHome(
         today=today,
         progress=current_assignments(partner, today),
-        awaiting=[] if paused else list(picked_then_joined(awaiting_my_reflection(partner, pairs=pairs)[:20])),
+        awaiting=list(picked_then_joined(awaiting[:20])),
         recent=partner_history(partner, viewer, limit=recent_count),
         touch_paused=paused,
         check_due=clearance.check_due(partner),
@@ -385,7 +396,9 @@ def _pair_up(sessions: list[Session]) -> list[SessionPair]:
     for group in by_day.values():
         for kind in (PAIR_SAME_BACK_RUB, PAIR_SAME_ROLE):
             for a, b in ((a, b) for i, a in enumerate(group) for b in group[i + 1 :]):
-                fits = (a.giver_id == b.giver_id) == (kind == PAIR_SAME_BACK_RUB)
+                # Two logs of a together exercise always fit: there is no role to claim twice.
+                same_roles = a.giver_id == b.giver_id or a.shape == ExerciseShape.TOGETHER
+                fits = same_roles == (kind == PAIR_SAME_BACK_RUB)
                 if fits and a.logged_by_id != b.logged_by_id and not {a.pk, b.pk} & used:
                     pairs.append(SessionPair(a, b, kind))
                     used |= {a.pk, b.pk}
@@ -407,7 +420,9 @@ def _find_pairs(scope: QuerySet, *, for_partners: bool, partner: Partner | None 
     sessions = _lonely(scope).filter(Exists(twins))
     if partner is not None:
         sessions = sessions.exclude(disputes__partner=partner)
-    found = list(sessions.select_related("giver", "receiver", "logged_by").order_by("created_at", "pk"))
+    found = list(
+        sessions.select_related("giver", "receiver", "logged_by", "assignment__exercise").order_by("created_at", "pk")
+    )
     pairs = _pair_up(found)
     if for_partners and pairs:
         firsts = [p.pks[0] for p in pairs]

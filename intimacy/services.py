@@ -17,12 +17,14 @@ from intimacy import csi4, holds
 from intimacy.alerts import alert_raise_now, alerts_raise
 from intimacy.models import (
     EDIT_WINDOW_DAYS,
+    SHAPE_ROLES,
     Alert,
     AppointmentExclusion,
     Assignment,
     CheckIn,
     CoupleNote,
     Exercise,
+    ExerciseShape,
     PersonalPause,
     Program,
     ProgramRun,
@@ -147,9 +149,9 @@ def assignment_create(
 ) -> Assignment:
     """Assign an exercise to a couple.
 
-    Every exercise in v1 involves partnered touch. Assigning does not open it: touch work opens once
-    the therapist has recorded a separate conversation with each partner and each has answered the
-    private check (intimacy/holds.py `clearance`); until then both partners see the neutral pause.
+    Assigning a touch exercise does not open it: touch work opens once the therapist has recorded a
+    separate conversation with each partner and each has answered the private check (intimacy/holds.py
+    `clearance`); until then both partners see the neutral pause. A talk or together exercise opens at once.
     """
     require_open(couple)
     if exercise.archived_at is not None:
@@ -230,9 +232,31 @@ def session_edit_window_closed() -> str:
 
 
 def _own_role_answers(role: str, answers: dict) -> dict:
-    """The answers that belong to a reflection in `role`; the other role's questions are dropped."""
-    skip = Reflection.RECEIVER_ONLY if role == Reflection.Role.GIVER else Reflection.GIVER_ONLY
-    return {name: value for name, value in answers.items() if name not in skip}
+    """The answers that belong to a reflection in `role`; every other role's questions are dropped."""
+    own = Reflection.ROLE_QUESTIONS[role]
+    return {name: value for name, value in answers.items() if name not in Reflection.ROLE_ANSWERS or name in own}
+
+
+def _own_side(role: str, partner: Partner) -> dict:
+    """The filter on sessions naming `partner` in `role`: the session's first column holds a giver or a
+    speaker, the second a receiver or a listener; a together session names both partners, either way."""
+    if role == Reflection.Role.TOGETHER:
+        return {}
+    if role in (Reflection.Role.GIVER, Reflection.Role.SPEAKER):
+        return {"giver": partner}
+    return {"receiver": partner}
+
+
+def _check_role(assignment: Assignment, role: str) -> None:
+    """The role must be one of the exercise's shape (a talk exercise has no giver)."""
+    if role not in SHAPE_ROLES[assignment.exercise.shape]:
+        raise ValidationError({"role": _("Please choose your part in this exercise.")})
+
+
+def _touch_paused(assignment: Assignment, partner: Partner) -> bool:
+    """Holds, personal pauses and the private check stop touch exercises only (DESIGN.md, issue 15): a
+    talk or together exercise goes on under a hold and needs no safety check."""
+    return assignment.exercise.is_touch and holds.touch_paused(partner)
 
 
 def _fill_reflection(reflection: Reflection, answers: dict) -> None:
@@ -259,7 +283,7 @@ def _repeat_of(*, assignment: Assignment, partner: Partner, day: date, role: str
     day and role, their reflection on it written within REPEAT_WINDOW, or in the same words (at least
     one of them written). Their own log, or the other partner's that their reflection joined. A
     withdrawn session never matches: the logger deleted it, and must not learn it lives on."""
-    own_side = {"giver": partner} if role == Reflection.Role.GIVER else {"receiver": partner}
+    own_side = _own_side(role, partner)
     same = Q(reflections__created_at__gte=timezone.now() - REPEAT_WINDOW)
     words = {name: (answers.get(name) or "") for name in Reflection.TEXT_FIELDS}
     if any(words.values()):
@@ -288,8 +312,9 @@ def _logged_already(*, idempotency_key: uuid.UUID, partner: Partner, **repeat) -
 def _joinable(*, assignment: Assignment, partner: Partner, day: date, role: str) -> Session | None:
     """The session the other partner logged that `partner`'s log of (`day`, `role`) is the other side of:
     the same assignment and day, `partner` named in the role they now claim, not withdrawn, not disputed
-    by `partner`, and still lacking their reflection. The earliest such, if several."""
-    own_side = {"giver": partner} if role == Reflection.Role.GIVER else {"receiver": partner}
+    by `partner`, and still lacking their reflection. The earliest such, if several. For a together
+    exercise any such session of that day is theirs too: there are no roles to conflict."""
+    own_side = _own_side(role, partner)
     return (
         Session.objects.filter(assignment=assignment, date=day, withdrawn_at__isnull=True, **own_side)
         .exclude(logged_by=partner)
@@ -368,7 +393,8 @@ def session_log(
                 return SessionLogged(existing, False)
             if status != Assignment.Status.ACTIVE:
                 raise ValidationError(_("This exercise is not active right now, so sessions cannot be logged for it."))
-            if holds.touch_paused(partner):
+            _check_role(assignment, role)
+            if _touch_paused(assignment, partner):
                 raise ValidationError(holds.PAUSED_MESSAGE)
             theirs = _joinable(assignment=assignment, partner=partner, day=day, role=role)
             if theirs is not None:
@@ -401,7 +427,9 @@ def _session_create(
 ) -> Session:
     _check_session_date(assignment, day)
     other = partner.other_partner()
-    giver, receiver = (partner, other) if role == Reflection.Role.GIVER else (other, partner)
+    # The logger's column by their role (`_own_side`); a together session's logger takes the first.
+    first_column = role in (Reflection.Role.GIVER, Reflection.Role.SPEAKER, Reflection.Role.TOGETHER)
+    giver, receiver = (partner, other) if first_column else (other, partner)
     session = Session(
         assignment=assignment,
         date=day,
@@ -430,7 +458,7 @@ def reflection_add(*, session: Session, partner: Partner, answers: dict) -> Refl
         raise PermissionDenied
     if session.reflections.filter(partner=partner).exists():
         raise ValidationError(_("You have already reflected on this session; you can edit your reflection instead."))
-    if holds.touch_paused(partner):
+    if _touch_paused(session.assignment, partner):
         raise ValidationError(holds.PAUSED_MESSAGE)
     # The other's account of a back rub this partner logged too: a reflection here would break the pair
     # for good (it could no longer be made one), and a private one would show the other partner, by
@@ -462,7 +490,7 @@ def reflection_decline(*, session: Session, partner: Partner) -> ReflectionDecli
     if session.reflections.filter(partner=partner).exists():
         raise ValidationError(_("You have already written your reflection on this session."))
     # Under a hold nothing about touch moves on, and declining would reveal the other's side early.
-    if holds.touch_paused(partner):
+    if _touch_paused(session.assignment, partner):
         raise ValidationError(holds.PAUSED_MESSAGE)
     decline = ReflectionDecline(session=session, partner=partner)
     decline.full_clean(validate_unique=False, validate_constraints=False)
@@ -586,7 +614,8 @@ def _lonely(session: Session) -> bool:
 def session_pair_kind(first: Session, second: Session) -> str | None:
     """Whether two sessions are two accounts of one back rub: the same assignment and day, logged by
     each partner, neither withdrawn, neither with the other's reflection. PAIR_SAME_BACK_RUB when their
-    roles fit together (the same giver), PAIR_SAME_ROLE when both claim the same role; else None."""
+    roles fit together (the same giver), PAIR_SAME_ROLE when both claim the same role; else None. Two
+    logs of a together exercise always fit together: it has no roles to claim twice."""
     if (
         first.pk == second.pk
         or (first.assignment_id, first.date) != (second.assignment_id, second.date)
@@ -596,7 +625,8 @@ def session_pair_kind(first: Session, second: Session) -> str | None:
         or not (_lonely(first) and _lonely(second))
     ):
         return None
-    return PAIR_SAME_BACK_RUB if first.giver_id == second.giver_id else PAIR_SAME_ROLE
+    fits = first.giver_id == second.giver_id or first.shape == ExerciseShape.TOGETHER
+    return PAIR_SAME_BACK_RUB if fits else PAIR_SAME_ROLE
 
 
 def _not_a_pair() -> ValidationError:
@@ -641,13 +671,13 @@ def _merge_into(keep: Session, duplicate: Session, role: str) -> Reflection | No
     kept for the therapist with its dispute and the alert about it)."""
     moving = duplicate.reflections.filter(partner_id=duplicate.logged_by_id).first()
     if moving is not None:
-        for name in Reflection.GIVER_ONLY if role == Reflection.Role.RECEIVER else Reflection.RECEIVER_ONLY:
+        for name in set(Reflection.ROLE_ANSWERS) - set(Reflection.ROLE_QUESTIONS[role]):
             setattr(moving, name, Reflection._meta.get_field(name).get_default())
         moving.role = role
         moving.session = keep
         moving.full_clean(validate_unique=False)
         moving.save()
-    if duplicate.giver_id != keep.giver_id and duplicate.disputes.exists():
+    if role != duplicate.role_of(duplicate.logged_by) and duplicate.disputes.exists():
         _withdraw(duplicate)
     else:
         _repoint_and_delete(keep, duplicate)
@@ -691,7 +721,7 @@ def session_merge(*, keep: Session, duplicate: Session, by: User) -> Session:
     (the therapist's does not lift or bypass anything). Returns the session kept."""
     merger = _check_merger(keep, by)
     require_open(keep.assignment.couple)
-    if merger is not None and holds.touch_paused(merger):
+    if merger is not None and _touch_paused(keep.assignment, merger):
         raise ValidationError(holds.PAUSED_MESSAGE)
     try:
         with transaction.atomic():
@@ -713,7 +743,7 @@ def session_conflict_join(*, mine: Session, theirs: Session, partner: Partner) -
     if mine.logged_by_id != partner.pk:
         raise PermissionDenied
     require_open(mine.assignment.couple)
-    if holds.touch_paused(partner):
+    if _touch_paused(mine.assignment, partner):
         raise ValidationError(holds.PAUSED_MESSAGE)
     try:
         with transaction.atomic():

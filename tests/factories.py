@@ -87,6 +87,21 @@ def back_rub() -> Exercise:
     return Exercise.objects.back_rub()
 
 
+class ExerciseFactory(factory.django.DjangoModelFactory):
+    """A therapist's own exercise of any shape (`shape=Exercise.Shape.TALK`); built-ins come from the
+    data migration, never from here."""
+
+    class Meta:
+        model = Exercise
+
+    owner = None
+    title = factory.Sequence(lambda n: f"Exercise {n}")
+    summary = "One short sentence."
+    guidance = "Plain words on how to do it."
+    suggested_minutes = 15
+    shape = Exercise.Shape.TOUCH
+
+
 class AssignmentFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Assignment

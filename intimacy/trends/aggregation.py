@@ -21,6 +21,7 @@ from intimacy.models import (
     Assignment,
     CheckIn,
     CoupleNote,
+    ExerciseShape,
     Reflection,
     ReflectionDecline,
     Session,
@@ -151,15 +152,18 @@ def _scoped(reflections: QuerySet, scope: Scope, viewer_partner: Partner | None)
     return reflections
 
 
-def _revealed_as(role: str, scope: Scope, now) -> Q:
-    """For `_session_groups`: whether the session's reflection in `role` (joined as `<role>_reflection`)
-    is revealed for the scope. Only the shared scope waits (`models.revealed_together`, from the session's side)."""
+def _revealed_as(column: str, scope: Scope, now) -> Q:
+    """For `_session_groups`: whether the reflection of the partner in the session's `column` ("giver" or
+    "receiver", joined as `<column>_reflection`) is revealed for the scope. Only the shared scope waits
+    (`models.revealed_together`, from the session's side). By column, not role: every shape has two."""
     if scope is not Scope.SHARED:
         return Q()
-    other = Reflection.Role.RECEIVER if role == Reflection.Role.GIVER else Reflection.Role.GIVER
-    shared = Reflection.objects.filter(session=OuterRef("pk"), role=other, visibility=Reflection.Visibility.SHARED)
+    other = "receiver" if column == "giver" else "giver"
+    shared = Reflection.objects.filter(
+        session=OuterRef("pk"), partner=OuterRef(f"{other}_id"), visibility=Reflection.Visibility.SHARED
+    )
     declined = ReflectionDecline.objects.filter(session=OuterRef("pk"), partner=OuterRef(f"{other}_id"))
-    return Q(Exists(shared)) | Q(Exists(declined)) | Q(**{f"{role}_reflection__created_at__lte": now - REVEAL_AFTER})
+    return Q(Exists(shared)) | Q(Exists(declined)) | Q(**{f"{column}_reflection__created_at__lte": now - REVEAL_AFTER})
 
 
 def _scope_q(scope: Scope, viewer_partner: Partner | None, prefix: str = "") -> Q:
@@ -249,8 +253,10 @@ def _session_groups(
     if left_out.reflections:
         scope_q &= ~Q(reflections__pk__in=left_out.reflections)
 
-    def reflection_as(role: str) -> FilteredRelation:
-        return FilteredRelation("reflections", condition=Q(reflections__role=role) & scope_q)
+    def reflection_as(column: str) -> FilteredRelation:
+        # The reflection of the partner in the session's `column`: the giver's or speaker's, the
+        # receiver's or listener's, or each partner's of a together session (models.SHAPE_ROLES).
+        return FilteredRelation("reflections", condition=Q(reflections__partner=F(column)) & scope_q)
 
     # Both reflections in scope: in the shared scope both are shared, so each reveals the other.
     both = Q(giver_reflection__connection__isnull=False, receiver_reflection__connection__isnull=False)
@@ -263,10 +269,10 @@ def _session_groups(
         .exclude(_disputed(scope, viewer_partner))
         .annotate(
             bucket=_trunc(period, "date"),
-            giver_reflection=reflection_as(Reflection.Role.GIVER),
-            receiver_reflection=reflection_as(Reflection.Role.RECEIVER),
+            giver_reflection=reflection_as("giver"),
+            receiver_reflection=reflection_as("receiver"),
         )
-        .values("bucket", "assignment_id", "giver_id")
+        .values("bucket", "assignment_id", "giver_id", "assignment__exercise__shape")
         .annotate(
             n=Count("pk"),
             both=Count("pk", filter=both),
@@ -275,8 +281,8 @@ def _session_groups(
             # A session both partners marked "paused" is one paused session, not two.
             paused=Count(
                 "pk",
-                filter=Q(Q(giver_reflection__paused=True) & _revealed_as(Reflection.Role.GIVER, scope, now))
-                | Q(Q(receiver_reflection__paused=True) & _revealed_as(Reflection.Role.RECEIVER, scope, now)),
+                filter=Q(Q(giver_reflection__paused=True) & _revealed_as("giver", scope, now))
+                | Q(Q(receiver_reflection__paused=True) & _revealed_as("receiver", scope, now)),
             ),
         )
         .order_by()
@@ -291,9 +297,13 @@ def _add_sessions(rows: dict, groups: QuerySet) -> None:
             continue
         row.sessions += group["n"]
         row.by_assignment[group["assignment_id"]] = row.by_assignment.get(group["assignment_id"], 0) + group["n"]
-        row.gave[group["giver_id"]] = row.gave.get(group["giver_id"], 0) + group["n"]
         row.both_reflected += group["both"]
         row.paused += group["paused"]
+        if group["assignment__exercise__shape"] != ExerciseShape.TOUCH:
+            # Who gave, and the giver's and receiver's connection side by side, are touch questions:
+            # a talk's speaker is not "giving", and a together exercise has no roles (issue 15).
+            continue
+        row.gave[group["giver_id"]] = row.gave.get(group["giver_id"], 0) + group["n"]
         sums = gap_sums[row.bucket.start]
         sums[0] += group["both"]
         sums[1] += group["giver_sum"] or 0

@@ -15,6 +15,8 @@ from intimacy.trends.aggregation import Scope, Trends
 # The reflections' rating scale, from the model, so the charts' ranges and sentences follow it.
 SCALE = {"min": MIN_RATING, "max": MAX_RATING}
 ROLES = (Reflection.Role.GIVER, Reflection.Role.RECEIVER)
+# The connection chart draws every role with data, named by its exercise's shape (issue 15).
+ALL_ROLES = tuple(Reflection.Role)
 NOTE_MARKER_CHARS = 40
 
 
@@ -89,25 +91,38 @@ def reciprocity_chart(trends: Trends) -> dict | None:
 def _role_label(role: str, name: str | None) -> str:
     """ "Alex, giving"; or, with no name, "When giving": a partner's own page speaks to them."""
     if name is None:
-        return {Reflection.Role.GIVER: _("When giving"), Reflection.Role.RECEIVER: _("When receiving")}[role]
-    labels = {Reflection.Role.GIVER: _("%(name)s, giving"), Reflection.Role.RECEIVER: _("%(name)s, receiving")}
+        return {
+            Reflection.Role.GIVER: _("When giving"),
+            Reflection.Role.RECEIVER: _("When receiving"),
+            Reflection.Role.SPEAKER: _("When speaking"),
+            Reflection.Role.LISTENER: _("When listening"),
+            Reflection.Role.TOGETHER: _("Together"),
+        }[role]
+    labels = {
+        Reflection.Role.GIVER: _("%(name)s, giving"),
+        Reflection.Role.RECEIVER: _("%(name)s, receiving"),
+        Reflection.Role.SPEAKER: _("%(name)s, speaking"),
+        Reflection.Role.LISTENER: _("%(name)s, listening"),
+        Reflection.Role.TOGETHER: _("%(name)s, together"),
+    }
     return labels[role] % {"name": name}
 
 
 def connection_chart(trends: Trends) -> dict | None:
-    """Mean connection for each partner as giver and as receiver."""
+    """Mean connection for each partner in each role: giving and receiving, speaking and listening,
+    together (a role without ratings in the period draws no line)."""
     own = trends.scope is Scope.OWN
     series = [
         _series(_role_label(role, None if own else p.name), [r.connection.get((p.pk, role)) for r in trends.rows])
         for p in trends.partners
-        for role in ROLES
+        for role in ALL_ROLES
     ]
     if own:
         title = _("How connected you felt")
         about = _("From your own reflections, %(min)s to %(max)s; the mean of each week.") % SCALE
     else:
         title = _("Connection")
-        about = _("Mean connection, %(min)s to %(max)s, for each partner as giver and as receiver.") % SCALE
+        about = _("Mean connection, %(min)s to %(max)s, for each partner in each role.") % SCALE
     return _line_if_any("connection", title, about, series, MIN_RATING, MAX_RATING)
 
 

@@ -29,7 +29,7 @@ from intimacy.access import (
     get_session_for_user,
 )
 from intimacy.forms import AcknowledgeForm, HoldLiftForm, NoteForm, ScreeningForm
-from intimacy.models import ACKNOWLEDGEMENT_MAX_LENGTH, MAX_RATING, MIN_RATING, Reflection
+from intimacy.models import ACKNOWLEDGEMENT_MAX_LENGTH, MAX_RATING, MIN_RATING, SHAPE_ROLES, ExerciseShape, Reflection
 from intimacy.reminders import reminder_overview
 
 THERAPIST = User.Role.THERAPIST
@@ -189,6 +189,19 @@ EXPORT_COLUMNS = [
     "receiver_pace",
     "receiver_paused",
     "receiver_shared_with",
+    # Issue 15: the exercise's shape and the roles of its two columns. The "giver_" columns hold the
+    # session's first partner (the giver, the speaker, or the first of a together session), the
+    # "receiver_" columns the second (the receiver, the listener, the other); then the talk questions,
+    # and the second partner's "how present" of a together session.
+    "shape",
+    "giver_role",
+    "receiver_role",
+    "speaker_felt_heard",
+    "speaker_felt_understood",
+    "speaker_safe_to_say",
+    "listener_stayed_open",
+    "listener_understood_what_mattered",
+    "receiver_presence",
 ]
 
 SHARED_WITH = {
@@ -207,8 +220,9 @@ def _cell(value) -> str:
 def _export_rows(sessions):
     yield EXPORT_COLUMNS
     for session in sessions:
-        by_role = {r.role: r for r in session.reflections.all()}
-        giver, receiver = by_role.get(Reflection.Role.GIVER), by_role.get(Reflection.Role.RECEIVER)
+        # By column, not role: each shape has two (models.SHAPE_ROLES).
+        by_partner = {r.partner_id: r for r in session.reflections.all()}
+        giver, receiver = by_partner.get(session.giver_id), by_partner.get(session.receiver_id)
         row = [session.date.isoformat(), session.assignment.exercise.title, session.minutes]
         row += [session.giver.name, session.receiver.name]
         if giver:
@@ -222,7 +236,24 @@ def _export_rows(sessions):
             row += [SHARED_WITH[receiver.visibility]]
         else:
             row += [""] * 10
+        row += _shape_cells(session, giver, receiver)
         yield [_cell(v) for v in row]
+
+
+def _shape_cells(session, first, second) -> list:
+    shape = session.assignment.exercise.shape
+    first_role, second_role = SHAPE_ROLES[shape]
+    speaker = first if shape == ExerciseShape.TALK else None
+    listener = second if shape == ExerciseShape.TALK else None
+    together_second = second if shape == ExerciseShape.TOGETHER else None
+    return [
+        shape,
+        first_role,
+        second_role,
+        *(getattr(speaker, name) if speaker else "" for name in Reflection.SPEAKER_ONLY),
+        *(getattr(listener, name) if listener else "" for name in Reflection.LISTENER_ONLY),
+        together_second.presence if together_second else "",
+    ]
 
 
 class _Echo:

@@ -20,8 +20,9 @@ from intimacy.access import (
     get_reflection_for_user,
     get_session_for_user,
 )
+from intimacy.builtin import BACK_RUB_KEY
 from intimacy.forms import LogSessionForm, ReflectionForm, SessionEditForm, VisibilityForm, asks_second_thought
-from intimacy.models import EDIT_WINDOW_DAYS, Assignment, PersonalPause, Reflection
+from intimacy.models import EDIT_WINDOW_DAYS, SHAPE_ROLES, Assignment, ExerciseShape, PersonalPause, Reflection
 
 PARTNER = User.Role.PARTNER
 
@@ -75,8 +76,9 @@ def log_start(request: HttpRequest) -> HttpResponse:
     assignments = selectors.loggable_assignments(request.user)
     # Paused, not missing: the neutral words of the exercise's own card, never "no exercise set"
     # (and only while there is an exercise to pause).
-    paused = bool(assignments) and holds.touch_paused(request.partner)
-    active = [] if paused else assignments
+    # Holds and pauses stop touch exercises only: talk and together ones stay open to log.
+    paused = any(a.exercise.is_touch for a in assignments) and holds.touch_paused(request.partner)
+    active = [a for a in assignments if not (paused and a.exercise.is_touch)]
     if len(active) == 1:
         return redirect("session_log", pk=active[0].pk)
     return render(request, "intimacy/log_start.html", {"assignments": active, "paused": paused})
@@ -98,8 +100,9 @@ def session_log(request: HttpRequest, pk: int) -> HttpResponse:
     initial = {"date": today, "role": _suggested_role(assignment, partner)}
     if request.method == "GET":
         initial["visibility"] = selectors.last_visibility(partner)
+    shape = assignment.exercise.shape
     form = LogSessionForm(
-        request.POST or None, suggested_minutes=assignment.suggested_minutes, initial={**initial, **kept}
+        request.POST or None, suggested_minutes=assignment.suggested_minutes, initial={**initial, **kept}, shape=shape
     )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -124,7 +127,14 @@ def session_log(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "intimacy/session_log.html",
-        {"form": form, "assignment": assignment, "today": today, "other": partner.other_partner()},
+        {
+            "form": form,
+            "assignment": assignment,
+            "today": today,
+            "other": partner.other_partner(),
+            # Together has one role, so its questions show without choosing one.
+            "role": Reflection.Role.TOGETHER if shape == ExerciseShape.TOGETHER else None,
+        },
     )
 
 
@@ -132,7 +142,7 @@ def _before_logging(request: HttpRequest, assignment: Assignment, today) -> Http
     if assignment.status != Assignment.Status.ACTIVE:
         messages.info(request, _("This exercise is paused or finished, so there is nothing to log for it right now."))
         return redirect("home")
-    if holds.touch_paused(request.partner):
+    if assignment.exercise.is_touch and holds.touch_paused(request.partner):
         # The same words whatever the reason, and for either partner.
         messages.info(request, holds.PAUSED_MESSAGE)
         return redirect("home")
@@ -159,7 +169,13 @@ def _saved_notice(session, partner) -> str:
 
 def _joined_notice(session) -> str:
     # One back rub, one session: the reflection joined the session the other partner logged.
-    return _("Added to the back rub %(name)s logged.") % {"name": session.logged_by.name}
+    exercise = session.assignment.exercise
+    if exercise.builtin_key == BACK_RUB_KEY:
+        return _("Added to the back rub %(name)s logged.") % {"name": session.logged_by.name}
+    return _("Added to the session of “%(title)s” %(name)s logged.") % {
+        "title": exercise.title,
+        "name": session.logged_by.name,
+    }
 
 
 def _logged_again(request: HttpRequest, session, form: LogSessionForm) -> HttpResponse:
@@ -223,8 +239,10 @@ def _edit_sent_again(request: HttpRequest, mine: Reflection, session, form, noti
 
 
 def _suggested_role(assignment: Assignment, partner) -> str | None:
+    # The named partner has the shape's first role (gives, or speaks); together has no role to suggest.
+    first, second = SHAPE_ROLES[assignment.exercise.shape]
     if assignment.giver_plan == Assignment.GiverPlan.ONE and assignment.planned_giver_id:
-        return Reflection.Role.GIVER if assignment.planned_giver_id == partner.pk else Reflection.Role.RECEIVER
+        return first if assignment.planned_giver_id == partner.pk else second
     return None
 
 
@@ -242,13 +260,14 @@ def reflection_add(request: HttpRequest, pk: int) -> HttpResponse:
     if mine is not None:
         if request.method == "POST" or kept:
             # Sent again, or kept from before a sign-out while another device saved the first.
-            return _reflected_again(request, mine, session, ReflectionForm(request.POST or None, initial=kept))
+            form = ReflectionForm(request.POST or None, initial=kept, shape=session.shape)
+            return _reflected_again(request, mine, session, form)
         return redirect("reflection_edit", pk=mine.pk)
-    if request.method == "GET" and holds.touch_paused(partner):
+    if request.method == "GET" and _touch_paused(session, partner):
         messages.info(request, holds.PAUSED_MESSAGE)
         return redirect("home")
     offered = {} if request.method == "POST" else {"visibility": selectors.last_visibility(partner)}
-    form = ReflectionForm(request.POST or None, initial={**offered, **kept})
+    form = ReflectionForm(request.POST or None, initial={**offered, **kept}, shape=session.shape)
     if request.method == "POST" and form.is_valid():
         try:
             services.reflection_add(session=session, partner=partner, answers=form.answers())
@@ -263,6 +282,11 @@ def reflection_add(request: HttpRequest, pk: int) -> HttpResponse:
             return redirect("home")
     context = {"form": form, "session": session, "role": role, "other": partner.other_partner(), "editing": False}
     return render(request, "intimacy/reflection_form.html", {**context, **_pair_offer(session, partner)})
+
+
+def _touch_paused(session, partner) -> bool:
+    """Holds and pauses stop touch exercises only (issue 15): a talk or together one goes on."""
+    return session.shape == ExerciseShape.TOUCH and holds.touch_paused(partner)
 
 
 def _pair_offer(session, partner) -> dict:
@@ -307,7 +331,10 @@ def reflection_edit(request: HttpRequest, pk: int) -> HttpResponse:
     # Words already shared after the second question are not asked about again on every correction.
     confirmed = asks_second_thought(visibility=reflection.visibility, paused=reflection.paused, safe=reflection.safe)
     form = ReflectionForm(
-        request.POST or None, initial={**initial, **drafts.restore(request)}, already_confirmed=confirmed
+        request.POST or None,
+        initial={**initial, **drafts.restore(request)},
+        already_confirmed=confirmed,
+        shape=session.shape,
     )
     if request.method == "POST" and form.is_valid():
         try:

@@ -18,9 +18,9 @@ from accounts.models import ReminderSend
 from accounts.services import reminders_set
 from intimacy import holds, services
 from intimacy.alerts import alert_acknowledge, alerts_raise
-from intimacy.models import Alert, Reflection, SafetyCheck, ScreeningRecord, TouchHold
+from intimacy.models import Alert, Exercise, Reflection, SafetyCheck, ScreeningRecord, TouchHold
 from intimacy.reminders import reminders_due
-from tests.factories import ReflectionFactory, SessionFactory
+from tests.factories import AssignmentFactory, ExerciseFactory, ReflectionFactory, SessionFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -582,3 +582,25 @@ def test_an_old_low_safe_rating_places_no_new_hold_after_the_lift(couple, therap
     # A fine session afterwards runs the rules again: the low rating before the lift was already dealt with.
     _log(assignment, partner_b)
     assert holds.open_hold(couple) is None and TouchHold.objects.count() == 1
+
+
+# Issue 15: holds stop touch exercises only ---------------------------------------------------------------
+
+
+def test_talk_reminders_go_on_while_held(couple, partner_a, partner_b):
+    AssignmentFactory(couple=couple, exercise=ExerciseFactory(shape=Exercise.Shape.TALK))
+    for partner in (partner_a, partner_b):
+        reminders_set(partner=partner, on=True, weekdays=list(range(7)), at=time(19, 0))
+    holds.hold_place(couple=couple, reason=Alert.Kind.SAFETY)
+    # The talk exercise still runs: planned and midweek reminders, as without a hold.
+    assert _midweek_and_checkin_keys(partner_a) == {"planned", "midweek", "checkin"}
+
+
+def test_a_talk_reflection_nudge_goes_on_while_held(couple, partner_a, partner_b, time_machine):
+    talk = AssignmentFactory(couple=couple, exercise=ExerciseFactory(shape=Exercise.Shape.TALK))
+    for partner in (partner_a, partner_b):
+        reminders_set(partner=partner, on=True, weekdays=[], at=time(19, 0))
+    time_machine.move_to(datetime(2026, 11, 24, 21, 10, tzinfo=UTC), tick=False)
+    SessionFactory(assignment=talk, date=date(2026, 11, 24), giver=partner_a, receiver=partner_b, logged_by=partner_a)
+    holds.hold_place(couple=couple, reason=Alert.Kind.SAFETY)
+    assert [d.kind for d in reminders_due(datetime(2026, 11, 25, 21, 10, tzinfo=UTC))] == ["reflection"]
