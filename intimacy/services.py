@@ -1227,6 +1227,9 @@ def program_stage_back(*, step: ProgramStep, partner: Partner) -> ProgramStep:
     """A partner privately asks to go back a step: the program steps back for both at once, at the word of
     either (stepping back is always safe; moving on is what needs both and the therapist). The therapist is
     told who asked, by an alert; the partners see only "Your therapist has changed this exercise".
+
+    A step whose exercise the therapist paused or ended (after an alert, say) steps back to a paused
+    exercise: a partner's word moves the couple back, never reopens what the therapist stopped.
     """
     _check_partner(step, partner)
     with transaction.atomic():
@@ -1235,8 +1238,11 @@ def program_stage_back(*, step: ProgramStep, partner: Partner) -> ProgramStep:
         previous = earlier.select_related("exercise").first()
         if previous is None:
             raise ValidationError(_("This is the first step already. You can always take a break instead."))
+        stopped = current.assignment.status != Assignment.Status.ACTIVE
         ReadinessAnswer.objects.create(step=current, partner=partner, answer=ReadinessAnswer.Answer.BACK)
         _close_step(current)
         back = _open_step(current.run, previous, ProgramStep.Reason.BACK)
+        if stopped:
+            assignment_set_status(assignment=back.assignment, status=Assignment.Status.PAUSED)
         alert_raise_now(couple=current.run.couple, kind=Alert.Kind.PROGRAM_BACK, partner=partner, urgent=False)
     return back

@@ -261,6 +261,17 @@ class TestBack:
             (1, "back"),
         ]
 
+    @pytest.mark.parametrize("status", [Assignment.Status.PAUSED, Assignment.Status.ENDED])
+    def test_stepping_back_keeps_the_therapists_pause(self, run, partner_a, partner_b, therapist, status):
+        # The therapist paused (or ended) the current step's exercise, say after an alert: a partner's "go
+        # back" still steps back, but must not reopen touch work the therapist stopped; the earlier step
+        # comes back paused, for the therapist to resume.
+        second = services.program_stage_approve(step=_ready(run, partner_a, partner_b), by=therapist)
+        services.assignment_set_status(assignment=second.assignment, status=status)
+        back = services.program_stage_back(step=second, partner=partner_a)
+        assert back.stage.position == 1
+        assert back.assignment.status == Assignment.Status.PAUSED
+
     def test_a_closed_case_moves_nowhere(self, run, partner_a, couple):
         couple.status = couple.Status.CLOSED
         couple.save(update_fields=["status"])
