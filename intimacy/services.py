@@ -1190,9 +1190,14 @@ def readiness_answer(*, step: ProgramStep, partner: Partner, answer: str) -> Rea
 
 
 def latest_readiness(step: ProgramStep) -> dict[int, str]:
-    """Each partner's latest answer on `step`, by partner id (for the therapist and the approval)."""
+    """Each partner's latest answer on `step`, by partner id (for the therapist and the approval).
+
+    An answer given before its partner withdrew consent no longer counts (`ReadinessAnswer.still_counts`):
+    withdrawing paused the exercises, and an old "ready" must not reopen them on the therapist's word.
+    """
     latest = {}
-    for partner_id, answer in step.readiness.order_by("created_at", "pk").values_list("partner_id", "answer"):
+    answers = step.readiness.filter(ReadinessAnswer.still_counts()).order_by("created_at", "pk")
+    for partner_id, answer in answers.values_list("partner_id", "answer"):
         latest[partner_id] = answer
     return latest
 

@@ -10,7 +10,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 from django.urls import reverse
 
-from intimacy import services
+from accounts.services import consent_accept
+from intimacy import selectors, services
 from intimacy.models import Alert, Assignment, Exercise, Program, ProgramRun, ProgramStage, ProgramStep, ReadinessAnswer
 from intimacy.programs_builtin import EXAMPLE_PROGRAM_KEY, seed_builtin_programs
 from tests.factories import AssignmentFactory
@@ -221,6 +222,19 @@ class TestReadinessAndApproval:
     def test_an_outsider_cannot_answer(self, run, outsider):
         with pytest.raises(PermissionDenied):
             services.readiness_answer(step=current(run), partner=outsider, answer=READY)
+
+    def test_a_ready_given_before_withdrawing_consent_does_not_count(self, run, partner_a, partner_b, therapist):
+        # Withdrawing consent pauses the couple's exercises; a "ready" from before it must not let the next
+        # step open (active) on the therapist's word alone, not even after consenting again.
+        step = _ready(run, partner_a, partner_b)
+        services.consent_withdraw(partner=partner_b)
+        with pytest.raises(ValidationError, match="Both partners"):
+            services.program_stage_approve(step=step, by=therapist)
+        consent_accept(partner=partner_b)
+        with pytest.raises(ValidationError, match="Both partners"):
+            services.program_stage_approve(step=step, by=therapist)
+        assert services.latest_readiness(step) == {partner_a.pk: READY}
+        assert selectors.couple_program(run.couple, therapist).both_ready is False
 
     def test_back_is_not_a_readiness_answer(self, run, partner_a):
         with pytest.raises(ValidationError):
