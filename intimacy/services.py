@@ -1228,26 +1228,43 @@ def program_stage_approve(*, step: ProgramStep, by: User) -> ProgramStep | None:
         return _open_step(current.run, nxt, ProgramStep.Reason.APPROVED)
 
 
+def _step_back(current: ProgramStep) -> ProgramStep:
+    """Close the locked open step `current` and reopen the stage before it (refused on the first). A step
+    whose exercise the therapist paused or ended (after an alert, say) steps back to a paused exercise:
+    stepping back moves the couple, it never reopens what the therapist stopped."""
+    earlier = current.stage.program.stages.filter(position__lt=current.stage.position).order_by("-position")
+    previous = earlier.select_related("exercise").first()
+    if previous is None:
+        raise ValidationError(_("This is the first step already. You can always take a break instead."))
+    stopped = current.assignment.status != Assignment.Status.ACTIVE
+    _close_step(current)
+    back = _open_step(current.run, previous, ProgramStep.Reason.BACK)
+    if stopped:
+        assignment_set_status(assignment=back.assignment, status=Assignment.Status.PAUSED)
+    return back
+
+
 def program_stage_back(*, step: ProgramStep, partner: Partner) -> ProgramStep:
     """A partner privately asks to go back a step: the program steps back for both at once, at the word of
     either (stepping back is always safe; moving on is what needs both and the therapist). The therapist is
-    told who asked, by an alert; the partners see only "Your therapist has changed this exercise".
-
-    A step whose exercise the therapist paused or ended (after an alert, say) steps back to a paused
-    exercise: a partner's word moves the couple back, never reopens what the therapist stopped.
+    told who asked, by an alert; the partners see only "Your therapist has changed this exercise" (true of
+    the therapist's own step back too, `program_stage_return`, so a step back never tells who asked).
     """
     _check_partner(step, partner)
     with transaction.atomic():
         current = _lock_open_step(step)
-        earlier = current.stage.program.stages.filter(position__lt=current.stage.position).order_by("-position")
-        previous = earlier.select_related("exercise").first()
-        if previous is None:
-            raise ValidationError(_("This is the first step already. You can always take a break instead."))
-        stopped = current.assignment.status != Assignment.Status.ACTIVE
         ReadinessAnswer.objects.create(step=current, partner=partner, answer=ReadinessAnswer.Answer.BACK)
-        _close_step(current)
-        back = _open_step(current.run, previous, ProgramStep.Reason.BACK)
-        if stopped:
-            assignment_set_status(assignment=back.assignment, status=Assignment.Status.PAUSED)
+        back = _step_back(current)
         alert_raise_now(couple=current.run.couple, kind=Alert.Kind.PROGRAM_BACK, partner=partner, urgent=False)
     return back
+
+
+def program_stage_return(*, step: ProgramStep, by: User) -> ProgramStep:
+    """The therapist takes the couple back a step. The partners see what they see of a partner's request
+    (`program_stage_back`): "Your therapist has changed this exercise", so neither can tell a step back
+    the other asked for from one the therapist chose."""
+    if by.pk != step.run.couple.therapist_id:
+        raise PermissionDenied
+    require_open(step.run.couple)
+    with transaction.atomic():
+        return _step_back(_lock_open_step(step))

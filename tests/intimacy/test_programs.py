@@ -286,6 +286,25 @@ class TestBack:
         assert back.stage.position == 1
         assert back.assignment.status == Assignment.Status.PAUSED
 
+    def test_the_therapist_can_step_back_too(self, run, partner_a, partner_b, therapist):
+        # If only a partner could step back, a step that went down would tell the other partner who asked
+        # (it was not them): the therapist stepping back makes "Your therapist has changed this exercise"
+        # true of every step back. Theirs records no readiness answer and raises no alert.
+        second = services.program_stage_approve(step=_ready(run, partner_a, partner_b), by=therapist)
+        back = services.program_stage_return(step=second, by=therapist)
+        assert (back.stage.position, back.reason, back.assignment.status) == (1, "back", Assignment.Status.ACTIVE)
+        assert not second.readiness.exists() and not Alert.objects.filter(kind=Alert.Kind.PROGRAM_BACK).exists()
+        today = run.couple.today()
+        seen = [selectors.partner_program(p, p.user, today) for p in (partner_a, partner_b)]
+        assert [(s.step.pk, s.changed, s.my_answer) for s in seen] == [(back.pk, True, ""), (back.pk, True, "")]
+
+    def test_only_the_couples_therapist_steps_back(self, run, partner_a, partner_b, therapist, other_therapist):
+        second = services.program_stage_approve(step=_ready(run, partner_a, partner_b), by=therapist)
+        with pytest.raises(PermissionDenied):
+            services.program_stage_return(step=second, by=other_therapist)
+        with pytest.raises(ValidationError, match="changed"):
+            services.program_stage_return(step=current(run).run.steps.first(), by=therapist)
+
     def test_a_closed_case_moves_nowhere(self, run, partner_a, couple):
         couple.status = couple.Status.CLOSED
         couple.save(update_fields=["status"])
@@ -427,6 +446,15 @@ class TestTherapistPages:
         assert page.count("Ready for the next step") == 2 + 2  # each partner's latest, and each in the path
         client.post(reverse("program_approve", args=[current(run).pk]))
         assert current(run).stage.position == 2
+
+    def test_step_back_from_the_couple_page(self, client_for, therapist, run, partner_a, partner_b):
+        second = services.program_stage_approve(step=_ready(run, partner_a, partner_b), by=therapist)
+        client = client_for(therapist)
+        page = client.get(reverse("couple_detail", args=[run.couple.pk])).content.decode()
+        assert reverse("program_return", args=[second.pk]) in page
+        response = client.post(reverse("program_return", args=[second.pk]))
+        assert response.url == reverse("couple_detail", args=[run.couple.pk])
+        assert current(run).stage.position == 1
 
 
 class TestPartnerPages:
