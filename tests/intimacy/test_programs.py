@@ -154,6 +154,17 @@ class TestStart:
         with pytest.raises(ValidationError):
             services.program_assign(couple=couple, program=empty)
 
+    def test_another_therapists_program_cannot_start(self, other_therapist, couple):
+        # The pages offer only the therapist's own and built-in programs; the service holds the line too, so
+        # no other caller can walk a couple through exercises written by someone else's hand.
+        theirs = services.program_create(owner=other_therapist, title="Theirs")
+        services.program_stage_add(
+            program=theirs, exercise=own_exercise(other_therapist, "Theirs"), target_per_week=2, suggested_minutes=10
+        )
+        with pytest.raises(PermissionDenied):
+            services.program_assign(couple=couple, program=theirs)
+        assert not ProgramRun.objects.filter(couple=couple).exists()
+
 
 class TestReadinessAndApproval:
     def test_the_latest_answer_counts(self, run, partner_a):
