@@ -1133,7 +1133,10 @@ def program_assign(*, couple: Couple, program: Program, current: Assignment | No
 
     `current`: an active assignment of the couple's, of the first stage's exercise, that becomes the first
     step as it is (the couple carry on with what they are doing; the path starts when it started).
+    Only a built-in program or one of the couple's therapist's own (as the pages offer).
     """
+    if not (program.is_builtin or program.owner_id == couple.therapist_id):
+        raise PermissionDenied
     require_open(couple)
     first = program.stages.select_related("exercise").order_by("position").first()
     if first is None:
