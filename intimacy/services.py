@@ -108,7 +108,10 @@ def exercise_customize(
     *, exercise: Exercise, owner: User, title: str, summary: str, guidance: str, suggested_minutes: int
 ) -> Exercise:
     """`owner`'s own copy of `exercise` in their wording, created when they save it. It keeps the
-    original's shape (its guidance is written for those roles) and remembers where it came from."""
+    original's shape (its guidance is written for those roles) and remembers where it came from. Only a
+    built-in or `owner`'s own exercise is theirs to copy."""
+    if not (exercise.is_builtin or exercise.owner_id == owner.pk):
+        raise PermissionDenied
     copy = Exercise(
         owner=owner,
         title=title,
