@@ -108,8 +108,8 @@ def exercise_customize(
     *, exercise: Exercise, owner: User, title: str, summary: str, guidance: str, suggested_minutes: int
 ) -> Exercise:
     """`owner`'s own copy of `exercise` in their wording, created when they save it. It keeps the
-    original's shape (its guidance is written for those roles) and remembers where it came from. Only a
-    built-in or `owner`'s own exercise is theirs to copy."""
+    original's shape (its guidance is written for those roles) and remembers where it came from."""
+    # Only a built-in or `owner`'s own exercise is theirs to copy (the pages' access helper says 404 first).
     if not (exercise.is_builtin or exercise.owner_id == owner.pk):
         raise PermissionDenied
     copy = Exercise(
@@ -1136,8 +1136,8 @@ def program_assign(*, couple: Couple, program: Program, current: Assignment | No
 
     `current`: an active assignment of the couple's, of the first stage's exercise, that becomes the first
     step as it is (the couple carry on with what they are doing; the path starts when it started).
-    Only a built-in program or one of the couple's therapist's own (as the pages offer).
     """
+    # Only a built-in program or one of the couple's therapist's own (as the pages offer).
     if not (program.is_builtin or program.owner_id == couple.therapist_id):
         raise PermissionDenied
     require_open(couple)
@@ -1196,11 +1196,9 @@ def readiness_answer(*, step: ProgramStep, partner: Partner, answer: str) -> Rea
 
 
 def latest_readiness(step: ProgramStep) -> dict[int, str]:
-    """Each partner's latest answer on `step`, by partner id (for the therapist and the approval).
-
-    An answer given before its partner withdrew consent no longer counts (`ReadinessAnswer.still_counts`):
-    withdrawing paused the exercises, and an old "ready" must not reopen them on the therapist's word.
-    """
+    """Each partner's latest answer on `step`, by partner id (for the therapist and the approval)."""
+    # An answer given before its partner withdrew consent no longer counts (`ReadinessAnswer.still_counts`):
+    # withdrawing paused the exercises, and an old "ready" must not reopen them on the therapist's word.
     latest = {}
     answers = step.readiness.filter(ReadinessAnswer.still_counts()).order_by("created_at", "pk")
     for partner_id, answer in answers.values_list("partner_id", "answer"):
@@ -1253,9 +1251,9 @@ def _step_back(current: ProgramStep) -> ProgramStep:
 def program_stage_back(*, step: ProgramStep, partner: Partner) -> ProgramStep:
     """A partner privately asks to go back a step: the program steps back for both at once, at the word of
     either (stepping back is always safe; moving on is what needs both and the therapist). The therapist is
-    told who asked, by an alert; the partners see only "Your therapist has changed this exercise" (true of
-    the therapist's own step back too, `program_stage_return`, so a step back never tells who asked).
+    told who asked, by an alert; the partners see only "Your therapist has changed this exercise".
     """
+    # True of the therapist's own step back too (`program_stage_return`): a step back never tells who asked.
     _check_partner(step, partner)
     with transaction.atomic():
         current = _lock_open_step(step)
