@@ -149,6 +149,7 @@ def assignment_create(
     giver_plan: str = Assignment.GiverPlan.TAKE_TURNS,
     planned_giver: Partner | None = None,
     note: str = "",
+    keep_archived: bool = False,
 ) -> Assignment:
     """Assign an exercise to a couple.
 
@@ -157,7 +158,9 @@ def assignment_create(
     `clearance`); until then both partners see the neutral pause. A talk or together exercise opens at once.
     """
     require_open(couple)
-    if exercise.archived_at is not None:
+    # `keep_archived`: a program's step, whose program chose the exercise before it was archived (archiving
+    # hides it from "Assign"; what already uses it keeps it, as assignments do).
+    if exercise.archived_at is not None and not keep_archived:
         raise ValidationError({"exercise": _("This exercise is archived.")})
     if planned_giver is not None and planned_giver.couple_id != couple.pk:
         raise ValidationError({"planned_giver": _("Choose one of this couple's partners.")})
@@ -1114,6 +1117,7 @@ def _open_step(run: ProgramRun, stage: ProgramStage, reason: str, assignment: As
             suggested_minutes=stage.suggested_minutes,
             starts_on=today,
             note=stage.guidance,
+            keep_archived=True,
         )
     step = ProgramStep(
         run=run, stage=stage, assignment=assignment, reason=reason, started_on=min(today, assignment.starts_on)

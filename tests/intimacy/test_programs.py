@@ -316,6 +316,20 @@ class TestBack:
         with pytest.raises(ValidationError, match="changed"):
             services.program_stage_return(step=current(run).run.steps.first(), by=therapist)
 
+    def test_stepping_back_to_an_exercise_archived_since_still_works(self, run, partner_a, partner_b, therapist):
+        # Archiving hides an exercise from "Assign"; a program that walks through it keeps it, as assignments
+        # do. Otherwise a partner's private "go back" would fail with "This exercise is archived."
+        services.program_stage_approve(step=_ready(run, partner_a, partner_b), by=therapist)
+        third = services.program_stage_approve(step=_ready(run, partner_a, partner_b), by=therapist)
+        hands = run.program.stages.get(position=2).exercise
+        services.exercise_set_archived(exercise=hands, archived=True)
+        back = services.program_stage_back(step=third, partner=partner_a)
+        assert (back.stage.position, back.assignment.exercise, back.assignment.status) == (
+            2,
+            hands,
+            Assignment.Status.ACTIVE,
+        )
+
     def test_a_closed_case_moves_nowhere(self, run, partner_a, couple):
         couple.status = couple.Status.CLOSED
         couple.save(update_fields=["status"])
