@@ -1222,5 +1222,17 @@ class ReadinessAnswer(models.Model):
     def __str__(self) -> str:
         return f"Readiness answer {self.pk}"
 
+    @staticmethod
+    def still_counts() -> Q:
+        """Answers given after their partner's last withdrawal of consent (if any): one given before no
+        longer counts towards moving on, even once they consent again (they answer afresh)."""
+        return Q(partner__consent_withdrawn_at__isnull=True) | Q(created_at__gt=F("partner__consent_withdrawn_at"))
+
+    @property
+    def counts(self) -> bool:
+        """`still_counts` for one answer whose partner is loaded already (the therapist's page)."""
+        withdrawn = self.partner.consent_withdrawn_at
+        return withdrawn is None or self.created_at > withdrawn
+
     def get_additional_data(self) -> dict:
         return {"couple": self.partner.couple_id}

@@ -938,7 +938,8 @@ def couple_program(couple: Couple, viewer: User) -> CoupleProgram | None:
         current = None
     latest = {}
     for answer in answers[current.pk] if current else []:
-        latest[answer.partner_id] = answer
+        if answer.counts:  # one given before its partner withdrew consent no longer counts
+            latest[answer.partner_id] = answer
     rows = [(p, latest[p.pk].get_answer_display() if p.pk in latest else "") for p in couple_partners(couple)]
     ready = [a for a in latest.values() if a.answer == ReadinessAnswer.Answer.READY]
     return CoupleProgram(run=run, path=path, current=current, latest=rows, both_ready=len(ready) == 2)

@@ -109,6 +109,9 @@ def exercise_customize(
 ) -> Exercise:
     """`owner`'s own copy of `exercise` in their wording, created when they save it. It keeps the
     original's shape (its guidance is written for those roles) and remembers where it came from."""
+    # Only a built-in or `owner`'s own exercise is theirs to copy (the pages' access helper says 404 first).
+    if not (exercise.is_builtin or exercise.owner_id == owner.pk):
+        raise PermissionDenied
     copy = Exercise(
         owner=owner,
         title=title,
@@ -146,6 +149,7 @@ def assignment_create(
     giver_plan: str = Assignment.GiverPlan.TAKE_TURNS,
     planned_giver: Partner | None = None,
     note: str = "",
+    keep_archived: bool = False,
 ) -> Assignment:
     """Assign an exercise to a couple.
 
@@ -154,7 +158,9 @@ def assignment_create(
     `clearance`); until then both partners see the neutral pause. A talk or together exercise opens at once.
     """
     require_open(couple)
-    if exercise.archived_at is not None:
+    # `keep_archived`: a program's step, whose program chose the exercise before it was archived (archiving
+    # hides it from "Assign"; what already uses it keeps it, as assignments do).
+    if exercise.archived_at is not None and not keep_archived:
         raise ValidationError({"exercise": _("This exercise is archived.")})
     if planned_giver is not None and planned_giver.couple_id != couple.pk:
         raise ValidationError({"planned_giver": _("Choose one of this couple's partners.")})
@@ -1111,6 +1117,7 @@ def _open_step(run: ProgramRun, stage: ProgramStage, reason: str, assignment: As
             suggested_minutes=stage.suggested_minutes,
             starts_on=today,
             note=stage.guidance,
+            keep_archived=True,
         )
     step = ProgramStep(
         run=run, stage=stage, assignment=assignment, reason=reason, started_on=min(today, assignment.starts_on)
@@ -1134,6 +1141,9 @@ def program_assign(*, couple: Couple, program: Program, current: Assignment | No
     `current`: an active assignment of the couple's, of the first stage's exercise, that becomes the first
     step as it is (the couple carry on with what they are doing; the path starts when it started).
     """
+    # Only a built-in program or one of the couple's therapist's own (as the pages offer).
+    if not (program.is_builtin or program.owner_id == couple.therapist_id):
+        raise PermissionDenied
     require_open(couple)
     first = program.stages.select_related("exercise").order_by("position").first()
     if first is None:
@@ -1191,8 +1201,11 @@ def readiness_answer(*, step: ProgramStep, partner: Partner, answer: str) -> Rea
 
 def latest_readiness(step: ProgramStep) -> dict[int, str]:
     """Each partner's latest answer on `step`, by partner id (for the therapist and the approval)."""
+    # An answer given before its partner withdrew consent no longer counts (`ReadinessAnswer.still_counts`):
+    # withdrawing paused the exercises, and an old "ready" must not reopen them on the therapist's word.
     latest = {}
-    for partner_id, answer in step.readiness.order_by("created_at", "pk").values_list("partner_id", "answer"):
+    answers = step.readiness.filter(ReadinessAnswer.still_counts()).order_by("created_at", "pk")
+    for partner_id, answer in answers.values_list("partner_id", "answer"):
         latest[partner_id] = answer
     return latest
 
@@ -1223,20 +1236,43 @@ def program_stage_approve(*, step: ProgramStep, by: User) -> ProgramStep | None:
         return _open_step(current.run, nxt, ProgramStep.Reason.APPROVED)
 
 
+def _step_back(current: ProgramStep) -> ProgramStep:
+    """Close the locked open step `current` and reopen the stage before it (refused on the first). A step
+    whose exercise the therapist paused or ended (after an alert, say) steps back to a paused exercise:
+    stepping back moves the couple, it never reopens what the therapist stopped."""
+    earlier = current.stage.program.stages.filter(position__lt=current.stage.position).order_by("-position")
+    previous = earlier.select_related("exercise").first()
+    if previous is None:
+        raise ValidationError(_("This is the first step already. You can always take a break instead."))
+    stopped = current.assignment.status != Assignment.Status.ACTIVE
+    _close_step(current)
+    back = _open_step(current.run, previous, ProgramStep.Reason.BACK)
+    if stopped:
+        assignment_set_status(assignment=back.assignment, status=Assignment.Status.PAUSED)
+    return back
+
+
 def program_stage_back(*, step: ProgramStep, partner: Partner) -> ProgramStep:
     """A partner privately asks to go back a step: the program steps back for both at once, at the word of
     either (stepping back is always safe; moving on is what needs both and the therapist). The therapist is
     told who asked, by an alert; the partners see only "Your therapist has changed this exercise".
     """
+    # True of the therapist's own step back too (`program_stage_return`): a step back never tells who asked.
     _check_partner(step, partner)
     with transaction.atomic():
         current = _lock_open_step(step)
-        earlier = current.stage.program.stages.filter(position__lt=current.stage.position).order_by("-position")
-        previous = earlier.select_related("exercise").first()
-        if previous is None:
-            raise ValidationError(_("This is the first step already. You can always take a break instead."))
         ReadinessAnswer.objects.create(step=current, partner=partner, answer=ReadinessAnswer.Answer.BACK)
-        _close_step(current)
-        back = _open_step(current.run, previous, ProgramStep.Reason.BACK)
+        back = _step_back(current)
         alert_raise_now(couple=current.run.couple, kind=Alert.Kind.PROGRAM_BACK, partner=partner, urgent=False)
     return back
+
+
+def program_stage_return(*, step: ProgramStep, by: User) -> ProgramStep:
+    """The therapist takes the couple back a step. The partners see what they see of a partner's request
+    (`program_stage_back`): "Your therapist has changed this exercise", so neither can tell a step back
+    the other asked for from one the therapist chose."""
+    if by.pk != step.run.couple.therapist_id:
+        raise PermissionDenied
+    require_open(step.run.couple)
+    with transaction.atomic():
+        return _step_back(_lock_open_step(step))

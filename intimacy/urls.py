@@ -49,6 +49,7 @@ urlpatterns = [
     path("program-stages/<int:pk>/move/", programs.program_stage_move, name="program_stage_move"),
     path("couples/<int:pk>/program/", programs.program_assign, name="program_assign"),
     path("steps/<int:pk>/approve/", programs.program_approve, name="program_approve"),
+    path("steps/<int:pk>/return/", programs.program_return, name="program_return"),
     path("keepalive/", dashboard.keepalive, name="keepalive"),
     # Partner
     path("log/", partner.log_start, name="log_start"),

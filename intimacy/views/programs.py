@@ -117,6 +117,20 @@ def program_approve(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("couple_detail", pk=step.run.couple_id)
 
 
+@login_required
+@require_POST
+def program_return(request: HttpRequest, pk: int) -> HttpResponse:
+    """The therapist takes the couple back a step (what a partner's "go back" does, without the request)."""
+    step = get_program_step_for_user(request.user, pk, role=THERAPIST)
+    try:
+        services.program_stage_return(step=step, by=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("The couple are back at the previous step. They see that you changed it."))
+    return redirect("couple_detail", pk=step.run.couple_id)
+
+
 # The partners -------------------------------------------------------------------------------------------
 
 

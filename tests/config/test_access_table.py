@@ -187,6 +187,8 @@ TABLE = [
     ),
     # Neither partner has said "ready" on `step`: refused with a message, back to the dashboard.
     Entry("program_approve", "step", {"post": r(LOGIN, 403, 403, 404, 302, 404, 404)}),
+    # The therapist's own step back (`step` is the first: refused with a message, back to the dashboard).
+    Entry("program_return", "step", {"post": r(LOGIN, 403, 403, 404, 302, 404, 404)}),
     # partner_b has joined: a warning and back to the dashboard.
     Entry("invite_resend", "couple_partner_b", {"post": r(LOGIN, 403, 403, 404, 302, 404, 404)}),
     # A partner who has not joined yet, in another couple of the same therapist: a new link is sent.

@@ -693,6 +693,7 @@ NOT_READ = {
             "program_stage_add",
             "program_stage_move",
             "program_approve",
+            "program_return",
             "step_readiness",
             "step_back",
         ],

@@ -2,6 +2,7 @@
 and the assign form's list by shape."""
 
 import pytest
+from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 from django.utils.html import escape
 
@@ -80,6 +81,18 @@ class TestCopyOnSave:
         response = client.post(reverse("exercise_edit", args=[back_rub().pk]), {**WORDS, "shape": "talk"})
         assert response.status_code == 403
         assert back_rub().title == "Give a back rub"
+
+    def test_the_service_copies_only_a_built_in_or_ones_own(self, therapist, other_therapist):
+        # The page's access helper answers 404 first; the service holds the line too, so no other caller
+        # copies another therapist's words (and learns them through the copy).
+        theirs = services.exercise_create(
+            owner=other_therapist, title="Theirs", summary="s", guidance="Their words.", suggested_minutes=10
+        )
+        words = {**WORDS, "suggested_minutes": 10}
+        with pytest.raises(PermissionDenied):
+            services.exercise_customize(exercise=theirs, owner=therapist, **words)
+        assert not Exercise.objects.filter(owner=therapist).exists()
+        assert services.exercise_customize(exercise=back_rub(), owner=therapist, **words).copied_from == back_rub()
 
 
 class TestShape:

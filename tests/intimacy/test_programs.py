@@ -10,7 +10,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 from django.urls import reverse
 
-from intimacy import services
+from accounts.services import consent_accept
+from intimacy import selectors, services
 from intimacy.models import Alert, Assignment, Exercise, Program, ProgramRun, ProgramStage, ProgramStep, ReadinessAnswer
 from intimacy.programs_builtin import EXAMPLE_PROGRAM_KEY, seed_builtin_programs
 from tests.factories import AssignmentFactory
@@ -153,6 +154,17 @@ class TestStart:
         with pytest.raises(ValidationError):
             services.program_assign(couple=couple, program=empty)
 
+    def test_another_therapists_program_cannot_start(self, other_therapist, couple):
+        # The pages offer only the therapist's own and built-in programs; the service holds the line too, so
+        # no other caller can walk a couple through exercises written by someone else's hand.
+        theirs = services.program_create(owner=other_therapist, title="Theirs")
+        services.program_stage_add(
+            program=theirs, exercise=own_exercise(other_therapist, "Theirs"), target_per_week=2, suggested_minutes=10
+        )
+        with pytest.raises(PermissionDenied):
+            services.program_assign(couple=couple, program=theirs)
+        assert not ProgramRun.objects.filter(couple=couple).exists()
+
 
 class TestReadinessAndApproval:
     def test_the_latest_answer_counts(self, run, partner_a):
@@ -222,6 +234,19 @@ class TestReadinessAndApproval:
         with pytest.raises(PermissionDenied):
             services.readiness_answer(step=current(run), partner=outsider, answer=READY)
 
+    def test_a_ready_given_before_withdrawing_consent_does_not_count(self, run, partner_a, partner_b, therapist):
+        # Withdrawing consent pauses the couple's exercises; a "ready" from before it must not let the next
+        # step open (active) on the therapist's word alone, not even after consenting again.
+        step = _ready(run, partner_a, partner_b)
+        services.consent_withdraw(partner=partner_b)
+        with pytest.raises(ValidationError, match="Both partners"):
+            services.program_stage_approve(step=step, by=therapist)
+        consent_accept(partner=partner_b)
+        with pytest.raises(ValidationError, match="Both partners"):
+            services.program_stage_approve(step=step, by=therapist)
+        assert services.latest_readiness(step) == {partner_a.pk: READY}
+        assert selectors.couple_program(run.couple, therapist).both_ready is False
+
     def test_back_is_not_a_readiness_answer(self, run, partner_a):
         with pytest.raises(ValidationError):
             services.readiness_answer(step=current(run), partner=partner_a, answer="back")
@@ -260,6 +285,50 @@ class TestBack:
             (2, "approved"),
             (1, "back"),
         ]
+
+    @pytest.mark.parametrize("status", [Assignment.Status.PAUSED, Assignment.Status.ENDED])
+    def test_stepping_back_keeps_the_therapists_pause(self, run, partner_a, partner_b, therapist, status):
+        # The therapist paused (or ended) the current step's exercise, say after an alert: a partner's "go
+        # back" still steps back, but must not reopen touch work the therapist stopped; the earlier step
+        # comes back paused, for the therapist to resume.
+        second = services.program_stage_approve(step=_ready(run, partner_a, partner_b), by=therapist)
+        services.assignment_set_status(assignment=second.assignment, status=status)
+        back = services.program_stage_back(step=second, partner=partner_a)
+        assert back.stage.position == 1
+        assert back.assignment.status == Assignment.Status.PAUSED
+
+    def test_the_therapist_can_step_back_too(self, run, partner_a, partner_b, therapist):
+        # If only a partner could step back, a step that went down would tell the other partner who asked
+        # (it was not them): the therapist stepping back makes "Your therapist has changed this exercise"
+        # true of every step back. Theirs records no readiness answer and raises no alert.
+        second = services.program_stage_approve(step=_ready(run, partner_a, partner_b), by=therapist)
+        back = services.program_stage_return(step=second, by=therapist)
+        assert (back.stage.position, back.reason, back.assignment.status) == (1, "back", Assignment.Status.ACTIVE)
+        assert not second.readiness.exists() and not Alert.objects.filter(kind=Alert.Kind.PROGRAM_BACK).exists()
+        today = run.couple.today()
+        seen = [selectors.partner_program(p, p.user, today) for p in (partner_a, partner_b)]
+        assert [(s.step.pk, s.changed, s.my_answer) for s in seen] == [(back.pk, True, ""), (back.pk, True, "")]
+
+    def test_only_the_couples_therapist_steps_back(self, run, partner_a, partner_b, therapist, other_therapist):
+        second = services.program_stage_approve(step=_ready(run, partner_a, partner_b), by=therapist)
+        with pytest.raises(PermissionDenied):
+            services.program_stage_return(step=second, by=other_therapist)
+        with pytest.raises(ValidationError, match="changed"):
+            services.program_stage_return(step=current(run).run.steps.first(), by=therapist)
+
+    def test_stepping_back_to_an_exercise_archived_since_still_works(self, run, partner_a, partner_b, therapist):
+        # Archiving hides an exercise from "Assign"; a program that walks through it keeps it, as assignments
+        # do. Otherwise a partner's private "go back" would fail with "This exercise is archived."
+        services.program_stage_approve(step=_ready(run, partner_a, partner_b), by=therapist)
+        third = services.program_stage_approve(step=_ready(run, partner_a, partner_b), by=therapist)
+        hands = run.program.stages.get(position=2).exercise
+        services.exercise_set_archived(exercise=hands, archived=True)
+        back = services.program_stage_back(step=third, partner=partner_a)
+        assert (back.stage.position, back.assignment.exercise, back.assignment.status) == (
+            2,
+            hands,
+            Assignment.Status.ACTIVE,
+        )
 
     def test_a_closed_case_moves_nowhere(self, run, partner_a, couple):
         couple.status = couple.Status.CLOSED
@@ -402,6 +471,15 @@ class TestTherapistPages:
         assert page.count("Ready for the next step") == 2 + 2  # each partner's latest, and each in the path
         client.post(reverse("program_approve", args=[current(run).pk]))
         assert current(run).stage.position == 2
+
+    def test_step_back_from_the_couple_page(self, client_for, therapist, run, partner_a, partner_b):
+        second = services.program_stage_approve(step=_ready(run, partner_a, partner_b), by=therapist)
+        client = client_for(therapist)
+        page = client.get(reverse("couple_detail", args=[run.couple.pk])).content.decode()
+        assert reverse("program_return", args=[second.pk]) in page
+        response = client.post(reverse("program_return", args=[second.pk]))
+        assert response.url == reverse("couple_detail", args=[run.couple.pk])
+        assert current(run).stage.position == 1
 
 
 class TestPartnerPages:
