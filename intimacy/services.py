@@ -152,8 +152,13 @@ def assignment_create(
     Assigning a touch exercise does not open it: touch work opens once the therapist has recorded a
     separate conversation with each partner and each has answered the private check (intimacy/holds.py
     `clearance`); until then both partners see the neutral pause. A talk or together exercise opens at once.
+
+    `giver_plan` is the plan for the shape's first role (who gives, who speaks first). A together exercise
+    has no first role: it is stored with "either partner" and no named partner, whatever was asked.
     """
     require_open(couple)
+    if exercise.shape == Exercise.Shape.TOGETHER:
+        giver_plan, planned_giver = Assignment.GiverPlan.EITHER, None
     if exercise.archived_at is not None:
         raise ValidationError({"exercise": _("This exercise is archived.")})
     if planned_giver is not None and planned_giver.couple_id != couple.pk:
