@@ -575,3 +575,23 @@ class TestPlanWords:
     def test_the_partner_home_words_a_talks_plan(self, client_for, talk, partner_a, partner_b):
         html = client_for(partner_a).get(reverse("home")).content.decode()
         assert "taking turns to speak" in html and "taking turns to give" not in html
+
+
+def test_nothing_says_every_exercise_is_touch():
+    """Issue 15: the code, the pages and the docs once said every exercise was partnered touch. Touch is one
+    shape of three; only its safety rules are touch-only. A guard, so the old words do not come back."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    stale = re.compile(r"partnered[- ]touch|every exercise is|all exercises are touch", re.IGNORECASE)
+    files = [root / "README.md", *(root / "docs").glob("*.md")]
+    for folder in ("intimacy", "accounts", "templates"):
+        files += [p for p in (root / folder).rglob("*") if p.suffix in {".py", ".html", ".txt"}]
+    found = [
+        f"{path.relative_to(root)}:{n}"
+        for path in files
+        if "migrations" not in path.parts
+        for n, line in enumerate(path.read_text().splitlines(), 1)
+        if stale.search(line)
+    ]
+    assert found == []
