@@ -16,6 +16,8 @@ and to no other, so nothing outside the touch shape asks the couple to touch.
 
 # Each built-in exercise's stable handle (`Exercise.builtin_key`): code finds it by this, never by title.
 BACK_RUB_KEY = "back-rub"
+# The daily stress talk: the demo's steady couple do it beside their back rub (seed_demo).
+STRESS_OF_THE_DAY_KEY = "stress-of-the-day"
 
 TOUCH, TALK, TOGETHER = "touch", "talk", "together"
 
@@ -235,7 +237,7 @@ When not to do it
 }
 
 STRESS_OF_THE_DAY = {
-    "builtin_key": "stress-of-the-day",
+    "builtin_key": STRESS_OF_THE_DAY_KEY,
     "shape": TALK,
     "title": "Talk about the day's stresses",
     "summary": "Each day, one of you talks about stress from outside the relationship while the other listens and takes their side.",

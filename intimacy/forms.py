@@ -1,3 +1,4 @@
+import json
 import uuid
 
 from django import forms
@@ -33,6 +34,7 @@ from intimacy.models import (
     SafetyMessage,
     ScreeningRecord,
 )
+from intimacy.templatetags import shapes as shape_words
 
 RATING_CHOICES = [(i, str(i)) for i in range(MIN_RATING, MAX_RATING + 1)]
 SUGGESTED_MINUTES_RANGE = {"low": MIN_SUGGESTED_MINUTES, "high": MAX_SUGGESTED_MINUTES}
@@ -399,7 +401,43 @@ def exercise_choices_by_shape(exercises) -> list[tuple[str, list[tuple[int, str]
     return [(label, groups[value]) for value, label in Exercise.Shape.choices if groups[value]]
 
 
+class ShapeSelect(forms.Select):
+    """A select of exercises whose options carry their shape (`data-shape`), so that static/tend/tend.js
+    can word the giver plan for the exercise chosen. `shapes`: exercise id -> shape."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.shapes = {}
+
+    def create_option(self, name, value, *args, **kwargs):
+        option = super().create_option(name, value, *args, **kwargs)
+        shape = self.shapes.get(getattr(value, "value", value))
+        if shape:
+            option["attrs"]["data-shape"] = shape
+        return option
+
+
+def plan_words_by_shape() -> dict:
+    """The giver plan's words for each shape with a first role (touch, talk), for the page's script;
+    a together exercise has no plan (None: the script hides it)."""
+    words = {}
+    for shape in Exercise.Shape.values:
+        if shape not in shape_words.PLAN_CHOICES:
+            words[shape] = None
+            continue
+        words[shape] = {
+            "legend": str(shape_words.PLAN_LABEL[shape]),
+            "choices": {value: str(label) for value, label in shape_words.PLAN_CHOICES[shape].items()},
+            "planned": str(shape_words.PLANNED_LABEL[shape]),
+            "help": str(shape_words.PLANNED_HELP[shape]),
+        }
+    return words
+
+
 class AssignmentForm(forms.ModelForm):
+    """Assign an exercise. The plan for the first role (who gives, who speaks first) is worded by the chosen
+    exercise's shape (intimacy/templatetags/shapes.py); a together exercise has none, and stores "either"."""
+
     class Meta:
         model = Assignment
         fields = [
@@ -417,6 +455,7 @@ class AssignmentForm(forms.ModelForm):
             "ends_on": forms.DateInput(attrs={"type": "date"}),
             "giver_plan": forms.RadioSelect,
             "note": forms.Textarea(attrs={"rows": 3}),
+            "exercise": ShapeSelect,
         }
         field_classes = {"note": LongTextField}
         labels = {
@@ -445,13 +484,47 @@ class AssignmentForm(forms.ModelForm):
         self.fields["exercise"].queryset = exercises
         self.fields["exercise"].empty_label = None
         self.fields["exercise"].choices = exercise_choices_by_shape(exercises)
+        # The queryset was read once just above (its cache holds the rows): no second query here.
+        self.fields["exercise"].widget.shapes = {exercise.pk: exercise.shape for exercise in exercises}
         self.fields["planned_giver"].queryset = couple.partners.all()
         self.fields["planned_giver"].required = False
+        # Not required: a together exercise has no plan (clean() asks for one for the other shapes).
+        self.fields["giver_plan"].required = False
+        self.shape = self._chosen_shape(self.fields["exercise"].widget.shapes)
+        self._word_the_plan(self.shape)
+
+    def _chosen_shape(self, shapes: dict) -> str:
+        """The shape of the exercise sent, or else of the one offered first; touch when neither is known."""
+        chosen = self.data.get(self.add_prefix("exercise")) if self.is_bound else self.initial.get("exercise")
+        try:
+            return shapes.get(int(getattr(chosen, "pk", chosen)), Exercise.Shape.TOUCH)
+        except (TypeError, ValueError):
+            return Exercise.Shape.TOUCH
+
+    def _word_the_plan(self, shape: str) -> None:
+        words = plan_words_by_shape()[shape] or plan_words_by_shape()[Exercise.Shape.TOUCH]
+        plan = self.fields["giver_plan"]
+        plan.label = words["legend"]
+        plan.choices = list(words["choices"].items())
+        self.fields["planned_giver"].label = words["planned"]
+        self.fields["planned_giver"].help_text = words["help"]
+
+    @property
+    def plan_words_json(self) -> str:
+        """Every shape's plan words, for static/tend/tend.js (a data attribute; escaped by the template)."""
+        return json.dumps(plan_words_by_shape())
 
     def clean(self):
         data = super().clean()
-        if data.get("giver_plan") == Assignment.GiverPlan.ONE and not data.get("planned_giver"):
-            self.add_error("planned_giver", gettext("Choose which partner gives."))
+        exercise = data.get("exercise")
+        shape = exercise.shape if exercise is not None else Exercise.Shape.TOUCH
+        if shape not in shape_words.PLAN_CHOICES:
+            # Together: no first role, so no plan; whatever a stale page sent, "either" is stored.
+            data["giver_plan"] = Assignment.GiverPlan.EITHER
+        elif not data.get("giver_plan"):
+            self.add_error("giver_plan", gettext("Choose a plan."))
+        elif data["giver_plan"] == Assignment.GiverPlan.ONE and not data.get("planned_giver"):
+            self.add_error("planned_giver", str(shape_words.PLANNED_MISSING[shape]))
         starts, ends = data.get("starts_on"), data.get("ends_on")
         if starts and ends and ends < starts:
             self.add_error("ends_on", gettext("The end date is before the start date."))

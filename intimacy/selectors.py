@@ -297,8 +297,8 @@ class PartnerHome:
     progress: list[AssignmentProgress]
     awaiting: list[Session]
     recent: list[Session] = field(default_factory=list)
-    # Touch exercises paused for the couple (intimacy/holds.py): every exercise shows the same neutral
-    # pause, and nothing waits for a reflection meanwhile.
+    # Touch exercises paused for the couple (intimacy/holds.py): every touch exercise shows the same
+    # neutral pause, and no touch session waits for a reflection meanwhile; talk and together go on.
     touch_paused: bool = False
     # This partner is asked for the private check before touch work (their own prompt, never the other's).
     check_due: bool = False

@@ -156,8 +156,13 @@ def assignment_create(
     Assigning a touch exercise does not open it: touch work opens once the therapist has recorded a
     separate conversation with each partner and each has answered the private check (intimacy/holds.py
     `clearance`); until then both partners see the neutral pause. A talk or together exercise opens at once.
+
+    `giver_plan` is the plan for the shape's first role (who gives, who speaks first). A together exercise
+    has no first role: it is stored with "either partner" and no named partner, whatever was asked.
     """
     require_open(couple)
+    if exercise.shape == Exercise.Shape.TOGETHER:
+        giver_plan, planned_giver = Assignment.GiverPlan.EITHER, None
     # `keep_archived`: a program's step, whose program chose the exercise before it was archived (archiving
     # hides it from "Assign"; what already uses it keeps it, as assignments do).
     if exercise.archived_at is not None and not keep_archived:

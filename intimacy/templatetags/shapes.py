@@ -4,7 +4,7 @@ talk, "together" for a together exercise. One table per phrase, so every screen 
 from django import template
 from django.utils.translation import gettext_lazy as _
 
-from intimacy.models import ExerciseShape, ReflectionRole
+from intimacy.models import ExerciseShape, GiverPlan, ReflectionRole
 
 register = template.Library()
 
@@ -107,3 +107,44 @@ def parts_for(session, partner) -> str:
     if session.giver_id == partner.pk:
         return str(YOU_FIRST[session.shape]) % {"name": session.receiver.name}
     return str(YOU_SECOND[session.shape]) % {"name": session.giver.name}
+
+
+# The assignment's plan for the shape's first role (`Assignment.giver_plan`): who gives a back rub, who
+# speaks first in a talk. A together exercise has no first role: no plan is asked or shown, and its
+# assignments store "either" (services.assignment_create).
+PLAN_LABEL = {ExerciseShape.TOUCH: _("Giver plan"), ExerciseShape.TALK: _("Who speaks first")}
+PLAN_CHOICES = {
+    ExerciseShape.TOUCH: {
+        GiverPlan.TAKE_TURNS: _("Take turns to give"),
+        GiverPlan.EITHER: _("Either partner gives"),
+        GiverPlan.ONE: _("One named partner gives"),
+    },
+    ExerciseShape.TALK: {
+        GiverPlan.TAKE_TURNS: _("Take turns to speak"),
+        GiverPlan.EITHER: _("Either partner speaks first"),
+        GiverPlan.ONE: _("One named partner speaks first"),
+    },
+}
+PLANNED_LABEL = {ExerciseShape.TOUCH: _("Who gives"), ExerciseShape.TALK: _("Which partner speaks first")}
+PLANNED_HELP = {
+    ExerciseShape.TOUCH: _("Only for “One named partner gives”."),
+    ExerciseShape.TALK: _("Only for “One named partner speaks first”."),
+}
+PLANNED_MISSING = {
+    ExerciseShape.TOUCH: _("Choose which partner gives."),
+    ExerciseShape.TALK: _("Choose which partner speaks first."),
+}
+# A named partner's plan, as the therapist's pages list an assignment: "Alex gives", "Alex speaks first".
+PLANNED_NAME = {ExerciseShape.TOUCH: _("%(name)s gives"), ExerciseShape.TALK: _("%(name)s speaks first")}
+
+
+@register.simple_tag
+def plan_words(assignment) -> str:
+    """An assignment's plan for its first role, in its shape's words: "Take turns to give", "Alex speaks
+    first"; a together exercise's, "Together" (it has none)."""
+    shape = assignment.exercise.shape
+    if shape not in PLAN_CHOICES:
+        return str(FIRST_ROLE[ExerciseShape.TOGETHER])
+    if assignment.giver_plan == GiverPlan.ONE and assignment.planned_giver_id:
+        return str(PLANNED_NAME[shape]) % {"name": assignment.planned_giver.name}
+    return str(PLAN_CHOICES[shape].get(assignment.giver_plan, assignment.get_giver_plan_display()))

@@ -22,6 +22,7 @@ from intimacy.models import (
     CheckIn,
     CoupleNote,
     ExerciseShape,
+    ProgramStep,
     Reflection,
     ReflectionDecline,
     Session,
@@ -78,6 +79,7 @@ class Row:
     gap_giver: float | None = None
     gap_receiver: float | None = None
     notes: list = field(default_factory=list)
+    steps: list = field(default_factory=list)  # program steps started in the bucket (therapist scope only)
     checkin: dict = field(default_factory=dict)  # partner id -> mean CSI-4 total (therapist scope only)
     # partner id -> the lowest weekly CSI-4 total in the bucket: a month's mean would average a dip away.
     checkin_low: dict = field(default_factory=dict)
@@ -99,6 +101,8 @@ class Trends:
     assignments: list[Assignment]
     rows: list[Row]
     notes: list[CoupleNote]
+    # The program steps that started in the period (issue 15), each also on its bucket's row: markers.
+    steps: list[ProgramStep] = field(default_factory=list)
 
     @property
     def sessions(self) -> int:
@@ -212,11 +216,11 @@ def couple_trends(
 ) -> Trends:
     """The couple's homework over the period, bucket by bucket, as `scope` allows.
 
-    Five queries whatever the period's length, six for the therapist: partners, assignments, sessions
+    Four queries whatever the period's length, seven for the therapist: partners, assignments, sessions
     grouped by bucket, assignment and giver (with the giver's and receiver's connection on sessions
     both reflected on), reflections grouped by bucket, partner and role, and (for the therapist) their
-    notes and the check-ins grouped by bucket and partner. `left_out` (the appointment view's) is
-    treated as if it had never been written.
+    notes, the program steps started in the period and the check-ins grouped by bucket and partner.
+    `left_out` (the appointment view's) is treated as if it had never been written.
     """
     rows = {b.start: Row(b) for b in period.buckets()}
     partners = list(couple.partners.all())
@@ -226,11 +230,12 @@ def couple_trends(
             row.target += target_for(assignment, row.bucket, period)
     _add_sessions(rows, _session_groups(couple, period, scope, viewer_partner, left_out))
     _add_reflections(rows, _reflection_groups(couple, period, scope, viewer_partner, left_out))
-    notes = []
-    if scope is Scope.THERAPIST:  # notes and check-ins are the therapist's alone
+    notes, steps = [], []
+    if scope is Scope.THERAPIST:  # notes, step markers and check-ins are the therapist's alone
         notes = _add_notes(rows, couple, period)
+        steps = _add_steps(rows, couple, period)
         _add_checkins(rows, couple, period)
-    return Trends(couple, period, scope, partners, assignments, list(rows.values()), notes)
+    return Trends(couple, period, scope, partners, assignments, list(rows.values()), notes, steps)
 
 
 def _assignments_in(couple: Couple, period: Period) -> list[Assignment]:
@@ -375,6 +380,23 @@ def _add_notes(rows: dict, couple: Couple, period: Period) -> list[CoupleNote]:
             if row.bucket.start <= note.date <= row.bucket.end:
                 row.notes.append(note)
     return notes
+
+
+def _add_steps(rows: dict, couple: Couple, period: Period) -> list[ProgramStep]:
+    """The program steps (issue 15) started in the period, of any of the couple's runs, with their stage's
+    exercise, each also on its bucket's row. Therapist scope only: the step is not private (both partners
+    see it on their home), but a marker on the screens the couple share would be the charts' only one
+    there (no note or pause is marked for them) and would read as a verdict on their progress."""
+    steps = list(
+        ProgramStep.objects.filter(run__couple=couple, started_on__gte=period.start, started_on__lte=period.end)
+        .select_related("stage__exercise")
+        .order_by("started_on", "pk")
+    )
+    for step in steps:
+        for row in rows.values():
+            if row.bucket.start <= step.started_on <= row.bucket.end:
+                row.steps.append(step)
+    return steps
 
 
 def _add_checkins(rows: dict, couple: Couple, period: Period) -> None:

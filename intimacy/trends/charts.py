@@ -9,7 +9,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from intimacy import csi4
-from intimacy.models import MAX_RATING, MIN_RATING, Assignment, Reflection
+from intimacy.models import MAX_RATING, MIN_RATING, Assignment, ProgramStep, Reflection
 from intimacy.trends.aggregation import Scope, Trends
 
 # The reflections' rating scale, from the model, so the charts' ranges and sentences follow it.
@@ -229,8 +229,17 @@ def couple_charts(trends: Trends, *, targets: bool = True) -> list[dict]:
     return out
 
 
+def step_label(step: ProgramStep) -> str:
+    """A program step's marker: "Step 2: Hand massage", or "Back to step 1: Give a back rub"."""
+    words = {"position": step.stage.position, "exercise": step.stage.exercise.title}
+    if step.reason == ProgramStep.Reason.BACK:
+        return _("Back to step %(position)s: %(exercise)s") % words
+    return _("Step %(position)s: %(exercise)s") % words
+
+
 def markers(trends: Trends) -> list[dict]:
-    """Chart markers for the therapist: paused or stopped sessions and notes dated in the period.
+    """Chart markers for the therapist: paused or stopped sessions, notes dated in the period, and the
+    program's step changes (issue 15, dated by the step's start).
 
     None on what the couple see: a "paused" mark on every chart reads as a fault, and stopping when
     either of them wants to is the exercise working (the appointment view says so in words instead).
@@ -244,6 +253,8 @@ def markers(trends: Trends) -> list[dict]:
         for note in row.notes:
             text = note.text if len(note.text) <= NOTE_MARKER_CHARS else note.text[: NOTE_MARKER_CHARS - 1] + "…"
             out.append({"index": index, "kind": "note", "label": text})
+        for step in row.steps:
+            out.append({"index": index, "kind": "step", "label": step_label(step)})
     return out
 
 

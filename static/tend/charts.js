@@ -17,16 +17,25 @@
   Chart.defaults.maintainAspectRatio = false;
   Chart.defaults.animation = false;  // calm, and nothing moves for people who prefer less motion
 
+  // Each kind of marker its own colour and dash, as the sentence beneath the charts explains: the
+  // therapist's notes, the program's step changes, weeks with a paused session.
+  const MARKER_STYLES = {
+    note: { colour: "#6c4f9e", dash: [4, 4] },
+    step: { colour: "#00705a", dash: [10, 3, 2, 3] },
+    paused: { colour: "#8a6d00", dash: [] },
+  };
+
   function markerAnnotations(markers) {
     const out = {};
     markers.forEach((m, i) => {
+      const style = MARKER_STYLES[m.kind] || MARKER_STYLES.paused;
       out["m" + i] = {
         type: "line",
         scaleID: "x",
         value: m.index,
-        borderColor: m.kind === "note" ? "#6c4f9e" : "#8a6d00",
+        borderColor: style.colour,
         borderWidth: 2,
-        borderDash: m.kind === "note" ? [4, 4] : [],
+        borderDash: style.dash,
         label: {
           display: true,
           content: m.label,

@@ -56,3 +56,33 @@ document.querySelectorAll("[data-filter-for]").forEach((box) => {
     if (empty) empty.hidden = shown > 0;
   });
 });
+
+// Assigning an exercise: the plan for its first role in the words of its shape (who gives, who speaks
+// first), and no plan at all for a together exercise. The server words the page for the exercise it was
+// sent with; this follows a new choice. The words come from the page (data-plan-words), never from here.
+document.querySelectorAll("[data-plan-box]").forEach((box) => {
+  const select = document.getElementById(box.dataset.planFor);
+  if (!select) return;
+  const words = JSON.parse(box.dataset.planWords);
+  const sync = () => {
+    const option = select.options[select.selectedIndex];
+    const plan = words[(option && option.dataset.shape) || "touch"];
+    box.hidden = !plan;
+    if (!plan) return;
+    const legend = box.querySelector("legend");
+    if (legend) legend.textContent = plan.legend;
+    box.querySelectorAll('input[name$="giver_plan"]').forEach((input) => {
+      const label = box.querySelector('label[for="' + input.id + '"]');
+      if (label && plan.choices[input.value]) label.textContent = plan.choices[input.value];
+    });
+    const named = box.querySelector('select[name$="planned_giver"]');
+    if (named) {
+      const label = box.querySelector('label[for="' + named.id + '"]');
+      if (label) label.textContent = plan.planned;
+      const help = document.getElementById(named.id + "_helptext");
+      if (help) help.textContent = plan.help;
+    }
+  };
+  select.addEventListener("change", sync);
+  sync();
+});

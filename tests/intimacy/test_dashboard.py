@@ -112,6 +112,41 @@ def test_dashboard_shows_trends_alerts_notes_and_both_accounts(client_for, thera
     assert alex_giving["values"][10] == 3
 
 
+def test_the_programs_step_changes_mark_the_therapists_charts_only(
+    client_for, therapist, couple, partner_a, partner_b, settings
+):
+    """Issue 15: a program's stage changes are dated markers of their own kind on the therapist's charts,
+    explained once beneath them; the couple's own screens (the appointment view, their progress page)
+    carry no marker at all, as for the therapist's notes."""
+    from intimacy.models import Exercise, ReadinessAnswer
+
+    program = intimacy_services.program_create(owner=therapist, title="Hands first")
+    for exercise in (Exercise.objects.back_rub(), Exercise.objects.get(builtin_key="hand-massage")):
+        intimacy_services.program_stage_add(program=program, exercise=exercise, target_per_week=2, suggested_minutes=10)
+    # Started on Tuesday 10 Nov (the week of 9 Nov, the 10th of the default 12 weeks from 7 Sep: index 9);
+    # both ready and approved today, Wednesday 25 Nov (the week of 23 Nov, the last: index 11).
+    with time_machine.travel("2026-11-10 12:00:00+00:00", tick=False):
+        first = intimacy_services.program_assign(couple=couple, program=program).steps.get()
+    for partner in (partner_a, partner_b):
+        intimacy_services.readiness_answer(step=first, partner=partner, answer=ReadinessAnswer.Answer.READY)
+    intimacy_services.program_stage_approve(step=first, by=therapist)
+    client = client_for(therapist)
+    response = client.get(reverse("couple_detail", args=[couple.pk]))
+    steps = [m for m in chart_data(response)["markers"] if m["kind"] == "step"]
+    assert steps == [
+        {"index": 9, "kind": "step", "label": "Step 1: Give a back rub"},
+        {"index": 11, "kind": "step", "label": "Step 2: Hand massage"},
+    ]
+    assert "the program’s step changes" in response.content.decode()
+    # Not on what the couple see together, nor on their own progress page.
+    appointment = client.get(reverse("appointment", args=[couple.pk]), {"confirm": "1"})
+    assert chart_data(appointment)["markers"] == []
+    couple.progress_page = True
+    couple.save()
+    progress = client_for(partner_a).get(reverse("progress"))
+    assert "Step 2" not in progress.content.decode()
+
+
 def test_bad_period_gets_the_default_and_a_notice(client_for, therapist, couple, partner_a, partner_b):
     response = client_for(therapist).get(reverse("couple_detail", args=[couple.pk]), {"weeks": "9999"})
     assert response.status_code == 200
@@ -141,21 +176,22 @@ def test_dashboard_query_count_is_the_same_for_a_week_and_two_years(
         AssignmentFactory(couple=assignment.couple, giver_plan="one", planned_giver=partner_a, status="ended")
     client = client_for(therapist)
     url = reverse("couple_detail", args=[assignment.couple_id])
-    # session, user, couple; the audit row recording this viewing (insert); trends: partners,
-    # assignments, sessions by week, reflections by week, notes in the period, check-ins by week;
-    # assignments with this week's count; timeline: count, page, reflections; perception gap:
-    # sessions, reflections; open alerts; seen alerts; safety messages; notes list; the last reminder
-    # email sent to each partner; a note kept from before a sign-out (one row of tend_drafts by key:
-    # accounts/drafts.py, added deliberately); touch work (issue 13): the open hold, if any; the couple's
-    # holds and the partners with their private checks and screenings (is touch work open?); the
-    # partners; their latest private checks; their separate screenings; their own pauses in force;
-    # the check-in panel (issue 14): every check-in's partner, week and total, for baselines
-    # sessions logged twice, offered to make one (issue 14); the couple's program (issue 15: none here)
-    with django_assert_num_queries(32):
+    # session, user, couple; the audit row recording this viewing (insert); trends: partners, assignments,
+    # sessions by week, reflections by week, notes in the period, program steps started in the period
+    # (issue 15: the charts' step markers), check-ins by week; assignments with this week's count;
+    # timeline: count, page, reflections; perception gap: sessions, reflections; open alerts; seen alerts;
+    # safety messages; notes list; the last reminder email sent to each partner; a note kept from before a
+    # sign-out (one row of tend_drafts by key: accounts/drafts.py, added deliberately); touch work (issue
+    # 13): the open hold, if any; the couple's holds and the partners with their private checks and
+    # screenings (is touch work open?); the partners; their latest private checks; their separate
+    # screenings; their own pauses in force; the check-in panel (issue 14): every check-in's partner, week
+    # and total, for baselines sessions logged twice, offered to make one (issue 14); the couple's program
+    # (issue 15: none here)
+    with django_assert_num_queries(33):
         response = client.get(url, {"weeks": "104"})
     assert response.status_code == 200
     assert "checkin" in [c["id"] for c in chart_data(response)["charts"]]
-    with django_assert_num_queries(32):
+    with django_assert_num_queries(33):
         client.get(url, {"weeks": "4"})
 
 

@@ -130,7 +130,8 @@ def test_the_assign_form_lists_the_library_under_each_shape(client_for, therapis
     touch, talk, together = (html.index(f'<optgroup label="{label}">') for label in Exercise.Shape.labels)
     assert touch < html.index(">Hand massage<") < talk < html.index(">Talk about the day&#x27;s stresses<") < together
     assert together < html.index(">Share appreciations<")
-    assert f'<option value="{back_rub().pk}" selected>' in html
+    # Each option carries its shape, for the plan's words (issue 15; tests/intimacy/test_shapes.py TestPlanWords).
+    assert f'<option value="{back_rub().pk}" selected data-shape="touch">' in html
 
 
 def test_the_exercise_page_shows_the_sections_and_the_shape(client_for, therapist):

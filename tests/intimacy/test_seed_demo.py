@@ -95,3 +95,26 @@ def test_demo_reflections_are_written_on_their_sessions_evening(seeded):
     for reflection in demo.select_related("session__assignment__couple"):
         local = reflection.created_at.astimezone(reflection.session.assignment.couple.tz)
         assert local.date() == reflection.session.date and reflection.created_at <= now
+
+
+def test_casey_and_drew_also_talk_about_the_days_stresses(seeded):
+    """Issue 15: beside the back rub, the demo's steady couple have the library's daily stress talk for a few
+    weeks, logged through the services: each speaks in turn, the other listens and reflects as listener."""
+    from intimacy.builtin import STRESS_OF_THE_DAY_KEY
+    from intimacy.models import Assignment
+
+    couple = Couple.objects.get(label="Casey & Drew")
+    exercises = set(couple.assignments.values_list("exercise__builtin_key", flat=True))
+    assert exercises == {"back-rub", STRESS_OF_THE_DAY_KEY}
+    talk = Assignment.objects.get(couple=couple, exercise__builtin_key=STRESS_OF_THE_DAY_KEY)
+    sessions = talk.sessions.all()
+    assert sessions.count() >= 8  # a few weeks, two or three talks a week
+    assert set(sessions.values_list("giver__name", flat=True)) == {"Casey", "Drew"}  # both spoke
+    reflections = Reflection.objects.filter(session__assignment=talk)
+    assert set(reflections.values_list("role", flat=True)) == {"speaker", "listener"}
+    speaking = reflections.filter(role="speaker")
+    assert speaking.count() == sessions.count() and not speaking.filter(felt_heard__isnull=True).exists()
+    assert reflections.filter(role="listener", stayed_open__isnull=False).count() >= sessions.count() - 2
+    # The couple's eight weeks of back rubs are as before: started eight weeks before the talk's four.
+    back_rub = Assignment.objects.get(couple=couple, exercise__builtin_key="back-rub")
+    assert (talk.starts_on - back_rub.starts_on).days == 28

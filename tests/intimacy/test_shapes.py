@@ -8,6 +8,7 @@ a low "safe" raises its urgent alert whatever the shape."""
 import csv
 import io
 import json
+import re
 import uuid
 from datetime import date
 
@@ -504,3 +505,93 @@ def test_the_appointment_view_has_the_shared_listening_only(client_for, therapis
     # Sam's shared card carries its listener answer; no other of Sam's listener numbers is on the page.
     assert "<dd>2/10</dd>" in html
     assert "<dd>4/10</dd>" not in html and "<dd>6/10</dd>" not in html
+
+
+# The giver plan, by shape (issue 15) ------------------------------------------------------------------
+
+
+class TestPlanWords:
+    """The plan for the first role is worded by the exercise's shape: who gives (touch), who speaks first
+    (talk); a together exercise has no first role, so no plan is shown and "either" is stored."""
+
+    def _form(self, client_for, therapist, couple, **query):
+        return client_for(therapist).get(reverse("assignment_create", args=[couple.pk]), query)
+
+    def test_the_form_words_the_plan_by_the_chosen_exercise(self, client_for, therapist, couple, partner_a):
+        talk = ExerciseFactory(title="Stress-reducing talk", shape=Exercise.Shape.TALK)
+        together = ExerciseFactory(title="Breathing together", shape=Exercise.Shape.TOGETHER)
+        client = client_for(therapist)
+        url = reverse("assignment_create", args=[couple.pk])
+        # The default exercise is the back rub: the touch words.
+        html = client.get(url).content.decode()
+        assert "Giver plan" in html and "Take turns to give" in html and "Who gives" in html
+        # Each exercise's option carries its shape, and the words of every shape ride along for the script.
+        assert f'value="{talk.pk}" data-shape="talk"' in html
+        assert f'value="{together.pk}" data-shape="together"' in html
+        assert "data-plan-words=" in html and "Take turns to speak" in html
+        # Sent back with an error, the form speaks of the chosen exercise: a talk's first speaker.
+        response = client.post(url, {"exercise": talk.pk, "giver_plan": "one", "target_per_week": "2"})
+        assert response.status_code == 200
+        # What the page shows, without the words kept for the script.
+        html = re.sub(r'data-plan-words="[^"]*"', "", response.content.decode())
+        assert "Who speaks first" in html and "Choose which partner speaks first." in html
+        assert "Take turns to speak" in html and "Which partner speaks first" in html
+        assert "Giver plan" not in html and "Take turns to give" not in html and "Who gives" not in html
+        # A together exercise shows no plan at all (hidden for the script to show again if the choice changes).
+        html = client.post(url, {"exercise": together.pk, "target_per_week": "99"}).content.decode()
+        assert re.search(r"<div data-plan-box [^>]*data-plan-words=[^>]* hidden>", html), html
+
+    def test_a_together_exercise_is_stored_with_either_partner(self, client_for, therapist, couple, partner_a):
+        together = ExerciseFactory(title="Breathing together", shape=Exercise.Shape.TOGETHER)
+        post = {
+            "exercise": together.pk,
+            "target_per_week": "2",
+            "suggested_minutes": "10",
+            "starts_on": "2026-11-25",
+            "giver_plan": "one",
+            "planned_giver": partner_a.pk,
+        }
+        response = client_for(therapist).post(reverse("assignment_create", args=[couple.pk]), post)
+        assert response.status_code == 302
+        assignment = couple.assignments.get(exercise=together)
+        assert (assignment.giver_plan, assignment.planned_giver) == ("either", None)
+        # The service says the same, whoever calls it (a program's step too).
+        other = services.assignment_create(
+            couple=couple,
+            exercise=together,
+            target_per_week=2,
+            suggested_minutes=10,
+            starts_on=TODAY,
+            giver_plan="turns",
+        )
+        assert other.giver_plan == "either"
+
+    def test_the_couple_page_names_the_plan_by_shape(self, client_for, therapist, couple, partner_a, talk):
+        talk.giver_plan, talk.planned_giver = "one", partner_a
+        talk.save()
+        html = client_for(therapist).get(reverse("couple_detail", args=[couple.pk])).content.decode()
+        assert "Alex speaks first" in html and "One named partner gives" not in html
+
+    def test_the_partner_home_words_a_talks_plan(self, client_for, talk, partner_a, partner_b):
+        html = client_for(partner_a).get(reverse("home")).content.decode()
+        assert "taking turns to speak" in html and "taking turns to give" not in html
+
+
+def test_nothing_says_every_exercise_is_touch():
+    """Issue 15: the code, the pages and the docs once said every exercise was partnered touch. Touch is one
+    shape of three; only its safety rules are touch-only. A guard, so the old words do not come back."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    stale = re.compile(r"partnered[- ]touch|every exercise is|all exercises are touch", re.IGNORECASE)
+    files = [root / "README.md", *(root / "docs").glob("*.md")]
+    for folder in ("intimacy", "accounts", "templates"):
+        files += [p for p in (root / folder).rglob("*") if p.suffix in {".py", ".html", ".txt"}]
+    found = [
+        f"{path.relative_to(root)}:{n}"
+        for path in files
+        if "migrations" not in path.parts
+        for n, line in enumerate(path.read_text().splitlines(), 1)
+        if stale.search(line)
+    ]
+    assert found == []

@@ -17,8 +17,9 @@ from accounts import services as people
 from accounts.models import Couple, Partner, User
 from intimacy import csi4, scale, services
 from intimacy.alerts import alerts_raise
+from intimacy.builtin import STRESS_OF_THE_DAY_KEY
 from intimacy.demo import DEMO_TOTP_SECRET, PASSWORD
-from intimacy.models import Exercise, Program, ReadinessAnswer, Reflection, SafetyCheck
+from intimacy.models import SHAPE_ROLES, Exercise, Program, ReadinessAnswer, Reflection, SafetyCheck
 from intimacy.programs_builtin import EXAMPLE_PROGRAM_KEY
 from intimacy.weeks import week_start
 
@@ -31,6 +32,12 @@ THERAPISTS["therapist@example.com"].append(
 )
 # The demo couple on the example program, at its second step (issue 15).
 PROGRAM_COUPLE = "Jordan & Riley"
+# The demo couple who also talk about the day's stresses (a talk exercise, issue 15), for the last TALK_WEEKS
+# weeks, with numbers drawn from their own random sequence (TALK_SEED): the rest of the demo draws from the
+# main one, and stays as it was.
+TALK_COUPLE = "Casey & Drew"
+TALK_WEEKS = 4
+TALK_SEED = 15
 
 NOTES = {
     Reflection.Role.GIVER: [
@@ -52,6 +59,16 @@ NOTES = {
     Reflection.Visibility.THERAPIST: [
         "I want to talk about how rushed it felt. Please bring it up gently.",
         "I stopped because a memory came up. I'd like to discuss it in session.",
+    ],
+    Reflection.Role.SPEAKER: [
+        "Work was a lot today. It helped to say it out loud.",
+        "They didn't try to fix it, which was exactly right.",
+        "I rambled a bit, but I felt heard.",
+    ],
+    Reflection.Role.LISTENER: [
+        "I wanted to give advice and held it back. Harder than it sounds.",
+        "I understood why the meeting got to them.",
+        "I drifted once, then came back to it.",
     ],
 }
 
@@ -200,6 +217,8 @@ class Command(BaseCommand):
             services.screening_record(couple=couple, partner=partner, by=therapist, day=start, how="in_person")
             services.safety_check_answer(partner=partner, answers=dict(SafetyCheck.FINE))
         self._sessions(couple, assignment, start, today, story, rng)
+        if label == TALK_COUPLE:
+            _talk_about_the_days_stresses(couple, today, story)
         _date_reflections(couple)
         self._checkins(couple, start, today, story, rng)
         # The therapist's own dated notes mark the dashboard's charts; one couple sees their progress page.
@@ -261,6 +280,60 @@ def _walk_the_example_program(couple: Couple, therapist: User, back_rub) -> None
     for partner in couple.partners.all():
         services.readiness_answer(step=step, partner=partner, answer=ReadinessAnswer.Answer.READY)
     services.program_stage_approve(step=step, by=therapist)
+
+
+def _talk_about_the_days_stresses(couple: Couple, today, story: DemoStory) -> None:
+    """The library's daily stress talk (issue 15) beside the back rub, for the last TALK_WEEKS weeks: two or
+    three talks a week, the partners taking turns to speak, each logged by the speaker and reflected on by
+    the listener (the newest waits for the listener). Its own random sequence, so the rest stays as it was.
+    Without the library the couple keep only their back rub."""
+    exercise = Exercise.objects.filter(builtin_key=STRESS_OF_THE_DAY_KEY).first()
+    if exercise is None:
+        return
+    rng = random.Random(TALK_SEED)
+    start = week_start(today) - timedelta(weeks=TALK_WEEKS)
+    talk = services.assignment_create(
+        couple=couple,
+        exercise=exercise,
+        target_per_week=3,
+        suggested_minutes=exercise.suggested_minutes,
+        starts_on=start,
+        note="A short talk most evenings, about anything but the two of you. Listening is the whole job.",
+    )
+    speaker_role, listener_role = SHAPE_ROLES[exercise.shape]
+    a, b = list(couple.partners.all())
+    day, turn = start + timedelta(days=1), 0
+    while day <= today:
+        speaker, listener = (a, b) if turn % 2 == 0 else (b, a)
+        mean = story.mean(1)
+        session, _ = services.session_log(
+            assignment=talk,
+            partner=speaker,
+            day=day,
+            minutes=rng.choice([10, 15, 20, 20]),
+            role=speaker_role,
+            answers=_talk_answers(speaker_role, mean, rng),
+            idempotency_key=uuid.uuid4(),
+        )
+        if day + timedelta(days=3) <= today:
+            services.reflection_add(session=session, partner=listener, answers=_talk_answers(listener_role, mean, rng))
+        turn += 1
+        day += timedelta(days=rng.choice((2, 3)))
+
+
+def _talk_answers(role: str, mean: float, rng: random.Random) -> dict:
+    """A speaker's or a listener's reflection on a talk: the questions every role answers, then its own."""
+    answers = {
+        "connection": _score(rng, mean),
+        "comfort": (comfort := _score(rng, mean + 1, 1.0)),
+        "safe": scale.demo_safe(comfort),
+        "paused": False,
+        "notes": rng.choice(NOTES[role]) if rng.random() < 0.5 else "",
+        "visibility": Reflection.Visibility.SHARED,
+    }
+    for question in Reflection.ROLE_QUESTIONS[role]:
+        answers[question] = _score(rng, mean + 0.5)
+    return answers
 
 
 def _date_reflections(couple: Couple) -> None:
