@@ -143,3 +143,12 @@ def test_the_exercise_page_shows_the_sections_and_the_shape(client_for, therapis
     talk = Exercise.objects.get(builtin_key="stress-of-the-day")
     html = client_for(therapist).get(reverse("exercise_detail", args=[talk.pk])).content.decode()
     assert "Talk: one speaks, one listens" in html and "private safety check" not in html
+
+
+def test_programs_are_reached_from_the_library(client_for, therapist):
+    # The main menu keeps one "Exercises" link (another item there tipped the printed summary onto a
+    # third page); the library's own small menu leads to programs and back.
+    exercises = client_for(therapist).get(reverse("exercise_list")).content.decode()
+    programs = client_for(therapist).get(reverse("program_list")).content.decode()
+    assert f'href="{reverse("program_list")}"' in exercises
+    assert f'href="{reverse("exercise_list")}"' in programs
