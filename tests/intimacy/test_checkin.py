@@ -497,6 +497,13 @@ def test_trends_weekly_checkins_for_the_therapist(couple, checkins):
     rows, data = _checkin_rows(couple, {"weeks": "4"})
     assert rows == {"2 Nov": {a.pk: 10}, "9 Nov": {b.pk: 0}, "16 Nov": {a.pk: 21}, "23 Nov": {b.pk: 14}}
     assert trends.summary_rows(data)[1]["checkin"] == ["–", 0]
+    # Marked below the threshold of 13.5: Alex's 10 (2 Nov), Sam's 0 (9 Nov); not 21 nor 14 (issue 16).
+    assert [r["checkin_low"] for r in trends.summary_rows(data)] == [
+        [True, False],
+        [False, True],
+        [False, False],
+        [False, False],
+    ]
 
 
 def test_trends_monthly_checkins_are_each_partners_mean(couple, checkins):
