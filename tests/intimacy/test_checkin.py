@@ -482,6 +482,11 @@ def test_the_printable_summary_has_a_checkin_column_per_partner(client_for, ther
     html = response.content.decode()
     assert "Alex check-in" in html and "Sam check-in" in html
     assert [r["checkin"] for r in response.context["rows"]] == [[10, "–"], ["–", 0], [21, "–"], ["–", 14]]
+    # Below 13.5 in print without colour (issue 16): Alex's 10 and Sam's 0 bold with a *, the caption says so.
+    # (Totals print as floats: 10.0, 0.0.)
+    assert "<strong>10.0*</strong>" in html and "<strong>0.0*</strong>" in html
+    assert "21.0*" not in html and "14.0*" not in html
+    assert "<strong>Bold with *</strong>: below 13.5." in html
 
 
 # The trends selector ---------------------------------------------------------------------------------
