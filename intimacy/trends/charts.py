@@ -274,8 +274,19 @@ def _checkin_cell(row, pid, monthly: bool):
     return mean
 
 
+def _checkin_low(row, pid, monthly: bool) -> bool:
+    """Whether the summary marks a partner's check-in: the week's total, or the month's lowest week,
+    below csi4.THRESHOLD."""
+    value = (row.checkin_low if monthly else row.checkin).get(pid)
+    return value is not None and value < csi4.THRESHOLD
+
+
 def summary_rows(trends: Trends) -> list[dict]:
-    """One line per week (or month) for the printable summary: every chart's numbers in one table."""
+    """One line per week (or month) for the printable summary: every chart's numbers in one table.
+
+    Every "x / y" reads first partner / second partner (issue 16): connection has a giver column and a
+    receiver column, and the target goes in brackets after the sessions.
+    """
     first, second = (trends.partners + [None, None])[:2]
     ids = [p.pk if p else None for p in (first, second)]
     rows = []
@@ -283,16 +294,18 @@ def summary_rows(trends: Trends) -> list[dict]:
         rows.append(
             {
                 "label": row.bucket.label,
-                "sessions": f"{row.sessions} / {row.target}" if row.target else str(row.sessions),
+                "sessions": f"{row.sessions} ({row.target})" if row.target else str(row.sessions),
                 "gave": _pair(row.gave.get(ids[0], 0), row.gave.get(ids[1], 0)),
                 "both": row.both_reflected,
-                "connection": [_pair(*(row.connection.get((pid, role)) for role in ROLES)) for pid in ids],
+                "connection_giver": _pair(*(row.connection.get((pid, ROLES[0])) for pid in ids)),
+                "connection_receiver": _pair(*(row.connection.get((pid, ROLES[1])) for pid in ids)),
                 "comfort": _pair(row.comfort.get(ids[0]), row.comfort.get(ids[1])),
                 "safe": _pair(row.safe.get(ids[0]), row.safe.get(ids[1])),
                 "relief": _pair(row.relief.get(ids[0]), row.relief.get(ids[1])),
                 "paused": row.paused,
                 "notes": "; ".join(n.text for n in row.notes),
                 "checkin": [_checkin_cell(row, pid, trends.period.monthly) for pid in ids],
+                "checkin_low": [_checkin_low(row, pid, trends.period.monthly) for pid in ids],
             }
         )
     return rows

@@ -279,8 +279,8 @@ def couple_export(request: HttpRequest, pk: int) -> StreamingHttpResponse:
     sessions = selectors.export_sessions(couple, request.user, start=period.start, end=period.end)
     writer = csv.writer(_Echo())
     response = StreamingHttpResponse((writer.writerow(r) for r in _export_rows(sessions)), content_type="text/csv")
-    # The file name carries dates only: the couple's label stays out of downloads folders and logs.
-    name = f"tend-sessions-{period.start.isoformat()}-to-{period.end.isoformat()}.csv"
+    # The file name carries the couple's id and the period: the label stays out of downloads folders and logs.
+    name = f"tend-couple-{couple.pk}-{period.start.isoformat()}-to-{period.end.isoformat()}.csv"
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     response["Cache-Control"] = "no-store"
     return response

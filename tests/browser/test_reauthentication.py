@@ -50,7 +50,7 @@ def test_the_record_is_downloaded_after_the_password_again(
     # The confirmation lasts a few minutes: the CSV comes at once.
     with dr.expect_download() as download:
         record.get_by_role("link", name="Sessions and ratings of this period (CSV)").click()
-    assert download.value.suggested_filename.startswith("tend-sessions-")
+    assert download.value.suggested_filename.startswith("tend-couple-")
     forget_downloads(page_problems, record_file, download.value)
 
 

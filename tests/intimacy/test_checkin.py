@@ -482,6 +482,11 @@ def test_the_printable_summary_has_a_checkin_column_per_partner(client_for, ther
     html = response.content.decode()
     assert "Alex check-in" in html and "Sam check-in" in html
     assert [r["checkin"] for r in response.context["rows"]] == [[10, "–"], ["–", 0], [21, "–"], ["–", 14]]
+    # Below 13.5 in print without colour (issue 16): Alex's 10 and Sam's 0 bold with a *, the caption says so.
+    # (Totals print as floats: 10.0, 0.0.)
+    assert "<strong>10.0*</strong>" in html and "<strong>0.0*</strong>" in html
+    assert "21.0*" not in html and "14.0*" not in html
+    assert "<strong>Bold with *</strong>: below 13.5." in html
 
 
 # The trends selector ---------------------------------------------------------------------------------
@@ -497,6 +502,13 @@ def test_trends_weekly_checkins_for_the_therapist(couple, checkins):
     rows, data = _checkin_rows(couple, {"weeks": "4"})
     assert rows == {"2 Nov": {a.pk: 10}, "9 Nov": {b.pk: 0}, "16 Nov": {a.pk: 21}, "23 Nov": {b.pk: 14}}
     assert trends.summary_rows(data)[1]["checkin"] == ["–", 0]
+    # Marked below the threshold of 13.5: Alex's 10 (2 Nov), Sam's 0 (9 Nov); not 21 nor 14 (issue 16).
+    assert [r["checkin_low"] for r in trends.summary_rows(data)] == [
+        [True, False],
+        [False, True],
+        [False, False],
+        [False, False],
+    ]
 
 
 def test_trends_monthly_checkins_are_each_partners_mean(couple, checkins):

@@ -232,6 +232,8 @@ def test_a_month_shows_its_lowest_week_beside_the_mean(couple, partner_a, partne
     assert chart["rows"][-1] == ["Nov 2026", 13.5, 9, 13.5]
     summary = trends.summary_rows(data)
     assert summary[-1]["checkin"] == ["13.5 (9)", "–"]
+    # A month is marked when its lowest week is below 13.5: Alex's 9 (issue 16).
+    assert summary[-1]["checkin_low"] == [True, False]
 
 
 # Needs attention -----------------------------------------------------------------------------------------

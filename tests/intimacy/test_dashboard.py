@@ -287,8 +287,11 @@ def test_csv_export_has_the_periods_sessions_and_ratings_only(client_for, therap
     )
     assert response.status_code == 200
     assert response["Content-Type"] == "text/csv"
-    # Dates only in the file name: no label.
-    assert response["Content-Disposition"] == 'attachment; filename="tend-sessions-2026-11-02-to-2026-11-25.csv"'
+    # The couple's id and the period in the file name, never the label (issue 16): four weeks back
+    # from Wednesday 25 Nov start Monday 2 Nov.
+    couple_id = session.assignment.couple_id
+    name = f"tend-couple-{couple_id}-2026-11-02-to-2026-11-25.csv"
+    assert response["Content-Disposition"] == f'attachment; filename="{name}"'
     body = b"".join(response.streaming_content).decode()
     rows = list(csv.DictReader(io.StringIO(body)))
     assert [r["date"] for r in rows] == ["2026-11-18", "2026-11-19", "2026-11-20"]
@@ -423,7 +426,26 @@ def test_caseload_puts_those_needing_attention_first(client_for, therapist):
     labels = [row.couple.label for row in response.context["rows"]]
     assert labels == ["Urgent", "Open alert", "Quiet", "Recent"]
     html = response.content.decode()
-    assert "1 urgent" in html and html.count("1 open alert") == 2
+    # "Urgent" has one alert, and it is urgent: one phrase for it (issue 16), not "1 urgent" + "1 open alert".
+    assert "1 urgent alert" in html and html.count("1 open alert") == 1
+
+
+def test_caseload_says_open_and_urgent_alerts_in_one_phrase(client_for, therapist):
+    couple, partner = _couple_with_last_session(therapist, "Mixed", date(2026, 11, 24))
+    Alert.objects.create(couple=couple, kind="awaiting", partner=None, week=date(2026, 11, 23))
+    Alert.objects.create(couple=couple, kind="low_safe", partner=partner, week=date(2026, 11, 23), urgent=True)
+    html = client_for(therapist).get(reverse("home")).content.decode()
+    # Two open alerts, one of them urgent.
+    assert "2 alerts, 1 urgent" in html
+    assert "1 open alert" not in html and "2 open alerts" not in html and "1 urgent alert" not in html
+
+
+def test_caseload_this_week_above_the_target_reads_naturally(client_for, therapist, assignment, partner_a, partner_b):
+    # Target 2 a week (factories); three sessions this week (Mon 23, Tue 24, Wed 25 Nov).
+    for day in ("2026-11-23", "2026-11-24", "2026-11-25"):
+        SessionFactory(assignment=assignment, giver=partner_a, receiver=partner_b, logged_by=partner_a, date=day)
+    html = client_for(therapist).get(reverse("home")).content.decode()
+    assert "3 (2 planned)" in html and "3 of 2" not in html
 
 
 def test_caseload_eight_week_bar(client_for, therapist, assignment, partner_a, partner_b):

@@ -187,6 +187,18 @@ def test_therapist_scope_week_by_week(couple, month):
     assert data.gave == {a.pk: 2, b.pk: 1}
 
 
+def test_summary_pairs_always_read_first_partner_then_second(couple, month):
+    """Every "x / y" in the printed summary is Alex / Sam (issue 16): connection is split into a
+    giver and a receiver column rather than paired as giver / receiver; sessions show the target in
+    brackets, not as another "/"."""
+    data = trends.couple_trends(couple, period_from({"weeks": "4"}, TODAY), Scope.THERAPIST)
+    first = trends.summary_rows(data)[0]
+    # Week of 2 Nov (above): 2 sessions, target 2; as giver Alex 6, Sam 4; as receiver only Sam, 8.
+    assert first["sessions"] == "2 (2)"
+    assert first["connection_giver"] == "6.0 / 4.0"
+    assert first["connection_receiver"] == "– / 8.0"
+
+
 def test_comfort_and_safe_are_separate_lines_and_summary_columns(couple, month):
     """The chart that read "Comfort and safety" shows each partner's two answers apart (issue 13)."""
     data = trends.couple_trends(couple, period_from({"weeks": "4"}, TODAY), Scope.THERAPIST)

@@ -178,6 +178,20 @@ class TestPartnerHome:
         assert "This week: 1 of 2" in html
         assert html.count("Add your reflection") >= 2
 
+    def test_this_week_above_the_plan_has_no_of(self, client, partner_b, session):
+        # Target 2 a week (factories); three sessions this week, Mon 23 to Wed 25 Nov (issue 16).
+        for day in ("2026-11-23", "2026-11-24", "2026-11-25"):
+            SessionFactory(
+                assignment=session.assignment,
+                giver=session.giver,
+                receiver=session.receiver,
+                logged_by=session.giver,
+                date=day,
+            )
+        client.force_login(partner_b.user)
+        html = client.get(reverse("home")).content.decode()
+        assert "This week: 3 (2 planned)" in html and "3 of 2" not in html
+
 
 class TestReflectionAdd:
     def test_receiver_adds_reflection(self, client, partner_b, session):
