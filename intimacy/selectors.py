@@ -340,7 +340,11 @@ def session_pair_of(session: Session, partner: Partner) -> "SessionPair | None":
     `partner` logged too, if it is one: offered above `partner`'s reflection form for it."""
     if session.logged_by_id == partner.pk or partner.couple.is_closed:
         return None
-    return next((p for p in session_pairs(partner.couple, partner=partner) if p.theirs.pk == session.pk), None)
+    # A pair is two sessions of one assignment and day: only that day is read, however long the history
+    # (this runs on every reflection the partner adds).
+    day = Session.objects.filter(assignment_id=session.assignment_id, date=session.date)
+    pairs = [p.seen_by(partner) for p in _find_pairs(day, for_partners=True, partner=partner)]
+    return next((p for p in pairs if p.theirs.pk == session.pk), None)
 
 
 def partner_history(partner: Partner, viewer: User, limit: int = 5) -> list[Session]:

@@ -546,14 +546,12 @@ def session_conflict_join(request: HttpRequest, pk: int) -> HttpResponse:
         theirs = _other_of_pair(request)
         if theirs is None:
             return _already_sorted(request, back)
-        kept = services.session_conflict_join(mine=mine, theirs=theirs, partner=request.partner)
+        services.session_conflict_join(mine=mine, theirs=theirs, partner=request.partner)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
-        if kept.giver_id == request.partner.pk:
-            more = _("You can add the giver's answers by editing your reflection.")
-        else:
-            more = _("You can add the receiver's answers by editing your reflection.")
+        # One sentence for every shape: the role's own questions are on the reflection's edit page.
+        more = _("You can add the answers for your role by editing your reflection.")
         messages.success(request, f"{_('Done: one back rub, with both of your reflections.')} {more}")
     return redirect(back)
 

@@ -443,7 +443,7 @@ class TestPages:
         client = client_for(partner_b)
         response = client.post(reverse("session_conflict_join", args=[sams.pk]), {"other": alexs.pk}, follow=True)
         page = response.content.decode()
-        assert "You can add the receiver&#x27;s answers by editing your reflection." in page
+        assert "You can add the answers for your role by editing your reflection." in page
         assert "each said you were the one" not in page
         assert list(Session.objects.values_list("pk", flat=True)) == [alexs.pk]
 
