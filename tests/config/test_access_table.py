@@ -106,6 +106,12 @@ TABLE = [
         "none",
         {"get": r(LOGIN, 403, 403, 403, 200, 200, 200), "post": r(LOGIN, 403, 403, 403, 400, 400, 400)},
     ),
+    # The name a therapist's invitations carry (issue 17); an empty POST is the form with its error.
+    Entry(
+        "display_name",
+        "none",
+        {"get": r(LOGIN, 403, 403, 403, 200, 200, 200), "post": r(LOGIN, 403, 403, 403, 400, 400, 400)},
+    ),
     # From an email to the new address, no sign-in: the signed link is the authority (GET changes
     # nothing; a POST confirms that address for that therapist). A tampered link: 400.
     Entry("alert_address_confirm", "alert_address", {"get": r(*[200] * 7), "post": r(*[200] * 7)}),
