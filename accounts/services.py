@@ -75,6 +75,14 @@ def display_name_set(*, user: User, name: str) -> User:
     return user
 
 
+def partner_intro_dismiss(*, partner: Partner) -> Partner:
+    """Hide the "How Tend works" card from `partner`'s home for good (the first dismissal counts)."""
+    if partner.intro_dismissed_at is None:
+        partner.intro_dismissed_at = timezone.now()
+        partner.save(update_fields=["intro_dismissed_at"])
+    return partner
+
+
 def couple_create(*, therapist: User, label: str, time_zone: str, partners: list[NewPartner]) -> Couple:
     """A couple on `therapist`'s caseload with its two partners, each with a fresh invite nonce.
 

@@ -66,6 +66,8 @@ urlpatterns = [
     path("welcome/withdraw/", privacy.consent_withdraw, name="consent_withdraw"),
     path("sign-out-now/", privacy.quick_sign_out, name="quick_sign_out"),
     path("break/", partner.touch_pause, name="touch_pause"),
+    # The "How Tend works" card on a partner's first visits, hidden for good (issue 17).
+    path("home/how-tend-works/hide/", partner.intro_dismiss, name="intro_dismiss"),
     # A step of the couple's program: "ready" / "not yet" (private), and "go back a step".
     path("steps/<int:pk>/ready/", programs.step_readiness, name="step_readiness"),
     path("steps/<int:pk>/back/", programs.step_back, name="step_back"),

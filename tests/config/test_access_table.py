@@ -227,6 +227,8 @@ TABLE = [
     # A partner's own "not this week" / "pause for me" (an empty POST: a message, back home), and resuming.
     Entry("touch_pause", "none", {"post": r(LOGIN, 302, 302, 302, 403, 403, 403)}),
     Entry("touch_resume", "none", {"post": r(LOGIN, 302, 302, 302, 403, 403, 403)}),
+    # Hiding the "How Tend works" card on one's own home (issue 17): back home.
+    Entry("intro_dismiss", "none", {"post": r(LOGIN, 302, 302, 302, 403, 403, 403)}),
     # The private check before touch work: an empty POST is the form again with its errors, nothing stored.
     Entry("safety_check", "none", {"get": PARTNER_ONLY_PAGE, "post": PARTNER_ONLY_PAGE}),
     # Each partner's own weekly check-in; an empty POST is the form again with its errors, nothing stored.
