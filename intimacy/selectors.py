@@ -868,6 +868,23 @@ def checkin_done(partner: Partner, viewer: User, today: date) -> bool:
 
 
 @dataclass(frozen=True)
+class EarlierCheckIn:
+    """A partner's own answers from earlier in this week, to start their new answers from (issue 17)."""
+
+    answers: dict
+    answered_on: date
+
+
+def own_checkin_this_week(partner: Partner, viewer: User, today: date) -> EarlierCheckIn | None:
+    """`partner`'s own check-in of the ISO week holding `today`, through the gate: never the other's."""
+    checkin = CheckIn.objects.visible_to(viewer).filter(partner=partner, week=week_start(today)).first()
+    if checkin is None:
+        return None
+    answers = {name: getattr(checkin, name) for name in csi4.FIELDS}
+    return EarlierCheckIn(answers, timezone.localtime(checkin.updated_at, partner.couple.tz).date())
+
+
+@dataclass(frozen=True)
 class CheckInPanel:
     """The dashboard's "Weekly check-in (CSI-4)" panel: each partner beside their progress, and the gap."""
 
