@@ -63,6 +63,7 @@ urlpatterns = [
     path("questions/", privacy.safety_check, name="safety_check"),
     path("my-data/", privacy.my_data, name="my_data"),
     path("my-data/download/", privacy.my_data_download, name="my_data_download"),
+    path("my-data/page/", privacy.my_data_page, name="my_data_page"),
     path("welcome/withdraw/", privacy.consent_withdraw, name="consent_withdraw"),
     path("sign-out-now/", privacy.quick_sign_out, name="quick_sign_out"),
     path("break/", partner.touch_pause, name="touch_pause"),

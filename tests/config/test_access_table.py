@@ -235,6 +235,7 @@ TABLE = [
     Entry("checkin", "none", {"get": PARTNER_ONLY_PAGE, "post": PARTNER_ONLY_PAGE}),
     Entry("my_data", "none", {"get": PARTNER_ONLY_PAGE}),
     Entry("my_data_download", "none", {"get": PARTNER_ONLY_PAGE}),
+    Entry("my_data_page", "none", {"get": PARTNER_ONLY_PAGE}),
     # An empty POST is a valid choice (reminders off): saved, and back to the page.
     Entry("reminder_settings", "none", {"get": PARTNER_ONLY_PAGE, "post": r(LOGIN, 302, 302, 302, 403, 403, 403)}),
     # From an email, no sign-in: whoever opens a genuine link sees the button (GET changes nothing) and
@@ -620,7 +621,7 @@ CONSENT = "consent"
 NOT_BEHIND_CONSENT = {"healthz", "keepalive", "quick_sign_out", "account_email", "invite_accept", "reminders_off"}
 NOT_BEHIND_CONSENT |= {"consent"}
 # The ways that stay open after withdrawing: the same answer as a consenting Alex's.
-OPEN_AFTER_WITHDRAWAL = {"home", "safety", "my_data", "my_data_download", "reflection_visibility"}
+OPEN_AFTER_WITHDRAWAL = {"home", "safety", "my_data", "my_data_download", "my_data_page", "reflection_visibility"}
 
 
 def _withdrawn_expected(entry: Entry, method: str):

@@ -315,6 +315,14 @@ def test_partner_data_download(client_for, partner_a, homework, django_assert_nu
     json.loads(response.content)
 
 
+def test_partner_data_page(client_for, partner_a, homework, django_assert_num_queries):
+    client = client_for(partner_a)
+    # The same reads as the download above (issue 17: the page is drawn from the same record), no more.
+    with django_assert_num_queries(7):
+        response = client.get(reverse("my_data_page"))
+    assert response.status_code == 200
+
+
 # Staged programs (issue 15) -------------------------------------------------------------------------------
 
 
