@@ -7,6 +7,7 @@ from intimacy.views import appointment, audit, checkin, dashboard, health, home,
 urlpatterns = [
     path("", home.home, name="home"),
     path("healthz", health.healthz, name="healthz"),
+    path("favicon.ico", health.favicon, name="favicon"),
     # Therapist
     path("couples/<int:pk>/", dashboard.couple_detail, name="couple_detail"),
     path("couples/<int:pk>/appointment/", appointment.appointment, name="appointment"),

@@ -81,6 +81,8 @@ TABLE = [
     # Anyone -------------------------------------------------------------------------------------------
     Entry("home", "none", {"get": r(LOGIN, 200, 200, 200, 200, 200, 200)}),
     Entry("healthz", "none", {"get": r(200, 200, 200, 200, 200, 200, 200)}),
+    # Tend's icon for whoever asks /favicon.ico (issue 17): a redirect to the static icon, public.
+    Entry("favicon", "none", {"get": r(*[302] * 7)}),
     Entry("keepalive", "none", {"post": r(LOGIN, 204, 204, 204, 204, 204, 204)}),
     Entry("quick_sign_out", "none", {"post": r(LOGIN, LOGIN, LOGIN, LOGIN, LOGIN, LOGIN, LOGIN)}),
     Entry("account_email", "none", {"get": r(LOGIN, 200, 200, 200, 200, 200, 200)}),
@@ -618,7 +620,7 @@ def test_admin_shows_a_clinical_record_to_staff_only(client, world):
 # giving consent again (a calm home lists those), and nothing else. CONSENT: 302 to the consent page.
 CONSENT = "consent"
 # Pages that never asked for consent: the same answer as a consenting Alex's.
-NOT_BEHIND_CONSENT = {"healthz", "keepalive", "quick_sign_out", "account_email", "invite_accept", "reminders_off"}
+NOT_BEHIND_CONSENT = {"healthz", "favicon", "keepalive", "quick_sign_out", "account_email", "invite_accept", "reminders_off"}
 NOT_BEHIND_CONSENT |= {"consent"}
 # The ways that stay open after withdrawing: the same answer as a consenting Alex's.
 OPEN_AFTER_WITHDRAWAL = {"home", "safety", "my_data", "my_data_download", "my_data_page", "reflection_visibility"}

@@ -652,6 +652,7 @@ def _admin(v: Visit, w: World) -> None:
 # Tend's URLs that show no one's homework: actions that only redirect, public or fixed pages.
 NOT_READ = {
     "healthz": "public, answers 'ok'",
+    "favicon": "public, a redirect to Tend's icon",
     "invite_accept": "public signed link: a set-password form",
     "reminders_off": "public signed link from an email: a fixed question",
     "account_email": "a fixed sentence",
