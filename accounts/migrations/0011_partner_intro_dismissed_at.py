@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0010_admin_log_users_by_id'),
+        ("accounts", "0010_admin_log_users_by_id"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='partner',
-            name='intro_dismissed_at',
+            model_name="partner",
+            name="intro_dismissed_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
     ]

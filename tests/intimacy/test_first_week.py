@@ -29,13 +29,13 @@ def test_after_the_first_session_the_guidance_is_folded_below_the_button(client_
     # `session`: Alex gave Sam a back rub. Sam took part, though Alex logged it: Sam's first is done.
     html = home(client_for(partner_b))
     assert html.index(HOW_TO) > html.index(f'href="{reverse("session_log", args=[session.assignment.pk])}"')
-    assert "<details class=\"how-to mb-2\">" in html and " open>" not in html.split(HOW_TO)[0][-60:]
+    assert '<details class="how-to mb-2">' in html and " open>" not in html.split(HOW_TO)[0][-60:]
 
 
 def test_a_new_exercise_opens_its_own_guidance_until_its_first_session(client_for, partner_a, session):
     newer = AssignmentFactory(couple=partner_a.couple, starts_on=session.assignment.starts_on)
     html = home(client_for(partner_a))
-    assert html.count("<details class=\"how-to mb-3\" open>") == 1
+    assert html.count('<details class="how-to mb-3" open>') == 1
     assert html.index(HOW_TO) < html.index(f'href="{reverse("session_log", args=[newer.pk])}"')
 
 

@@ -32,8 +32,14 @@ def world(session, partner_a, partner_b):
     )
     for partner, happiness in ((partner_a, 4), (partner_b, 1)):
         CheckIn.objects.create(
-            couple=partner.couple, partner=partner, week=session.date, happiness=happiness, warm=2, rewarding=3,
-            satisfied=1, total=happiness + 6,
+            couple=partner.couple,
+            partner=partner,
+            week=session.date,
+            happiness=happiness,
+            warm=2,
+            rewarding=3,
+            satisfied=1,
+            total=happiness + 6,
         )
     return session
 
@@ -80,7 +86,7 @@ def test_the_other_partners_private_words_and_check_ins_stay_out(client_for, wor
     # Alex's own check-in (happiness 4, total 10) is there; Sam's (happiness 1, total 7) is not, and
     # Sam's "Just me" ratings (tension 6 → 2) reach Alex in no form.
     assert page.count('<data value="right">') == 0
-    assert page.count("<h3 class=\"h6 mb-2\">Week of") == 1
+    assert page.count('<h3 class="h6 mb-2">Week of') == 1
 
 
 def test_the_author_reads_her_own_private_words(client_for, world, partner_b):
