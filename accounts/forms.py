@@ -225,6 +225,7 @@ class DisplayNameForm(forms.Form):
     name = forms.CharField(
         label=_("Your name, as your clients know you"),
         max_length=USER_NAME_MAX_LENGTH,
+        widget=forms.TextInput(attrs={"class": "form-control form-control-lg", "autocomplete": "name"}),
         help_text=_("Invitations to your clients say they come from you by this name, for example “Dana Rivera”."),
         error_messages={"required": _("Please give the name your clients know you by.")},
     )

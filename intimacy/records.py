@@ -326,6 +326,8 @@ CHOICE_WORDS = {
     "pace": dict(Reflection.Pace.choices),
     "answer": dict(ReadinessAnswerKind.choices),
 }
+# Reflection ratings, 0 to 10: "7 of 10" reads better than a bare 7 on paper.
+RATING_KEYS = frozenset(COMMON_RATINGS + Reflection.ROLE_ANSWERS) - {"pressure", "pace"}
 # What names one entry of a list in its heading, in this order, where the entry has it.
 TITLE_KEYS = ("week_of", "date", "step", "exercise", "by", "role")
 
@@ -348,12 +350,14 @@ def _scalar(key: str, value, tz) -> dict:
     if isinstance(value, bool):
         return {"kind": "data", "raw": json.dumps(value), "text": gettext("Yes") if value else gettext("No")}
     if isinstance(value, datetime):
-        text = date_format(timezone.localtime(value, tz), "DATETIME_FORMAT")
+        text = date_format(timezone.localtime(value, tz), "j F Y, H:i")
         return {"kind": "time", "raw": _JSON.default(value), "text": text}
     if isinstance(value, date):
         return {"kind": "time", "raw": _JSON.default(value), "text": date_format(value, "l j F Y")}
     if key in CHOICE_WORDS and value in CHOICE_WORDS[key]:
         return {"kind": "data", "raw": value, "text": str(CHOICE_WORDS[key][value])}
+    if key in RATING_KEYS and isinstance(value, int):
+        return {"kind": "text", "text": gettext("%(n)s of 10") % {"n": value}}
     if isinstance(value, time):
         return {"kind": "time", "raw": _JSON.default(value), "text": value.strftime("%H:%M")}
     return {"kind": "text", "text": str(value)}
