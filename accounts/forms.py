@@ -12,7 +12,13 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts import selectors
-from accounts.models import COUPLE_LABEL_MAX_LENGTH, EMAIL_MAX_LENGTH, PARTNER_NAME_MAX_LENGTH, User
+from accounts.models import (
+    COUPLE_LABEL_MAX_LENGTH,
+    EMAIL_MAX_LENGTH,
+    PARTNER_NAME_MAX_LENGTH,
+    USER_NAME_MAX_LENGTH,
+    User,
+)
 
 
 def time_zone_choices() -> list[tuple[str, str]]:
@@ -211,6 +217,18 @@ class ReminderSettingsForm(forms.Form):
         if data.get("on") and data.get("time") is None and "time" not in self.errors:
             self.add_error("time", _("Choose a time for your reminders, like 19:00."))
         return data
+
+
+class DisplayNameForm(forms.Form):
+    """A therapist's name as their clients know it: the invitations they send carry it (issue 17)."""
+
+    name = forms.CharField(
+        label=_("Your name, as your clients know you"),
+        max_length=USER_NAME_MAX_LENGTH,
+        widget=forms.TextInput(attrs={"class": "form-control form-control-lg", "autocomplete": "name"}),
+        help_text=_("Invitations to your clients say they come from you by this name, for example “Dana Rivera”."),
+        error_messages={"required": _("Please give the name your clients know you by.")},
+    )
 
 
 class AlertAddressForm(forms.Form):

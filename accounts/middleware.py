@@ -34,7 +34,7 @@ FIRST_FACTOR_FORCED = "tend_first_factor_forced"
 # Activity is written to the session at most this often, so browsing does not write on every request.
 LAST_SEEN_EVERY = 60
 # Reachable without a second factor: signing in or out, setting the factor up, and nothing clinical.
-MFA_EXEMPT_PREFIXES = ("/accounts/", "/static/", "/healthz", "/invite/")
+MFA_EXEMPT_PREFIXES = ("/accounts/", "/static/", "/healthz", "/invite/", "/favicon.ico")
 
 
 def needs_second_factor(user) -> bool:

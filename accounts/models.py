@@ -192,6 +192,9 @@ class Partner(models.Model):
     reminders_on = models.BooleanField(_("reminder emails"), default=False)
     reminder_days = models.PositiveSmallIntegerField(default=0)
     reminder_time = models.TimeField(default=time(19, 0))
+    # The "How Tend works" card on the partner's home (issue 17): shown until they dismiss it (a POST)
+    # or their first session is logged (intimacy/selectors.py partner_home).
+    intro_dismissed_at = models.DateTimeField(null=True, blank=True)
 
     objects = ClinicalQuerySet.as_manager()
 

@@ -67,6 +67,22 @@ def therapist_create(*, email: str, password: str | None = None, name: str = "")
     return user
 
 
+def display_name_set(*, user: User, name: str) -> User:
+    """Set the name Tend shows for `user`: for a therapist, the name their clients' invitations carry."""
+    user.name = name.strip()
+    user.full_clean()
+    user.save(update_fields=["name"])
+    return user
+
+
+def partner_intro_dismiss(*, partner: Partner) -> Partner:
+    """Hide the "How Tend works" card from `partner`'s home for good (the first dismissal counts)."""
+    if partner.intro_dismissed_at is None:
+        partner.intro_dismissed_at = timezone.now()
+        partner.save(update_fields=["intro_dismissed_at"])
+    return partner
+
+
 def couple_create(*, therapist: User, label: str, time_zone: str, partners: list[NewPartner]) -> Couple:
     """A couple on `therapist`'s caseload with its two partners, each with a fresh invite nonce.
 
@@ -157,7 +173,9 @@ def invite_send(*, partner: Partner, site_url: str, renew: bool = False) -> Part
     With `renew`, the invite nonce changes first, so every link sent before stops working, and the new
     invitation starts unopened. `invited_at` is set once the email went out: if sending fails (OSError
     from the mail server), nothing shows as sent and the therapist can try again later.
-    The email names no couple, exercise or therapist detail: only that an invitation is waiting.
+    The email names the therapist (their own display name, `User.name`) and says in one line what Tend
+    is, so it does not read like phishing (issue 17); it names no couple, exercise or other partner, and
+    its subject nothing clinical.
 
     An address that already has a Tend account (a therapist's, staff's, another couple's partner's)
     cannot take a second one, so it gets no link: its owner is told why instead, and the therapist's
@@ -176,8 +194,17 @@ def invite_send(*, partner: Partner, site_url: str, renew: bool = False) -> Part
         login_url = site_url.rstrip("/") + reverse("account_login")
         message = render_to_string("accounts/email/invite_address_taken.txt", {"login_url": login_url})
     else:
-        subject = _("You're invited to Tend")
-        context = {"name": partner.name, "url": invite_url(partner, site_url=site_url), "days": invite_days()}
+        therapist = partner.couple.therapist.name
+        if therapist:
+            subject = _("%(therapist)s invited you to Tend") % {"therapist": therapist}
+        else:
+            subject = _("Your therapist invited you to Tend")
+        context = {
+            "name": partner.name,
+            "therapist": therapist,
+            "url": invite_url(partner, site_url=site_url),
+            "days": invite_days(),
+        }
         message = render_to_string("accounts/email/invite.txt", context)
     send_mail(subject=subject, message=message, from_email=None, recipient_list=[partner.email])
     partner.invited_at = timezone.now()

@@ -12,6 +12,7 @@ urlpatterns = [
         "couples/<int:pk>/partners/<int:partner_pk>/address/", views.partner_change_email, name="partner_change_email"
     ),
     path("settings/alerts/", views.alert_settings, name="alert_settings"),
+    path("settings/name/", views.display_name, name="display_name"),
     # From an email to the new address, no sign-in: the signed token names the therapist and address.
     path("settings/alerts/confirm/<str:token>/", views.alert_address_confirm, name="alert_address_confirm"),
     # Partner

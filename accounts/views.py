@@ -23,6 +23,7 @@ from accounts.forms import (
     AddCoupleForm,
     AlertAddressForm,
     ConsentForm,
+    DisplayNameForm,
     PartnerAddressForm,
     ReminderSettingsForm,
     SetPasswordForm,
@@ -312,6 +313,22 @@ def alert_settings(request: HttpRequest) -> HttpResponse:
         {"form": form, "address": user.alert_address},
         status=400 if form.is_bound else 200,
     )
+
+
+@therapist_required
+@require_http_methods(["GET", "POST"])
+def display_name(request: HttpRequest) -> HttpResponse:
+    """The name a therapist's invitations carry ("Dana Rivera invited you to Tend")."""
+    form = DisplayNameForm(request.POST if request.method == "POST" else None, initial={"name": request.user.name})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.display_name_set(user=request.user, name=form.cleaned_data["name"])
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, _("Saved. Invitations you send from now on carry this name."))
+            return redirect("display_name")
+    return render(request, "accounts/display_name.html", {"form": form}, status=400 if form.is_bound else 200)
 
 
 # From an email, no sign-in: the signed link (sent to the new address) is the authority; GET changes

@@ -50,6 +50,7 @@ APPOINTMENT_MODE_ALLOWED = frozenset(
         "account_logout",
         "quick_sign_out",
         "healthz",
+        "favicon",
     }
 )
 

@@ -10,7 +10,16 @@ Weekly check-ins (CSI-4) are for the therapist, but a partner's own answers are 
 download holds their own check-ins and never the other partner's; the therapist's record holds both.
 """
 
+import json
+from datetime import date, datetime, time
+
+from django.core.exceptions import FieldDoesNotExist
+from django.core.serializers.json import DjangoJSONEncoder
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.text import capfirst
 from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _lazy
 
 from accounts.models import Couple, Partner, User
 from intimacy import csi4
@@ -19,10 +28,12 @@ from intimacy.models import (
     Assignment,
     CheckIn,
     CoupleNote,
+    ExerciseShape,
     PersonalPause,
     ProgramRun,
     ProgramStep,
     ReadinessAnswer,
+    ReadinessAnswerKind,
     Reflection,
     SafetyCheck,
     SafetyMessage,
@@ -39,6 +50,7 @@ CHOICES = ("pressure", "pace", "paused", "visibility")
 # Every shape's reflection has these; a touch reflection has the touch questions as ever (RATINGS), a
 # talk or together one its role's own questions (models.Reflection.ROLE_QUESTIONS), issue 15.
 COMMON_RATINGS = ("connection", "comfort", "safe")
+_JSON = DjangoJSONEncoder()
 TOUCH_ROLES = (Reflection.Role.GIVER, Reflection.Role.RECEIVER)
 
 
@@ -260,3 +272,125 @@ def _safety_loop(couple: Couple, viewer: User) -> dict:
             for d in of(SessionDispute).select_related("session").order_by("created_at", "pk")
         ],
     }
+
+
+# A partner's record as a page (issue 17) ------------------------------------------------------------
+# The readable page is drawn from the very dict the JSON download holds (`partner_record`), so it holds
+# exactly that and nothing more: every key gets a label (its own words below, else the model field's
+# name, else the key itself), every value its words, and dates and choices keep the JSON's own text in
+# `<time datetime>` / `<data value>` so a reader (and a test) can match the two.
+
+ROLE_NAMES = {
+    "giver": _lazy("Giver"),
+    "receiver": _lazy("Receiver"),
+    "speaker": _lazy("Speaker"),
+    "listener": _lazy("Listener"),
+    "together": _lazy("Together"),
+}
+LABELS = {
+    "you": _lazy("You"),
+    "name": _lazy("Name"),
+    "email": _lazy("Email address"),
+    "joined": _lazy("Joined Tend"),
+    "consent_version": _lazy("Consent given (version)"),
+    "consent_accepted_at": _lazy("Consent given on"),
+    "sessions": _lazy("Sessions and reflections"),
+    "date": _lazy("Date"),
+    "exercise": _lazy("Exercise"),
+    "minutes": _lazy("Minutes"),
+    "shape": _lazy("Kind of exercise"),
+    "logged_by": _lazy("Logged by"),
+    "reflections": _lazy("Reflections"),
+    "role": _lazy("Role"),
+    "by": _lazy("By"),
+    "pause_reason": _lazy("Why we paused"),
+    "notes": _lazy("Notes"),
+    "pressure": _lazy("Pressure"),
+    "pace": _lazy("Pace"),
+    "visibility": _lazy("Who can read it"),
+    "written_at": _lazy("Written"),
+    "weekly_checkins": _lazy("Weekly check-ins"),
+    "week_of": _lazy("Week of"),
+    "answered_at": _lazy("Answered"),
+    "program_readiness": _lazy("Program steps: ready or not yet"),
+    "step": _lazy("Step"),
+    "answer": _lazy("Answer"),
+    "at": _lazy("When"),
+    **ROLE_NAMES,
+}
+CHOICE_WORDS = {
+    "role": ROLE_NAMES,
+    "visibility": dict(Reflection.Visibility.choices),
+    "shape": dict(ExerciseShape.choices),
+    "pressure": dict(Reflection.Pressure.choices),
+    "pace": dict(Reflection.Pace.choices),
+    "answer": dict(ReadinessAnswerKind.choices),
+}
+# Reflection ratings, 0 to 10: "7 of 10" reads better than a bare 7 on paper.
+RATING_KEYS = frozenset(COMMON_RATINGS + Reflection.ROLE_ANSWERS) - {"pressure", "pace"}
+# What names one entry of a list in its heading, in this order, where the entry has it.
+TITLE_KEYS = ("week_of", "date", "step", "exercise", "by", "role")
+
+
+def _label(key: str) -> str:
+    if key in LABELS:
+        return str(LABELS[key])
+    for model in (Reflection, CheckIn):
+        try:
+            return capfirst(str(model._meta.get_field(key).verbose_name))
+        except FieldDoesNotExist:
+            continue
+    return capfirst(key.replace("_", " "))
+
+
+def _scalar(key: str, value, tz) -> dict:
+    """One value in words, with the JSON's own text beside it (`raw`) where the words differ."""
+    if value is None or value == "":
+        return {"kind": "empty", "text": gettext("Not answered")}
+    if isinstance(value, bool):
+        return {"kind": "data", "raw": json.dumps(value), "text": gettext("Yes") if value else gettext("No")}
+    if isinstance(value, datetime):
+        text = date_format(timezone.localtime(value, tz), "j F Y, H:i")
+        return {"kind": "time", "raw": _JSON.default(value), "text": text}
+    if isinstance(value, date):
+        return {"kind": "time", "raw": _JSON.default(value), "text": date_format(value, "l j F Y")}
+    if key in CHOICE_WORDS and value in CHOICE_WORDS[key]:
+        return {"kind": "data", "raw": value, "text": str(CHOICE_WORDS[key][value])}
+    if key in RATING_KEYS and isinstance(value, int):
+        return {"kind": "text", "text": gettext("%(n)s of 10") % {"n": value}}
+    if isinstance(value, time):
+        return {"kind": "time", "raw": _JSON.default(value), "text": value.strftime("%H:%M")}
+    return {"kind": "text", "text": str(value)}
+
+
+def _title(entry: dict, tz) -> str:
+    parts = [_scalar(k, entry[k], tz)["text"] for k in TITLE_KEYS if entry.get(k) not in (None, "")]
+    if "week_of" in entry and parts:
+        parts[0] = gettext("Week of %(day)s") % {"day": parts[0]}
+    if "step" in entry and isinstance(entry["step"], int):
+        parts = [gettext("Step %(n)s") % {"n": entry["step"]} if p == str(entry["step"]) else p for p in parts]
+    return " · ".join(parts)
+
+
+def _node(key: str, value, tz, level: int) -> dict:
+    if isinstance(value, dict):
+        fields = [{"label": _label(k), **_node(k, v, tz, level)} for k, v in value.items()]
+        return {"kind": "fields", "fields": fields}
+    if isinstance(value, list) and all(isinstance(v, dict) for v in value):
+        entries = [
+            {"title": _title(v, tz) or str(n), "body": _node(key, v, tz, level + 1)} for n, v in enumerate(value, 1)
+        ]
+        return {"kind": "entries", "level": min(level, 6), "entries": entries}
+    if isinstance(value, list):
+        return {"kind": "values", "values": [_scalar(key, v, tz) for v in value]}
+    return _scalar(key, value, tz)
+
+
+def readable(record: dict, tz) -> list[dict]:
+    """`record` (a partner's download, `partner_record`) as sections for a page: one per top-level key
+    but "about", each headed, with every value of the record in words; times in `tz`."""
+    return [
+        {"key": key, "title": _label(key), "body": _node(key, value, tz, 3)}
+        for key, value in record.items()
+        if key != "about"
+    ]

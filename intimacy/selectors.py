@@ -169,6 +169,8 @@ def _attach_reflections(session: Session, viewer: User) -> None:
 class AssignmentProgress:
     assignment: Assignment
     done_this_week: int
+    # Before this partner's first session of it (issue 17): its guidance stands open above "Log …".
+    first_time: bool = False
 
     @property
     def target(self) -> int:
@@ -196,10 +198,17 @@ def current_assignments(partner: Partner, today: date) -> list[AssignmentProgres
         )
         .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=today))
         .select_related("exercise", "planned_giver")
-        .annotate(done=_sessions_in_week_of(today))
+        .annotate(done=_sessions_in_week_of(today), taken_part=Exists(_taken_part(partner)))
         .order_by("status", "-starts_on", "pk")
     )
-    return [AssignmentProgress(a, a.done) for a in assignments]
+    return [AssignmentProgress(a, a.done, first_time=not a.taken_part) for a in assignments]
+
+
+def _taken_part(partner: Partner) -> QuerySet:
+    """The sessions (not withdrawn) of the outer assignment that `partner` took part in, whoever logged them."""
+    return Session.objects.filter(assignment=OuterRef("pk"), withdrawn_at__isnull=True).filter(
+        Q(giver=partner) | Q(receiver=partner)
+    )
 
 
 def awaiting_my_reflection(partner: Partner, *, since: date | None = None, pairs: list["SessionPair"] | None = None):
@@ -310,6 +319,9 @@ class PartnerHome:
     # … and the same back rub logged by each in their own role: offered to make one (or say it was two)
     # in place of "Add your reflection" on the other's account.
     same_back_rub: list["SessionPair"] = field(default_factory=list)
+    # The "How Tend works" card (issue 17): until the partner dismisses it or a first session of the
+    # couple is logged (every session is both partners', whoever logged it).
+    intro: bool = False
 
 
 def partner_home(partner: Partner, viewer: User, today: date, recent_count: int = 5) -> PartnerHome:
@@ -322,11 +334,13 @@ def partner_home(partner: Partner, viewer: User, today: date, recent_count: int 
         pairs = [p for p in pairs if p.first.shape != ExerciseShape.TOUCH]
         awaiting = awaiting.exclude(assignment__exercise__shape=ExerciseShape.TOUCH)
     shown = [] if partner.couple.is_closed else pairs
+    recent = partner_history(partner, viewer, limit=recent_count)
     return PartnerHome(
         today=today,
         progress=current_assignments(partner, today),
         awaiting=list(picked_then_joined(awaiting[:20])),
-        recent=partner_history(partner, viewer, limit=recent_count),
+        recent=recent,
+        intro=partner.intro_dismissed_at is None and not recent and not partner.couple.is_closed,
         touch_paused=paused,
         check_due=clearance.check_due(partner),
         my_pause=partner.pk in clearance.paused_by,
@@ -851,6 +865,23 @@ def default_exercise(exercises: QuerySet) -> Exercise | None:
 def checkin_done(partner: Partner, viewer: User, today: date) -> bool:
     """Whether `partner` has checked in during the ISO week holding `today` (the couple's today)."""
     return CheckIn.objects.visible_to(viewer).filter(partner=partner, week=week_start(today)).exists()
+
+
+@dataclass(frozen=True)
+class EarlierCheckIn:
+    """A partner's own answers from earlier in this week, to start their new answers from (issue 17)."""
+
+    answers: dict
+    answered_on: date
+
+
+def own_checkin_this_week(partner: Partner, viewer: User, today: date) -> EarlierCheckIn | None:
+    """`partner`'s own check-in of the ISO week holding `today`, through the gate: never the other's."""
+    checkin = CheckIn.objects.visible_to(viewer).filter(partner=partner, week=week_start(today)).first()
+    if checkin is None:
+        return None
+    answers = {name: getattr(checkin, name) for name in csi4.FIELDS}
+    return EarlierCheckIn(answers, timezone.localtime(checkin.updated_at, partner.couple.tz).date())
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ from intimacy.views import appointment, audit, checkin, dashboard, health, home,
 urlpatterns = [
     path("", home.home, name="home"),
     path("healthz", health.healthz, name="healthz"),
+    path("favicon.ico", health.favicon, name="favicon"),
     # Therapist
     path("couples/<int:pk>/", dashboard.couple_detail, name="couple_detail"),
     path("couples/<int:pk>/appointment/", appointment.appointment, name="appointment"),
@@ -63,9 +64,12 @@ urlpatterns = [
     path("questions/", privacy.safety_check, name="safety_check"),
     path("my-data/", privacy.my_data, name="my_data"),
     path("my-data/download/", privacy.my_data_download, name="my_data_download"),
+    path("my-data/page/", privacy.my_data_page, name="my_data_page"),
     path("welcome/withdraw/", privacy.consent_withdraw, name="consent_withdraw"),
     path("sign-out-now/", privacy.quick_sign_out, name="quick_sign_out"),
     path("break/", partner.touch_pause, name="touch_pause"),
+    # The "How Tend works" card on a partner's first visits, hidden for good (issue 17).
+    path("home/how-tend-works/hide/", partner.intro_dismiss, name="intro_dismiss"),
     # A step of the couple's program: "ready" / "not yet" (private), and "go back a step".
     path("steps/<int:pk>/ready/", programs.step_readiness, name="step_readiness"),
     path("steps/<int:pk>/back/", programs.step_back, name="step_back"),

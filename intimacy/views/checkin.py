@@ -1,7 +1,7 @@
 """The weekly check-in (CSI-4): a partner's optional answers, for their therapist only.
 
-Once answered, a partner's answers are not shown back to them (a phone may be shared): the form comes
-up empty, and answering again in the same week replaces that week's answers.
+Answering again in the same week replaces that week's answers: the form starts from the partner's
+own earlier answers of the week, saying when they gave them (issue 17), never from the other partner's.
 """
 
 from django.contrib import messages
@@ -27,7 +27,8 @@ def checkin(request: HttpRequest) -> HttpResponse:
         messages.info(request, _("Your therapist has closed this case, so there is no weekly check-in."))
         return redirect("home")
     today = couple.today()
-    form = CheckInForm(request.POST or None)
+    earlier = selectors.own_checkin_this_week(partner, request.user, today)
+    form = CheckInForm(request.POST or None, initial=earlier.answers if earlier else None)
     if request.method == "POST" and form.is_valid():
         try:
             services.checkin_save(partner=partner, answers=form.answers(), today=today)
@@ -36,5 +37,5 @@ def checkin(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("Thank you for checking in. Your therapist will see your answers."))
             return redirect("home")
-    context = {"form": form, "done": selectors.checkin_done(partner, request.user, today), "source": csi4.SOURCE}
+    context = {"form": form, "answered_on": earlier.answered_on if earlier else None, "source": csi4.SOURCE}
     return render(request, "intimacy/checkin.html", context)

@@ -1,7 +1,9 @@
 """The load balancer's health check: public, and free of any detail."""
 
 from django.db import DEFAULT_DB_ALIAS, connections
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.templatetags.static import static
+from django.utils.cache import patch_cache_control
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -26,3 +28,14 @@ def healthz(request: HttpRequest) -> HttpResponse:
     finally:
         probe.close()
     return HttpResponse("ok", content_type="text/plain")
+
+
+@require_GET
+def favicon(request: HttpRequest) -> HttpResponse:
+    """/favicon.ico, which browsers and tools ask for whatever the page says: Tend's own icon (issue 17).
+
+    A temporary redirect to the static (hashed, long-cached) icon, itself cached for a day: a permanent
+    one would outlive the hashed name after the next deploy."""
+    response = HttpResponseRedirect(static("tend/icon-192.png"))
+    patch_cache_control(response, public=True, max_age=86400)
+    return response

@@ -10,6 +10,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts import drafts
+from accounts import services as accounts_services
 from accounts.access import partner_context, partner_exit_context, partner_exit_required, partner_required
 from accounts.drafts import keeps_draft
 from accounts.forms import add_service_errors
@@ -440,6 +441,14 @@ def session_delete(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(request, _("Session deleted."))
     return redirect("history")
+
+
+@partner_required
+@require_POST
+def intro_dismiss(request: HttpRequest) -> HttpResponse:
+    """Hide the "How Tend works" card on the partner's home (issue 17)."""
+    accounts_services.partner_intro_dismiss(partner=request.partner)
+    return redirect("home")
 
 
 # A partner's own ways to step back: private, and the other partner sees only the neutral pause.

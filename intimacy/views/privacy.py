@@ -98,6 +98,20 @@ def my_data_download(request: HttpRequest) -> HttpResponse:
     return _json_download(data, f"tend-my-data-{request.partner.couple.today().isoformat()}.json")
 
 
+@partner_exit_required
+@require_GET
+def my_data_page(request: HttpRequest) -> HttpResponse:
+    """The same as the download, as a page to read or print (issue 17): drawn from the very same dict."""
+    partner = request.partner
+    data = records.partner_record(partner, request.user)
+    context = {
+        "about": data["about"],
+        "sections": records.readable(data, partner.couple.tz),
+        "today": partner.couple.today(),
+    }
+    return render(request, "intimacy/my_data_page.html", context)
+
+
 @partner_required
 @require_http_methods(["GET", "POST"])
 def consent_withdraw(request: HttpRequest) -> HttpResponse:

@@ -75,8 +75,9 @@ class TestInviteLink:
         assert partner.user is None
 
     def test_the_invitee_sees_who_invited_them_and_with_whom(self, client, invited):
-        # So the person holding the link can tell the invitation is meant for them. Only on the
-        # pages (the link holder's, the partner's own): never in the email (tests below).
+        # So the person holding the link can tell the invitation is meant for them. The other partner
+        # is named only on the pages (the link holder's, the partner's own), never in the email; the
+        # therapist is named in the email too since issue 17 (an unsigned invitation reads like phishing).
         partner, link = invited
         page = client.get(link).content.decode()
         assert "Dr Lee" in page and "Kim" in page
@@ -84,7 +85,7 @@ class TestInviteLink:
         consent = client.get(reverse("consent")).content.decode()
         assert "Dr Lee" in consent and "Kim" in consent
         invitation = next(m for m in mail.outbox if m.to == ["robin@example.org"])
-        assert "Dr Lee" not in invitation.body and "Kim" not in invitation.body
+        assert "Dr Lee, your therapist" in invitation.body and "Kim" not in invitation.body
 
     def test_post_creates_the_account_signs_in_and_asks_for_consent(self, client, invited):
         partner, link = invited
@@ -291,3 +292,73 @@ class TestInviteLinksUseTheSiteAddress:
         partner = Partner.objects.get(email="robin@example.org")
         client.post(reverse("invite_resend", args=[partner.couple_id, partner.pk]))
         assert "https://tend.example.org/invite/" in mail.outbox[-1].body
+
+
+class TestTheInvitationSaysWhoAndWhat:
+    """Issue 17: an invitation that says only "You have been invited to Tend" reads like phishing. It
+    names the therapist (their own display name), says in one line what Tend is, and its subject holds
+    nothing clinical."""
+
+    def _invite(self, partner_a, therapist_name: str):
+        therapist = partner_a.couple.therapist
+        therapist.name = therapist_name
+        therapist.save(update_fields=["name"])
+        partner = Partner.objects.create(
+            couple=partner_a.couple, slot=2, name="Sam", email="sam2@example.org", invite_nonce="x"
+        )
+        services.invite_send(partner=partner, site_url=SITE)
+        (message,) = mail.outbox
+        return message
+
+    def test_the_subject_and_body_name_the_therapist(self, partner_a):
+        message = self._invite(partner_a, "Dana Rivera")
+        assert message.subject == "Dana Rivera invited you to Tend"
+        assert message.body.startswith("Hello Sam,")
+        assert "Dana Rivera, your therapist, has invited you to Tend." in message.body
+        # One line on what Tend is, the link, and what to do if it was not expected.
+        assert "Tend is a private place to keep track of what your therapist suggests" in message.body
+        assert "/invite/" in message.body
+        assert "If you weren't expecting this email" in message.body
+
+    def test_the_subject_holds_nothing_clinical(self, partner_a):
+        subject = self._invite(partner_a, "Dana Rivera").subject.lower()
+        for word in ("sex", "touch", "therap", "couple", "back rub", "massage", "intima", "relationship"):
+            assert word not in subject
+
+    def test_without_a_display_name_it_says_your_therapist(self, partner_a):
+        message = self._invite(partner_a, "")
+        assert message.subject == "Your therapist invited you to Tend"
+        assert "Your therapist has invited you to Tend." in message.body
+        assert partner_a.couple.therapist.email not in message.body
+
+
+class TestDisplayName:
+    """The name invitations carry is the therapist's own to set (User.name), in their settings."""
+
+    def test_the_therapist_sets_it_and_invitations_carry_it(self, client, therapist):
+        client.force_login(therapist)
+        page = client.get(reverse("display_name")).content.decode()
+        assert 'value="Dr Lee"' in page  # conftest's therapist
+        response = client.post(reverse("display_name"), {"name": "  Dana Rivera  "})
+        assert response.status_code == 302 and response["Location"] == reverse("display_name")
+        therapist.refresh_from_db()
+        assert therapist.name == "Dana Rivera"
+        add_couple(client, therapist)
+        assert {m.subject for m in mail.outbox} == {"Dana Rivera invited you to Tend"}
+
+    def test_an_empty_name_is_refused(self, client, therapist):
+        client.force_login(therapist)
+        response = client.post(reverse("display_name"), {"name": "   "})
+        assert response.status_code == 400
+        therapist.refresh_from_db()
+        assert therapist.name == "Dr Lee"
+
+    def test_the_add_couple_page_says_whose_name_invitations_carry(self, client, therapist):
+        client.force_login(therapist)
+        page = client.get(reverse("couple_add")).content.decode()
+        assert "Invitations come from <strong>Dr Lee</strong>" in page
+        assert f'href="{reverse("display_name")}"' in page
+        therapist.name = ""
+        therapist.save(update_fields=["name"])
+        page = client.get(reverse("couple_add")).content.decode()
+        assert "Add your name" in page

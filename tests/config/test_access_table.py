@@ -81,6 +81,8 @@ TABLE = [
     # Anyone -------------------------------------------------------------------------------------------
     Entry("home", "none", {"get": r(LOGIN, 200, 200, 200, 200, 200, 200)}),
     Entry("healthz", "none", {"get": r(200, 200, 200, 200, 200, 200, 200)}),
+    # Tend's icon for whoever asks /favicon.ico (issue 17): a redirect to the static icon, public.
+    Entry("favicon", "none", {"get": r(*[302] * 7)}),
     Entry("keepalive", "none", {"post": r(LOGIN, 204, 204, 204, 204, 204, 204)}),
     Entry("quick_sign_out", "none", {"post": r(LOGIN, LOGIN, LOGIN, LOGIN, LOGIN, LOGIN, LOGIN)}),
     Entry("account_email", "none", {"get": r(LOGIN, 200, 200, 200, 200, 200, 200)}),
@@ -103,6 +105,12 @@ TABLE = [
     # An empty POST is the form again with its errors (400): where urgent emails go is a choice.
     Entry(
         "alert_settings",
+        "none",
+        {"get": r(LOGIN, 403, 403, 403, 200, 200, 200), "post": r(LOGIN, 403, 403, 403, 400, 400, 400)},
+    ),
+    # The name a therapist's invitations carry (issue 17); an empty POST is the form with its error.
+    Entry(
+        "display_name",
         "none",
         {"get": r(LOGIN, 403, 403, 403, 200, 200, 200), "post": r(LOGIN, 403, 403, 403, 400, 400, 400)},
     ),
@@ -221,12 +229,15 @@ TABLE = [
     # A partner's own "not this week" / "pause for me" (an empty POST: a message, back home), and resuming.
     Entry("touch_pause", "none", {"post": r(LOGIN, 302, 302, 302, 403, 403, 403)}),
     Entry("touch_resume", "none", {"post": r(LOGIN, 302, 302, 302, 403, 403, 403)}),
+    # Hiding the "How Tend works" card on one's own home (issue 17): back home.
+    Entry("intro_dismiss", "none", {"post": r(LOGIN, 302, 302, 302, 403, 403, 403)}),
     # The private check before touch work: an empty POST is the form again with its errors, nothing stored.
     Entry("safety_check", "none", {"get": PARTNER_ONLY_PAGE, "post": PARTNER_ONLY_PAGE}),
     # Each partner's own weekly check-in; an empty POST is the form again with its errors, nothing stored.
     Entry("checkin", "none", {"get": PARTNER_ONLY_PAGE, "post": PARTNER_ONLY_PAGE}),
     Entry("my_data", "none", {"get": PARTNER_ONLY_PAGE}),
     Entry("my_data_download", "none", {"get": PARTNER_ONLY_PAGE}),
+    Entry("my_data_page", "none", {"get": PARTNER_ONLY_PAGE}),
     # An empty POST is a valid choice (reminders off): saved, and back to the page.
     Entry("reminder_settings", "none", {"get": PARTNER_ONLY_PAGE, "post": r(LOGIN, 302, 302, 302, 403, 403, 403)}),
     # From an email, no sign-in: whoever opens a genuine link sees the button (GET changes nothing) and
@@ -610,9 +621,10 @@ def test_admin_shows_a_clinical_record_to_staff_only(client, world):
 CONSENT = "consent"
 # Pages that never asked for consent: the same answer as a consenting Alex's.
 NOT_BEHIND_CONSENT = {"healthz", "keepalive", "quick_sign_out", "account_email", "invite_accept", "reminders_off"}
+NOT_BEHIND_CONSENT |= {"favicon"}
 NOT_BEHIND_CONSENT |= {"consent"}
 # The ways that stay open after withdrawing: the same answer as a consenting Alex's.
-OPEN_AFTER_WITHDRAWAL = {"home", "safety", "my_data", "my_data_download", "reflection_visibility"}
+OPEN_AFTER_WITHDRAWAL = {"home", "safety", "my_data", "my_data_download", "my_data_page", "reflection_visibility"}
 
 
 def _withdrawn_expected(entry: Entry, method: str):

@@ -312,14 +312,35 @@ def test_bad_input_explains_and_keeps_every_answer_given(client_for, partner_a):
     assert not CheckIn.objects.exists()
 
 
-def test_answered_this_week_the_form_says_so_but_does_not_show_the_answers_back(client_for, partner_a):
+def test_answered_this_week_the_form_shows_the_partners_own_answers_to_change(client_for, partner_a, partner_b):
+    # Issue 17: answering again the same week starts from one's own earlier answers (and replaces them).
     client = client_for(partner_a)
-    client.post(reverse("checkin"), post_data(HIGHEST))
+    client.post(reverse("checkin"), post_data(MIXED))
     html = client.get(reverse("checkin")).content.decode()
-    assert "You already checked in this week" in html
-    assert not re.search(r'value="\d" checked', html)  # a phone may be shared: the answers are not shown back
+    # NOW is Wednesday 25 November in London, the couple's zone.
+    assert "You answered on Wednesday 25 November; change anything you like." in html
+    # MIXED, by hand: happiness 4, warm 2, rewarding 3, satisfied 1, each checked and nothing else.
+    checked = re.findall(r'name="(\w+)" id="id_\w+" value="(\d)" checked', html)
+    assert sorted(checked) == [("happiness", "4"), ("rewarding", "3"), ("satisfied", "1"), ("warm", "2")]
     client.post(reverse("checkin"), post_data(LOWEST))
     assert CheckIn.objects.get().total == 0
+
+
+def test_the_other_partners_answers_never_fill_the_form(client_for, partner_a, partner_b):
+    client_for(partner_a).post(reverse("checkin"), post_data(HIGHEST))
+    response = client_for(partner_b).get(reverse("checkin"))
+    html = response.content.decode()
+    assert "You answered on" not in html
+    assert not re.search(r'value="\d" checked', html)
+    assert checkins_in_context(response) == []
+
+
+def test_last_weeks_answers_do_not_fill_this_weeks_form(client_for, partner_a):
+    with time_machine.travel("2026-11-18 12:00:00+00:00", tick=False):  # the Wednesday before
+        client_for(partner_a).post(reverse("checkin"), post_data(HIGHEST))
+    html = client_for(partner_a).get(reverse("checkin")).content.decode()
+    assert "You answered on" not in html
+    assert not re.search(r'value="\d" checked', html)
 
 
 def test_partner_home_offers_the_checkin_until_it_is_done(client_for, partner_a, assignment):

@@ -529,9 +529,11 @@ def _my_data(v: Visit, w: World) -> None:
     v.get(reverse("my_data"))
 
 
-@surface("my_data_download", "my_data_download")
+# The JSON and its readable page (issue 17) hold the same: one surface, both read.
+@surface("my_data_download", "my_data_download", "my_data_page")
 def _my_data_download(v: Visit, w: World) -> None:
     v.get(reverse("my_data_download"))
+    v.get(reverse("my_data_page"))
 
 
 @surface("reflection_pages", "reflection_add", "reflection_edit", "reflection_visibility")
@@ -650,10 +652,12 @@ def _admin(v: Visit, w: World) -> None:
 # Tend's URLs that show no one's homework: actions that only redirect, public or fixed pages.
 NOT_READ = {
     "healthz": "public, answers 'ok'",
+    "favicon": "public, a redirect to Tend's icon",
     "invite_accept": "public signed link: a set-password form",
     "reminders_off": "public signed link from an email: a fixed question",
     "account_email": "a fixed sentence",
     "alert_settings": "a therapist's own urgent-email address: no couple's data",
+    "display_name": "a therapist's own name for invitations: no couple's data",
     "alert_address_confirm": "public signed link from an email: the address it confirms, nothing else",
     "exercise_detail": "the exercise library: no couple's data",
     "session_dispute": "a fixed question about one session: its date and who logged it, no words or ratings",
@@ -685,6 +689,7 @@ NOT_READ = {
             "screening_add",
             "touch_pause",
             "touch_resume",
+            "intro_dismiss",
             # One back rub, one session (issue 14): the pages they lead back to are read above.
             "session_merge",
             "session_merge_by_therapist",

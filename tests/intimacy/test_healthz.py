@@ -65,3 +65,12 @@ def test_healthz_answers_503_when_the_database_never_answers(monkeypatch, rf, si
     assert not probe.is_alive(), "/healthz hung on a database that never answers"
     (response,) = answers
     assert response.status_code == 503 and response.content == b"unavailable"
+
+
+def test_favicon_is_tends_icon_for_anyone(client):
+    # Issue 17: /favicon.ico was a 404 in every browser console. A temporary redirect to the static
+    # icon (its hashed name changes with each deploy), cached for a day.
+    response = client.get("/favicon.ico")
+    assert response.status_code == 302
+    assert response["Location"] == "/static/tend/icon-192.png"
+    assert "max-age=86400" in response["Cache-Control"]

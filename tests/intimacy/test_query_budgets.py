@@ -193,7 +193,8 @@ def test_couple_record(client_for, therapist, couple, homework, django_assert_nu
 
 def test_partner_home(client_for, partner_a, homework, django_assert_num_queries):
     client = client_for(partner_a)
-    # session, user, own partner + couple, assignments with this week's count, sessions awaiting a
+    # session, user, own partner + couple, assignments with this week's count (and, issue 17, whether this
+    # partner has a session of each yet: its guidance opens above "Log …" until then), sessions awaiting a
     # reflection (less those declined), the latest sessions (with this partner's own signals: disputed,
     # declined, a shared reflection waiting, as subqueries), their visible reflections (the reveal rule,
     # issue 14, a condition in the same query), the other partner, this week's check-in;
@@ -312,6 +313,14 @@ def test_partner_data_download(client_for, partner_a, homework, django_assert_nu
         response = client.get(reverse("my_data_download"))
     assert response.status_code == 200
     json.loads(response.content)
+
+
+def test_partner_data_page(client_for, partner_a, homework, django_assert_num_queries):
+    client = client_for(partner_a)
+    # The same reads as the download above (issue 17: the page is drawn from the same record), no more.
+    with django_assert_num_queries(7):
+        response = client.get(reverse("my_data_page"))
+    assert response.status_code == 200
 
 
 # Staged programs (issue 15) -------------------------------------------------------------------------------
