@@ -23,6 +23,8 @@ from intimacy.models import SHAPE_ROLES, Exercise, Program, ReadinessAnswer, Ref
 from intimacy.programs_builtin import EXAMPLE_PROGRAM_KEY
 from intimacy.weeks import week_start
 
+# The name each demo therapist signs invitations with ("Dr Lee invited you to Tend").
+THERAPIST_NAMES = {"therapist@example.com": "Dr Morgan Lee", "therapist2@example.com": "Dr Priya Shah"}
 THERAPISTS = {
     "therapist@example.com": [("Alex & Sam", "Alex", "alex@example.com", "Sam", "sam@example.com", "improving")],
     "therapist2@example.com": [("Casey & Drew", "Casey", "casey@example.com", "Drew", "drew@example.com", "steady")],
@@ -148,7 +150,7 @@ class Command(BaseCommand):
             )
         rng = random.Random(2026)  # the same demo every time
         for therapist_email, couples in THERAPISTS.items():
-            therapist = self._user(therapist_email, User.Role.THERAPIST)
+            therapist = self._user(therapist_email, User.Role.THERAPIST, THERAPIST_NAMES[therapist_email])
             for spec in couples:
                 self._couple(therapist, spec, rng)
         self.stdout.write(self.style.SUCCESS("Demo ready at http://127.0.0.1:8000/ — every password: " + PASSWORD))
