@@ -349,7 +349,11 @@ class SignOutEverywhereView(ListUserSessionsView):
     http_method_names = ["get", "post", "head", "options"]
 
     def form_valid(self, form) -> HttpResponse:
-        services.push_subscriptions_delete_all(user=self.request.user)
+        if services.push_subscriptions_delete_all(user=self.request.user):
+            messages.info(
+                self.request,
+                _("Notifications from Tend are off on every device. You can turn them on again under Reminders."),
+            )
         return super().form_valid(form)
 
 
