@@ -330,6 +330,8 @@ def alert_address_confirm(*, user: User, address: str) -> None:
 
 # Push reminders (issue 17) ------------------------------------------------------------------------
 
+PUSH_BROWSERS_MAX = 10
+
 
 def push_subscription_save(*, user: User, endpoint: str, p256dh: str, auth: str) -> PushSubscription:
     """Keep this browser's push subscription for `user`: notifications now go there too. The same
@@ -341,6 +343,10 @@ def push_subscription_save(*, user: User, endpoint: str, p256dh: str, auth: str)
         subscription.user, subscription.p256dh, subscription.auth = user, p256dh, auth
         subscription.full_clean(validate_unique=False)
         subscription.save()
+        # A person's browsers are a handful: beyond PUSH_BROWSERS_MAX the oldest go, so no one can
+        # make a run post to hundreds of addresses.
+        keep = PushSubscription.objects.filter(user=user).order_by("-pk").values_list("pk", flat=True)
+        PushSubscription.objects.filter(user=user).exclude(pk__in=list(keep[:PUSH_BROWSERS_MAX])).delete()
     return subscription
 
 

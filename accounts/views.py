@@ -15,6 +15,7 @@ from django.contrib.staticfiles import finders
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.templatetags.static import static
 from django.utils.encoding import force_str
 from django.utils.http import urlsafe_base64_decode
 from django.utils.text import get_text_list
@@ -339,7 +340,9 @@ def service_worker(request: HttpRequest) -> HttpResponse:
 
 @functools.cache
 def _service_worker_source() -> bytes:
-    return Path(finders.find("tend/sw.js")).read_bytes()
+    # The notification's icon by its static URL (hashed in production); the rest is the file as it is.
+    source = Path(finders.find("tend/sw.js")).read_bytes()
+    return source.replace(b"__TEND_ICON__", static("tend/icon-192.png").encode())
 
 
 class SignOutEverywhereView(ListUserSessionsView):

@@ -512,6 +512,9 @@ LOGGING = {
         "django": {"handlers": ["mail_admins"], "level": "INFO"},
         "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
         "django.db.backends": {"level": "WARNING"},
+        # Push reminders (issue 17): urllib3, under pywebpush, logs each request's path, which for a
+        # push service is the subscription's secret endpoint. Only its errors, whatever DJANGO_LOG_LEVEL.
+        "urllib3": {"level": "ERROR"},
     },
 }
 

@@ -47,6 +47,13 @@ bulk insert returns no ids, and cheap: one indexed query a run). An urgent alert
 had marked as seen and that opens again is queued by `urgent_alert_reopened`.
 Each kind is one function below, beside its constants; `reminders_due` runs them all (`KINDS`).
 
+Notifications (issue 17): a partner who turned them on in a browser (accounts.PushSubscription) gets
+each reminder as a notification too. Every reminder is recorded once per channel (`ReminderSend.channel`,
+unique with the key), claimed with the person and sent by the same rules: once, retried when the push
+service fails, "sending" and `_recover` alike. The notification says what the email's subject says,
+and a tap opens the page the email links to (accounts/push.py). A push service's 404/410 removes that
+browser's subscription; a person whose every browser is gone gets the email alone.
+
 Several reminders for one person in one run make one email. Every email says only that there is
 something new in Tend, links to Tend, and (partners' reminders) carries a signed, expiring link that
 turns them off. A therapist's urgent email has no such link nor a one-click unsubscribe header; it

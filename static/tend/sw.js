@@ -30,7 +30,7 @@ self.addEventListener("push", (event) => {
     self.registration.showNotification(String(message.title), {
       body: String(message.body),
       tag: "tend-reminder",
-      icon: "/static/tend/icon-192.png",
+      icon: "__TEND_ICON__", // the icon's static URL, filled in by the view
       data: { url: samePath(message.url) },
     }),
   );

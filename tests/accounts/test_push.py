@@ -424,3 +424,30 @@ def test_the_reminders_page_says_calmly_when_notifications_are_not_set_up(client
     page = client_for(partner_a).get(reverse("reminder_settings")).content.decode()
     assert "Notifications are not set up for this Tend, so reminders come by email only." in page
     assert "tend/push.js" not in page and "data-key" not in page
+
+
+def test_a_person_keeps_at_most_ten_browsers_the_newest(partner_a):
+    for n in range(12):
+        push_subscription_save(user=partner_a.user, endpoint=f"{FCM}browser-{n}", p256dh="k", auth="a")
+    kept = sorted(int(e.rsplit("-", 1)[1]) for e in PushSubscription.objects.values_list("endpoint", flat=True))
+    assert kept == list(range(2, 12))  # 12 saved, the 2 oldest (0 and 1) went
+
+
+def test_the_worker_names_the_icon_by_its_static_url(client):
+    source = client.get("/sw.js").content.decode()
+    assert "__TEND_ICON__" not in source and '"/static/tend/icon-192.png"' in source
+
+
+def test_the_database_holds_the_subscriptions_limits(partner_a):
+    from django.db import DataError, IntegrityError, transaction
+
+    row = push_subscription_save(user=partner_a.user, endpoint=FCM + "x", p256dh="k", auth="a")
+    # 1000 characters for the endpoint, 100 for each key (accounts/models.py), worked out here.
+    for field, limit in (("endpoint", 1000), ("p256dh", 100), ("auth", 100)):
+        setattr(row, field, "y" * limit)
+        row.save(update_fields=[field])
+        setattr(row, field, "y" * (limit + 1))
+        with pytest.raises((IntegrityError, DataError)), transaction.atomic():
+            row.save(update_fields=[field])
+        setattr(row, field, "y")
+        row.save(update_fields=[field])
