@@ -451,3 +451,21 @@ def test_the_database_holds_the_subscriptions_limits(partner_a):
             row.save(update_fields=[field])
         setattr(row, field, "y")
         row.save(update_fields=[field])
+
+
+def test_the_switch_costs_the_reminders_page_one_query(client_for, partner_a, settings):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = client_for(partner_a)
+    url = reverse("reminder_settings")
+    client.get(url)  # the session's first reads out of the way
+    with CaptureQueriesContext(connection) as without:
+        client.get(url)
+    _, private, public = key_pair()
+    settings.TEND_VAPID_PUBLIC_KEY, settings.TEND_VAPID_PRIVATE_KEY, settings.TEND_PUSH_ENABLED = public, private, True
+    with CaptureQueriesContext(connection) as with_push:
+        client.get(url)
+    # One more: the digests of this person's subscribed browsers (accounts.selectors.push_endpoint_digests).
+    assert len(with_push) == len(without) + 1
+    assert any("accounts_pushsubscription" in q["sql"] for q in with_push.captured_queries)
