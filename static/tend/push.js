@@ -33,6 +33,11 @@
     return Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
   }
 
+  function sameKey(buffer, key) {
+    const bytes = new Uint8Array(buffer || []);
+    return bytes.length === key.length && bytes.every((b, i) => b === key[i]);
+  }
+
   async function digest(text) {
     const hash = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
     return Array.from(new Uint8Array(hash), (b) => b.toString(16).padStart(2, "0")).join("");
@@ -61,9 +66,14 @@
         return;
       }
       const reg = await registration();
-      const subscription =
-        (await reg.pushManager.getSubscription()) ||
-        (await reg.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: keyBytes(section.dataset.key) }));
+      const key = keyBytes(section.dataset.key);
+      let subscription = await reg.pushManager.getSubscription();
+      if (subscription && !sameKey(subscription.options.applicationServerKey, key)) {
+        // Made with an earlier key pair of the practice: no longer usable.
+        await subscription.unsubscribe();
+        subscription = null;
+      }
+      subscription = subscription || (await reg.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: key }));
       const response = await post(section.dataset.subscribe, subscription.toJSON());
       if (!response.ok) {
         await subscription.unsubscribe();
