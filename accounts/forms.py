@@ -1,3 +1,4 @@
+import base64
 import zoneinfo
 
 from allauth.account.forms import SignupForm
@@ -11,11 +12,13 @@ from django.utils.functional import lazy
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from accounts import selectors
+from accounts import push, selectors
 from accounts.models import (
     COUPLE_LABEL_MAX_LENGTH,
     EMAIL_MAX_LENGTH,
     PARTNER_NAME_MAX_LENGTH,
+    PUSH_ENDPOINT_MAX_LENGTH,
+    PUSH_KEY_MAX_LENGTH,
     USER_NAME_MAX_LENGTH,
     User,
 )
@@ -254,3 +257,45 @@ class AlertAddressForm(forms.Form):
         if data.get("where") == self.OTHER and not data.get("address"):
             self.add_error("address", gettext("Please give the address."))
         return data
+
+
+def _b64url(value: str) -> bytes | None:
+    try:
+        return base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
+    except (ValueError, TypeError):
+        return None
+
+
+class PushSubscriptionForm(forms.Form):
+    """A browser's push subscription, as its script sends it (PushSubscription.toJSON()): an endpoint at
+    a known push service, and its keys (a P-256 public key, 65 bytes; a 16-byte secret), base64url."""
+
+    endpoint = forms.CharField(max_length=PUSH_ENDPOINT_MAX_LENGTH)
+    p256dh = forms.CharField(max_length=PUSH_KEY_MAX_LENGTH)
+    auth = forms.CharField(max_length=PUSH_KEY_MAX_LENGTH)
+
+    @classmethod
+    def from_json(cls, data) -> "PushSubscriptionForm":
+        keys = data.get("keys") if isinstance(data, dict) else None
+        keys = keys if isinstance(keys, dict) else {}
+        fields = {"endpoint": data.get("endpoint") if isinstance(data, dict) else None, **keys}
+        names = ("endpoint", "p256dh", "auth")
+        return cls({name: fields[name] for name in names if isinstance(fields.get(name), str)})
+
+    def clean_endpoint(self) -> str:
+        endpoint = self.cleaned_data["endpoint"]
+        if not push.endpoint_allowed(endpoint):
+            raise ValidationError(gettext("This browser's notification service is not one Tend knows."))
+        return endpoint
+
+    def clean_p256dh(self) -> str:
+        key = _b64url(self.cleaned_data["p256dh"])
+        if key is None or len(key) != 65 or key[0] != 4:
+            raise ValidationError(gettext("This browser's notification key is not valid."))
+        return self.cleaned_data["p256dh"]
+
+    def clean_auth(self) -> str:
+        secret = _b64url(self.cleaned_data["auth"])
+        if secret is None or len(secret) != 16:
+            raise ValidationError(gettext("This browser's notification key is not valid."))
+        return self.cleaned_data["auth"]

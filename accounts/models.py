@@ -268,6 +268,11 @@ class ReminderStatus(models.TextChoices):
     CANCELLED = "cancelled", _("Not sent: turned off")
 
 
+class ReminderChannel(models.TextChoices):
+    EMAIL = "email", _("Email")
+    PUSH = "push", _("Notification")
+
+
 class ReminderSend(models.Model):
     """One reminder email, recorded before it is sent. Not a clinical record, and it holds nothing
     clinical: who it is for, which kind, when, and a key built from ids and dates only.
@@ -281,10 +286,14 @@ class ReminderSend(models.Model):
 
     Kind = ReminderKind
     Status = ReminderStatus
+    Channel = ReminderChannel
 
     recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reminder_sends")
     kind = models.CharField(max_length=16, choices=Kind.choices)
-    key = models.CharField(max_length=100, unique=True)
+    key = models.CharField(max_length=100)
+    # Each reminder is sent once by each way it goes: an email, and a notification to the person's
+    # devices when they turned notifications on (issue 17). The same key, one row per channel.
+    channel = models.CharField(max_length=8, choices=Channel.choices, default=Channel.EMAIL)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveSmallIntegerField(default=0)
     # When it became due, and when a run may next try it (a claim pushes this forward: the lease).
@@ -302,6 +311,8 @@ class ReminderSend(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(status__in=ReminderStatus.values), name="remindersend_status_valid"),
             models.CheckConstraint(condition=Q(kind__in=ReminderKind.values), name="remindersend_kind_valid"),
+            models.CheckConstraint(condition=Q(channel__in=ReminderChannel.values), name="remindersend_channel_valid"),
+            models.UniqueConstraint(fields=["key", "channel"], name="remindersend_once_per_channel"),
         ]
         indexes = [
             models.Index(fields=["status", "next_attempt_at"], name="remindersend_queue"),
@@ -310,3 +321,41 @@ class ReminderSend(models.Model):
 
     def __str__(self) -> str:
         return f"Reminder {self.pk}"
+
+
+# A push service's address for one browser (RFC 8030): https, a few hundred characters at most today.
+PUSH_ENDPOINT_MAX_LENGTH = 1000
+# The browser's keys, base64url: a P-256 public key (65 bytes, 87 characters) and a 16-byte secret (22).
+PUSH_KEY_MAX_LENGTH = 100
+
+
+class PushSubscription(models.Model):
+    """One browser (a phone, a laptop) where a partner turned on notifications from Tend (issue 17).
+
+    Not a clinical record, and it holds nothing clinical: where the push service takes a message for
+    that browser, and the browser's keys that encrypt what is sent. Removed when the partner turns it
+    off, when the push service says it has expired (404/410), and by "Sign out everywhere"
+    (accounts/adapter.py). The endpoint and the keys are secrets of a kind: never logged."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="push_subscriptions")
+    endpoint = models.CharField(max_length=PUSH_ENDPOINT_MAX_LENGTH, unique=True)
+    p256dh = models.CharField(max_length=PUSH_KEY_MAX_LENGTH)
+    auth = models.CharField(max_length=PUSH_KEY_MAX_LENGTH)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            text_within_limits(
+                "pushsubscription_text_within_limits",
+                {"endpoint": PUSH_ENDPOINT_MAX_LENGTH, "p256dh": PUSH_KEY_MAX_LENGTH, "auth": PUSH_KEY_MAX_LENGTH},
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Notifications {self.pk}"
+
+    @property
+    def info(self) -> dict:
+        """What pywebpush takes: the endpoint and the keys."""
+        return {"endpoint": self.endpoint, "keys": {"p256dh": self.p256dh, "auth": self.auth}}

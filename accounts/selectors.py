@@ -1,9 +1,11 @@
 """Reads about people: the partners of a couple, the partner an invitation link names, and what an
 address is used for."""
 
+import hashlib
+
 from django.db.models import QuerySet
 
-from accounts.models import Couple, Partner, User
+from accounts.models import Couple, Partner, PushSubscription, User
 
 
 def couple_partners(couple: Couple) -> list[Partner]:
@@ -52,3 +54,21 @@ def alerts_wanted(therapist: User) -> bool:
     """Whether a therapist's urgent emails go out: always while they have an active couple (they
     choose where, never nowhere), and otherwise as their "alert_emails" choice says."""
     return therapist.is_active and (therapist.alert_emails or active_couples_of(therapist.pk).exists())
+
+
+def push_subscriptions_of(user_id: int) -> list[PushSubscription]:
+    """The browsers where this person turned on notifications, oldest first."""
+    return list(PushSubscription.objects.filter(user_id=user_id).order_by("pk"))
+
+
+def push_endpoint_digests(user_id: int) -> list[str]:
+    """SHA-256 of each of this person's subscribed endpoints, for the Reminders page: its script tells
+    whether this browser's subscription is still kept (after "Sign out everywhere" it is not) without
+    the page carrying the endpoints themselves."""
+    endpoints = PushSubscription.objects.filter(user_id=user_id).values_list("endpoint", flat=True)
+    return sorted(hashlib.sha256(endpoint.encode()).hexdigest() for endpoint in endpoints)
+
+
+def push_users(user_ids) -> set[int]:
+    """Of these people, those with at least one browser subscribed to notifications."""
+    return set(PushSubscription.objects.filter(user_id__in=user_ids).values_list("user_id", flat=True).distinct())

@@ -15,7 +15,7 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext as _
 
-from accounts.models import Couple, Partner, ReminderSend, User
+from accounts.models import Couple, Partner, PushSubscription, ReminderSend, User
 from accounts.selectors import active_couples_of
 from accounts.tokens import ALERT_ADDRESS_MAX_AGE, alert_address_token, invite_days, invite_token_generator
 
@@ -353,3 +353,52 @@ def alert_address_confirm(*, user: User, address: str) -> None:
         user.alert_email = "" if address.lower() == user.email.lower() else address
         user.full_clean(validate_unique=False)
         user.save(update_fields=["alert_email"])
+
+
+# Push reminders (issue 17) ------------------------------------------------------------------------
+
+PUSH_BROWSERS_MAX = 10
+
+
+def push_subscription_save(*, user: User, endpoint: str, p256dh: str, auth: str) -> PushSubscription:
+    """Keep this browser's push subscription for `user`: notifications now go there too. The same
+    browser subscribing again (new keys, or another person signed in on it) replaces its row: a browser
+    gets each notification once, for whoever turned it on there last."""
+    with transaction.atomic():
+        subscription = PushSubscription.objects.select_for_update().filter(endpoint=endpoint).first()
+        subscription = subscription or PushSubscription(endpoint=endpoint)
+        subscription.user, subscription.p256dh, subscription.auth = user, p256dh, auth
+        subscription.full_clean(validate_unique=False)
+        subscription.save()
+        # A person's browsers are a handful: beyond PUSH_BROWSERS_MAX the oldest go, so no one can
+        # make a run post to hundreds of addresses.
+        keep = PushSubscription.objects.filter(user=user).order_by("-pk").values_list("pk", flat=True)
+        PushSubscription.objects.filter(user=user).exclude(pk__in=list(keep[:PUSH_BROWSERS_MAX])).delete()
+    return subscription
+
+
+def push_subscription_delete(*, user: User, endpoint: str) -> bool:
+    """ "Turn off" on one browser: forget its subscription, if it is this person's. True if one went."""
+    with transaction.atomic():
+        deleted, _ = PushSubscription.objects.filter(user=user, endpoint=endpoint).delete()
+    return bool(deleted)
+
+
+def push_subscriptions_delete_all(*, user: User) -> int:
+    """ "Sign out everywhere": no browser gets this person's notifications any more (a lost phone
+    included, signed out or not); they turn them on again where they want them. How many went."""
+    with transaction.atomic():
+        deleted, _ = PushSubscription.objects.filter(user=user).delete()
+    return deleted
+
+
+def push_subscription_expired(*, subscription: PushSubscription) -> None:
+    """The push service no longer knows this browser (404/410): forget it."""
+    with transaction.atomic():
+        PushSubscription.objects.filter(pk=subscription.pk).delete()
+
+
+def push_subscription_used(*, subscription: PushSubscription, at) -> None:
+    """Record that a notification reached this browser's push service."""
+    with transaction.atomic():
+        PushSubscription.objects.filter(pk=subscription.pk).update(last_used_at=at)

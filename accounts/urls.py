@@ -21,6 +21,12 @@ urlpatterns = [
     path("reminders/", views.reminder_settings, name="reminder_settings"),
     # From an email, no sign-in: the signed token is the whole authority (turning emails off).
     path("reminders/off/<str:token>/", views.reminders_off, name="reminders_off"),
+    # Push reminders (issue 17): JSON from static/tend/push.js; the service worker at the root.
+    path("reminders/push/on/", views.push_subscribe, name="push_subscribe"),
+    path("reminders/push/off/", views.push_unsubscribe, name="push_unsubscribe"),
+    path("sw.js", views.service_worker, name="service_worker"),
+    # allauth's "Sign out everywhere" (before allauth's URLs), also ending notifications everywhere.
+    path("accounts/sessions/", views.sign_out_everywhere, name="sign_out_everywhere"),
     # A partner's address is their identity in the couple; it changes through their therapist.
     # (Before allauth's own URLs, which the root URLconf includes after this file.)
     path("accounts/email/", views.email_unavailable, name="account_email"),

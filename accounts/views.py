@@ -1,23 +1,29 @@
 """Views about people: adding a couple, invitations and consent."""
 
+import functools
+import json
 import logging
+from pathlib import Path
 
 from allauth.core import ratelimit
+from allauth.usersessions.views import ListUserSessionsView
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
+from django.contrib.staticfiles import finders
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.templatetags.static import static
 from django.utils.encoding import force_str
 from django.utils.http import urlsafe_base64_decode
 from django.utils.text import get_text_list
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST, require_safe
 
-from accounts import selectors, services
+from accounts import push, selectors, services
 from accounts.access import get_couple_for_user, partner_of, partner_required, therapist_required
 from accounts.forms import (
     AddCoupleForm,
@@ -25,6 +31,7 @@ from accounts.forms import (
     ConsentForm,
     DisplayNameForm,
     PartnerAddressForm,
+    PushSubscriptionForm,
     ReminderSettingsForm,
     SetPasswordForm,
     add_service_errors,
@@ -267,9 +274,94 @@ def reminder_settings(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "accounts/reminder_settings.html",
-        {"form": form, "partner": partner},
+        {"form": form, "partner": partner, **_push_context(request)},
         status=400 if form.is_bound else 200,
     )
+
+
+# Push reminders (issue 17) ------------------------------------------------------------------------
+
+
+def _push_context(request: HttpRequest) -> dict:
+    """What the Reminders page's notification switch needs (static/tend/push.js): the public key, the
+    two addresses, and digests of the browsers already subscribed (never the endpoints)."""
+    if not push.enabled():
+        return {"push_enabled": False}
+    return {
+        "push_enabled": True,
+        "push_public_key": settings.TEND_VAPID_PUBLIC_KEY,
+        "push_digests": " ".join(selectors.push_endpoint_digests(request.user.pk)),
+    }
+
+
+def _json_body(request: HttpRequest):
+    """The request's JSON body, or None when it is not JSON."""
+    try:
+        return json.loads(request.body)
+    except (ValueError, UnicodeDecodeError):
+        return None
+
+
+@partner_required
+@require_POST
+def push_subscribe(request: HttpRequest) -> JsonResponse:
+    """Keep this browser's push subscription (JSON from static/tend/push.js, with the CSRF header)."""
+    form = PushSubscriptionForm.from_json(_json_body(request))
+    if not form.is_valid():
+        return JsonResponse({"ok": False}, status=400)
+    if not push.enabled():
+        return JsonResponse({"ok": False}, status=409)
+    services.push_subscription_save(user=request.user, **form.cleaned_data)
+    return JsonResponse({"ok": True})
+
+
+@partner_required
+@require_POST
+def push_unsubscribe(request: HttpRequest) -> JsonResponse:
+    """ "Turn off" in this browser: forget its subscription ({"endpoint": …}); the script unsubscribes."""
+    data = _json_body(request)
+    endpoint = data.get("endpoint") if isinstance(data, dict) else None
+    if not isinstance(endpoint, str) or not endpoint:
+        return JsonResponse({"ok": False}, status=400)
+    services.push_subscription_delete(user=request.user, endpoint=endpoint)
+    return JsonResponse({"ok": True})
+
+
+@require_safe
+def service_worker(request: HttpRequest) -> HttpResponse:
+    """The service worker (static/tend/sw.js) at the site's root, so its scope covers every page. It
+    shows notifications and opens Tend when one is tapped; it caches nothing and reads no page.
+    Public: it is the same file for everyone, and browsers fetch it again on their own."""
+    response = HttpResponse(_service_worker_source(), content_type="application/javascript; charset=utf-8")
+    response["Service-Worker-Allowed"] = "/"
+    # A changed worker reaches browsers on their next visit.
+    response["Cache-Control"] = "no-cache"
+    return response
+
+
+@functools.cache
+def _service_worker_source() -> bytes:
+    # The notification's icon by its static URL (hashed in production); the rest is the file as it is.
+    source = Path(finders.find("tend/sw.js")).read_bytes()
+    return source.replace(b"__TEND_ICON__", static("tend/icon-192.png").encode())
+
+
+class SignOutEverywhereView(ListUserSessionsView):
+    """allauth's "Sign out everywhere", which also stops notifications to every browser (a lost
+    phone's included): the person turns them on again where they want them."""
+
+    http_method_names = ["get", "post", "head", "options"]
+
+    def form_valid(self, form) -> HttpResponse:
+        if services.push_subscriptions_delete_all(user=self.request.user):
+            messages.info(
+                self.request,
+                _("Notifications from Tend are off on every device. You can turn them on again under Reminders."),
+            )
+        return super().form_valid(form)
+
+
+sign_out_everywhere = SignOutEverywhereView.as_view()
 
 
 # Mail providers' one-click unsubscribe (RFC 8058) POSTs here with no cookie and no CSRF token: the

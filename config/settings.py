@@ -418,6 +418,8 @@ CONTENT_SECURITY_POLICY = {
         "img-src": [SELF, "data:"],
         "font-src": [SELF],
         "connect-src": [SELF],
+        # The service worker for push reminders (/sw.js, issue 17).
+        "worker-src": [SELF],
         "form-action": [SELF],
         "frame-ancestors": [NONE],
         "base-uri": [NONE],
@@ -430,6 +432,51 @@ CONTENT_SECURITY_POLICY = {
 # (tests/config/test_error_pages.py). A bigger body is refused before it is read, with the calm 400
 # page (templates/400.html); a proxy in front should allow at least this much (docs/DEPLOY.md).
 DATA_UPLOAD_MAX_MEMORY_SIZE = 512 * 1024
+
+# Push reminders (issue 17): optional. With all three set, a partner can turn on notifications under
+# "Reminders"; with none, Tend sends emails only and the page says so. The keys are a P-256 pair,
+# base64url without padding: the private key's 32 raw bytes, the public key's 65-byte uncompressed
+# point (docs/DEPLOY.md, "Push reminders", shows one line that makes a pair). The subject is how a push
+# service reaches the practice about its messages: a mailto: or https: address.
+TEND_VAPID_PUBLIC_KEY = env_str("TEND_VAPID_PUBLIC_KEY", "") or ""
+TEND_VAPID_PRIVATE_KEY = env_str("TEND_VAPID_PRIVATE_KEY", "") or ""
+TEND_VAPID_SUBJECT = env_str("TEND_VAPID_SUBJECT", "") or ""
+
+
+def _check_vapid(public: str, private: str, subject: str) -> None:
+    """All three or none; the subject an address; the public key the private key's own."""
+    if not (public or private or subject):
+        return
+    if not (public and private and subject):
+        raise ImproperlyConfigured(
+            "Set all of TEND_VAPID_PUBLIC_KEY, TEND_VAPID_PRIVATE_KEY and TEND_VAPID_SUBJECT for push reminders, "
+            "or none of them."
+        )
+    if not subject.startswith(("mailto:", "https://")):
+        raise ImproperlyConfigured(f"TEND_VAPID_SUBJECT must start with mailto: or https://, got {subject!r}")
+    import base64
+
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+    def b64(value: str) -> bytes:
+        return base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
+
+    try:
+        key = ec.derive_private_key(int.from_bytes(b64(private), "big"), ec.SECP256R1())
+        derived = key.public_key().public_bytes(Encoding.X962, PublicFormat.UncompressedPoint)
+        ok = len(b64(private)) == 32 and derived == b64(public)
+    except ValueError:
+        ok = False
+    if not ok:  # the keys themselves are never echoed into a log
+        raise ImproperlyConfigured(
+            "TEND_VAPID_PRIVATE_KEY must be a P-256 private key (32 bytes, base64url) and TEND_VAPID_PUBLIC_KEY "
+            "its public key (65 bytes, base64url): see docs/DEPLOY.md, Push reminders."
+        )
+
+
+_check_vapid(TEND_VAPID_PUBLIC_KEY, TEND_VAPID_PRIVATE_KEY, TEND_VAPID_SUBJECT)
+TEND_PUSH_ENABLED = bool(TEND_VAPID_PRIVATE_KEY)
 
 # Request paths carry only opaque ids; nothing clinical is ever logged. Some paths carry a secret
 # (an invitation, a password reset, "turn emails off"): every handler below redacts those tokens
@@ -465,6 +512,9 @@ LOGGING = {
         "django": {"handlers": ["mail_admins"], "level": "INFO"},
         "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
         "django.db.backends": {"level": "WARNING"},
+        # Push reminders (issue 17): urllib3, under pywebpush, logs each request's path, which for a
+        # push service is the subscription's secret endpoint. Only its errors, whatever DJANGO_LOG_LEVEL.
+        "urllib3": {"level": "ERROR"},
     },
 }
 

@@ -47,6 +47,13 @@ bulk insert returns no ids, and cheap: one indexed query a run). An urgent alert
 had marked as seen and that opens again is queued by `urgent_alert_reopened`.
 Each kind is one function below, beside its constants; `reminders_due` runs them all (`KINDS`).
 
+Notifications (issue 17): a partner who turned them on in a browser (accounts.PushSubscription) gets
+each reminder as a notification too. Every reminder is recorded once per channel (`ReminderSend.channel`,
+unique with the key), claimed with the person and sent by the same rules: once, retried when the push
+service fails, "sending" and `_recover` alike. The notification says what the email's subject says,
+and a tap opens the page the email links to (accounts/push.py). A push service's 404/410 removes that
+browser's subscription; a person whose every browser is gone gets the email alone.
+
 Several reminders for one person in one run make one email. Every email says only that there is
 something new in Tend, links to Tend, and (partners' reminders) carries a signed, expiring link that
 turns them off. A therapist's urgent email has no such link nor a one-click unsubscribe header; it
@@ -71,8 +78,10 @@ from django.utils import timezone
 from django.utils.dates import WEEKDAYS_ABBR
 from django.utils.translation import gettext
 
+from accounts import push
 from accounts.models import Couple, Partner, ReminderSend, User
-from accounts.selectors import active_couples_of, alerts_wanted
+from accounts.selectors import active_couples_of, alerts_wanted, push_subscriptions_of, push_users
+from accounts.services import push_subscription_expired, push_subscription_used
 from accounts.tokens import UNSUBSCRIBE_MAX_AGE, unsubscribe_token
 from intimacy import holds, selectors
 from intimacy.models import (
@@ -91,6 +100,7 @@ logger = logging.getLogger(__name__)
 
 Kind = ReminderSend.Kind
 Status = ReminderSend.Status
+Channel = ReminderSend.Channel
 
 # A reminder is due from its moment for this long; after that it is no longer sent.
 GRACE = timedelta(hours=2)
@@ -345,16 +355,28 @@ def reminders_due(now: datetime) -> list[Due]:
 
 
 def _record(dues: list[Due], now: datetime) -> None:
-    """Store each due reminder as pending, once: a key already stored (by this run, an earlier one or
-    one running now) is left as it is."""
-    if dues:
-        ReminderSend.objects.bulk_create(
-            [
-                ReminderSend(recipient_id=d.recipient_id, kind=d.kind, key=d.key, due_at=d.due_at, next_attempt_at=now)
-                for d in dues
-            ],
-            ignore_conflicts=True,
-        )
+    """Store each due reminder as pending, once per channel: a key already stored (by this run, an
+    earlier one or one running now) is left as it is. An email for each; a notification as well for
+    those who turned notifications on in a browser (one query more, only when something is due and
+    push is set up), so one turned on within a reminder's two hours still gets it."""
+    if not dues:
+        return
+    pushed = push_users({d.recipient_id for d in dues}) if push.enabled() else set()
+    ReminderSend.objects.bulk_create(
+        [
+            ReminderSend(
+                recipient_id=d.recipient_id,
+                kind=d.kind,
+                key=d.key,
+                channel=channel,
+                due_at=d.due_at,
+                next_attempt_at=now,
+            )
+            for d in dues
+            for channel in ((Channel.EMAIL, Channel.PUSH) if d.recipient_id in pushed else (Channel.EMAIL,))
+        ],
+        ignore_conflicts=True,
+    )
 
 
 def urgent_alert_reopened(alert) -> None:
@@ -467,12 +489,18 @@ def urgent_alert_email(user: User, couple_ids: set[int]) -> EmailMessage:
     )
 
 
+def reminder_path(kinds: set[str]) -> str:
+    """Where a partner's reminder leads (the email's link, a notification's tap): the check-in when
+    that is all it is about, else the home page, which shows what is new."""
+    return reverse("checkin") if kinds == {Kind.CHECKIN} else "/"
+
+
 def reminder_email(user: User, kinds: set[str], couple_ids: set[int] = frozenset()) -> EmailMessage:
     """The one email for this person's reminders: that something is new, a link, and the way out."""
     if Kind.URGENT_ALERT in kinds:
         return urgent_alert_email(user, couple_ids)
     off = unsubscribe_url(user)
-    url = site_url(reverse("checkin") if kinds == {Kind.CHECKIN} else "/")
+    url = site_url(reminder_path(kinds))
     days = UNSUBSCRIBE_MAX_AGE.days
     return EmailMessage(
         subject=gettext("There is something new for you in Tend"),
@@ -497,53 +525,99 @@ def _alert_couples(rows: list[ReminderSend]) -> set[int]:
 
 @dataclass
 class RunResult:
+    # Emails sent, and notifications (one a person, whatever the number of their browsers).
     sent: int = 0
+    pushed: int = 0
     failed: int = 0
     given_up: int = 0
 
 
 def _send_claimed(token: uuid.UUID, result: RunResult) -> None:
-    """Send the rows this run claimed, one email per person, and record on the rows how it went:
-    one query for the rows and their people, then two a person ("sending", then how it went)."""
+    """Send the rows this run claimed, one email per person (and one notification to each of their
+    browsers, for those who turned notifications on), and record on the rows how it went: one query
+    for the rows and their people, then two a person and channel ("sending", then how it went)."""
     rows = list(ReminderSend.objects.filter(claim=token).select_related("recipient__partner__couple"))
-    by_user: dict[int, list[ReminderSend]] = defaultdict(list)
+    groups: dict[tuple[int, str], list[ReminderSend]] = defaultdict(list)
     for row in rows:
-        by_user[row.recipient_id].append(row)
-    for group in by_user.values():
-        user = group[0].recipient
-        mine = ReminderSend.objects.filter(pk__in=[r.pk for r in group], claim=token)
-        if not still_wanted(user):
-            mine.update(status=Status.CANCELLED, claim=None)
-            continue
-        # Written before the hand-over, with a fresh lease: if this run dies before recording how it
-        # went, a later run knows the email may have gone (`_recover`). Nothing written: the rows
-        # are no longer this run's (turned off meanwhile, or taken by another run after a stall
-        # longer than the lease), so this run sends nothing.
-        if not mine.filter(status=Status.PENDING).update(status=Status.SENDING, next_attempt_at=timezone.now() + LEASE):
-            continue
-        try:
-            reminder_email(user, {r.kind for r in group}, _alert_couples(group)).send()
-        except Exception as exc:  # any failure to send (SMTP, DNS, a timeout) is retried, never lost
-            attempts = max(r.attempts for r in group)
-            give_up = attempts >= MAX_ATTEMPTS
-            # No address or content in the log: ids, the attempt and the kind of error.
-            logger.warning(
-                "Reminder email for rows %s failed (attempt %s of %s): %s",
-                [r.pk for r in group],
-                attempts,
-                MAX_ATTEMPTS,
-                type(exc).__name__,
-            )
-            mine.update(
-                status=Status.FAILED if give_up else Status.PENDING,
-                claim=None,
-                next_attempt_at=timezone.now() + RETRY_AFTER,
-            )
-            result.failed += 1
-            result.given_up += give_up
+        groups[(row.recipient_id, row.channel)].append(row)
+    for (_, channel), group in groups.items():
+        _send_group(token, channel, group, result)
+
+
+class PushFailed(Exception):
+    """No browser of the person got the notification, and some may later: tried again next run."""
+
+
+def _send_group(token: uuid.UUID, channel: str, group: list[ReminderSend], result: RunResult) -> None:
+    """One person's claimed rows of one channel: sent together as one email or one notification."""
+    user = group[0].recipient
+    mine = ReminderSend.objects.filter(pk__in=[r.pk for r in group], claim=token)
+    if not still_wanted(user):
+        mine.update(status=Status.CANCELLED, claim=None)
+        return
+    # Written before the hand-over, with a fresh lease: if this run dies before recording how it
+    # went, a later run knows the email may have gone (`_recover`). Nothing written: the rows
+    # are no longer this run's (turned off meanwhile, or taken by another run after a stall
+    # longer than the lease), so this run sends nothing.
+    if not mine.filter(status=Status.PENDING).update(status=Status.SENDING, next_attempt_at=timezone.now() + LEASE):
+        return
+    kinds = {r.kind for r in group}
+    try:
+        if channel == Channel.PUSH:
+            delivered = _push(user, kinds)
         else:
+            reminder_email(user, kinds, _alert_couples(group)).send()
+            delivered = True
+    except Exception as exc:  # any failure to send (SMTP, DNS, a timeout) is retried, never lost
+        _send_failed(mine, group, channel, exc, result)
+    else:
+        if delivered:
             mine.update(status=Status.SENT, sent_at=timezone.now(), claim=None)
-            result.sent += 1
+            result.sent += channel == Channel.EMAIL
+            result.pushed += channel == Channel.PUSH
+        else:  # no browser left to notify (turned off, or expired): the email still went
+            mine.update(status=Status.CANCELLED, claim=None)
+
+
+def _send_failed(mine, group: list[ReminderSend], channel: str, exc: Exception, result: RunResult) -> None:
+    attempts = max(r.attempts for r in group)
+    give_up = attempts >= MAX_ATTEMPTS
+    # No address, endpoint or content in the log: ids, the attempt and the kind of error.
+    logger.warning(
+        "Reminder %s for rows %s failed (attempt %s of %s): %s",
+        channel,
+        [r.pk for r in group],
+        attempts,
+        MAX_ATTEMPTS,
+        type(exc).__name__,
+    )
+    mine.update(
+        status=Status.FAILED if give_up else Status.PENDING,
+        claim=None,
+        next_attempt_at=timezone.now() + RETRY_AFTER,
+    )
+    result.failed += 1
+    result.given_up += give_up
+
+
+def _push(user: User, kinds: set[str]) -> bool:
+    """The notification to each browser where this person turned them on. True if one push service
+    took it; False if none is left (turned off, or every one expired: removed here); PushFailed if
+    none took it and one may later (tried again by the next run, like a failed email)."""
+    subscriptions = push_subscriptions_of(user.pk) if push.enabled() else []
+    delivered = failed = False
+    for subscription in subscriptions:
+        outcome = push.send(subscription, reminder_path(kinds))
+        if outcome is push.Outcome.GONE:
+            push_subscription_expired(subscription=subscription)
+        elif outcome is push.Outcome.SENT:
+            push_subscription_used(subscription=subscription, at=timezone.now())
+            delivered = True
+        else:
+            failed = True
+    if failed and not delivered:
+        raise PushFailed
+    return delivered
 
 
 def _recover(now: datetime) -> None:

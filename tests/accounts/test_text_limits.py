@@ -20,13 +20,18 @@ LIMITS = {
     ("accounts.Partner", "email"): 254,
 }
 # Text nobody types: a password hash, a zone chosen from a list, a random nonce, a consent version and
-# the reminder queue's key built from ids.
+# the reminder queue's key built from ids, a browser's push subscription.
 NOT_TYPED = {
     ("accounts.User", "password"),
     ("accounts.Couple", "time_zone"),
     ("accounts.Partner", "invite_nonce"),
     ("accounts.Partner", "consent_version"),
     ("accounts.ReminderSend", "key"),
+    # A browser's push subscription (issue 17), made by the browser: its limits are held by
+    # pushsubscription_text_within_limits and the form (tests/accounts/test_push.py).
+    ("accounts.PushSubscription", "endpoint"),
+    ("accounts.PushSubscription", "p256dh"),
+    ("accounts.PushSubscription", "auth"),
 }
 
 

@@ -56,6 +56,7 @@ ROLES = ("anonymous", "partner_a", "partner_b", "outsider", "therapist", "other_
 LOGIN = "login"  # 302 to the sign-in page (also where a sign-out lands)
 ADMIN_LOGIN = "admin-login"  # 302 to the admin's sign-in, which hands over to allauth's
 REAUTH = "reauth"  # 302 to "confirm it's you" (the password again), then back to the page
+SESSIONS = "sessions"  # 302 back to allauth's "Sign out everywhere" page, where its message shows
 
 
 class Entry(NamedTuple):
@@ -244,6 +245,18 @@ TABLE = [
     # a POST turns that person's emails off; a tampered link is "This link no longer works" (400).
     Entry("reminders_off", "unsubscribe", {"get": r(*[200] * 7), "post": r(*[200] * 7)}),
     Entry("reminders_off", "bad_unsubscribe", {"get": r(*[400] * 7), "post": r(*[400] * 7)}),
+    # Push reminders (issue 17). A partner's own browsers, JSON only: an empty POST is not JSON (400,
+    # nothing stored), whether or not push is set up; therapists and staff have no reminders (403).
+    Entry("push_subscribe", "none", {"post": r(LOGIN, 400, 400, 400, 403, 403, 403)}),
+    Entry("push_unsubscribe", "none", {"post": r(LOGIN, 400, 400, 400, 403, 403, 403)}),
+    # The service worker: one static file, the same for everyone (browsers fetch it again on their own).
+    Entry("service_worker", "none", {"get": r(*[200] * 7)}),
+    # allauth's "Sign out everywhere", which also removes every browser's notifications: everyone's own.
+    Entry(
+        "sign_out_everywhere",
+        "none",
+        {"get": r(LOGIN, 200, 200, 200, 200, 200, 200), "post": r(LOGIN, *[SESSIONS] * 6)},
+    ),
     # Without the confirmation box: the page again with a message; nothing withdrawn.
     Entry("consent_withdraw", "none", {"get": PARTNER_ONLY_PAGE, "post": PARTNER_ONLY_PAGE}),
     # Partner, one object --------------------------------------------------------------------------------
@@ -466,6 +479,8 @@ def _assert_answer(response, expected) -> None:
         assert (response.status_code, location.split("?")[0]) == (302, reverse("admin:login"))
     elif expected == REAUTH:
         assert (response.status_code, location.split("?")[0]) == (302, reverse("account_reauthenticate"))
+    elif expected == SESSIONS:
+        assert (response.status_code, location) == (302, reverse("usersessions_list"))
     else:
         assert response.status_code == expected, location
         if expected == 302:  # a redirect of the app, not a sign-out or a detour to the second factor
@@ -623,6 +638,8 @@ CONSENT = "consent"
 NOT_BEHIND_CONSENT = {"healthz", "keepalive", "quick_sign_out", "account_email", "invite_accept", "reminders_off"}
 NOT_BEHIND_CONSENT |= {"favicon"}
 NOT_BEHIND_CONSENT |= {"consent"}
+# The service worker file, and "Sign out everywhere" (allauth's page, for every role).
+NOT_BEHIND_CONSENT |= {"service_worker", "sign_out_everywhere"}
 # The ways that stay open after withdrawing: the same answer as a consenting Alex's.
 OPEN_AFTER_WITHDRAWAL = {"home", "safety", "my_data", "my_data_download", "my_data_page", "reflection_visibility"}
 

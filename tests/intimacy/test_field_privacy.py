@@ -671,6 +671,11 @@ NOT_READ = {
     "program_create": "the program library: no couple's data",
     "program_detail": "the program library: no couple's data",
     "program_assign": "a list of programs: no couple's data beyond its label",
+    # Push reminders (issue 17): JSON in, {"ok": …} out; one static file; allauth's sessions list.
+    "push_subscribe": "an action on one's own browsers: JSON in, ok or not out",
+    "push_unsubscribe": "an action on one's own browsers: JSON in, ok or not out",
+    "service_worker": "one static file, the same for everyone",
+    "sign_out_everywhere": "allauth's list of one's own sign-ins: no couple's data",
     **dict.fromkeys(
         [
             "note_delete",

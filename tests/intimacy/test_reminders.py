@@ -1053,7 +1053,7 @@ def test_command_prints_counts_only(partner_a, assignment):
     out = io.StringIO()
     with time_machine.travel("2026-11-23 19:00:00+00:00", tick=False):
         call_command("send_reminders", stdout=out)
-    assert out.getvalue().strip() == "sent 1, failed 0, given up 0"
+    assert out.getvalue().strip() == "sent 1, notifications 0, failed 0, given up 0"
 
 
 @override_settings(TEND_SITE_URL="")

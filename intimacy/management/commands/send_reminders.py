@@ -17,4 +17,6 @@ class Command(BaseCommand):
             raise CommandError("Set TEND_SITE_URL (e.g. https://tend.example.org): emails link to it.")
         result = reminders_run()
         # Counts only: cron mail and logs carry nothing about anyone.
-        self.stdout.write(f"sent {result.sent}, failed {result.failed}, given up {result.given_up}")
+        self.stdout.write(
+            f"sent {result.sent}, notifications {result.pushed}, failed {result.failed}, given up {result.given_up}"
+        )
