@@ -171,6 +171,22 @@ def _view_label(role: str) -> str:
     }[role]
 
 
+def _has_values(series: dict) -> bool:
+    return any(v is not None for v in series["values"])
+
+
+def _connection_by_role(trends: Trends, own: bool) -> list[tuple]:
+    """(role, name, series) for each partner in each role with ratings: "Alex, giving" (own: "When giving")."""
+    out = []
+    for p in trends.partners:
+        for role in ALL_ROLES:
+            values = [r.connection.get((p.pk, role)) for r in trends.rows]
+            series = _series(_role_label(role, None if own else p.name), values)
+            if _has_values(series):
+                out.append((role, _("You") if own else p.name, series))
+    return out
+
+
 def connection_chart(trends: Trends) -> dict | None:
     """One line per partner: their mean connection whatever their role (issue 16: no longer a line per
     partner and role, four tangled lines). With ratings in more than one role, "views" holds the same
@@ -178,23 +194,18 @@ def connection_chart(trends: Trends) -> dict | None:
     with real buttons; "table" keeps every number beneath it: each partner over all roles and in each role.
     """
     own = trends.scope is Scope.OWN
-    everyone, overall, by_role = [], [], []
+    everyone, overall = [], []
     for p in trends.partners:
-        name = _("You") if own else p.name
-        values = [r.connection_all.get(p.pk) for r in trends.rows]
-        if any(v is not None for v in values):
-            everyone.append(_series(name, values))
-            overall.append(_series(_("All roles") if own else _("%(name)s, all roles") % {"name": p.name}, values))
-        for role in ALL_ROLES:
-            values = [r.connection.get((p.pk, role)) for r in trends.rows]
-            by_role.append((role, name, _series(_role_label(role, None if own else p.name), values)))
+        series = _series(_("You") if own else p.name, [r.connection_all.get(p.pk) for r in trends.rows])
+        if _has_values(series):
+            everyone.append(series)
+            overall.append(dict(series, label=_("All roles") if own else _("%(name)s, all roles") % {"name": p.name}))
     if not everyone:
         return None
-    by_role = [(role, name, s) for role, name, s in by_role if any(v is not None for v in s["values"])]
-    views = []
+    by_role = _connection_by_role(trends, own)
+    views = [{"key": "all", "label": _("All roles"), "series": everyone}]
     for role in ALL_ROLES:
-        series = [dict(s, label=name) for r, name, s in by_role if r == role]
-        if series:
+        if series := [dict(s, label=name) for r, name, s in by_role if r == role]:
             views.append({"key": role.value, "label": _view_label(role), "series": series})
     if own:
         title = _("How connected you felt")
@@ -203,9 +214,9 @@ def connection_chart(trends: Trends) -> dict | None:
         title = _("Connection")
         about = _("Mean connection, %(min)s to %(max)s, for each partner whatever their role.") % SCALE
     chart = _line("connection", title, about, everyone, MIN_RATING, MAX_RATING, RATING_STEP)
-    several = len(views) > 1  # one role only: its line is the partner's line, and no toggle is needed
-    chart["views"] = [{"key": "all", "label": _("All roles"), "series": everyone}, *views] if several else []
-    chart["table"] = [*overall, *(s for _role, _name, s in by_role)] if several else [s for _r, _n, s in by_role]
+    several = len(views) > 2  # one role only: its line is the partner's line, and no toggle is needed
+    chart["views"] = views if several else []
+    chart["table"] = [*(overall if several else []), *(s for _role, _name, s in by_role)]
     return chart
 
 
@@ -337,8 +348,8 @@ def markers(trends: Trends) -> list[dict]:
 
     Each: "number" (1, 2, 3 … in date order: the pin drawn on the charts and its line in the legend
     beneath them, templates/includes/chart_markers.html), "index" (the bucket), "kind" (paused, note,
-    step), "date" (ISO; a paused week's Monday or month's first day), "when" (as the legend says it) and
-    "label" (the words; on the canvas there are none, issue 16).
+    step), "date" (ISO; a paused week's Monday or month's first day), "when" (as the legend says it),
+    "label" (the words; on the canvas there are none, issue 16) and "count" (a paused bucket's sessions; 1).
 
     None on what the couple see: a "paused" mark on every chart reads as a fault, and stopping when
     either of them wants to is the exercise working (the appointment view says so in words instead).
@@ -348,18 +359,18 @@ def markers(trends: Trends) -> list[dict]:
     out = []
     monthly = trends.period.monthly
     for index, row in enumerate(trends.rows):
-        found = []  # (date, order on the same day, kind, when, label)
+        found = []  # (date, order on the same day, kind, when, label, count)
         if row.paused:
             when = row.bucket.label if monthly else _("Week of %(week)s") % {"week": row.bucket.label}
             label = ngettext(
                 "%(count)s session paused or stopped early", "%(count)s sessions paused or stopped early", row.paused
             ) % {"count": row.paused}
-            found.append((row.bucket.start, 0, "paused", when, label))
+            found.append((row.bucket.start, 0, "paused", when, label, row.paused))
         for note in row.notes:
-            found.append((note.date, 1, "note", date_format(note.date, "j M"), _short(note.text)))
+            found.append((note.date, 1, "note", date_format(note.date, "j M"), _short(note.text), 1))
         for step in row.steps:
-            found.append((step.started_on, 2, "step", date_format(step.started_on, "j M"), step_label(step)))
-        for day, _order, kind, when, label in sorted(found, key=lambda m: m[:2]):
+            found.append((step.started_on, 2, "step", date_format(step.started_on, "j M"), step_label(step), 1))
+        for day, _order, kind, when, label, count in sorted(found, key=lambda m: m[:2]):
             out.append(
                 {
                     "number": len(out) + 1,
@@ -368,6 +379,7 @@ def markers(trends: Trends) -> list[dict]:
                     "date": day.isoformat(),
                     "when": when,
                     "label": label,
+                    "count": count,
                 }
             )
     return out

@@ -152,10 +152,27 @@ def test_markers_are_numbered_in_date_order(couple, busy_weeks):
             "date": "2026-11-02",
             "when": "Week of 2 Nov",
             "label": "1 session paused or stopped early",
+            "count": 1,
         },
-        {"number": 2, "index": 0, "kind": "note", "date": "2026-11-03", "when": "3 Nov", "label": "Riley raised money"},
+        {
+            "number": 2,
+            "index": 0,
+            "kind": "note",
+            "date": "2026-11-03",
+            "when": "3 Nov",
+            "label": "Riley raised money",
+            "count": 1,
+        },
         # 80 characters at most: 79 of the note and an ellipsis.
-        {"number": 3, "index": 0, "kind": "note", "date": "2026-11-04", "when": "4 Nov", "label": LONG_NOTE[:79] + "…"},
+        {
+            "number": 3,
+            "index": 0,
+            "kind": "note",
+            "date": "2026-11-04",
+            "when": "4 Nov",
+            "label": LONG_NOTE[:79] + "…",
+            "count": 1,
+        },
         {
             "number": 4,
             "index": 1,
@@ -163,6 +180,7 @@ def test_markers_are_numbered_in_date_order(couple, busy_weeks):
             "date": "2026-11-09",
             "when": "Week of 9 Nov",
             "label": "1 session paused or stopped early",
+            "count": 1,
         },
         {
             "number": 5,
@@ -171,6 +189,7 @@ def test_markers_are_numbered_in_date_order(couple, busy_weeks):
             "date": "2026-11-11",
             "when": "11 Nov",
             "label": "Discuss pausing safely",
+            "count": 1,
         },
     ]
 
