@@ -72,6 +72,8 @@ class Row:
     both_reflected: int = 0
     # partner id, role -> mean connection; partner id -> mean comfort, mean safe; partner id -> relief as receiver
     connection: dict = field(default_factory=dict)
+    # partner id -> mean connection over every role they reflected in (issue 16: one line per partner)
+    connection_all: dict = field(default_factory=dict)
     comfort: dict = field(default_factory=dict)
     safe: dict = field(default_factory=dict)
     relief: dict = field(default_factory=dict)
@@ -348,8 +350,8 @@ def _reflection_groups(
 
 
 def _add_reflections(rows: dict, groups: QuerySet) -> None:
-    # bucket start, partner id -> [comfort sum, safe sum, reflections]
-    both_roles = defaultdict(lambda: [0, 0, 0])
+    # bucket start, partner id -> [comfort sum, safe sum, reflections, connection sum]
+    both_roles = defaultdict(lambda: [0, 0, 0, 0])
     for group in groups:
         row = rows.get(_as_date(group["bucket"]))
         if row is None:
@@ -360,10 +362,12 @@ def _add_reflections(rows: dict, groups: QuerySet) -> None:
         sums[0] += group["comfort_sum"]
         sums[1] += group["safe_sum"]
         sums[2] += group["n"]
+        sums[3] += group["connection_sum"]
         if group["relief_n"]:
             row.relief[partner_id] = _mean(group["relief_sum"], group["relief_n"])
     # Comfort and safe are asked of both roles: one mean per partner over the reflections they wrote in either.
-    for (start, partner_id), (comfort_total, safe_total, n) in both_roles.items():
+    for (start, partner_id), (comfort_total, safe_total, n, connection_total) in both_roles.items():
+        rows[start].connection_all[partner_id] = _mean(connection_total, n)
         rows[start].comfort[partner_id] = _mean(comfort_total, n)
         rows[start].safe[partner_id] = _mean(safe_total, n)
 

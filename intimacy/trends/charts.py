@@ -7,6 +7,7 @@ empty chart appears; `couple_charts` runs them in order. A new chart is one new 
 
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from intimacy import csi4
 from intimacy.models import MAX_RATING, MIN_RATING, Assignment, ProgramStep, Reflection
@@ -17,7 +18,28 @@ SCALE = {"min": MIN_RATING, "max": MAX_RATING}
 ROLES = (Reflection.Role.GIVER, Reflection.Role.RECEIVER)
 # The connection chart draws every role with data, named by its exercise's shape (issue 15).
 ALL_ROLES = tuple(Reflection.Role)
-NOTE_MARKER_CHARS = 40
+# A note's words in the markers' legend beneath the charts (the canvas itself carries only numbered pins).
+NOTE_MARKER_CHARS = 80
+# The y axis (issue 16): whole steps from NICE_STEPS, at most this many between zero and the top, and the
+# top always a step above the highest value, so a bar never touches the edge.
+NICE_STEPS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000)
+MAX_BAR_STEPS = 6
+MAX_RELIEF_STEPS = 4  # each side of zero
+RATING_STEP = 1
+PERCENT_STEP = 25
+CHECKIN_STEP = 3  # CSI-4 totals run 0 to 21: 0, 3, … 21
+
+
+def nice_axis(highest: float, max_steps: int) -> tuple[int, int]:
+    """The step and the top of an axis from zero: the smallest step of NICE_STEPS whose first multiple
+    strictly above `highest` is at most `max_steps` steps from zero. (3, 6) gives step 1, top 4."""
+    highest = max(highest, 0)
+    for step in NICE_STEPS:
+        top = (int(highest // step) + 1) * step
+        if top <= step * max_steps:
+            return step, top
+    step = NICE_STEPS[-1]
+    return step, (int(highest // step) + 1) * step
 
 
 def _series(label: str, values: list, kind: str = "") -> dict:
@@ -29,17 +51,47 @@ def _drawn(series: list) -> list:
     return [s for s in series if any(v is not None for v in s["values"])]
 
 
+def _stacked_highest(series: list) -> float:
+    """The tallest stack of the bars in any bucket, or the highest point of a line drawn over them."""
+    bars = [s["values"] for s in series if s["kind"] != "line"]
+    lines = [v for s in series if s["kind"] == "line" for v in s["values"] if v is not None]
+    stacks = [sum(v or 0 for v in bucket) for bucket in zip(*bars, strict=True)] if bars else []
+    return max([*stacks, *lines], default=0)
+
+
 def _bars(chart_id: str, title: str, about: str, series: list) -> dict:
-    return {"id": chart_id, "title": title, "about": about, "type": "bar", "stacked": True, "series": series}
+    step, top = nice_axis(_stacked_highest(series), MAX_BAR_STEPS)
+    return {
+        "id": chart_id,
+        "title": title,
+        "about": about,
+        "type": "bar",
+        "stacked": True,
+        "series": series,
+        "min": 0,
+        "max": top,
+        "step": step,
+    }
 
 
-def _line(chart_id: str, title: str, about: str, series: list, low: int, high: int) -> dict:
-    return {"id": chart_id, "title": title, "about": about, "type": "line", "min": low, "max": high, "series": series}
+def _line(chart_id: str, title: str, about: str, series: list, low: int, high: int, step: int) -> dict:
+    return {
+        "id": chart_id,
+        "title": title,
+        "about": about,
+        "type": "line",
+        "min": low,
+        "max": high,
+        "step": step,
+        "series": series,
+    }
 
 
-def _line_if_any(chart_id: str, title: str, about: str, series: list, low: int, high: int) -> dict | None:
+def _line_if_any(
+    chart_id: str, title: str, about: str, series: list, low: int, high: int, step: int = RATING_STEP
+) -> dict | None:
     series = _drawn(series)
-    return _line(chart_id, title, about, series, low, high) if series else None
+    return _line(chart_id, title, about, series, low, high, step) if series else None
 
 
 def _exercise_label(assignment: Assignment, several: bool) -> str:
@@ -108,22 +160,64 @@ def _role_label(role: str, name: str | None) -> str:
     return labels[role] % {"name": name}
 
 
+def _view_label(role: str) -> str:
+    """A role toggle's button on the connection chart."""
+    return {
+        Reflection.Role.GIVER: _("As giver"),
+        Reflection.Role.RECEIVER: _("As receiver"),
+        Reflection.Role.SPEAKER: _("As speaker"),
+        Reflection.Role.LISTENER: _("As listener"),
+        Reflection.Role.TOGETHER: _("Together"),
+    }[role]
+
+
+def _has_values(series: dict) -> bool:
+    return any(v is not None for v in series["values"])
+
+
+def _connection_by_role(trends: Trends, own: bool) -> list[tuple]:
+    """(role, name, series) for each partner in each role with ratings: "Alex, giving" (own: "When giving")."""
+    out = []
+    for p in trends.partners:
+        for role in ALL_ROLES:
+            values = [r.connection.get((p.pk, role)) for r in trends.rows]
+            series = _series(_role_label(role, None if own else p.name), values)
+            if _has_values(series):
+                out.append((role, _("You") if own else p.name, series))
+    return out
+
+
 def connection_chart(trends: Trends) -> dict | None:
-    """Mean connection for each partner in each role: giving and receiving, speaking and listening,
-    together (a role without ratings in the period draws no line)."""
+    """One line per partner: their mean connection whatever their role (issue 16: no longer a line per
+    partner and role, four tangled lines). With ratings in more than one role, "views" holds the same
+    chart per role (All roles / As giver / As receiver …), which static/tend/charts.js switches between
+    with real buttons; "table" keeps every number beneath it: each partner over all roles and in each role.
+    """
     own = trends.scope is Scope.OWN
-    series = [
-        _series(_role_label(role, None if own else p.name), [r.connection.get((p.pk, role)) for r in trends.rows])
-        for p in trends.partners
-        for role in ALL_ROLES
-    ]
+    everyone, overall = [], []
+    for p in trends.partners:
+        series = _series(_("You") if own else p.name, [r.connection_all.get(p.pk) for r in trends.rows])
+        if _has_values(series):
+            everyone.append(series)
+            overall.append(dict(series, label=_("All roles") if own else _("%(name)s, all roles") % {"name": p.name}))
+    if not everyone:
+        return None
+    by_role = _connection_by_role(trends, own)
+    views = [{"key": "all", "label": _("All roles"), "series": everyone}]
+    for role in ALL_ROLES:
+        if series := [dict(s, label=name) for r, name, s in by_role if r == role]:
+            views.append({"key": role.value, "label": _view_label(role), "series": series})
     if own:
         title = _("How connected you felt")
         about = _("From your own reflections, %(min)s to %(max)s; the mean of each week.") % SCALE
     else:
         title = _("Connection")
-        about = _("Mean connection, %(min)s to %(max)s, for each partner in each role.") % SCALE
-    return _line_if_any("connection", title, about, series, MIN_RATING, MAX_RATING)
+        about = _("Mean connection, %(min)s to %(max)s, for each partner whatever their role.") % SCALE
+    chart = _line("connection", title, about, everyone, MIN_RATING, MAX_RATING, RATING_STEP)
+    several = len(views) > 2  # one role only: its line is the partner's line, and no toggle is needed
+    chart["views"] = views if several else []
+    chart["table"] = [*(overall if several else []), *(s for _role, _name, s in by_role)]
+    return chart
 
 
 def comfort_chart(trends: Trends) -> dict | None:
@@ -145,9 +239,11 @@ def relief_chart(trends: Trends) -> dict | None:
         for p in trends.partners
     ]
     about = _("Tension before minus tension after, for the partner receiving.")
-    # A difference of two ratings runs from one end of the scale to the other, either way.
-    spread = MAX_RATING - MIN_RATING
-    return _line_if_any("relief", _("Relief"), about, series, -spread, spread)
+    # Symmetric about zero with whole steps (issue 16: not 10, 6, 2, -2), a step beyond the largest relief
+    # either way; a difference of two ratings never exceeds MAX_RATING - MIN_RATING.
+    largest = max((abs(v) for s in series for v in s["values"] if v is not None), default=0)
+    step, top = nice_axis(largest, MAX_RELIEF_STEPS)
+    return _line_if_any("relief", _("Relief"), about, series, -top, top, step)
 
 
 def gap_chart(trends: Trends) -> dict | None:
@@ -170,7 +266,7 @@ def completion_chart(trends: Trends) -> dict | None:
     else:
         about = _("Share of sessions with a reflection from each partner, in per cent.")
     series = [_series(_("Both reflected (%)"), [r.completion for r in trends.rows])]
-    return _line("completion", _("Both reflections written"), about, series, 0, 100)
+    return _line("completion", _("Both reflections written"), about, series, 0, 100, PERCENT_STEP)
 
 
 def checkin_chart(trends: Trends) -> dict | None:
@@ -205,7 +301,7 @@ def checkin_chart(trends: Trends) -> dict | None:
             "For you only: not in the appointment view."
         )
     title = _("Relationship satisfaction (weekly check-in)")
-    return _line("checkin", title, about % numbers, series, csi4.TOTAL_MIN, csi4.TOTAL_MAX)
+    return _line("checkin", title, about % numbers, series, csi4.TOTAL_MIN, csi4.TOTAL_MAX, CHECKIN_STEP)
 
 
 # The charts after the sessions chart, in the order the pages show them.
@@ -215,9 +311,12 @@ CHARTS = (reciprocity_chart, connection_chart, comfort_chart, relief_chart, gap_
 def couple_charts(trends: Trends, *, targets: bool = True) -> list[dict]:
     """The charts of a period as plain data: drawn by static/tend/charts.js and tabled by the template.
 
-    Each chart: id, title, a sentence saying how to read it, the bucket labels, the series, the y range.
-    A chart with nothing to draw is left out, so no empty chart appears. `targets=False` leaves the
-    target out of the sessions chart (the partners' progress page).
+    Each chart: id, title, "about" (a sentence saying how to read it), "labels" (the buckets), "series"
+    (what is drawn: label, values, kind), the y axis ("min", "max", "step"), "columns" and "rows" (the
+    numbers table: every series drawn, or the chart's own "table" when it draws fewer than it knows, as the
+    connection chart's role views do) and, on the connection chart, "views". A chart with nothing to draw
+    is left out, so no empty chart appears. `targets=False` leaves the target out of the sessions chart
+    (the partners' progress page).
     """
     labels = [row.bucket.label for row in trends.rows]
     built = [sessions_chart(trends, targets), *(chart(trends) for chart in CHARTS)]
@@ -225,7 +324,9 @@ def couple_charts(trends: Trends, *, targets: bool = True) -> list[dict]:
     for chart in out:
         chart["labels"] = labels
         # The same numbers as a table beneath the chart, for screen readers and print.
-        chart["rows"] = [[label, *(s["values"][i] for s in chart["series"])] for i, label in enumerate(labels)]
+        table = chart.pop("table", None) or chart["series"]
+        chart["columns"] = [s["label"] for s in table]
+        chart["rows"] = [[label, *(s["values"][i] for s in table)] for i, label in enumerate(labels)]
     return out
 
 
@@ -237,24 +338,50 @@ def step_label(step: ProgramStep) -> str:
     return _("Step %(position)s: %(exercise)s") % words
 
 
+def _short(text: str) -> str:
+    return text if len(text) <= NOTE_MARKER_CHARS else text[: NOTE_MARKER_CHARS - 1] + "…"
+
+
 def markers(trends: Trends) -> list[dict]:
     """Chart markers for the therapist: paused or stopped sessions, notes dated in the period, and the
     program's step changes (issue 15, dated by the step's start).
 
+    Each: "number" (1, 2, 3 … in date order: the pin drawn on the charts and its line in the legend
+    beneath them, templates/includes/chart_markers.html), "index" (the bucket), "kind" (paused, note,
+    step), "date" (ISO; a paused week's Monday or month's first day), "when" (as the legend says it),
+    "label" (the words; on the canvas there are none, issue 16) and "count" (a paused bucket's sessions; 1).
+
     None on what the couple see: a "paused" mark on every chart reads as a fault, and stopping when
     either of them wants to is the exercise working (the appointment view says so in words instead).
     """
-    out = []
     if trends.scope is not Scope.THERAPIST:
-        return out
+        return []
+    out = []
+    monthly = trends.period.monthly
     for index, row in enumerate(trends.rows):
+        found = []  # (date, order on the same day, kind, when, label, count)
         if row.paused:
-            out.append({"index": index, "kind": "paused", "label": _("Paused ×%(count)s") % {"count": row.paused}})
+            when = row.bucket.label if monthly else _("Week of %(week)s") % {"week": row.bucket.label}
+            label = ngettext(
+                "%(count)s session paused or stopped early", "%(count)s sessions paused or stopped early", row.paused
+            ) % {"count": row.paused}
+            found.append((row.bucket.start, 0, "paused", when, label, row.paused))
         for note in row.notes:
-            text = note.text if len(note.text) <= NOTE_MARKER_CHARS else note.text[: NOTE_MARKER_CHARS - 1] + "…"
-            out.append({"index": index, "kind": "note", "label": text})
+            found.append((note.date, 1, "note", date_format(note.date, "j M"), _short(note.text), 1))
         for step in row.steps:
-            out.append({"index": index, "kind": "step", "label": step_label(step)})
+            found.append((step.started_on, 2, "step", date_format(step.started_on, "j M"), step_label(step), 1))
+        for day, _order, kind, when, label, count in sorted(found, key=lambda m: m[:2]):
+            out.append(
+                {
+                    "number": len(out) + 1,
+                    "index": index,
+                    "kind": kind,
+                    "date": day.isoformat(),
+                    "when": when,
+                    "label": label,
+                    "count": count,
+                }
+            )
     return out
 
 

@@ -105,11 +105,11 @@ def test_dashboard_shows_trends_alerts_notes_and_both_accounts(client_for, thera
     data = chart_data(response)
     ids = [c["id"] for c in data["charts"]]
     assert ids[:2] == ["sessions", "reciprocity"] and "connection" in ids
-    assert {"index": 10, "kind": "note", "label": "NOTE-MARKER-TEXT"} in data["markers"]
+    assert (10, "note", "NOTE-MARKER-TEXT") in [(m["index"], m["kind"], m["label"]) for m in data["markers"]]
     connection = next(c for c in data["charts"] if c["id"] == "connection")
     # Week of 16 Nov is the 11th of 12: Alex gave at 3 (a private journal's ratings are the therapist's).
-    alex_giving = next(s for s in connection["series"] if s["label"] == "Alex, giving")
-    assert alex_giving["values"][10] == 3
+    alex_giving = next(s for s in connection["views"] if s["key"] == "giver")["series"][0]
+    assert (alex_giving["label"], alex_giving["values"][10]) == ("Alex", 3)
 
 
 def test_the_programs_step_changes_mark_the_therapists_charts_only(
@@ -133,9 +133,9 @@ def test_the_programs_step_changes_mark_the_therapists_charts_only(
     client = client_for(therapist)
     response = client.get(reverse("couple_detail", args=[couple.pk]))
     steps = [m for m in chart_data(response)["markers"] if m["kind"] == "step"]
-    assert steps == [
-        {"index": 9, "kind": "step", "label": "Step 1: Give a back rub"},
-        {"index": 11, "kind": "step", "label": "Step 2: Hand massage"},
+    assert [(m["index"], m["kind"], m["when"], m["label"]) for m in steps] == [
+        (9, "step", "10 Nov", "Step 1: Give a back rub"),
+        (11, "step", "25 Nov", "Step 2: Hand massage"),
     ]
     assert "the program’s step changes" in response.content.decode()
     # Not on what the couple see together, nor on their own progress page.
@@ -250,8 +250,8 @@ def test_appointment_view_holds_only_what_both_partners_shared(client_for, thera
     assert data["markers"] == []
     connection = next(c for c in data["charts"] if c["id"] == "connection")
     # Only Sam's shared giving (9) is charted; the unshared 3 and 1 are nowhere, not even averaged in.
-    assert [s["label"] for s in connection["series"]] == ["Sam, giving"]
-    assert connection["series"][0]["values"][10] == 9
+    assert connection["columns"] == ["Sam, giving"]
+    assert [(s["label"], s["values"][10]) for s in connection["series"]] == [("Sam", 9)]
     comfort = next(c for c in data["charts"] if c["id"] == "comfort")
     # Sam's shared comfort 9 and safe 8; nothing of the two reflections the partner may not see.
     assert [(s["label"], s["values"][10]) for s in comfort["series"]] == [("Sam, comfortable", 9), ("Sam, safe", 8)]
@@ -386,7 +386,14 @@ def test_progress_page_is_off_until_the_therapist_turns_it_on(
     assert [c["id"] for c in data["charts"]] == ["sessions", "connection"]
     connection = data["charts"][1]
     # Sam's own: receiving at 1 (their therapist-only reflection is still their own), giving at 9.
-    assert {s["label"]: s["values"][10] for s in connection["series"]} == {"When giving": 9, "When receiving": 1}
+    # One line, theirs, over both roles ((9 + 1) / 2 = 5), and a view and a table column per role.
+    assert {s["label"]: s["values"][10] for s in connection["series"]} == {"You": 5.0}
+    assert {v["label"]: v["series"][0]["values"][10] for v in connection["views"]} == {
+        "All roles": 5.0,
+        "As giver": 9,
+        "As receiver": 1,
+    }
+    assert connection["columns"] == ["All roles", "When giving", "When receiving"]
     # Alex's private journal ratings (3) are not Sam's to see, nor a target to fall short of.
     sessions = data["charts"][0]
     assert [s["label"] for s in sessions["series"]] == ["Give a back rub"]

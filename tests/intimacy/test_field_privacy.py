@@ -482,13 +482,19 @@ class Visit:
                         self.problems.append(f"{where}: Sam's numbers {sams}, allowed {want}")
                     else:
                         self.found |= allowed[i]
+                    # What is not drawn yet holds numbers too (issue 16): the connection chart's role views
+                    # and its table's every column (each partner over all roles and in each role).
+                    hidden = [s["values"][i] for v in c.get("views", []) for s in v["series"]] + c["rows"][i][1:]
+                    extra = {v for v in hidden if v is not None and v != ALEX_RATING} - set(want)
+                    if extra:
+                        self.problems.append(f"{where}: Sam's numbers {sorted(extra)} in a view or the table")
                 elif c["id"] == "completion":
                     want = round(100 * len(allowed[i]) / sessions[i]) if sessions[i] else None
                     if values != [want]:
                         self.problems.append(f"{where}: both reflected {values} %, allowed {want} %")
         for marker in chart["markers"]:
             if marker["kind"] == "paused":  # Sam paused every time, Alex never
-                count = int(marker["label"].rsplit("×", 1)[1])
+                count = marker["count"]
                 if count > len(allowed[marker["index"]]):
                     self.problems.append(f"paused marker {marker} of {url}: more than {allowed[marker['index']]}")
 
