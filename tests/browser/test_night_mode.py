@@ -124,6 +124,7 @@ def test_the_switch_works_by_keyboard_and_is_remembered(live_server, themed_page
             break
     expect(menu_button).to_be_focused()
     page.keyboard.press("Enter")
+    expect(menu_button).to_have_attribute("aria-expanded", "true")  # tend.js's menu, not Bootstrap's script
     switch = page.get_by_label("Colours")
     expect(switch).to_be_visible()
     # "Save" is for pages without scripts; here the choice applies the moment it is made.
