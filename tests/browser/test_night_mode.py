@@ -28,6 +28,7 @@ pytestmark = pytest.mark.browser
 # The page's own background (Tend's dark page is #161a19, rgb(22, 26, 25)); light is the cream #faf7f2.
 BODY_BACKGROUND_JS = "getComputedStyle(document.body).backgroundColor"
 DARK_PAGE, LIGHT_PAGE = "rgb(22, 26, 25)", "rgb(250, 247, 242)"
+CHART_COLOUR_JS = "getComputedStyle(document.documentElement).getPropertyValue('--tend-chart-1').trim()"
 # What charts.js listens for: record each one the page sends.
 RECORD_THEME_EVENTS = (
     "window.themeEvents = []; document.addEventListener('tend:themechange', (e) => themeEvents.push(e.detail.theme))"
@@ -166,6 +167,8 @@ def test_system_follows_the_device_and_tells_the_charts(live_server, themed_page
     page = themed_page(PHONE, "dark", who="partner")
     sign_in(page, live_server.url, partner_a.email, PASSWORD)
     expect(page.locator("html")).to_have_attribute("data-bs-theme", "dark")
+    # The charts' colours (contract with charts.js: custom properties on <html>) have their dark values.
+    assert page.evaluate(CHART_COLOUR_JS) == "#56b4e9"
     page.evaluate(RECORD_THEME_EVENTS)
     page.emulate_media(color_scheme="light")
     expect(page.locator("html")).to_have_attribute("data-bs-theme", "light")
@@ -199,3 +202,17 @@ def test_the_top_bar_targets_are_44px_on_a_phone(live_server, themed_page, partn
         heights[item.inner_text().strip() or item.get_attribute("name")] = item.bounding_box()["height"]
     small = {name: h for name, h in heights.items() if h < 44}
     assert not small, f"top-bar targets under 44 px: {small}"
+
+
+def test_a_dark_screen_prints_light(live_server, themed_page, couple, therapist):
+    page = themed_page(LAPTOP, "dark", who="therapist")
+    sign_in(page, live_server.url, therapist.email, PASSWORD, TOTP_SECRET)
+    page.goto(live_server.url + reverse("couple_summary", args=[couple.pk]))
+    expect(page.locator("html")).to_have_attribute("data-bs-theme", "dark")
+    # Print media without the beforeprint event (as a PDF renderer would): the CSS alone turns it light.
+    page.emulate_media(media="print")
+    colours = page.evaluate(
+        "[getComputedStyle(document.body).backgroundColor, getComputedStyle(document.body).color,"
+        " getComputedStyle(document.querySelector('main')).color]"
+    )
+    assert colours == ["rgb(255, 255, 255)", "rgb(33, 37, 41)", "rgb(33, 37, 41)"]
