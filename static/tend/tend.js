@@ -1,5 +1,5 @@
 // Tend's own script. No inline script anywhere, so the Content-Security-Policy can forbid it.
-document.documentElement.classList.add("js");
+// (The "js" class on <html> is set by theme.js, in <head>, before the first paint.)
 
 // The menu button on narrow screens: Bootstrap's CSS shows the menu when it has "show"; this replaces
 // Bootstrap's JavaScript, whose 80 KB Tend loaded for this alone. Escape closes the open menu.

@@ -6,6 +6,9 @@
 (function () {
   "use strict";
   const root = document.documentElement;
+  // "Scripts run here": set before the first paint, so what CSS shows only without a script (the phone's
+  // menu, open) never flashes on a page that has one.
+  root.classList.add("js");
   const darkDevice = window.matchMedia("(prefers-color-scheme: dark)");
 
   function choice() {
@@ -35,17 +38,37 @@
   window.addEventListener("beforeprint", () => show("light"));
   window.addEventListener("afterprint", () => show(wanted()));
 
+  // Stored in the background; without "next" the server answers 204 (accounts/views.py, theme_set).
+  // One request at a time, the latest choice last (arrow keys on the select send a change per press),
+  // so the server can't end up with an earlier one; keepalive lets it finish if the page is left.
+  let saving = false;
+  let again = null;
+  function save(form) {
+    if (saving) {
+      again = form;
+      return;
+    }
+    saving = true;
+    const data = new FormData(form);
+    data.delete("next");
+    fetch(form.action, { method: "POST", body: data, credentials: "same-origin", keepalive: true })
+      .catch(() => {
+        // Offline: this page keeps the new colours; the next page shows the stored ones.
+      })
+      .finally(() => {
+        saving = false;
+        const next = again;
+        again = null;
+        if (next) save(next);
+      });
+  }
+
   function pick(form, value) {
     root.setAttribute("data-tend-theme", value);
     const meta = document.querySelector('meta[name="color-scheme"]');
     if (meta) meta.content = value === "system" ? "light dark" : value;
     show(wanted());
-    // Stored in the background; without "next" the server answers 204 (accounts/views.py, theme_set).
-    const data = new FormData(form);
-    data.delete("next");
-    fetch(form.action, { method: "POST", body: data, credentials: "same-origin" }).catch(() => {
-      // Offline: this page keeps the new colours; the next page shows the stored ones.
-    });
+    save(form);
   }
 
   document.addEventListener("DOMContentLoaded", () => {
