@@ -667,6 +667,8 @@ NOT_READ = {
     "program_create": "the program library: no couple's data",
     "program_detail": "the program library: no couple's data",
     "program_assign": "a list of programs: no couple's data beyond its label",
+    # Night mode (issue 17): stores this device's colours in a cookie; answers 204 or a redirect.
+    "theme_set": "an action: POST, then 204 or a redirect; only a colour choice",
     **dict.fromkeys(
         [
             "note_delete",
