@@ -30,4 +30,6 @@ urlpatterns = [
     # A partner's address is their identity in the couple; it changes through their therapist.
     # (Before allauth's own URLs, which the root URLconf includes after this file.)
     path("accounts/email/", views.email_unavailable, name="account_email"),
+    # Anyone signed in: this device's colours (a cookie; no state changes on GET).
+    path("settings/theme/", views.theme_set, name="theme_set"),
 ]

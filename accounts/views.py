@@ -12,12 +12,12 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.contrib.staticfiles import finders
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import BadRequest, PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.templatetags.static import static
 from django.utils.encoding import force_str
-from django.utils.http import urlsafe_base64_decode
+from django.utils.http import url_has_allowed_host_and_scheme, urlsafe_base64_decode
 from django.utils.text import get_text_list
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
@@ -37,6 +37,7 @@ from accounts.forms import (
     add_service_errors,
 )
 from accounts.models import Partner, User
+from accounts.theme import Theme, remember_theme
 from accounts.tokens import (
     UNSUBSCRIBE_MAX_AGE,
     alert_address_from_token,
@@ -436,3 +437,30 @@ def alert_address_confirm(request: HttpRequest, token: str) -> HttpResponse:
         services.alert_address_confirm(user=user, address=address)
         return render(request, "accounts/alert_address_done.html", {"address": address})
     return render(request, "accounts/alert_address_confirm.html", {"address": address})
+
+
+# Colours (issue 17, night mode) ---------------------------------------------------------------------
+
+
+@login_required
+@require_POST
+def theme_set(request: HttpRequest) -> HttpResponse:
+    """Remember this device's colours: System, Light or Dark (accounts/theme.py says why a cookie).
+
+    The menu's form sends `next`, the page it was on, and lands back there; theme.js sends the choice
+    without it and gets 204, having already switched the page's colours itself.
+    """
+    choice = request.POST.get("theme")
+    if choice not in Theme.values:
+        raise BadRequest("unknown theme")
+    next_url = request.POST.get("next", "")
+    host = request.get_host()
+    safe = url_has_allowed_host_and_scheme(next_url, allowed_hosts={host}, require_https=request.is_secure())
+    if not next_url:
+        response = HttpResponse(status=204)
+    elif safe:
+        response = redirect(next_url)
+    else:
+        response = redirect("home")
+    remember_theme(response, choice)
+    return response

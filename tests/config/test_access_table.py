@@ -87,6 +87,9 @@ TABLE = [
     Entry("keepalive", "none", {"post": r(LOGIN, 204, 204, 204, 204, 204, 204)}),
     Entry("quick_sign_out", "none", {"post": r(LOGIN, LOGIN, LOGIN, LOGIN, LOGIN, LOGIN, LOGIN)}),
     Entry("account_email", "none", {"get": r(LOGIN, 200, 200, 200, 200, 200, 200)}),
+    # This device's colours (issue 17): anyone signed in; an empty POST names no theme (400). A cookie,
+    # no row: tests/accounts/test_theme.py.
+    Entry("theme_set", "none", {"post": r(LOGIN, 400, 400, 400, 400, 400, 400)}),
     # A made-up token: the "This link no longer works" page, whoever asks (400: the link is bad).
     Entry("invite_accept", "bad_invite", {"get": r(*[400] * 7), "post": r(*[400] * 7)}),
     Entry("invite_accept", "unknown_invitee", {"get": r(*[400] * 7), "post": r(*[400] * 7)}),
@@ -640,6 +643,7 @@ NOT_BEHIND_CONSENT |= {"favicon"}
 NOT_BEHIND_CONSENT |= {"consent"}
 # The service worker file, and "Sign out everywhere" (allauth's page, for every role).
 NOT_BEHIND_CONSENT |= {"service_worker", "sign_out_everywhere"}
+NOT_BEHIND_CONSENT |= {"consent", "theme_set"}
 # The ways that stay open after withdrawing: the same answer as a consenting Alex's.
 OPEN_AFTER_WITHDRAWAL = {"home", "safety", "my_data", "my_data_download", "my_data_page", "reflection_visibility"}
 

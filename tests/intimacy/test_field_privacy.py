@@ -682,6 +682,8 @@ NOT_READ = {
     "push_unsubscribe": "an action on one's own browsers: JSON in, ok or not out",
     "service_worker": "one static file, the same for everyone",
     "sign_out_everywhere": "allauth's list of one's own sign-ins: no couple's data",
+    # Night mode (issue 17): stores this device's colours in a cookie; answers 204 or a redirect.
+    "theme_set": "an action: POST, then 204 or a redirect; only a colour choice",
     **dict.fromkeys(
         [
             "note_delete",
