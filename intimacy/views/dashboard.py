@@ -116,8 +116,9 @@ def _tab(request: HttpRequest, couple: Couple, tab: str, context: dict, *, statu
     The viewing is recorded on a GET; a rejected form shown again is not one."""
     if request.method == "GET":
         record_access(request, couple)
-    context.setdefault("partners", selectors.couple_partners(couple))
-    context.setdefault("assignments", selectors.couple_overview(couple, couple.today())["assignments"])
+    if "partners" not in context:  # the header names them; the trends' own read has them already
+        context["partners"] = selectors.couple_partners(couple)
+    context.update(selectors.couple_overview(couple, couple.today()))  # the header's pause and resume
     context.update(couple=couple, tab=tab, tabs=TABS, base_url=reverse(tab, args=[couple.pk]))
     return render(request, f"intimacy/couple/{tab.removeprefix('couple_')}.html", context, status=status)
 
@@ -174,9 +175,7 @@ def _reflections_page(request: HttpRequest, couple: Couple) -> HttpResponse:
     period, page_number = _session_period(request, couple)
     context = {
         "period": period,
-        "page": selectors.couple_sessions_page(
-            couple, request.user, page_number, start=period.start, end=period.end
-        ),
+        "page": selectors.couple_sessions_page(couple, request.user, page_number, start=period.start, end=period.end),
         "same_back_rub": selectors.session_pairs(couple, kind=selectors.PAIR_SAME_BACK_RUB),
         "gap_sessions": selectors.sessions_with_reflections(
             trends.sessions_both_reflected(couple, period, trends.Scope.THERAPIST), request.user
@@ -186,8 +185,12 @@ def _reflections_page(request: HttpRequest, couple: Couple) -> HttpResponse:
 
 
 def _notes_page(request: HttpRequest, couple: Couple, *, note_form: NoteForm | None = None, status: int = 200):
+    if request.method == "POST":  # a rejected note, shown again at the period it was written in
+        period = trends.period_from(QueryDict(request.POST.get("period", "")), couple.today())
+    else:
+        period = _period(request, couple)
     context = {
-        "period": _period(request, couple),
+        "period": period,
         "note_form": note_form or _note_form(request, couple),
         "notes": selectors.recent_notes(couple, limit=NOTES_SHOWN),
     }
