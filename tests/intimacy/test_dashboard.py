@@ -14,7 +14,7 @@ from django.utils import timezone
 from intimacy import services as intimacy_services
 from intimacy.alerts import alert_acknowledge
 from intimacy.models import Alert, CoupleNote, Reflection
-from tests.factories import AssignmentFactory, ReflectionFactory, SessionFactory, weeks_of_homework
+from tests.factories import AssignmentFactory, ReflectionFactory, SessionFactory, weekly_checkins, weeks_of_homework
 
 NOW = "2026-11-25 12:00:00+00:00"
 
@@ -354,6 +354,79 @@ def test_csv_cells_cannot_become_spreadsheet_formulas(client_for, therapist, ses
     )
     rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
     assert rows[0]["giver"] == "'=HYPERLINK(1)"
+
+
+# The couple's tabs (issue 16) -----------------------------------------------------------------------
+
+TABS = ["couple_detail", "couple_trends", "couple_reflections", "couple_notes", "couple_exercises"]
+
+
+@pytest.mark.parametrize("tab", TABS)
+def test_the_tabs_are_links_that_keep_the_period(client_for, therapist, couple, partner_a, partner_b, tab):
+    """Each page names the couple, offers the actions and lists every tab as a real link carrying the
+    period; the page shown is the one marked current."""
+    html = tab_html(client_for(therapist), tab, couple.pk, weeks="26")
+    nav = re.search(r'<nav aria-label="[^"]+" class="couple-tabs.*?</nav>', html, re.S).group(0)
+    for name in TABS:
+        assert f'href="{reverse(name, args=[couple.pk])}?weeks=26"' in nav
+    assert nav.count('aria-current="page"') == 1
+    assert re.search(rf'href="{reverse(tab, args=[couple.pk])}\?weeks=26" aria-current="page"', nav)
+    assert f'href="{reverse("appointment", args=[couple.pk])}?weeks=26"' in html
+    assert f'href="{reverse("assignment_create", args=[couple.pk])}"' in html
+    assert f'href="{reverse("couple_notes", args=[couple.pk])}?weeks=26#id_text">Write a note</a>' in html
+
+
+def test_the_header_pauses_and_resumes_the_exercise(client_for, therapist, assignment):
+    client, couple_id = client_for(therapist), assignment.couple_id
+    action = reverse("assignment_status", args=[assignment.pk])
+    html = tab_html(client, "couple_detail", couple_id)
+    form = _form_posting_to(html, action)
+    assert 'name="status" value="paused"' in form and 'name="back" value="overview"' in form
+    response = client.post(action, {"status": "paused", "back": "overview"})
+    assert response["Location"] == reverse("couple_detail", args=[couple_id])
+    form = _form_posting_to(tab_html(client, "couple_detail", couple_id), action)
+    assert 'name="status" value="active"' in form and "Resume" in form
+    # From the exercises' list (no "back"), back to that exercise there; an unknown "back" is ignored.
+    for back in ({}, {"back": "https://example.com/"}):
+        response = client.post(action, {"status": "active", **back})
+        assert response["Location"] == f"{reverse('couple_exercises', args=[couple_id])}#assignment-{assignment.pk}"
+
+
+def test_an_older_session_link_on_the_overview_goes_to_the_reflections_tab(client_for, therapist, session):
+    couple_id = session.assignment.couple_id
+    response = client_for(therapist).get(reverse("couple_detail", args=[couple_id]), {"session": session.pk})
+    assert response["Location"] == f"{reverse('couple_reflections', args=[couple_id])}?session={session.pk}"
+
+
+def test_what_each_action_returns_to(client_for, therapist, couple, partner_a, partner_b, session):
+    """After a POST, the tab that shows its result: the overview for alerts and holds, the exercises tab
+    for the couple's settings, the reflections tab for sessions made one."""
+    client = client_for(therapist)
+    exercises = reverse("couple_exercises", args=[couple.pk])
+    response = client.post(reverse("progress_page_switch", args=[couple.pk]), {"enabled": "1"})
+    assert response["Location"] == f"{exercises}#details"
+    response = client.post(reverse("couple_status", args=[couple.pk]), {"status": "paused"})
+    assert response["Location"] == f"{exercises}#details"
+    response = client.post(reverse("session_merge_by_therapist", args=[session.pk]), {"other": "x"})
+    assert response["Location"] == f"{reverse('couple_reflections', args=[couple.pk])}#timeline"
+    alert = _alert_on(session)
+    response = client.post(reverse("alert_acknowledge", args=[alert.pk]), {"note": ""})
+    assert response["Location"] == f"{reverse('couple_detail', args=[couple.pk])}#attention"
+
+
+def test_the_overview_charts_what_matters_for_the_exercise(client_for, therapist, assignment, partner_a, partner_b):
+    """Sessions against the target and connection always; the check-ins' trend when there are any in the
+    period, else for touch work how comfortable and safe each felt (dashboard.py KEY_CHARTS). The trends
+    tab has every chart."""
+    client, couple_id = client_for(therapist), assignment.couple_id
+    weeks_of_homework(assignment, partner_a, partner_b, 3, **MONDAYS_AND_THURSDAYS)
+    ids = [c["id"] for c in chart_data(client.get(reverse("couple_detail", args=[couple_id])))["charts"]]
+    assert ids == ["sessions", "connection", "comfort"]  # the back rub is touch work, and no check-in yet
+    all_ids = [c["id"] for c in chart_data(client.get(reverse("couple_trends", args=[couple_id])))["charts"]]
+    assert set(ids) < set(all_ids) and "reciprocity" in all_ids
+    weekly_checkins([partner_a, partner_b], date(2026, 11, 23), 2)
+    ids = [c["id"] for c in chart_data(client.get(reverse("couple_detail", args=[couple_id])))["charts"]]
+    assert ids == ["sessions", "connection", "checkin"]
 
 
 # Notes, alerts, progress page -----------------------------------------------------------------------
