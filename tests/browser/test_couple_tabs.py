@@ -129,9 +129,9 @@ def tab_to(page: Page, name: str) -> None:
     """Press Tab until the tab link `name` has the focus (as a keyboard user would)."""
     for _ in range(80):
         page.keyboard.press("Tab")
-        if page.evaluate("document.activeElement.closest('.couple-tabs') && document.activeElement.textContent"):
-            if page.evaluate("document.activeElement.textContent.trim()").startswith(name):
-                return
+        focused = page.evaluate("document.activeElement.closest('.couple-tabs') && document.activeElement.textContent")
+        if focused and focused.strip().startswith(name):
+            return
     pytest.fail(f"Tab never reached the tab {name!r} on {page.url}")
 
 
