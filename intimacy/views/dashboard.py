@@ -11,6 +11,7 @@ from django.http import Http404, HttpRequest, HttpResponse, QueryDict, Streaming
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
@@ -78,11 +79,11 @@ def _trend_context(
 # The couple's pages (issue 16): a short overview, and each other part one click away as its own page,
 # reading only what it shows. The tabs, in order: (url name, words). Every tab keeps the period.
 TABS = (
-    ("couple_detail", _("Overview")),
-    ("couple_trends", _("Trends and check-ins")),
-    ("couple_reflections", _("Reflections")),
-    ("couple_notes", _("Notes")),
-    ("couple_exercises", _("Partners and exercises")),
+    ("couple_detail", gettext_lazy("Overview")),
+    ("couple_trends", gettext_lazy("Trends and check-ins")),
+    ("couple_reflections", gettext_lazy("Reflections")),
+    ("couple_notes", gettext_lazy("Notes")),
+    ("couple_exercises", gettext_lazy("Partners and exercises")),
 )
 # The overview's charts, chosen by the couple's exercises: the sessions against the target and
 # connection always; the weekly check-in when there is one in the period, otherwise for touch work
