@@ -204,7 +204,7 @@ class TestSentOpenedJoined:
 
     def status(self, client, therapist, couple_pk: int, name: str) -> str:
         client.force_login(therapist)
-        page = client.get(reverse("couple_detail", args=[couple_pk])).content.decode()
+        page = client.get(reverse("couple_exercises", args=[couple_pk])).content.decode()
         card = page.split(f'<p class="fw-semibold mb-1">{name}</p>', 1)[1].split("</div></div>", 1)[0]
         return " ".join(re.sub(r"<[^>]+>", " ", card).split())
 
