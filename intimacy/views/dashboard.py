@@ -123,7 +123,7 @@ def _tab(request: HttpRequest, couple: Couple, tab: str, context: dict, *, statu
     return render(request, f"intimacy/couple/{tab.removeprefix('couple_')}.html", context, status=status)
 
 
-def _charts_context(couple: Couple, period: trends.Period, data: trends.Trends, charts: list[dict]) -> dict:
+def _charts_context(period: trends.Period, data: trends.Trends, charts: list[dict]) -> dict:
     return {
         "period": period,
         "trends": data,
@@ -145,7 +145,7 @@ def _dashboard(
     """The overview: what needs attention, the period at a glance and the key charts."""
     period = _period(request, couple)
     data = trends.couple_trends(couple, period, trends.Scope.THERAPIST)
-    context = _charts_context(couple, period, data, _key_charts(trends.couple_charts(data), data))
+    context = _charts_context(period, data, _key_charts(trends.couple_charts(data), data))
     partners = data.partners
     context.update(
         open_alerts=(open_alerts := selectors.open_alerts(couple)),
@@ -166,7 +166,7 @@ def _dashboard(
 def _trends_page(request: HttpRequest, couple: Couple) -> HttpResponse:
     period = _period(request, couple)
     data = trends.couple_trends(couple, period, trends.Scope.THERAPIST)
-    context = _charts_context(couple, period, data, trends.couple_charts(data))
+    context = _charts_context(period, data, trends.couple_charts(data))
     context.update(checkin=selectors.checkin_panel(couple, data.partners), panel_numbers=CSI4_NUMBERS)
     return _tab(request, couple, "couple_trends", context)
 
