@@ -91,7 +91,8 @@ def couple_add(request: HttpRequest) -> HttpResponse:
                 messages.warning(request, text % {"names": get_text_list(failed, _("and"))})
             else:
                 messages.success(request, _("Couple added. Both partners have been emailed an invitation."))
-            return redirect("couple_detail", pk=couple.pk)
+            # Where the invitations and the first exercise are: the couple page's partners tab (issue 16).
+            return redirect(reverse("couple_exercises", args=[couple.pk]) + "#details")
     return render(request, "accounts/couple_add.html", {"form": form})
 
 

@@ -38,7 +38,7 @@ class TestAddCouple:
         response = add_couple(client, therapist)
         couple = Couple.objects.get(label="Robin & Kim")
         assert response.status_code == 302
-        assert response["Location"] == reverse("couple_detail", args=[couple.pk])
+        assert response["Location"] == reverse("couple_exercises", args=[couple.pk]) + "#details"
         assert couple.therapist == therapist and couple.time_zone == "Europe/Berlin"
         assert sorted(mail.outbox[i].to[0] for i in range(2)) == ["kim@example.org", "robin@example.org"]
         # The emails name nobody else and nothing clinical: no label, no partner's name, no exercise.
