@@ -16,6 +16,7 @@ from django.core.exceptions import BadRequest, PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.templatetags.static import static
+from django.urls import reverse
 from django.utils.encoding import force_str
 from django.utils.http import url_has_allowed_host_and_scheme, urlsafe_base64_decode
 from django.utils.text import get_text_list
@@ -99,7 +100,8 @@ def couple_add(request: HttpRequest) -> HttpResponse:
                 messages.warning(request, text % {"names": get_text_list(failed, _("and"))})
             else:
                 messages.success(request, _("Couple added. Both partners have been emailed an invitation."))
-            return redirect("couple_detail", pk=couple.pk)
+            # Where the invitations and the first exercise are: the couple page's partners tab (issue 16).
+            return redirect(reverse("couple_exercises", args=[couple.pk]) + "#details")
     return render(request, "accounts/couple_add.html", {"form": form})
 
 
@@ -116,7 +118,7 @@ def invite_resend(request: HttpRequest, pk: int, partner_pk: int) -> HttpRespons
         messages.warning(request, text % {"name": partner.name})
     elif not _too_many_invitations(request, partner):
         _resend(request, partner)
-    return redirect("couple_detail", pk=couple.pk)
+    return redirect(reverse("couple_exercises", args=[couple.pk]) + "#details")
 
 
 def _too_many_invitations(request: HttpRequest, partner: Partner, *, dry_run: bool = False) -> bool:
@@ -141,7 +143,7 @@ def partner_change_email(request: HttpRequest, pk: int, partner_pk: int) -> Http
         raise Http404
     if partner.has_accepted:  # no form for them on the page: back to it with why
         messages.warning(request, services.joined_refusal(partner))
-        return redirect("couple_detail", pk=couple.pk)
+        return redirect(reverse("couple_exercises", args=[couple.pk]) + "#details")
     form = PartnerAddressForm(request.POST)
     if not form.is_valid() or _too_many_invitations(request, partner, dry_run=True):
         return _address_form(request, couple, partner, form)
@@ -164,12 +166,12 @@ def partner_change_email(request: HttpRequest, pk: int, partner_pk: int) -> Http
         _too_many_invitations(request, partner)
         text = _("A new invitation was emailed to %(name)s at the new address. Earlier links no longer work.")
         messages.success(request, text % {"name": form.cleaned_data["name"]})
-    return redirect("couple_detail", pk=couple.pk)
+    return redirect(reverse("couple_exercises", args=[couple.pk]) + "#details")
 
 
 def _address_form(request: HttpRequest, couple, partner: Partner, form: PartnerAddressForm) -> HttpResponse:
     if not form.errors:  # held back by the rate limit, which said so: back to the page
-        return redirect("couple_detail", pk=couple.pk)
+        return redirect(reverse("couple_exercises", args=[couple.pk]) + "#details")
     context = {"couple": couple, "partner": partner, "form": form}
     return render(request, "accounts/partner_change_email.html", context, status=400)
 

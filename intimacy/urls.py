@@ -10,6 +10,11 @@ urlpatterns = [
     path("favicon.ico", health.favicon, name="favicon"),
     # Therapist
     path("couples/<int:pk>/", dashboard.couple_detail, name="couple_detail"),
+    # The couple's other pages (issue 16): one click from the overview, each reading only what it shows.
+    path("couples/<int:pk>/trends/", dashboard.couple_trends, name="couple_trends"),
+    path("couples/<int:pk>/reflections/", dashboard.couple_reflections, name="couple_reflections"),
+    path("couples/<int:pk>/notes/", dashboard.couple_notes, name="couple_notes"),
+    path("couples/<int:pk>/exercises/", dashboard.couple_exercises, name="couple_exercises"),
     path("couples/<int:pk>/appointment/", appointment.appointment, name="appointment"),
     path("couples/<int:pk>/appointment/put-back/", appointment.appointment_put_back, name="appointment_put_back"),
     path(
@@ -26,7 +31,7 @@ urlpatterns = [
     path("couples/<int:pk>/summary/", dashboard.couple_summary, name="couple_summary"),
     path("couples/<int:pk>/export.csv", dashboard.couple_export, name="couple_export"),
     path("couples/<int:pk>/history/", audit.couple_audit, name="couple_audit"),
-    path("couples/<int:pk>/notes/", dashboard.note_add, name="note_add"),
+    path("couples/<int:pk>/notes/add/", dashboard.note_add, name="note_add"),
     path("couples/<int:pk>/progress-page/", dashboard.progress_page_switch, name="progress_page_switch"),
     path("couples/<int:pk>/record/", privacy.couple_record, name="couple_record"),
     path("couples/<int:pk>/delete/", privacy.couple_delete, name="couple_delete"),

@@ -3,7 +3,7 @@ therapist reads, and `{% alert_leads alert as leads %}`, where it leads and what
 
 Where an alert leads comes from its rule's `about` (LINKS below, one line per kind of place), what may
 be done from the rule's `actions`; the template shows what it gets, never testing kinds. Links carry
-ids only: a session's page and period are chosen by the couple page from `?session=<id>`.
+ids only: a session's page and period are chosen by the reflections tab from `?session=<id>`.
 """
 
 from collections.abc import Callable
@@ -26,22 +26,29 @@ def alert_sentence(alert) -> str:
     return sentence_for(alert)
 
 
-# For each place an alert can be about: its address on the couple page (given the page's own address
-# and the alert; "" when the alert has no such row, e.g. its session was deleted), and the link's words.
-LINKS: dict[str, tuple[Callable[[str, Alert], str], Promise]] = {
+# For each place an alert can be about: its address among the couple's pages (given the alert; "" when
+# the alert has no such row, e.g. its session was deleted), and the link's words. Issue 16: each part of
+# the couple page is its own tab (intimacy/views/dashboard.py TABS).
+def _page(name: str, alert: Alert) -> str:
+    return reverse(name, args=[alert.couple_id])
+
+
+LINKS: dict[str, tuple[Callable[[Alert], str], Promise]] = {
     About.SESSION: (
-        lambda page, a: f"{page}?session={a.session_id}#session-{a.session_id}" if a.session_id else "",
+        lambda a: f"{_page('couple_reflections', a)}?session={a.session_id}#session-{a.session_id}"
+        if a.session_id
+        else "",
         _("Open the session"),
     ),
     About.ASSIGNMENT: (
-        lambda page, a: f"{page}#assignment-{a.assignment_id}" if a.assignment_id else "",
+        lambda a: f"{_page('couple_exercises', a)}#assignment-{a.assignment_id}" if a.assignment_id else "",
         _("See the exercise"),
     ),
     # The weekly check-in panel; the alert's week is shown beside the sentence.
-    About.CHECKIN: (lambda page, a: f"{page}#checkin", _("See the check-ins")),
-    About.TRENDS: (lambda page, a: f"{page}#trends", _("See the trends")),
+    About.CHECKIN: (lambda a: f"{_page('couple_trends', a)}#checkin", _("See the check-ins")),
+    About.TRENDS: (lambda a: f"{_page('couple_trends', a)}#trends", _("See the trends")),
 }
-# The note form's text field on the couple page: following the link focuses it.
+# The note form's text field, on the notes tab: following the link focuses it.
 NOTE_FIELD = "#id_text"
 
 
@@ -59,16 +66,15 @@ def alert_leads(alert: Alert) -> Leads:
     """Where the alert leads and what fits beside "Mark as seen". Reads nothing: the page's alerts come
     with their exercise (intimacy/selectors.py `open_alerts`)."""
     about, actions = ABOUT.get(alert.kind, (About.NOTHING, ()))
-    page = reverse("couple_detail", args=[alert.couple_id])
     href, label = "", ""
     if about in LINKS:
         address, label = LINKS[about]
-        href = address(page, alert)
+        href = address(alert)
     assignment = alert.assignment if alert.assignment_id else None
     pausable = Action.PAUSE in actions and assignment is not None and assignment.status == Assignment.Status.ACTIVE
     return Leads(
         href=href,
         label=label if href else "",
         pause=assignment if pausable else None,
-        note=NOTE_FIELD if Action.NOTE in actions else "",
+        note=_page("couple_notes", alert) + NOTE_FIELD if Action.NOTE in actions else "",
     )

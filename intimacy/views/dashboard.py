@@ -11,7 +11,7 @@ from django.http import Http404, HttpRequest, HttpResponse, QueryDict, Streaming
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
@@ -75,56 +75,138 @@ def _trend_context(
     }
 
 
+# The couple's pages (issue 16): a short overview, and each other part one click away as its own page,
+# reading only what it shows. The tabs, in order: (url name, words). Every tab keeps the period.
+TABS = (
+    ("couple_detail", gettext_lazy("Overview")),
+    ("couple_trends", gettext_lazy("Trends and check-ins")),
+    ("couple_reflections", gettext_lazy("Reflections")),
+    ("couple_notes", gettext_lazy("Notes")),
+    ("couple_exercises", gettext_lazy("Partners and exercises")),
+)
+# The overview's charts, chosen by the couple's exercises: the sessions against the target and
+# connection always; the weekly check-in when there is one in the period, otherwise for touch work
+# how comfortable and safe each partner felt. The trends tab has them all.
+KEY_CHARTS = ("sessions", "connection")
+
+
+def _key_charts(charts: list[dict], data: trends.Trends) -> list[dict]:
+    """The two or three charts the overview shows, in the trends page's order (see KEY_CHARTS)."""
+    ids = {c["id"] for c in charts}
+    wanted = set(KEY_CHARTS)
+    if "checkin" in ids:
+        wanted.add("checkin")
+    elif any(a.exercise.shape == ExerciseShape.TOUCH for a in data.assignments):
+        wanted.add("comfort")
+    return [c for c in charts if c["id"] in wanted]
+
+
+def _session_period(request: HttpRequest, couple: Couple) -> tuple[trends.Period, int | str | None]:
+    """The period and page of the timeline: an alert's "Open the session" (`?session=<id>`) asks for
+    that session's week, on the page that holds it; otherwise the period and page asked for."""
+    if place := selectors.session_place(couple, request.user, request.GET.get("session")):
+        dates = {"from": place.start.isoformat(), "to": place.end.isoformat()}
+        return trends.period_from(dates, couple.today()), place.page
+    return _period(request, couple), request.GET.get("page")
+
+
+def _tab(request: HttpRequest, couple: Couple, tab: str, context: dict, *, status: int = 200) -> HttpResponse:
+    """Render one of the couple's pages: the header (the couple, its exercises' actions) and the tabs.
+
+    The viewing is recorded on a GET; a rejected form shown again is not one."""
+    if request.method == "GET":
+        record_access(request, couple)
+    if "partners" not in context:  # the header names them; the trends' own read has them already
+        context["partners"] = selectors.couple_partners(couple)
+    context.update(selectors.couple_overview(couple, couple.today()))  # the header's pause and resume
+    context.update(couple=couple, tab=tab, tabs=TABS, base_url=reverse(tab, args=[couple.pk]))
+    return render(request, f"intimacy/couple/{tab.removeprefix('couple_')}.html", context, status=status)
+
+
+def _charts_context(period: trends.Period, data: trends.Trends, charts: list[dict]) -> dict:
+    return {
+        "period": period,
+        "trends": data,
+        "charts": charts,
+        "chart_data": {"charts": charts, "markers": trends.markers(data)},
+        "week_choices": trends.WEEK_CHOICES,
+        "partners": data.partners,
+    }
+
+
 def _dashboard(
     request: HttpRequest,
     couple: Couple,
-    note_form: NoteForm | None = None,
+    *,
     status: int = 200,
     lift_form: HoldLiftForm | None = None,
     screening_form: ScreeningForm | None = None,
 ):
-    if request.method == "GET":  # the viewing; a rejected note POST that shows the page again is not one
-        record_access(request, couple)
-    # An alert's "Open the session" asks for one session by id: its week, on the page that holds it.
-    if place := selectors.session_place(couple, request.user, request.GET.get("session")):
-        period = trends.period_from({"from": place.start.isoformat(), "to": place.end.isoformat()}, couple.today())
-    else:
-        period = _period(request, couple)
-    context = _trend_context(couple, period, trends.Scope.THERAPIST, "couple_detail")
+    """The overview: what needs attention, the period at a glance and the key charts."""
+    period = _period(request, couple)
+    data = trends.couple_trends(couple, period, trends.Scope.THERAPIST)
+    context = _charts_context(period, data, _key_charts(trends.couple_charts(data), data))
+    partners = data.partners
     context.update(
-        selectors.couple_overview(couple, couple.today()),
-        partners=context["trends"].partners,
-        page=selectors.couple_sessions_page(
-            couple,
-            request.user,
-            place.page if place else request.GET.get("page"),
-            start=period.start,
-            end=period.end,
-        ),
-        same_back_rub=selectors.session_pairs(couple, kind=selectors.PAIR_SAME_BACK_RUB),
-        gap_sessions=selectors.sessions_with_reflections(
-            trends.sessions_both_reflected(couple, period, trends.Scope.THERAPIST), request.user
-        ),
         open_alerts=(open_alerts := selectors.open_alerts(couple)),
         acknowledged_alerts=selectors.acknowledged_alerts(couple, limit=ALERT_HISTORY_SHOWN),
         safety_messages=selectors.safety_messages_by_seen(
             couple, selectors.safety_messages(couple, request.user, limit=SAFETY_SHOWN), open_alerts
         ),
-        note_form=note_form or _note_form(request, couple),
-        notes=selectors.recent_notes(couple, limit=NOTES_SHOWN),
         acknowledge_form=AcknowledgeForm(),
-        statuses=Couple.Status.choices,
-        reminders=reminder_overview(context["trends"].partners),
         hold=(hold := holds.open_hold(couple)),
         clearance=holds.clearance(couple),
-        touch_clearance=selectors.touch_clearance(couple, partners := selectors.couple_partners(couple)),
+        touch_clearance=selectors.touch_clearance(couple, partners),
         screening_form=screening_form or _screening_form(couple, partners=partners),
         lift_form=lift_form or (_lift_form(couple, partners=partners) if hold else None),
-        checkin=selectors.checkin_panel(couple, context["trends"].partners),
-        panel_numbers=CSI4_NUMBERS,
-        program=selectors.couple_program(couple, request.user),
     )
-    return render(request, "intimacy/couple_detail.html", context, status=status)
+    return _tab(request, couple, "couple_detail", context, status=status)
+
+
+def _trends_page(request: HttpRequest, couple: Couple) -> HttpResponse:
+    period = _period(request, couple)
+    data = trends.couple_trends(couple, period, trends.Scope.THERAPIST)
+    context = _charts_context(period, data, trends.couple_charts(data))
+    context.update(checkin=selectors.checkin_panel(couple, data.partners), panel_numbers=CSI4_NUMBERS)
+    return _tab(request, couple, "couple_trends", context)
+
+
+def _reflections_page(request: HttpRequest, couple: Couple) -> HttpResponse:
+    period, page_number = _session_period(request, couple)
+    context = {
+        "period": period,
+        "page": selectors.couple_sessions_page(couple, request.user, page_number, start=period.start, end=period.end),
+        "same_back_rub": selectors.session_pairs(couple, kind=selectors.PAIR_SAME_BACK_RUB),
+        "gap_sessions": selectors.sessions_with_reflections(
+            trends.sessions_both_reflected(couple, period, trends.Scope.THERAPIST), request.user
+        ),
+    }
+    return _tab(request, couple, "couple_reflections", context)
+
+
+def _notes_page(request: HttpRequest, couple: Couple, *, note_form: NoteForm | None = None, status: int = 200):
+    if request.method == "POST":  # a rejected note, shown again at the period it was written in
+        period = trends.period_from(QueryDict(request.POST.get("period", "")), couple.today())
+    else:
+        period = _period(request, couple)
+    context = {
+        "period": period,
+        "note_form": note_form or _note_form(request, couple),
+        "notes": selectors.recent_notes(couple, limit=NOTES_SHOWN),
+    }
+    return _tab(request, couple, "couple_notes", context, status=status)
+
+
+def _exercises_page(request: HttpRequest, couple: Couple) -> HttpResponse:
+    partners = selectors.couple_partners(couple)
+    context = {
+        "period": _period(request, couple),
+        "partners": partners,
+        "statuses": Couple.Status.choices,
+        "reminders": reminder_overview(partners),
+        "program": selectors.couple_program(couple, request.user),
+    }
+    return _tab(request, couple, "couple_exercises", context)
 
 
 def _screening_form(couple: Couple, data=None, partners=None) -> ScreeningForm:
@@ -141,8 +223,39 @@ def _lift_form(couple: Couple, data=None, partners=None) -> HoldLiftForm:
 @login_required
 @require_GET
 def couple_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    """The couple dashboard: what needs attention, the trends of the period, the reflection timeline."""
-    return _dashboard(request, get_couple_for_user(request.user, pk, role=THERAPIST))
+    """The couple's overview: what needs attention, the period at a glance, the key charts, the actions."""
+    couple = get_couple_for_user(request.user, pk, role=THERAPIST)
+    if "session" in request.GET:  # an older "Open the session" link: the session is on the reflections tab
+        return redirect(f"{reverse('couple_reflections', args=[couple.pk])}?{request.GET.urlencode()}")
+    return _dashboard(request, couple)
+
+
+@login_required
+@require_GET
+def couple_trends(request: HttpRequest, pk: int) -> HttpResponse:
+    """Every chart of the period, and the weekly check-in panel."""
+    return _trends_page(request, get_couple_for_user(request.user, pk, role=THERAPIST))
+
+
+@login_required
+@require_GET
+def couple_reflections(request: HttpRequest, pk: int) -> HttpResponse:
+    """Giver and receiver side by side, and the sessions with their reflections, a page at a time."""
+    return _reflections_page(request, get_couple_for_user(request.user, pk, role=THERAPIST))
+
+
+@login_required
+@require_GET
+def couple_notes(request: HttpRequest, pk: int) -> HttpResponse:
+    """The therapist's own notes on the couple, and the form for a new one."""
+    return _notes_page(request, get_couple_for_user(request.user, pk, role=THERAPIST))
+
+
+@login_required
+@require_GET
+def couple_exercises(request: HttpRequest, pk: int) -> HttpResponse:
+    """The partners, the program, the exercises and the couple's settings and record."""
+    return _exercises_page(request, get_couple_for_user(request.user, pk, role=THERAPIST))
 
 
 @login_required
@@ -292,7 +405,7 @@ def _note_form(request: HttpRequest, couple: Couple) -> NoteForm:
     return NoteForm(initial={"date": couple.today(), **kept})
 
 
-@drafts.keeps_draft(NoteForm, shown_on="couple_detail")
+@drafts.keeps_draft(NoteForm, shown_on="couple_notes")
 @login_required
 @require_POST
 def note_add(request: HttpRequest, pk: int) -> HttpResponse:
@@ -305,13 +418,13 @@ def note_add(request: HttpRequest, pk: int) -> HttpResponse:
             )
         except ValidationError as exc:
             add_service_errors(form, exc)
-            return _dashboard(request, couple, note_form=form, status=400)
+            return _notes_page(request, couple, note_form=form, status=400)
         messages.success(request, _("Note added."))
         # Back to the period the therapist was looking at, re-read so only a valid period goes into the URL.
         period = trends.period_from(QueryDict(request.POST.get("period", "")), couple.today())
-        return redirect(f"{reverse('couple_detail', args=[couple.pk])}?{period.query}#notes")
+        return redirect(f"{reverse('couple_notes', args=[couple.pk])}?{period.query}#notes")
     # Keep what was typed: show the dashboard again with the form and its errors.
-    return _dashboard(request, couple, note_form=form, status=400)
+    return _notes_page(request, couple, note_form=form, status=400)
 
 
 @login_required
@@ -321,7 +434,7 @@ def note_delete(request: HttpRequest, pk: int) -> HttpResponse:
     couple_pk = note.couple_id
     services.note_delete(note=note)
     messages.success(request, _("Note removed."))
-    return redirect(reverse("couple_detail", args=[couple_pk]) + "#notes")
+    return redirect(reverse("couple_notes", args=[couple_pk]) + "#notes")
 
 
 @login_required
@@ -393,7 +506,7 @@ def progress_page_switch(request: HttpRequest, pk: int) -> HttpResponse:
     messages.success(
         request, _("The couple can now see their progress page.") if enabled else _("Progress page hidden.")
     )
-    return redirect(reverse("couple_detail", args=[couple.pk]) + "#details")
+    return redirect(reverse("couple_exercises", args=[couple.pk]) + "#details")
 
 
 @partner_required
@@ -438,7 +551,7 @@ def session_merge(request: HttpRequest, pk: int) -> HttpResponse:
     """The therapist makes one session of two accounts of the same back rub (each partner's log)."""
     session = get_session_for_user(request.user, pk, role=THERAPIST)
     other = request.POST.get("other", "")
-    back = reverse("couple_detail", args=[session.assignment.couple_id]) + "#timeline"
+    back = reverse("couple_reflections", args=[session.assignment.couple_id]) + "#timeline"
     try:
         if not (other.isascii() and other.isdigit()):  # "²" is a digit to isdigit(), not to int()
             raise ValidationError(_("Choose the two sessions to make one."))

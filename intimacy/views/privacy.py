@@ -138,7 +138,7 @@ def couple_record(request: HttpRequest, pk: int) -> HttpResponse:
     The password first: after it, the therapist chooses the export again on the couple's page.
     """
     couple = get_couple_for_user(request.user, pk, role=THERAPIST)
-    back = reverse("couple_detail", args=[couple.pk]) + "#record"
+    back = reverse("couple_exercises", args=[couple.pk]) + "#record"
     if asked := reauthenticate_first(request, back=back, why=DOWNLOAD_WHY):
         return asked
     data = records.couple_record(couple, request.user)

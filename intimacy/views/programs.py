@@ -6,6 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -94,7 +95,7 @@ def program_assign(request: HttpRequest, pk: int) -> HttpResponse:
             add_service_errors(form, exc)
         else:
             messages.success(request, _("Program started at its first step. The couple see it on their home page."))
-            return redirect("couple_detail", pk=couple.pk)
+            return redirect(reverse("couple_exercises", args=[couple.pk]) + "#program")
     return render(request, "intimacy/program_assign.html", {"form": form, "couple": couple}, status=_status(form))
 
 
@@ -114,7 +115,7 @@ def program_approve(request: HttpRequest, pk: int) -> HttpResponse:
         messages.success(
             request, _("The couple moved on to the next step.") if following else _("The program is complete.")
         )
-    return redirect("couple_detail", pk=step.run.couple_id)
+    return redirect(reverse("couple_exercises", args=[step.run.couple_id]) + "#program")
 
 
 @login_required
@@ -128,7 +129,7 @@ def program_return(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, " ".join(exc.messages))
     else:
         messages.success(request, _("The couple are back at the previous step. They see that you changed it."))
-    return redirect("couple_detail", pk=step.run.couple_id)
+    return redirect(reverse("couple_exercises", args=[step.run.couple_id]) + "#program")
 
 
 # The partners -------------------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.text import get_text_list
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -49,7 +50,7 @@ def couple_status(request: HttpRequest, pk: int) -> HttpResponse:
         couple_set_status(couple=couple, status=status)
         status_name = couple.get_status_display().lower()
         messages.success(request, _("%(couple)s is now %(status)s.") % {"couple": couple.label, "status": status_name})
-    return redirect("couple_detail", pk=couple.pk)
+    return redirect(reverse("couple_exercises", args=[couple.pk]) + "#details")
 
 
 @therapist_required
@@ -183,4 +184,7 @@ def assignment_status(request: HttpRequest, pk: int) -> HttpResponse:
         messages.success(
             request, text % {"exercise": assignment.exercise.title, "status": assignment.get_status_display().lower()}
         )
-    return redirect("couple_detail", pk=assignment.couple_id)
+    # Back to the page the button was on: the overview's header and alerts, or the exercises' list.
+    if request.POST.get("back") == "overview":
+        return redirect("couple_detail", pk=assignment.couple_id)
+    return redirect(reverse("couple_exercises", args=[assignment.couple_id]) + f"#assignment-{assignment.pk}")

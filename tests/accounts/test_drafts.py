@@ -263,7 +263,7 @@ def therapist_forms(therapist, couple) -> dict:
     return {
         # name: (the page showing the form, where it posts, what is typed)
         "note_add": (
-            reverse("couple_detail", args=[couple.pk]),
+            reverse("couple_notes", args=[couple.pk]),
             reverse("note_add", args=[couple.pk]),
             {"date": "2026-11-20", "text": THERAPIST_WORDS},
         ),

@@ -38,7 +38,7 @@ class TestAddCouple:
         response = add_couple(client, therapist)
         couple = Couple.objects.get(label="Robin & Kim")
         assert response.status_code == 302
-        assert response["Location"] == reverse("couple_detail", args=[couple.pk])
+        assert response["Location"] == reverse("couple_exercises", args=[couple.pk]) + "#details"
         assert couple.therapist == therapist and couple.time_zone == "Europe/Berlin"
         assert sorted(mail.outbox[i].to[0] for i in range(2)) == ["kim@example.org", "robin@example.org"]
         # The emails name nobody else and nothing clinical: no label, no partner's name, no exercise.
@@ -205,7 +205,7 @@ class TestSentOpenedJoined:
 
     def status(self, client, therapist, couple_pk: int, name: str) -> str:
         client.force_login(therapist)
-        page = client.get(reverse("couple_detail", args=[couple_pk])).content.decode()
+        page = client.get(reverse("couple_exercises", args=[couple_pk])).content.decode()
         card = page.split(f'<p class="fw-semibold mb-1">{name}</p>', 1)[1].split("</div></div>", 1)[0]
         return " ".join(re.sub(r"<[^>]+>", " ", card).split())
 

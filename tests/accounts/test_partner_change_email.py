@@ -52,7 +52,7 @@ class TestTheTherapistCorrectsATypo:
         old_link = link_to("robn@example.org")
         response = change(client, robin, name="Robin", email=" Robin@Example.org ")
         assert response.status_code == 302
-        assert response["Location"] == reverse("couple_detail", args=[robin.couple_id])
+        assert response["Location"] == reverse("couple_exercises", args=[robin.couple_id]) + "#details"
         robin.refresh_from_db()
         assert (robin.email, robin.name) == ("robin@example.org", "Robin")
         assert mail.outbox[-1].to == ["robin@example.org"] and "Robin" in mail.outbox[-1].body
@@ -117,11 +117,11 @@ class TestWhatIsRefused:
 
     def test_the_joined_partner_has_no_form(self, client, therapist, partner_a, partner_b):
         client.force_login(therapist)
-        page = client.get(reverse("couple_detail", args=[partner_a.couple_id])).content.decode()
+        page = client.get(reverse("couple_exercises", args=[partner_a.couple_id])).content.decode()
         assert "Change address" not in page
 
     def test_the_pending_partner_has_the_form(self, client, robin):
-        page = client.get(reverse("couple_detail", args=[robin.couple_id])).content.decode()
+        page = client.get(reverse("couple_exercises", args=[robin.couple_id])).content.decode()
         assert page.count("Change address") == 2
         assert reverse("partner_change_email", args=[robin.couple_id, robin.pk]) in page
 

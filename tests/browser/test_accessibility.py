@@ -18,6 +18,8 @@ from tests.browser.helpers import confirm_password, sign_in, strict_csp
 from tests.factories import PASSWORD, TOTP_SECRET, ReflectionFactory
 
 pytestmark = pytest.mark.browser
+# The couple page's tabs (issue 16), each its own page.
+COUPLE_TABS = ("couple_detail", "couple_trends", "couple_reflections", "couple_notes", "couple_exercises")
 
 AXE = Axe()
 
@@ -122,7 +124,7 @@ def test_therapist_pages(live_server, new_page, couple, therapist, session, part
         live_server.url,
         [
             reverse("home"),
-            reverse("couple_detail", args=[pk]),
+            *(reverse(tab, args=[pk]) for tab in COUPLE_TABS),
             reverse("appointment", args=[pk]),
             reverse("couple_summary", args=[pk]),
             reverse("couple_audit", args=[pk]),
@@ -141,7 +143,7 @@ def test_therapist_pages(live_server, new_page, couple, therapist, session, part
     )
     # The couple's page on a phone too: its wide tables scroll sideways, and must be reachable by keyboard.
     page.set_viewport_size({"width": PHONE, "height": 800})
-    check_pages(page, live_server.url, [reverse("couple_detail", args=[pk])])
+    check_pages(page, live_server.url, [reverse(tab, args=[pk]) for tab in COUPLE_TABS])
 
 
 def test_a_partner_logs_a_back_rub_with_the_keyboard_alone(live_server, new_page, assignment, partner_a):
@@ -218,7 +220,7 @@ def test_program_pages(live_server, new_page, couple, therapist, assignment, par
             reverse("program_create"),
             reverse("program_detail", args=[program.pk]),
             reverse("program_assign", args=[couple.pk]),
-            reverse("couple_detail", args=[couple.pk]),
+            reverse("couple_exercises", args=[couple.pk]),
         ],
     )
     partner_page = new_page(PHONE, who="partner")

@@ -15,7 +15,7 @@ pytestmark = pytest.mark.browser
 def test_the_therapist_reads_who_viewed_the_couple(live_server, new_page, couple, therapist, partner_a, partner_b):
     dr = new_page(LAPTOP, who="therapist")
     sign_in(dr, live_server.url, therapist.email, PASSWORD, TOTP_SECRET)
-    dr.goto(f"{live_server.url}{reverse('couple_detail', args=[couple.pk])}")
+    dr.goto(f"{live_server.url}{reverse('couple_exercises', args=[couple.pk])}")
     dr.locator("#details").get_by_role("link", name="Access history").click()
     expect(dr).to_have_url(f"{live_server.url}{reverse('couple_audit', args=[couple.pk])}")
     expect(dr.get_by_role("heading", name="Access history")).to_be_visible()

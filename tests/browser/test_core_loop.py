@@ -80,8 +80,9 @@ def test_the_whole_loop(live_server, new_page, screenshot, invite_link):
     # 4. The therapist assigns "Give a back rub"; touch work waits for a separate conversation with
     # each partner and each partner's private check (issue 13).
     dr.reload()
+    dr.get_by_role("link", name="Partners and exercises").click()  # the couple page's tab (issue 16)
     expect(dr.get_by_text("Joined")).to_have_count(2)
-    dr.get_by_role("link", name="Assign exercise").click()
+    dr.get_by_role("link", name="Assign an exercise").click()
     expect(dr.get_by_label("Exercise")).to_have_value(str(back_rub_pk()))
     dr.get_by_role("button", name="Assign", exact=True).click()
     expect(dr.get_by_text("Exercise assigned.")).to_be_visible()
@@ -158,17 +159,19 @@ def test_the_whole_loop(live_server, new_page, screenshot, invite_link):
 
     # 7. The therapist reads both reflections side by side.
     dr.goto(couple_url)
+    dr.get_by_role("link", name="Reflections").click()  # the couple page's tab (issue 16)
     session = dr.get_by_role("article").filter(has_text="Alex gave, Sam received")
     expect(session).to_contain_text(ALEX_NOTE)
     expect(session).to_contain_text(SAM_NOTE)
     expect(session).to_contain_text("Tension before")
     expect(session).to_contain_text("Just right")
-    expect(dr.get_by_text("This week: 1 of 2")).to_be_visible()
     cards = session.locator(".session-pair > *")
     expect(cards).to_have_count(2)
     left, right = cards.nth(0).bounding_box(), cards.nth(1).bounding_box()
     assert abs(left["y"] - right["y"]) < 2 and left["x"] + left["width"] <= right["x"], "not side by side at 1280"
     screenshot(dr, "therapist-couple")
+    dr.get_by_role("link", name="Partners and exercises").click()
+    expect(dr.get_by_text("This week: 1 of 2")).to_be_visible()
     dr.get_by_role("link", name="Home").click()
     screenshot(dr, "therapist-caseload")
 

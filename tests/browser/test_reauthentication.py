@@ -33,7 +33,7 @@ def test_the_record_is_downloaded_after_the_password_again(
     base = live_server.url
     dr = new_page(LAPTOP, who="therapist")
     sign_in(dr, base, therapist.email, PASSWORD, TOTP_SECRET)
-    detail = f"{base}{reverse('couple_detail', args=[couple.pk])}"
+    detail = f"{base}{reverse('couple_exercises', args=[couple.pk])}"
     dr.goto(detail)
     record = dr.locator("#record")
     # Signed in moments ago, yet asked: the export does not happen on the way.

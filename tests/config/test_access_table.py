@@ -167,6 +167,11 @@ TABLE = [
     Entry("program_stage_move", "own_stage", {"post": r(LOGIN, 403, 403, 403, 302, 404, 404)}),
     # Therapist, one couple ----------------------------------------------------------------------------
     Entry("couple_detail", "couple", THERAPIST_OF_COUPLE),
+    # The couple page's other tabs (issue 16): each its own page, gated like the overview.
+    Entry("couple_trends", "couple", THERAPIST_OF_COUPLE),
+    Entry("couple_reflections", "couple", THERAPIST_OF_COUPLE),
+    Entry("couple_notes", "couple", THERAPIST_OF_COUPLE),
+    Entry("couple_exercises", "couple", THERAPIST_OF_COUPLE),
     Entry("appointment", "couple", THERAPIST_OF_COUPLE),
     # Curating the appointment view (issue 13): the therapist's one click, back to the view.
     Entry("appointment_put_back", "couple", {"post": r(LOGIN, 403, 403, 404, 302, 404, 404)}),

@@ -234,7 +234,7 @@ def test_the_history_lists_who_viewed_and_changed_what(client_for, therapist, pa
 
 
 def test_the_history_is_linked_from_the_dashboard(client_for, therapist, couple):
-    html = client_for(therapist).get(reverse("couple_detail", args=[couple.pk])).content.decode()
+    html = client_for(therapist).get(reverse("couple_exercises", args=[couple.pk])).content.decode()
     assert reverse("couple_audit", args=[couple.pk]) in html
 
 

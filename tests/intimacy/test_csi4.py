@@ -178,9 +178,9 @@ def checkin_section(html: str) -> str:
 def test_dashboard_panel_in_plain_words(client_for, therapist, couple, partner_a, partner_b, norm):
     totals(partner_a, 17, 15, 14, 12)  # reliable drop, crossed below since baseline 16
     totals(partner_b, 12, 13, 18)  # baseline 12.5 → 18: +5.5 → RCI 2.75: reliable rise, crossed above
-    html = client_for(therapist).get(reverse("couple_detail", args=[couple.pk])).content.decode()
+    html = client_for(therapist).get(reverse("couple_trends", args=[couple.pk])).content.decode()
     section = checkin_section(html)
-    assert 'href="#checkin"' in html
+    assert 'id="checkin"' in html  # the trends tab (issue 16)
     assert "Weekly check-in (CSI-4)" in section
     assert "reliable drop" in section and "reliable rise" in section
     assert "crossed below since baseline" in section and "crossed above since baseline" in section
@@ -195,7 +195,7 @@ def test_dashboard_panel_in_plain_words(client_for, therapist, couple, partner_a
 
 def test_dashboard_panel_says_plainly_when_change_cannot_be_judged(client_for, therapist, couple, partner_a):
     totals(partner_a, 17, 15, 10)
-    section = checkin_section(client_for(therapist).get(reverse("couple_detail", args=[couple.pk])).content.decode())
+    section = checkin_section(client_for(therapist).get(reverse("couple_trends", args=[couple.pk])).content.decode())
     assert "not judged (see below)" in section
     assert "none is configured for this practice yet" in section
     assert "0.94" in section and "Funk &amp; Rogge 2007" in section
@@ -204,7 +204,7 @@ def test_dashboard_panel_says_plainly_when_change_cannot_be_judged(client_for, t
 
 def test_dashboard_panel_with_one_checkin_says_so(client_for, therapist, couple, partner_a):
     totals(partner_a, 17)
-    section = checkin_section(client_for(therapist).get(reverse("couple_detail", args=[couple.pk])).content.decode())
+    section = checkin_section(client_for(therapist).get(reverse("couple_trends", args=[couple.pk])).content.decode())
     assert "1 check-in so far" in section and "not yet: needs a third check-in" in section
 
 

@@ -14,7 +14,7 @@ from django.utils import timezone
 from intimacy import services as intimacy_services
 from intimacy.alerts import alert_acknowledge
 from intimacy.models import Alert, CoupleNote, Reflection
-from tests.factories import AssignmentFactory, ReflectionFactory, SessionFactory, weeks_of_homework
+from tests.factories import AssignmentFactory, ReflectionFactory, SessionFactory, weekly_checkins, weeks_of_homework
 
 NOW = "2026-11-25 12:00:00+00:00"
 
@@ -94,14 +94,25 @@ def test_notes_and_alerts_are_404_to_everyone_but_their_therapist(
 # The dashboard --------------------------------------------------------------------------------------
 
 
-def test_dashboard_shows_trends_alerts_notes_and_both_accounts(client_for, therapist, private_matters):
-    response = client_for(therapist).get(reverse("couple_detail", args=[private_matters.assignment.couple_id]))
+def tab_html(client, name: str, couple_id: int, **query) -> str:
+    response = client.get(reverse(name, args=[couple_id]), query)
     assert response.status_code == 200
-    html = response.content.decode()
-    assert "THERAPIST-ONLY-WORDS" in html and "SHARED-WORDS" in html and "NOTE-MARKER-TEXT" in html
+    return response.content.decode()
+
+
+def test_dashboard_shows_trends_alerts_notes_and_both_accounts(client_for, therapist, private_matters):
+    """Issue 16: the overview holds the alerts, the glance and the key charts; the reflections, every
+    chart and the notes are each on their own tab. A private journal's words are on none of them."""
+    client, couple_id = client_for(therapist), private_matters.assignment.couple_id
+    overview = tab_html(client, "couple_detail", couple_id)
+    assert "Urgent" in overview and "Sam rated" in overview and "This period at a glance" in overview
+    reflections = tab_html(client, "couple_reflections", couple_id)
+    assert "THERAPIST-ONLY-WORDS" in reflections and "SHARED-WORDS" in reflections
+    assert "NOTE-MARKER-TEXT" in tab_html(client, "couple_notes", couple_id)
     # A private journal's words never leave the partner, not even to the therapist.
-    assert "JUST-ME-WORDS" not in html
-    assert "Urgent" in html and "Sam rated" in html
+    for name in ("couple_detail", "couple_trends", "couple_reflections", "couple_notes", "couple_exercises"):
+        assert "JUST-ME-WORDS" not in tab_html(client, name, couple_id)
+    response = client.get(reverse("couple_trends", args=[couple_id]))
     data = chart_data(response)
     ids = [c["id"] for c in data["charts"]]
     assert ids[:2] == ["sessions", "reciprocity"] and "connection" in ids
@@ -131,13 +142,16 @@ def test_the_programs_step_changes_mark_the_therapists_charts_only(
         intimacy_services.readiness_answer(step=first, partner=partner, answer=ReadinessAnswer.Answer.READY)
     intimacy_services.program_stage_approve(step=first, by=therapist)
     client = client_for(therapist)
-    response = client.get(reverse("couple_detail", args=[couple.pk]))
-    steps = [m for m in chart_data(response)["markers"] if m["kind"] == "step"]
-    assert [(m["index"], m["kind"], m["when"], m["label"]) for m in steps] == [
-        (9, "step", "10 Nov", "Step 1: Give a back rub"),
-        (11, "step", "25 Nov", "Step 2: Hand massage"),
-    ]
-    assert "the program’s step changes" in response.content.decode()
+    # The overview's key charts and the trends tab's charts carry the same markers; the numbered legend
+    # beneath the charts (templates/includes/chart_markers.html) explains them.
+    for name in ("couple_detail", "couple_trends"):
+        response = client.get(reverse(name, args=[couple.pk]))
+        steps = [m for m in chart_data(response)["markers"] if m["kind"] == "step"]
+        assert [(m["index"], m["kind"], m["when"], m["label"]) for m in steps] == [
+            (9, "step", "10 Nov", "Step 1: Give a back rub"),
+            (11, "step", "25 Nov", "Step 2: Hand massage"),
+        ]
+        assert "Program step" in response.content.decode()
     # Not on what the couple see together, nor on their own progress page.
     appointment = client.get(reverse("appointment", args=[couple.pk]), {"confirm": "1"})
     assert chart_data(appointment)["markers"] == []
@@ -164,9 +178,38 @@ def test_period_carries_to_the_appointment_view_and_export(client_for, therapist
 MONDAYS_AND_THURSDAYS = {"latest_week": (date(2026, 11, 23), date(2026, 11, 26)), "pressure": "right", "pace": "slow"}
 
 
+# Issue 16: each of the couple's pages reads only what it shows. Every page: session, user, couple; the
+# audit row recording this viewing (insert); the header's partners and assignments with this week's count
+# (the overview and the trends tab take the partners from the trends' own read instead).
+TRENDS_READS = (
+    "trends: partners, assignments, sessions by week, reflections by week, notes in the period, program steps "
+    "started in the period (issue 15: the charts' step markers), check-ins by week"
+)
+TAB_QUERIES = {
+    # the header's assignments; trends (7); open alerts; seen alerts; safety messages; touch work (issue 13):
+    # the open hold, if any; is one open (exists); the partners with their private checks and screenings
+    # (is touch work open?); the latest private checks; the separate screenings; the partners' own pauses
+    "couple_detail": 4 + 1 + 7 + 3 + 6,
+    # the header's assignments; trends (7); the check-in panel (issue 14): every check-in's partner, week
+    # and total, for baselines
+    "couple_trends": 4 + 1 + 7 + 1,
+    # the header's partners and assignments; timeline: count, page, reflections; perception gap: sessions,
+    # reflections; sessions logged twice, offered to make one (issue 14)
+    "couple_reflections": 4 + 2 + 3 + 2 + 1,
+    # the header's partners and assignments; a note kept from before a sign-out (one row of tend_drafts by
+    # key: accounts/drafts.py, added deliberately); the notes list
+    "couple_notes": 4 + 2 + 1 + 1,
+    # the header's assignments; the partners; the last reminder email sent to each partner; the couple's
+    # program (issue 15: none here)
+    "couple_exercises": 4 + 1 + 1 + 1 + 1,
+}
+# Before issue 16 the one page did all of it: 33 queries.
+
+
+@pytest.mark.parametrize("tab", list(TAB_QUERIES))
 @pytest.mark.parametrize("weeks_of_data", [1, 104])
 def test_dashboard_query_count_is_the_same_for_a_week_and_two_years(
-    client_for, therapist, assignment, partner_a, partner_b, django_assert_num_queries, weeks_of_data
+    client_for, therapist, assignment, partner_a, partner_b, django_assert_num_queries, weeks_of_data, tab
 ):
     weeks_of_homework(
         assignment, partner_a, partner_b, weeks_of_data, **MONDAYS_AND_THURSDAYS, checkins_until=date(2026, 11, 23)
@@ -175,23 +218,13 @@ def test_dashboard_query_count_is_the_same_for_a_week_and_two_years(
     for _ in range(3):
         AssignmentFactory(couple=assignment.couple, giver_plan="one", planned_giver=partner_a, status="ended")
     client = client_for(therapist)
-    url = reverse("couple_detail", args=[assignment.couple_id])
-    # session, user, couple; the audit row recording this viewing (insert); trends: partners, assignments,
-    # sessions by week, reflections by week, notes in the period, program steps started in the period
-    # (issue 15: the charts' step markers), check-ins by week; assignments with this week's count;
-    # timeline: count, page, reflections; perception gap: sessions, reflections; open alerts; seen alerts;
-    # safety messages; notes list; the last reminder email sent to each partner; a note kept from before a
-    # sign-out (one row of tend_drafts by key: accounts/drafts.py, added deliberately); touch work (issue
-    # 13): the open hold, if any; the couple's holds and the partners with their private checks and
-    # screenings (is touch work open?); the partners; their latest private checks; their separate
-    # screenings; their own pauses in force; the check-in panel (issue 14): every check-in's partner, week
-    # and total, for baselines sessions logged twice, offered to make one (issue 14); the couple's program
-    # (issue 15: none here)
-    with django_assert_num_queries(33):
+    url = reverse(tab, args=[assignment.couple_id])
+    with django_assert_num_queries(TAB_QUERIES[tab]):
         response = client.get(url, {"weeks": "104"})
     assert response.status_code == 200
-    assert "checkin" in [c["id"] for c in chart_data(response)["charts"]]
-    with django_assert_num_queries(33):
+    if tab in ("couple_detail", "couple_trends"):  # the check-ins' trend is a key chart when there are any
+        assert "checkin" in [c["id"] for c in chart_data(response)["charts"]]
+    with django_assert_num_queries(TAB_QUERIES[tab]):
         client.get(url, {"weeks": "4"})
 
 
@@ -324,6 +357,79 @@ def test_csv_cells_cannot_become_spreadsheet_formulas(client_for, therapist, ses
     assert rows[0]["giver"] == "'=HYPERLINK(1)"
 
 
+# The couple's tabs (issue 16) -----------------------------------------------------------------------
+
+TABS = ["couple_detail", "couple_trends", "couple_reflections", "couple_notes", "couple_exercises"]
+
+
+@pytest.mark.parametrize("tab", TABS)
+def test_the_tabs_are_links_that_keep_the_period(client_for, therapist, couple, partner_a, partner_b, tab):
+    """Each page names the couple, offers the actions and lists every tab as a real link carrying the
+    period; the page shown is the one marked current."""
+    html = tab_html(client_for(therapist), tab, couple.pk, weeks="26")
+    nav = re.search(r'<nav aria-label="[^"]+" class="couple-tabs.*?</nav>', html, re.S).group(0)
+    for name in TABS:
+        assert f'href="{reverse(name, args=[couple.pk])}?weeks=26"' in nav
+    assert nav.count('aria-current="page"') == 1
+    assert re.search(rf'href="{reverse(tab, args=[couple.pk])}\?weeks=26" aria-current="page"', nav)
+    assert f'href="{reverse("appointment", args=[couple.pk])}?weeks=26"' in html
+    assert f'href="{reverse("assignment_create", args=[couple.pk])}"' in html
+    assert f'href="{reverse("couple_notes", args=[couple.pk])}?weeks=26#id_text">Write a note</a>' in html
+
+
+def test_the_header_pauses_and_resumes_the_exercise(client_for, therapist, assignment):
+    client, couple_id = client_for(therapist), assignment.couple_id
+    action = reverse("assignment_status", args=[assignment.pk])
+    html = tab_html(client, "couple_detail", couple_id)
+    form = _form_posting_to(html, action)
+    assert 'name="status" value="paused"' in form and 'name="back" value="overview"' in form
+    response = client.post(action, {"status": "paused", "back": "overview"})
+    assert response["Location"] == reverse("couple_detail", args=[couple_id])
+    form = _form_posting_to(tab_html(client, "couple_detail", couple_id), action)
+    assert 'name="status" value="active"' in form and "Resume" in form
+    # From the exercises' list (no "back"), back to that exercise there; an unknown "back" is ignored.
+    for back in ({}, {"back": "https://example.com/"}):
+        response = client.post(action, {"status": "active", **back})
+        assert response["Location"] == f"{reverse('couple_exercises', args=[couple_id])}#assignment-{assignment.pk}"
+
+
+def test_an_older_session_link_on_the_overview_goes_to_the_reflections_tab(client_for, therapist, session):
+    couple_id = session.assignment.couple_id
+    response = client_for(therapist).get(reverse("couple_detail", args=[couple_id]), {"session": session.pk})
+    assert response["Location"] == f"{reverse('couple_reflections', args=[couple_id])}?session={session.pk}"
+
+
+def test_what_each_action_returns_to(client_for, therapist, couple, partner_a, partner_b, session):
+    """After a POST, the tab that shows its result: the overview for alerts and holds, the exercises tab
+    for the couple's settings, the reflections tab for sessions made one."""
+    client = client_for(therapist)
+    exercises = reverse("couple_exercises", args=[couple.pk])
+    response = client.post(reverse("progress_page_switch", args=[couple.pk]), {"enabled": "1"})
+    assert response["Location"] == f"{exercises}#details"
+    response = client.post(reverse("couple_status", args=[couple.pk]), {"status": "paused"})
+    assert response["Location"] == f"{exercises}#details"
+    response = client.post(reverse("session_merge_by_therapist", args=[session.pk]), {"other": "x"})
+    assert response["Location"] == f"{reverse('couple_reflections', args=[couple.pk])}#timeline"
+    alert = _alert_on(session)
+    response = client.post(reverse("alert_acknowledge", args=[alert.pk]), {"note": ""})
+    assert response["Location"] == f"{reverse('couple_detail', args=[couple.pk])}#attention"
+
+
+def test_the_overview_charts_what_matters_for_the_exercise(client_for, therapist, assignment, partner_a, partner_b):
+    """Sessions against the target and connection always; the check-ins' trend when there are any in the
+    period, else for touch work how comfortable and safe each felt (dashboard.py KEY_CHARTS). The trends
+    tab has every chart."""
+    client, couple_id = client_for(therapist), assignment.couple_id
+    weeks_of_homework(assignment, partner_a, partner_b, 3, **MONDAYS_AND_THURSDAYS)
+    ids = [c["id"] for c in chart_data(client.get(reverse("couple_detail", args=[couple_id])))["charts"]]
+    assert ids == ["sessions", "connection", "comfort"]  # the back rub is touch work, and no check-in yet
+    all_ids = [c["id"] for c in chart_data(client.get(reverse("couple_trends", args=[couple_id])))["charts"]]
+    assert set(ids) < set(all_ids) and "reciprocity" in all_ids
+    weekly_checkins([partner_a, partner_b], date(2026, 11, 23), 2)
+    ids = [c["id"] for c in chart_data(client.get(reverse("couple_detail", args=[couple_id])))["charts"]]
+    assert ids == ["sessions", "connection", "checkin"]
+
+
 # Notes, alerts, progress page -----------------------------------------------------------------------
 
 
@@ -333,11 +439,12 @@ def test_add_and_remove_a_note(client_for, therapist, couple, partner_a, partner
         reverse("note_add", args=[couple.pk]),
         {"date": "2026-11-20", "text": " Started weekly sessions ", "period": "from=2026-10-01&to=2026-11-20"},
     )
-    # Back to the same period.
-    assert response["Location"] == f"{reverse('couple_detail', args=[couple.pk])}?from=2026-10-01&to=2026-11-20#notes"
+    # Back to the same period, on the notes tab.
+    assert response["Location"] == f"{reverse('couple_notes', args=[couple.pk])}?from=2026-10-01&to=2026-11-20#notes"
     note = CoupleNote.objects.get()
     assert (note.date, note.text, note.author) == (date(2026, 11, 20), "Started weekly sessions", therapist)
-    assert client.post(reverse("note_delete", args=[note.pk])).status_code == 302
+    response = client.post(reverse("note_delete", args=[note.pk]))
+    assert response["Location"] == f"{reverse('couple_notes', args=[couple.pk])}#notes"
     assert not CoupleNote.objects.exists()
 
 
@@ -345,18 +452,20 @@ def test_a_note_with_a_bad_period_returns_to_the_default(client_for, therapist, 
     response = client_for(therapist).post(
         reverse("note_add", args=[couple.pk]), {"date": "2026-11-20", "text": "x", "period": "weeks=<script>"}
     )
-    assert response["Location"] == f"{reverse('couple_detail', args=[couple.pk])}?weeks=12#notes"
+    assert response["Location"] == f"{reverse('couple_notes', args=[couple.pk])}?weeks=12#notes"
 
 
 def test_a_bad_note_keeps_what_was_typed(client_for, therapist, couple, partner_a, partner_b):
     response = client_for(therapist).post(
-        reverse("note_add", args=[couple.pk]), {"date": "soon", "text": "Holiday in Spain"}
+        reverse("note_add", args=[couple.pk]), {"date": "soon", "text": "Holiday in Spain", "period": "weeks=26"}
     )
     assert response.status_code == 400
     html = response.content.decode()
     assert 'value="Holiday in Spain"' in html and "Enter a valid date." in html
-    # The page was served at the form's address; its period links still lead to the dashboard.
-    assert f'href="{reverse("couple_detail", args=[couple.pk])}?weeks=4#trends"' in html
+    # The notes tab again, served at the form's address: its tabs still lead to the couple's pages, at the
+    # period the note was written in.
+    assert response.context["tab"] == "couple_notes"
+    assert f'href="{reverse("couple_trends", args=[couple.pk])}?weeks=26"' in html
     assert not CoupleNote.objects.exists()
 
 
@@ -559,25 +668,35 @@ def _form_posting_to(html: str, action: str) -> str:
 
 def test_an_alert_links_to_its_session_and_offers_pause_and_a_note(client_for, therapist, session):
     alert = _alert_on(session)
-    page = reverse("couple_detail", args=[session.assignment.couple_id])
-    html = client_for(therapist).get(page).content.decode()
-    # Ids only in the link; the session's anchor is on the page it leads to.
-    assert f'href="{page}?session={session.pk}#session-{session.pk}">Open the session</a>' in html
-    assert f'id="session-{session.pk}"' in html
-    # Pausing is the existing status change: a POST with the CSRF token, from the alert itself.
-    form = _form_posting_to(html, reverse("assignment_status", args=[alert.assignment_id]))
+    client, couple_id = client_for(therapist), session.assignment.couple_id
+    html = client.get(reverse("couple_detail", args=[couple_id])).content.decode()
+    # Ids only in the link; the session's anchor is on the reflections tab it leads to.
+    reflections = reverse("couple_reflections", args=[couple_id])
+    assert f'href="{reflections}?session={session.pk}#session-{session.pk}">Open the session</a>' in html
+    assert f'id="session-{session.pk}"' in client.get(reflections, {"session": session.pk}).content.decode()
+    # Pausing is the existing status change: a POST with the CSRF token, from the alert itself, which
+    # comes back to the overview.
+    form = re.search(
+        r'<form method="post" action="{}">((?:(?!</form>).)*Pause the exercise.*?)</form>'.format(
+            re.escape(reverse("assignment_status", args=[alert.assignment_id]))
+        ),
+        html,
+        re.S,
+    ).group(1)
     assert 'name="csrfmiddlewaretoken"' in form and 'name="status" value="paused"' in form
-    assert "Pause the exercise" in form
-    # "Write a note" focuses the note form's text field (a link to a field moves focus to it).
-    assert 'href="#id_text">Write a note</a>' in html and 'id="id_text"' in html
+    assert 'name="back" value="overview"' in form
+    # "Write a note" focuses the notes tab's text field (a link to a field moves focus to it).
+    notes = reverse("couple_notes", args=[couple_id])
+    assert f'href="{notes}#id_text">Write a note</a>' in html
+    assert 'id="id_text"' in client.get(notes).content.decode()
 
 
 def test_the_pause_button_pauses_the_exercise(client_for, therapist, session):
     alert = _alert_on(session)
     response = client_for(therapist).post(
-        reverse("assignment_status", args=[alert.assignment_id]), {"status": "paused"}
+        reverse("assignment_status", args=[alert.assignment_id]), {"status": "paused", "back": "overview"}
     )
-    assert response.status_code == 302
+    assert response["Location"] == reverse("couple_detail", args=[alert.couple_id])
     alert.assignment.refresh_from_db()
     assert alert.assignment.status == "paused"
     html = client_for(therapist).get(reverse("couple_detail", args=[alert.couple_id])).content.decode()
@@ -595,7 +714,7 @@ def test_the_link_reaches_an_old_session_on_a_later_page(client_for, therapist, 
         for _ in range(21)
     ]
     _alert_on(first)
-    page = reverse("couple_detail", args=[assignment.couple_id])
+    page = reverse("couple_reflections", args=[assignment.couple_id])
     client = client_for(therapist)
     assert f'id="session-{first.pk}"' not in client.get(page).content.decode()
     response = client.get(page, {"session": first.pk})
@@ -613,7 +732,7 @@ def test_another_couples_session_id_shows_the_usual_page(client_for, therapist, 
         logged_by=outsider,
     )
     for value in (theirs.pk, "x", "", "9" * 30, "\u00b2", "-3"):
-        response = client_for(therapist).get(reverse("couple_detail", args=[couple.pk]), {"session": value})
+        response = client_for(therapist).get(reverse("couple_reflections", args=[couple.pk]), {"session": value})
         assert response.status_code == 200 and response.context["period"].weeks == 12
         assert f'id="session-{theirs.pk}"' not in response.content.decode()
 
@@ -622,9 +741,11 @@ def test_an_idle_exercise_leads_to_the_exercise(client_for, therapist, assignmen
     Alert.objects.create(
         couple=assignment.couple, kind=Alert.Kind.NO_SESSION, week=date(2026, 11, 23), assignment=assignment
     )
-    page = reverse("couple_detail", args=[assignment.couple_id])
-    html = client_for(therapist).get(page).content.decode()
+    client = client_for(therapist)
+    html = client.get(reverse("couple_detail", args=[assignment.couple_id])).content.decode()
+    page = reverse("couple_exercises", args=[assignment.couple_id])
     assert f'href="{page}#assignment-{assignment.pk}">See the exercise</a>' in html
+    html = client.get(page).content.decode()
     assert f'id="assignment-{assignment.pk}"' in html
     _form_posting_to(html, reverse("assignment_status", args=[assignment.pk]))
 

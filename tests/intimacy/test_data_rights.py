@@ -385,7 +385,7 @@ class TestPasswordFirst:
         couple = record.assignment.couple
         client.post(reverse("account_login"), {"login": therapist.email, "password": PASSWORD})
         assert client.post(reverse("mfa_authenticate"), {"code": totp_code()}).status_code == 302
-        back = reverse("couple_detail", args=[couple.pk]) + "#record"
+        back = reverse("couple_exercises", args=[couple.pk]) + "#record"
         _frozen.shift(60)
         assert self.asked(client.post(reverse("couple_record", args=[couple.pk])), back)
         couple.refresh_from_db()

@@ -584,12 +584,21 @@ def _caseload(v: Visit, w: World) -> None:
         v.get(reverse(name))
 
 
-@surface("couple_detail", "couple_detail", "note_add")
+# The couple page is tabs, each its own page (issue 16): the surface is all of them.
+COUPLE_TABS = ("couple_detail", "couple_trends", "couple_reflections", "couple_notes", "couple_exercises")
+
+
+@surface("couple_detail", *COUPLE_TABS, "note_add")
 def _couple_detail(v: Visit, w: World) -> None:
-    url = reverse("couple_detail", args=[w.couple.pk])
-    assert v.walk(url) >= 2
-    v.walk(f"{url}?{LONG}")
-    # A note the form refuses shows the whole dashboard again.
+    for name in COUPLE_TABS:
+        url = reverse(name, args=[w.couple.pk])
+        if name == "couple_reflections":  # the timeline, a page at a time
+            assert v.walk(url) >= 2
+            v.walk(f"{url}?{LONG}")
+        else:
+            v.get(url)
+            v.get(f"{url}?{LONG}")
+    # A note the form refuses shows the notes tab again.
     v.get(reverse("note_add", args=[w.couple.pk]), post=True, ok=(400,))
 
 
@@ -1149,7 +1158,7 @@ def test_a_therapist_only_reflection_never_reaches_alex_even_after_both(client, 
 def test_the_appointment_view_waits_for_alex_and_the_therapist_sees_both_at_once(client, therapist, reveal):
     client.force_login(therapist)
     couple_id = reveal.shared.assignment.couple_id
-    dashboard = client.get(reverse("couple_detail", args=[couple_id])).content.decode()
+    dashboard = client.get(reverse("couple_reflections", args=[couple_id])).content.decode()
     assert REVEAL_WORDS["notes"] in dashboard and HIDDEN_WORDS in dashboard
     assert "will show here within a week" not in dashboard
     html = client.get(reverse("appointment", args=[couple_id]), {"confirm": "1"}).content.decode()
@@ -1210,7 +1219,7 @@ class TestReadinessIsPrivate:
         assert "You said you" in client_for(partner_a).get(reverse("home")).content.decode()
 
     def test_the_therapist_sees_both(self, client_for, answered, therapist, couple):
-        page = client_for(therapist).get(reverse("couple_detail", args=[couple.pk])).content.decode()
+        page = client_for(therapist).get(reverse("couple_exercises", args=[couple.pk])).content.decode()
         assert "Alex: Ready for the next step" in page and "Sam: <span" in page  # Sam: no answer yet
 
     def test_the_shared_screen_shows_none(self, client_for, answered, therapist, couple):

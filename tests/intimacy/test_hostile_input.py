@@ -77,7 +77,7 @@ def test_reflection_text_is_stored_as_typed_and_shown_escaped(
         (partner_b, reverse("home")),
         (partner_a, reverse("history")),  # the other partner: shared with them
         (partner_a, reverse("home")),
-        (therapist, reverse("couple_detail", args=[couple.pk])),
+        (therapist, reverse("couple_reflections", args=[couple.pk])),  # the timeline's tab (issue 16)
         (therapist, reverse("appointment", args=[couple.pk])),
     ]
     # The printable summary shows tables of numbers, never anyone's words. (Before the appointment view:
@@ -108,6 +108,7 @@ def test_therapist_note_and_couple_label_are_shown_escaped(client_for, session, 
     for url in (
         reverse("home"),
         reverse("couple_detail", args=[couple.pk]),
+        reverse("couple_notes", args=[couple.pk]),
         reverse("couple_summary", args=[couple.pk]),
         # Last: once open, any other therapist page asks for the password first (issue 13).
         reverse("appointment", args=[couple.pk]),

@@ -470,7 +470,7 @@ class TestPages:
     ):
         alexs, sams = logged_twice(assignment, partner_a, partner_b)
         client = client_for(therapist)
-        page = client.get(reverse("couple_detail", args=[assignment.couple.pk])).content.decode()
+        page = client.get(reverse("couple_reflections", args=[assignment.couple.pk])).content.decode()
         assert "Probably one back rub." in page
         response = client.post(reverse("session_merge_by_therapist", args=[alexs.pk]), {"other": sams.pk})
         assert response.status_code == 302 and response["Location"].endswith("#timeline")

@@ -53,7 +53,7 @@ def test_shared_reaches_the_other_partner_and_the_therapist(client, session, par
     b_reflection("shared")
     assert WORDS in pages_for(client, partner_a.user, [reverse("history")])
     assert f"Sam: connection {RATING}/10" in pages_for(client, partner_a.user, [reverse("history")])
-    assert WORDS in pages_for(client, therapist, [reverse("couple_detail", args=[session.assignment.couple_id])])
+    assert WORDS in pages_for(client, therapist, [reverse("couple_reflections", args=[session.assignment.couple_id])])
 
 
 def test_therapist_only_never_reaches_the_other_partner_not_even_ratings(
@@ -64,7 +64,7 @@ def test_therapist_only_never_reaches_the_other_partner_not_even_ratings(
     assert WORDS not in html and NEXT not in html
     assert f"Sam: connection {RATING}" not in html
     assert client.get(reverse("reflection_edit", args=[reflection.pk])).status_code == 404
-    therapist_html = pages_for(client, therapist, [reverse("couple_detail", args=[session.assignment.couple_id])])
+    therapist_html = pages_for(client, therapist, [reverse("couple_reflections", args=[session.assignment.couple_id])])
     assert WORDS in therapist_html and NEXT in therapist_html
 
 
@@ -72,7 +72,7 @@ def test_just_me_shows_the_therapist_ratings_but_never_words(client, session, pa
     b_reflection("private")
     html = pages_for(client, partner_a.user, partner_a_pages(session))
     assert WORDS not in html and NEXT not in html and f"Sam: connection {RATING}" not in html
-    therapist_html = pages_for(client, therapist, [reverse("couple_detail", args=[session.assignment.couple_id])])
+    therapist_html = pages_for(client, therapist, [reverse("couple_reflections", args=[session.assignment.couple_id])])
     assert WORDS not in therapist_html and NEXT not in therapist_html
     assert "Private journal: only Sam can read the words." in therapist_html
     assert f"{RATING}/10" in therapist_html
@@ -103,7 +103,7 @@ def test_withdrawn_session_disappears_for_both_partners_but_stays_with_the_thera
     # Partner A is not told that B had written anything.
     assert "Session deleted." in client.get(reverse("history")).content.decode()
     assert client.get(reverse("session_edit", args=[session.pk])).status_code == 404
-    html = pages_for(client, therapist, [reverse("couple_detail", args=[session.assignment.couple_id])])
+    html = pages_for(client, therapist, [reverse("couple_reflections", args=[session.assignment.couple_id])])
     assert "Withdrawn by Alex" in html
 
 

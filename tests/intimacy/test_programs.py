@@ -461,12 +461,12 @@ class TestTherapistPages:
     ):
         client = client_for(therapist)
         response = client.post(reverse("program_assign", args=[couple.pk]), {"program": program.pk})
-        assert response.url == reverse("couple_detail", args=[couple.pk])
+        assert response.url == reverse("couple_exercises", args=[couple.pk]) + "#program"
         run = ProgramRun.objects.get(couple=couple)
-        page = client.get(reverse("couple_detail", args=[couple.pk])).content.decode()
+        page = client.get(reverse("couple_exercises", args=[couple.pk])).content.decode()
         assert "Now at step 1: Give a back rub" in page and "Approve the next step" not in page
         both_ready(current(run), partner_a, partner_b)
-        page = client.get(reverse("couple_detail", args=[couple.pk])).content.decode()
+        page = client.get(reverse("couple_exercises", args=[couple.pk])).content.decode()
         assert "Approve the next step" in page
         assert page.count("Ready for the next step") == 2 + 2  # each partner's latest, and each in the path
         client.post(reverse("program_approve", args=[current(run).pk]))
@@ -475,10 +475,10 @@ class TestTherapistPages:
     def test_step_back_from_the_couple_page(self, client_for, therapist, run, partner_a, partner_b):
         second = services.program_stage_approve(step=_ready(run, partner_a, partner_b), by=therapist)
         client = client_for(therapist)
-        page = client.get(reverse("couple_detail", args=[run.couple.pk])).content.decode()
+        page = client.get(reverse("couple_exercises", args=[run.couple.pk])).content.decode()
         assert reverse("program_return", args=[second.pk]) in page
         response = client.post(reverse("program_return", args=[second.pk]))
-        assert response.url == reverse("couple_detail", args=[run.couple.pk])
+        assert response.url == reverse("couple_exercises", args=[run.couple.pk]) + "#program"
         assert current(run).stage.position == 1
 
 

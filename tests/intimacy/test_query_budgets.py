@@ -109,24 +109,22 @@ def test_couple_page_with_alerts_that_lead_somewhere(
     Alert.objects.create(couple=couple, kind=Alert.Kind.NO_SESSION, week=date(2026, 11, 23), assignment=homework)
     client = client_for(therapist)
     url = reverse("couple_detail", args=[couple.pk])
-    # As pinned in tests/intimacy/test_dashboard.py (the dashboard over a week and two years): session,
-    # user, couple; the audit row of this viewing (insert); trends: partners, assignments, sessions by
-    # week, reflections by week, notes in the period, program steps started in the period, check-ins by
-    # week; assignments with this week's count; timeline: count, page, reflections; perception gap:
-    # sessions, reflections; open alerts (with their exercise, joined); seen alerts; safety messages;
-    # notes list; the last reminder email to each partner; a note kept from before a sign-out; touch work:
-    # the open hold, the couple's holds and the partners with their private checks and screenings, the
-    # partners, their latest private checks, their separate screenings, their own pauses in force; the
-    # check-in panel's check-ins; sessions logged twice, offered to make one; the couple's program (issue
-    # 15: none here, one read)
-    with django_assert_num_queries(33):
+    # As pinned in tests/intimacy/test_dashboard.py TAB_QUERIES (the overview over a week and two years,
+    # issue 16): session, user, couple; the audit row of this viewing (insert); the header's assignments
+    # with this week's count; trends: partners, assignments, sessions by week, reflections by week, notes in
+    # the period, program steps started in the period, check-ins by week; open alerts (with their
+    # exercise, joined); seen alerts; safety messages; touch work: the open hold, whether one is open, the
+    # partners with their private checks and screenings, their latest private checks, their separate
+    # screenings, their own pauses in force
+    with django_assert_num_queries(21):
         response = client.get(url)
     html = response.content.decode()
     assert html.count("Open the session") == min(12, len(sessions)) and "See the exercise" in html
     oldest = sessions[-min(12, len(sessions))]
-    # The same, and: the session asked for (its date), the newer sessions of its week (a count)
-    with django_assert_num_queries(35):
-        response = client.get(url, {"session": oldest.pk})
+    # The reflections tab as pinned in TAB_QUERIES (12), and: the session asked for (its date), the
+    # newer sessions of its week (a count)
+    with django_assert_num_queries(14):
+        response = client.get(reverse("couple_reflections", args=[couple.pk]), {"session": oldest.pk})
     assert f'id="session-{oldest.pk}"' in response.content.decode()
 
 
@@ -358,12 +356,12 @@ def on_a_program(request, therapist, couple, partner_a, partner_b):
 
 def test_couple_page_on_a_program(client_for, therapist, couple, on_a_program, django_assert_num_queries):
     client = client_for(therapist)
-    # The dashboard's own reads as in test_couple_page_with_alerts_that_lead_somewhere (31 here: no
-    # session has both reflections, so the perception gap reads no reflections), and the program's four:
-    # the latest run with its program, its steps with their sessions and mean ratings (one aggregate),
-    # every readiness answer with its partner, the couple's partners
-    with django_assert_num_queries(35):
-        response = client.get(reverse("couple_detail", args=[couple.pk]))
+    # The program is on the partners and exercises tab (issue 16): its reads as pinned in
+    # tests/intimacy/test_dashboard.py TAB_QUERIES (8, the program's one read included), and the program's
+    # three more: its steps with their sessions and mean ratings (one aggregate), every readiness answer
+    # with its partner, the couple's partners
+    with django_assert_num_queries(11):
+        response = client.get(reverse("couple_exercises", args=[couple.pk]))
     assert "Now at step" in response.content.decode()
 
 

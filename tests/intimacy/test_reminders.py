@@ -1038,7 +1038,7 @@ def test_dashboard_shows_who_has_reminders_on_and_the_last_one_sent(
 ):
     on(partner_a, days=[MON, THU])
     run("2026-11-23 19:00:00+00:00")
-    html = client_for(therapist).get(reverse("couple_detail", args=[assignment.couple_id])).content.decode()
+    html = client_for(therapist).get(reverse("couple_exercises", args=[assignment.couple_id])).content.decode()
     card = html[html.index('id="reminders"') :]
     card = card[: card.index("</div>")]
     assert "Alex</strong>: on, Mon, Thu at 19:00 their time · last sent 23 Nov 2026, 19:00" in card

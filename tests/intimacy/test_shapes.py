@@ -368,7 +368,7 @@ class TestTalkPages:
     ):
         log(talk, partner_a, "speaker", **SPEAKER_ANSWERS)
         log(talk, partner_b, "listener", **LISTENER_ANSWERS)
-        page = client_for(therapist).get(reverse("couple_detail", args=[talk.couple.pk])).content.decode()
+        page = client_for(therapist).get(reverse("couple_reflections", args=[talk.couple.pk])).content.decode()
         assert "Alex spoke, Sam listened" in page
         assert "Felt heard" in page and "Stayed with it without defending" in page
 
@@ -473,7 +473,7 @@ MATRIX = [
     ("partner_a", "history", {"shared"}, {"shared"}),
     ("partner_a", "my_data_download", {"shared"}, {"shared"}),
     ("partner_b", "my_data_download", {"shared", "therapist", "private"}, {"shared", "therapist", "private"}),
-    ("therapist", "couple_detail", {"shared", "therapist"}, {"shared", "therapist", "private"}),
+    ("therapist", "couple_reflections", {"shared", "therapist"}, {"shared", "therapist", "private"}),
 ]
 
 
@@ -482,15 +482,15 @@ def test_the_listeners_answers_reach_only_whom_they_may(
     request, client_for, listening_world, reader, surface, words, numbers
 ):
     who = request.getfixturevalue(reader)
-    args = [listening_world.couple.pk] if surface == "couple_detail" else []
-    query = {"weeks": "8"} if surface == "couple_detail" else {}
+    args = [listening_world.couple.pk] if surface == "couple_reflections" else []
+    query = {"weeks": "8"} if surface == "couple_reflections" else {}
     page = client_for(who).get(reverse(surface, args=args), query).content.decode()
     for level in LEVEL_DAYS:
         assert (_words(level) in page) == (level in words), (reader, surface, level)
     if surface == "my_data_download":
         entries = [r for s in json.loads(page)["sessions"] for r in s["reflections"] if r["role"] == "listener"]
         assert {r["stayed_open"] for r in entries} == {LEVEL_LISTENING[level]["stayed_open"] for level in numbers}
-    if surface == "couple_detail":
+    if surface == "couple_reflections":
         # Each of Sam's cards shows its listener answers; "Just me" too (numbers, never words).
         for level in numbers:
             assert f"<dd>{LEVEL_LISTENING[level]['understood_what_mattered']}/10</dd>" in page

@@ -374,7 +374,7 @@ def test_a_disputed_session_stops_counting_for_the_therapist_and_the_disputer_on
     assert trends.couple_trends(couple, period, Scope.SHARED).sessions == 2
     # The therapist's timeline lists it, marked.
     client.force_login(therapist)
-    page = client.get(reverse("couple_detail", args=[couple.pk])).content.decode()
+    page = client.get(reverse("couple_reflections", args=[couple.pk])).content.decode()
     assert page.count("Disputed by Sam: not in the trends") == 1
 
 
