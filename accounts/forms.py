@@ -1,6 +1,9 @@
 import zoneinfo
 
 from allauth.account.forms import SignupForm
+from allauth.mfa.base import forms as mfa_base_forms
+from allauth.mfa.totp import forms as mfa_totp_forms
+from allauth.mfa.webauthn import forms as mfa_webauthn_forms
 from django import forms
 from django.conf import settings
 from django.contrib.auth import password_validation
@@ -236,3 +239,56 @@ class AlertAddressForm(forms.Form):
         if data.get("where") == self.OTHER and not data.get("address"):
             self.add_error("address", gettext("Please give the address."))
         return data
+
+
+# allauth's second-factor forms (MFA_FORMS) ------------------------------------------------------------
+
+# A phone's number pad, its keyboard's code suggestion (an SMS or an authenticator app's), and nothing
+# the keyboard "corrects". Codes are digits only: the app's 6, a recovery code's 8 (allauth's
+# RECOVERY_CODE_DIGITS), which allauth compares as typed.
+CODE_FIELD_ATTRS = {
+    "inputmode": "numeric",
+    "autocomplete": "one-time-code",
+    "pattern": "[0-9]*",
+    "autocapitalize": "off",
+    "autocorrect": "off",
+    "spellcheck": "false",
+}
+
+
+def _code_field_for_phones(form: forms.Form) -> None:
+    form.fields["code"].widget.attrs.update(CODE_FIELD_ATTRS)
+
+
+class TendAuthenticateForm(mfa_base_forms.AuthenticateForm):
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        _code_field_for_phones(self)
+
+
+class TendReauthenticateForm(mfa_base_forms.ReauthenticateForm):
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        _code_field_for_phones(self)
+
+
+class TendActivateTOTPForm(mfa_totp_forms.ActivateTOTPForm):
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        _code_field_for_phones(self)
+
+
+class TendAddWebAuthnForm(mfa_webauthn_forms.AddWebAuthnForm):
+    """Adding a passkey: one that signs in alone, unless the person unticks it (a plain security key,
+    then only a second step after the password)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["name"].label = _("A name for it")
+        self.fields["name"].help_text = _("So you can tell your passkeys apart, for example “My phone”.")
+        self.fields["name"].widget.attrs.update({"autocomplete": "off", "maxlength": "60"})
+        if "passwordless" in self.fields:
+            field = self.fields["passwordless"]
+            field.initial = True
+            field.label = _("Sign in with it alone, without the password")
+            field.help_text = _("Your phone or key then asks for your fingerprint, face or PIN each time.")
