@@ -53,7 +53,7 @@ def _start_session(sender, request, user, **kwargs) -> None:
     # rather than look it up on every request.
     request.session[MFA_OK] = needs_second_factor(user) and is_mfa_enabled(user)
     request.session.pop(FIRST_FACTOR_FORCED, None)
-    staying.note_sign_in(request)
+    staying.note_sign_in(request, user)
 
 
 def end_other_sessions(request: HttpRequest | None, user) -> None:

@@ -31,27 +31,23 @@ OFFERED_COOKIE_SECONDS = 365 * 24 * 60 * 60
 NOT_INTERRUPTED = ("/accounts/", "/static/", "/healthz", "/invite/", "/sign-out-now/", "/keepalive/")
 
 
-def signed_in_with_passkey(request: HttpRequest) -> bool:
-    """Whether this session's sign-in was a passkey alone (allauth's record of how it signed in)."""
-    return did_use_passwordless_login(request, request.user)
-
-
-def may_stay(request: HttpRequest) -> bool:
-    """A partner signed in with a passkey on this device, whose session does not stay yet."""
-    user = request.user
+def may_stay(request: HttpRequest, user=None) -> bool:
+    """A partner signed in with a passkey on this device (allauth's record of how this session signed
+    in), whose session does not stay yet."""
+    user = user or request.user
     return (
         user.is_authenticated
         and user.is_partner
         and not user.is_staff
         and not request.session.get(STAY)
-        and signed_in_with_passkey(request)
+        and did_use_passwordless_login(request, user)
     )
 
 
-def note_sign_in(request: HttpRequest) -> None:
+def note_sign_in(request: HttpRequest, user) -> None:
     """At sign-in: a partner's passkey sign-in on a device not asked yet gets the offer next."""
     request.session.pop(STAY, None)
-    if may_stay(request) and OFFERED_COOKIE not in request.COOKIES:
+    if may_stay(request, user) and OFFERED_COOKIE not in request.COOKIES:
         request.session[OFFER_PENDING] = True
 
 
