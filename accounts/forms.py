@@ -284,11 +284,22 @@ class TendAddWebAuthnForm(mfa_webauthn_forms.AddWebAuthnForm):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        # allauth's own default names ("Master key", "Backup key") are a key-ring's, not a phone's.
+        self.initial["name"] = self._default_name()
         self.fields["name"].label = _("A name for it")
         self.fields["name"].help_text = _("So you can tell your passkeys apart, for example “My phone”.")
-        self.fields["name"].widget.attrs.update({"autocomplete": "off", "maxlength": "60"})
+        self.fields["name"].widget.attrs.update(
+            {"class": "form-control form-control-lg", "autocomplete": "off", "maxlength": "60"}
+        )
         if "passwordless" in self.fields:
             field = self.fields["passwordless"]
             field.initial = True
             field.label = _("Sign in with it alone, without the password")
             field.help_text = _("Your phone or key then asks for your fingerprint, face or PIN each time.")
+
+    def _default_name(self) -> str:
+        count = selectors.passkey_count(self.user)
+        return gettext("Passkey") if count == 0 else gettext("Passkey %(number)d") % {"number": count + 1}
+
+    def clean_name(self) -> str:
+        return self.cleaned_data["name"].strip() or self._default_name()

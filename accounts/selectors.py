@@ -1,6 +1,7 @@
 """Reads about people: the partners of a couple, the partner an invitation link names, and what an
 address is used for."""
 
+from allauth.mfa.models import Authenticator
 from django.db.models import QuerySet
 
 from accounts.models import Couple, Partner, User
@@ -52,3 +53,8 @@ def alerts_wanted(therapist: User) -> bool:
     """Whether a therapist's urgent emails go out: always while they have an active couple (they
     choose where, never nowhere), and otherwise as their "alert_emails" choice says."""
     return therapist.is_active and (therapist.alert_emails or active_couples_of(therapist.pk).exists())
+
+
+def passkey_count(user: User) -> int:
+    """How many passkeys (allauth's WebAuthn authenticators) the person has."""
+    return Authenticator.objects.filter(user_id=user.pk, type=Authenticator.Type.WEBAUTHN).count()

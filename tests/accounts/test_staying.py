@@ -1,4 +1,4 @@
-""""Stay signed in on this phone" (issue 17): offered to a partner after a passkey sign-in on a device
+""" "Stay signed in on this phone" (issue 17): offered to a partner after a passkey sign-in on a device
 that has not answered yet; chosen, the session ends after 30 unused days and 90 days after signing in
 (instead of 24 hours and 30 days), and signing out, "Sign out everywhere", the private line's "Sign out
 now" and removing the last passkey still end it. A passkey sign-in also satisfies a therapist's

@@ -13,8 +13,9 @@ from allauth.mfa.models import Authenticator
 from django.urls import reverse
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import PHONE
+from tests.browser.conftest import PHONE, SCREENSHOTS
 from tests.browser.helpers import confirm_password, sign_in, strict_csp
+from tests.browser.test_accessibility import SMALL_TARGETS_JS, serious_findings
 from tests.factories import PASSWORD, TOTP_SECRET
 
 pytestmark = pytest.mark.browser
@@ -40,12 +41,22 @@ def phone_authenticator(page: Page) -> None:
     )
 
 
+def looks_right(page: Page, name: str) -> None:
+    """No serious axe finding, every target a thumb can hit at 375 px; a screenshot to look at."""
+    page.wait_for_load_state("networkidle")
+    assert serious_findings(page) == []
+    assert page.evaluate(SMALL_TARGETS_JS) == []
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=SCREENSHOTS / f"passkeys-{name}-375.png", full_page=True)
+
+
 def add_passkey(page: Page, base: str) -> None:
     """From the passkeys page: confirm with the password, then let the phone make one."""
     page.get_by_role("link", name="Add a passkey").click()
     confirm_password(page, base, PASSWORD)
     expect(page).to_have_url(f"{base}{reverse('mfa_add_webauthn')}")
     expect(page.get_by_label("Sign in with it alone, without the password")).to_be_checked()
+    looks_right(page, "add")
     page.get_by_label("A name for it").fill("My phone")
     page.get_by_role("button", name="Add a passkey").click()
     # allauth makes recovery codes with a first passkey, and shows them.
@@ -58,7 +69,8 @@ def sign_out(page: Page, base: str) -> None:
     button = page.get_by_role("button", name="Sign out")
     expect(button).to_be_visible()
     button.click()
-    expect(page).to_have_url(f"{base}{reverse('account_login')}")
+    # Longer than expect's 5 s: on a machine shared with other test runs, signing out once took longer.
+    expect(page).to_have_url(f"{base}{reverse('account_login')}", timeout=15_000)
 
 
 def sign_in_with_passkey(page: Page, base: str) -> None:
@@ -78,9 +90,12 @@ def test_a_partner_signs_in_with_a_passkey_and_stays_signed_in(live_server, new_
     phone.goto(f"{base}/")
     sign_out(phone, base)
 
+    phone.goto(f"{base}{reverse('account_login')}")
+    looks_right(phone, "sign-in")
     sign_in_with_passkey(phone, base)
     # Signed in with the passkey alone: the offer, before home.
     expect(phone.get_by_role("heading", name="Stay signed in on this phone?")).to_be_visible()
+    looks_right(phone, "stay-offer")
     phone.get_by_role("button", name="Stay signed in").click()
     expect(phone).to_have_url(f"{base}/")
     expect(phone.get_by_text("This phone stays signed in.")).to_be_visible()
@@ -121,5 +136,6 @@ def test_a_therapist_signs_in_with_a_passkey_as_both_factors(live_server, new_pa
     code = phone.locator("input[name=code]")
     expect(code).to_have_attribute("inputmode", "numeric")
     expect(code).to_have_attribute("autocomplete", "one-time-code")
+    looks_right(phone, "second-step")
     phone.get_by_role("button", name="Use a passkey").click()
     expect(phone).to_have_url(f"{base}/")
