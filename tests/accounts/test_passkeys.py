@@ -4,9 +4,12 @@ allows no inline script), the code fields as phones expect them, and "Sign in" i
 passkey ceremony itself runs in Chromium: tests/browser/test_passkeys.py."""
 
 import re
+from unittest import mock
 
 import pytest
 import time_machine
+from allauth.mfa.models import Authenticator
+from allauth.mfa.webauthn import forms as webauthn_forms
 from django.urls import reverse
 
 from tests.factories import PASSWORD, UserFactory
@@ -91,3 +94,26 @@ def test_partners_find_passkeys_under_your_data(client, partner_a):
     assert f'<a href="{reverse("mfa_index")}">Passkeys and two-step sign-in</a>' in html
     page = client.get(reverse("mfa_index")).content.decode()
     assert f'href="{reverse("mfa_add_webauthn")}"' in page
+
+
+def test_adding_one_tells_the_owner_by_email_in_tends_words(
+    client, partner_a, mailoutbox, django_capture_on_commit_callbacks
+):
+    client.force_login(partner_a.user)
+    client.post(reverse("account_reauthenticate"), {"password": PASSWORD})
+    client.get(reverse("mfa_add_webauthn"))
+    # The phone's answer and the server's check of it stood in for: the ceremony runs in Chromium.
+    with (
+        mock.patch.object(webauthn_forms.auth, "parse_registration_response"),
+        mock.patch.object(webauthn_forms.auth, "complete_registration"),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        response = client.post(
+            reverse("mfa_add_webauthn"), {"name": "", "passwordless": "on", "credential": '{"id": "phone"}'}
+        )
+    assert response["Location"] == reverse("mfa_view_recovery_codes")
+    key = Authenticator.objects.get(user=partner_a.user, type=Authenticator.Type.WEBAUTHN)
+    assert key.wrap().name == "Passkey"  # an empty name: Tend's default, not allauth's "Master key"
+    (email,) = mailoutbox
+    assert email.subject == "Tend: A passkey was added"
+    assert "A passkey was added: it can now sign in to your account." in email.body
