@@ -17,7 +17,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 
 # In the session: this session is one that stays signed in on its device.
 STAY = "tend_stay_signed_in"
@@ -58,7 +58,7 @@ def offer_redirect(request: HttpRequest) -> HttpResponse | None:
     if request.path.startswith(NOT_INTERRUPTED) or request.path == reverse("stay_signed_in"):
         return None
     del request.session[OFFER_PENDING]
-    return redirect(f"{reverse('stay_signed_in')}?next={request.get_full_path()}")
+    return redirect(f"{reverse('stay_signed_in')}?{urlencode({'next': request.get_full_path()})}")
 
 
 def stay_start(request: HttpRequest) -> None:

@@ -117,3 +117,26 @@ def test_adding_one_tells_the_owner_by_email_in_tends_words(
     (email,) = mailoutbox
     assert email.subject == "Tend: A passkey was added"
     assert "A passkey was added: it can now sign in to your account." in email.body
+
+
+def test_a_persons_passkeys_read_as_passkeys_on_every_page(client, partner_a):
+    key = Authenticator.objects.create(
+        user=partner_a.user, type=Authenticator.Type.WEBAUTHN, data={"name": "My phone", "credential": {}}
+    )
+    client.force_login(partner_a.user)
+    client.post(reverse("account_reauthenticate"), {"password": PASSWORD})
+    for name, args in (
+        ("mfa_index", []),
+        ("mfa_list_webauthn", []),
+        ("mfa_edit_webauthn", [key.pk]),
+        ("mfa_remove_webauthn", [key.pk]),
+    ):
+        response = client.get(reverse(name, args=args))
+        html = response.content.decode()
+        assert response.status_code == 200, name
+        assert "ecurity key" not in html.lower().replace("a security key: asked after your password", ""), name
+        assert "Passkey" in html or "passkey" in html, name
+    assert (
+        f'action="{reverse("mfa_edit_webauthn", args=[key.pk])}"'
+        in client.get(reverse("mfa_edit_webauthn", args=[key.pk])).content.decode()
+    )

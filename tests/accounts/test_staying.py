@@ -55,7 +55,7 @@ class TestTheOffer:
     def test_after_a_passkey_sign_in_the_first_page_is_the_offer_then_that_page(self, client, partner_a):
         passkey_sign_in(client, partner_a.user)
         response = client.get(reverse("history"))
-        assert response.status_code == 302 and response["Location"] == f"{STAY}?next={reverse('history')}"
+        assert response.status_code == 302 and response["Location"] == f"{STAY}?next=%2Fhistory%2F"
         page = client.get(response["Location"])
         assert page.status_code == 200
         assert b"Stay signed in on this phone?" in page.content
