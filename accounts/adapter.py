@@ -17,8 +17,13 @@ ALREADY_EXISTS = "account/email/account_already_exists"
 # password reset ("there is no account, sign up here").
 INVITATION_INSTEAD = {ALREADY_EXISTS, "account/email/unknown_account"}
 
-# allauth's pages of a first setup: the authenticator app, then the recovery codes it made.
-FIRST_FACTOR_VIEWS = {"mfa_activate_totp", "mfa_view_recovery_codes", "mfa_download_recovery_codes"}
+# allauth's pages of a first setup: the authenticator app or a passkey, then the recovery codes it made.
+FIRST_FACTOR_VIEWS = {
+    "mfa_activate_totp",
+    "mfa_add_webauthn",
+    "mfa_view_recovery_codes",
+    "mfa_download_recovery_codes",
+}
 
 
 class TendAccountAdapter(DefaultAccountAdapter):

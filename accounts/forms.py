@@ -2,6 +2,9 @@ import base64
 import zoneinfo
 
 from allauth.account.forms import SignupForm
+from allauth.mfa.base import forms as mfa_base_forms
+from allauth.mfa.totp import forms as mfa_totp_forms
+from allauth.mfa.webauthn import forms as mfa_webauthn_forms
 from django import forms
 from django.conf import settings
 from django.contrib.auth import password_validation
@@ -299,3 +302,67 @@ class PushSubscriptionForm(forms.Form):
         if secret is None or len(secret) != 16:
             raise ValidationError(gettext("This browser's notification key is not valid."))
         return self.cleaned_data["auth"]
+
+
+# allauth's second-factor forms (MFA_FORMS) ------------------------------------------------------------
+
+# A phone's number pad, its keyboard's code suggestion (an SMS or an authenticator app's), and nothing
+# the keyboard "corrects". Codes are digits only: the app's 6, a recovery code's 8 (allauth's
+# RECOVERY_CODE_DIGITS), which allauth compares as typed.
+CODE_FIELD_ATTRS = {
+    "inputmode": "numeric",
+    "autocomplete": "one-time-code",
+    "pattern": "[0-9]*",
+    "autocapitalize": "off",
+    "autocorrect": "off",
+    "spellcheck": "false",
+}
+
+
+def _code_field_for_phones(form: forms.Form) -> None:
+    form.fields["code"].widget.attrs.update(CODE_FIELD_ATTRS)
+
+
+class TendAuthenticateForm(mfa_base_forms.AuthenticateForm):
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        _code_field_for_phones(self)
+
+
+class TendReauthenticateForm(mfa_base_forms.ReauthenticateForm):
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        _code_field_for_phones(self)
+
+
+class TendActivateTOTPForm(mfa_totp_forms.ActivateTOTPForm):
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        _code_field_for_phones(self)
+
+
+class TendAddWebAuthnForm(mfa_webauthn_forms.AddWebAuthnForm):
+    """Adding a passkey: one that signs in alone, unless the person unticks it (a plain security key,
+    then only a second step after the password)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # allauth's own default names ("Master key", "Backup key") are a key-ring's, not a phone's.
+        self.initial["name"] = self._default_name()
+        self.fields["name"].label = _("A name for it")
+        self.fields["name"].help_text = _("So you can tell your passkeys apart, for example “My phone”.")
+        self.fields["name"].widget.attrs.update(
+            {"class": "form-control form-control-lg", "autocomplete": "off", "maxlength": "60"}
+        )
+        if "passwordless" in self.fields:
+            field = self.fields["passwordless"]
+            field.initial = True
+            field.label = _("Sign in with it alone, without the password")
+            field.help_text = _("Your phone or key then asks for your fingerprint, face or PIN each time.")
+
+    def _default_name(self) -> str:
+        count = selectors.passkey_count(self.user)
+        return gettext("Passkey") if count == 0 else gettext("Passkey %(number)d") % {"number": count + 1}
+
+    def clean_name(self) -> str:
+        return self.cleaned_data["name"].strip() or self._default_name()

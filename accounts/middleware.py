@@ -23,6 +23,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 
+from accounts import staying
 from accounts.redaction import redact
 
 SIGNED_IN_AT = "tend_signed_in_at"
@@ -52,6 +53,7 @@ def _start_session(sender, request, user, **kwargs) -> None:
     # rather than look it up on every request.
     request.session[MFA_OK] = needs_second_factor(user) and is_mfa_enabled(user)
     request.session.pop(FIRST_FACTOR_FORCED, None)
+    staying.note_sign_in(request, user)
 
 
 def end_other_sessions(request: HttpRequest | None, user) -> None:
@@ -75,6 +77,9 @@ def _second_factor_removed(sender, request, user, **kwargs) -> None:
     end_other_sessions(request, user)
     if request is not None and needs_second_factor(user):
         request.session[MFA_OK] = is_mfa_enabled(user)
+    if request is not None and not is_mfa_enabled(user, [Authenticator.Type.WEBAUTHN]):
+        # "Stay signed in on this phone" rested on a passkey; with none left, the usual limits again.
+        staying.stay_end(request)
 
 
 # What the owner is told when someone else (staff in the admin, an operator) removes a factor; their
@@ -143,7 +148,8 @@ class SessionRulesMiddleware:
     - Therapists and staff: signed out after TEND_IDLE_SECONDS_THERAPIST without a request, and
       TEND_SESSION_ABSOLUTE_SECONDS after signing in however active (the appointment view's
       keep-alive included). Partners: after TEND_IDLE_SECONDS_PARTNER without a request, and
-      TEND_SESSION_ABSOLUTE_SECONDS_PARTNER after signing in.
+      TEND_SESSION_ABSOLUTE_SECONDS_PARTNER after signing in; a partner's session that stays signed in
+      on its phone (accounts/staying.py), after TEND_IDLE_SECONDS_STAY and TEND_SESSION_ABSOLUTE_SECONDS_STAY.
     - Therapists and staff without a second factor are sent to set one up before any other page.
     """
 
@@ -169,6 +175,8 @@ class SessionRulesMiddleware:
                     )
                     request.session[FIRST_FACTOR_FORCED] = True
                     return redirect("mfa_activate_totp")
+            elif offer := staying.offer_redirect(request):
+                return offer
         return self.get_response(request)
 
     @staticmethod
@@ -183,6 +191,9 @@ class SessionRulesMiddleware:
             return False
         if needs_second_factor(user):
             idle_limit, absolute_limit = settings.TEND_IDLE_SECONDS_THERAPIST, settings.TEND_SESSION_ABSOLUTE_SECONDS
+        elif stay := staying.limits(request):
+            # A partner's "Stay signed in on this phone" (accounts/staying.py).
+            idle_limit, absolute_limit = stay
         else:
             idle_limit, absolute_limit = (
                 settings.TEND_IDLE_SECONDS_PARTNER,

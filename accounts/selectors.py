@@ -3,6 +3,7 @@ address is used for."""
 
 import hashlib
 
+from allauth.mfa.models import Authenticator
 from django.db.models import QuerySet
 
 from accounts.models import Couple, Partner, PushSubscription, User
@@ -72,3 +73,8 @@ def push_endpoint_digests(user_id: int) -> list[str]:
 def push_users(user_ids) -> set[int]:
     """Of these people, those with at least one browser subscribed to notifications."""
     return set(PushSubscription.objects.filter(user_id__in=user_ids).values_list("user_id", flat=True).distinct())
+
+
+def passkey_count(user: User) -> int:
+    """How many passkeys (allauth's WebAuthn authenticators) the person has."""
+    return Authenticator.objects.filter(user_id=user.pk, type=Authenticator.Type.WEBAUTHN).count()

@@ -19,6 +19,8 @@ urlpatterns = [
     path("invite/<str:uidb64>/<str:token>/", views.invite_accept, name="invite_accept"),
     path("welcome/", views.consent, name="consent"),
     path("reminders/", views.reminder_settings, name="reminder_settings"),
+    # After a passkey sign-in on a phone: "Stay signed in on this phone" (accounts/staying.py).
+    path("stay-signed-in/", views.stay_signed_in, name="stay_signed_in"),
     # From an email, no sign-in: the signed token is the whole authority (turning emails off).
     path("reminders/off/<str:token>/", views.reminders_off, name="reminders_off"),
     # Push reminders (issue 17): JSON from static/tend/push.js; the service worker at the root.

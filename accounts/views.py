@@ -24,8 +24,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST, require_safe
 
-from accounts import push, selectors, services
-from accounts.access import get_couple_for_user, partner_of, partner_required, therapist_required
+from accounts import push, selectors, services, staying
+from accounts.access import (
+    get_couple_for_user,
+    partner_exit_required,
+    partner_of,
+    partner_required,
+    therapist_required,
+)
 from accounts.forms import (
     AddCoupleForm,
     AlertAddressForm,
@@ -365,6 +371,30 @@ class SignOutEverywhereView(ListUserSessionsView):
 
 
 sign_out_everywhere = SignOutEverywhereView.as_view()
+
+
+# Staying signed in on a phone ----------------------------------------------------------------------
+
+
+@partner_exit_required
+@require_http_methods(["GET", "POST"])
+def stay_signed_in(request: HttpRequest) -> HttpResponse:
+    """The offer after a passkey sign-in on a device: stay signed in here (longer limits), or not now.
+    Only a session signed in with a passkey can choose; any other is sent on (nothing to offer)."""
+    next_url = staying.safe_next(request, request.POST.get("next") or request.GET.get("next"))
+    if not staying.may_stay(request):
+        return redirect(next_url)
+    if request.method == "GET":
+        return render(request, "accounts/stay_signed_in.html", {"next": next_url})
+    if request.POST.get("choice") == "stay":
+        staying.stay_start(request)
+        messages.success(
+            request,
+            _("This phone stays signed in. It signs you out after 30 days unused, and after 90 days in any case."),
+        )
+    response = redirect(next_url)
+    staying.remember_answer(response)
+    return response
 
 
 # Mail providers' one-click unsubscribe (RFC 8058) POSTs here with no cookie and no CSRF token: the

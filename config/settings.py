@@ -267,10 +267,29 @@ SESSION_COOKIE_AGE = TEND_IDLE_SECONDS_PARTNER
 TEND_DRAFT_SECONDS = 60 * 60
 
 # Second factor (django-allauth mfa): an authenticator app, with recovery codes. Required for
-# therapists and staff by SessionRulesMiddleware, offered to partners. No passkeys: their scripts
-# are not ready for this CSP.
-MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+# therapists and staff by SessionRulesMiddleware, offered to partners.
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
 MFA_TOTP_ISSUER = "Tend"
+# Passkeys (issue 17): sign in with one alone ("Sign in with a passkey"). allauth asks the device to
+# verify its owner (fingerprint, face, PIN) for a passkey sign-in, so one counts as two factors and
+# satisfies the therapists' second-factor rule; with the password, a passkey is the second step. Its
+# scripts are allauth's own from static; their data travel as JSON (templates/mfa/webauthn/).
+MFA_PASSKEY_LOGIN_ENABLED = True
+# The 2FA code fields (sign-in, confirming, setting up the app) as phones expect them: accounts/forms.py.
+MFA_FORMS = {
+    "authenticate": "accounts.forms.TendAuthenticateForm",
+    "reauthenticate": "accounts.forms.TendReauthenticateForm",
+    "activate_totp": "accounts.forms.TendActivateTOTPForm",
+    "add_webauthn": "accounts.forms.TendAddWebAuthnForm",
+}
+# "Stay signed in on this phone" (accounts/staying.py): offered to a partner after signing in with a
+# passkey on a device. That session then ends after 30 unused days instead of 24 hours, and 90 days
+# after signing in however used; "Sign out everywhere", "Sign out now" and signing out end it at once.
+# Why: the phone holds the passkey and unlocks it only for its owner, so signing in again proves little
+# more than the phone's own lock already does; homework comes twice a week, and a sign-in almost every
+# time is what makes partners stop. 90 days bounds a phone that is lost or changes hands unnoticed.
+TEND_IDLE_SECONDS_STAY = 30 * 24 * 60 * 60
+TEND_SESSION_ABSOLUTE_SECONDS_STAY = 90 * 24 * 60 * 60
 # Changing how someone signs in (a factor, recovery codes; an address, were Tend to offer it) asks for
 # the password or a code again unless they confirmed within 5 minutes; signing in is not confirming
 # (allauth's rule).

@@ -47,6 +47,8 @@ APPOINTMENT_MODE_ALLOWED = frozenset(
         "appointment_put_back",
         "account_reauthenticate",
         "mfa_reauthenticate",
+        # The therapist's passkey (issue 17): their device and its fingerprint or PIN, not the couple's.
+        "mfa_reauthenticate_webauthn",
         "account_logout",
         "quick_sign_out",
         "healthz",

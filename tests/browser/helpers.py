@@ -21,12 +21,12 @@ def sign_in(page: Page, base_url: str, email: str, password: str, totp_secret: s
     page.goto(f"{base_url}/accounts/login/")
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password", exact=True).fill(password)
-    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
     if totp_secret:
         expect(page).to_have_url(f"{base_url}/accounts/2fa/authenticate/")
         wait_for_a_fresh_code()
         page.locator("input[name=code]").fill(totp_code(totp_secret))
-        page.get_by_role("button", name="Sign in").click()
+        page.get_by_role("button", name="Sign in", exact=True).click()
     expect(page).to_have_url(f"{base_url}/")
     # The address changes before the page has arrived: a `goto` straight after would abort it.
     page.wait_for_load_state()

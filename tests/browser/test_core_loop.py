@@ -50,7 +50,7 @@ def test_the_whole_loop(live_server, new_page, screenshot, invite_link):
     dr.goto(f"{base}/accounts/login/")
     dr.get_by_label("Email").fill(THERAPIST_EMAIL)
     dr.get_by_label("Password", exact=True).fill(THERAPIST_PASSWORD)
-    dr.get_by_role("button", name="Sign in").click()
+    dr.get_by_role("button", name="Sign in", exact=True).click()
     # No client data before a second factor: the therapist sets up an authenticator app first.
     set_up_authenticator(dr, base)
     screenshot(dr, "therapist-recovery-codes")

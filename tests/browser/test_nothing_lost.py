@@ -83,7 +83,7 @@ def sign_in_here(page: Page, email: str) -> None:
     """Sign in on the sign-in page the browser was sent to (its ?next= takes it back)."""
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password", exact=True).fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
 
 
 def test_signed_out_while_writing_the_words_come_back_after_signing_in(live_server, new_page, assignment, partner_a):

@@ -63,9 +63,9 @@ def test_removing_the_authenticator_asks_and_signs_out_the_other_browser(live_se
     phone.goto(f"{base}/accounts/login/")
     phone.get_by_label("Email").fill(therapist.email)
     phone.get_by_label("Password", exact=True).fill(PASSWORD)
-    phone.get_by_role("button", name="Sign in").click()
+    phone.get_by_role("button", name="Sign in", exact=True).click()
     phone.locator("input[name=code]").fill(code)
-    phone.get_by_role("button", name="Sign in").click()
+    phone.get_by_role("button", name="Sign in", exact=True).click()
     expect(phone).to_have_url(f"{base}/")
 
     laptop.goto(f"{base}{reverse('mfa_index')}")

@@ -671,6 +671,7 @@ NOT_READ = {
     "invite_accept": "public signed link: a set-password form",
     "reminders_off": "public signed link from an email: a fixed question",
     "account_email": "a fixed sentence",
+    "stay_signed_in": "a fixed question about this phone's sign-in (issue 17): no couple's data",
     "alert_settings": "a therapist's own urgent-email address: no couple's data",
     "display_name": "a therapist's own name for invitations: no couple's data",
     "alert_address_confirm": "public signed link from an email: the address it confirms, nothing else",
