@@ -328,6 +328,11 @@ class Therapist:
     browser: Browser
     email: str
     couples: list[int] = field(default_factory=list)
+    # The appointment view's own browser: opening the view puts its session in appointment mode, where
+    # every other therapist page asks for the password first (intimacy/appointment_mode.py), as on the
+    # couple's screen. One couple's view, as that screen shows; signed in separately.
+    appointment: Browser | None = None
+    signed_in_period: int = 0
 
 
 @dataclass
@@ -355,7 +360,9 @@ def prepare_people(config: Config, ports: list[int]) -> tuple[list[Therapist], l
         couples = sorted({int(pk) for pk in re.findall(r'href="/couples/(\d+)/"', page.text)})
         if not couples:
             raise SignInFailed(f"{email}: no couples on the caseload")
-        therapists.append(Therapist(browser, email, couples))
+        therapists.append(Therapist(browser, email, couples, signed_in_period=totp_code()[1]))
+    if config.mode == "mix" or "appointment" in config.pages:
+        open_appointment_views(therapists, ports)
     ks = active_couples(config.couples)
     partners = []
     for i in range(config.clients):
@@ -377,6 +384,20 @@ def prepare_people(config: Config, ports: list[int]) -> tuple[list[Therapist], l
         person.day = found.group(1)  # the couple's today, as the form offers it
         partners.append(person)
     return therapists, partners
+
+
+def open_appointment_views(therapists: list[Therapist], ports: list[int]) -> None:
+    """Each therapist signs in a second time and opens the appointment view of their first couple. An
+    authenticator code works once, so this waits for the next 30-second code after their first sign-in."""
+    for i, therapist in enumerate(therapists):
+        while totp_code()[1] <= therapist.signed_in_period:
+            time.sleep(0.5)
+        browser = Browser(ports, f"127.0.0.{2 + i}")
+        sign_in_or_fail(browser, therapist.email)
+        view = browser.request("GET", f"/couples/{therapist.couples[0]}/appointment/?weeks=104")
+        if view.status != 200:
+            raise SignInFailed(f"{therapist.email}: the appointment view answered {view.status}")
+        therapist.appointment = browser
 
 
 def log_form(person: PartnerPerson, key: str | None = None, days_back: int = 0) -> dict:
@@ -402,6 +423,10 @@ def write_plan(config: Config, ports: list[int], therapists: list, partners: lis
         clients.append(
             {
                 "therapist": {"cookies": therapist.browser.cookies, "couples": therapist.couples},
+                "appointment": {
+                    "cookies": therapist.appointment.cookies if therapist.appointment else {},
+                    "couple": therapist.couples[0],
+                },
                 "partner": {"cookies": partner.browser.cookies, "assignment": partner.assignment, "day": partner.day},
             }
         )

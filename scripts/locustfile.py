@@ -12,8 +12,9 @@ partner's assignment, and what to do:
   `settle` seconds of each slot still see the previous page's requests in the server's queue, so they
   are named "settle" and left out of the report. Locust's statistics merge each page's rounds.
 
-Each Locust user is one client: a therapist's browser and a partner's browser, each with its own cookie
-jar (as returned by the server: a real browser's). With two instances, every request goes to the next
+Each Locust user is one client: a therapist's browser, the therapist's appointment-view browser (the
+couple's screen, in appointment mode) and a partner's browser, each with its own cookie jar (kept as the
+server answers, as a real browser's). With two instances, every request goes to the next
 server in turn, all with the same Host header, as behind a proxy.
 
 Every request carries an X-Bench header naming its page; gunicorn writes it in the access log with the
@@ -64,17 +65,18 @@ def jar(cookies: dict[str, str]) -> CookieJar:
     return out
 
 
-def page_path(page: str, couples: list[int], rng: random.Random) -> tuple[str, str]:
-    """(who asks, path) for a page: the therapist's pages are for a random couple of theirs."""
+def page_path(page: str, couples: list[int], appointment_couple: int, rng: random.Random) -> tuple[str, str]:
+    """(who asks, path) for a page: the therapist's pages are for a random couple of theirs; the
+    appointment view is its own browser's, of one couple (bench.py, open_appointment_views)."""
     if page == "baseline":
         return "partner", BASELINE_PATH
     if page == "partner_home":
         return "partner", "/"
     if page == "caseload":
         return "therapist", "/"
-    couple = rng.choice(couples)
     if page == "appointment":
-        return "therapist", f"/couples/{couple}/appointment/?weeks=104"
+        return "appointment", f"/couples/{appointment_couple}/appointment/?weeks=104"
+    couple = rng.choice(couples)
     if page.startswith("dashboard_") and page.endswith("w"):
         return "therapist", f"/couples/{couple}/?weeks={int(page[len('dashboard_') : -1])}"
     raise ValueError(f"unknown page {page!r}")
@@ -97,23 +99,30 @@ class Client(FastHttpUser):
         self.logged = 0  # sessions logged in this run: each goes one day further back
         self.turn = itertools.cycle(PLAN["hosts"])
         self.client.cookiejar = self.client.client.cookiejar = jar(client["therapist"]["cookies"])
-        self.partner_client = FastHttpSession(
+        self.appointment_couple = client["appointment"]["couple"]
+        self.sessions = {
+            "therapist": self.client,
+            "partner": self.browser(self.partner["cookies"]),
+            "appointment": self.browser(client["appointment"]["cookies"]),
+        }
+
+    def browser(self, cookies: dict[str, str]) -> FastHttpSession:
+        """Another browser of this client, with its own cookies."""
+        session = FastHttpSession(
             base_url=self.host,
             request_event=self.environment.events.request,
             user=self,
             network_timeout=self.network_timeout,
             connection_timeout=self.connection_timeout,
         )
-        self.partner_client.cookiejar = self.partner_client.client.cookiejar = jar(self.partner["cookies"])
-
-    def session(self, who: str) -> FastHttpSession:
-        return self.partner_client if who == "partner" else self.client
+        session.cookiejar = session.client.cookiejar = jar(cookies)
+        return session
 
     def get(self, page: str, name: str) -> None:
-        who, path = page_path(page, self.couples, self.rng)
+        who, path = page_path(page, self.couples, self.appointment_couple, self.rng)
         url = next(self.turn) + path
         headers = {"Host": PLAN["host_header"], "X-Bench": name}
-        with self.session(who).get(
+        with self.sessions[who].get(
             url, name=name, headers=headers, allow_redirects=False, catch_response=True
         ) as response:
             if response.status_code != 200:
@@ -138,7 +147,7 @@ class Client(FastHttpUser):
         }
         url = next(self.turn) + f"/assignments/{person['assignment']}/log/?new=1"
         headers = {"Host": PLAN["host_header"], "X-Bench": name}
-        with self.partner_client.post(
+        with self.sessions["partner"].post(
             url, data=form, name=name, headers=headers, allow_redirects=False, catch_response=True
         ) as response:
             if response.status_code != 302 or response.headers.get("Location") != "/":
