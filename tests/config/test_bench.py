@@ -3,9 +3,13 @@
 A smoke test, not a measurement: `BENCH_MODE=pages` on tiny data (1 therapist × 3 couples), two Locust
 users, two seconds per page, one round. It asserts the run completes, every page answered 200 every
 time, and the report has every page's row with its ratio to the baseline; no timing is asserted (the
-budgets are for a full run, docs/PERFORMANCE.md). It needs PostgreSQL (gunicorn and the bench run
-against a database of their own on the test run's server), so it runs in the PostgreSQL pass of the
-suite (`make test-postgres`, scripts/with-postgres) and is skipped on SQLite.
+budgets are for a full run, docs/PERFORMANCE.md). Most of its time is migrating a fresh database,
+seeding the demo cast and waiting (up to 30 s) for a fresh authenticator code for the appointment
+view's own sign-in; the 14 s of load are the least of it.
+
+It needs PostgreSQL (gunicorn and the bench run against a database of their own on the test run's
+server), so it runs in the PostgreSQL pass of the suite (`make test-postgres`, scripts/with-postgres)
+and is skipped on SQLite.
 """
 
 import json
@@ -78,10 +82,11 @@ def test_pages_mode_runs_end_to_end(smoke_database, tmp_path):
         BENCH_ROUNDS="1",
         BENCH_PORT=str(free_port()),
         BENCH_OUT=str(tmp_path),
+        BENCH_EXPLAIN="0",  # the in-process query listing: `make bench` runs it; not needed to smoke-test
     )
     env.pop("DJANGO_SETTINGS_MODULE", None)
     result = subprocess.run(  # noqa: S603 (this repository's own script)
-        [sys.executable, str(SCRIPT)], env=env, cwd=BASE_DIR, capture_output=True, text=True, timeout=240
+        [sys.executable, str(SCRIPT)], env=env, cwd=BASE_DIR, capture_output=True, text=True, timeout=600
     )
     output = result.stdout + result.stderr
     # 0: every budget met; 1: a budget missed, which on tiny data with two clients says nothing.
@@ -107,9 +112,8 @@ def test_pages_mode_runs_end_to_end(smoke_database, tmp_path):
     markdown = report_file.with_suffix(".md").read_text()
     for page in PAGES:
         assert f"| {page} |" in markdown
-    # Locust's own statistics are kept beside the report, and the explain step listed each page's queries.
+    # Locust's own statistics are kept beside the report.
     assert (tmp_path / report["locust_csv"]).exists()
-    assert "## caseload `/`: 200" in (tmp_path / report["queries"]).read_text()
 
 
 def test_no_page_fetches_data_after_loading():
