@@ -1099,7 +1099,7 @@ def profile() -> int:
         client.force_login(user)
         client.get(path)  # warm: templates compiled, the connection's catalogue read
         timer.seconds = 0.0
-        profiler = Profiler(interval=0.0005)
+        profiler = Profiler(interval=0.001)
         with CaptureQueriesContext(connection) as captured:
             started, cpu = time.perf_counter(), time.process_time()
             profiler.start()
