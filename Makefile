@@ -43,7 +43,9 @@ test-postgres: install
 test: lint test-sqlite test-postgres
 
 # Load benchmark on a throwaway PostgreSQL with scale data; not part of `make test` (docs/PERFORMANCE.md).
-# BENCH_SIZE=quick for a smaller run, BENCH_INSTANCES=2 for two gunicorn instances behind a round-robin client.
+# BENCH_MODE=pages measures one page at a time (issue 16's budgets); BENCH_SIZE=quick for a smaller run,
+# BENCH_INSTANCES=2 for two gunicorn instances behind a round-robin client, BENCH_PROFILE=1 adds a
+# pyinstrument profile of every page. The load is Locust's (scripts/locustfile.py).
 bench: install
 	scripts/with-postgres $(PY) scripts/bench.py
 

@@ -1,9 +1,11 @@
 """Reads: what each screen shows, with access and partner privacy applied in the queries."""
 
+import operator
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, timedelta
+from functools import cached_property, reduce
 
 from django.core.paginator import Paginator
 from django.db.models import (
@@ -449,10 +451,32 @@ def _find_pairs(scope: QuerySet, *, for_partners: bool, partner: Partner | None 
     return pairs
 
 
+def _pair_days(scope: QuerySet) -> list[tuple[int, date]]:
+    """The (assignment, day)s of `scope` with sessions of two different loggers that no one but their
+    logger has reflected on: the only days where `_find_pairs` can find a pair. One light query (an
+    aggregate over one anti-join): `_find_pairs`' own query over a couple's whole history spent ~6 ms
+    being planned and ~2.5 ms run for the partner home and the dashboard, and most couples have no
+    such day at all (docs/PERFORMANCE.md, issue 16)."""
+    return list(
+        _lonely(scope)
+        .order_by()
+        .values("assignment_id", "date")
+        .annotate(loggers=Count("logged_by", distinct=True))
+        .filter(loggers__gt=1)
+        .values_list("assignment_id", "date")
+    )
+
+
 def session_pairs(couple: Couple, *, kind: str | None = None, partner: Partner | None = None) -> list[SessionPair]:
     """The couple's sessions that may be one back rub logged twice (`services.session_pair_kind`), newest
-    day first (`_find_pairs`: as a partner (`partner`) is offered them, or all, for the therapist)."""
+    day first (`_find_pairs`: as a partner (`partner`) is offered them, or all, for the therapist).
+    One query when no day can hold a pair (`_pair_days`), the usual case; otherwise `_find_pairs`' too,
+    on those days only."""
     scope = Session.objects.filter(assignment__couple=couple)
+    days = _pair_days(scope)
+    if not days:
+        return []
+    scope = scope.filter(reduce(operator.or_, (Q(assignment_id=a, date=d) for a, d in days)))
     pairs = _find_pairs(scope, for_partners=partner is not None, partner=partner)
     if kind is not None:
         pairs = [p for p in pairs if p.kind == kind]
@@ -505,7 +529,7 @@ class CaseloadRow:
         """The last session, or the day the couple was added if they have had none."""
         return self.last_session or timezone.localdate(self.couple.created_at, self.couple.tz)
 
-    @property
+    @cached_property
     def weeks_text(self) -> str:
         counts = ", ".join(str(w.done) for w in self.weeks)
         if self.target_this_week:

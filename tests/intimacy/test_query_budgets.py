@@ -198,9 +198,10 @@ def test_partner_home(client_for, partner_a, homework, django_assert_num_queries
     # issue 14, a condition in the same query), the other partner, this week's check-in;
     # whether touch work is open (intimacy/holds.py, added deliberately: the couple's holds; the
     # partners' private checks and separate screenings); both partners logging the same day in the
-    # same role, or each in their own (issue 14: the pairs, one query, also keeping the other partner's
-    # account of a back rub this partner logged too out of the awaiting list; dismissed pairs are read
-    # only when there is one); the couple's current program step (issue 15: none here, one read)
+    # same role, or each in their own (issue 14: the days that could hold a pair, one light query, issue
+    # 16; the pairs themselves are read only on such a day, also keeping the other partner's account of
+    # a back rub this partner logged too out of the awaiting list; dismissed pairs are read only when
+    # there is one); the couple's current program step (issue 15: none here, one read)
     with django_assert_num_queries(13):
         assert client.get(reverse("home")).status_code == 200
 
@@ -227,9 +228,10 @@ def test_partner_home_with_back_rubs_logged_twice(
 ):
     _logged_twice(assignment, partner_a, partner_b, days)
     client = client_for(partner_a)
-    # as test_partner_home (13), and the dismissed pairs, read once there is a pair: one card per
-    # pair, none of Sam's accounts in "Waiting for your reflection" (issue 14)
-    with django_assert_num_queries(14):
+    # as test_partner_home (13), the pairs on the days that can hold one (issue 16: read only then) and
+    # the dismissed pairs, read once there is a pair: one card per pair, none of Sam's accounts in
+    # "Waiting for your reflection" (issue 14)
+    with django_assert_num_queries(15):
         response = client.get(reverse("home"))
     assert len(response.context["home"].same_back_rub) == days and response.context["home"].awaiting == []
 
