@@ -197,8 +197,8 @@ def invite_send(*, partner: Partner, site_url: str, renew: bool = False) -> Part
         therapist = partner.couple.therapist.name
         if therapist:
             subject = _("%(therapist)s invited you to Tend") % {"therapist": therapist}
-        else:
-            subject = _("Your therapist invited you to Tend")
+        else:  # not "Your therapist …": a subject shows on a locked screen, and therapy is nobody's business
+            subject = _("You're invited to Tend")
         context = {
             "name": partner.name,
             "therapist": therapist,
