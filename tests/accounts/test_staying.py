@@ -142,6 +142,13 @@ class TestTheLimits:
         laptop.post(reverse("usersessions_list"))
         assert signed_out(phone.get(reverse("home")))
 
+    def test_a_new_password_set_elsewhere_ends_it(self, partner_a):
+        phone = Client()
+        stay(phone, partner_a.user)
+        partner_a.user.set_password("another-long-pass-2027!")
+        partner_a.user.save()
+        assert signed_out(phone.get(reverse("home")))
+
     def test_the_private_lines_sign_out_now_ends_it_at_once(self, client, partner_a):
         stay(client, partner_a.user)
         client.post(reverse("quick_sign_out"))
