@@ -328,6 +328,12 @@ class TestTheInvitationSaysWhoAndWhat:
         for word in ("sex", "touch", "therap", "couple", "back rub", "massage", "intima", "relationship"):
             assert word not in subject
 
+    def test_a_name_with_a_line_break_still_sends(self, partner_a):
+        # A name pasted from an email signature can hold a line break, which no mail header may: the
+        # invitation must still go (not a 500 on "Add couple"), on one line.
+        message = self._invite(partner_a, "Dana\r\nRivera")
+        assert message.subject == "Dana Rivera invited you to Tend"
+
     def test_without_a_display_name_it_says_your_therapist(self, partner_a):
         message = self._invite(partner_a, "")
         assert message.subject == "You're invited to Tend"
