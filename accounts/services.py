@@ -194,11 +194,12 @@ def invite_send(*, partner: Partner, site_url: str, renew: bool = False) -> Part
         login_url = site_url.rstrip("/") + reverse("account_login")
         message = render_to_string("accounts/email/invite_address_taken.txt", {"login_url": login_url})
     else:
-        therapist = partner.couple.therapist.name
+        # On one line: a name pasted with a line break would make the subject an invalid mail header.
+        therapist = " ".join(partner.couple.therapist.name.split())
         if therapist:
             subject = _("%(therapist)s invited you to Tend") % {"therapist": therapist}
-        else:
-            subject = _("Your therapist invited you to Tend")
+        else:  # not "Your therapist …": a subject shows on a locked screen, and therapy is nobody's business
+            subject = _("You're invited to Tend")
         context = {
             "name": partner.name,
             "therapist": therapist,

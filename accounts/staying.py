@@ -27,8 +27,18 @@ OFFER_PENDING = "tend_stay_offer_pending"
 OFFERED_COOKIE = "tend_stay_asked"
 OFFERED_COOKIE_SECONDS = 365 * 24 * 60 * 60
 # The offer interrupts only an ordinary page: not a form being sent, not allauth's own pages (a passkey
-# being added, recovery codes being shown), not the private line's quick exit.
-NOT_INTERRUPTED = ("/accounts/", "/static/", "/healthz", "/invite/", "/sign-out-now/", "/keepalive/")
+# being added, recovery codes being shown), not the private line (its message, its safety questions, its
+# quick exit): a partner who signed in to tell their therapist something goes straight there.
+NOT_INTERRUPTED = (
+    "/accounts/",
+    "/static/",
+    "/healthz",
+    "/invite/",
+    "/note/",
+    "/questions/",
+    "/sign-out-now/",
+    "/keepalive/",
+)
 
 
 def may_stay(request: HttpRequest, user=None) -> bool:

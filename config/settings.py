@@ -275,6 +275,11 @@ MFA_TOTP_ISSUER = "Tend"
 # satisfies the therapists' second-factor rule; with the password, a passkey is the second step. Its
 # scripts are allauth's own from static; their data travel as JSON (templates/mfa/webauthn/).
 MFA_PASSKEY_LOGIN_ENABLED = True
+# Every passkey use asks the device for its owner's fingerprint, face or PIN, and the server refuses an
+# answer without it (allauth's default, "preferred", only hopes for it): a confirmation is how a therapist
+# leaves the appointment view with the couple in the room, and a security key left in the laptop would
+# otherwise answer a touch from any hand. A key without a PIN is asked to set one.
+MFA_WEBAUTHN_USER_VERIFICATION = "required"
 # The 2FA code fields (sign-in, confirming, setting up the app) as phones expect them: accounts/forms.py.
 MFA_FORMS = {
     "authenticate": "accounts.forms.TendAuthenticateForm",

@@ -320,14 +320,23 @@ class TestTheInvitationSaysWhoAndWhat:
         assert "/invite/" in message.body
         assert "If you weren't expecting this email" in message.body
 
-    def test_the_subject_holds_nothing_clinical(self, partner_a):
-        subject = self._invite(partner_a, "Dana Rivera").subject.lower()
+    @pytest.mark.parametrize("therapist_name", ["Dana Rivera", ""])
+    def test_the_subject_holds_nothing_clinical(self, partner_a, therapist_name):
+        # A subject shows on a locked phone's screen and in a shared inbox's list: "Your therapist …"
+        # there tells anyone glancing that the reader is in therapy.
+        subject = self._invite(partner_a, therapist_name).subject.lower()
         for word in ("sex", "touch", "therap", "couple", "back rub", "massage", "intima", "relationship"):
             assert word not in subject
 
+    def test_a_name_with_a_line_break_still_sends(self, partner_a):
+        # A name pasted from an email signature can hold a line break, which no mail header may: the
+        # invitation must still go (not a 500 on "Add couple"), on one line.
+        message = self._invite(partner_a, "Dana\r\nRivera")
+        assert message.subject == "Dana Rivera invited you to Tend"
+
     def test_without_a_display_name_it_says_your_therapist(self, partner_a):
         message = self._invite(partner_a, "")
-        assert message.subject == "Your therapist invited you to Tend"
+        assert message.subject == "You're invited to Tend"
         assert "Your therapist has invited you to Tend." in message.body
         assert partner_a.couple.therapist.email not in message.body
 

@@ -140,3 +140,18 @@ def test_a_persons_passkeys_read_as_passkeys_on_every_page(client, partner_a):
         f'action="{reverse("mfa_edit_webauthn", args=[key.pk])}"'
         in client.get(reverse("mfa_edit_webauthn", args=[key.pk])).content.decode()
     )
+
+
+def test_confirming_with_a_passkey_asks_the_device_to_verify_its_owner(client_for, therapist, couple):
+    """A passkey confirmation is how a therapist leaves the appointment view (intimacy/middleware.py), with
+    the couple in the room. A security key left in the laptop answers a touch alone unless the page asks
+    for its owner's fingerprint or PIN ("required": the server refuses an answer without it; "preferred",
+    allauth's default, only hopes for it), so any hand could open the therapist-only pages with it."""
+    Authenticator.objects.create(user=therapist, type=Authenticator.Type.WEBAUTHN, data={"name": "Key"})
+    client = client_for(therapist)
+    client.get(reverse("appointment", args=[couple.pk]))
+    with mock.patch.object(webauthn_forms.auth, "get_credentials", lambda user: []):
+        page = client.get(reverse("mfa_reauthenticate_webauthn"))
+    assert page.status_code == 200
+    options = page.context["js_data"]["request_options"]
+    assert options["publicKey"]["userVerification"] == "required"

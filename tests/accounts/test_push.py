@@ -323,6 +323,11 @@ BAD_BODIES = [
     json.dumps({**subscription_json("http://fcm.googleapis.com/fcm/send/abc")}),  # not https
     json.dumps({**subscription_json("https://127.0.0.1/push")}),  # not a push service
     json.dumps({**subscription_json("https://fcm.googleapis.com.example.net/x")}),  # only looks like one
+    # Read as Google's by Python's urlsplit, but requests (urllib3) posts to 127.0.0.1: a blind SSRF.
+    json.dumps({**subscription_json("https://127.0.0.1\\@fcm.googleapis.com/fcm/send/x")}),
+    json.dumps({**subscription_json("https://10.0.0.5:8443\\@fcm.googleapis.com/fcm/send/x")}),
+    json.dumps({**subscription_json("https://someone@fcm.googleapis.com/fcm/send/x")}),  # a user part
+    json.dumps({**subscription_json("https://fcm.googleapis.com:22/fcm/send/x")}),  # another port
     json.dumps({**subscription_json(), "keys": {"p256dh": b64(b"x" * 65), "auth": b64(b"y" * 16)}}),  # not a point
     json.dumps({**subscription_json(), "keys": {"p256dh": Browser().p256dh, "auth": b64(b"y" * 8)}}),  # short secret
     json.dumps({**subscription_json(FCM + "x" * 1000)}),  # too long
@@ -334,6 +339,29 @@ BAD_BODIES = [
 def test_a_bad_subscription_is_400_with_nothing_stored(client_for, partner_a, vapid, body):
     assert post_json(client_for(partner_a), "push_subscribe", body) == 400
     assert not PushSubscription.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "endpoint",
+    [
+        "https://127.0.0.1\\@fcm.googleapis.com/fcm/send/x",
+        "https://evil.example\\@push.services.mozilla.com/wpush/v2/x",
+        "https://fcm.googleapis.com/fcm/send/x",
+        "https://updates.push.services.mozilla.com/wpush/v2/gAAAAABh-x_y",
+        "https://web.push.apple.com/QGuQyavXutnMH",
+        "https://wns2-par02p.notify.windows.com/w/?token=BQYAAAB%2bx%3d",
+    ],
+)
+def test_an_allowed_endpoint_is_the_host_requests_will_post_to(endpoint):
+    """The allow-list is checked on the host that requests (under pywebpush) will connect to, not on
+    what another URL parser reads: an endpoint is allowed only when urllib3 sees a push service too."""
+    from urllib3.util import parse_url
+
+    from accounts import push
+
+    if push.endpoint_allowed(endpoint):
+        host = parse_url(endpoint).host
+        assert any(host == h or host.endswith("." + h) for h in push.PUSH_SERVICE_HOSTS), host
 
 
 def test_subscribing_while_push_is_not_set_up_stores_nothing(client_for, partner_a):

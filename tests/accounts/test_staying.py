@@ -64,6 +64,15 @@ class TestTheOffer:
         # Made once: the next page is the page.
         assert client.get(reverse("home")).status_code == 200
 
+    @pytest.mark.parametrize("private", ["safety", "safety_check"])
+    def test_the_private_line_is_never_behind_the_offer(self, client, partner_a, private):
+        # A partner who signs in to tell their therapist something privately goes straight there; the
+        # offer waits for the next ordinary page.
+        passkey_sign_in(client, partner_a.user)
+        response = client.get(reverse(private))
+        assert not (response.status_code == 302 and response["Location"].startswith(STAY))
+        assert client.get(reverse("history"))["Location"].startswith(STAY)
+
     def test_choosing_it_makes_a_lasting_session_for_30_days_and_marks_the_device(self, client, partner_a):
         passkey_sign_in(client, partner_a.user)
         client.post(STAY, {"choice": "stay", "next": "/"})
@@ -140,6 +149,13 @@ class TestTheLimits:
         stay(phone, partner_a.user)
         passkey_sign_in(laptop, partner_a.user)
         laptop.post(reverse("usersessions_list"))
+        assert signed_out(phone.get(reverse("home")))
+
+    def test_a_new_password_set_elsewhere_ends_it(self, partner_a):
+        phone = Client()
+        stay(phone, partner_a.user)
+        partner_a.user.set_password("another-long-pass-2027!")
+        partner_a.user.save()
         assert signed_out(phone.get(reverse("home")))
 
     def test_the_private_lines_sign_out_now_ends_it_at_once(self, client, partner_a):
