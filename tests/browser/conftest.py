@@ -80,12 +80,16 @@ def page_problems() -> PageProblems:
 
 @pytest.fixture
 def new_page(browser, page_problems) -> Iterator[Callable]:
-    """`new_page(width, who=..., javascript=True)`: a page in a fresh browser context (its own cookies: one person)."""
+    """`new_page(width, who=..., javascript=True, scheme="light")`: a page in a fresh browser context (its own
+    cookies: one person) on a device that prefers the colour `scheme` ("light" or "dark", issue 17)."""
     contexts = []
 
-    def make(width: int = PHONE, who: str = "someone", javascript: bool = True):
+    def make(width: int = PHONE, who: str = "someone", javascript: bool = True, scheme: str = "light"):
         context = browser.new_context(
-            viewport={"width": width, "height": 900}, locale="en-GB", java_script_enabled=javascript
+            viewport={"width": width, "height": 900},
+            locale="en-GB",
+            color_scheme=scheme,
+            java_script_enabled=javascript,
         )
         context.set_default_timeout(TIMEOUT_MS)
         contexts.append(context)

@@ -18,7 +18,7 @@ from playwright.sync_api import expect
 
 from accounts.theme import THEME_COOKIE
 from intimacy.models import Exercise
-from tests.browser.conftest import LAPTOP, PHONE, TIMEOUT_MS
+from tests.browser.conftest import LAPTOP, PHONE
 from tests.browser.helpers import sign_in
 from tests.browser.test_accessibility import check_pages
 from tests.factories import PASSWORD, TOTP_SECRET, ReflectionFactory
@@ -42,27 +42,9 @@ def stores(theme: str) -> Callable:
 
 
 @pytest.fixture
-def themed_page(browser, page_problems) -> Callable:
+def themed_page(new_page) -> Callable:
     """`themed_page(width, scheme, who=..., javascript=True)`: a fresh context whose device prefers `scheme`."""
-    contexts = []
-
-    def make(width: int, scheme: str, who: str = "someone", javascript: bool = True):
-        context = browser.new_context(
-            viewport={"width": width, "height": 900},
-            locale="en-GB",
-            color_scheme=scheme,
-            java_script_enabled=javascript,
-        )
-        context.set_default_timeout(TIMEOUT_MS)
-        contexts.append(context)
-        page = context.new_page()
-        page_problems.watch(page, who)
-        return page
-
-    yield make
-    for context in contexts:
-        context.close()
-    assert not page_problems.lines, "The browser reported problems:\n" + "\n".join(page_problems.lines)
+    return lambda width, scheme, **kwargs: new_page(width, scheme=scheme, **kwargs)
 
 
 def test_a_dark_phone_gets_dark_partner_pages_that_pass_axe(
