@@ -174,6 +174,8 @@
       };
       if (isTarget) {
         Object.assign(set, { type: "line", borderDash: [6, 4], borderWidth: 2, pointRadius: 0, fill: false, stack: "target", order: -1 });
+        // A target of a single week (an exercise assigned this week) has no line to draw: a short dash marks it.
+        if (s.values.filter((v) => v !== null).length === 1) Object.assign(set, { pointStyle: "line", pointRadius: 8, pointBorderWidth: 2 });
       } else if (spec.type === "line") {
         set.borderDash = DASHES[n % DASHES.length];
       }
@@ -225,7 +227,7 @@
           responsive: true,
           layout: { padding: { top: markers.length ? PIN.height + PIN.above + 2 : 8 } },
           scales: {
-            x: { stacked: !!spec.stacked, ticks: { autoSkip: true, maxRotation: 0, color: text }, grid: { color: grid } },
+            x: { stacked: !!spec.stacked, ticks: { autoSkip: true, autoSkipPadding: 12, maxRotation: 0, color: text }, grid: { color: grid } },
             y: y,
           },
           plugins: {
