@@ -112,7 +112,7 @@ def test_pins_legend_axes_and_role_buttons(live_server, new_page, couple, therap
     set_up_crowded_weeks(couple, therapist, partner_a, partner_b)
     page = new_page(LAPTOP, who="therapist")
     sign_in(page, base, therapist.email, PASSWORD, TOTP_SECRET)
-    url = base + reverse("couple_detail", args=[couple.pk])
+    url = base + reverse("couple_trends", args=[couple.pk])  # every chart: the trends tab (issue 16)
 
     page.goto(url)
     markers = page.evaluate("JSON.parse(document.getElementById('chart-data').textContent).markers")
