@@ -134,8 +134,8 @@ def test_the_switch_works_by_keyboard_and_is_remembered(live_server, themed_page
     expect(menu_button).to_have_attribute("aria-expanded", "true")  # tend.js's menu, not Bootstrap's script
     switch = page.get_by_label("Colours")
     expect(switch).to_be_visible()
-    # "Save" is for pages without scripts; here the choice applies the moment it is made.
-    expect(page.get_by_role("button", name="Save")).to_be_hidden()
+    # "Save colours" is for pages without scripts; here the choice applies the moment it is made.
+    expect(page.get_by_role("button", name="Save colours")).to_be_hidden()
     for _ in range(12):
         if page.evaluate("document.activeElement.id") == "theme-choice":
             break
@@ -188,7 +188,7 @@ def test_a_stored_choice_needs_no_script_and_the_form_works_without_one(live_ser
     page = themed_page(PHONE, "light", who="partner", javascript=False)
     sign_in(page, live_server.url, partner_a.email, PASSWORD)
     page.get_by_label("Colours").select_option("dark")
-    page.get_by_role("button", name="Save").click()
+    page.get_by_role("button", name="Save colours").click()
     expect(page).to_have_url(live_server.url + reverse("home"))
     assert page.evaluate(BODY_BACKGROUND_JS) == DARK_PAGE
     response = page.goto(live_server.url + reverse("history"))
