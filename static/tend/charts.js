@@ -173,12 +173,31 @@
         clip: 6, // a point on the scale's top is drawn whole; the pins sit higher still
       };
       if (isTarget) {
-        Object.assign(set, { type: "line", borderDash: [6, 4], pointRadius: 0, fill: false, stack: "target", order: -1 });
+        Object.assign(set, { type: "line", borderDash: [6, 4], borderWidth: 2, pointRadius: 0, fill: false, stack: "target", order: -1 });
+        // A target of a single week (an exercise assigned this week) has no line to draw: a short dash marks it.
+        if (s.values.filter((v) => v !== null).length === 1) Object.assign(set, { pointStyle: "line", pointRadius: 8, pointBorderWidth: 2 });
       } else if (spec.type === "line") {
         set.borderDash = DASHES[n % DASHES.length];
       }
       return set;
     });
+  }
+
+  // Each legend item is drawn as what it stands for: a short stretch of the line, in its dash (the
+  // target's dashes too), or a block for bars. Chart.js's default fills a box and strokes it dashed,
+  // which reads as a blot.
+  function legendItems(chart) {
+    const items = Chart.defaults.plugins.legend.labels.generateLabels(chart);
+    items.forEach((item) => {
+      const set = chart.data.datasets[item.datasetIndex];
+      const isLine = (set.type || chart.config.type) === "line";
+      item.pointStyle = isLine ? "line" : "rect";
+      item.strokeStyle = set.borderColor;
+      item.fillStyle = set.backgroundColor;
+      item.lineDash = isLine ? set.borderDash || [] : [];
+      item.lineWidth = isLine ? 3 : 0;
+    });
+    return items;
   }
 
   function viewSeries(spec) {
@@ -208,11 +227,11 @@
           responsive: true,
           layout: { padding: { top: markers.length ? PIN.height + PIN.above + 2 : 8 } },
           scales: {
-            x: { stacked: !!spec.stacked, ticks: { autoSkip: true, maxRotation: 0, color: text }, grid: { color: grid } },
+            x: { stacked: !!spec.stacked, ticks: { autoSkip: true, autoSkipPadding: 12, maxRotation: 0, color: text }, grid: { color: grid } },
             y: y,
           },
           plugins: {
-            legend: { position: "bottom", labels: { boxWidth: 14, color: text } },
+            legend: { position: "bottom", labels: { color: text, usePointStyle: true, pointStyleWidth: 26, boxHeight: 12, generateLabels: legendItems } },
             annotation: { annotations: markerLines() },
           },
         },

@@ -44,7 +44,7 @@ def set_up_authenticator(page: Page, base_url: str) -> str:
 
 
 def confirm_password(page: Page, base_url: str, password: str) -> None:
-    """On allauth's "Confirm Access" page, Tend's question before a sensitive change: type it again."""
+    """On allauth's "Confirm it's you" page, Tend's question before a sensitive change: type it again."""
     expect(page).to_have_url(re.compile(re.escape(f"{base_url}/accounts/reauthenticate/")))
     page.locator("input[name=password]").fill(password)
     page.get_by_role("button", name="Confirm").click()
