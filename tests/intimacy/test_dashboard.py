@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from intimacy import services as intimacy_services
 from intimacy.alerts import alert_acknowledge
-from intimacy.models import Alert, CoupleNote, Reflection
+from intimacy.models import Alert, CoupleNote, Reflection, SafetyCheck
 from tests.factories import AssignmentFactory, ReflectionFactory, SessionFactory, weekly_checkins, weeks_of_homework
 
 NOW = "2026-11-25 12:00:00+00:00"
@@ -756,3 +756,16 @@ def test_a_seen_alert_stays_in_the_history_with_its_link(client_for, therapist, 
     html = client_for(therapist).get(reverse("couple_detail", args=[session.assignment.couple_id])).content.decode()
     assert "Seen: 1 alert — show" in html
     assert f'?session={session.pk}#session-{session.pk}">Open the session</a>' in html
+
+
+def test_a_new_couple_is_not_told_nothing_needs_attention_while_touch_work_waits(
+    client_for, therapist, couple, partner_a, partner_b
+):
+    """Neither partner has answered the private check: the overview's touch-work line says it waits, so the
+    empty alert list must not also say "Nothing needs attention" (found on the walk-through, issue 16)."""
+    for check in SafetyCheck.objects.filter(partner=partner_a):  # the factories' couples start cleared
+        check.delete()
+    html = client_for(therapist).get(reverse("couple_detail", args=[couple.pk])).content.decode()
+    assert "Touch work: waiting for private checks or separate conversations." in html
+    assert "Nothing needs attention right now." not in html
+    assert "No open alerts." in html
