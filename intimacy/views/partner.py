@@ -78,11 +78,15 @@ def log_start(request: HttpRequest) -> HttpResponse:
     # Paused, not missing: the neutral words of the exercise's own card, never "no exercise set"
     # (and only while there is an exercise to pause).
     # Holds and pauses stop touch exercises only: talk and together ones stay open to log.
-    paused = any(a.exercise.is_touch for a in assignments) and holds.touch_paused(request.partner)
+    clearance = holds.clearance(request.partner.couple) if any(a.exercise.is_touch for a in assignments) else None
+    paused = clearance is not None and not clearance.open
     active = [a for a in assignments if not (paused and a.exercise.is_touch)]
     if len(active) == 1:
         return redirect("session_log", pk=active[0].pk)
-    return render(request, "intimacy/log_start.html", {"assignments": active, "paused": paused})
+    # This partner's own private check comes first, as on the home page; the other partner, and anyone
+    # paused for another reason, read only the neutral pause.
+    check_due = paused and clearance.check_due(request.partner)
+    return render(request, "intimacy/log_start.html", {"assignments": active, "paused": paused, "check_due": check_due})
 
 
 @keeps_draft(LogSessionForm)

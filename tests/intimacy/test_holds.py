@@ -201,6 +201,20 @@ def test_the_log_page_says_paused_not_that_there_is_no_exercise(client, couple, 
     assert "no active exercise" not in html
 
 
+def test_the_log_page_asks_for_ones_own_private_check_first(client, couple, partner_a, partner_b, assignment):
+    """As the home page does: the partner whose private check is due is offered it, not told "paused";
+    their partner, whose check is done, reads only the neutral pause (found on the walk-through)."""
+    for check in SafetyCheck.objects.filter(partner=partner_a):  # the factories' partners start checked
+        check.delete()
+    client.force_login(partner_a.user)
+    html = client.get(reverse("log_start")).content.decode()
+    assert "Answer privately (1 minute)" in html and reverse("safety_check") in html
+    assert NEUTRAL not in html
+    client.force_login(partner_b.user)
+    html = client.get(reverse("log_start")).content.decode()
+    assert NEUTRAL in html and "Answer privately" not in html
+
+
 # Lifting ---------------------------------------------------------------------------------------------
 
 
