@@ -372,9 +372,18 @@ def _title(entry: dict, tz) -> str:
     return " · ".join(parts)
 
 
+def _applies(entry: dict, key: str, value) -> bool:
+    """Whether a reflection's question is one its role is asked: a giver is never asked the receiver's
+    "tension before", so an empty one is left off the page rather than read as "Not answered"."""
+    role = entry.get("role")
+    if value is not None or key not in Reflection.ROLE_ANSWERS or role not in Reflection.ROLE_QUESTIONS:
+        return True
+    return key in Reflection.ROLE_QUESTIONS[role]
+
+
 def _node(key: str, value, tz, level: int) -> dict:
     if isinstance(value, dict):
-        fields = [{"label": _label(k), **_node(k, v, tz, level)} for k, v in value.items()]
+        fields = [{"label": _label(k), **_node(k, v, tz, level)} for k, v in value.items() if _applies(value, k, v)]
         return {"kind": "fields", "fields": fields}
     if isinstance(value, list) and all(isinstance(v, dict) for v in value):
         entries = [

@@ -3,10 +3,12 @@ headings, and nothing of the other partner beyond what that JSON includes."""
 
 import html
 import json
+from datetime import UTC
 
 import pytest
 from django.urls import reverse
 
+from intimacy import records
 from intimacy.models import CheckIn, Reflection
 from tests.factories import ReflectionFactory
 
@@ -103,3 +105,18 @@ def test_the_page_asks_what_the_download_asks(client, client_for, therapist, par
 def test_your_data_offers_both(client_for, partner_a):
     page = client_for(partner_a).get(reverse("my_data")).content.decode()
     assert f'href="{reverse("my_data_page")}"' in page and f'href="{reverse("my_data_download")}"' in page
+
+
+def test_a_reflection_on_the_page_leaves_out_the_other_roles_questions():
+    """A giver is never asked "tension before": the readable page lists only the giver's own questions,
+    while an empty question the giver was asked still reads "Not answered" (found on the walk-through)."""
+    record = {
+        "sessions": [
+            {"date": "2026-11-30", "reflections": [{"role": "giver", "presence": None, "tension_before": None}]}
+        ]
+    }
+    page = records.readable(record, UTC)
+    fields = page[0]["body"]["entries"][0]["body"]["fields"][1]["entries"][0]["body"]["fields"]
+    assert [(f["label"], f["text"]) for f in fields if f["kind"] != "data"] == [
+        (records._label("presence"), "Not answered")
+    ]
