@@ -248,6 +248,17 @@ def test_appointment_query_count_is_the_same_for_a_week_and_two_years(
     assert response.status_code == 200
 
 
+def test_appointment_view_shows_ten_sessions_a_page(client_for, therapist, assignment, partner_a, partner_b):
+    # issue 16, "Fast": 10 sessions a page on the shared screen (each session is two reflection cards and
+    # three "Leave … out" forms). Six weeks of Mondays and Thursdays up to today, 25 Nov 2026: six Mondays
+    # and five Thursdays (the sixth, 26 Nov, is tomorrow), 11 sessions: 10 on page 1, 1 on page 2.
+    weeks_of_homework(assignment, partner_a, partner_b, 6, **MONDAYS_AND_THURSDAYS)
+    url = reverse("appointment", args=[assignment.couple_id])
+    response = client_for(therapist).get(url, {"weeks": "12"})
+    page = response.context["page"]
+    assert len(page) == 10 and page.paginator.count == 11 and page.paginator.num_pages == 2
+
+
 def test_two_year_view_is_monthly_and_light(client_for, therapist, assignment, partner_a, partner_b):
     weeks_of_homework(assignment, partner_a, partner_b, 104, **MONDAYS_AND_THURSDAYS)
     response = client_for(therapist).get(reverse("couple_detail", args=[assignment.couple_id]), {"weeks": "104"})
