@@ -676,10 +676,14 @@ def caseload(therapist: User, now=None, status: str | None = None) -> list[Casel
     return rows
 
 
-def couple_overview(couple: Couple, today: date) -> dict:
-    """The couple's assignments, each with this week's count of sessions."""
+def couple_overview(couple: Couple, today: date, *, counts: bool = True) -> dict:
+    """The couple's assignments, each with this week's count of sessions (`done`) unless `counts` is
+    False: the couple pages' header shows only their pause and resume buttons (issue 16, "Fast": the
+    count joined every session of the couple's history on every tab; the exercises tab shows it)."""
     assignments = couple.assignments.select_related("exercise", "planned_giver")
-    return {"assignments": list(assignments.annotate(done=_sessions_in_week_of(today)))}
+    if counts:
+        assignments = assignments.annotate(done=_sessions_in_week_of(today))
+    return {"assignments": list(assignments)}
 
 
 def couple_partners(couple: Couple) -> list[Partner]:

@@ -111,8 +111,9 @@ def test_couple_page_with_alerts_that_lead_somewhere(
     url = reverse("couple_detail", args=[couple.pk])
     # As pinned in tests/intimacy/test_dashboard.py TAB_QUERIES (the overview over a week and two years,
     # issue 16): session, user, couple; the audit row of this viewing (insert); the header's assignments
-    # with this week's count; trends: partners, assignments, sessions by week, reflections by week, notes in
-    # the period, program steps started in the period, check-ins by week; open alerts (with their
+    # (this week's count only on the exercises tab, issue 16); trends: partners, assignments, sessions by
+    # week, reflections by week, notes in the period, program steps started in the period, check-ins by
+    # week; open alerts (with their
     # exercise, joined); seen alerts; safety messages; touch work: the open hold, the partners with their
     # private checks and screenings and whether a hold is open (one query, issue 16), their latest private
     # checks, their separate screenings, their own pauses in force
