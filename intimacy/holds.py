@@ -115,14 +115,17 @@ class Clearance:
 def clearance(couple: Couple) -> Clearance:
     """Touch work opens only with no hold on, each partner's clean private check since the last hold
     was lifted (or ever, before the first), and a separate conversation recorded with each partner.
-    Two reads: the couple's holds, then its partners with what each has done."""
-    held = TouchHold.objects.open().filter(couple=couple).exists()
+    One read: the couple's partners with what each has done, and whether the couple has an open hold
+    (the same on both rows; issue 16, "Fast": it was a query of its own on every page that asks)."""
     rows = Partner.objects.filter(couple=couple).annotate(
         checked=Exists(_clean_check()),
         screened=Exists(_screened()),
         paused=Exists(active_pauses().filter(partner=OuterRef("pk"))),
+        held=Exists(TouchHold.objects.open().filter(couple=OuterRef("couple"))),
     )
-    rows = list(rows.values_list("pk", "checked", "screened", "paused"))
+    rows = list(rows.values_list("pk", "checked", "screened", "paused", "held"))
+    # A couple always has its two partners; without them, the hold is asked on its own.
+    held = rows[0][4] if rows else TouchHold.objects.open().filter(couple=couple).exists()
     return Clearance(
         held=held,
         to_answer=frozenset(row[0] for row in rows if not row[1]),

@@ -308,6 +308,8 @@ class PartnerHome:
     progress: list[AssignmentProgress]
     awaiting: list[Session]
     recent: list[Session] = field(default_factory=list)
+    # More sessions wait than the home shows (AWAITING_SHOWN): the rest are a link away, in the history.
+    more_awaiting: bool = False
     # Touch exercises paused for the couple (intimacy/holds.py): every touch exercise shows the same
     # neutral pause, and no touch session waits for a reflection meanwhile; talk and together go on.
     touch_paused: bool = False
@@ -326,6 +328,11 @@ class PartnerHome:
     intro: bool = False
 
 
+# The sessions waiting for the partner's reflection shown on their home, newest first (issue 16, "Fast":
+# up to 20 cards, each with its own form, were most of the page); the rest are in the history.
+AWAITING_SHOWN = 3
+
+
 def partner_home(partner: Partner, viewer: User, today: date, recent_count: int = 5) -> PartnerHome:
     clearance = holds.clearance(partner.couple)
     paused = not clearance.open
@@ -337,10 +344,12 @@ def partner_home(partner: Partner, viewer: User, today: date, recent_count: int 
         awaiting = awaiting.exclude(assignment__exercise__shape=ExerciseShape.TOUCH)
     shown = [] if partner.couple.is_closed else pairs
     recent = partner_history(partner, viewer, limit=recent_count)
+    waiting = list(picked_then_joined(awaiting[: AWAITING_SHOWN + 1]))  # one more says whether there are more
     return PartnerHome(
         today=today,
         progress=current_assignments(partner, today),
-        awaiting=list(picked_then_joined(awaiting[:20])),
+        awaiting=waiting[:AWAITING_SHOWN],
+        more_awaiting=len(waiting) > AWAITING_SHOWN,
         recent=recent,
         intro=partner.intro_dismissed_at is None and not recent and not partner.couple.is_closed,
         touch_paused=paused,
@@ -667,10 +676,14 @@ def caseload(therapist: User, now=None, status: str | None = None) -> list[Casel
     return rows
 
 
-def couple_overview(couple: Couple, today: date) -> dict:
-    """The couple's assignments, each with this week's count of sessions."""
+def couple_overview(couple: Couple, today: date, *, counts: bool = True) -> dict:
+    """The couple's assignments, each with this week's count of sessions (`done`) unless `counts` is
+    False: the couple pages' header shows only their pause and resume buttons (issue 16, "Fast": the
+    count joined every session of the couple's history on every tab; the exercises tab shows it)."""
     assignments = couple.assignments.select_related("exercise", "planned_giver")
-    return {"assignments": list(assignments.annotate(done=_sessions_in_week_of(today)))}
+    if counts:
+        assignments = assignments.annotate(done=_sessions_in_week_of(today))
+    return {"assignments": list(assignments)}
 
 
 def couple_partners(couple: Couple) -> list[Partner]:

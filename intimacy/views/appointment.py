@@ -20,6 +20,9 @@ from intimacy.access import get_reflection_for_user, get_session_for_user
 from intimacy.views.dashboard import _trend_context
 
 THERAPIST = User.Role.THERAPIST
+# Sessions a page on the shared screen (issue 16, "Fast": each is two reflection cards and three "Leave …
+# out" forms; 20 made the timeline most of the page's time). The therapist's reflections tab keeps 20.
+SESSIONS_PER_PAGE = 10
 
 
 @login_required
@@ -56,6 +59,7 @@ def appointment(request: HttpRequest, pk: int) -> HttpResponse:
             end=period.end,
             shared_only=True,
             left_out=left_out,
+            per_page=SESSIONS_PER_PAGE,
         ),
     )
     return render(request, "intimacy/appointment.html", context)

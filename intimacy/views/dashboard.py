@@ -118,7 +118,8 @@ def _tab(request: HttpRequest, couple: Couple, tab: str, context: dict, *, statu
         record_access(request, couple)
     if "partners" not in context:  # the header names them; the trends' own read has them already
         context["partners"] = selectors.couple_partners(couple)
-    context.update(selectors.couple_overview(couple, couple.today()))  # the header's pause and resume
+    # The header's pause and resume; this week's counts only where they are shown (the exercises tab).
+    context.update(selectors.couple_overview(couple, couple.today(), counts=tab == "couple_exercises"))
     context.update(couple=couple, tab=tab, tabs=TABS, base_url=reverse(tab, args=[couple.pk]))
     return render(request, f"intimacy/couple/{tab.removeprefix('couple_')}.html", context, status=status)
 

@@ -187,9 +187,10 @@ TRENDS_READS = (
 )
 TAB_QUERIES = {
     # the header's assignments; trends (7); open alerts; seen alerts; safety messages; touch work (issue 13):
-    # the open hold, if any; is one open (exists); the partners with their private checks and screenings
-    # (is touch work open?); the latest private checks; the separate screenings; the partners' own pauses
-    "couple_detail": 4 + 1 + 7 + 3 + 6,
+    # the open hold, if any; the partners with their private checks and screenings and whether a hold is
+    # open (is touch work open? one query since issue 16); the latest private checks; the separate
+    # screenings; the partners' own pauses
+    "couple_detail": 4 + 1 + 7 + 3 + 5,
     # the header's assignments; trends (7); the check-in panel (issue 14): every check-in's partner, week
     # and total, for baselines
     "couple_trends": 4 + 1 + 7 + 1,
@@ -203,7 +204,7 @@ TAB_QUERIES = {
     # program (issue 15: none here)
     "couple_exercises": 4 + 1 + 1 + 1 + 1,
 }
-# Before issue 16 the one page did all of it: 33 queries.
+# Before issue 16 the one page did all of it: 33 queries (the overview: 21 at the split, 20 since).
 
 
 @pytest.mark.parametrize("tab", list(TAB_QUERIES))
@@ -245,6 +246,17 @@ def test_appointment_query_count_is_the_same_for_a_week_and_two_years(
     with django_assert_num_queries(16):
         response = client.get(reverse("appointment", args=[assignment.couple_id]), {"weeks": "104"})
     assert response.status_code == 200
+
+
+def test_appointment_view_shows_ten_sessions_a_page(client_for, therapist, assignment, partner_a, partner_b):
+    # issue 16, "Fast": 10 sessions a page on the shared screen (each session is two reflection cards and
+    # three "Leave … out" forms). Six weeks of Mondays and Thursdays up to today, 25 Nov 2026: six Mondays
+    # and five Thursdays (the sixth, 26 Nov, is tomorrow), 11 sessions: 10 on page 1, 1 on page 2.
+    weeks_of_homework(assignment, partner_a, partner_b, 6, **MONDAYS_AND_THURSDAYS)
+    url = reverse("appointment", args=[assignment.couple_id])
+    response = client_for(therapist).get(url, {"weeks": "12"})
+    page = response.context["page"]
+    assert len(page) == 10 and page.paginator.count == 11 and page.paginator.num_pages == 2
 
 
 def test_two_year_view_is_monthly_and_light(client_for, therapist, assignment, partner_a, partner_b):

@@ -111,12 +111,13 @@ def test_couple_page_with_alerts_that_lead_somewhere(
     url = reverse("couple_detail", args=[couple.pk])
     # As pinned in tests/intimacy/test_dashboard.py TAB_QUERIES (the overview over a week and two years,
     # issue 16): session, user, couple; the audit row of this viewing (insert); the header's assignments
-    # with this week's count; trends: partners, assignments, sessions by week, reflections by week, notes in
-    # the period, program steps started in the period, check-ins by week; open alerts (with their
-    # exercise, joined); seen alerts; safety messages; touch work: the open hold, whether one is open, the
-    # partners with their private checks and screenings, their latest private checks, their separate
-    # screenings, their own pauses in force
-    with django_assert_num_queries(21):
+    # (this week's count only on the exercises tab, issue 16); trends: partners, assignments, sessions by
+    # week, reflections by week, notes in the period, program steps started in the period, check-ins by
+    # week; open alerts (with their
+    # exercise, joined); seen alerts; safety messages; touch work: the open hold, the partners with their
+    # private checks and screenings and whether a hold is open (one query, issue 16), their latest private
+    # checks, their separate screenings, their own pauses in force
+    with django_assert_num_queries(20):
         response = client.get(url)
     html = response.content.decode()
     assert html.count("Open the session") == min(12, len(sessions)) and "See the exercise" in html
@@ -196,13 +197,13 @@ def test_partner_home(client_for, partner_a, homework, django_assert_num_queries
     # reflection (less those declined), the latest sessions (with this partner's own signals: disputed,
     # declined, a shared reflection waiting, as subqueries), their visible reflections (the reveal rule,
     # issue 14, a condition in the same query), the other partner, this week's check-in;
-    # whether touch work is open (intimacy/holds.py, added deliberately: the couple's holds; the
-    # partners' private checks and separate screenings); both partners logging the same day in the
-    # same role, or each in their own (issue 14: the days that could hold a pair, one light query, issue
-    # 16; the pairs themselves are read only on such a day, also keeping the other partner's account of
-    # a back rub this partner logged too out of the awaiting list; dismissed pairs are read only when
-    # there is one); the couple's current program step (issue 15: none here, one read)
-    with django_assert_num_queries(13):
+    # whether touch work is open (intimacy/holds.py, added deliberately: the partners' private checks
+    # and separate screenings and whether the couple has an open hold, one query since issue 16); both
+    # partners logging the same day in the same role, or each in their own (issue 14: the days that could
+    # hold a pair, one light query, issue 16; the pairs themselves are read only on such a day, also keeping
+    # the other partner's account of a back rub this partner logged too out of the awaiting list; dismissed
+    # pairs are read only when there is one); the couple's current program step (issue 15: none here, one read)
+    with django_assert_num_queries(12):
         assert client.get(reverse("home")).status_code == 200
 
 
@@ -228,10 +229,10 @@ def test_partner_home_with_back_rubs_logged_twice(
 ):
     _logged_twice(assignment, partner_a, partner_b, days)
     client = client_for(partner_a)
-    # as test_partner_home (13), the pairs on the days that can hold one (issue 16: read only then) and
+    # as test_partner_home (12), the pairs on the days that can hold one (issue 16: read only then) and
     # the dismissed pairs, read once there is a pair: one card per pair, none of Sam's accounts in
     # "Waiting for your reflection" (issue 14)
-    with django_assert_num_queries(15):
+    with django_assert_num_queries(14):
         response = client.get(reverse("home"))
     assert len(response.context["home"].same_back_rub) == days and response.context["home"].awaiting == []
 
@@ -243,10 +244,10 @@ def test_reflection_form_with_the_offer_to_make_one(
     client = client_for(partner_a)
     # session, user, own partner + couple; the session with its couple, exercise and partners; this
     # partner's own reflection on it; words kept from before a sign-out (accounts/drafts.py); whether
-    # touch work is open (intimacy/holds.py: holds; private checks and screenings); the last
+    # touch work is open (intimacy/holds.py: private checks, screenings and holds, one query); the last
     # visibility chosen; the other partner; the pairs and the dismissed ones (issue 14: the offer to
     # make one above the form)
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(11):
         response = client.get(reverse("reflection_add", args=[sams[0].pk]))
     assert response.context["same_back_rub"].theirs == sams[0]
 
@@ -295,11 +296,11 @@ def test_log_offers_recent_sessions_without_a_reflection(
     # session, user, own partner + couple; the assignment with its couple and exercise; words kept
     # from before a sign-out (one cache row by key: accounts/drafts.py, added deliberately); the recent
     # sessions lacking this partner's reflection, with their partners and exercise; whether touch
-    # work is open (intimacy/holds.py, added deliberately: the couple's holds; the partners' private
-    # checks and separate screenings); sessions logged twice (issue 14: the pairs, one query; the other
-    # partner's account of a back rub this partner logged too is not offered; dismissed pairs are read
-    # only when there is one)
-    with django_assert_num_queries(9):
+    # work is open (intimacy/holds.py, added deliberately: the partners' private checks and separate
+    # screenings and whether the couple has an open hold, one query since issue 16); sessions logged twice
+    # (issue 14: the pairs, one query; the other partner's account of a back rub this partner logged too is
+    # not offered; dismissed pairs are read only when there is one)
+    with django_assert_num_queries(8):
         response = client.get(reverse("session_log", args=[assignment.pk]))
     assert response.status_code == 200 and len(response.context["sessions"]) == len(recent)
 
@@ -369,9 +370,9 @@ def test_couple_page_on_a_program(client_for, therapist, couple, on_a_program, d
 
 def test_partner_home_on_a_program(client_for, partner_a, on_a_program, django_assert_num_queries):
     client = client_for(partner_a)
-    # as test_partner_home (13, the current step's read included), and this partner's own latest answer
+    # as test_partner_home (12, the current step's read included), and this partner's own latest answer
     # on it (1 more)
-    with django_assert_num_queries(14):
+    with django_assert_num_queries(13):
         response = client.get(reverse("home"))
     assert "Your program: step" in response.content.decode()
 

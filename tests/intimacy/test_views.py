@@ -178,6 +178,28 @@ class TestPartnerHome:
         assert "This week: 1 of 2" in html
         assert html.count("Add your reflection") >= 2
 
+    def test_shows_the_latest_few_waiting_and_links_to_the_rest(self, client, partner_b, session):
+        # issue 16, "Fast": the home shows the latest AWAITING_SHOWN (3) sessions waiting for B's reflection
+        # and a link to the history for the rest, not up to 20 cards. `session` (Fri 20 Nov) waits for B;
+        # four more, Mon 16 to Thu 19 Nov, make five: shown 20, 19, 18 Nov, newest first.
+        for day in ("2026-11-16", "2026-11-17", "2026-11-18", "2026-11-19"):
+            giver = session.giver
+            SessionFactory(assignment=session.assignment, giver=giver, receiver=partner_b, logged_by=giver, date=day)
+        client.force_login(partner_b.user)
+        response = client.get(reverse("home"))
+        home = response.context["home"]
+        assert [s.date.isoformat() for s in home.awaiting] == ["2026-11-20", "2026-11-19", "2026-11-18"]
+        assert home.more_awaiting
+        html = response.content.decode()
+        assert "More sessions are waiting for your reflection" in html
+        assert f'href="{reverse("history")}"' in html
+
+    def test_no_link_to_more_when_all_waiting_are_shown(self, client, partner_b, session):
+        client.force_login(partner_b.user)
+        response = client.get(reverse("home"))
+        assert response.context["home"].awaiting == [session] and not response.context["home"].more_awaiting
+        assert "More sessions are waiting for your reflection" not in response.content.decode()
+
     def test_this_week_above_the_plan_has_no_of(self, client, partner_b, session):
         # Target 2 a week (factories); three sessions this week, Mon 23 to Wed 25 Nov (issue 16).
         for day in ("2026-11-23", "2026-11-24", "2026-11-25"):
@@ -354,10 +376,10 @@ def test_partner_home_query_count_is_fixed(client, partner_a, session, django_as
     client.force_login(partner_a.user)
     # session, user, own partner + couple, assignments with this week's count, sessions awaiting a
     # reflection, recent sessions, their visible reflections, the other partner, this week's check-in;
-    # whether touch work is open (intimacy/holds.py: the couple's holds; the partners' checks and screenings);
-    # both partners logging the same day in the same role (issue 14: the pairs, one query); the couple's
-    # current program step (issue 15: none here)
-    with django_assert_num_queries(13):
+    # whether touch work is open (intimacy/holds.py: the partners' checks and screenings and the couple's
+    # open hold, one query since issue 16); both partners logging the same day in the same role (issue 14:
+    # the pairs, one query); the couple's current program step (issue 15: none here)
+    with django_assert_num_queries(12):
         response = client.get(reverse("home"))
     assert response.status_code == 200
 
