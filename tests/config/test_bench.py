@@ -77,7 +77,7 @@ def test_pages_mode_runs_end_to_end(smoke_database, tmp_path):
         BENCH_CLIENTS="2",
         BENCH_WORKERS="2",
         BENCH_WARMUP="1",
-        BENCH_SLOT="2",
+        BENCH_SLOT="4",  # long enough for a loaded CI machine to finish a request of every page
         BENCH_SETTLE="0.5",
         BENCH_ROUNDS="1",
         BENCH_PORT=str(free_port()),
