@@ -67,3 +67,16 @@ def choose_readers(page: Page, option: str) -> None:
 def strict_csp(policy: str) -> bool:
     """Whether a Content-Security-Policy header allows only Tend's own scripts and no framing."""
     return "script-src 'self'" in policy and "unsafe-inline" not in policy and "frame-ancestors 'none'" in policy
+
+
+def wait_until(page: Page, expression: str, arg=None, *, seconds: float = 10) -> None:
+    """Wait until `expression` (a JavaScript function of `arg`, or an expression) is true in the page.
+
+    Polled from Python: Playwright's `wait_for_function` re-evaluates a string in the page, which Tend's
+    CSP (no 'unsafe-eval') refuses once the first check is false, so on a loaded machine it never
+    passes. Fails the test with the expression when the time is up."""
+    deadline = time.monotonic() + seconds
+    while not page.evaluate(expression, arg):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"Still false after {seconds} s on {page.url}: {expression}")
+        page.wait_for_timeout(100)

@@ -18,7 +18,7 @@ from intimacy import services as intimacy_services
 from intimacy.models import Exercise, ReadinessAnswer, Reflection
 from intimacy.weeks import week_start
 from tests.browser.conftest import LAPTOP, PHONE
-from tests.browser.helpers import sign_in
+from tests.browser.helpers import sign_in, wait_until
 from tests.factories import PASSWORD, TOTP_SECRET, AssignmentFactory, ReflectionFactory, SessionFactory
 
 pytestmark = pytest.mark.browser
@@ -146,11 +146,11 @@ def test_pins_legend_axes_and_role_buttons(live_server, new_page, couple, therap
     for width in (PHONE, TABLET, LAPTOP):
         page.set_viewport_size({"width": width, "height": 900})
         page.goto(overview)
-        page.wait_for_function("[...document.querySelectorAll(\"canvas[id^='chart-']\")].every((c) => c.dataset.pins)")
+        wait_until(page, "[...document.querySelectorAll(\"canvas[id^='chart-']\")].every((c) => c.dataset.pins)")
         assert_pins_apart_and_inside(page, width, count, min_charts=2)
         expect(page.locator("#chart-markers li")).to_have_count(count)
         page.goto(url)
-        page.wait_for_function("[...document.querySelectorAll(\"canvas[id^='chart-']\")].every((c) => c.dataset.pins)")
+        wait_until(page, "[...document.querySelectorAll(\"canvas[id^='chart-']\")].every((c) => c.dataset.pins)")
         assert_pins_apart_and_inside(page, width, count, min_charts=6)
         for axis in page.evaluate(AXES_JS):
             if axis["type"] == "bar":  # bars never touch the top: a whole step of headroom

@@ -11,7 +11,6 @@ from datetime import timedelta
 import pytest
 from django.urls import reverse
 from django.utils import timezone
-from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Page, expect
 
 from intimacy import services as intimacy_services
@@ -19,7 +18,7 @@ from intimacy.alerts import alert_sentence
 from intimacy.models import Alert, Reflection
 from intimacy.weeks import week_start
 from tests.browser.conftest import LAPTOP
-from tests.browser.helpers import confirm_password, rate, sign_in
+from tests.browser.helpers import confirm_password, rate, sign_in, wait_until
 from tests.factories import PASSWORD, TOTP_SECRET, AssignmentFactory, ReflectionFactory, SessionFactory
 
 pytestmark = pytest.mark.browser
@@ -117,8 +116,8 @@ def assert_no_sideways_scroll(page: Page, width: int) -> None:
     page.reload()
     expect(page.locator("canvas[id^='chart-']").first).to_be_visible()
     try:  # Chart.js resizes its canvases as the layout settles; give it a moment, then report the culprits.
-        page.wait_for_function(f"document.documentElement.scrollWidth <= {width}", timeout=2_000)
-    except PlaywrightError:
+        wait_until(page, "(width) => document.documentElement.scrollWidth <= width", width, seconds=5)
+    except AssertionError:
         wide = page.evaluate(
             """(width) => [...document.querySelectorAll("body *")]
                 .filter((e) => e.getBoundingClientRect().right > width)
