@@ -15,7 +15,7 @@ from allauth.usersessions.models import UserSession
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
-from django.contrib.auth.signals import user_logged_in
+from django.contrib.auth.signals import user_logged_in, user_logged_out
 from django.db import transaction
 from django.db.models.signals import post_delete
 from django.dispatch import receiver
@@ -23,7 +23,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 
-from accounts import staying
+from accounts import push, services, staying
 from accounts.redaction import redact
 
 SIGNED_IN_AT = "tend_signed_in_at"
@@ -63,6 +63,15 @@ def end_other_sessions(request: HttpRequest | None, user) -> None:
     current = request.session.session_key if request is not None and hasattr(request, "session") else None
     others = UserSession.objects.filter(user_id=user.pk).exclude(session_key=current)
     get_usersessions_adapter().end_sessions(list(others))
+
+
+@receiver(user_logged_out)
+def _forget_this_browsers_notifications(sender, request, user, **kwargs) -> None:
+    """Signing out (the menu, the safety page's "Sign out now", an ended session's own sign-out) stops
+    this browser's push notifications. Sent before the session is flushed, so its subscription is known."""
+    session = getattr(request, "session", None)
+    if user is not None and session is not None and (pk := session.get(push.SESSION_KEY)) is not None:
+        services.push_subscription_signed_out(user=user, pk=pk)
 
 
 @receiver(authenticator_added)

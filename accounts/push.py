@@ -23,6 +23,10 @@ from pywebpush import WebPushException, webpush
 
 from accounts.models import PushSubscription
 
+# The session's note of which push subscription is this browser's (set when it subscribes), so that
+# signing out here forgets it (accounts/middleware.py).
+SESSION_KEY = "tend_push_subscription"
+
 logger = logging.getLogger(__name__)
 
 # The push services today's browsers use (Chrome and Android, Firefox, Safari, Edge): a subscription

@@ -385,6 +385,15 @@ def push_subscription_delete(*, user: User, endpoint: str) -> bool:
     return bool(deleted)
 
 
+def push_subscription_signed_out(*, user: User, pk) -> bool:
+    """Signing out of a browser stops its notifications: the next person to use that phone must not get
+    the last one's (a shared phone, a phone passed on). Only `user`'s own subscription goes: the browser
+    may since have subscribed for someone else. True if one went."""
+    with transaction.atomic():
+        deleted, _ = PushSubscription.objects.filter(user=user, pk=pk).delete()
+    return bool(deleted)
+
+
 def push_subscriptions_delete_all(*, user: User) -> int:
     """ "Sign out everywhere": no browser gets this person's notifications any more (a lost phone
     included, signed out or not); they turn them on again where they want them. How many went."""

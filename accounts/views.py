@@ -320,7 +320,9 @@ def push_subscribe(request: HttpRequest) -> JsonResponse:
         return JsonResponse({"ok": False}, status=400)
     if not push.enabled():
         return JsonResponse({"ok": False}, status=409)
-    services.push_subscription_save(user=request.user, **form.cleaned_data)
+    subscription = services.push_subscription_save(user=request.user, **form.cleaned_data)
+    # Which subscription is this browser's, so signing out here stops its notifications (accounts/push.py).
+    request.session[push.SESSION_KEY] = subscription.pk
     return JsonResponse({"ok": True})
 
 

@@ -413,6 +413,29 @@ def test_sign_out_everywhere_removes_every_browser(client_for, partner_a, partne
     assert list(PushSubscription.objects.values_list("endpoint", flat=True)) == [FCM + "sams"]
 
 
+def test_signing_out_stops_this_browsers_notifications_only(client_for, partner_a, partner_b, vapid):
+    # Alex turned notifications on in this browser and on a laptop; Sam on Sam's phone.
+    client = client_for(partner_a)
+    assert post_json(client, "push_subscribe", subscription_json(FCM + "this-phone")) == 200
+    push_subscription_save(user=partner_a.user, endpoint=FCM + "laptop", p256dh="k", auth="a")
+    push_subscription_save(user=partner_b.user, endpoint=FCM + "sams", p256dh="k", auth="a")
+    assert client.post(reverse("account_logout")).status_code == 302
+    # Whoever picks up this phone next gets none of Alex's; the laptop and Sam's phone still do.
+    assert sorted(PushSubscription.objects.values_list("endpoint", flat=True)) == [FCM + "laptop", FCM + "sams"]
+
+
+def test_signing_out_leaves_a_browser_someone_else_turned_on_since(client_for, partner_a, partner_b, vapid):
+    # Alex turned it on here, then Sam signed in on the same phone in another session and turned it on:
+    # the subscription is Sam's now, and Alex's old session signing out must not take it away.
+    alex = client_for(partner_a)
+    assert post_json(alex, "push_subscribe", subscription_json(FCM + "shared")) == 200
+    sam = Client()
+    sam.force_login(partner_b.user)
+    assert post_json(sam, "push_subscribe", subscription_json(FCM + "shared")) == 200
+    assert alex.post(reverse("account_logout")).status_code == 302
+    assert list(PushSubscription.objects.values_list("user", flat=True)) == [partner_b.user_id]
+
+
 # The service worker and the page --------------------------------------------------------------------
 
 
