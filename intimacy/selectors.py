@@ -159,7 +159,7 @@ def sessions_with_reflections(
 
     `known`: the couple's partners (and assignments) the caller holds, attached instead of joined.
     """
-    reflections = Reflection.objects.visible_to(viewer)
+    reflections = Reflection.objects.visible_to(viewer, partner=known.viewer(viewer) if known else None)
     if left_out.reflections:
         reflections = reflections.exclude(pk__in=left_out.reflections)
     if known is None or not known.partners:
