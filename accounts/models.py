@@ -226,8 +226,17 @@ class Partner(models.Model):
         self.invite_nonce = secrets.token_hex(16)
 
     def other_partner(self) -> "Partner | None":
-        """The other member of this partner's couple (one query; None only while a couple is being made)."""
+        """The other member of this partner's couple (None only while a couple is being made): one query,
+        or none when it was read with this one (`remember_other_partner`)."""
+        if "_other_partner" in self.__dict__:
+            return self.__dict__["_other_partner"]
         return Partner.objects.filter(couple_id=self.couple_id).exclude(pk=self.pk).first()
+
+    def remember_other_partner(self, other: "Partner | None") -> None:
+        """Keep `other`, read together with this partner, as `other_partner`; it shares this one's couple."""
+        if other is not None:
+            Partner.couple.field.set_cached_value(other, self.couple)
+        self.__dict__["_other_partner"] = other
 
     @property
     def has_accepted(self) -> bool:

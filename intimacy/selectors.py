@@ -73,17 +73,64 @@ def _mask_unreadable(reflection: Reflection, viewer: User) -> Reflection:
     return reflection
 
 
-def picked_then_joined(sessions) -> QuerySet:
+def picked_then_joined(sessions, *, known: "Known | None" = None) -> QuerySet:
     """`sessions` (filtered, ordered, sliced as the caller likes) with their partners and exercise.
 
     The rows are picked first, in a subquery, and only they are joined: joined before the LIMIT, every
     session of the couple's history (or every partner of the practice, hashed) went through the joins,
     and with a filter's EXISTS beside them PostgreSQL spent ~25 ms planning (docs/PERFORMANCE.md).
+    What the caller already holds (`known`) is not joined: the caller attaches it (`Known.attach`).
     """
     picked = Session.objects.filter(pk__in=sessions.values("pk"))
     if sessions.query.order_by:
         picked = picked.order_by(*sessions.query.order_by)
-    return picked.select_related("giver", "receiver", "logged_by", "assignment__exercise")
+    related = []
+    if known is None or not known.partners:
+        related += ["giver", "receiver", "logged_by"]
+    if known is None or known.assignments is None:
+        related.append("assignment__exercise")
+    return picked.select_related(*related) if related else picked
+
+
+@dataclass
+class Known:
+    """The rows a couple's sessions point to that a page already holds: both partners (the access gate
+    reads them together, `accounts.access.partner_of`) and, when read anyway, the couple's assignments
+    with their exercise. Attached to each session in place of joining the partners three times and the
+    assignment and exercise into every query: each join cost PostgreSQL planning time (issue 16)."""
+
+    partners: dict[int, Partner]
+    assignments: dict[int, Assignment] | None = None
+
+    @classmethod
+    def of(cls, partner: Partner, assignments: list[Assignment] | None = None) -> "Known":
+        both = [p for p in (partner, partner.other_partner()) if p is not None]
+        return cls({p.pk: p for p in both}, None if assignments is None else {a.pk: a for a in assignments})
+
+    def attach(self, sessions: list[Session]) -> list[Session]:
+        """Set each session's partners (and assignment) from these rows; any not here stays lazy."""
+        for session in sessions:
+            for column in SESSION_PARTNER_FIELDS:
+                person = self.partners.get(getattr(session, column.attname))
+                if person is not None:
+                    column.set_cached_value(session, person)
+            if self.assignments is not None and session.assignment_id in self.assignments:
+                SESSION_ASSIGNMENT_FIELD.set_cached_value(session, self.assignments[session.assignment_id])
+        return sessions
+
+    def viewer(self, user: User) -> Partner | None:
+        """`user`'s own partner row among these, if they are one of the couple."""
+        return next((p for p in self.partners.values() if p.user_id == user.pk), None)
+
+    def attach_partner(self, reflection: Reflection) -> None:
+        person = self.partners.get(reflection.partner_id)
+        if person is not None:
+            REFLECTION_PARTNER_FIELD.set_cached_value(reflection, person)
+
+
+SESSION_PARTNER_FIELDS = [Session._meta.get_field(name) for name in ("giver", "receiver", "logged_by")]
+SESSION_ASSIGNMENT_FIELD = Session._meta.get_field("assignment")
+REFLECTION_PARTNER_FIELD = Reflection._meta.get_field("partner")
 
 
 def sessions_with_reflections(
@@ -93,6 +140,7 @@ def sessions_with_reflections(
     shared_only: bool = False,
     left_out: LeftOut = NOTHING_LEFT_OUT,
     mark_disputed: bool = False,
+    known: Known | None = None,
 ) -> list[Session]:
     """Attach `giver_reflection`, `receiver_reflection` and `mine` to each session, as the viewer may see them.
 
@@ -106,33 +154,46 @@ def sessions_with_reflections(
     happen), `i_declined` (they said they won't reflect), and `theirs`, the other partner's reflection
     once revealed to them; `theirs_waiting` when the other partner shared one that is not yet revealed
     (the existence of a shared reflection is all they learn; of any other, nothing).
+
+    `known`: the couple's partners (and assignments) the caller holds, attached instead of joined.
     """
-    reflections = Reflection.objects.visible_to(viewer).select_related("partner").exclude(pk__in=left_out.reflections)
+    reflections = Reflection.objects.visible_to(viewer, partner=known.viewer(viewer) if known else None)
+    if left_out.reflections:
+        reflections = reflections.exclude(pk__in=left_out.reflections)
+    if known is None or not known.partners:
+        reflections = reflections.select_related("partner")
     if shared_only:
         reflections = reflections.filter(visibility=Reflection.Visibility.SHARED).annotate(
             revealed=ExpressionWrapper(revealed_together(), output_field=BooleanField())
         )
-    picked = picked_then_joined(sessions)
+    picked = picked_then_joined(sessions, known=known)
     if mark_disputed:
         disputes = SessionDispute.objects.filter(session=OuterRef("pk")).order_by("pk")
         picked = picked.annotate(disputed_by=Subquery(disputes.values("partner__name")[:1]))
     if viewer.is_partner:
-        picked = picked.annotate(**_partner_signals(viewer))
+        picked = picked.annotate(**_partner_signals(viewer, known.viewer(viewer) if known else None))
     sessions = list(
         picked.prefetch_related(Prefetch("reflections", queryset=reflections, to_attr="visible_reflections"))
     )
+    if known is not None:
+        known.attach(sessions)
     for session in sessions:
+        if known is not None:
+            for reflection in session.visible_reflections:
+                known.attach_partner(reflection)
         _attach_reflections(session, viewer)
     return sessions
 
 
-def _partner_signals(viewer: User) -> dict:
-    """A partner's own signals on each session, for `annotate` (see `sessions_with_reflections`)."""
+def _partner_signals(viewer: User, me: Partner | None = None) -> dict:
+    """A partner's own signals on each session, for `annotate` (see `sessions_with_reflections`).
+    By the viewer's own partner row when the caller holds it (`me`): no join to find it in each."""
+    mine = {"partner": me} if me is not None else {"partner__user": viewer}
     theirs_shared = Reflection.objects.filter(session=OuterRef("pk"), visibility=Reflection.Visibility.SHARED)
     return {
-        "i_disputed": Exists(SessionDispute.objects.filter(session=OuterRef("pk"), partner__user=viewer)),
-        "i_declined": Exists(ReflectionDecline.objects.filter(session=OuterRef("pk"), partner__user=viewer)),
-        "other_shared": Exists(theirs_shared.exclude(partner__user=viewer)),
+        "i_disputed": Exists(SessionDispute.objects.filter(session=OuterRef("pk"), **mine)),
+        "i_declined": Exists(ReflectionDecline.objects.filter(session=OuterRef("pk"), **mine)),
+        "other_shared": Exists(theirs_shared.exclude(**mine)),
     }
 
 
@@ -177,31 +238,50 @@ class AssignmentProgress:
         return self.assignment.target_per_week
 
 
-def _sessions_in_week_of(today: date) -> Count:
-    """An assignment's sessions (not withdrawn) in the week holding `today`, for `annotate`."""
+def _sessions_in_week_of(today: date) -> Coalesce:
+    """An assignment's sessions (not withdrawn) in the week holding `today`, for `annotate`: a count on
+    the (assignment, date) index, not a join of every session the assignment ever had to group."""
     monday = week_start(today)
-    return Count(
-        "sessions",
-        filter=Q(
-            sessions__date__gte=monday,
-            sessions__date__lte=monday + timedelta(days=6),
-            sessions__withdrawn_at__isnull=True,
-        ),
+    week = Session.objects.filter(
+        assignment=OuterRef("pk"), date__gte=monday, date__lte=monday + timedelta(days=6), withdrawn_at__isnull=True
     )
+    counted = week.order_by().values("assignment").annotate(n=Count("pk")).values("n")
+    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
 
 
-def current_assignments(partner: Partner, today: date) -> list[AssignmentProgress]:
-    """The couple's active and paused assignments, each with this week's count of sessions."""
-    assignments = (
-        Assignment.objects.filter(
-            couple_id=partner.couple_id, status__in=[Assignment.Status.ACTIVE, Assignment.Status.PAUSED]
-        )
-        .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=today))
-        .select_related("exercise", "planned_giver")
+def couple_assignments(partner: Partner, today: date) -> list[Assignment]:
+    """All of the couple's assignments (a handful), with their exercise, this week's count of sessions
+    (`done`) and whether `partner` took part in one yet (`taken_part`); the couple and the planned giver
+    are set from the partner's own rows. The partner home reads them once: its progress cards, and the
+    assignment and exercise of every session it lists (`Known`)."""
+    assignments = list(
+        Assignment.objects.filter(couple_id=partner.couple_id)
+        .select_related("exercise")
         .annotate(done=_sessions_in_week_of(today), taken_part=Exists(_taken_part(partner)))
         .order_by("status", "-starts_on", "pk")
     )
-    return [AssignmentProgress(a, a.done, first_time=not a.taken_part) for a in assignments]
+    known = Known.of(partner)
+    couple_field, giver_field = (Assignment._meta.get_field(name) for name in ("couple", "planned_giver"))
+    for assignment in assignments:
+        couple_field.set_cached_value(assignment, partner.couple)
+        if assignment.planned_giver_id in known.partners:
+            giver_field.set_cached_value(assignment, known.partners[assignment.planned_giver_id])
+    return assignments
+
+
+def _is_current(assignment: Assignment, today: date) -> bool:
+    open_status = assignment.status in (Assignment.Status.ACTIVE, Assignment.Status.PAUSED)
+    return open_status and (assignment.ends_on is None or assignment.ends_on >= today)
+
+
+def current_assignments(
+    partner: Partner, today: date, assignments: list[Assignment] | None = None
+) -> list[AssignmentProgress]:
+    """The couple's active and paused assignments, each with this week's count of sessions
+    (of `assignments`, from `couple_assignments`, when the caller has read them)."""
+    if assignments is None:
+        assignments = couple_assignments(partner, today)
+    return [AssignmentProgress(a, a.done, first_time=not a.taken_part) for a in assignments if _is_current(a, today)]
 
 
 def _taken_part(partner: Partner) -> QuerySet:
@@ -217,15 +297,17 @@ def awaiting_my_reflection(partner: Partner, *, since: date | None = None, pairs
     Not the other partner's account of a back rub this partner logged too (`session_pairs`, read here
     unless the caller has them as `pairs`): reflecting on it would make two sessions of one back rub
     for good. The pair is offered instead, to make one or to say they were two."""
+    theirs = {"session": OuterRef("pk"), "partner": partner}
     qs = (
         Session.objects.filter(assignment__couple_id=partner.couple_id, withdrawn_at__isnull=True)
         .filter(Q(giver=partner) | Q(receiver=partner))
-        .exclude(reflections__partner=partner)
+        # Each as the NOT EXISTS an exclude across the relation would make, written out: Django builds
+        # it several times faster (issue 16).
+        .exclude(Exists(Reflection.objects.filter(**theirs)))
         # A session they said did not happen, or was not agreed, no longer waits for them.
-        .exclude(disputes__partner=partner)
+        .exclude(Exists(SessionDispute.objects.filter(**theirs)))
         # Nor one they said they won't reflect on (they still may, from their history).
-        .exclude(declines__partner=partner)
-        .select_related("giver", "receiver", "logged_by", "assignment__exercise")
+        .exclude(Exists(ReflectionDecline.objects.filter(**theirs)))
         .order_by("-date", "-pk")
     )
     if since is not None:
@@ -241,7 +323,7 @@ def recent_unreflected(partner: Partner, assignment: Assignment, today: date) ->
     """ "Did you mean this one?": the partner's sessions of `assignment` from the last
     RECENT_UNREFLECTED_DAYS days that still lack their reflection, offered before a new one is logged."""
     since = today - timedelta(days=RECENT_UNREFLECTED_DAYS)
-    return list(awaiting_my_reflection(partner, since=since).filter(assignment=assignment))
+    return list(picked_then_joined(awaiting_my_reflection(partner, since=since).filter(assignment=assignment)))
 
 
 def logged_in_the_other_role(session: Session, partner: Partner, since) -> bool:
@@ -334,18 +416,21 @@ AWAITING_SHOWN = 3
 def partner_home(partner: Partner, viewer: User, today: date, recent_count: int = 5) -> PartnerHome:
     clearance = holds.clearance(partner.couple)
     paused = not clearance.open
+    assignments = couple_assignments(partner, today)
+    known = Known.of(partner, assignments)
     pairs = session_pairs(partner.couple, partner=partner)
     awaiting = awaiting_my_reflection(partner, pairs=pairs)
     if paused:
         # Touch work paused: nothing of a touch exercise waits meanwhile; talk and together go on.
         pairs = [p for p in pairs if p.first.shape != ExerciseShape.TOUCH]
-        awaiting = awaiting.exclude(assignment__exercise__shape=ExerciseShape.TOUCH)
+        awaiting = awaiting.exclude(assignment_id__in=[a.pk for a in assignments if a.exercise.is_touch])
     shown = [] if partner.couple.is_closed else pairs
-    recent = partner_history(partner, viewer, limit=recent_count)
-    waiting = list(picked_then_joined(awaiting[: AWAITING_SHOWN + 1]))  # one more says whether there are more
+    recent = partner_history(partner, viewer, limit=recent_count, known=known)
+    # One more than shown says whether there are more. Nothing is joined (`known`), so nothing is picked first.
+    waiting = known.attach(list(awaiting[: AWAITING_SHOWN + 1]))
     return PartnerHome(
         today=today,
-        progress=current_assignments(partner, today),
+        progress=current_assignments(partner, today, assignments),
         awaiting=waiting[:AWAITING_SHOWN],
         more_awaiting=len(waiting) > AWAITING_SHOWN,
         recent=recent,
@@ -370,10 +455,10 @@ def session_pair_of(session: Session, partner: Partner) -> "SessionPair | None":
     return next((p for p in pairs if p.theirs.pk == session.pk), None)
 
 
-def partner_history(partner: Partner, viewer: User, limit: int = 5) -> list[Session]:
+def partner_history(partner: Partner, viewer: User, limit: int = 5, *, known: Known | None = None) -> list[Session]:
     """The couple's latest sessions, newest first, with only the reflections this partner may see."""
     sessions = Session.objects.visible_to(viewer).filter(assignment__couple_id=partner.couple_id)[:limit]
-    return sessions_with_reflections(sessions, viewer)
+    return sessions_with_reflections(sessions, viewer, known=known or Known.of(partner))
 
 
 # One back rub, one session ---------------------------------------------------------------------------
@@ -829,13 +914,14 @@ def couple_sessions_page(
     end: date | None = None,
     shared_only: bool = False,
     left_out: LeftOut = NOTHING_LEFT_OUT,
+    known: Known | None = None,
 ):
     """One page of the couple's sessions, newest first, each with the reflections the viewer may see.
 
     Paginated in the database, so two years of sessions cost what one page does. Used by the
     therapist's dashboard, the appointment view (`shared_only`) and the partner's history alike:
     `visible_to` decides what each sees. `start`/`end` limit it to a period; `left_out` is what the
-    therapist left out of the appointment view.
+    therapist left out of the appointment view; `known`, the rows the caller holds (`sessions_with_reflections`).
     """
     sessions = Session.objects.visible_to(viewer).filter(assignment__couple_id=couple.pk)
     if start:
@@ -854,6 +940,7 @@ def couple_sessions_page(
         shared_only=shared_only,
         left_out=left_out,
         mark_disputed=viewer.is_therapist and not shared_only,
+        known=known,
     )
     return page
 

@@ -60,7 +60,9 @@ def _withdrawn_home(request: HttpRequest) -> HttpResponse:
 @partner_required
 @require_GET
 def history(request: HttpRequest) -> HttpResponse:
-    page = selectors.couple_sessions_page(request.partner.couple, request.user, request.GET.get("page"))
+    # Both partners are read with this one (accounts/access.py): attached, not joined into the page's read.
+    known = selectors.Known.of(request.partner)
+    page = selectors.couple_sessions_page(request.partner.couple, request.user, request.GET.get("page"), known=known)
     context = {"page": page, "partner": request.partner, "window_days": EDIT_WINDOW_DAYS}
     # Two accounts of one back rub, logged before they joined on saving: offered to make one.
     couple = request.partner.couple

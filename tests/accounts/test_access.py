@@ -9,7 +9,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.urls import reverse
 
-from accounts.access import get_couple_for_user
+from accounts.access import get_couple_for_user, partner_of
 from accounts.models import User
 
 pytestmark = pytest.mark.django_db
@@ -33,3 +33,22 @@ def test_partner_without_consent_is_sent_to_the_consent_page(client, partner_a, 
     response = client.get(reverse("home"))
     assert response.status_code == 302
     assert response["Location"] == reverse("consent")
+
+
+def test_the_partner_gate_reads_the_other_partner_with_this_one(
+    partner_a, partner_b, outsider, django_assert_num_queries
+):
+    # issue 16, "Fast": both partners of the couple in one read, so naming the other costs no query.
+    with django_assert_num_queries(1):
+        own = partner_of(partner_a.user)
+        other = own.other_partner()
+        assert (own, other, other.name) == (partner_a, partner_b, "Sam")
+        assert other.couple is own.couple
+    # From the other side, and never someone of another couple.
+    assert partner_of(partner_b.user).other_partner() == partner_a
+    assert partner_of(outsider.user).other_partner().name == "Drew"
+
+
+def test_a_partner_alone_in_their_couple_has_no_other_partner(couple, partner_a, django_assert_num_queries):
+    with django_assert_num_queries(1):
+        assert partner_of(partner_a.user).other_partner() is None

@@ -126,3 +126,43 @@ def test_replaying_a_deleted_sessions_form_does_not_reveal_the_other_partners_re
     )
     # Exactly what happens after a plain delete: a new session, visible to A.
     assert created and replayed.pk != session.pk
+
+
+def test_the_visibility_rule_by_a_partners_own_row_is_the_rule_by_their_user(
+    session, assignment, partner_a, partner_b, outsider
+):
+    """issue 16, "Fast": `Reflection.objects.visible_to(user, partner=…)` names the partner by ids instead
+    of joins; it must pick exactly the rows the plain rule picks, worked out here by hand."""
+    from django.utils import timezone
+
+    from tests.factories import AssignmentFactory, SessionFactory
+
+    def reflect(s, who, role, visibility):
+        return ReflectionFactory(session=s, partner=who, role=role, visibility=visibility)
+
+    a1 = session.reflections.get()  # Alex's shared account; Sam has written nothing: not revealed to Sam
+    s2 = SessionFactory(assignment=assignment, giver=partner_a, receiver=partner_b, logged_by=partner_a)
+    a2 = reflect(s2, partner_a, "giver", "shared")
+    b2 = reflect(s2, partner_b, "receiver", "therapist")  # Sam wrote theirs: Alex's is revealed to Sam
+    s3 = SessionFactory(assignment=assignment, giver=partner_a, receiver=partner_b, logged_by=partner_a)
+    a3 = reflect(s3, partner_a, "giver", "private")
+    b3 = reflect(s3, partner_b, "receiver", "shared")
+    s4 = SessionFactory(
+        assignment=assignment, giver=partner_a, receiver=partner_b, logged_by=partner_a, withdrawn_at=timezone.now()
+    )
+    reflect(s4, partner_a, "giver", "shared")
+    reflect(s4, partner_b, "receiver", "shared")
+    drew = outsider.other_partner()
+    elsewhere = SessionFactory(
+        assignment=AssignmentFactory(couple=outsider.couple), giver=outsider, receiver=drew, logged_by=outsider
+    )
+    reflect(elsewhere, outsider, "giver", "shared")
+    reflect(elsewhere, drew, "receiver", "shared")
+
+    expected = {partner_a: {a1, a2, a3, b3}, partner_b: {a2, b2, b3}}
+    for partner, rows in expected.items():
+        assert set(Reflection.objects.visible_to(partner.user)) == rows
+        assert set(Reflection.objects.visible_to(partner.user, partner=partner)) == rows
+    # Someone else's row is never taken for the viewer's own.
+    with pytest.raises(ValueError):
+        Reflection.objects.visible_to(partner_a.user, partner=partner_b)

@@ -192,18 +192,20 @@ def test_couple_record(client_for, therapist, couple, homework, django_assert_nu
 
 def test_partner_home(client_for, partner_a, homework, django_assert_num_queries):
     client = client_for(partner_a)
-    # session, user, own partner + couple, assignments with this week's count (and, issue 17, whether this
-    # partner has a session of each yet: its guidance opens above "Log …" until then), sessions awaiting a
-    # reflection (less those declined), the latest sessions (with this partner's own signals: disputed,
-    # declined, a shared reflection waiting, as subqueries), their visible reflections (the reveal rule,
-    # issue 14, a condition in the same query), the other partner, this week's check-in;
+    # session, user, both partners + couple (the other partner read with this one, issue 16), all the
+    # couple's assignments with their exercise and this week's count (and, issue 17, whether this partner
+    # has a session of each yet: its guidance opens above "Log …" until then; the sessions below get their
+    # assignment and partners from these rows, not from joins), sessions awaiting a reflection (less
+    # those declined), the latest sessions (with this partner's own signals: disputed, declined, a shared
+    # reflection waiting, as subqueries), their visible reflections (the reveal rule, issue 14, a
+    # condition in the same query), this week's check-in;
     # whether touch work is open (intimacy/holds.py, added deliberately: the partners' private checks
     # and separate screenings and whether the couple has an open hold, one query since issue 16); both
     # partners logging the same day in the same role, or each in their own (issue 14: the days that could
     # hold a pair, one light query, issue 16; the pairs themselves are read only on such a day, also keeping
     # the other partner's account of a back rub this partner logged too out of the awaiting list; dismissed
     # pairs are read only when there is one); the couple's current program step (issue 15: none here, one read)
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(11):
         assert client.get(reverse("home")).status_code == 200
 
 
@@ -229,10 +231,10 @@ def test_partner_home_with_back_rubs_logged_twice(
 ):
     _logged_twice(assignment, partner_a, partner_b, days)
     client = client_for(partner_a)
-    # as test_partner_home (12), the pairs on the days that can hold one (issue 16: read only then) and
+    # as test_partner_home (11), the pairs on the days that can hold one (issue 16: read only then) and
     # the dismissed pairs, read once there is a pair: one card per pair, none of Sam's accounts in
     # "Waiting for your reflection" (issue 14)
-    with django_assert_num_queries(14):
+    with django_assert_num_queries(13):
         response = client.get(reverse("home"))
     assert len(response.context["home"].same_back_rub) == days and response.context["home"].awaiting == []
 
@@ -245,9 +247,9 @@ def test_reflection_form_with_the_offer_to_make_one(
     # session, user, own partner + couple; the session with its couple, exercise and partners; this
     # partner's own reflection on it; words kept from before a sign-out (accounts/drafts.py); whether
     # touch work is open (intimacy/holds.py: private checks, screenings and holds, one query); the last
-    # visibility chosen; the other partner; the pairs and the dismissed ones (issue 14: the offer to
-    # make one above the form)
-    with django_assert_num_queries(11):
+    # visibility chosen; the pairs and the dismissed ones (issue 14: the offer to make one above the
+    # form). The other partner is read with this one (accounts/access.py, issue 16).
+    with django_assert_num_queries(10):
         response = client.get(reverse("reflection_add", args=[sams[0].pk]))
     assert response.context["same_back_rub"].theirs == sams[0]
 
@@ -370,9 +372,9 @@ def test_couple_page_on_a_program(client_for, therapist, couple, on_a_program, d
 
 def test_partner_home_on_a_program(client_for, partner_a, on_a_program, django_assert_num_queries):
     client = client_for(partner_a)
-    # as test_partner_home (12, the current step's read included), and this partner's own latest answer
+    # as test_partner_home (11, the current step's read included), and this partner's own latest answer
     # on it (1 more)
-    with django_assert_num_queries(13):
+    with django_assert_num_queries(12):
         response = client.get(reverse("home"))
     assert "Your program: step" in response.content.decode()
 

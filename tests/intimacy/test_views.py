@@ -5,7 +5,7 @@ import time_machine
 from django.urls import reverse
 
 from intimacy.models import Assignment, Exercise, Reflection, Session
-from tests.factories import CoupleFactory, PartnerFactory, SessionFactory, back_rub
+from tests.factories import AssignmentFactory, CoupleFactory, ExerciseFactory, PartnerFactory, SessionFactory, back_rub
 
 pytestmark = pytest.mark.django_db
 
@@ -177,6 +177,32 @@ class TestPartnerHome:
         html = client.get(reverse("home")).content.decode()
         assert "This week: 1 of 2" in html
         assert html.count("Add your reflection") >= 2
+
+    def test_a_session_of_an_ended_exercise_keeps_its_own_exercise_and_people(
+        self, client, couple, partner_a, partner_b, session, django_assert_num_queries
+    ):
+        # issue 16, "Fast": the sessions' partners and exercise come from rows the home reads anyway (both
+        # partners, all of the couple's assignments), not from joins. A talk exercise that has ended still
+        # names its own roles: Alex "spoke" on Sat 21 Nov, where the back rub of Fri 20 Nov says "gave".
+        talk = AssignmentFactory(
+            couple=couple, exercise=ExerciseFactory(shape=Exercise.Shape.TALK), status=Assignment.Status.ENDED
+        )
+        SessionFactory(assignment=talk, giver=partner_a, receiver=partner_b, logged_by=partner_a, date="2026-11-21")
+        client.force_login(partner_b.user)
+        with django_assert_num_queries(11):  # as test_partner_home_query_count_is_fixed: nothing read lazily
+            response = client.get(reverse("home"))
+        home = response.context["home"]
+        assert [s.date.isoformat() for s in home.recent] == ["2026-11-21", "2026-11-20"]
+        assert [s.shape for s in home.recent] == ["talk", "touch"]
+        assert [(s.giver.name, s.receiver.name, s.logged_by.name) for s in home.awaiting] == [
+            ("Alex", "Sam", "Alex"),
+            ("Alex", "Sam", "Alex"),
+        ]
+        html = response.content.decode()
+        assert "Alex spoke" in html and "Alex gave" in html
+        assert html.count("logged by Alex") == 2
+        # Only the current exercise has a card; the ended one is history only.
+        assert [p.assignment.pk for p in home.progress] == [session.assignment_id]
 
     def test_shows_the_latest_few_waiting_and_links_to_the_rest(self, client, partner_b, session):
         # issue 16, "Fast": the home shows the latest AWAITING_SHOWN (3) sessions waiting for B's reflection
@@ -374,12 +400,13 @@ def _more_sessions(session, n):
 def test_partner_home_query_count_is_fixed(client, partner_a, session, django_assert_num_queries):
     _more_sessions(session, 6)
     client.force_login(partner_a.user)
-    # session, user, own partner + couple, assignments with this week's count, sessions awaiting a
-    # reflection, recent sessions, their visible reflections, the other partner, this week's check-in;
+    # session, user, both partners + couple (the other partner read with this one, issue 16), all the
+    # couple's assignments with this week's count (their exercise attached to the sessions below, not
+    # joined), sessions awaiting a reflection, recent sessions, their visible reflections, this week's check-in;
     # whether touch work is open (intimacy/holds.py: the partners' checks and screenings and the couple's
     # open hold, one query since issue 16); both partners logging the same day in the same role (issue 14:
     # the pairs, one query); the couple's current program step (issue 15: none here)
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(11):
         response = client.get(reverse("home"))
     assert response.status_code == 200
 
