@@ -11,7 +11,7 @@ from django import template
 from django.template.defaulttags import CsrfTokenNode
 from django.urls import reverse
 from django.utils.formats import date_format
-from django.utils.html import format_html, format_html_join
+from django.utils.html import escape, format_html, format_html_join
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -48,8 +48,6 @@ VISIBILITY_NOTE = {
     Visibility.SHARED: _("Shared with the partner"),
     Visibility.THERAPIST: _("For you only, not the partner"),
 }
-RATING = "      <dt>{}</dt><dd>{}/10</dd>\n"
-WORDS = "      <dt>{}</dt><dd>{}</dd>\n"
 
 
 def with_names(translated: str, **values) -> SafeString:
@@ -59,70 +57,90 @@ def with_names(translated: str, **values) -> SafeString:
     return format_html(braces_kept % {key: "{" + key + "}" for key in values}, **values)
 
 
-def _ratings(r: Reflection) -> SafeString:
-    rows = [(gettext("Connection"), r.connection), (gettext("Comfortable"), r.comfort), (gettext("Safe"), r.safe)]
-    own = ROLE_RATINGS.get(r.role, RECEIVER_RATINGS)
-    rows += [(label, getattr(r, field)) for field, label in own if getattr(r, field) is not None]
-    html = format_html_join("", RATING, rows)
-    if own is RECEIVER_RATINGS:
-        words = []
+class CardWords:
+    """Every fixed word of a card, translated once for a page of cards rather than once a card, and
+    escaped once too (`escape` marks them safe, so format_html leaves them as they are; a lazy string
+    is made a str first, or `escape` would return it lazy, translated again at each use)."""
+
+    def __init__(self):
+        self.connection, self.comfort, self.safe = _escaped("Connection", "Comfortable", "Safe")
+        self.ratings = {
+            role: [(field, escape(str(label))) for field, label in own] for role, own in ROLE_RATINGS.items()
+        }
+        self.receiver_ratings = [(field, escape(str(label))) for field, label in RECEIVER_RATINGS]
+        self.role_done = {role: escape(str(done)) for role, done in ROLE_DONE.items()}
+        self.pressure, self.pace = _escaped("Pressure", "Pace")
+        # As get_pressure_display() / get_pace_display() read them: a value not among the choices as it is.
+        self.pressures = {value: escape(str(label)) for value, label in Reflection.Pressure.choices}
+        self.paces = {value: escape(str(label)) for value, label in Reflection.Pace.choices}
+        (self.paused,) = _escaped("Paused or stopped early")
+        self.what_happened, self.next_time = _escaped("What happened:", "Next time:")
+        self.words_private = gettext("Private journal: only %(name)s can read the words.")
+        self.visibility = {key: escape(str(note)) for key, note in VISIBILITY_NOTE.items()}
+        (self.numbers_only,) = _escaped("Private journal: numbers only")
+
+
+def _escaped(*msgids: str) -> list[SafeString]:
+    return [escape(gettext(msgid)) for msgid in msgids]
+
+
+def _ratings(r: Reflection, words: CardWords, fmt: list[str], args: list) -> None:
+    """The card's ratings: the three every role answers, then its role's own questions answered."""
+    rows = [(words.connection, r.connection), (words.comfort, r.comfort), (words.safe, r.safe)]
+    own = words.ratings.get(r.role)
+    for field, label in own or words.receiver_ratings:
+        if (value := getattr(r, field)) is not None:
+            rows.append((label, value))
+    for label, value in rows:
+        fmt.append("      <dt>{}</dt><dd>{}/10</dd>\n")
+        args += (label, value)
+    if own is None:  # the receiver's
         if r.pressure:
-            words.append((gettext("Pressure"), r.get_pressure_display()))
+            fmt.append("      <dt>{}</dt><dd>{}</dd>\n")
+            args += (words.pressure, words.pressures.get(r.pressure, r.pressure))
         if r.pace:
-            words.append((gettext("Pace"), r.get_pace_display()))
-        html = format_html("{}{}", html, format_html_join("", WORDS, words))
-    return html
+            fmt.append("      <dt>{}</dt><dd>{}</dd>\n")
+            args += (words.pace, words.paces.get(r.pace, r.pace))
 
 
-def _words(r: Reflection) -> SafeString:
+def _words(r: Reflection, words: CardWords, fmt: list[str], args: list) -> None:
     """The reflection's words, or the note that they are its writer's alone."""
     if not r.show_text:
-        note = with_names(gettext("Private journal: only %(name)s can read the words."), name=r.partner.name)
-        return format_html('    <p class="muted-note small mb-1">{}</p>\n', note)
-    parts = []
+        fmt.append('    <p class="muted-note small mb-1">{}</p>\n')
+        args.append(with_names(words.words_private, name=r.partner.name))
+        return
     if r.pause_reason:
-        parts.append(
-            format_html(
-                '    <p class="mb-1"><strong>{}</strong> <span class="reflection-text">{}</span></p>\n',
-                gettext("What happened:"),
-                r.pause_reason,
-            )
-        )
+        fmt.append('    <p class="mb-1"><strong>{}</strong> <span class="reflection-text">{}</span></p>\n')
+        args += (words.what_happened, r.pause_reason)
     if r.next_time:
-        parts.append(
-            format_html(
-                '    <p class="mb-1"><strong>{}</strong> <span class="reflection-text">{}</span></p>\n',
-                gettext("Next time:"),
-                r.next_time,
-            )
-        )
+        fmt.append('    <p class="mb-1"><strong>{}</strong> <span class="reflection-text">{}</span></p>\n')
+        args += (words.next_time, r.next_time)
     if r.notes:
-        parts.append(format_html('    <p class="mb-1 reflection-text">{}</p>\n', r.notes))
-    return format_html_join("", "{}", ((p,) for p in parts))
+        fmt.append('    <p class="mb-1 reflection-text">{}</p>\n')
+        args.append(r.notes)
 
 
 @register.simple_tag
-def reflection_card(r: Reflection) -> SafeString:
+def reflection_card(r: Reflection, words: CardWords | None = None) -> SafeString:
     """One reflection as the viewer may see it: the selector has already blanked words they may not
-    read (`show_text`) and left out whatever they may not see at all."""
-    paused = ""
-    if r.paused:
-        paused = format_html(
-            '    <p class="mb-2"><span class="badge text-bg-light border">{}</span></p>\n',
-            gettext("Paused or stopped early"),
-        )
-    return format_html(
+    read (`show_text`) and left out whatever they may not see at all. One format_html for the whole
+    card: every value is an argument, escaped; the format is only this module's literals."""
+    words = words or CardWords()
+    fmt = [
         '<div class="card h-100">\n  <div class="card-body">\n'
         '    <h4 class="h6 card-title">{} <span class="muted-note fw-normal">· {}</span></h4>\n'
-        '    <dl class="ratings">\n{}    </dl>\n{}{}'
-        '    <p class="small muted-note mb-0 mt-2">{}</p>\n  </div>\n</div>\n',
-        r.partner.name,
-        ROLE_DONE.get(r.role, ""),
-        _ratings(r),
-        paused,
-        _words(r),
-        VISIBILITY_NOTE.get(r.visibility) or gettext("Private journal: numbers only"),
-    )
+        '    <dl class="ratings">\n'
+    ]
+    args = [r.partner.name, words.role_done.get(r.role, "")]
+    _ratings(r, words, fmt, args)
+    fmt.append("    </dl>\n")
+    if r.paused:
+        fmt.append('    <p class="mb-2"><span class="badge text-bg-light border">{}</span></p>\n')
+        args.append(words.paused)
+    _words(r, words, fmt, args)
+    fmt.append('    <p class="small muted-note mb-0 mt-2">{}</p>\n  </div>\n</div>\n')
+    args.append(words.visibility.get(r.visibility) or words.numbers_only)
+    return format_html("".join(fmt), *args)
 
 
 # A pk no session or reflection has, reversed once a page: the URL around it is the same for every pk,
@@ -141,9 +159,10 @@ def _csrf_input(context) -> str:
     return CsrfTokenNode().render(context)
 
 
-class LeaveOutForms:
-    """The therapist's one click to leave a session or a reflection out of today's appointment view
-    (the couple may be watching: a plain, small button), for every row of a page."""
+class AppointmentPage:
+    """What every row of an appointment page shares, worked out once: the "Leave … out" forms' URLs,
+    token and period (the therapist's one click to leave a session or a reflection out of today's
+    appointment view; the couple may be watching: a plain, small button), and the cards' words."""
 
     FORM = (
         '<form class="no-print mt-1" method="post" action="{}">{}\n'
@@ -158,40 +177,41 @@ class LeaveOutForms:
         self.reflection_url = _url_maker("appointment_leave_out_reflection")
         self.session_label = gettext("Leave this session out")
         self.reflection_label = gettext("Leave this reflection out")
+        # Names no one as late: the other may have written privately.
+        self.waiting = gettext("%(name)s's reflection will show here within a week.")
+        self.none_shared = gettext("No shared reflection from %(name)s.")
+        self.words = CardWords()
 
-    def session(self, s) -> SafeString:
+    def session_form(self, s) -> SafeString:
         return format_html(self.FORM, self.session_url(s.pk), self.csrf, self.period, self.session_label)
 
-    def reflection(self, r) -> SafeString:
-        return format_html(self.FORM, self.reflection_url(r.pk), self.csrf, self.period, self.reflection_label)
+    def side(self, reflection, waiting: bool, name: str) -> SafeString:
+        """One partner's half of the session: their shared card with its form, or why there is none."""
+        if reflection:
+            return format_html(
+                "<div>{}{}</div>",
+                reflection_card(reflection, self.words),
+                format_html(
+                    self.FORM, self.reflection_url(reflection.pk), self.csrf, self.period, self.reflection_label
+                ),
+            )
+        note = with_names(self.waiting if waiting else self.none_shared, name=name)
+        return format_html('<div class="card card-body muted-note">{}</div>', note)
 
-
-def _side(reflection, waiting: bool, name: str, forms: LeaveOutForms) -> SafeString:
-    """One partner's half of the session: their shared card, or why there is none."""
-    if reflection:
-        return format_html("<div>{}{}</div>", reflection_card(reflection), forms.reflection(reflection))
-    if waiting:
-        # Names no one as late: the other may have written privately.
-        note = with_names(gettext("%(name)s's reflection will show here within a week."), name=name)
-    else:
-        note = with_names(gettext("No shared reflection from %(name)s."), name=name)
-    return format_html('<div class="card card-body muted-note">{}</div>', note)
-
-
-def _appointment_session(s, forms: LeaveOutForms) -> SafeString:
-    return format_html(
-        '    <article class="mb-3">\n'
-        '      <div class="d-flex flex-wrap align-items-baseline justify-content-between gap-2">\n'
-        '        <h3 class="h5 mb-2">{} · {}</h3>\n{}'
-        "      </div>\n"
-        '      <div class="session-pair">\n        {}\n        {}\n      </div>\n'
-        "    </article>\n",
-        date_format(s.date, "l j F"),
-        session_parts(s),
-        forms.session(s),
-        _side(s.giver_reflection, s.giver_waiting, s.giver.name, forms),
-        _side(s.receiver_reflection, s.receiver_waiting, s.receiver.name, forms),
-    )
+    def session(self, s) -> SafeString:
+        return format_html(
+            '    <article class="mb-3">\n'
+            '      <div class="d-flex flex-wrap align-items-baseline justify-content-between gap-2">\n'
+            '        <h3 class="h5 mb-2">{} · {}</h3>\n{}'
+            "      </div>\n"
+            '      <div class="session-pair">\n        {}\n        {}\n      </div>\n'
+            "    </article>\n",
+            date_format(s.date, "l j F"),
+            session_parts(s),
+            self.session_form(s),
+            self.side(s.giver_reflection, s.giver_waiting, s.giver.name),
+            self.side(s.receiver_reflection, s.receiver_waiting, s.receiver.name),
+        )
 
 
 @register.simple_tag(takes_context=True)
@@ -199,5 +219,5 @@ def appointment_sessions(context, sessions) -> SafeString:
     """The appointment view's sessions, newest first, each with both partners' shared cards and the
     therapist's "Leave … out" forms; `sessions` as `selectors.couple_sessions_page(shared_only=True)`
     gave them."""
-    forms = LeaveOutForms(context)
-    return format_html_join("", "{}", ((_appointment_session(s, forms),) for s in sessions))
+    page = AppointmentPage(context)
+    return format_html_join("", "{}", ((page.session(s),) for s in sessions))
