@@ -60,28 +60,27 @@ def with_names(translated: str, **values) -> SafeString:
 class CardWords:
     """Every fixed word of a card, translated once for a page of cards rather than once a card, and
     escaped once too (`escape` marks them safe, so format_html leaves them as they are; a lazy string
-    is made a str first, or `escape` would return it lazy, translated again at each use)."""
+    is made a str first, or `escape` would return it lazy, translated again at each use). Each msgid
+    is a literal in a gettext call, so makemessages finds it."""
 
     def __init__(self):
-        self.connection, self.comfort, self.safe = _escaped("Connection", "Comfortable", "Safe")
+        self.connection = escape(gettext("Connection"))
+        self.comfort = escape(gettext("Comfortable"))
+        self.safe = escape(gettext("Safe"))
         self.ratings = {
             role: [(field, escape(str(label))) for field, label in own] for role, own in ROLE_RATINGS.items()
         }
         self.receiver_ratings = [(field, escape(str(label))) for field, label in RECEIVER_RATINGS]
         self.role_done = {role: escape(str(done)) for role, done in ROLE_DONE.items()}
-        self.pressure, self.pace = _escaped("Pressure", "Pace")
+        self.pressure, self.pace = escape(gettext("Pressure")), escape(gettext("Pace"))
         # As get_pressure_display() / get_pace_display() read them: a value not among the choices as it is.
         self.pressures = {value: escape(str(label)) for value, label in Reflection.Pressure.choices}
         self.paces = {value: escape(str(label)) for value, label in Reflection.Pace.choices}
-        (self.paused,) = _escaped("Paused or stopped early")
-        self.what_happened, self.next_time = _escaped("What happened:", "Next time:")
+        self.paused = escape(gettext("Paused or stopped early"))
+        self.what_happened, self.next_time = escape(gettext("What happened:")), escape(gettext("Next time:"))
         self.words_private = gettext("Private journal: only %(name)s can read the words.")
         self.visibility = {key: escape(str(note)) for key, note in VISIBILITY_NOTE.items()}
-        (self.numbers_only,) = _escaped("Private journal: numbers only")
-
-
-def _escaped(*msgids: str) -> list[SafeString]:
-    return [escape(gettext(msgid)) for msgid in msgids]
+        self.numbers_only = escape(gettext("Private journal: numbers only"))
 
 
 def _ratings(r: Reflection, words: CardWords, fmt: list[str], args: list) -> None:
