@@ -7,13 +7,15 @@ still shows only what `selectors.couple_sessions_page` handed it (the shared-onl
 Everything goes through format_html, which escapes every value (no mark_safe).
 """
 
+import functools
+
 from django import template
 from django.template.defaulttags import CsrfTokenNode
 from django.urls import reverse
 from django.utils.formats import date_format
 from django.utils.html import escape, format_html, format_html_join
 from django.utils.safestring import SafeString
-from django.utils.translation import gettext
+from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 
 from intimacy.models import Reflection
@@ -58,8 +60,8 @@ def with_names(translated: str, **values) -> SafeString:
 
 
 class CardWords:
-    """Every fixed word of a card, translated once for a page of cards rather than once a card, and
-    escaped once too (`escape` marks them safe, so format_html leaves them as they are; a lazy string
+    """Every fixed word of a card, translated once per language (`card_words`) rather than once a card,
+    and escaped once too (`escape` marks them safe, so format_html leaves them as they are; a lazy string
     is made a str first, or `escape` would return it lazy, translated again at each use). Each msgid
     is a literal in a gettext call, so makemessages finds it."""
 
@@ -81,6 +83,14 @@ class CardWords:
         self.words_private = gettext("Private journal: only %(name)s can read the words.")
         self.visibility = {key: escape(str(note)) for key, note in VISIBILITY_NOTE.items()}
         self.numbers_only = escape(gettext("Private journal: numbers only"))
+
+
+@functools.lru_cache(maxsize=8)
+def card_words(language: str) -> CardWords:
+    """The cards' fixed words in `language` (the active one: `get_language()`). Kept for the process,
+    as Django keeps each language's catalogue once loaded: UI words only, never anything written by
+    or about a couple, so nothing here can go stale when a reflection changes."""
+    return CardWords()
 
 
 def _ratings(r: Reflection, words: CardWords, fmt: list[str], args: list) -> None:
@@ -124,7 +134,7 @@ def reflection_card(r: Reflection, words: CardWords | None = None) -> SafeString
     """One reflection as the viewer may see it: the selector has already blanked words they may not
     read (`show_text`) and left out whatever they may not see at all. One format_html for the whole
     card: every value is an argument, escaped; the format is only this module's literals."""
-    words = words or CardWords()
+    words = words or card_words(get_language())
     fmt = [
         '<div class="card h-100">\n  <div class="card-body">\n'
         '    <h4 class="h6 card-title">{} <span class="muted-note fw-normal">· {}</span></h4>\n'
@@ -179,7 +189,7 @@ class AppointmentPage:
         # Names no one as late: the other may have written privately.
         self.waiting = gettext("%(name)s's reflection will show here within a week.")
         self.none_shared = gettext("No shared reflection from %(name)s.")
-        self.words = CardWords()
+        self.words = card_words(get_language())
 
     def session_form(self, s) -> SafeString:
         return format_html(self.FORM, self.session_url(s.pk), self.csrf, self.period, self.session_label)
