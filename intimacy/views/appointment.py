@@ -60,6 +60,8 @@ def appointment(request: HttpRequest, pk: int) -> HttpResponse:
             shared_only=True,
             left_out=left_out,
             per_page=SESSIONS_PER_PAGE,
+            # Both partners, read with the trends: attached to the sessions, not joined three times.
+            known=selectors.Known({p.pk: p for p in context["trends"].partners}),
         ),
     )
     return render(request, "intimacy/appointment.html", context)
