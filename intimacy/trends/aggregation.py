@@ -215,6 +215,7 @@ def couple_trends(
     scope: Scope,
     viewer_partner: Partner | None = None,
     left_out: LeftOut = NOTHING_LEFT_OUT,
+    all_assignments: list[Assignment] | None = None,
 ) -> Trends:
     """The couple's homework over the period, bucket by bucket, as `scope` allows.
 
@@ -222,11 +223,16 @@ def couple_trends(
     grouped by bucket, assignment and giver (with the giver's and receiver's connection on sessions
     both reflected on), reflections grouped by bucket, partner and role, and (for the therapist) their
     notes, the program steps started in the period and the check-ins grouped by bucket and partner.
-    `left_out` (the appointment view's) is treated as if it had never been written.
+    `left_out` (the appointment view's) is treated as if it had never been written. `all_assignments`,
+    every assignment of the couple with its exercise and planned giver, when the caller has read them
+    already (the overview's header shows them all): the period's are picked from them, one query fewer.
     """
     rows = {b.start: Row(b) for b in period.buckets()}
     partners = list(couple.partners.all())
-    assignments = _assignments_in(couple, period)
+    if all_assignments is None:
+        assignments = _assignments_in(couple, period)
+    else:
+        assignments = _running_in(all_assignments, period)
     for row in rows.values():
         for assignment in assignments:
             row.target += target_for(assignment, row.bucket, period)
@@ -247,6 +253,14 @@ def _assignments_in(couple: Couple, period: Period) -> list[Assignment]:
         .select_related("exercise", "planned_giver")
         .order_by("starts_on", "pk")
     )
+
+
+def _running_in(assignments: list[Assignment], period: Period) -> list[Assignment]:
+    """`_assignments_in`, from assignments already read: the same rule and the same order."""
+    running = [
+        a for a in assignments if a.starts_on <= period.end and (a.ends_on is None or a.ends_on >= period.start)
+    ]
+    return sorted(running, key=lambda a: (a.starts_on, a.pk))
 
 
 def _session_groups(
