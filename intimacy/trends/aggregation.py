@@ -229,10 +229,8 @@ def couple_trends(
     """
     rows = {b.start: Row(b) for b in period.buckets()}
     partners = list(couple.partners.all())
-    if all_assignments is None:
-        assignments = _assignments_in(couple, period)
-    else:
-        assignments = _running_in(all_assignments, period)
+    read = all_assignments is None
+    assignments = _assignments_in(couple, period) if read else _running_in(all_assignments, period)
     for row in rows.values():
         for assignment in assignments:
             row.target += target_for(assignment, row.bucket, period)
@@ -257,9 +255,7 @@ def _assignments_in(couple: Couple, period: Period) -> list[Assignment]:
 
 def _running_in(assignments: list[Assignment], period: Period) -> list[Assignment]:
     """`_assignments_in`, from assignments already read: the same rule and the same order."""
-    running = [
-        a for a in assignments if a.starts_on <= period.end and (a.ends_on is None or a.ends_on >= period.start)
-    ]
+    running = [a for a in assignments if a.starts_on <= period.end and (a.ends_on is None or a.ends_on >= period.start)]
     return sorted(running, key=lambda a: (a.starts_on, a.pk))
 
 
