@@ -6,6 +6,7 @@ the Python that follows only walks the grouped rows, never the sessions themselv
 nothing here writes.
 """
 
+import functools
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
@@ -137,8 +138,8 @@ class Trends:
         return sum(r.paused for r in self.rows)
 
 
-def _trunc(period: Period, field_name: str):
-    return TruncMonth(field_name) if period.monthly else TruncWeek(field_name)
+def _trunc(monthly: bool, field_name: str):
+    return TruncMonth(field_name) if monthly else TruncWeek(field_name)
 
 
 def _as_date(value) -> date:
@@ -263,6 +264,26 @@ def _session_groups(
     couple: Couple, period: Period, scope: Scope, viewer_partner: Partner | None, left_out: LeftOut
 ) -> QuerySet:
     """Sessions grouped by bucket, assignment and giver, with the connection both partners gave them."""
+    if scope is Scope.THERAPIST and left_out == NOTHING_LEFT_OUT:
+        grouped = _therapist_session_groups(period.monthly)
+    else:
+        grouped = _grouped_sessions(scope, viewer_partner, left_out, period.monthly)
+    return grouped.filter(
+        assignment__couple=couple, withdrawn_at__isnull=True, date__gte=period.start, date__lte=period.end
+    )
+
+
+@functools.cache
+def _therapist_session_groups(monthly: bool) -> QuerySet:
+    """`_grouped_sessions` for the therapist, with nothing left out: the same for every couple and period
+    of that length, so built once per process and only ever cloned by `.filter()`, never evaluated
+    itself (issue 16, "Fast": building its joins and sums was ~2 ms of every therapist's page). It holds
+    no time and no rows: only the other scopes' reveal rule reads the clock, and they are built each time."""
+    return _grouped_sessions(Scope.THERAPIST, None, NOTHING_LEFT_OUT, monthly)
+
+
+def _grouped_sessions(scope: Scope, viewer_partner: Partner | None, left_out: LeftOut, monthly: bool) -> QuerySet:
+    """All the sessions `scope` counts, grouped (`_session_groups` picks the couple's of the period)."""
     # Each session joined to its giver's and its receiver's reflection (as the scope allows): at most one
     # of each (one reflection per session and role), so the joins multiply nothing. Correlated subqueries
     # here ran about eight times per session (EXPLAIN ANALYZE on 104 weeks: ~10 ms against ~3 ms joined).
@@ -279,13 +300,10 @@ def _session_groups(
     both = Q(giver_reflection__connection__isnull=False, receiver_reflection__connection__isnull=False)
     now = timezone.now()
     return (
-        Session.objects.filter(
-            assignment__couple=couple, withdrawn_at__isnull=True, date__gte=period.start, date__lte=period.end
-        )
-        .exclude(pk__in=left_out.sessions)
+        Session.objects.exclude(pk__in=left_out.sessions)
         .exclude(_disputed(scope, viewer_partner))
         .annotate(
-            bucket=_trunc(period, "date"),
+            bucket=_trunc(monthly, "date"),
             giver_reflection=reflection_as("giver"),
             receiver_reflection=reflection_as("receiver"),
         )
@@ -334,18 +352,33 @@ def _reflection_groups(
     couple: Couple, period: Period, scope: Scope, viewer_partner: Partner | None, left_out: LeftOut
 ) -> QuerySet:
     """The reflections `scope` allows, grouped by bucket, partner and role."""
+    if scope is Scope.THERAPIST and left_out == NOTHING_LEFT_OUT:
+        grouped = _therapist_reflection_groups(period.monthly)
+    else:
+        grouped = _grouped_reflections(scope, viewer_partner, left_out, period.monthly)
+    return grouped.filter(
+        session__assignment__couple=couple,
+        session__withdrawn_at__isnull=True,
+        session__date__gte=period.start,
+        session__date__lte=period.end,
+    )
+
+
+@functools.cache
+def _therapist_reflection_groups(monthly: bool) -> QuerySet:
+    """`_grouped_reflections` for the therapist, with nothing left out: built once per process and only
+    ever cloned, as `_therapist_session_groups` (it holds no time either)."""
+    return _grouped_reflections(Scope.THERAPIST, None, NOTHING_LEFT_OUT, monthly)
+
+
+def _grouped_reflections(scope: Scope, viewer_partner: Partner | None, left_out: LeftOut, monthly: bool) -> QuerySet:
+    """All the reflections `scope` counts, grouped (`_reflection_groups` picks the couple's of the period)."""
     return (
         _scoped(Reflection.objects.all(), scope, viewer_partner)
-        .filter(
-            session__assignment__couple=couple,
-            session__withdrawn_at__isnull=True,
-            session__date__gte=period.start,
-            session__date__lte=period.end,
-        )
         .exclude(pk__in=left_out.reflections)
         .exclude(session__in=left_out.sessions)
         .exclude(_disputed(scope, viewer_partner, "session"))
-        .annotate(bucket=_trunc(period, "session__date"))
+        .annotate(bucket=_trunc(monthly, "session__date"))
         .values("bucket", "partner_id", "role")
         .annotate(
             n=Count("pk"),
@@ -417,18 +450,26 @@ def _add_checkins(rows: dict, couple: Couple, period: Period) -> None:
     """Each partner's mean and lowest CSI-4 total per bucket, from one grouped query. For the therapist
     only: check-ins never reach the couple, so no other scope calls this."""
     # A check-in belongs to its whole week: the first week counts even when the period starts mid-week.
-    groups = (
-        CheckIn.objects.filter(couple=couple, week__gte=week_start(period.start), week__lte=period.end)
-        .annotate(bucket=_trunc(period, "week"))
-        .values("bucket", "partner_id")
-        .annotate(n=Count("pk"), total_sum=Sum("total"), lowest=Min("total"))
-        .order_by()
+    groups = _checkin_groups(period.monthly).filter(
+        couple=couple, week__gte=week_start(period.start), week__lte=period.end
     )
     for group in groups:
         row = rows.get(_as_date(group["bucket"]))
         if row is not None:
             row.checkin[group["partner_id"]] = _mean(group["total_sum"], group["n"])
             row.checkin_low[group["partner_id"]] = group["lowest"]
+
+
+@functools.cache
+def _checkin_groups(monthly: bool) -> QuerySet:
+    """Every check-in grouped by bucket and partner (`_add_checkins` picks the couple's of the period):
+    built once per process and only ever cloned, as `_therapist_session_groups`."""
+    return (
+        CheckIn.objects.annotate(bucket=_trunc(monthly, "week"))
+        .values("bucket", "partner_id")
+        .annotate(n=Count("pk"), total_sum=Sum("total"), lowest=Min("total"))
+        .order_by()
+    )
 
 
 def sessions_both_reflected(couple: Couple, period: Period, scope: Scope, limit: int = 10) -> QuerySet:

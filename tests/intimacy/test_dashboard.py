@@ -11,6 +11,7 @@ import time_machine
 from django.urls import reverse
 from django.utils import timezone
 
+from intimacy import selectors
 from intimacy import services as intimacy_services
 from intimacy.alerts import alert_acknowledge
 from intimacy.models import Alert, CoupleNote, Reflection, SafetyCheck
@@ -782,3 +783,34 @@ def test_a_new_couple_is_not_told_nothing_needs_attention_while_touch_work_waits
     assert "Touch work: waiting for private checks or separate conversations." in html
     assert "Nothing needs attention right now." not in html
     assert "No open alerts." in html
+
+
+def test_the_overviews_alerts_are_the_open_ones_and_the_latest_seen_in_their_orders(couple, partner_a, therapist):
+    """Issue 16, "Fast": `selectors.alerts_in_view` reads both lists at once; each keeps its order and the
+    seen ones their limit, as `open_alerts` and `acknowledged_alerts` give them."""
+    seen_at = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+
+    def alert(kind, week, urgent=False, seen_days_later=None):
+        at = None if seen_days_later is None else seen_at + timedelta(days=seen_days_later)
+        return Alert.objects.create(
+            couple=couple,
+            kind=kind,
+            partner=partner_a,
+            week=week,
+            urgent=urgent,
+            acknowledged_at=at,
+            acknowledged_by=therapist if at else None,
+        )
+
+    older = alert(Alert.Kind.LOW_COMFORT, date(2026, 11, 9))
+    newer = alert(Alert.Kind.PAUSED, date(2026, 11, 16))
+    urgent = alert(Alert.Kind.LOW_SAFE, date(2026, 11, 2), urgent=True)
+    # Four seen, of four weeks of October, marked 0, 2, 1 and 3 days after 20 Nov.
+    seen = [
+        alert(Alert.Kind.PAUSED, date(2026, 10, 5) + timedelta(weeks=n), seen_days_later=d)
+        for n, d in enumerate((0, 2, 1, 3))
+    ]
+    got = selectors.alerts_in_view(couple, seen_limit=3)
+    # Open: urgent first, then the newest week first. Seen: the latest 3 marked, newest first (3, 2, 1 days on).
+    assert got.open == [urgent, newer, older] == selectors.open_alerts(couple)
+    assert got.seen == [seen[3], seen[1], seen[2]] == selectors.acknowledged_alerts(couple, limit=3)
