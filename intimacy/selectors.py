@@ -735,12 +735,12 @@ class AlertsInView:
 
 def alerts_in_view(couple: Couple, *, seen_limit: int) -> AlertsInView:
     """`open_alerts` and `acknowledged_alerts(limit=seen_limit)` in one query (issue 16, "Fast"): the open
-    alerts and the latest seen ones by id, each with its partner, exercise and who marked it, put in
-    their orders here."""
+    alerts and the latest seen ones by id, each with its partner and exercise, put in their orders here."""
     latest_seen = couple.alerts.filter(acknowledged_at__isnull=False).order_by("-acknowledged_at", "-pk").values("pk")
     rows = list(
         couple.alerts.filter(Q(acknowledged_at__isnull=True) | Q(pk__in=latest_seen[:seen_limit]))
-        .select_related("partner", "acknowledged_by", "assignment")
+        # Not who marked them seen: the page says when, and with what note, never who (one therapist).
+        .select_related("partner", "assignment")
         .order_by()
     )
     open_ = sorted((a for a in rows if a.acknowledged_at is None), key=lambda a: (a.urgent, a.week, a.pk), reverse=True)
