@@ -113,8 +113,11 @@ class Clearance:
         return not self.held and partner.pk in self.to_answer
 
 
+CLEARANCE_COLUMNS = ("pk", "checked", "screened", "paused_for_now", "paused_until", "held")
+
+
 @functools.cache
-def _clearance_rows() -> QuerySet:
+def _clearance_partners() -> QuerySet:
     """`clearance`'s query before its couple: each partner with what they have done, and the couple's
     open hold. Built once per process and only ever cloned (`.filter()`), never evaluated itself: its
     four subqueries took three quarters of `clearance`'s time to build on every page that asks (issue
@@ -127,7 +130,13 @@ def _clearance_rows() -> QuerySet:
         paused_for_now=Exists(not_ended.filter(until__isnull=True)),
         paused_until=Subquery(not_ended.filter(until__isnull=False).order_by("-until").values("until")[:1]),
         held=Exists(TouchHold.objects.open().filter(couple=OuterRef("couple"))),
-    ).values_list("pk", "checked", "screened", "paused_for_now", "paused_until", "held")
+    )
+
+
+@functools.cache
+def _clearance_rows() -> QuerySet:
+    """`_clearance_partners` as plain rows (CLEARANCE_COLUMNS), for the pages that need no partner."""
+    return _clearance_partners().values_list(*CLEARANCE_COLUMNS)
 
 
 def clearance(couple: Couple) -> Clearance:
@@ -135,8 +144,19 @@ def clearance(couple: Couple) -> Clearance:
     was lifted (or ever, before the first), and a separate conversation recorded with each partner.
     One read: the couple's partners with what each has done, and whether the couple has an open hold
     (the same on both rows; issue 16, "Fast": it was a query of its own on every page that asks)."""
+    return _clearance_of(couple, list(_clearance_rows().filter(couple=couple)))
+
+
+def clearance_and_partners(couple: Couple) -> tuple[Clearance, list[Partner]]:
+    """`clearance`, and the couple's partners (as `couple.partners.all()`) from the same read: the
+    therapist's overview needs both (issue 16, "Fast": one query fewer)."""
+    partners = list(_clearance_partners().filter(couple=couple))
+    rows = [tuple(getattr(p, column) for column in CLEARANCE_COLUMNS) for p in partners]
+    return _clearance_of(couple, rows), partners
+
+
+def _clearance_of(couple: Couple, rows: list[tuple]) -> Clearance:
     now = timezone.now()
-    rows = list(_clearance_rows().filter(couple=couple))
     # A couple always has its two partners; without them, the hold is asked on its own.
     held = rows[0][5] if rows else TouchHold.objects.open().filter(couple=couple).exists()
     return Clearance(

@@ -217,6 +217,7 @@ def couple_trends(
     viewer_partner: Partner | None = None,
     left_out: LeftOut = NOTHING_LEFT_OUT,
     all_assignments: list[Assignment] | None = None,
+    partners: list[Partner] | None = None,
 ) -> Trends:
     """The couple's homework over the period, bucket by bucket, as `scope` allows.
 
@@ -226,10 +227,11 @@ def couple_trends(
     notes, the program steps started in the period and the check-ins grouped by bucket and partner.
     `left_out` (the appointment view's) is treated as if it had never been written. `all_assignments`,
     every assignment of the couple with its exercise and planned giver, when the caller has read them
-    already (the overview's header shows them all): the period's are picked from them, one query fewer.
+    already (the overview's header shows them all): the period's are picked from them, one query fewer;
+    `partners`, the couple's as `couple.partners.all()` gives them, likewise.
     """
     rows = {b.start: Row(b) for b in period.buckets()}
-    partners = list(couple.partners.all())
+    partners = list(couple.partners.all()) if partners is None else partners
     read = all_assignments is None
     assignments = _assignments_in(couple, period) if read else _running_in(all_assignments, period)
     for row in rows.values():
@@ -418,9 +420,8 @@ def _add_reflections(rows: dict, groups: QuerySet) -> None:
 def _add_notes(rows: dict, couple: Couple, period: Period) -> list[CoupleNote]:
     """The therapist's notes dated in the period, each also on its bucket's row. Therapist scope only."""
     notes = list(
-        couple.notes.filter(date__gte=period.start, date__lte=period.end)
-        .select_related("author")
-        .order_by("date", "pk")
+        # Not their author: the markers and the summary show the words and the date only.
+        couple.notes.filter(date__gte=period.start, date__lte=period.end).order_by("date", "pk")
     )
     for note in notes:
         for row in rows.values():

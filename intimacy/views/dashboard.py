@@ -148,12 +148,14 @@ def _dashboard(
     period = _period(request, couple)
     # The header's assignments are every one of the couple's; the trends pick the period's from them.
     header = selectors.couple_overview(couple, couple.today(), counts=False)
-    data = trends.couple_trends(couple, period, trends.Scope.THERAPIST, all_assignments=header["assignments"])
+    # The partners come with what each has done towards touch work.
+    clearance, partners = holds.clearance_and_partners(couple)
+    data = trends.couple_trends(
+        couple, period, trends.Scope.THERAPIST, all_assignments=header["assignments"], partners=partners
+    )
     context = _charts_context(period, data, _key_charts(trends.couple_charts(data), data))
     context.update(header)
-    partners = data.partners
     alerts = selectors.alerts_in_view(couple, seen_limit=ALERT_HISTORY_SHOWN)
-    clearance = holds.clearance(couple)
     context.update(
         open_alerts=alerts.open,
         acknowledged_alerts=alerts.seen,
