@@ -464,6 +464,14 @@ def test_clearance_counts_only_the_pauses_in_force_now(couple, partner_a, partne
         assert holds.clearance(couple).paused_by == {partner_a.pk}
 
 
+def test_clearance_and_partners_is_clearance_with_the_couples_partners(couple, partner_a, partner_b):
+    # issue 16, "Fast": the overview reads both at once. Sam has paused for themselves.
+    PersonalPause.objects.create(couple=couple, partner=partner_b, kind="for_me")
+    got, partners = holds.clearance_and_partners(couple)
+    assert got == holds.clearance(couple) and got.paused_by == {partner_b.pk} and not got.open
+    assert partners == list(couple.partners.all()) == [partner_a, partner_b]
+
+
 def test_no_touch_reminder_to_either_partner_while_one_has_paused(couple, partner_a, partner_b, assignment):
     for partner in (partner_a, partner_b):
         reminders_set(partner=partner, on=True, weekdays=list(range(7)), at=time(19, 0))
