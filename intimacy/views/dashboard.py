@@ -155,7 +155,7 @@ def _dashboard(
     )
     context = _charts_context(period, data, _key_charts(trends.couple_charts(data), data))
     context.update(header)
-    alerts = selectors.alerts_in_view(couple, seen_limit=ALERT_HISTORY_SHOWN)
+    alerts = selectors.alerts_in_view(couple, seen_limit=ALERT_HISTORY_SHOWN, partners=partners)
     context.update(
         open_alerts=alerts.open,
         acknowledged_alerts=alerts.seen,

@@ -784,7 +784,9 @@ def test_a_new_couple_is_not_told_nothing_needs_attention_while_touch_work_waits
     assert "No open alerts." in html
 
 
-def test_the_overviews_alerts_are_the_open_ones_and_the_latest_seen_in_their_orders(couple, partner_a, therapist):
+def test_the_overviews_alerts_are_the_open_ones_and_the_latest_seen_in_their_orders(
+    couple, partner_a, partner_b, therapist, django_assert_num_queries
+):
     """Issue 16, "Fast": `selectors.alerts_in_view` reads both lists at once; each keeps its order and the
     seen ones their limit, as `open_alerts` and `acknowledged_alerts` give them."""
     seen_at = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
@@ -813,3 +815,8 @@ def test_the_overviews_alerts_are_the_open_ones_and_the_latest_seen_in_their_ord
     # Open: urgent first, then the newest week first. Seen: the latest 3 marked, newest first (3, 2, 1 days on).
     assert got.open == [urgent, newer, older] == selectors.open_alerts(couple)
     assert got.seen == [seen[3], seen[1], seen[2]] == selectors.acknowledged_alerts(couple, limit=3)
+    # With the couple's partners at hand, each alert's partner is theirs, with no query more.
+    with django_assert_num_queries(1):
+        given = selectors.alerts_in_view(couple, seen_limit=3, partners=[partner_b, partner_a])
+        assert {a.partner.name for a in given.open + given.seen} == {partner_a.name}
+    assert (given.open, given.seen) == (got.open, got.seen)
