@@ -782,11 +782,15 @@ class PartnerClearance:
     pauses: list[PersonalPause]
 
 
-def touch_clearance(couple: Couple, partners: list[Partner], *, limit: int = 3) -> list[PartnerClearance]:
-    """For the therapist: each of `partners`' latest private checks and recorded separate conversations."""
-    checks = list(SafetyCheck.objects.filter(couple=couple).select_related("partner")[: limit * 10])
+def touch_clearance(
+    couple: Couple, partners: list[Partner], *, limit: int = 3, paused_by: frozenset[int] | None = None
+) -> list[PartnerClearance]:
+    """For the therapist: each of `partners`' latest private checks and recorded separate conversations,
+    and their own pauses in force. `paused_by`, the partners with a pause in force when the caller knows
+    them already (`holds.clearance`): the pauses are read only when there are some (issue 16, "Fast")."""
+    checks = list(SafetyCheck.objects.filter(couple=couple)[: limit * 10])
     screenings = list(ScreeningRecord.objects.filter(couple=couple)[: limit * 10])
-    pauses = list(holds.active_pauses().filter(couple=couple))
+    pauses = list(holds.active_pauses().filter(couple=couple)) if paused_by is None or paused_by else []
     return [
         PartnerClearance(
             partner=p,
@@ -802,6 +806,43 @@ def open_alerts(couple: Couple) -> list[Alert]:
     """The couple's alerts not yet marked as seen, urgent first, each with the partner it is about and
     the exercise (whether it can still be paused), in one query."""
     return list(couple.alerts.open().select_related("partner", "assignment"))
+
+
+@dataclass
+class AlertsInView:
+    """The dashboard's alerts: the open ones (urgent first) and the latest ones marked as seen."""
+
+    open: list[Alert]
+    seen: list[Alert]
+
+
+def alerts_in_view(couple: Couple, *, seen_limit: int, partners: list[Partner] | None = None) -> AlertsInView:
+    """`open_alerts` and `acknowledged_alerts(limit=seen_limit)` in one query (issue 16, "Fast"): the open
+    alerts and the latest seen ones by id, each with its partner and exercise, put in their orders here.
+    `partners`, the couple's when the caller has them: each alert's partner is taken from them rather
+    than joined (the join hashed every partner of the practice)."""
+    latest_seen = couple.alerts.filter(acknowledged_at__isnull=False).order_by("-acknowledged_at", "-pk").values("pk")
+    # Not who marked them seen: the page says when, and with what note, never who (one therapist).
+    related = ("assignment",) if partners is not None else ("partner", "assignment")
+    rows = list(
+        couple.alerts.filter(Q(acknowledged_at__isnull=True) | Q(pk__in=latest_seen[:seen_limit]))
+        .select_related(*related)
+        .order_by()
+    )
+    if partners is not None:
+        _attach_partners(rows, partners)
+    open_ = sorted((a for a in rows if a.acknowledged_at is None), key=lambda a: (a.urgent, a.week, a.pk), reverse=True)
+    seen = sorted((a for a in rows if a.acknowledged_at is not None), key=lambda a: (a.acknowledged_at, a.pk))
+    return AlertsInView(open=open_, seen=seen[::-1])
+
+
+def _attach_partners(alerts: list[Alert], partners: list[Partner]) -> None:
+    """Give each alert its partner from `partners` (an alert is about a partner of its own couple); one
+    not among them is left to be read as usual."""
+    by_pk = {p.pk: p for p in partners}
+    for alert in alerts:
+        if alert.partner_id in by_pk:
+            alert.partner = by_pk[alert.partner_id]
 
 
 def acknowledged_alerts(couple: Couple, *, limit: int) -> list[Alert]:

@@ -6,6 +6,7 @@ the Python that follows only walks the grouped rows, never the sessions themselv
 nothing here writes.
 """
 
+import functools
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
@@ -137,8 +138,8 @@ class Trends:
         return sum(r.paused for r in self.rows)
 
 
-def _trunc(period: Period, field_name: str):
-    return TruncMonth(field_name) if period.monthly else TruncWeek(field_name)
+def _trunc(monthly: bool, field_name: str):
+    return TruncMonth(field_name) if monthly else TruncWeek(field_name)
 
 
 def _as_date(value) -> date:
@@ -215,6 +216,8 @@ def couple_trends(
     scope: Scope,
     viewer_partner: Partner | None = None,
     left_out: LeftOut = NOTHING_LEFT_OUT,
+    all_assignments: list[Assignment] | None = None,
+    partners: list[Partner] | None = None,
 ) -> Trends:
     """The couple's homework over the period, bucket by bucket, as `scope` allows.
 
@@ -222,11 +225,15 @@ def couple_trends(
     grouped by bucket, assignment and giver (with the giver's and receiver's connection on sessions
     both reflected on), reflections grouped by bucket, partner and role, and (for the therapist) their
     notes, the program steps started in the period and the check-ins grouped by bucket and partner.
-    `left_out` (the appointment view's) is treated as if it had never been written.
+    `left_out` (the appointment view's) is treated as if it had never been written. `all_assignments`,
+    every assignment of the couple with its exercise and planned giver, when the caller has read them
+    already (the overview's header shows them all): the period's are picked from them, one query fewer;
+    `partners`, the couple's as `couple.partners.all()` gives them, likewise.
     """
     rows = {b.start: Row(b) for b in period.buckets()}
-    partners = list(couple.partners.all())
-    assignments = _assignments_in(couple, period)
+    partners = list(couple.partners.all()) if partners is None else partners
+    read = all_assignments is None
+    assignments = _assignments_in(couple, period) if read else _running_in(all_assignments, period)
     for row in rows.values():
         for assignment in assignments:
             row.target += target_for(assignment, row.bucket, period)
@@ -249,10 +256,36 @@ def _assignments_in(couple: Couple, period: Period) -> list[Assignment]:
     )
 
 
+def _running_in(assignments: list[Assignment], period: Period) -> list[Assignment]:
+    """`_assignments_in`, from assignments already read: the same rule and the same order."""
+    running = [a for a in assignments if a.starts_on <= period.end and (a.ends_on is None or a.ends_on >= period.start)]
+    return sorted(running, key=lambda a: (a.starts_on, a.pk))
+
+
 def _session_groups(
     couple: Couple, period: Period, scope: Scope, viewer_partner: Partner | None, left_out: LeftOut
 ) -> QuerySet:
     """Sessions grouped by bucket, assignment and giver, with the connection both partners gave them."""
+    if scope is Scope.THERAPIST and left_out == NOTHING_LEFT_OUT:
+        grouped = _therapist_session_groups(period.monthly)
+    else:
+        grouped = _grouped_sessions(scope, viewer_partner, left_out, period.monthly)
+    return grouped.filter(
+        assignment__couple=couple, withdrawn_at__isnull=True, date__gte=period.start, date__lte=period.end
+    )
+
+
+@functools.cache
+def _therapist_session_groups(monthly: bool) -> QuerySet:
+    """`_grouped_sessions` for the therapist, with nothing left out: the same for every couple and period
+    of that length, so built once per process and only ever cloned by `.filter()`, never evaluated
+    itself (issue 16, "Fast": building its joins and sums was ~2 ms of every therapist's page). It holds
+    no time and no rows: only the other scopes' reveal rule reads the clock, and they are built each time."""
+    return _grouped_sessions(Scope.THERAPIST, None, NOTHING_LEFT_OUT, monthly)
+
+
+def _grouped_sessions(scope: Scope, viewer_partner: Partner | None, left_out: LeftOut, monthly: bool) -> QuerySet:
+    """All the sessions `scope` counts, grouped (`_session_groups` picks the couple's of the period)."""
     # Each session joined to its giver's and its receiver's reflection (as the scope allows): at most one
     # of each (one reflection per session and role), so the joins multiply nothing. Correlated subqueries
     # here ran about eight times per session (EXPLAIN ANALYZE on 104 weeks: ~10 ms against ~3 ms joined).
@@ -269,13 +302,10 @@ def _session_groups(
     both = Q(giver_reflection__connection__isnull=False, receiver_reflection__connection__isnull=False)
     now = timezone.now()
     return (
-        Session.objects.filter(
-            assignment__couple=couple, withdrawn_at__isnull=True, date__gte=period.start, date__lte=period.end
-        )
-        .exclude(pk__in=left_out.sessions)
+        Session.objects.exclude(pk__in=left_out.sessions)
         .exclude(_disputed(scope, viewer_partner))
         .annotate(
-            bucket=_trunc(period, "date"),
+            bucket=_trunc(monthly, "date"),
             giver_reflection=reflection_as("giver"),
             receiver_reflection=reflection_as("receiver"),
         )
@@ -324,18 +354,33 @@ def _reflection_groups(
     couple: Couple, period: Period, scope: Scope, viewer_partner: Partner | None, left_out: LeftOut
 ) -> QuerySet:
     """The reflections `scope` allows, grouped by bucket, partner and role."""
+    if scope is Scope.THERAPIST and left_out == NOTHING_LEFT_OUT:
+        grouped = _therapist_reflection_groups(period.monthly)
+    else:
+        grouped = _grouped_reflections(scope, viewer_partner, left_out, period.monthly)
+    return grouped.filter(
+        session__assignment__couple=couple,
+        session__withdrawn_at__isnull=True,
+        session__date__gte=period.start,
+        session__date__lte=period.end,
+    )
+
+
+@functools.cache
+def _therapist_reflection_groups(monthly: bool) -> QuerySet:
+    """`_grouped_reflections` for the therapist, with nothing left out: built once per process and only
+    ever cloned, as `_therapist_session_groups` (it holds no time either)."""
+    return _grouped_reflections(Scope.THERAPIST, None, NOTHING_LEFT_OUT, monthly)
+
+
+def _grouped_reflections(scope: Scope, viewer_partner: Partner | None, left_out: LeftOut, monthly: bool) -> QuerySet:
+    """All the reflections `scope` counts, grouped (`_reflection_groups` picks the couple's of the period)."""
     return (
         _scoped(Reflection.objects.all(), scope, viewer_partner)
-        .filter(
-            session__assignment__couple=couple,
-            session__withdrawn_at__isnull=True,
-            session__date__gte=period.start,
-            session__date__lte=period.end,
-        )
         .exclude(pk__in=left_out.reflections)
         .exclude(session__in=left_out.sessions)
         .exclude(_disputed(scope, viewer_partner, "session"))
-        .annotate(bucket=_trunc(period, "session__date"))
+        .annotate(bucket=_trunc(monthly, "session__date"))
         .values("bucket", "partner_id", "role")
         .annotate(
             n=Count("pk"),
@@ -375,9 +420,8 @@ def _add_reflections(rows: dict, groups: QuerySet) -> None:
 def _add_notes(rows: dict, couple: Couple, period: Period) -> list[CoupleNote]:
     """The therapist's notes dated in the period, each also on its bucket's row. Therapist scope only."""
     notes = list(
-        couple.notes.filter(date__gte=period.start, date__lte=period.end)
-        .select_related("author")
-        .order_by("date", "pk")
+        # Not their author: the markers and the summary show the words and the date only.
+        couple.notes.filter(date__gte=period.start, date__lte=period.end).order_by("date", "pk")
     )
     for note in notes:
         for row in rows.values():
@@ -407,18 +451,26 @@ def _add_checkins(rows: dict, couple: Couple, period: Period) -> None:
     """Each partner's mean and lowest CSI-4 total per bucket, from one grouped query. For the therapist
     only: check-ins never reach the couple, so no other scope calls this."""
     # A check-in belongs to its whole week: the first week counts even when the period starts mid-week.
-    groups = (
-        CheckIn.objects.filter(couple=couple, week__gte=week_start(period.start), week__lte=period.end)
-        .annotate(bucket=_trunc(period, "week"))
-        .values("bucket", "partner_id")
-        .annotate(n=Count("pk"), total_sum=Sum("total"), lowest=Min("total"))
-        .order_by()
+    groups = _checkin_groups(period.monthly).filter(
+        couple=couple, week__gte=week_start(period.start), week__lte=period.end
     )
     for group in groups:
         row = rows.get(_as_date(group["bucket"]))
         if row is not None:
             row.checkin[group["partner_id"]] = _mean(group["total_sum"], group["n"])
             row.checkin_low[group["partner_id"]] = group["lowest"]
+
+
+@functools.cache
+def _checkin_groups(monthly: bool) -> QuerySet:
+    """Every check-in grouped by bucket and partner (`_add_checkins` picks the couple's of the period):
+    built once per process and only ever cloned, as `_therapist_session_groups`."""
+    return (
+        CheckIn.objects.annotate(bucket=_trunc(monthly, "week"))
+        .values("bucket", "partner_id")
+        .annotate(n=Count("pk"), total_sum=Sum("total"), lowest=Min("total"))
+        .order_by()
+    )
 
 
 def sessions_both_reflected(couple: Couple, period: Period, scope: Scope, limit: int = 10) -> QuerySet:

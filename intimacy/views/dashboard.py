@@ -118,8 +118,9 @@ def _tab(request: HttpRequest, couple: Couple, tab: str, context: dict, *, statu
         record_access(request, couple)
     if "partners" not in context:  # the header names them; the trends' own read has them already
         context["partners"] = selectors.couple_partners(couple)
-    # The header's pause and resume; this week's counts only where they are shown (the exercises tab).
-    context.update(selectors.couple_overview(couple, couple.today(), counts=tab == "couple_exercises"))
+    if "assignments" not in context:  # the overview read them already, for its trends too
+        # The header's pause and resume; this week's counts only where they are shown (the exercises tab).
+        context.update(selectors.couple_overview(couple, couple.today(), counts=tab == "couple_exercises"))
     context.update(couple=couple, tab=tab, tabs=TABS, base_url=reverse(tab, args=[couple.pk]))
     return render(request, f"intimacy/couple/{tab.removeprefix('couple_')}.html", context, status=status)
 
@@ -145,19 +146,27 @@ def _dashboard(
 ):
     """The overview: what needs attention, the period at a glance and the key charts."""
     period = _period(request, couple)
-    data = trends.couple_trends(couple, period, trends.Scope.THERAPIST)
+    # The header's assignments are every one of the couple's; the trends pick the period's from them.
+    header = selectors.couple_overview(couple, couple.today(), counts=False)
+    # The partners come with what each has done towards touch work.
+    clearance, partners = holds.clearance_and_partners(couple)
+    data = trends.couple_trends(
+        couple, period, trends.Scope.THERAPIST, all_assignments=header["assignments"], partners=partners
+    )
     context = _charts_context(period, data, _key_charts(trends.couple_charts(data), data))
-    partners = data.partners
+    context.update(header)
+    alerts = selectors.alerts_in_view(couple, seen_limit=ALERT_HISTORY_SHOWN, partners=partners)
     context.update(
-        open_alerts=(open_alerts := selectors.open_alerts(couple)),
-        acknowledged_alerts=selectors.acknowledged_alerts(couple, limit=ALERT_HISTORY_SHOWN),
+        open_alerts=alerts.open,
+        acknowledged_alerts=alerts.seen,
         safety_messages=selectors.safety_messages_by_seen(
-            couple, selectors.safety_messages(couple, request.user, limit=SAFETY_SHOWN), open_alerts
+            couple, selectors.safety_messages(couple, request.user, limit=SAFETY_SHOWN), alerts.open
         ),
         acknowledge_form=AcknowledgeForm(),
-        hold=(hold := holds.open_hold(couple)),
-        clearance=holds.clearance(couple),
-        touch_clearance=selectors.touch_clearance(couple, partners),
+        # The hold itself is read only when the clearance found one open (issue 16, "Fast").
+        hold=(hold := holds.open_hold(couple) if clearance.held else None),
+        clearance=clearance,
+        touch_clearance=selectors.touch_clearance(couple, partners, paused_by=clearance.paused_by),
         screening_form=screening_form or _screening_form(couple, partners=partners),
         lift_form=lift_form or (_lift_form(couple, partners=partners) if hold else None),
     )

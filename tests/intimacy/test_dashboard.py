@@ -11,6 +11,7 @@ import time_machine
 from django.urls import reverse
 from django.utils import timezone
 
+from intimacy import selectors
 from intimacy import services as intimacy_services
 from intimacy.alerts import alert_acknowledge
 from intimacy.models import Alert, CoupleNote, Reflection, SafetyCheck
@@ -186,13 +187,13 @@ TRENDS_READS = (
     "started in the period (issue 15: the charts' step markers), check-ins by week"
 )
 TAB_QUERIES = {
-    # the header's assignments; trends (7); open alerts; seen alerts; safety messages; touch work (issue 13):
-    # the open hold, if any; the partners with their private checks and screenings and whether a hold is
-    # open (is touch work open? one query since issue 16); the latest private checks; the separate
-    # screenings; the partners' own pauses
-    "couple_detail": 4 + 1 + 7 + 3 + 5,
-    # the header's assignments; trends (7); the check-in panel (issue 14): every check-in's partner, week
-    # and total, for baselines
+    # touch work (issue 13): the partners with their private checks and screenings and whether a hold is
+    # open (is touch work open? one query since issue 16; the trends' and the header's partners too);
+    # trends (6: the header's assignments are the trends' own read, every one of the couple's since issue
+    # 16); the open alerts and the latest seen ones (one query since issue 16); safety messages; the
+    # latest private checks; the separate screenings. The open hold and the partners' own pauses are
+    # read only when there are some (none here).
+    "couple_detail": 4 + 1 + 6 + 2 + 2,
     "couple_trends": 4 + 1 + 7 + 1,
     # the header's partners and assignments; timeline: count, page, reflections; perception gap: sessions,
     # reflections; sessions logged twice, offered to make one (issue 14)
@@ -204,7 +205,7 @@ TAB_QUERIES = {
     # program (issue 15: none here)
     "couple_exercises": 4 + 1 + 1 + 1 + 1,
 }
-# Before issue 16 the one page did all of it: 33 queries (the overview: 21 at the split, 20 since).
+# Before issue 16 the one page did all of it: 33 queries (the overview: 21 at the split, then 20, now 15).
 
 
 @pytest.mark.parametrize("tab", list(TAB_QUERIES))
@@ -781,3 +782,41 @@ def test_a_new_couple_is_not_told_nothing_needs_attention_while_touch_work_waits
     assert "Touch work: waiting for private checks or separate conversations." in html
     assert "Nothing needs attention right now." not in html
     assert "No open alerts." in html
+
+
+def test_the_overviews_alerts_are_the_open_ones_and_the_latest_seen_in_their_orders(
+    couple, partner_a, partner_b, therapist, django_assert_num_queries
+):
+    """Issue 16, "Fast": `selectors.alerts_in_view` reads both lists at once; each keeps its order and the
+    seen ones their limit, as `open_alerts` and `acknowledged_alerts` give them."""
+    seen_at = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+
+    def alert(kind, week, urgent=False, seen_days_later=None):
+        at = None if seen_days_later is None else seen_at + timedelta(days=seen_days_later)
+        return Alert.objects.create(
+            couple=couple,
+            kind=kind,
+            partner=partner_a,
+            week=week,
+            urgent=urgent,
+            acknowledged_at=at,
+            acknowledged_by=therapist if at else None,
+        )
+
+    older = alert(Alert.Kind.LOW_COMFORT, date(2026, 11, 9))
+    newer = alert(Alert.Kind.PAUSED, date(2026, 11, 16))
+    urgent = alert(Alert.Kind.LOW_SAFE, date(2026, 11, 2), urgent=True)
+    # Four seen, of four weeks of October, marked 0, 2, 1 and 3 days after 20 Nov.
+    seen = [
+        alert(Alert.Kind.PAUSED, date(2026, 10, 5) + timedelta(weeks=n), seen_days_later=d)
+        for n, d in enumerate((0, 2, 1, 3))
+    ]
+    got = selectors.alerts_in_view(couple, seen_limit=3)
+    # Open: urgent first, then the newest week first. Seen: the latest 3 marked, newest first (3, 2, 1 days on).
+    assert got.open == [urgent, newer, older] == selectors.open_alerts(couple)
+    assert got.seen == [seen[3], seen[1], seen[2]] == selectors.acknowledged_alerts(couple, limit=3)
+    # With the couple's partners at hand, each alert's partner is theirs, with no query more.
+    with django_assert_num_queries(1):
+        given = selectors.alerts_in_view(couple, seen_limit=3, partners=[partner_b, partner_a])
+        assert {a.partner.name for a in given.open + given.seen} == {partner_a.name}
+    assert (given.open, given.seen) == (got.open, got.seen)

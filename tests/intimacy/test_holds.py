@@ -18,7 +18,7 @@ from accounts.models import ReminderSend
 from accounts.services import reminders_set
 from intimacy import holds, services
 from intimacy.alerts import alert_acknowledge, alerts_raise
-from intimacy.models import Alert, Exercise, Reflection, SafetyCheck, ScreeningRecord, TouchHold
+from intimacy.models import Alert, Exercise, PersonalPause, Reflection, SafetyCheck, ScreeningRecord, TouchHold
 from intimacy.reminders import reminders_due
 from tests.factories import AssignmentFactory, ExerciseFactory, ReflectionFactory, SessionFactory
 
@@ -444,6 +444,32 @@ def test_not_this_week_ends_with_the_iso_week_in_the_couples_time_zone(couple, p
     assert pause.until == datetime(2026, 11, 30, 5, 0, tzinfo=UTC)  # Monday 00:00 in New York
     with time_machine.travel(datetime(2026, 11, 30, 5, 0, tzinfo=UTC), tick=False):
         assert not holds.touch_paused(partner_b)
+
+
+def test_clearance_counts_only_the_pauses_in_force_now(couple, partner_a, partner_b):
+    # issue 16, "Fast": `clearance` reads each partner's latest pause end and compares it with now itself.
+    now = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+    # Alex: a week that ended an hour ago, and a "pause for me" resumed yesterday: neither in force.
+    PersonalPause.objects.create(couple=couple, partner=partner_a, kind="week", until=now - timedelta(hours=1))
+    PersonalPause.objects.create(couple=couple, partner=partner_a, kind="for_me", ended_at=now - timedelta(days=1))
+    # Sam: an old week over, and this week's, running for one more hour.
+    PersonalPause.objects.create(couple=couple, partner=partner_b, kind="week", until=now - timedelta(days=7))
+    PersonalPause.objects.create(couple=couple, partner=partner_b, kind="week", until=now + timedelta(hours=1))
+    with time_machine.travel(now, tick=False):
+        assert holds.clearance(couple).paused_by == {partner_b.pk}
+    with time_machine.travel(now + timedelta(hours=1), tick=False):
+        assert holds.clearance(couple).paused_by == frozenset()
+    PersonalPause.objects.create(couple=couple, partner=partner_a, kind="for_me")  # until resumed
+    with time_machine.travel(now + timedelta(days=30), tick=False):
+        assert holds.clearance(couple).paused_by == {partner_a.pk}
+
+
+def test_clearance_and_partners_is_clearance_with_the_couples_partners(couple, partner_a, partner_b):
+    # issue 16, "Fast": the overview reads both at once. Sam has paused for themselves.
+    PersonalPause.objects.create(couple=couple, partner=partner_b, kind="for_me")
+    got, partners = holds.clearance_and_partners(couple)
+    assert got == holds.clearance(couple) and got.paused_by == {partner_b.pk} and not got.open
+    assert partners == list(couple.partners.all()) == [partner_a, partner_b]
 
 
 def test_no_touch_reminder_to_either_partner_while_one_has_paused(couple, partner_a, partner_b, assignment):

@@ -110,14 +110,14 @@ def test_couple_page_with_alerts_that_lead_somewhere(
     client = client_for(therapist)
     url = reverse("couple_detail", args=[couple.pk])
     # As pinned in tests/intimacy/test_dashboard.py TAB_QUERIES (the overview over a week and two years,
-    # issue 16): session, user, couple; the audit row of this viewing (insert); the header's assignments
-    # (this week's count only on the exercises tab, issue 16); trends: partners, assignments, sessions by
-    # week, reflections by week, notes in the period, program steps started in the period, check-ins by
-    # week; open alerts (with their
-    # exercise, joined); seen alerts; safety messages; touch work: the open hold, the partners with their
-    # private checks and screenings and whether a hold is open (one query, issue 16), their latest private
-    # checks, their separate screenings, their own pauses in force
-    with django_assert_num_queries(20):
+    # issue 16): session, user, couple; the audit row of this viewing (insert); touch work: the partners
+    # with their private checks and screenings and whether a hold is open (one query, issue 16: the
+    # trends' partners too); trends: every assignment of the couple (the header's too, since issue 16),
+    # sessions by week, reflections by week, notes in the period, program steps started in the period,
+    # check-ins by week; open alerts and the latest seen ones (with their exercise, joined; one query
+    # since issue 16); safety messages; the partners' latest private checks, their separate screenings.
+    # The open hold and the partners' own pauses in force are read only when there are some (none here).
+    with django_assert_num_queries(15):
         response = client.get(url)
     html = response.content.decode()
     assert html.count("Open the session") == min(12, len(sessions)) and "See the exercise" in html

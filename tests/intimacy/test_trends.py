@@ -12,7 +12,7 @@ from django.utils import timezone
 from intimacy import services, trends
 from intimacy.models import REVEAL_AFTER, Reflection
 from intimacy.trends import Scope, period_from
-from tests.factories import ReflectionFactory, SessionFactory
+from tests.factories import AssignmentFactory, ReflectionFactory, SessionFactory
 
 TODAY = date(2026, 11, 25)  # a Wednesday; its ISO week starts Monday 23 Nov
 
@@ -392,3 +392,30 @@ def test_a_paused_session_counts_together_only_once_revealed(couple, assignment,
         assert trends.couple_trends(couple, period, Scope.SHARED).paused == 1
     services.reflection_decline(session=s, partner=partner_a)
     assert trends.couple_trends(couple, period, Scope.SHARED).paused == 1
+
+
+def test_the_therapists_trends_are_each_couples_own_one_after_the_other(
+    couple, assignment, partner_a, partner_b, other_couple, outsider
+):
+    """Issue 16, "Fast": the therapist's grouped reads are built once per process and cloned for each
+    couple and period; whatever was read before, each couple's trends count that couple's sessions only."""
+    other_a, other_b = list(other_couple.partners.order_by("slot"))
+    other_assignment = AssignmentFactory(couple=other_couple)
+    # Alex and Sam: one session on Friday 20 Nov, both reflected (connection 7 and 5). Casey and Drew:
+    # two, on Monday 16 and Friday 20 Nov, only Casey's reflections (connection 3).
+    s = SessionFactory(assignment=assignment, giver=partner_a, receiver=partner_b, logged_by=partner_a)
+    ReflectionFactory(session=s, partner=partner_a, role=Reflection.Role.GIVER, connection=7)
+    ReflectionFactory(session=s, partner=partner_b, role=Reflection.Role.RECEIVER, connection=5)
+    for day in (date(2026, 11, 16), date(2026, 11, 20)):
+        o = SessionFactory(assignment=other_assignment, date=day, giver=other_a, receiver=other_b, logged_by=other_a)
+        ReflectionFactory(session=o, partner=other_a, role=Reflection.Role.GIVER, connection=3)
+    for weeks in ("4", "104", "4"):  # weekly, monthly, and weekly again after the monthly one
+        period = period_from({"weeks": weeks}, TODAY)
+        ours = trends.couple_trends(couple, period, Scope.THERAPIST)
+        theirs = trends.couple_trends(other_couple, period, Scope.THERAPIST)
+        assert (ours.sessions, ours.both_reflected, theirs.sessions, theirs.both_reflected) == (1, 1, 2, 0)
+        [row] = [r for r in ours.rows if r.sessions]  # the week of 16 Nov, or November
+        assert row.gap_giver == 7 and row.gap_receiver == 5
+        assert row.connection == {(partner_a.pk, "giver"): 7, (partner_b.pk, "receiver"): 5}
+        assert theirs.gave == {other_a.pk: 2}
+        assert {k: v for r in theirs.rows for k, v in r.connection.items()} == {(other_a.pk, "giver"): 3}
