@@ -694,7 +694,7 @@ def _caseload_couples(therapist: User, now, status: str | None) -> list[Couple]:
         couples = couples.filter(status=status)
     aggregates = {
         # Fixed SQL text from _CASELOAD_SQL; every value is a parameter.
-        name: RawSQL(sql, params.get(name, ()), output_field=field)  # noqa: S611
+        name: RawSQL(sql, params.get(name, ()), output_field=field)  # noqa: S611  # nosec B611
         for name, (sql, field) in _CASELOAD_SQL.items()
     }
     return list(couples.annotate(**aggregates).order_by("label", "pk"))
