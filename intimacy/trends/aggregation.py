@@ -151,10 +151,11 @@ def _mean(total, count) -> float | None:
     return round(total / count, 1) if count else None
 
 
-def _scoped(reflections: QuerySet, scope: Scope, viewer_partner: Partner | None) -> QuerySet:
-    """The reflections `scope` may count (see `_scope_q`); for the shared scope only revealed ones."""
+def _scoped(reflections: QuerySet, scope: Scope, viewer_partner: Partner | None, *, revealed: bool = True) -> QuerySet:
+    """The reflections `scope` may count (see `_scope_q`); for the shared scope only revealed ones
+    (unless `revealed` is False: the caller adds that rule itself)."""
     reflections = reflections.filter(_scope_q(scope, viewer_partner))
-    if scope is Scope.SHARED:
+    if scope is Scope.SHARED and revealed:
         reflections = reflections.filter(revealed_together())
     return reflections
 
@@ -356,6 +357,10 @@ def _reflection_groups(
     """The reflections `scope` allows, grouped by bucket, partner and role."""
     if scope is Scope.THERAPIST and left_out == NOTHING_LEFT_OUT:
         grouped = _therapist_reflection_groups(period.monthly)
+    elif scope is Scope.SHARED and left_out == NOTHING_LEFT_OUT:
+        # The clock is in the reveal rule alone: the grouping is built once, the rule each time. A filter
+        # on a reflection's own columns after the grouping still goes into WHERE (no aggregate in it).
+        grouped = _shared_reflection_groups(period.monthly).filter(revealed_together())
     else:
         grouped = _grouped_reflections(scope, viewer_partner, left_out, period.monthly)
     return grouped.filter(
@@ -373,10 +378,21 @@ def _therapist_reflection_groups(monthly: bool) -> QuerySet:
     return _grouped_reflections(Scope.THERAPIST, None, NOTHING_LEFT_OUT, monthly)
 
 
-def _grouped_reflections(scope: Scope, viewer_partner: Partner | None, left_out: LeftOut, monthly: bool) -> QuerySet:
-    """All the reflections `scope` counts, grouped (`_reflection_groups` picks the couple's of the period)."""
+@functools.cache
+def _shared_reflection_groups(monthly: bool) -> QuerySet:
+    """`_grouped_reflections` for what the couple see together, with nothing left out, but without the
+    reveal rule, which reads the clock (`_reflection_groups` adds it each time): built once per process
+    and only ever cloned, as `_therapist_session_groups`. Never used without that rule."""
+    return _grouped_reflections(Scope.SHARED, None, NOTHING_LEFT_OUT, monthly, revealed=False)
+
+
+def _grouped_reflections(
+    scope: Scope, viewer_partner: Partner | None, left_out: LeftOut, monthly: bool, *, revealed: bool = True
+) -> QuerySet:
+    """All the reflections `scope` counts, grouped (`_reflection_groups` picks the couple's of the period).
+    `revealed=False` leaves the shared scope's reveal rule for the caller to add."""
     return (
-        _scoped(Reflection.objects.all(), scope, viewer_partner)
+        _scoped(Reflection.objects.all(), scope, viewer_partner, revealed=revealed)
         .exclude(pk__in=left_out.reflections)
         .exclude(session__in=left_out.sessions)
         .exclude(_disputed(scope, viewer_partner, "session"))

@@ -419,3 +419,23 @@ def test_the_therapists_trends_are_each_couples_own_one_after_the_other(
         assert row.connection == {(partner_a.pk, "giver"): 7, (partner_b.pk, "receiver"): 5}
         assert theirs.gave == {other_a.pk: 2}
         assert {k: v for r in theirs.rows for k, v in r.connection.items()} == {(other_a.pk, "giver"): 3}
+
+
+def test_what_the_couple_see_together_reads_the_clock_each_time(couple, assignment, partner_a, partner_b):
+    """Issue 16, "Fast": the shared scope's grouping of reflections is built once per process, and the
+    reveal rule, which reads the clock, is added on every call. Sam's shared reflection (connection 6),
+    with nothing from Alex: hidden now, counted once 7 days have passed, hidden again back now (a
+    grouping that had kept its first clock would show it, or hide it, for good)."""
+    s = SessionFactory(
+        assignment=assignment, date=date(2026, 11, 24), giver=partner_a, receiver=partner_b, logged_by=partner_b
+    )
+    ReflectionFactory(session=s, partner=partner_b, role=Reflection.Role.RECEIVER, connection=6)
+    period = period_from({"weeks": "4"}, TODAY)
+
+    def connection() -> dict:
+        return {k: v for r in trends.couple_trends(couple, period, Scope.SHARED).rows for k, v in r.connection.items()}
+
+    assert connection() == {}
+    with time_machine.travel(timezone.now() + REVEAL_AFTER + timedelta(minutes=1), tick=False):
+        assert connection() == {(partner_b.pk, "receiver"): 6}
+    assert connection() == {}
