@@ -1025,11 +1025,6 @@ def default_exercise(exercises: QuerySet) -> Exercise | None:
 # The weekly check-in ----------------------------------------------------------------------------------
 
 
-def checkin_done(partner: Partner, viewer: User, today: date) -> bool:
-    """Whether `partner` has checked in during the ISO week holding `today` (the couple's today)."""
-    return CheckIn.objects.visible_to(viewer).filter(partner=partner, week=week_start(today)).exists()
-
-
 @dataclass(frozen=True)
 class EarlierCheckIn:
     """A partner's own answers from earlier in this week, to start their new answers from (issue 17)."""
@@ -1153,17 +1148,38 @@ class PartnerProgram:
     can_go_back: bool
 
 
-def partner_program(partner: Partner, viewer: User, today: date) -> PartnerProgram | None:
-    """The partner's current step, if their couple is on a program; their own latest answer on it only."""
+def _current_steps(partner: Partner):
+    """The couple's open step of its active program: one at most (one active run, one open step each)."""
+    return ProgramStep.objects.filter(
+        run__couple_id=partner.couple_id, run__status=ProgramRun.Status.ACTIVE, ended_on__isnull=True
+    ).order_by("run", "pk")
+
+
+def partner_home_reads(partner: Partner, viewer: User, today: date) -> tuple[bool, PartnerProgram | None]:
+    """The partner home's last two reads, in one query: whether `partner` has checked in during the ISO
+    week holding `today` (the couple's today), and their program step (`partner_program`), whose rows
+    are read only if there is one. A closed couple is asked neither, so nothing is read."""
+    if partner.couple.is_closed:
+        return True, None
+    checked_in = CheckIn.objects.visible_to(viewer).filter(partner=partner, week=week_start(today))
+    done, step_id = (
+        Partner.objects.filter(pk=partner.pk)
+        .values_list(Exists(checked_in), Subquery(_current_steps(partner).values("pk")[:1]))
+        .get()
+    )
+    program = partner_program(partner, viewer, today, step_id=step_id) if step_id is not None else None
+    return done, program
+
+
+def partner_program(
+    partner: Partner, viewer: User, today: date, *, step_id: int | None = None
+) -> PartnerProgram | None:
+    """The partner's current step, if their couple is on a program; their own latest answer on it only.
+    `step_id`: that step's id, when the caller has read it (`partner_home_reads`)."""
     if partner.couple.is_closed:
         return None
-    step = (
-        ProgramStep.objects.filter(
-            run__couple_id=partner.couple_id, run__status=ProgramRun.Status.ACTIVE, ended_on__isnull=True
-        )
-        .select_related("stage__exercise")
-        .first()
-    )
+    steps = _current_steps(partner) if step_id is None else ProgramStep.objects.filter(pk=step_id)
+    step = steps.select_related("stage__exercise").first()
     if step is None:
         return None
     mine = (

@@ -36,8 +36,8 @@ def partner_home(request: HttpRequest) -> HttpResponse:
     today = partner.couple.today()
     data = selectors.partner_home(partner, request.user, today)
     other = partner.other_partner()
-    # Offered until answered, then not mentioned again that week: no streaks, nothing "missed".
-    checkin_due = not partner.couple.is_closed and not selectors.checkin_done(partner, request.user, today)
+    # The check-in is offered until answered, then not mentioned again that week: no streaks, nothing "missed".
+    checkin_done, program = selectors.partner_home_reads(partner, request.user, today)
     return render(
         request,
         "intimacy/partner_home.html",
@@ -45,8 +45,8 @@ def partner_home(request: HttpRequest) -> HttpResponse:
             "home": data,
             "partner": partner,
             "other": other,
-            "checkin_due": checkin_due,
-            "program": selectors.partner_program(partner, request.user, today),
+            "checkin_due": not checkin_done,
+            "program": program,
         },
     )
 

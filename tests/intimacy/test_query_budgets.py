@@ -198,14 +198,15 @@ def test_partner_home(client_for, partner_a, homework, django_assert_num_queries
     # assignment and partners from these rows, not from joins), sessions awaiting a reflection (less
     # those declined), the latest sessions (with this partner's own signals: disputed, declined, a shared
     # reflection waiting, as subqueries), their visible reflections (the reveal rule, issue 14, a
-    # condition in the same query), this week's check-in;
+    # condition in the same query), whether this partner has checked in this week and the couple's current
+    # program step (one query, issue 16: the step's rows are read only when there is one; none here);
     # whether touch work is open (intimacy/holds.py, added deliberately: the partners' private checks
     # and separate screenings and whether the couple has an open hold, one query since issue 16); both
     # partners logging the same day in the same role, or each in their own (issue 14: the days that could
     # hold a pair, one light query, issue 16; the pairs themselves are read only on such a day, also keeping
     # the other partner's account of a back rub this partner logged too out of the awaiting list; dismissed
-    # pairs are read only when there is one); the couple's current program step (issue 15: none here, one read)
-    with django_assert_num_queries(11):
+    # pairs are read only when there is one)
+    with django_assert_num_queries(10):
         assert client.get(reverse("home")).status_code == 200
 
 
@@ -231,10 +232,10 @@ def test_partner_home_with_back_rubs_logged_twice(
 ):
     _logged_twice(assignment, partner_a, partner_b, days)
     client = client_for(partner_a)
-    # as test_partner_home (11), the pairs on the days that can hold one (issue 16: read only then) and
+    # as test_partner_home (10), the pairs on the days that can hold one (issue 16: read only then) and
     # the dismissed pairs, read once there is a pair: one card per pair, none of Sam's accounts in
     # "Waiting for your reflection" (issue 14)
-    with django_assert_num_queries(13):
+    with django_assert_num_queries(12):
         response = client.get(reverse("home"))
     assert len(response.context["home"].same_back_rub) == days and response.context["home"].awaiting == []
 
