@@ -457,7 +457,7 @@ def session_pair_of(session: Session, partner: Partner) -> "SessionPair | None":
 
 def partner_history(partner: Partner, viewer: User, limit: int = 5, *, known: Known | None = None) -> list[Session]:
     """The couple's latest sessions, newest first, with only the reflections this partner may see."""
-    sessions = Session.objects.visible_to(viewer).filter(assignment__couple_id=partner.couple_id)[:limit]
+    sessions = Session.objects.visible_to(viewer, partner=partner)[:limit]
     return sessions_with_reflections(sessions, viewer, known=known or Known.of(partner))
 
 

@@ -4,7 +4,7 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 
-from intimacy.models import Reflection
+from intimacy.models import Reflection, Session
 from tests.factories import ReflectionFactory
 
 pytestmark = pytest.mark.django_db
@@ -166,3 +166,26 @@ def test_the_visibility_rule_by_a_partners_own_row_is_the_rule_by_their_user(
     # Someone else's row is never taken for the viewer's own.
     with pytest.raises(ValueError):
         Reflection.objects.visible_to(partner_a.user, partner=partner_b)
+
+
+def test_the_sessions_rule_by_a_partners_own_row_is_the_rule_by_their_user(
+    session, assignment, partner_a, partner_b, outsider
+):
+    """issue 16, "Fast": `Session.objects.visible_to(user, partner=…)` names the couple by id; it picks
+    exactly the sessions the plain rule picks: the couple's own, not a withdrawn one, none of another
+    couple's (worked out by hand)."""
+    from django.utils import timezone
+
+    from tests.factories import AssignmentFactory, SessionFactory
+
+    s2 = SessionFactory(assignment=assignment, giver=partner_b, receiver=partner_a, logged_by=partner_b)
+    SessionFactory(
+        assignment=assignment, giver=partner_a, receiver=partner_b, logged_by=partner_a, withdrawn_at=timezone.now()
+    )
+    drew = outsider.other_partner()
+    SessionFactory(assignment=AssignmentFactory(couple=outsider.couple), giver=outsider, receiver=drew, logged_by=drew)
+    for partner in (partner_a, partner_b):
+        assert set(Session.objects.visible_to(partner.user)) == {session, s2}
+        assert set(Session.objects.visible_to(partner.user, partner=partner)) == {session, s2}
+    with pytest.raises(ValueError):
+        Session.objects.visible_to(partner_a.user, partner=outsider)
