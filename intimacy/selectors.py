@@ -451,7 +451,7 @@ def session_pair_of(session: Session, partner: Partner) -> "SessionPair | None":
     # A pair is two sessions of one assignment and day: only that day is read, however long the history
     # (this runs on every reflection the partner adds).
     day = Session.objects.filter(assignment_id=session.assignment_id, date=session.date)
-    pairs = [p.seen_by(partner) for p in _find_pairs(day, for_partners=True, partner=partner)]
+    pairs = [p.seen_by(partner) for p in _find_pairs(day, partner=partner)]
     return next((p for p in pairs if p.theirs.pk == session.pk), None)
 
 
@@ -517,10 +517,11 @@ def _pair_up(sessions: list[Session]) -> list[SessionPair]:
     return pairs
 
 
-def _find_pairs(scope: QuerySet, *, for_partners: bool, partner: Partner | None = None) -> list[SessionPair]:
-    """The pairs among `scope` (whole days of sessions): one query, and one more for partners when there
-    is a pair. For partners, pairs said to be two back rubs are left out (`services.session_pair_dismiss`),
-    and for one partner (`partner`) the pairs with a session they themselves disputed. Only their own
+def _find_pairs(scope: QuerySet, *, partner: Partner | None = None) -> list[SessionPair]:
+    """The pairs among `scope` (whole days of sessions): one query, and one more when there is a pair.
+    Pairs a partner said were two back rubs are left out (`services.session_pair_dismiss`), for the
+    therapist too: the partners know what happened, and "Make one session" would undo their answer. For
+    one partner (`partner`), the pairs with a session they themselves disputed are left out too. Only their own
     dispute: the other partner's is the therapist's to see, and a pair vanishing from the logger's page
     would tell them who disputed which session. (The reminders, `paired_accounts`, need no dispute filter:
     a partner can dispute only the other's session, which then waits for them no longer anyway.)"""
@@ -536,7 +537,7 @@ def _find_pairs(scope: QuerySet, *, for_partners: bool, partner: Partner | None 
         sessions.select_related("giver", "receiver", "logged_by", "assignment__exercise").order_by("created_at", "pk")
     )
     pairs = _pair_up(found)
-    if for_partners and pairs:
+    if pairs:
         firsts = [p.pks[0] for p in pairs]
         dismissed = set(SessionPairDismissal.objects.filter(first_id__in=firsts).values_list("first_id", "second_id"))
         pairs = [p for p in pairs if p.pks not in dismissed]
@@ -569,7 +570,7 @@ def session_pairs(couple: Couple, *, kind: str | None = None, partner: Partner |
     if not days:
         return []
     scope = scope.filter(reduce(operator.or_, (Q(assignment_id=a, date=d) for a, d in days)))
-    pairs = _find_pairs(scope, for_partners=partner is not None, partner=partner)
+    pairs = _find_pairs(scope, partner=partner)
     if kind is not None:
         pairs = [p for p in pairs if p.kind == kind]
     if partner is not None:
@@ -583,7 +584,7 @@ def paired_accounts(session_ids: list[int]) -> set[tuple[int, int]]:
     wait for `partner`'s reflection (`awaiting_my_reflection`), so no reminder asks for it. Any number of
     couples at once; one or two queries."""
     same_day = Session.objects.filter(pk__in=session_ids, assignment=OuterRef("assignment"), date=OuterRef("date"))
-    pairs = _find_pairs(Session.objects.filter(Exists(same_day)), for_partners=True)
+    pairs = _find_pairs(Session.objects.filter(Exists(same_day)))
     return {(p.first.pk, p.second.logged_by_id) for p in pairs} | {(p.second.pk, p.first.logged_by_id) for p in pairs}
 
 

@@ -657,6 +657,9 @@ def _locked_pair(a: Session, b: Session, kind: str) -> tuple[Session, Session]:
     )
     if len(rows) != 2 or session_pair_kind(*rows) != kind:
         raise _not_a_pair()
+    # A partner said these were two back rubs: nobody makes them one (the therapist is not offered it).
+    if SessionPairDismissal.objects.filter(first_id=min(a.pk, b.pk), second_id=max(a.pk, b.pk)).exists():
+        raise ValidationError(_("A partner said these were two different sessions, so they stay two."))
     return rows[0], rows[1]
 
 
