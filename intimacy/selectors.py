@@ -818,8 +818,9 @@ class AlertsInView:
 
 
 def alerts_in_view(couple: Couple, *, seen_limit: int, partners: list[Partner] | None = None) -> AlertsInView:
-    """`open_alerts` and `acknowledged_alerts(limit=seen_limit)` in one query (issue 16, "Fast"): the open
-    alerts and the latest seen ones by id, each with its partner and exercise, put in their orders here.
+    """The open alerts (as `open_alerts`) and the latest `seen_limit` marked as seen, newest first, in one
+    query (issue 16, "Fast"): the open alerts and the latest seen ones by id, each with its partner and
+    exercise, put in their orders here.
     `partners`, the couple's when the caller has them: each alert's partner is taken from them rather
     than joined (the join hashed every partner of the practice)."""
     latest_seen = couple.alerts.filter(acknowledged_at__isnull=False).order_by("-acknowledged_at", "-pk").values("pk")
@@ -844,16 +845,6 @@ def _attach_partners(alerts: list[Alert], partners: list[Partner]) -> None:
     for alert in alerts:
         if alert.partner_id in by_pk:
             alert.partner = by_pk[alert.partner_id]
-
-
-def acknowledged_alerts(couple: Couple, *, limit: int) -> list[Alert]:
-    """The couple's latest `limit` alerts marked as seen, newest first: the alert history in view, each
-    with what its link needs (`alert_leads` reads the exercise), in one query."""
-    return list(
-        couple.alerts.filter(acknowledged_at__isnull=False)
-        .select_related("partner", "acknowledged_by", "assignment")
-        .order_by("-acknowledged_at", "-pk")[:limit]
-    )
 
 
 def appointment_warnings(couple: Couple) -> int:
