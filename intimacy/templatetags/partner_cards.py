@@ -10,22 +10,18 @@ which `selectors` sets from the visibility rules (revealed and shared, never "My
 "Just me"); this module only formats what it is given.
 """
 
-import re
-
 from django import template
-from django.urls import reverse
 from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext
 
+from intimacy.html import blocktranslate, csrf_input, url_for_pk
 from intimacy.models import ReflectionRole, ReflectionVisibility
 from intimacy.templatetags.shapes import who_did
 
 register = template.Library()
 
-# Any id: its digits in a reversed URL are replaced by each card's own.
-_SOME_PK = 987654321
 _URL_NAMES = (
     "reflection_add",
     "session_dispute",
@@ -37,37 +33,13 @@ _URL_NAMES = (
 
 
 class _Urls:
-    """Each card's URLs from one reverse() per pattern per list (~25 µs each saved per card)."""
+    """Each card's URLs from one reverse() per pattern per list (`intimacy.html.url_for_pk`)."""
 
     def __init__(self) -> None:
-        self.parts = {}
-        for name in _URL_NAMES:
-            head, _, tail = reverse(name, args=[_SOME_PK]).rpartition(str(_SOME_PK))
-            self.parts[name] = (head, tail)
+        self.makers = {name: url_for_pk(name) for name in _URL_NAMES}
 
     def __call__(self, name: str, pk: int) -> str:
-        head, tail = self.parts[name]
-        return f"{head}{int(pk)}{tail}"
-
-
-_PLACEHOLDER = re.compile(r"%\((\w+)\)s")
-
-
-def _t(translated: str, **values) -> SafeString:
-    """What {% blocktranslate with ... %} writes: the translation's own text as is (that tag trusts it
-    too, so an apostrophe stays an apostrophe), each value escaped. Callers pass gettext("msgid") so
-    that makemessages finds the msgid. Strings without values are passed to format_html as arguments
-    instead, and so escaped."""
-    text = translated.replace("{", "{{").replace("}", "}}").replace("%%", "%")
-    return format_html(_PLACEHOLDER.sub(r"{\1}", text), **values)
-
-
-def _csrf_input(context) -> str:
-    """What {% csrf_token %} writes (empty without a token, as the tag does)."""
-    value = context.get("csrf_token")
-    if not value or value == "NOTPROVIDED":  # the tag's own marker for "no token here"
-        return ""
-    return format_html('<input type="hidden" name="csrfmiddlewaretoken" value="{}">', value)
+        return self.makers[name](pk)
 
 
 def _quoted(text) -> SafeString:
@@ -107,7 +79,7 @@ def _mine(s, show_actions: bool, urls: _Urls, csrf: str) -> SafeString:
     """My own reflection, or the way to add one (or that I disputed the session)."""
     r = s.mine
     if r:
-        scores = _t(
+        scores = blocktranslate(
             gettext("You: connection %(connection)s/10, comfort %(comfort)s/10, safe %(safe)s/10"),
             connection=r.connection,
             comfort=r.comfort,
@@ -115,7 +87,7 @@ def _mine(s, show_actions: bool, urls: _Urls, csrf: str) -> SafeString:
         )
         next_time = format_html(" · {} {}", gettext("next time:"), _quoted(r.next_time)) if r.next_time else ""
         notes = format_html(" · {}", _quoted(r.notes)) if r.notes else ""
-        readers = _t(gettext("Who can read your words: %(readers)s"), readers=r.get_visibility_display())
+        readers = blocktranslate(gettext("Who can read your words: %(readers)s"), readers=r.get_visibility_display())
         back = "history" if show_actions else "home"
         return format_html(
             '<p class="small mb-1">{}{}{}</p>\n    <p class="small muted-note mb-1">{}</p>\n    {}',
@@ -152,14 +124,14 @@ def _theirs(s, partner) -> SafeString:
         extras = []
         if r.role == ReflectionRole.RECEIVER:
             if r.pressure:
-                extras.append(_t(gettext("pressure: %(pressure)s"), pressure=r.get_pressure_display()))
+                extras.append(blocktranslate(gettext("pressure: %(pressure)s"), pressure=r.get_pressure_display()))
             if r.pace:
-                extras.append(_t(gettext("pace: %(pace)s"), pace=r.get_pace_display()))
+                extras.append(blocktranslate(gettext("pace: %(pace)s"), pace=r.get_pace_display()))
         next_time = ""
         if r.next_time:
             next_time = format_html(
                 '\n      <p class="mb-1">{} {}</p>',
-                _t(gettext("What %(name)s would like next time:"), name=name),
+                blocktranslate(gettext("What %(name)s would like next time:"), name=name),
                 _quoted(r.next_time),
             )
         notes = format_html('\n      <p class="mb-1">{}</p>', _quoted(r.notes)) if r.notes else ""
@@ -168,8 +140,8 @@ def _theirs(s, partner) -> SafeString:
             '      <p class="fw-semibold mb-1">{}</p>\n'
             '      <p class="mb-1">{}{}</p>{}{}\n'
             "    </div>",
-            _t(gettext("What %(name)s shared"), name=name),
-            _t(gettext("%(name)s: connection %(connection)s/10"), name=name, connection=r.connection),
+            blocktranslate(gettext("What %(name)s shared"), name=name),
+            blocktranslate(gettext("%(name)s: connection %(connection)s/10"), name=name, connection=r.connection),
             format_html_join("", " · {}", ((x,) for x in extras)),
             next_time,
             notes,
@@ -178,7 +150,7 @@ def _theirs(s, partner) -> SafeString:
         other = s.receiver if s.giver_id == partner.pk else s.giver
         return format_html(
             '\n    <p class="small muted-note mb-1">{}</p>',
-            _t(
+            blocktranslate(
                 gettext("%(name)s has written their side. You'll see it once you've written yours, or within a week."),
                 name=other.name,
             ),
@@ -227,7 +199,7 @@ def _card(s, partner, show_actions: bool, urls: _Urls, csrf: str) -> SafeString:
     return format_html(
         '<div class="card card-body mb-2">\n  <p class="fw-semibold mb-1">{} · {} · {}</p>\n  {}{}{}\n  {}</div>',
         date_format(s.date, "D j M"),
-        _t(gettext("%(minutes)s min"), minutes=s.minutes),
+        blocktranslate(gettext("%(minutes)s min"), minutes=s.minutes),
         who_did(s, partner),
         _mine(s, show_actions, urls, csrf),
         dispute,
@@ -240,5 +212,5 @@ def _card(s, partner, show_actions: bool, urls: _Urls, csrf: str) -> SafeString:
 def partner_sessions(context, sessions, partner, show_actions=False) -> SafeString:
     """One card per session as `partner` sees it; `show_actions` adds the history's buttons."""
     urls = _Urls()
-    csrf = _csrf_input(context)
+    csrf = csrf_input(context)
     return format_html_join("\n", "{}", ((_card(s, partner, show_actions, urls, csrf),) for s in sessions))

@@ -10,14 +10,13 @@ Everything goes through format_html, which escapes every value (no mark_safe).
 import functools
 
 from django import template
-from django.template.defaulttags import CsrfTokenNode
-from django.urls import reverse
 from django.utils.formats import date_format
 from django.utils.html import escape, format_html, format_html_join
 from django.utils.safestring import SafeString
 from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 
+from intimacy.html import blocktranslate, csrf_input, url_for_pk
 from intimacy.models import Reflection
 from intimacy.templatetags.shapes import ROLE_DONE, session_parts
 
@@ -50,13 +49,6 @@ VISIBILITY_NOTE = {
     Visibility.SHARED: _("Shared with the partner"),
     Visibility.THERAPIST: _("For you only, not the partner"),
 }
-
-
-def with_names(translated: str, **values) -> SafeString:
-    """What `{% blocktranslate with name=… %}` writes: the translated sentence as it stands (an
-    apostrophe stays an apostrophe), each value escaped into its `%(name)s`."""
-    braces_kept = translated.replace("{", "{{").replace("}", "}}")
-    return format_html(braces_kept % {key: "{" + key + "}" for key in values}, **values)
 
 
 class CardWords:
@@ -116,7 +108,7 @@ def _words(r: Reflection, words: CardWords, fmt: list[str], args: list) -> None:
     """The reflection's words, or the note that they are its writer's alone."""
     if not r.show_text:
         fmt.append('    <p class="muted-note small mb-1">{}</p>\n')
-        args.append(with_names(words.words_private, name=r.partner.name))
+        args.append(blocktranslate(words.words_private, name=r.partner.name))
         return
     if r.pause_reason:
         fmt.append('    <p class="mb-1"><strong>{}</strong> <span class="reflection-text">{}</span></p>\n')
@@ -152,22 +144,6 @@ def reflection_card(r: Reflection, words: CardWords | None = None) -> SafeString
     return format_html("".join(fmt), *args)
 
 
-# A pk no session or reflection has, reversed once a page: the URL around it is the same for every pk,
-# and one `reverse` cost as much as a whole card.
-PK_SLOT = 2147483647
-
-
-def _url_maker(name: str):
-    """`pk -> URL` for the URL pattern `name`, which takes the pk as its only argument."""
-    before, after = reverse(name, args=[PK_SLOT]).split(str(PK_SLOT))
-    return lambda pk: f"{before}{pk}{after}"
-
-
-def _csrf_input(context) -> str:
-    """What `{% csrf_token %}` writes, once a page (it is one token for the whole page anyway)."""
-    return CsrfTokenNode().render(context)
-
-
 class AppointmentPage:
     """What every row of an appointment page shares, worked out once: the "Leave … out" forms' URLs,
     token and period (the therapist's one click to leave a session or a reflection out of today's
@@ -180,10 +156,10 @@ class AppointmentPage:
     )
 
     def __init__(self, context):
-        self.csrf = _csrf_input(context)
+        self.csrf = csrf_input(context)
         self.period = context["period"].query
-        self.session_url = _url_maker("appointment_leave_out_session")
-        self.reflection_url = _url_maker("appointment_leave_out_reflection")
+        self.session_url = url_for_pk("appointment_leave_out_session")
+        self.reflection_url = url_for_pk("appointment_leave_out_reflection")
         self.session_label = gettext("Leave this session out")
         self.reflection_label = gettext("Leave this reflection out")
         # Names no one as late: the other may have written privately.
@@ -204,7 +180,7 @@ class AppointmentPage:
                     self.FORM, self.reflection_url(reflection.pk), self.csrf, self.period, self.reflection_label
                 ),
             )
-        note = with_names(self.waiting if waiting else self.none_shared, name=name)
+        note = blocktranslate(self.waiting if waiting else self.none_shared, name=name)
         return format_html('<div class="card card-body muted-note">{}</div>', note)
 
     def session(self, s) -> SafeString:

@@ -8,8 +8,9 @@ from types import SimpleNamespace
 from django.template import Context
 
 from accounts.models import Partner
+from intimacy.html import blocktranslate
 from intimacy.models import Assignment, Exercise, Reflection, Session
-from intimacy.templatetags.reflection_cards import appointment_sessions, reflection_card, with_names
+from intimacy.templatetags.reflection_cards import appointment_sessions, reflection_card
 
 R = Reflection.Role
 V = Reflection.Visibility
@@ -75,9 +76,9 @@ def test_every_value_is_escaped():
     assert "&lt;script&gt;x(&quot;{0}&quot;)&lt;/script&gt;" in html and "%(name)s" in html
 
 
-def test_with_names_writes_the_sentence_as_blocktranslate_did():
+def test_blocktranslate_writes_the_sentence_as_the_tag_did():
     # The apostrophe of the sentence stays; the name's own characters are escaped; braces are text.
-    assert with_names("%(name)s's {reflection}", name="O'Neil <3") == "O&#x27;Neil &lt;3's {reflection}"
+    assert blocktranslate("%(name)s's {reflection}", name="O'Neil <3") == "O&#x27;Neil &lt;3's {reflection}"
 
 
 def _session(pk, giver, receiver, **shown) -> Session:
