@@ -266,7 +266,7 @@ class Session(models.Model):
 
 
 class ReflectionQuerySet(ClinicalQuerySet):
-    def visible_to(self, user, *, partner: Partner | None = None) -> "ReflectionQuerySet":
+    def visible_to(self, user, *, partner: Partner | None = None, cutoff=None) -> "ReflectionQuerySet":
         """Reflections this user may see in any form.
 
         A therapist sees every reflection of their caseload (the words of "Just me" ones are withheld
@@ -276,6 +276,7 @@ class ReflectionQuerySet(ClinicalQuerySet):
 
         `partner`: a partner user's own row, when the caller holds it: the same rule, by its ids rather
         than by joins to find it (issue 16, "Fast"). Any other row is refused.
+        `cutoff`: the reveal rule's moment (`reveal_cutoff`), when the caller fixes it (intimacy/prepared.py).
         """
         if not user.is_authenticated:
             return self.none()
@@ -289,7 +290,7 @@ class ReflectionQuerySet(ClinicalQuerySet):
         )
         return self.filter(couple, session__withdrawn_at__isnull=True).filter(
             Q(**me or {"partner__user": user})
-            | (Q(visibility=Reflection.Visibility.SHARED) & revealed_to(user, partner=partner))
+            | (Q(visibility=Reflection.Visibility.SHARED) & revealed_to(user, partner=partner, cutoff=cutoff))
         )
 
 
@@ -302,14 +303,21 @@ def _partner_of_user(user, partner: Partner | None) -> dict:
     return {"partner_id": partner.pk}
 
 
-def revealed_to(user, now=None, *, partner: Partner | None = None) -> Q:
+def reveal_cutoff(now=None):
+    """A reflection written at or before this moment is revealed by time alone (REVEAL_AFTER)."""
+    return (now or timezone.now()) - REVEAL_AFTER
+
+
+def revealed_to(user, now=None, *, partner: Partner | None = None, cutoff=None) -> Q:
     """The reveal rule (issue 14), as a condition on reflections: the other partner's account of a session
     reaches `user` only once `user` has written their own reflection on it (in any visibility), or said
     they won't, or REVEAL_AFTER has passed since it was written. So neither answer anchors the other.
 
     `now` from Python, never the database's Now(): frozen time in tests, and one clock for one page.
+    Or `cutoff`, `reveal_cutoff(now)` worked out by the caller (a prepared query's slot).
     """
-    cutoff = (now or timezone.now()) - REVEAL_AFTER
+    if cutoff is None:
+        cutoff = reveal_cutoff(now)
     mine = _partner_of_user(user, partner) or {"partner__user": user}
     return (
         Q(Exists(Reflection.objects.filter(session=OuterRef("session"), **mine)))
@@ -318,16 +326,17 @@ def revealed_to(user, now=None, *, partner: Partner | None = None) -> Q:
     )
 
 
-def revealed_together(now=None, session_ref: str = "session", author_ref: str = "partner") -> Q:
+def revealed_together(now=None, session_ref: str = "session", author_ref: str = "partner", *, cutoff=None) -> Q:
     """The reveal rule for what the couple see together (the appointment view): a shared reflection is
     shown once the other partner of its session has shared their own, or said they won't reflect, or
     REVEAL_AFTER has passed since it was written. Only the other's *shared* reflection counts here, so
     a "My therapist only" or "Just me" one changes nothing on the shared screen, not even by its existence.
 
     `session_ref` and `author_ref` name the reflection's session and author from the query this
-    condition goes into (a Reflection queryset by default).
+    condition goes into (a Reflection queryset by default). `cutoff`: as for `revealed_to`.
     """
-    cutoff = (now or timezone.now()) - REVEAL_AFTER
+    if cutoff is None:
+        cutoff = reveal_cutoff(now)
     theirs = Reflection.objects.filter(session=OuterRef(session_ref), visibility=Reflection.Visibility.SHARED)
     declined = ReflectionDecline.objects.filter(session=OuterRef(session_ref))
     return (

@@ -1,0 +1,118 @@
+"""Queries whose SQL Django compiles once per process, then runs with each request's values (issue 16).
+
+Django builds and compiles a query's SQL anew every time it runs. For Tend's privacy rules, which are
+nested EXISTS conditions (`visible_to`, the reveal rule), building and compiling took about half the CPU
+of a partner's home page, and a third of the couple page's: more than PostgreSQL took to run the SQL.
+
+A `Prepared` query is still written as a Django queryset, by the same functions as everywhere else
+(`Reflection.objects.visible_to` stays the one statement of who may read what). Django compiles it once,
+per process and database, with a stand-in value in each *slot* (a couple's id, a partner's, a date); each
+call then runs that SQL with its own values in those places. Nothing is kept but the SQL: no row, no
+time, so no write can leave anything stale.
+
+The rules for a builder, checked where they can be:
+- It takes only its slots (ints, dates or aware datetimes) and must not decide anything by their
+  values: a branch on a value would be compiled once, for the stand-in. Whatever changes the query's
+  shape (a role, "the caller holds the viewer's row") is a separate `Prepared`.
+- It reads nothing else that changes: not the clock (a rule's "now" is a slot), not the database.
+  Compiling builds it twice and refuses it if the two differ, which catches a clock read.
+- Each slot must reach the SQL as a parameter, at least once. Compiling checks that every stand-in is
+  among the parameters and none is written into the SQL's text; if not, it refuses to run.
+- No `select_related`: the rows come back as the model's own instances (`QuerySet.raw`), with any
+  annotation as an attribute. Related rows a page already holds are attached (`selectors.Known`).
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+from django.core.exceptions import ImproperlyConfigured
+from django.db import DEFAULT_DB_ALIAS, connections
+from django.db.models import QuerySet
+from django.db.models.query import RawQuerySet
+
+# The stand-ins: far outside any real id or date here, and inside the columns' ranges (Django 5 drops an
+# integer lookup outside its column's range from the SQL altogether, which compiling would then refuse).
+_FIRST_INT = 1_987_654_301
+_FIRST_DAY = date(2987, 6, 5)
+_FIRST_TIME = datetime(2987, 6, 5, 4, 3, 2, tzinfo=UTC)
+_KINDS = (int, date, datetime)
+
+
+def _stand_in(kind: type, index: int):
+    if kind is int:
+        return _FIRST_INT + index
+    if kind is datetime:
+        return _FIRST_TIME + timedelta(seconds=index)
+    if kind is date:
+        return _FIRST_DAY + timedelta(days=index)
+    raise ImproperlyConfigured(f"A prepared query's slot is an int, a date or a datetime, not {kind!r}")
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    model: type
+    sql: str
+    # The compiled parameters, with each slot's place holding the slot's name.
+    params: tuple
+    slots: frozenset
+
+
+class _SlotName(str):
+    """A slot's name in `_Compiled.params`: a type of its own, so no constant parameter can pass for one."""
+
+
+class Prepared:
+    """`build(**slots)` -> a queryset, compiled once per database; `prepared(**values)` runs it."""
+
+    def __init__(self, build: Callable[..., QuerySet], **slots: type) -> None:
+        for kind in slots.values():
+            _stand_in(kind, 0)  # refuses a kind it cannot stand in for, at import time
+        self._build = build
+        self._slots = slots
+        self._compiled: dict[str, _Compiled] = {}
+
+    def __call__(self, using: str = DEFAULT_DB_ALIAS, **values) -> RawQuerySet:
+        compiled = self._compiled.get(using) or self._compile(using)
+        if values.keys() != compiled.slots:
+            raise TypeError(f"a prepared query takes {sorted(compiled.slots)}, got {sorted(values)}")
+        for name, value in values.items():
+            # A wrong kind of value would still run, as whatever the driver makes of it.
+            kind = self._slots[name]
+            wrong_date = kind is date and isinstance(value, datetime)
+            if not isinstance(value, kind) or isinstance(value, bool) or wrong_date:
+                raise TypeError(f"slot {name!r} takes a {kind.__name__}, got {value!r}")
+        params = tuple(values[p] if isinstance(p, _SlotName) else p for p in compiled.params)
+        return RawQuerySet(compiled.sql, model=compiled.model, params=params, using=using)
+
+    def _compile(self, using: str) -> _Compiled:
+        connection = connections[using]
+        stand_ins = {name: _stand_in(kind, i) for i, (name, kind) in enumerate(self._slots.items())}
+        queryset = self._build(**stand_ins)
+        if queryset.query.select_related:
+            raise ImproperlyConfigured("A prepared query can't select_related: attach what the page holds instead")
+        sql, params = queryset.query.get_compiler(using=using).as_sql()
+        # Built again, it must come out the same: a builder that reads the clock itself (a rule's default
+        # "now") would freeze the moment of the first call into every later one.
+        if self._build(**stand_ins).query.get_compiler(using=using).as_sql() != (sql, params):
+            raise ImproperlyConfigured("A prepared query's builder reads something besides its slots (the clock?)")
+        # The stand-ins as the driver receives them (SQLite's dates and times are strings).
+        adapted = {connection.ops.adapt_unknown_value(value): name for name, value in stand_ins.items()}
+        marked = tuple(
+            _SlotName(adapted[p]) if not isinstance(p, bool) and _hashable(p) and p in adapted else p for p in params
+        )
+        found = {p for p in marked if isinstance(p, _SlotName)}
+        for value, name in adapted.items():
+            if name not in found or str(value) in sql:
+                raise ImproperlyConfigured(f"slot {name!r} does not reach the SQL as a parameter")
+        compiled = _Compiled(model=queryset.model, sql=sql, params=marked, slots=frozenset(self._slots))
+        self._compiled[using] = compiled
+        return compiled
+
+
+def _hashable(value) -> bool:
+    try:
+        hash(value)
+    except TypeError:
+        return False
+    return True

@@ -1,0 +1,196 @@
+"""intimacy/prepared.py: a query compiled once, run with each call's values (issue 16, "Fast").
+
+What matters: each call reads *its* values (another couple, another partner, another moment give other
+rows, never the first call's), a privacy rule compiled this way picks exactly the rows it picks as a
+queryset, and a builder that would not carry a slot into the SQL is refused rather than run."""
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+import time_machine
+from django.core.exceptions import ImproperlyConfigured
+
+from accounts.models import Partner, User
+from intimacy.models import Reflection, Session, reveal_cutoff, revealed_to
+from intimacy.prepared import Prepared
+from tests.factories import ReflectionFactory, SessionFactory
+
+SHARED, THERAPIST, PRIVATE = (
+    Reflection.Visibility.SHARED,
+    Reflection.Visibility.THERAPIST,
+    Reflection.Visibility.PRIVATE,
+)
+
+
+def _viewer(partner_id: int, couple_id: int) -> tuple[User, Partner]:
+    """A partner and their own row, by ids alone: the user is never saved, so a rule that reached for
+    it (rather than for the row's ids) would fail to compile instead of reading a stand-in's rows."""
+    user = User(role=User.Role.PARTNER)
+    return user, Partner(pk=partner_id, user=user, couple_id=couple_id)
+
+
+def _partner_visible(partner_id: int, couple_id: int, cutoff: datetime):
+    """What a partner may read, by `Reflection.objects.visible_to` with their own row (the home page's form)."""
+    user, me = _viewer(partner_id, couple_id)
+    return Reflection.objects.visible_to(user, partner=me, cutoff=cutoff).order_by("pk")
+
+
+VISIBLE = Prepared(_partner_visible, partner_id=int, couple_id=int, cutoff=datetime)
+
+
+def _visible(partner):
+    return VISIBLE(partner_id=partner.pk, couple_id=partner.couple_id, cutoff=reveal_cutoff())
+
+
+@pytest.fixture
+def two_couples(assignment, partner_a, partner_b, outsider):
+    """Sam (partner_b) shares one reflection, keeps one for the therapist and one for herself; Alex writes his
+    side of the first two. In the other couple, one shared reflection on each side."""
+    day = assignment.couple.today()
+    ones = [
+        SessionFactory(
+            assignment=assignment,
+            date=day - timedelta(days=n),
+            giver=partner_a,
+            receiver=partner_b,
+            logged_by=partner_a,
+        )
+        for n in (1, 2, 3)
+    ]
+    rows = {
+        "alex_1": ReflectionFactory(session=ones[0], partner=partner_a, role="giver", visibility=SHARED),
+        "sam_shared": ReflectionFactory(session=ones[0], partner=partner_b, role="receiver", visibility=SHARED),
+        "alex_2": ReflectionFactory(session=ones[1], partner=partner_a, role="giver", visibility=SHARED),
+        "sam_therapist": ReflectionFactory(session=ones[1], partner=partner_b, role="receiver", visibility=THERAPIST),
+        "sam_private": ReflectionFactory(session=ones[2], partner=partner_b, role="receiver", visibility=PRIVATE),
+    }
+    a2, b2 = outsider.couple.partners.order_by("slot")
+    theirs = SessionFactory(assignment__couple=outsider.couple, giver=a2, receiver=b2, logged_by=a2)
+    rows["other_a"] = ReflectionFactory(session=theirs, partner=a2, role="giver", visibility=SHARED)
+    rows["other_b"] = ReflectionFactory(session=theirs, partner=b2, role="receiver", visibility=SHARED)
+    return rows, a2, b2
+
+
+def test_each_call_reads_its_own_partner_and_couple(two_couples, partner_a, partner_b):
+    rows, a2, b2 = two_couples
+    # Worked out by hand: Alex reads his own two and Sam's shared one (revealed: he wrote his side);
+    # never Sam's "My therapist only" or "Just me". Sam reads her own three and Alex's two shared ones.
+    alex = {rows[k].pk for k in ("alex_1", "alex_2", "sam_shared")}
+    sam = {rows[k].pk for k in ("sam_shared", "sam_therapist", "sam_private", "alex_1", "alex_2")}
+    other = {rows["other_a"].pk, rows["other_b"].pk}
+    # In turns, so a value kept from an earlier call would show.
+    assert {r.pk for r in _visible(partner_a)} == alex
+    assert {r.pk for r in _visible(a2)} == other
+    assert {r.pk for r in _visible(partner_b)} == sam
+    assert {r.pk for r in _visible(partner_a)} == alex
+
+
+def test_the_rows_are_the_querysets_rows_and_whole_instances(two_couples, partner_a):
+    rows, _, _ = two_couples
+    got = list(_visible(partner_a))
+    assert [r.pk for r in got] == list(
+        Reflection.objects.visible_to(partner_a.user, partner=partner_a).order_by("pk").values_list("pk", flat=True)
+    )
+    first = next(r for r in got if r.pk == rows["sam_shared"].pk)
+    assert (first.partner_id, first.visibility, first.session_id) == (
+        rows["sam_shared"].partner_id,
+        SHARED,
+        rows["sam_shared"].session_id,
+    )
+
+
+def _revealed_shared(partner_id: int, couple_id: int, cutoff: datetime):
+    user, me = _viewer(partner_id, couple_id)
+    return (
+        Reflection.objects.filter(session__assignment__couple_id=couple_id, visibility=SHARED)
+        .exclude(partner_id=partner_id)
+        .filter(revealed_to(user, partner=me, cutoff=cutoff))
+    )
+
+
+REVEALED = Prepared(_revealed_shared, partner_id=int, couple_id=int, cutoff=datetime)
+
+
+def test_a_time_slot_reads_each_calls_moment(assignment, partner_a, partner_b):
+    """Sam shares her side; Alex has not written his. It reaches him only after the reveal delay
+    (7 days: models.REVEAL_AFTER), by the moment each call gives, not by the moment of the first."""
+    with time_machine.travel(datetime(2026, 3, 2, 12, 0, tzinfo=UTC), tick=False):
+        session = SessionFactory(
+            assignment=assignment, date=date(2026, 3, 2), giver=partner_a, receiver=partner_b, logged_by=partner_b
+        )
+        sams = ReflectionFactory(session=session, partner=partner_b, role="receiver", visibility=SHARED)
+    args = {"partner_id": partner_a.pk, "couple_id": partner_a.couple_id}
+    six_days = datetime(2026, 3, 8, 12, 0, tzinfo=UTC)
+    eight_days = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
+    assert list(REVEALED(**args, cutoff=reveal_cutoff(six_days))) == []
+    assert [r.pk for r in REVEALED(**args, cutoff=reveal_cutoff(eight_days))] == [sams.pk]
+    assert list(REVEALED(**args, cutoff=reveal_cutoff(six_days))) == []
+
+
+def test_a_builder_that_reads_the_clock_is_refused(db):
+    # visible_to without a cutoff reads "now" itself: compiled once, the first call's moment would stay.
+    clock = Prepared(
+        lambda partner_id, couple_id: _partner_visible_by_default_clock(partner_id, couple_id),
+        partner_id=int,
+        couple_id=int,
+    )
+    with pytest.raises(ImproperlyConfigured, match="clock"):
+        list(clock(partner_id=1, couple_id=1))
+
+
+def _partner_visible_by_default_clock(partner_id: int, couple_id: int):
+    user, me = _viewer(partner_id, couple_id)
+    return Reflection.objects.visible_to(user, partner=me)
+
+
+def test_annotations_come_back_as_attributes(assignment, partner_a, partner_b):
+    from django.db.models import Exists, OuterRef
+
+    def build(couple_id: int):
+        mine = Reflection.objects.filter(session=OuterRef("pk"))
+        return Session.objects.filter(assignment__couple_id=couple_id).annotate(has_any=Exists(mine))
+
+    with_any = Prepared(build, couple_id=int)
+    session = SessionFactory(assignment=assignment, giver=partner_a, receiver=partner_b, logged_by=partner_a)
+    assert [(s.pk, bool(s.has_any)) for s in with_any(couple_id=partner_a.couple_id)] == [(session.pk, False)]
+    ReflectionFactory(session=session, partner=partner_a, role="giver")
+    assert [(s.pk, bool(s.has_any)) for s in with_any(couple_id=partner_a.couple_id)] == [(session.pk, True)]
+
+
+def test_a_slot_that_does_not_reach_the_sql_is_refused(db):
+    # The builder decides by the value instead of passing it on: compiled once, it would be wrong for others.
+    branching = Prepared(
+        lambda couple_id: Session.objects.all() if couple_id else Session.objects.none(), couple_id=int
+    )
+    with pytest.raises(ImproperlyConfigured, match="couple_id"):
+        list(branching(couple_id=1))
+
+
+def test_a_slot_written_into_the_sql_text_is_refused(db):
+    # A slice's bounds are written into the SQL, never passed as a parameter.
+    sliced = Prepared(lambda n: Session.objects.filter(pk=n)[:n], n=int)
+    with pytest.raises(ImproperlyConfigured, match="'n'"):
+        list(sliced(n=3))
+
+
+def test_select_related_is_refused(db):
+    joined = Prepared(
+        lambda couple_id: Session.objects.filter(assignment__couple_id=couple_id).select_related("giver"),
+        couple_id=int,
+    )
+    with pytest.raises(ImproperlyConfigured, match="select_related"):
+        list(joined(couple_id=1))
+
+
+def test_values_of_the_wrong_kind_or_missing_are_refused(db):
+    by_couple = Prepared(lambda couple_id: Session.objects.filter(assignment__couple_id=couple_id), couple_id=int)
+    with pytest.raises(TypeError):
+        by_couple(couple_id="1")
+    with pytest.raises(TypeError):
+        by_couple(couple_id=True)
+    with pytest.raises(TypeError):
+        by_couple()
+    on_day = Prepared(lambda day: Session.objects.filter(date=day), day=date)
+    with pytest.raises(TypeError):
+        on_day(day=datetime(2026, 3, 2, tzinfo=UTC))
+    assert list(on_day(day=date(2026, 3, 2))) == []
