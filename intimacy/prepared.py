@@ -56,6 +56,29 @@ class _Compiled:
     # The compiled parameters, with each slot's place holding the slot's name.
     params: tuple
     slots: frozenset
+    # Each annotation's converters, as Django would apply them (an EXISTS is 0/1 on SQLite, a time a string).
+    converters: tuple
+
+
+class PreparedRows(RawQuerySet):
+    """`QuerySet.raw`'s rows, with the annotations converted as the queryset would have converted them."""
+
+    converters: tuple = ()
+
+    def _clone(self):
+        clone = super()._clone()
+        clone.converters = self.converters
+        return clone
+
+    def iterator(self):
+        connection = connections[self.db]
+        for row in super().iterator():
+            for name, functions, expression in self.converters:
+                value = getattr(row, name)
+                for function in functions:
+                    value = function(value, expression, connection)
+                setattr(row, name, value)
+            yield row
 
 
 class _SlotName(str):
@@ -83,7 +106,9 @@ class Prepared:
             if not isinstance(value, kind) or isinstance(value, bool) or wrong_date:
                 raise TypeError(f"slot {name!r} takes a {kind.__name__}, got {value!r}")
         params = tuple(values[p] if isinstance(p, _SlotName) else p for p in compiled.params)
-        return RawQuerySet(compiled.sql, model=compiled.model, params=params, using=using)
+        rows = PreparedRows(compiled.sql, model=compiled.model, params=params, using=using)
+        rows.converters = compiled.converters
+        return rows
 
     def _compile(self, using: str) -> _Compiled:
         connection = connections[using]
@@ -91,7 +116,8 @@ class Prepared:
         queryset = self._build(**stand_ins)
         if queryset.query.select_related:
             raise ImproperlyConfigured("A prepared query can't select_related: attach what the page holds instead")
-        sql, params = queryset.query.get_compiler(using=using).as_sql()
+        compiler = queryset.query.get_compiler(using=using)
+        sql, params = compiler.as_sql()
         # Built again, it must come out the same: a builder that reads the clock itself (a rule's default
         # "now") would freeze the moment of the first call into every later one.
         if self._build(**stand_ins).query.get_compiler(using=using).as_sql() != (sql, params):
@@ -105,7 +131,13 @@ class Prepared:
         for value, name in adapted.items():
             if name not in found or str(value) in sql:
                 raise ImproperlyConfigured(f"slot {name!r} does not reach the SQL as a parameter")
-        compiled = _Compiled(model=queryset.model, sql=sql, params=marked, slots=frozenset(self._slots))
+        compiled = _Compiled(
+            model=queryset.model,
+            sql=sql,
+            params=marked,
+            slots=frozenset(self._slots),
+            converters=_annotation_converters(compiler),
+        )
         self._compiled[using] = compiled
         return compiled
 
@@ -116,3 +148,11 @@ def _hashable(value) -> bool:
     except TypeError:
         return False
     return True
+
+
+def _annotation_converters(compiler) -> tuple:
+    """(name, converters, expression) for each annotation the compiled query selects that needs converting."""
+    names = list(compiler.annotation_col_map)
+    expressions = [compiler.select[compiler.annotation_col_map[name]][0] for name in names]
+    found = compiler.get_converters(expressions)
+    return tuple((names[i], tuple(functions), expression) for i, (functions, expression) in found.items())

@@ -11,7 +11,7 @@ import time_machine
 from django.core.exceptions import ImproperlyConfigured
 
 from accounts.models import Partner, User
-from intimacy.models import Reflection, Session, reveal_cutoff, revealed_to
+from intimacy.models import Assignment, Reflection, Session, reveal_cutoff, revealed_to
 from intimacy.prepared import Prepared
 from tests.factories import ReflectionFactory, SessionFactory
 
@@ -152,9 +152,24 @@ def test_annotations_come_back_as_attributes(assignment, partner_a, partner_b):
 
     with_any = Prepared(build, couple_id=int)
     session = SessionFactory(assignment=assignment, giver=partner_a, receiver=partner_b, logged_by=partner_a)
-    assert [(s.pk, bool(s.has_any)) for s in with_any(couple_id=partner_a.couple_id)] == [(session.pk, False)]
+    # Booleans as the queryset gives them (SQLite's EXISTS is 0 or 1 until converted).
+    assert [(s.pk, s.has_any) for s in with_any(couple_id=partner_a.couple_id)] == [(session.pk, False)]
     ReflectionFactory(session=session, partner=partner_a, role="giver")
-    assert [(s.pk, bool(s.has_any)) for s in with_any(couple_id=partner_a.couple_id)] == [(session.pk, True)]
+    assert [(s.pk, s.has_any) for s in with_any(couple_id=partner_a.couple_id)] == [(session.pk, True)]
+    assert all(type(s.has_any) is bool for s in with_any(couple_id=partner_a.couple_id))
+
+
+def test_a_time_annotation_comes_back_as_an_aware_datetime(assignment, partner_a, partner_b):
+    from django.db.models import Max
+
+    def build(couple_id: int):
+        return Assignment.objects.filter(couple_id=couple_id).annotate(latest=Max("sessions__created_at"))
+
+    at = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
+    with time_machine.travel(at, tick=False):
+        SessionFactory(assignment=assignment, giver=partner_a, receiver=partner_b, logged_by=partner_a)
+    (row,) = Prepared(build, couple_id=int)(couple_id=partner_a.couple_id)
+    assert row.latest == at
 
 
 def test_a_slot_that_does_not_reach_the_sql_is_refused(db):
