@@ -58,6 +58,8 @@ class _Compiled:
     slots: frozenset
     # Each annotation's converters, as Django would apply them (an EXISTS is 0/1 on SQLite, a time a string).
     converters: tuple
+    # Each selected column's, by position, for `rows`.
+    column_converters: dict
 
 
 class PreparedRows(RawQuerySet):
@@ -96,6 +98,22 @@ class Prepared:
         self._compiled: dict[str, _Compiled] = {}
 
     def __call__(self, using: str = DEFAULT_DB_ALIAS, **values) -> RawQuerySet:
+        """The rows as the model's instances (the query must select its primary key)."""
+        compiled, params = self._bind(using, values)
+        rows = PreparedRows(compiled.sql, model=compiled.model, params=params, using=using)
+        rows.converters = compiled.converters
+        return rows
+
+    def rows(self, using: str = DEFAULT_DB_ALIAS, **values) -> list[tuple]:
+        """The rows as tuples of the selected columns, converted as `values_list` would."""
+        compiled, params = self._bind(using, values)
+        connection = connections[using]
+        with connection.cursor() as cursor:
+            cursor.execute(compiled.sql, tuple(connection.ops.adapt_unknown_value(p) for p in params))
+            found = cursor.fetchall()
+        return [_converted(row, compiled.column_converters, connection) for row in found]
+
+    def _bind(self, using: str, values: dict) -> tuple[_Compiled, tuple]:
         compiled = self._compiled.get(using) or self._compile(using)
         if values.keys() != compiled.slots:
             raise TypeError(f"a prepared query takes {sorted(compiled.slots)}, got {sorted(values)}")
@@ -105,10 +123,7 @@ class Prepared:
             wrong_date = kind is date and isinstance(value, datetime)
             if not isinstance(value, kind) or isinstance(value, bool) or wrong_date:
                 raise TypeError(f"slot {name!r} takes a {kind.__name__}, got {value!r}")
-        params = tuple(values[p] if isinstance(p, _SlotName) else p for p in compiled.params)
-        rows = PreparedRows(compiled.sql, model=compiled.model, params=params, using=using)
-        rows.converters = compiled.converters
-        return rows
+        return compiled, tuple(values[p] if isinstance(p, _SlotName) else p for p in compiled.params)
 
     def _compile(self, using: str) -> _Compiled:
         connection = connections[using]
@@ -137,6 +152,7 @@ class Prepared:
             params=marked,
             slots=frozenset(self._slots),
             converters=_annotation_converters(compiler),
+            column_converters=compiler.get_converters([column[0] for column in compiler.select[: compiler.col_count]]),
         )
         self._compiled[using] = compiled
         return compiled
@@ -156,3 +172,13 @@ def _annotation_converters(compiler) -> tuple:
     expressions = [compiler.select[compiler.annotation_col_map[name]][0] for name in names]
     found = compiler.get_converters(expressions)
     return tuple((names[i], tuple(functions), expression) for i, (functions, expression) in found.items())
+
+
+def _converted(row: tuple, converters: dict, connection) -> tuple:
+    if not converters:
+        return row
+    row = list(row)
+    for position, (functions, expression) in converters.items():
+        for function in functions:
+            row[position] = function(row[position], expression, connection)
+    return tuple(row)

@@ -209,3 +209,26 @@ def test_values_of_the_wrong_kind_or_missing_are_refused(db):
     with pytest.raises(TypeError):
         on_day(day=datetime(2026, 3, 2, tzinfo=UTC))
     assert list(on_day(day=date(2026, 3, 2))) == []
+
+
+def test_rows_are_converted_tuples(assignment, partner_a, partner_b, outsider):
+    from django.db.models import Count
+
+    def build(couple_id: int, since: date):
+        return (
+            Session.objects.filter(assignment__couple_id=couple_id, date__gte=since)
+            .order_by("date")
+            .values("date")
+            .annotate(n=Count("pk"))
+            .values_list("date", "n")
+        )
+
+    by_day = Prepared(build, couple_id=int, since=date)
+    for day in (date(2026, 3, 2), date(2026, 3, 2), date(2026, 3, 4), date(2026, 2, 20)):
+        SessionFactory(assignment=assignment, date=day, giver=partner_a, receiver=partner_b, logged_by=partner_a)
+    assert by_day.rows(couple_id=partner_a.couple_id, since=date(2026, 3, 1)) == [
+        (date(2026, 3, 2), 2),
+        (date(2026, 3, 4), 1),
+    ]
+    assert by_day.rows(couple_id=outsider.couple_id, since=date(2026, 3, 1)) == []
+    assert by_day.rows(couple_id=partner_a.couple_id, since=date(2026, 3, 3)) == [(date(2026, 3, 4), 1)]
