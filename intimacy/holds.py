@@ -9,7 +9,6 @@ never who. Talk and together exercises are not held (issue 15): the callers ask 
 without the private check. A low "safe" in any shape still raises its urgent alert and places the hold.
 """
 
-import functools
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
@@ -19,6 +18,7 @@ from django.utils.translation import gettext_lazy
 
 from accounts.models import Couple, Partner
 from intimacy.models import Alert, AlertKind, PersonalPause, SafetyCheck, ScreeningRecord, TouchHold
+from intimacy.prepared import Prepared
 
 # All a partner is ever told, whatever the reason and whoever it came from: the words a paused
 # exercise has always shown (templates/intimacy/partner_home.html says the same).
@@ -116,15 +116,14 @@ class Clearance:
 CLEARANCE_COLUMNS = ("pk", "checked", "screened", "paused_for_now", "paused_until", "held")
 
 
-@functools.cache
-def _clearance_partners() -> QuerySet:
-    """`clearance`'s query before its couple: each partner with what they have done, and the couple's
-    open hold. Built once per process and only ever cloned (`.filter()`), never evaluated itself: its
-    four subqueries took three quarters of `clearance`'s time to build on every page that asks (issue
-    16, "Fast"). It holds no time, so it never goes out of date: a pause is in force when it has no end
-    or its end is later than now, which `clearance` asks of the latest end read here."""
+def _clearance_partners(couple_id: int) -> QuerySet:
+    """`clearance`'s query: the couple's partners, each with what they have done, and the couple's open
+    hold. A prepared query (intimacy/prepared.py): compiled once per process, run with each couple's id;
+    building and compiling its five subqueries on every page that asks was most of its cost (issue 16,
+    "Fast"). It holds no time: a pause is in force when it has no end or its end is later than now,
+    which `clearance` asks of the latest end read here."""
     not_ended = PersonalPause.objects.filter(partner=OuterRef("pk"), ended_at__isnull=True)
-    return Partner.objects.annotate(
+    return Partner.objects.filter(couple_id=couple_id).annotate(
         checked=Exists(_clean_check()),
         screened=Exists(_screened()),
         paused_for_now=Exists(not_ended.filter(until__isnull=True)),
@@ -133,10 +132,7 @@ def _clearance_partners() -> QuerySet:
     )
 
 
-@functools.cache
-def _clearance_rows() -> QuerySet:
-    """`_clearance_partners` as plain rows (CLEARANCE_COLUMNS), for the pages that need no partner."""
-    return _clearance_partners().values_list(*CLEARANCE_COLUMNS)
+_CLEARANCE_PARTNERS = Prepared(_clearance_partners, couple_id=int)
 
 
 def clearance(couple: Couple) -> Clearance:
@@ -144,13 +140,13 @@ def clearance(couple: Couple) -> Clearance:
     was lifted (or ever, before the first), and a separate conversation recorded with each partner.
     One read: the couple's partners with what each has done, and whether the couple has an open hold
     (the same on both rows; issue 16, "Fast": it was a query of its own on every page that asks)."""
-    return _clearance_of(couple, list(_clearance_rows().filter(couple=couple)))
+    return clearance_and_partners(couple)[0]
 
 
 def clearance_and_partners(couple: Couple) -> tuple[Clearance, list[Partner]]:
     """`clearance`, and the couple's partners (as `couple.partners.all()`) from the same read: the
     therapist's overview needs both (issue 16, "Fast": one query fewer)."""
-    partners = list(_clearance_partners().filter(couple=couple))
+    partners = list(_CLEARANCE_PARTNERS(couple_id=couple.pk))
     rows = [tuple(getattr(p, column) for column in CLEARANCE_COLUMNS) for p in partners]
     return _clearance_of(couple, rows), partners
 

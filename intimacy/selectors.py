@@ -4,7 +4,7 @@ import operator
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from functools import cached_property, reduce
 
 from django.core.paginator import Paginator
@@ -52,8 +52,10 @@ from intimacy.models import (
     Session,
     SessionDispute,
     SessionPairDismissal,
+    reveal_cutoff,
     revealed_together,
 )
+from intimacy.prepared import Prepared
 from intimacy.trends.aggregation import NOTHING_LEFT_OUT, LeftOut
 from intimacy.weeks import week_start
 
@@ -297,8 +299,20 @@ def awaiting_my_reflection(partner: Partner, *, since: date | None = None, pairs
     Not the other partner's account of a back rub this partner logged too (`session_pairs`, read here
     unless the caller has them as `pairs`): reflecting on it would make two sessions of one back rub
     for good. The pair is offered instead, to make one or to say they were two."""
+    qs = _awaiting(partner)
+    if since is not None:
+        qs = qs.filter(date__gte=since)
+    if pairs is None:
+        pairs = session_pairs(partner.couple, partner=partner)
+    if pairs:
+        qs = qs.exclude(pk__in=[p.theirs.pk for p in pairs])
+    return qs
+
+
+def _awaiting(partner: Partner) -> QuerySet:
+    """`awaiting_my_reflection` before its options: by the partner row's ids only."""
     theirs = {"session": OuterRef("pk"), "partner": partner}
-    qs = (
+    return (
         Session.objects.filter(assignment__couple_id=partner.couple_id, withdrawn_at__isnull=True)
         .filter(Q(giver=partner) | Q(receiver=partner))
         # Each as the NOT EXISTS an exclude across the relation would make, written out: Django builds
@@ -310,13 +324,23 @@ def awaiting_my_reflection(partner: Partner, *, since: date | None = None, pairs
         .exclude(Exists(ReflectionDecline.objects.filter(**theirs)))
         .order_by("-date", "-pk")
     )
-    if since is not None:
-        qs = qs.filter(date__gte=since)
-    if pairs is None:
-        pairs = session_pairs(partner.couple, partner=partner)
-    if pairs:
-        qs = qs.exclude(pk__in=[p.theirs.pk for p in pairs])
-    return qs
+
+
+def _awaiting_shown(partner_id: int, couple_id: int) -> QuerySet:
+    """The partner home's sessions waiting for `partner`'s reflection, when no pair is offered: one more
+    than it shows (AWAITING_SHOWN) says whether there are more."""
+    return _awaiting(Partner(pk=partner_id, couple_id=couple_id))[: AWAITING_SHOWN + 1]
+
+
+def _awaiting_shown_no_touch(partner_id: int, couple_id: int) -> QuerySet:
+    """… while touch work is paused (intimacy/holds.py): nothing of a touch exercise waits meanwhile."""
+    awaiting = _awaiting(Partner(pk=partner_id, couple_id=couple_id))
+    return awaiting.exclude(assignment__exercise__shape=ExerciseShape.TOUCH)[: AWAITING_SHOWN + 1]
+
+
+# Prepared (intimacy/prepared.py): compiled once per process, run with each partner's ids.
+_AWAITING_SHOWN = Prepared(_awaiting_shown, partner_id=int, couple_id=int)
+_AWAITING_SHOWN_NO_TOUCH = Prepared(_awaiting_shown_no_touch, partner_id=int, couple_id=int)
 
 
 def recent_unreflected(partner: Partner, assignment: Assignment, today: date) -> list[Session]:
@@ -413,21 +437,18 @@ class PartnerHome:
 AWAITING_SHOWN = 3
 
 
-def partner_home(partner: Partner, viewer: User, today: date, recent_count: int = 5) -> PartnerHome:
+def partner_home(partner: Partner, viewer: User, today: date) -> PartnerHome:
     clearance = holds.clearance(partner.couple)
     paused = not clearance.open
     assignments = couple_assignments(partner, today)
     known = Known.of(partner, assignments)
     pairs = session_pairs(partner.couple, partner=partner)
-    awaiting = awaiting_my_reflection(partner, pairs=pairs)
+    waiting = known.attach(_waiting_for(partner, pairs, paused))
     if paused:
         # Touch work paused: nothing of a touch exercise waits meanwhile; talk and together go on.
         pairs = [p for p in pairs if p.first.shape != ExerciseShape.TOUCH]
-        awaiting = awaiting.exclude(assignment_id__in=[a.pk for a in assignments if a.exercise.is_touch])
     shown = [] if partner.couple.is_closed else pairs
-    recent = partner_history(partner, viewer, limit=recent_count, known=known)
-    # One more than shown says whether there are more. Nothing is joined (`known`), so nothing is picked first.
-    waiting = known.attach(list(awaiting[: AWAITING_SHOWN + 1]))
+    recent = partner_history(partner, viewer, known=known)
     return PartnerHome(
         today=today,
         progress=current_assignments(partner, today, assignments),
@@ -443,6 +464,19 @@ def partner_home(partner: Partner, viewer: User, today: date, recent_count: int 
     )
 
 
+def _waiting_for(partner: Partner, pairs: list["SessionPair"], paused: bool) -> list[Session]:
+    """The home's sessions waiting for `partner`'s reflection (one more than shown): prepared in the
+    usual case; with a pair offered (rare), the pair's other account is left out by its id."""
+    ids = {"partner_id": partner.pk, "couple_id": partner.couple_id}
+    if not pairs:
+        return list((_AWAITING_SHOWN_NO_TOUCH if paused else _AWAITING_SHOWN)(**ids))
+    awaiting = awaiting_my_reflection(partner, pairs=pairs)
+    if paused:
+        awaiting = awaiting.exclude(assignment__exercise__shape=ExerciseShape.TOUCH)
+    # Nothing is joined (`Known` attaches what the page holds), so nothing is picked first.
+    return list(awaiting[: AWAITING_SHOWN + 1])
+
+
 def session_pair_of(session: Session, partner: Partner) -> "SessionPair | None":
     """The pair (`session_pairs`) in which `session` is the other partner's account of a back rub
     `partner` logged too, if it is one: offered above `partner`'s reflection form for it."""
@@ -455,10 +489,58 @@ def session_pair_of(session: Session, partner: Partner) -> "SessionPair | None":
     return next((p for p in pairs if p.theirs.pk == session.pk), None)
 
 
-def partner_history(partner: Partner, viewer: User, limit: int = 5, *, known: Known | None = None) -> list[Session]:
-    """The couple's latest sessions, newest first, with only the reflections this partner may see."""
-    sessions = Session.objects.visible_to(viewer, partner=partner)[:limit]
-    return sessions_with_reflections(sessions, viewer, known=known or Known.of(partner))
+# The latest sessions on a partner's home; the rest are in their history.
+RECENT_SHOWN = 5
+
+
+def partner_history(partner: Partner, viewer: User, *, known: Known | None = None) -> list[Session]:
+    """The couple's latest sessions (RECENT_SHOWN), newest first, with only the reflections this partner
+    may see: `sessions_with_reflections` for a partner, in two prepared queries (intimacy/prepared.py)
+    compiled from the same rules, run with this partner's ids and the reveal rule's moment."""
+    known = known or Known.of(partner)
+    me = known.viewer(viewer)
+    if me is None or me.pk != partner.pk:
+        raise ValueError("a partner's history is read as that partner")
+    ids = {"partner_id": partner.pk, "couple_id": partner.couple_id}
+    sessions = known.attach(list(_LATEST_SESSIONS(**ids)))
+    by_session = defaultdict(list)
+    # No session, no reflection to read (as a prefetch would skip it).
+    for reflection in _LATEST_REFLECTIONS(**ids, cutoff=reveal_cutoff()) if sessions else ():
+        known.attach_partner(reflection)
+        by_session[reflection.session_id].append(reflection)
+    for session in sessions:
+        session.visible_reflections = by_session[session.pk]
+        _attach_reflections(session, viewer)
+    return sessions
+
+
+def _as_partner(partner_id: int, couple_id: int) -> tuple[User, Partner]:
+    """A partner and their own row by ids alone, for a prepared query's builder: the user is never saved,
+    so a rule that reached for it (instead of the row's ids) would fail to compile, not read a stand-in's."""
+    user = User(role=User.Role.PARTNER)
+    return user, Partner(pk=partner_id, user=user, couple_id=couple_id)
+
+
+def _latest(user: User, me: Partner) -> QuerySet:
+    return Session.objects.visible_to(user, partner=me)[:RECENT_SHOWN]
+
+
+def _latest_sessions(partner_id: int, couple_id: int) -> QuerySet:
+    user, me = _as_partner(partner_id, couple_id)
+    # Picked first, then annotated (`picked_then_joined`); the partners and assignments are attached from
+    # what the page holds (`Known`), so nothing is joined.
+    picked = Session.objects.filter(pk__in=_latest(user, me).values("pk"))
+    return picked.annotate(**_partner_signals(user, me))
+
+
+def _latest_reflections(partner_id: int, couple_id: int, cutoff: datetime) -> QuerySet:
+    user, me = _as_partner(partner_id, couple_id)
+    latest = _latest(user, me).values("pk")
+    return Reflection.objects.visible_to(user, partner=me, cutoff=cutoff).filter(session_id__in=latest)
+
+
+_LATEST_SESSIONS = Prepared(_latest_sessions, partner_id=int, couple_id=int)
+_LATEST_REFLECTIONS = Prepared(_latest_reflections, partner_id=int, couple_id=int, cutoff=datetime)
 
 
 # One back rub, one session ---------------------------------------------------------------------------
@@ -544,14 +626,14 @@ def _find_pairs(scope: QuerySet, *, partner: Partner | None = None) -> list[Sess
     return pairs
 
 
-def _pair_days(scope: QuerySet) -> list[tuple[int, date]]:
-    """The (assignment, day)s of `scope` with sessions of two different loggers that no one but their
-    logger has reflected on: the only days where `_find_pairs` can find a pair. One light query (an
-    aggregate over one anti-join): `_find_pairs`' own query over a couple's whole history spent ~6 ms
-    being planned and ~2.5 ms run for the partner home and the dashboard, and most couples have no
-    such day at all (docs/PERFORMANCE.md, issue 16)."""
-    return list(
-        _lonely(scope)
+def _pair_days(couple_id: int) -> QuerySet:
+    """The (assignment, day)s of the couple's sessions with sessions of two different loggers that no one
+    but their logger has reflected on: the only days where `_find_pairs` can find a pair. One light query
+    (an aggregate over one anti-join), prepared (intimacy/prepared.py): `_find_pairs`' own query over a
+    couple's whole history spent ~6 ms being planned and ~2.5 ms run for the partner home and the
+    dashboard, and most couples have no such day at all (docs/PERFORMANCE.md, issue 16)."""
+    return (
+        _lonely(Session.objects.filter(assignment__couple_id=couple_id))
         .order_by()
         .values("assignment_id", "date")
         .annotate(loggers=Count("logged_by", distinct=True))
@@ -560,16 +642,20 @@ def _pair_days(scope: QuerySet) -> list[tuple[int, date]]:
     )
 
 
+_PAIR_DAYS = Prepared(_pair_days, couple_id=int)
+
+
 def session_pairs(couple: Couple, *, kind: str | None = None, partner: Partner | None = None) -> list[SessionPair]:
     """The couple's sessions that may be one back rub logged twice (`services.session_pair_kind`), newest
     day first (`_find_pairs`: as a partner (`partner`) is offered them, or all, for the therapist).
     One query when no day can hold a pair (`_pair_days`), the usual case; otherwise `_find_pairs`' too,
     on those days only."""
-    scope = Session.objects.filter(assignment__couple=couple)
-    days = _pair_days(scope)
+    days = _PAIR_DAYS.rows(couple_id=couple.pk)
     if not days:
         return []
-    scope = scope.filter(reduce(operator.or_, (Q(assignment_id=a, date=d) for a, d in days)))
+    scope = Session.objects.filter(assignment__couple=couple).filter(
+        reduce(operator.or_, (Q(assignment_id=a, date=d) for a, d in days))
+    )
     pairs = _find_pairs(scope, partner=partner)
     if kind is not None:
         pairs = [p for p in pairs if p.kind == kind]
@@ -1153,14 +1239,22 @@ def partner_home_reads(partner: Partner, viewer: User, today: date) -> tuple[boo
     are read only if there is one. A closed couple is asked neither, so nothing is read."""
     if partner.couple.is_closed:
         return True, None
-    checked_in = CheckIn.objects.visible_to(viewer).filter(partner=partner, week=week_start(today))
-    done, step_id = (
-        Partner.objects.filter(pk=partner.pk)
-        .values_list(Exists(checked_in), Subquery(_current_steps(partner).values("pk")[:1]))
-        .get()
+    ((done, step_id),) = _HOME_READS.rows(
+        user_id=viewer.pk, partner_id=partner.pk, couple_id=partner.couple_id, monday=week_start(today)
     )
     program = partner_program(partner, viewer, today, step_id=step_id) if step_id is not None else None
     return done, program
+
+
+def _home_reads(user_id: int, partner_id: int, couple_id: int, monday: date) -> QuerySet:
+    # Prepared (intimacy/prepared.py): compiled once per process, run with each partner's ids and week.
+    viewer = User(pk=user_id, role=User.Role.PARTNER)
+    checked_in = CheckIn.objects.visible_to(viewer).filter(partner_id=partner_id, week=monday)
+    step = _current_steps(Partner(pk=partner_id, couple_id=couple_id)).values("pk")[:1]
+    return Partner.objects.filter(pk=partner_id).values_list(Exists(checked_in), Subquery(step))
+
+
+_HOME_READS = Prepared(_home_reads, user_id=int, partner_id=int, couple_id=int, monday=date)
 
 
 def partner_program(

@@ -8,7 +8,7 @@ Expected values are worked out by hand in each test, never recomputed with the c
 import dataclasses
 import json
 import re
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 import time_machine
@@ -352,6 +352,20 @@ def test_partner_home_offers_the_checkin_until_it_is_done(client_for, partner_a,
     assert "Weekly check-in (optional" not in html
     for word in ("missed", "streak", "check-in done"):
         assert word not in html.lower()
+
+
+def test_each_home_asks_by_its_own_partner_and_week(client_for, partner_a, partner_b, assignment):
+    # issue 16, "Fast": the read is compiled once per process (intimacy/prepared.py); each home still
+    # asks about its own partner and its own week. Alex answers in the week of 23 November; Sam doesn't.
+    offer = "Weekly check-in (optional"
+    with time_machine.travel(datetime(2026, 11, 25, 12, 0, tzinfo=UTC), tick=False):
+        client_for(partner_a).post(reverse("checkin"), post_data(MIXED))
+        for partner, offered in ((partner_a, False), (partner_b, True), (partner_a, False)):
+            assert (offer in client_for(partner).get(reverse("home")).content.decode()) is offered
+    # The next week, a fresh start for both.
+    with time_machine.travel(datetime(2026, 12, 2, 12, 0, tzinfo=UTC), tick=False):
+        for partner in (partner_a, partner_b):
+            assert offer in client_for(partner).get(reverse("home")).content.decode()
 
 
 # Privacy: the other partner, the appointment view, the therapist -------------------------------------

@@ -472,6 +472,21 @@ def test_clearance_and_partners_is_clearance_with_the_couples_partners(couple, p
     assert partners == list(couple.partners.all()) == [partner_a, partner_b]
 
 
+def test_clearance_reads_each_couples_own_rows_in_turn(couple, partner_a, partner_b, outsider):
+    # issue 16, "Fast": the read is compiled once per process (intimacy/prepared.py) and run with each
+    # couple's id. Alex and Sam: Sam paused for herself, a hold is on. Casey and Drew: neither.
+    PersonalPause.objects.create(couple=couple, partner=partner_b, kind="for_me")
+    TouchHold.objects.create(couple=couple, reason="test")
+    others = outsider.couple
+    casey_drew = set(others.partners.values_list("pk", flat=True))
+    for _ in range(2):
+        ours = holds.clearance(couple)
+        assert (ours.held, ours.paused_by, ours.open) == (True, {partner_b.pk}, False)
+        theirs, partners = holds.clearance_and_partners(others)
+        assert (theirs.held, theirs.paused_by, theirs.open) == (False, frozenset(), True)
+        assert {p.pk for p in partners} == casey_drew
+
+
 def test_no_touch_reminder_to_either_partner_while_one_has_paused(couple, partner_a, partner_b, assignment):
     for partner in (partner_a, partner_b):
         reminders_set(partner=partner, on=True, weekdays=list(range(7)), at=time(19, 0))

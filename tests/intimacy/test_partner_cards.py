@@ -187,3 +187,43 @@ def test_no_sessions_yet(client_for, partner_a, partner_b):
     assert "Nothing logged yet." in _page(client_for, partner_a, "home")
     log = reverse("log_start")
     assert f'Nothing logged yet. <a href="{log}">Log a session</a>.' in _page(client_for, partner_a, "history")
+
+
+def test_each_home_reads_its_own_partner_and_the_moment_it_is_asked(client_for, partner_a, partner_b, outsider):
+    """issue 16, "Fast": the home's reads are compiled once per process (intimacy/prepared.py) and run with
+    each partner's ids and the reveal rule's moment. In turns, so a value kept from an earlier page would
+    show: Alex, Sam, Casey (another couple), Alex. Sam logged one back rub Alex gave on 2 March 2026 and
+    shared her side at noon; Alex has written nothing. Casey logged one of her own couple's."""
+    from datetime import UTC, date, datetime
+
+    import time_machine
+
+    from tests.factories import AssignmentFactory
+
+    casey = outsider
+    drew = casey.couple.partners.exclude(pk=casey.pk).get()
+    with time_machine.travel(datetime(2026, 3, 2, 12, 0, tzinfo=UTC), tick=False):
+        ours = AssignmentFactory(couple=partner_a.couple)
+        back_rub = SessionFactory(
+            assignment=ours, date=date(2026, 3, 2), minutes=20, giver=partner_a, receiver=partner_b, logged_by=partner_b
+        )
+        ReflectionFactory(session=back_rub, partner=partner_b, role=RECEIVER, notes=SAM_NOT_YET)
+        theirs = AssignmentFactory(couple=casey.couple)
+        SessionFactory(
+            assignment=theirs, date=date(2026, 3, 2), minutes=30, giver=casey, receiver=drew, logged_by=casey
+        )
+    add_alexs = reverse("reflection_add", args=[back_rub.pk])
+    for day, revealed in ((date(2026, 3, 8), False), (date(2026, 3, 10), True)):
+        with time_machine.travel(datetime(day.year, day.month, day.day, 12, 0, tzinfo=UTC), tick=False):
+            alex, sam, casey_home, alex_again = (
+                _page(client_for, who, "home") for who in (partner_a, partner_b, casey, partner_a)
+            )
+        for home in (alex, alex_again):
+            # Waiting for Alex's side, and Sam's words only after the seven days (the reveal rule).
+            assert add_alexs in home and "20 min" in home and "30 min" not in home
+            assert (SAM_NOT_YET in home) is revealed
+            assert (WAITING in home) is not revealed
+        # Sam's own words are hers from the start; nothing waits for her (she has written hers).
+        assert SAM_NOT_YET in sam and add_alexs not in sam and "Waiting for your reflection" not in sam
+        # Casey sees her couple's session only: nothing of Alex and Sam's.
+        assert "30 min" in casey_home and "20 min" not in casey_home and SAM_NOT_YET not in casey_home
