@@ -4,10 +4,10 @@ import operator
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from functools import cached_property, reduce
 
-from django.core.paginator import Paginator
+from django.core.paginator import Page, Paginator
 from django.db.models import (
     Avg,
     BooleanField,
@@ -15,15 +15,17 @@ from django.db.models import (
     DateField,
     Exists,
     ExpressionWrapper,
+    F,
     IntegerField,
     OuterRef,
     Prefetch,
     Q,
     QuerySet,
     Subquery,
+    Window,
 )
 from django.db.models.expressions import RawSQL
-from django.db.models.functions import Coalesce, TruncWeek
+from django.db.models.functions import Coalesce, RowNumber, TruncWeek
 from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 
@@ -52,8 +54,10 @@ from intimacy.models import (
     Session,
     SessionDispute,
     SessionPairDismissal,
+    reveal_cutoff,
     revealed_together,
 )
+from intimacy.prepared import Prepared
 from intimacy.trends.aggregation import NOTHING_LEFT_OUT, LeftOut
 from intimacy.weeks import week_start
 
@@ -131,6 +135,7 @@ class Known:
 SESSION_PARTNER_FIELDS = [Session._meta.get_field(name) for name in ("giver", "receiver", "logged_by")]
 SESSION_ASSIGNMENT_FIELD = Session._meta.get_field("assignment")
 REFLECTION_PARTNER_FIELD = Reflection._meta.get_field("partner")
+REFLECTION_SESSION_FIELD = Reflection._meta.get_field("session")
 
 
 def sessions_with_reflections(
@@ -976,6 +981,165 @@ def couple_sessions_page(
         known=known,
     )
     return page
+
+
+# The appointment view's timeline, prepared (intimacy/prepared.py, issue 16 "Fast"): compiling its
+# sessions, count and shared reflections (the reveal rule's EXISTS) anew was ~5 ms of every opening.
+# The same rules as `couple_sessions_page(shared_only=True)` gives a therapist, built by the same
+# `visible_to` and `revealed_together`; only how the page's rows are picked differs (below).
+
+# The order `Session.Meta.ordering` gives the timeline, as the window that numbers the period's rows.
+SESSION_ORDER = (F("date").desc(), F("pk").desc())
+
+
+def _therapist(therapist_id: int) -> User:
+    # By id alone, never saved: a rule reaching for the row rather than its id fails to compile.
+    return User(pk=therapist_id, role=User.Role.THERAPIST)
+
+
+def _appointment_period(therapist_id: int, couple_id: int, start: date, end: date) -> QuerySet:
+    """The sessions the appointment view's timeline lists: `couple_sessions_page(shared_only=True)`'s."""
+    return Session.objects.visible_to(_therapist(therapist_id)).filter(
+        assignment__couple_id=couple_id, date__gte=start, date__lte=end, withdrawn_at__isnull=True
+    )
+
+
+def _appointment_page_rows(therapist_id: int, couple_id: int, start: date, end: date, first: int, last: int):
+    """The period's sessions numbered `first` + 1 to `last`, newest first, each with `total`, how many the
+    period has (the pager's count, in the same query). Numbered by a window rather than sliced: a
+    slice's OFFSET is written into the SQL, a window's bounds are parameters (slots)."""
+    period = _appointment_period(therapist_id, couple_id, start, end)
+    numbered = period.annotate(row=Window(RowNumber(), order_by=SESSION_ORDER)).filter(row__gt=first, row__lte=last)
+    counted = period.order_by().values("assignment__couple_id").annotate(n=Count("pk")).values("n")
+    return (
+        Session.objects.filter(pk__in=numbered.values("pk"))
+        .annotate(total=Subquery(counted, output_field=IntegerField()))
+        .order_by(*SESSION_ORDER)
+    )
+
+
+def _appointment_reflections(therapist_id: int, couple_id: int, first_day: date, last_day: date, cutoff: datetime):
+    """The shared reflections of the couple's sessions from `first_day` to `last_day`, each marked
+    `revealed` or not, as `sessions_with_reflections(shared_only=True)` reads them for a therapist. By
+    the page's days, not its ids (a list is no slot): the caller keeps those of the page's sessions."""
+    return (
+        Reflection.objects.visible_to(_therapist(therapist_id))
+        .filter(
+            session__assignment__couple_id=couple_id,
+            session__date__gte=first_day,
+            session__date__lte=last_day,
+            visibility=Reflection.Visibility.SHARED,
+        )
+        .annotate(revealed=ExpressionWrapper(revealed_together(cutoff=cutoff), output_field=BooleanField()))
+    )
+
+
+APPOINTMENT_PAGE = Prepared(
+    _appointment_page_rows, therapist_id=int, couple_id=int, start=date, end=date, first=int, last=int
+)
+APPOINTMENT_REFLECTIONS = Prepared(
+    _appointment_reflections, therapist_id=int, couple_id=int, first_day=date, last_day=date, cutoff=datetime
+)
+# Beyond this many rows a page number is past any couple's history: read as "past the last page".
+_MAX_ROW = 2**31 - 1
+
+
+def appointment_sessions_page(
+    couple: Couple,
+    viewer: User,
+    page_number,
+    per_page: int,
+    *,
+    start: date,
+    end: date,
+    left_out: LeftOut = NOTHING_LEFT_OUT,
+    known: Known,
+    now: datetime | None = None,
+) -> Page:
+    """`couple_sessions_page(..., shared_only=True)` for the appointment view, by prepared queries: the
+    same page, the same sessions and cards, the same pager. `known` holds both partners and the period's
+    assignments with their exercise (the trends' own), attached to the sessions rather than joined.
+
+    Sessions left out are a list of ids, which would change the query's shape: then the page is read
+    as `couple_sessions_page` reads it. Reflections left out are dropped here, as its `exclude` would."""
+    if left_out.sessions or not viewer.is_therapist:
+        return couple_sessions_page(
+            couple,
+            viewer,
+            page_number,
+            per_page,
+            start=start,
+            end=end,
+            shared_only=True,
+            left_out=left_out,
+            known=Known(known.partners),  # its sessions' assignments joined, as before
+        )
+    slots = {"therapist_id": viewer.pk, "couple_id": couple.pk, "start": start, "end": end}
+    number, rows, total = _appointment_rows(slots, page_number, per_page)
+    paginator = Paginator((), per_page)
+    paginator.count = total  # a cached_property: set, it is not read again
+    _appointment_attach(rows, viewer, couple, known, left_out, now)
+    return Page(rows, number, paginator)
+
+
+def _appointment_rows(slots: dict, page_number, per_page: int) -> tuple[int, list[Session], int]:
+    """The page's number, sessions and the period's count, as `Paginator.get_page` picks the page: a
+    number that is no integer gives the first page, one outside the pages the last."""
+    try:
+        if isinstance(page_number, float) and not page_number.is_integer():
+            raise ValueError
+        number = int(page_number) if page_number is not None else 1
+    except (TypeError, ValueError):
+        number = 1
+    if number >= 1 and number * per_page <= _MAX_ROW:
+        rows = list(APPOINTMENT_PAGE(**slots, first=(number - 1) * per_page, last=number * per_page))
+        if rows or number == 1:
+            return number, rows, rows[0].total if rows else 0
+    # Past the last page (or before the first): the count, from the first row, then the last page.
+    first = list(APPOINTMENT_PAGE(**slots, first=0, last=1))
+    total = first[0].total if first else 0
+    number = max(1, -(-total // per_page))
+    rows = list(APPOINTMENT_PAGE(**slots, first=(number - 1) * per_page, last=number * per_page))
+    return number, rows, total
+
+
+def _appointment_attach(
+    sessions: list[Session], viewer: User, couple: Couple, known: Known, left_out: LeftOut, now: datetime | None
+) -> None:
+    """Each session's partners, assignment and shared reflections, as `sessions_with_reflections` sets them."""
+    _attach_assignments(sessions, known)
+    known.attach(sessions)
+    by_session = {s.pk: s for s in sessions}
+    for session in sessions:
+        session.visible_reflections = []
+    if sessions:
+        reflections = APPOINTMENT_REFLECTIONS(
+            therapist_id=viewer.pk,
+            couple_id=couple.pk,
+            first_day=sessions[-1].date,
+            last_day=sessions[0].date,
+            cutoff=reveal_cutoff(now),
+        )
+        for reflection in reflections:
+            session = by_session.get(reflection.session_id)
+            if session is None or reflection.pk in left_out.reflections:
+                continue  # another page's session of the same day, or left out of today's appointment
+            REFLECTION_SESSION_FIELD.set_cached_value(reflection, session)
+            known.attach_partner(reflection)
+            session.visible_reflections.append(reflection)
+    for session in sessions:
+        _attach_reflections(session, viewer)
+
+
+def _attach_assignments(sessions: list[Session], known: Known) -> None:
+    """The sessions' assignments from `known` (the period's); any other (a session dated outside its
+    assignment's dates) read here with its exercise, in one query, rather than one each."""
+    held = dict(known.assignments or {})
+    missing = {s.assignment_id for s in sessions} - held.keys()
+    if missing:
+        held.update(Assignment.objects.select_related("exercise").in_bulk(missing))
+    for session in sessions:
+        SESSION_ASSIGNMENT_FIELD.set_cached_value(session, held[session.assignment_id])
 
 
 # Exercises --------------------------------------------------------------------------------------------

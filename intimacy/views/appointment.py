@@ -51,17 +51,19 @@ def appointment(request: HttpRequest, pk: int) -> HttpResponse:
     context = _trend_context(couple, period, trends.Scope.SHARED, "appointment", left_out)
     context.update(
         left_out_count=len(left_out.sessions) + len(left_out.reflections),
-        page=selectors.couple_sessions_page(
+        page=selectors.appointment_sessions_page(
             couple,
             request.user,
             request.GET.get("page"),
+            SESSIONS_PER_PAGE,
             start=period.start,
             end=period.end,
-            shared_only=True,
             left_out=left_out,
-            per_page=SESSIONS_PER_PAGE,
-            # Both partners, read with the trends: attached to the sessions, not joined three times.
-            known=selectors.Known({p.pk: p for p in context["trends"].partners}),
+            # Both partners and the period's assignments (with their exercise), read with the trends:
+            # attached to the sessions, not joined.
+            known=selectors.Known(
+                {p.pk: p for p in context["trends"].partners}, {a.pk: a for a in context["trends"].assignments}
+            ),
         ),
     )
     return render(request, "intimacy/appointment.html", context)
