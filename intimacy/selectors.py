@@ -1054,7 +1054,6 @@ def appointment_sessions_page(
     end: date,
     left_out: LeftOut = NOTHING_LEFT_OUT,
     known: Known,
-    now: datetime | None = None,
 ) -> Page:
     """`couple_sessions_page(..., shared_only=True)` for the appointment view, by prepared queries: the
     same page, the same sessions and cards, the same pager. `known` holds both partners and the period's
@@ -1078,7 +1077,7 @@ def appointment_sessions_page(
     number, rows, total = _appointment_rows(slots, page_number, per_page)
     paginator = Paginator((), per_page)
     paginator.count = total  # a cached_property: set, it is not read again
-    _appointment_attach(rows, viewer, couple, known, left_out, now)
+    _appointment_attach(rows, viewer, couple, known, left_out)
     return Page(rows, number, paginator)
 
 
@@ -1103,9 +1102,7 @@ def _appointment_rows(slots: dict, page_number, per_page: int) -> tuple[int, lis
     return number, rows, total
 
 
-def _appointment_attach(
-    sessions: list[Session], viewer: User, couple: Couple, known: Known, left_out: LeftOut, now: datetime | None
-) -> None:
+def _appointment_attach(sessions: list[Session], viewer: User, couple: Couple, known: Known, left_out: LeftOut) -> None:
     """Each session's partners, assignment and shared reflections, as `sessions_with_reflections` sets them."""
     _attach_assignments(sessions, known)
     known.attach(sessions)
@@ -1118,7 +1115,7 @@ def _appointment_attach(
             couple_id=couple.pk,
             first_day=sessions[-1].date,
             last_day=sessions[0].date,
-            cutoff=reveal_cutoff(now),
+            cutoff=reveal_cutoff(),  # the clock's now, as `revealed_together()` reads it
         )
         for reflection in reflections:
             session = by_session.get(reflection.session_id)
