@@ -858,13 +858,60 @@ def appointment_warnings(couple: Couple) -> int:
     return couple.alerts.open().filter(Q(urgent=True) | Q(kind=Alert.Kind.SAFETY)).count()
 
 
+def _left_out_on(couple_id: int, day: date) -> QuerySet:
+    return AppointmentExclusion.objects.filter(couple_id=couple_id, day=day)
+
+
+LEFT_OUT = Prepared(_left_out_on, couple_id=int, day=date)
+
+
 def appointment_left_out(couple: Couple, day: date) -> LeftOut:
-    """The sessions and reflections the therapist left out of the appointment of `day`."""
-    rows = AppointmentExclusion.objects.filter(couple=couple, day=day).values_list("session_id", "reflection_id")
+    """The sessions and reflections the therapist left out of the appointment of `day` (prepared: the
+    appointment view reads it on every opening)."""
     sessions, reflections = set(), set()
-    for session_id, reflection_id in rows:
-        (sessions.add(session_id) if session_id else reflections.add(reflection_id))
+    for row in LEFT_OUT(couple_id=couple.pk, day=day):
+        (sessions.add(row.session_id) if row.session_id else reflections.add(row.reflection_id))
     return LeftOut(frozenset(sessions), frozenset(reflections))
+
+
+# The couple's partners and assignments (with their exercise and planned giver) for the appointment view,
+# prepared: the rows `couple_trends` would read itself (`couple.partners.all()`, `_assignments_in`), read
+# once for it and for the timeline's sessions. A prepared query can't select_related, so the exercises
+# are a query of their own, attached to the assignments.
+def _partners_of(couple_id: int) -> QuerySet:
+    return Partner.objects.filter(couple_id=couple_id)
+
+
+def _assignments_of(couple_id: int) -> QuerySet:
+    return Assignment.objects.filter(couple_id=couple_id)
+
+
+def _exercises_of(couple_id: int) -> QuerySet:
+    return Exercise.objects.filter(pk__in=_assignments_of(couple_id).values("exercise_id"))
+
+
+APPOINTMENT_PARTNERS = Prepared(_partners_of, couple_id=int)
+APPOINTMENT_ASSIGNMENTS = Prepared(_assignments_of, couple_id=int)
+APPOINTMENT_EXERCISES = Prepared(_exercises_of, couple_id=int)
+PARTNER_COUPLE_FIELD = Partner._meta.get_field("couple")
+ASSIGNMENT_FIELDS = {name: Assignment._meta.get_field(name) for name in ("couple", "exercise", "planned_giver")}
+
+
+def appointment_couple_rows(couple: Couple) -> tuple[list[Partner], list[Assignment]]:
+    """Both partners, in `couple.partners.all()`'s order, and every assignment of the couple with its
+    couple, exercise and planned giver attached (`couple_trends`'s `partners` and `all_assignments`)."""
+    partners = list(APPOINTMENT_PARTNERS(couple_id=couple.pk))
+    for partner in partners:
+        PARTNER_COUPLE_FIELD.set_cached_value(partner, couple)
+    by_pk = {p.pk: p for p in partners}
+    exercises = {e.pk: e for e in APPOINTMENT_EXERCISES(couple_id=couple.pk)}
+    assignments = list(APPOINTMENT_ASSIGNMENTS(couple_id=couple.pk))
+    for assignment in assignments:
+        ASSIGNMENT_FIELDS["couple"].set_cached_value(assignment, couple)
+        ASSIGNMENT_FIELDS["exercise"].set_cached_value(assignment, exercises[assignment.exercise_id])
+        if assignment.planned_giver_id is None or assignment.planned_giver_id in by_pk:
+            ASSIGNMENT_FIELDS["planned_giver"].set_cached_value(assignment, by_pk.get(assignment.planned_giver_id))
+    return partners, assignments
 
 
 def safety_messages(couple: Couple, viewer: User, *, limit: int) -> list[SafetyMessage]:

@@ -14,9 +14,16 @@ import time_machine
 
 from accounts.models import Partner
 from intimacy import selectors
-from intimacy.models import ReflectionDecline, Session
+from intimacy.models import AppointmentExclusion, ReflectionDecline, Session
 from intimacy.trends.aggregation import NOTHING_LEFT_OUT, LeftOut
-from tests.factories import AssignmentFactory, CoupleFactory, PartnerFactory, ReflectionFactory, SessionFactory
+from tests.factories import (
+    AssignmentFactory,
+    CoupleFactory,
+    ExerciseFactory,
+    PartnerFactory,
+    ReflectionFactory,
+    SessionFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -241,3 +248,76 @@ def test_the_view_shows_the_same_page(client_for, therapist, assignment, story):
     page = response.context["page"]
     assert [row[0] for row in _seen(page)] == [story[k].pk for k in ("s8", "s6", "s5", "s4", "s3", "s2")]
     assert _seen(page)[1] == (story["s6"].pk, None, None, True, False)
+
+
+# What is left out of today's appointment, and the couple's partners and assignments -----------------
+
+
+def _exclusions_orm(couple, day) -> tuple[set, set]:
+    rows = AppointmentExclusion.objects.filter(couple=couple, day=day)
+    return {r.session_id for r in rows if r.session_id}, {r.reflection_id for r in rows if r.reflection_id}
+
+
+def test_left_out_is_each_couples_of_each_day(therapist, assignment, story):
+    r = story
+    ours = assignment.couple
+    theirs, s, robins, _ = _second_couple(therapist)
+    today, tomorrow = date(2026, 3, 12), date(2026, 3, 13)
+    for row in (
+        {"couple": ours, "day": today, "session": r["s8"]},
+        {"couple": ours, "day": today, "reflection": r["sam_2"]},
+        {"couple": ours, "day": tomorrow, "reflection": r["alex_5"]},
+        {"couple": theirs, "day": today, "reflection": robins},
+    ):
+        AppointmentExclusion.objects.create(**row)
+    expected = {
+        (ours.pk, today): LeftOut(frozenset({r["s8"].pk}), frozenset({r["sam_2"].pk})),
+        (theirs.pk, today): LeftOut(frozenset(), frozenset({robins.pk})),
+        (ours.pk, tomorrow): LeftOut(frozenset(), frozenset({r["alex_5"].pk})),
+    }
+    # In turns: couples and days.
+    for couple, day in ((ours, today), (theirs, today), (ours, tomorrow), (ours, today)):
+        got = selectors.appointment_left_out(couple, day)
+        assert got == expected[(couple.pk, day)]
+        assert (set(got.sessions), set(got.reflections)) == _exclusions_orm(couple, day)
+    assert selectors.appointment_left_out(theirs, tomorrow) == NOTHING_LEFT_OUT
+
+
+def _rows_as_read(couple) -> tuple[list, list]:
+    partners, assignments = selectors.appointment_couple_rows(couple)
+    return (
+        [(p.pk, p.name, p.couple.pk) for p in partners],
+        sorted((a.pk, a.exercise.title, a.planned_giver and a.planned_giver.name, a.couple.pk) for a in assignments),
+    )
+
+
+def test_the_couples_partners_and_assignments_come_with_what_they_point_to(
+    therapist, assignment, partner_a, partner_b, django_assert_num_queries
+):
+    ours = assignment.couple
+    talk = ExerciseFactory(owner=therapist, title="Ten minutes of talk", shape="talk")
+    alex_gives = AssignmentFactory(couple=ours, exercise=talk, giver_plan="one", planned_giver=partner_a)
+    theirs, *_ = _second_couple(therapist)
+    (robin, kim), (their_assignment,) = theirs.partners.order_by("slot"), theirs.assignments.all()
+    back_rub = assignment.exercise.title
+    expected = {
+        ours.pk: (
+            [(partner_a.pk, "Alex", ours.pk), (partner_b.pk, "Sam", ours.pk)],
+            sorted([(assignment.pk, back_rub, None, ours.pk), (alex_gives.pk, "Ten minutes of talk", "Alex", ours.pk)]),
+        ),
+        theirs.pk: (
+            [(robin.pk, "Robin", theirs.pk), (kim.pk, "Kim", theirs.pk)],
+            [(their_assignment.pk, back_rub, None, theirs.pk)],
+        ),
+    }
+    for couple in (ours, theirs, ours):
+        with django_assert_num_queries(3):  # partners, exercises, assignments: nothing read lazily after
+            got = _rows_as_read(couple)
+        assert got == expected[couple.pk]
+    # The ORM form: couple_trends' own reads.
+    orm_assignments = ours.assignments.select_related("exercise", "planned_giver")
+    assert [p.pk for p in ours.partners.all()] == [pk for pk, *_ in expected[ours.pk][0]]
+    assert (
+        sorted((a.pk, a.exercise.title, a.planned_giver and a.planned_giver.name, ours.pk) for a in orm_assignments)
+        == (expected[ours.pk][1])
+    )
