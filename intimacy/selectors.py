@@ -1178,10 +1178,10 @@ def _appointment_attach(sessions: list[Session], viewer: User, couple: Couple, k
 def _attach_assignments(sessions: list[Session], known: Known) -> None:
     """The sessions' assignments from `known` (the period's); any other (a session dated outside its
     assignment's dates) read here with its exercise, in one query, rather than one each."""
-    held = dict(known.assignments or {})
+    held = known.assignments or {}
     missing = {s.assignment_id for s in sessions} - held.keys()
     if missing:
-        held.update(Assignment.objects.select_related("exercise").in_bulk(missing))
+        held = held | Assignment.objects.select_related("exercise").in_bulk(missing)
     for session in sessions:
         SESSION_ASSIGNMENT_FIELD.set_cached_value(session, held[session.assignment_id])
 
