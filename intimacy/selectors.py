@@ -1103,8 +1103,8 @@ def appointment_sessions_page(
     known: Known,
 ) -> Page:
     """`couple_sessions_page(..., shared_only=True)` for the appointment view, by prepared queries: the
-    same page, the same sessions and cards, the same pager. `known` holds both partners and the period's
-    assignments with their exercise (the trends' own), attached to the sessions rather than joined.
+    same page, the same sessions and cards, the same pager. `known` holds both partners and the couple's
+    assignments with their exercise (`appointment_couple_rows`), attached to the sessions, not joined.
 
     Sessions left out are a list of ids, which would change the query's shape: then the page is read
     as `couple_sessions_page` reads it. Reflections left out are dropped here, as its `exclude` would."""
@@ -1176,8 +1176,8 @@ def _appointment_attach(sessions: list[Session], viewer: User, couple: Couple, k
 
 
 def _attach_assignments(sessions: list[Session], known: Known) -> None:
-    """The sessions' assignments from `known` (the period's); any other (a session dated outside its
-    assignment's dates) read here with its exercise, in one query, rather than one each."""
+    """The sessions' assignments from `known`; any it lacks (a caller holding only the period's, and a
+    session dated outside its assignment's dates) read here with its exercise, in one query, not one each."""
     held = known.assignments or {}
     missing = {s.assignment_id for s in sessions} - held.keys()
     if missing:

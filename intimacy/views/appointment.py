@@ -24,12 +24,12 @@ THERAPIST = User.Role.THERAPIST
 SESSIONS_PER_PAGE = 10
 
 
-def trend_context(data: trends.Trends, view_name: str) -> dict:
-    """What views.dashboard's `_trend_context` gives its pages, from trends the caller read: the
+def _trend_context(data: trends.Trends) -> dict:
+    """What views.dashboard's `_trend_context` gives the couple's pages, from trends read here: the
     appointment view hands `couple_trends` the partners and assignments it reads once for the page."""
     charts = trends.couple_charts(data)
     return {
-        "base_url": reverse(view_name, args=[data.couple.pk]),
+        "base_url": reverse("appointment", args=[data.couple.pk]),
         "couple": data.couple,
         "period": data.period,
         "trends": data,
@@ -67,7 +67,7 @@ def appointment(request: HttpRequest, pk: int) -> HttpResponse:
     data = trends.couple_trends(
         couple, period, trends.Scope.SHARED, left_out=left_out, all_assignments=assignments, partners=partners
     )
-    context = trend_context(data, "appointment")
+    context = _trend_context(data)
     context.update(
         left_out_count=len(left_out.sessions) + len(left_out.reflections),
         page=selectors.appointment_sessions_page(
