@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from functools import cached_property, reduce
 
-from django.core.paginator import Paginator
+from django.core.paginator import Page, Paginator
 from django.db.models import (
     Avg,
     BooleanField,
@@ -15,15 +15,17 @@ from django.db.models import (
     DateField,
     Exists,
     ExpressionWrapper,
+    F,
     IntegerField,
     OuterRef,
     Prefetch,
     Q,
     QuerySet,
     Subquery,
+    Window,
 )
 from django.db.models.expressions import RawSQL
-from django.db.models.functions import Coalesce, TruncWeek
+from django.db.models.functions import Coalesce, RowNumber, TruncWeek
 from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 
@@ -133,6 +135,7 @@ class Known:
 SESSION_PARTNER_FIELDS = [Session._meta.get_field(name) for name in ("giver", "receiver", "logged_by")]
 SESSION_ASSIGNMENT_FIELD = Session._meta.get_field("assignment")
 REFLECTION_PARTNER_FIELD = Reflection._meta.get_field("partner")
+REFLECTION_SESSION_FIELD = Reflection._meta.get_field("session")
 
 
 def sessions_with_reflections(
@@ -939,13 +942,60 @@ def appointment_warnings(couple: Couple) -> int:
     return couple.alerts.open().filter(Q(urgent=True) | Q(kind=Alert.Kind.SAFETY)).count()
 
 
+def _left_out_on(couple_id: int, day: date) -> QuerySet:
+    return AppointmentExclusion.objects.filter(couple_id=couple_id, day=day)
+
+
+LEFT_OUT = Prepared(_left_out_on, couple_id=int, day=date)
+
+
 def appointment_left_out(couple: Couple, day: date) -> LeftOut:
-    """The sessions and reflections the therapist left out of the appointment of `day`."""
-    rows = AppointmentExclusion.objects.filter(couple=couple, day=day).values_list("session_id", "reflection_id")
+    """The sessions and reflections the therapist left out of the appointment of `day` (prepared: the
+    appointment view reads it on every opening)."""
     sessions, reflections = set(), set()
-    for session_id, reflection_id in rows:
-        (sessions.add(session_id) if session_id else reflections.add(reflection_id))
+    for row in LEFT_OUT(couple_id=couple.pk, day=day):
+        (sessions.add(row.session_id) if row.session_id else reflections.add(row.reflection_id))
     return LeftOut(frozenset(sessions), frozenset(reflections))
+
+
+# The couple's partners and assignments (with their exercise and planned giver) for the appointment view,
+# prepared: the rows `couple_trends` would read itself (`couple.partners.all()`, `_assignments_in`), read
+# once for it and for the timeline's sessions. A prepared query can't select_related, so the exercises
+# are a query of their own, attached to the assignments.
+def _partners_of(couple_id: int) -> QuerySet:
+    return Partner.objects.filter(couple_id=couple_id)
+
+
+def _assignments_of(couple_id: int) -> QuerySet:
+    return Assignment.objects.filter(couple_id=couple_id)
+
+
+def _exercises_of(couple_id: int) -> QuerySet:
+    return Exercise.objects.filter(pk__in=_assignments_of(couple_id).values("exercise_id"))
+
+
+APPOINTMENT_PARTNERS = Prepared(_partners_of, couple_id=int)
+APPOINTMENT_ASSIGNMENTS = Prepared(_assignments_of, couple_id=int)
+APPOINTMENT_EXERCISES = Prepared(_exercises_of, couple_id=int)
+PARTNER_COUPLE_FIELD = Partner._meta.get_field("couple")
+ASSIGNMENT_FIELDS = {name: Assignment._meta.get_field(name) for name in ("couple", "exercise", "planned_giver")}
+
+
+def appointment_couple_rows(couple: Couple) -> tuple[list[Partner], list[Assignment]]:
+    """Both partners, in `couple.partners.all()`'s order, and every assignment of the couple with its
+    couple, exercise and planned giver attached (`couple_trends`'s `partners` and `all_assignments`)."""
+    partners = list(APPOINTMENT_PARTNERS(couple_id=couple.pk))
+    for partner in partners:
+        PARTNER_COUPLE_FIELD.set_cached_value(partner, couple)
+    by_pk = {p.pk: p for p in partners}
+    exercises = {e.pk: e for e in APPOINTMENT_EXERCISES(couple_id=couple.pk)}
+    assignments = list(APPOINTMENT_ASSIGNMENTS(couple_id=couple.pk))
+    for assignment in assignments:
+        ASSIGNMENT_FIELDS["couple"].set_cached_value(assignment, couple)
+        ASSIGNMENT_FIELDS["exercise"].set_cached_value(assignment, exercises[assignment.exercise_id])
+        if assignment.planned_giver_id is None or assignment.planned_giver_id in by_pk:
+            ASSIGNMENT_FIELDS["planned_giver"].set_cached_value(assignment, by_pk.get(assignment.planned_giver_id))
+    return partners, assignments
 
 
 def safety_messages(couple: Couple, viewer: User, *, limit: int) -> list[SafetyMessage]:
@@ -1062,6 +1112,162 @@ def couple_sessions_page(
         known=known,
     )
     return page
+
+
+# The appointment view's timeline, prepared (intimacy/prepared.py, issue 16 "Fast"): compiling its
+# sessions, count and shared reflections (the reveal rule's EXISTS) anew was ~5 ms of every opening.
+# The same rules as `couple_sessions_page(shared_only=True)` gives a therapist, built by the same
+# `visible_to` and `revealed_together`; only how the page's rows are picked differs (below).
+
+# The order `Session.Meta.ordering` gives the timeline, as the window that numbers the period's rows.
+SESSION_ORDER = (F("date").desc(), F("pk").desc())
+
+
+def _therapist(therapist_id: int) -> User:
+    # By id alone, never saved: a rule reaching for the row rather than its id fails to compile.
+    return User(pk=therapist_id, role=User.Role.THERAPIST)
+
+
+def _appointment_period(therapist_id: int, couple_id: int, start: date, end: date) -> QuerySet:
+    """The sessions the appointment view's timeline lists: `couple_sessions_page(shared_only=True)`'s."""
+    return Session.objects.visible_to(_therapist(therapist_id)).filter(
+        assignment__couple_id=couple_id, date__gte=start, date__lte=end, withdrawn_at__isnull=True
+    )
+
+
+def _appointment_page_rows(therapist_id: int, couple_id: int, start: date, end: date, first: int, last: int):
+    """The period's sessions numbered `first` + 1 to `last`, newest first, each with `total`, how many the
+    period has (the pager's count, in the same query). Numbered by a window rather than sliced: a
+    slice's OFFSET is written into the SQL, a window's bounds are parameters (slots)."""
+    period = _appointment_period(therapist_id, couple_id, start, end)
+    numbered = period.annotate(row=Window(RowNumber(), order_by=SESSION_ORDER)).filter(row__gt=first, row__lte=last)
+    counted = period.order_by().values("assignment__couple_id").annotate(n=Count("pk")).values("n")
+    return (
+        Session.objects.filter(pk__in=numbered.values("pk"))
+        .annotate(total=Subquery(counted, output_field=IntegerField()))
+        .order_by(*SESSION_ORDER)
+    )
+
+
+def _appointment_reflections(therapist_id: int, couple_id: int, first_day: date, last_day: date, cutoff: datetime):
+    """The shared reflections of the couple's sessions from `first_day` to `last_day`, each marked
+    `revealed` or not, as `sessions_with_reflections(shared_only=True)` reads them for a therapist. By
+    the page's days, not its ids (a list is no slot): the caller keeps those of the page's sessions."""
+    return (
+        Reflection.objects.visible_to(_therapist(therapist_id))
+        .filter(
+            session__assignment__couple_id=couple_id,
+            session__date__gte=first_day,
+            session__date__lte=last_day,
+            visibility=Reflection.Visibility.SHARED,
+        )
+        .annotate(revealed=ExpressionWrapper(revealed_together(cutoff=cutoff), output_field=BooleanField()))
+    )
+
+
+APPOINTMENT_PAGE = Prepared(
+    _appointment_page_rows, therapist_id=int, couple_id=int, start=date, end=date, first=int, last=int
+)
+APPOINTMENT_REFLECTIONS = Prepared(
+    _appointment_reflections, therapist_id=int, couple_id=int, first_day=date, last_day=date, cutoff=datetime
+)
+# Beyond this many rows a page number is past any couple's history: read as "past the last page".
+_MAX_ROW = 2**31 - 1
+
+
+def appointment_sessions_page(
+    couple: Couple,
+    viewer: User,
+    page_number,
+    per_page: int,
+    *,
+    start: date,
+    end: date,
+    left_out: LeftOut = NOTHING_LEFT_OUT,
+    known: Known,
+) -> Page:
+    """`couple_sessions_page(..., shared_only=True)` for the appointment view, by prepared queries: the
+    same page, the same sessions and cards, the same pager. `known` holds both partners and the couple's
+    assignments with their exercise (`appointment_couple_rows`), attached to the sessions, not joined.
+
+    Sessions left out are a list of ids, which would change the query's shape: then the page is read
+    as `couple_sessions_page` reads it. Reflections left out are dropped here, as its `exclude` would."""
+    if left_out.sessions or not viewer.is_therapist:
+        return couple_sessions_page(
+            couple,
+            viewer,
+            page_number,
+            per_page,
+            start=start,
+            end=end,
+            shared_only=True,
+            left_out=left_out,
+            known=Known(known.partners),  # its sessions' assignments joined, as before
+        )
+    slots = {"therapist_id": viewer.pk, "couple_id": couple.pk, "start": start, "end": end}
+    number, rows, total = _appointment_rows(slots, page_number, per_page)
+    paginator = Paginator((), per_page)
+    paginator.count = total  # a cached_property: set, it is not read again
+    _appointment_attach(rows, viewer, couple, known, left_out)
+    return Page(rows, number, paginator)
+
+
+def _appointment_rows(slots: dict, page_number, per_page: int) -> tuple[int, list[Session], int]:
+    """The page's number, sessions and the period's count, as `Paginator.get_page` picks the page: a
+    number that is no integer gives the first page, one outside the pages the last."""
+    try:
+        if isinstance(page_number, float) and not page_number.is_integer():
+            raise ValueError
+        number = int(page_number) if page_number is not None else 1
+    except (TypeError, ValueError):
+        number = 1
+    if number >= 1 and number * per_page <= _MAX_ROW:
+        rows = list(APPOINTMENT_PAGE(**slots, first=(number - 1) * per_page, last=number * per_page))
+        if rows or number == 1:
+            return number, rows, rows[0].total if rows else 0
+    # Past the last page (or before the first): the count, from the first row, then the last page.
+    first = list(APPOINTMENT_PAGE(**slots, first=0, last=1))
+    total = first[0].total if first else 0
+    number = max(1, -(-total // per_page))
+    rows = list(APPOINTMENT_PAGE(**slots, first=(number - 1) * per_page, last=number * per_page))
+    return number, rows, total
+
+
+def _appointment_attach(sessions: list[Session], viewer: User, couple: Couple, known: Known, left_out: LeftOut) -> None:
+    """Each session's partners, assignment and shared reflections, as `sessions_with_reflections` sets them."""
+    _attach_assignments(sessions, known)
+    known.attach(sessions)
+    by_session = {s.pk: s for s in sessions}
+    for session in sessions:
+        session.visible_reflections = []
+    if sessions:
+        reflections = APPOINTMENT_REFLECTIONS(
+            therapist_id=viewer.pk,
+            couple_id=couple.pk,
+            first_day=sessions[-1].date,
+            last_day=sessions[0].date,
+            cutoff=reveal_cutoff(),  # the clock's now, as `revealed_together()` reads it
+        )
+        for reflection in reflections:
+            session = by_session.get(reflection.session_id)
+            if session is None or reflection.pk in left_out.reflections:
+                continue  # another page's session of the same day, or left out of today's appointment
+            REFLECTION_SESSION_FIELD.set_cached_value(reflection, session)
+            known.attach_partner(reflection)
+            session.visible_reflections.append(reflection)
+    for session in sessions:
+        _attach_reflections(session, viewer)
+
+
+def _attach_assignments(sessions: list[Session], known: Known) -> None:
+    """The sessions' assignments from `known`; any it lacks (a caller holding only the period's, and a
+    session dated outside its assignment's dates) read here with its exercise, in one query, not one each."""
+    held = known.assignments or {}
+    missing = {s.assignment_id for s in sessions} - held.keys()
+    if missing:
+        held = held | Assignment.objects.select_related("exercise").in_bulk(missing)
+    for session in sessions:
+        SESSION_ASSIGNMENT_FIELD.set_cached_value(session, held[session.assignment_id])
 
 
 # Exercises --------------------------------------------------------------------------------------------

@@ -17,12 +17,26 @@ from accounts.audit import record_access
 from accounts.models import Couple, User
 from intimacy import appointment_mode, selectors, services, trends
 from intimacy.access import get_reflection_for_user, get_session_for_user
-from intimacy.views.dashboard import _trend_context
 
 THERAPIST = User.Role.THERAPIST
 # Sessions a page on the shared screen (issue 16, "Fast": each is two reflection cards and three "Leave …
 # out" forms; 20 made the timeline most of the page's time). The therapist's reflections tab keeps 20.
 SESSIONS_PER_PAGE = 10
+
+
+def _trend_context(data: trends.Trends) -> dict:
+    """What views.dashboard's `_trend_context` gives the couple's pages, from trends read here: the
+    appointment view hands `couple_trends` the partners and assignments it reads once for the page."""
+    charts = trends.couple_charts(data)
+    return {
+        "base_url": reverse("appointment", args=[data.couple.pk]),
+        "couple": data.couple,
+        "period": data.period,
+        "trends": data,
+        "charts": charts,
+        "chart_data": {"charts": charts, "markers": trends.markers(data)},
+        "week_choices": trends.WEEK_CHOICES,
+    }
 
 
 @login_required
@@ -48,20 +62,24 @@ def appointment(request: HttpRequest, pk: int) -> HttpResponse:
         pass
     period = trends.period_from(request.GET, couple.today())
     left_out = selectors.appointment_left_out(couple, couple.today())
-    context = _trend_context(couple, period, trends.Scope.SHARED, "appointment", left_out)
+    # The couple's partners and assignments read once (prepared), for the trends and the timeline alike.
+    partners, assignments = selectors.appointment_couple_rows(couple)
+    data = trends.couple_trends(
+        couple, period, trends.Scope.SHARED, left_out=left_out, all_assignments=assignments, partners=partners
+    )
+    context = _trend_context(data)
     context.update(
         left_out_count=len(left_out.sessions) + len(left_out.reflections),
-        page=selectors.couple_sessions_page(
+        page=selectors.appointment_sessions_page(
             couple,
             request.user,
             request.GET.get("page"),
+            SESSIONS_PER_PAGE,
             start=period.start,
             end=period.end,
-            shared_only=True,
             left_out=left_out,
-            per_page=SESSIONS_PER_PAGE,
-            # Both partners, read with the trends: attached to the sessions, not joined three times.
-            known=selectors.Known({p.pk: p for p in context["trends"].partners}),
+            # Attached to the sessions, not joined.
+            known=selectors.Known({p.pk: p for p in partners}, {a.pk: a for a in assignments}),
         ),
     )
     return render(request, "intimacy/appointment.html", context)

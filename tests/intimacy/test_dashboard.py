@@ -239,10 +239,11 @@ def test_appointment_query_count_is_the_same_for_a_week_and_two_years(
     )
     client = client_for(therapist)
     # session, user, couple; urgent things unseen (count, for the warning first); the audit row recording
-    # this viewing (insert); what is left out of today's appointment; trends: partners, assignments,
-    # sessions by week, reflections by week (revealed ones only, issue 14: subqueries, no more queries);
-    # timeline: count, page, shared reflections (each marked revealed or waiting, in the same query); the session
-    # saved with the appointment-mode mark (savepoint, update, release: the first opening only).
+    # this viewing (insert); what is left out of today's appointment; the couple's partners, assignments and
+    # their exercises (read once, for the trends and the timeline); trends: sessions by week, reflections by
+    # week (revealed ones only, issue 14: subqueries, no more queries); timeline: the page with the period's
+    # count (one query), its shared reflections (each marked revealed or waiting, in the same query); the
+    # session saved with the appointment-mode mark (savepoint, update, release: the first opening only).
     # No check-in query: they are not the couple's to see together.
     with django_assert_num_queries(16):
         response = client.get(reverse("appointment", args=[assignment.couple_id]), {"weeks": "104"})
