@@ -243,12 +243,11 @@ class AssignmentProgress:
         return self.assignment.target_per_week
 
 
-def _sessions_in_week_of(today: date) -> Coalesce:
-    """An assignment's sessions (not withdrawn) in the week holding `today`, for `annotate`: a count on
-    the (assignment, date) index, not a join of every session the assignment ever had to group."""
-    monday = week_start(today)
+def _sessions_in_week(monday: date, sunday: date) -> Coalesce:
+    """An assignment's sessions (not withdrawn) in the week from `monday` to `sunday`, for `annotate`: a
+    count on the (assignment, date) index, not a join of every session the assignment ever had to group."""
     week = Session.objects.filter(
-        assignment=OuterRef("pk"), date__gte=monday, date__lte=monday + timedelta(days=6), withdrawn_at__isnull=True
+        assignment=OuterRef("pk"), date__gte=monday, date__lte=sunday, withdrawn_at__isnull=True
     )
     counted = week.order_by().values("assignment").annotate(n=Count("pk")).values("n")
     return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
@@ -259,19 +258,30 @@ def couple_assignments(partner: Partner, today: date) -> list[Assignment]:
     (`done`) and whether `partner` took part in one yet (`taken_part`); the couple and the planned giver
     are set from the partner's own rows. The partner home reads them once: its progress cards, and the
     assignment and exercise of every session it lists (`Known`)."""
-    assignments = list(
-        Assignment.objects.filter(couple_id=partner.couple_id)
-        .select_related("exercise")
-        .annotate(done=_sessions_in_week_of(today), taken_part=Exists(_taken_part(partner)))
+    monday = week_start(today)
+    ids = {"partner_id": partner.pk, "couple_id": partner.couple_id}
+    # Prepared (intimacy/prepared.py), so the exercises are read on their own, not joined.
+    exercises = {e.pk: e for e in COUPLE_EXERCISES(couple_id=partner.couple_id)}
+    assignments = list(_COUPLE_ASSIGNMENTS(**ids, monday=monday, sunday=monday + timedelta(days=6)))
+    known = Known.of(partner)
+    for assignment in assignments:
+        ASSIGNMENT_FIELDS["couple"].set_cached_value(assignment, partner.couple)
+        ASSIGNMENT_FIELDS["exercise"].set_cached_value(assignment, exercises[assignment.exercise_id])
+        if assignment.planned_giver_id in known.partners:
+            ASSIGNMENT_FIELDS["planned_giver"].set_cached_value(assignment, known.partners[assignment.planned_giver_id])
+    return assignments
+
+
+def _couple_assignments(partner_id: int, couple_id: int, monday: date, sunday: date) -> QuerySet:
+    partner = Partner(pk=partner_id, couple_id=couple_id)
+    return (
+        Assignment.objects.filter(couple_id=couple_id)
+        .annotate(done=_sessions_in_week(monday, sunday), taken_part=Exists(_taken_part(partner)))
         .order_by("status", "-starts_on", "pk")
     )
-    known = Known.of(partner)
-    couple_field, giver_field = (Assignment._meta.get_field(name) for name in ("couple", "planned_giver"))
-    for assignment in assignments:
-        couple_field.set_cached_value(assignment, partner.couple)
-        if assignment.planned_giver_id in known.partners:
-            giver_field.set_cached_value(assignment, known.partners[assignment.planned_giver_id])
-    return assignments
+
+
+_COUPLE_ASSIGNMENTS = Prepared(_couple_assignments, partner_id=int, couple_id=int, monday=date, sunday=date)
 
 
 def _is_current(assignment: Assignment, today: date) -> bool:
@@ -855,7 +865,8 @@ def couple_overview(couple: Couple, today: date, *, counts: bool = True) -> dict
     count joined every session of the couple's history on every tab; the exercises tab shows it)."""
     assignments = couple.assignments.select_related("exercise", "planned_giver")
     if counts:
-        assignments = assignments.annotate(done=_sessions_in_week_of(today))
+        monday = week_start(today)
+        assignments = assignments.annotate(done=_sessions_in_week(monday, monday + timedelta(days=6)))
     return {"assignments": list(assignments)}
 
 
@@ -976,7 +987,7 @@ def _exercises_of(couple_id: int) -> QuerySet:
 
 APPOINTMENT_PARTNERS = Prepared(_partners_of, couple_id=int)
 APPOINTMENT_ASSIGNMENTS = Prepared(_assignments_of, couple_id=int)
-APPOINTMENT_EXERCISES = Prepared(_exercises_of, couple_id=int)
+COUPLE_EXERCISES = Prepared(_exercises_of, couple_id=int)
 PARTNER_COUPLE_FIELD = Partner._meta.get_field("couple")
 ASSIGNMENT_FIELDS = {name: Assignment._meta.get_field(name) for name in ("couple", "exercise", "planned_giver")}
 
@@ -988,7 +999,7 @@ def appointment_couple_rows(couple: Couple) -> tuple[list[Partner], list[Assignm
     for partner in partners:
         PARTNER_COUPLE_FIELD.set_cached_value(partner, couple)
     by_pk = {p.pk: p for p in partners}
-    exercises = {e.pk: e for e in APPOINTMENT_EXERCISES(couple_id=couple.pk)}
+    exercises = {e.pk: e for e in COUPLE_EXERCISES(couple_id=couple.pk)}
     assignments = list(APPOINTMENT_ASSIGNMENTS(couple_id=couple.pk))
     for assignment in assignments:
         ASSIGNMENT_FIELDS["couple"].set_cached_value(assignment, couple)

@@ -486,14 +486,14 @@ class TestPartnerPages:
     def test_the_home_reads_the_step_only_for_a_couple_on_a_program(
         self, client_for, run, partner_a, partner_b, django_assert_num_queries
     ):
-        # issue 16, "Fast": this week's check-in and whether there is a step are one query (the home is ten,
-        # as tests/intimacy/test_query_budgets.py::test_partner_home, nine here with no session's
+        # issue 16, "Fast": this week's check-in and whether there is a step are one query (the home is 11,
+        # as tests/intimacy/test_query_budgets.py::test_partner_home, ten here with no session's
         # reflections to read); there is a step, so its rows (the step with its stage and exercise, then
         # Alex's own latest answer) are two more.
         step = current(run)
         services.readiness_answer(step=step, partner=partner_b, answer=READY)
         alex = client_for(partner_a)
-        with django_assert_num_queries(11):
+        with django_assert_num_queries(12):
             response = alex.get(reverse("home"))
         program = response.context["program"]
         assert (program.step.pk, program.my_answer) == (step.pk, "")  # Sam's "ready" is not Alex's

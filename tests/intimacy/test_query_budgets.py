@@ -192,8 +192,10 @@ def test_couple_record(client_for, therapist, couple, homework, django_assert_nu
 
 def test_partner_home(client_for, partner_a, homework, django_assert_num_queries):
     client = client_for(partner_a)
-    # session, user, both partners + couple (the other partner read with this one, issue 16), all the
-    # couple's assignments with their exercise and this week's count (and, issue 17, whether this partner
+    # session, user, both partners + couple (the other partner read with this one, issue 16), the couple's
+    # exercises (on their own since the assignments are a prepared query, intimacy/prepared.py: one more
+    # query, about 1 ms less of Django's work), all the
+    # couple's assignments with this week's count (and, issue 17, whether this partner
     # has a session of each yet: its guidance opens above "Log …" until then; the sessions below get their
     # assignment and partners from these rows, not from joins), sessions awaiting a reflection (less
     # those declined), the latest sessions (with this partner's own signals: disputed, declined, a shared
@@ -206,7 +208,7 @@ def test_partner_home(client_for, partner_a, homework, django_assert_num_queries
     # hold a pair, one light query, issue 16; the pairs themselves are read only on such a day, also keeping
     # the other partner's account of a back rub this partner logged too out of the awaiting list; dismissed
     # pairs are read only when there is one)
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(11):
         assert client.get(reverse("home")).status_code == 200
 
 
@@ -232,10 +234,10 @@ def test_partner_home_with_back_rubs_logged_twice(
 ):
     _logged_twice(assignment, partner_a, partner_b, days)
     client = client_for(partner_a)
-    # as test_partner_home (10), the pairs on the days that can hold one (issue 16: read only then) and
+    # as test_partner_home (11), the pairs on the days that can hold one (issue 16: read only then) and
     # the dismissed pairs, read once there is a pair: one card per pair, none of Sam's accounts in
     # "Waiting for your reflection" (issue 14)
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(13):
         response = client.get(reverse("home"))
     assert len(response.context["home"].same_back_rub) == days and response.context["home"].awaiting == []
 
@@ -373,9 +375,9 @@ def test_couple_page_on_a_program(client_for, therapist, couple, on_a_program, d
 
 def test_partner_home_on_a_program(client_for, partner_a, on_a_program, django_assert_num_queries):
     client = client_for(partner_a)
-    # as test_partner_home (11, the current step's read included), and this partner's own latest answer
+    # as test_partner_home (12, the current step's read included), and this partner's own latest answer
     # on it (1 more)
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(13):
         response = client.get(reverse("home"))
     assert "Your program: step" in response.content.decode()
 

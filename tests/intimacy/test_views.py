@@ -189,7 +189,7 @@ class TestPartnerHome:
         )
         SessionFactory(assignment=talk, giver=partner_a, receiver=partner_b, logged_by=partner_a, date="2026-11-21")
         client.force_login(partner_b.user)
-        with django_assert_num_queries(10):  # as test_partner_home_query_count_is_fixed: nothing read lazily
+        with django_assert_num_queries(11):  # as test_partner_home_query_count_is_fixed: nothing read lazily
             response = client.get(reverse("home"))
         home = response.context["home"]
         assert [s.date.isoformat() for s in home.recent] == ["2026-11-21", "2026-11-20"]
@@ -400,14 +400,15 @@ def _more_sessions(session, n):
 def test_partner_home_query_count_is_fixed(client, partner_a, session, django_assert_num_queries):
     _more_sessions(session, 6)
     client.force_login(partner_a.user)
-    # session, user, both partners + couple (the other partner read with this one, issue 16), all the
-    # couple's assignments with this week's count (their exercise attached to the sessions below, not
+    # session, user, both partners + couple (the other partner read with this one, issue 16), the
+    # couple's exercises, all the couple's assignments with this week's count (a prepared query,
+    # intimacy/prepared.py, so their exercise is attached, here and to the sessions below, not
     # joined), sessions awaiting a reflection, recent sessions, their visible reflections; this week's
     # check-in and the couple's current program step in one query (issue 15: no step here, so none read);
     # whether touch work is open (intimacy/holds.py: the partners' checks and screenings and the couple's
     # open hold, one query since issue 16); both partners logging the same day in the same role (issue 14:
     # the pairs, one query)
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(11):
         response = client.get(reverse("home"))
     assert response.status_code == 200
 
