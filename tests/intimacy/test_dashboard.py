@@ -820,3 +820,51 @@ def test_the_overviews_alerts_are_the_open_ones_and_the_latest_seen_in_their_ord
         given = selectors.alerts_in_view(couple, seen_limit=3, partners=[partner_b, partner_a])
         assert {a.partner.name for a in given.open + given.seen} == {partner_a.name}
     assert (given.open, given.seen) == (got.open, got.seen)
+
+
+# The overview's list of seen alerts as the template loop wrote it before issue 16 ("Fast") wrote it in
+# Python (templatetags/alerts.py seen_alert_items): the page must stay the same to the byte.
+SEEN_LOOP = (
+    "{% load i18n alerts %}{% for alert in acknowledged_alerts %}\n"
+    '        <li class="mb-1">{{ alert|alert_sentence }}{% alert_leads alert as leads %}{% if leads.href %} '
+    '<a href="{{ leads.href }}">{{ leads.label }}</a>{% endif %} <span class="muted-note">· '
+    '{% blocktranslate with week=alert.week|date:"j M Y" %}week of {{ week }}{% endblocktranslate %} · '
+    '{% blocktranslate with seen=alert.acknowledged_at|date:"j M Y" %}seen {{ seen }}{% endblocktranslate %}'
+    "{% if alert.acknowledgement %}: “{{ alert.acknowledgement }}”{% endif %}</span></li>\n"
+    "      {% endfor %}"
+)
+
+
+def test_the_seen_alerts_read_as_the_template_loop_wrote_them(session, therapist, outsider):
+    from django.template import engines
+    from django.utils import translation
+
+    couple = session.assignment.couple
+    session.receiver.name = "Sam & <Jo>"
+    session.receiver.save()
+    # Seen late on 20 November in London, already the 21st in Auckland: the day is the current time zone's.
+    late = datetime(2026, 11, 20, 22, 30, tzinfo=UTC)
+    linked = _alert_on(session, acknowledged_at=late, acknowledgement='said "fine" <b>&</b>')
+    plain = Alert.objects.create(
+        couple=couple, kind=Alert.Kind.NO_SESSION, week=date(2026, 11, 9), acknowledged_at=late - timedelta(days=3)
+    )
+    theirs = Alert.objects.create(
+        couple=outsider.couple,
+        kind=Alert.Kind.CONNECTION_DOWN,
+        partner=outsider,
+        week=date(2026, 11, 2),
+        acknowledged_at=late,
+    )
+    alerts = [linked, plain, theirs]
+    old = engines["django"].from_string(SEEN_LOOP)
+    new = engines["django"].from_string("{% load alerts %}{% seen_alert_items acknowledged_alerts %}")
+    for zone in ("Europe/London", "Pacific/Auckland"):
+        with translation.override("en"), timezone.override(zone):
+            html = new.render({"acknowledged_alerts": alerts})
+            assert html == old.render({"acknowledged_alerts": alerts})
+            day = "20 Nov 2026" if zone == "Europe/London" else "21 Nov 2026"
+            assert f"seen {day}: “said &quot;fine&quot; &lt;b&gt;&amp;&lt;/b&gt;”</span></li>" in html
+    assert "Sam &amp; &lt;Jo&gt;" in html
+    assert f'?session={session.pk}#session-{session.pk}">Open the session</a>' in html
+    # Each alert's link is to its own couple's pages, though the list reverses each page once.
+    assert reverse("couple_trends", args=[outsider.couple_id]) in html
