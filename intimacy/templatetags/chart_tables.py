@@ -1,4 +1,4 @@
-"""A chart's numbers table, written in Python (issue 16, "Fast").
+"""A chart's numbers table and the legend of the charts' markers, written in Python (issue 16, "Fast").
 
 Every chart keeps its table beneath it (includes/chart.html); at 104 weeks a chart has 24 monthly rows of
 up to five numbers, and the per-cell `{% for %}`, `slice` and `default_if_none` were the part of the
@@ -8,8 +8,9 @@ format_html; a missing value is "–", as before.
 
 from django import template
 from django.utils.formats import localize
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
+from django.utils.translation import gettext
 
 register = template.Library()
 
@@ -49,3 +50,27 @@ def _row_template(templates: dict, cells: int) -> str:
     if cells not in templates:
         templates[cells] = '<tr><th scope="row">{}</th>' + "<td>{}</td>" * cells + "</tr>"
     return templates[cells]
+
+
+# One line of the markers' legend (includes/chart_markers.html), with the whitespace the template's loop
+# wrote after it: the page stays the same to the byte.
+MARKER_LINE = (
+    '<li class="chart-marker" data-number="{}"><span class="marker-pin marker-{}">{}</span> <span>'
+    '<span class="chart-marker-when">{}</span> · <strong class="chart-marker-kind">{}</strong>: {}</span></li>\n    '
+)
+
+
+@register.simple_tag
+def chart_marker_items(markers: list[dict]) -> SafeString:
+    """The legend's lines, one per marker (`trends.markers`): its number, when, its kind in words and its
+    words. As a template loop, ~60 µs a marker; a year's notes and paused weeks make dozens."""
+    kinds = {"paused": gettext("Paused"), "note": gettext("Your note")}
+    step = gettext("Program step")
+    return format_html_join(
+        "",
+        MARKER_LINE,
+        (
+            (number := localize(m["number"]), m["kind"], number, m["when"], kinds.get(m["kind"], step), m["label"])
+            for m in markers
+        ),
+    )

@@ -868,3 +868,33 @@ def test_the_seen_alerts_read_as_the_template_loop_wrote_them(session, therapist
     assert f'?session={session.pk}#session-{session.pk}">Open the session</a>' in html
     # Each alert's link is to its own couple's pages, though the list reverses each page once.
     assert reverse("couple_trends", args=[outsider.couple_id]) in html
+
+
+# The charts' markers legend as the template loop wrote it before issue 16 ("Fast") wrote it in Python
+# (templatetags/chart_tables.py chart_marker_items).
+MARKER_LOOP = (
+    "{% load i18n %}{% for m in markers %}"
+    '<li class="chart-marker" data-number="{{ m.number }}"><span class="marker-pin marker-{{ m.kind }}">'
+    '{{ m.number }}</span> <span><span class="chart-marker-when">{{ m.when }}</span> · '
+    '<strong class="chart-marker-kind">'
+    '{% if m.kind == "paused" %}{% translate "Paused" %}{% elif m.kind == "note" %}{% translate "Your note" %}'
+    '{% else %}{% translate "Program step" %}{% endif %}</strong>: {{ m.label }}</span></li>\n    {% endfor %}'
+)
+
+
+def test_the_markers_legend_reads_as_the_template_loop_wrote_it():
+    from django.template import engines
+    from django.utils import translation
+
+    markers = [
+        {"number": 1, "kind": "paused", "when": "Week of 2 Nov", "label": "2 sessions paused or stopped early"},
+        {"number": 2, "kind": "note", "when": "4 Nov", "label": 'Talked about "pace" <b>& pressure</b>'},
+        {"number": 1234, "kind": "step", "when": "Dec 2026", "label": "Step 2: Hand massage"},
+    ]
+    old = engines["django"].from_string(MARKER_LOOP)
+    new = engines["django"].from_string("{% load chart_tables %}{% chart_marker_items markers %}")
+    with translation.override("en"):
+        html = new.render({"markers": markers})
+        assert html == old.render({"markers": markers})
+    assert "Talked about &quot;pace&quot; &lt;b&gt;&amp; pressure&lt;/b&gt;" in html
+    assert '<strong class="chart-marker-kind">Program step</strong>: Step 2: Hand massage' in html
