@@ -898,3 +898,62 @@ def test_the_markers_legend_reads_as_the_template_loop_wrote_it():
         assert html == old.render({"markers": markers})
     assert "Talked about &quot;pace&quot; &lt;b&gt;&amp; pressure&lt;/b&gt;" in html
     assert '<strong class="chart-marker-kind">Program step</strong>: Step 2: Hand massage' in html
+
+
+# includes/chart.html as a template before issue 16 ("Fast") wrote it in Python (chart_tables.chart_figure).
+CHART_TEMPLATE = "\n".join(
+    [
+        "{% load i18n chart_tables %}",
+        '<figure class="card card-body chart-card mb-0" aria-labelledby="chart-{{ chart.id }}-title">',
+        '  <h3 class="h6 mb-1" id="chart-{{ chart.id }}-title">{{ chart.title }}</h3>',
+        '  <p class="small muted-note mb-2">{{ chart.about }}</p>',
+        '  {% if chart.views %}<div class="btn-group btn-group-sm chart-views mb-2" role="group" data-chart="{{ chart.id }}" aria-label="{% blocktranslate with title=chart.title %}{{ title }}: which role to draw{% endblocktranslate %}" hidden>{% for view in chart.views %}<button type="button" class="btn btn-outline-secondary" data-view="{{ view.key }}" aria-pressed="{% if forloop.first %}true{% else %}false{% endif %}">{{ view.label }}</button>{% endfor %}</div>{% endif %}',  # noqa: E501
+        '  <div class="chart-box"><canvas id="chart-{{ chart.id }}" role="img" aria-label="{% blocktranslate with title=chart.title %}{{ title }}. The numbers are in the table below the chart.{% endblocktranslate %}"></canvas></div>',  # noqa: E501
+        '  <details class="chart-numbers mt-2"{% if open_tables %} open{% endif %}>',
+        "    <summary>{% blocktranslate with title=chart.title %}Numbers for “{{ title }}”{% endblocktranslate %}</summary>",  # noqa: E501
+        '    <div class="table-responsive" tabindex="0" role="region" aria-label="{% blocktranslate with title=chart.title %}Numbers for {{ title }}{% endblocktranslate %}">',  # noqa: E501
+        '    <table class="table table-sm mb-0">',
+        '      <caption class="visually-hidden">{% if period.monthly %}{% blocktranslate with title=chart.title %}{{ title }}, by month{% endblocktranslate %}{% else %}{% blocktranslate with title=chart.title %}{{ title }}, by week starting{% endblocktranslate %}{% endif %}</caption>',  # noqa: E501
+        '      <thead><tr><th scope="col">{% if period.monthly %}{% translate "Month" %}{% else %}{% translate "Week of" %}{% endif %}</th>{% for column in chart.columns %}<th scope="col">{{ column }}</th>{% endfor %}</tr></thead>',  # noqa: E501
+        "      <tbody>{% chart_table_rows chart %}</tbody>",
+        "    </table>",
+        "    </div>",
+        "  </details>",
+        "</figure>",
+        "",
+    ]
+)
+
+
+@pytest.mark.parametrize("monthly", [False, True])
+@pytest.mark.parametrize("open_tables", [False, True])
+def test_a_chart_reads_as_its_template_wrote_it(monthly, open_tables):
+    from types import SimpleNamespace
+
+    from django.template import engines
+    from django.utils import translation
+
+    views = [{"key": "all", "label": "All roles"}, {"key": "giver", "label": "As <giver>"}]
+    charts = [
+        {
+            "id": "connection",
+            "title": 'Connection & "closeness"',
+            "about": "Mean connection, 0 to 10 <per week>.",
+            "views": views,
+            "columns": ["Alex & Sam", "Sam"],
+            "rows": [["Dec 2024", 6.5, None], ["Jan 2025", 7, 3]],
+        },
+        {"id": "sessions", "title": "Sessions", "about": "Per week.", "columns": ["Done"], "rows": []},
+    ]
+    old = engines["django"].from_string(CHART_TEMPLATE)
+    new = engines["django"].get_template("includes/chart.html")
+    period = SimpleNamespace(monthly=monthly)
+    with translation.override("en"):
+        for chart in charts:
+            context = {"chart": chart, "period": period, "open_tables": open_tables}
+            html = new.render(context)
+            assert html == old.render(context)
+            assert (" open>" in html) == open_tables
+            assert ("by month" in html) == monthly
+    assert 'data-view="giver" aria-pressed="false">As &lt;giver&gt;</button>' not in html  # the last chart: no views
+    assert old.render({"chart": charts[0], "period": period}).count("aria-pressed") == 2
