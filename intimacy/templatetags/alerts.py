@@ -1,6 +1,7 @@
 """Alerts on the couple page (intimacy/alerts.py): `{{ alert|alert_sentence }}`, the plain sentence a
 therapist reads, `{% alert_leads alert as leads %}`, where it leads and what may be done about it, and
-`{% seen_alert_items alerts %}`, the overview's list of alerts already seen, written in Python.
+`{% open_alert_items alerts %}` and `{% seen_alert_items alerts %}`, the overview's lists of alerts open
+and already seen, written in Python.
 
 Where an alert leads comes from its rule's `about` (LINKS below, one line per kind of place), what may
 be done from the rule's `actions`; the template shows what it gets, never testing kinds. Links carry
@@ -12,7 +13,7 @@ from dataclasses import dataclass
 
 from django import template
 from django.urls import reverse
-from django.utils.formats import date_format
+from django.utils.formats import date_format, localize
 from django.utils.functional import Promise
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
@@ -23,6 +24,7 @@ from django.utils.translation import gettext_lazy as _
 from intimacy.alerts import ABOUT, About, Action
 from intimacy.alerts import alert_sentence as sentence_for
 from intimacy.html import blocktranslate as _blocktranslate
+from intimacy.html import csrf_input, url_for_pk
 from intimacy.models import Alert, Assignment
 
 register = template.Library()
@@ -131,3 +133,83 @@ def _seen_parts(alert: Alert, words: tuple[str, str], page: Callable[[str, Alert
     seen = _blocktranslate(seen_on, seen=date_format(template_localtime(alert.acknowledged_at), "j M Y"))
     note = format_html(": “{}”", alert.acknowledgement) if alert.acknowledgement else ""
     return sentence_for(alert), link, week, seen, note
+
+
+# One open alert, as the overview lists it (~0.3 ms each as a template loop: two forms with their URLs
+# and CSRF fields, five translations, a date). The whitespace is the loop's that wrote it before.
+OPEN_ITEM = (
+    '\n    <li class="alert-row{urgent}">\n'
+    '      <p class="mb-0 alert-text">{badge}{sentence}\n'
+    '        <span class="muted-note small">· {week}</span></p>\n'
+    "      \n"
+    '      <div class="d-flex flex-wrap gap-1 align-items-start alert-leads">\n'
+    "        {link}\n"
+    "        {pause}\n"
+    "        {note}\n"
+    '        <details class="ack">\n'
+    '          <summary class="btn btn-outline-secondary btn-sm">{mark}</summary>\n'
+    '          <form method="post" action="{acknowledge}" class="mt-2">{csrf}\n'
+    '            <label class="form-label small" for="ack-{pk}">{label}</label>\n'
+    '            <input class="form-control mb-1" type="text" id="ack-{pk}" name="note" maxlength="300"'
+    ' aria-describedby="ack-help-{pk}">\n'
+    '            <p class="form-text mt-0" id="ack-help-{pk}">{help}</p>\n'
+    '            <button class="btn btn-primary btn-sm" type="submit">{save}</button>\n'
+    "          </form>\n"
+    "        </details>\n"
+    "      </div>\n"
+    "    </li>\n  "
+)
+PAUSE_FORM = (
+    '<form method="post" action="{}">{}<input type="hidden" name="status" value="{}">'
+    '<input type="hidden" name="back" value="overview"><button class="btn btn-outline-secondary btn-sm" '
+    'type="submit">{}</button></form>'
+)
+
+
+@register.simple_tag(takes_context=True)
+def open_alert_items(context, alerts: list[Alert]) -> SafeString:
+    """The overview's open alerts, each a list item: urgent or not, its sentence and week, where it leads,
+    pausing its exercise or writing a note where that fits, and "Mark as seen" with an optional note (the
+    page's `acknowledge_form`). What is the same for every alert is written once for the list."""
+    note = context["acknowledge_form"]["note"]
+    same = {
+        "csrf": csrf_input(context),
+        "mark": gettext("Mark as seen"),
+        "label": note.label,
+        "help": note.help_text,
+        "save": gettext("Save"),
+    }
+    words = {
+        "urgent": format_html('<span class="badge text-bg-danger me-1">{}</span>', gettext("Urgent")),
+        "week": gettext("week of %(week)s"),
+        "pause": gettext("Pause the exercise"),
+        "note": gettext("Write a note"),
+    }
+    urls = {"acknowledge": url_for_pk("alert_acknowledge"), "pause": url_for_pk("assignment_status")}
+    page = _pages_once()
+    return format_html_join("", "{}", ((_open_item(alert, same, words, urls, page),) for alert in alerts))
+
+
+def _open_item(alert: Alert, same: dict, words: dict, urls: dict, page: Callable[[str, Alert], str]) -> SafeString:
+    leads = _leads(alert, page)
+    pause = ""
+    if leads.pause:
+        status = Assignment.Status.PAUSED.value
+        pause = format_html(PAUSE_FORM, urls["pause"](leads.pause.pk), same["csrf"], status, words["pause"])
+    return format_html(
+        OPEN_ITEM,
+        urgent=" alert-urgent" if alert.urgent else "",
+        badge=words["urgent"] if alert.urgent else "",
+        sentence=sentence_for(alert),
+        week=_blocktranslate(words["week"], week=date_format(alert.week, "j M")),
+        link=format_html('<a class="btn btn-outline-primary btn-sm" href="{}">{}</a>', leads.href, leads.label)
+        if leads.href
+        else "",
+        pause=pause,
+        note=format_html('<a class="btn btn-outline-secondary btn-sm" href="{}">{}</a>', leads.note, words["note"])
+        if leads.note
+        else "",
+        acknowledge=urls["acknowledge"](alert.pk),
+        pk=localize(alert.pk),
+        **same,
+    )

@@ -957,3 +957,72 @@ def test_a_chart_reads_as_its_template_wrote_it(monthly, open_tables):
             assert ("by month" in html) == monthly
     assert 'data-view="giver" aria-pressed="false">As &lt;giver&gt;</button>' not in html  # the last chart: no views
     assert old.render({"chart": charts[0], "period": period}).count("aria-pressed") == 2
+
+
+# The overview's open alerts as the template loop wrote them before issue 16 ("Fast") wrote them in Python
+# (templatetags/alerts.py open_alert_items).
+OPEN_LOOP = "\n".join(
+    [
+        "{% load i18n alerts %}" + "  {% for alert in open_alerts %}",
+        '    <li class="alert-row{% if alert.urgent %} alert-urgent{% endif %}">',
+        '      <p class="mb-0 alert-text">{% if alert.urgent %}<span class="badge text-bg-danger me-1">{% translate "Urgent" %}</span>{% endif %}{{ alert|alert_sentence }}',  # noqa: E501
+        '        <span class="muted-note small">· {% blocktranslate with week=alert.week|date:"j M" %}week of {{ week }}{% endblocktranslate %}</span></p>',  # noqa: E501
+        "      {% alert_leads alert as leads %}",
+        '      <div class="d-flex flex-wrap gap-1 align-items-start alert-leads">',
+        '        {% if leads.href %}<a class="btn btn-outline-primary btn-sm" href="{{ leads.href }}">{{ leads.label }}</a>{% endif %}',  # noqa: E501
+        '        {% if leads.pause %}<form method="post" action="{% url \'assignment_status\' leads.pause.pk %}">{% csrf_token %}<input type="hidden" name="status" value="{{ AssignmentStatus.PAUSED }}"><input type="hidden" name="back" value="overview"><button class="btn btn-outline-secondary btn-sm" type="submit">{% translate "Pause the exercise" %}</button></form>{% endif %}',  # noqa: E501
+        '        {% if leads.note %}<a class="btn btn-outline-secondary btn-sm" href="{{ leads.note }}">{% translate "Write a note" %}</a>{% endif %}',  # noqa: E501
+        '        <details class="ack">',
+        '          <summary class="btn btn-outline-secondary btn-sm">{% translate "Mark as seen" %}</summary>',
+        '          <form method="post" action="{% url \'alert_acknowledge\' alert.pk %}" class="mt-2">{% csrf_token %}',
+        '            <label class="form-label small" for="ack-{{ alert.pk }}">{{ acknowledge_form.note.label }}</label>',  # noqa: E501
+        '            <input class="form-control mb-1" type="text" id="ack-{{ alert.pk }}" name="note" maxlength="300" aria-describedby="ack-help-{{ alert.pk }}">',  # noqa: E501
+        '            <p class="form-text mt-0" id="ack-help-{{ alert.pk }}">{{ acknowledge_form.note.help_text }}</p>',
+        '            <button class="btn btn-primary btn-sm" type="submit">{% translate "Save" %}</button>',
+        "          </form>",
+        "        </details>",
+        "      </div>",
+        "    </li>",
+        "  {% endfor %}",
+    ]
+)
+
+
+def test_the_open_alerts_read_as_the_template_loop_wrote_them(rf, session, therapist, partner_a):
+    from django.template import engines
+    from django.template.context_processors import csrf
+
+    from intimacy.forms import AcknowledgeForm
+
+    couple = session.assignment.couple
+    partner_a.name = "Alex & <Al>"
+    partner_a.save()
+    # Urgent, about a session, on an active exercise it may pause, with a note to write; about the exercise
+    # (no session), not urgent, likewise; about the trends (a link and a note only).
+    low_safe = _alert_on(session, kind=Alert.Kind.LOW_SAFE, urgent=True)
+    no_session = Alert.objects.create(
+        couple=couple, kind=Alert.Kind.NO_SESSION, week=date(2026, 11, 9), assignment=session.assignment
+    )
+    down = Alert.objects.create(
+        couple=couple, kind=Alert.Kind.CONNECTION_DOWN, partner=partner_a, week=date(2026, 11, 2)
+    )
+    request = rf.get("/")
+    request.user = therapist
+    context = {
+        "open_alerts": [low_safe, no_session, down],
+        "acknowledge_form": AcknowledgeForm(),
+        "AssignmentStatus": session.assignment.Status,
+    }
+
+    def render(source: str) -> str:
+        template = engines["django"].from_string(source)
+        html = template.render({**context, **csrf(request)}, request)
+        return re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "CSRF", html)
+
+    html = render("{% load alerts %}  {% open_alert_items open_alerts %}")
+    assert html == render(OPEN_LOOP)
+    # Each alert's "Mark as seen"; "Pause the exercise" for the two about the active exercise (not the trends').
+    assert html.count("CSRF") == 5 and html.count("Pause the exercise") == 2
+    assert reverse("assignment_status", args=[session.assignment_id]) in html
+    assert "Alex &amp; &lt;Al&gt;" in html and 'class="alert-row alert-urgent"' in html
+    assert f'for="ack-{down.pk}"' in html
