@@ -5,7 +5,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from functools import cached_property, reduce
+from functools import cache, cached_property, partial, reduce
 
 from django.core.paginator import Page, Paginator
 from django.db.models import (
@@ -889,8 +889,8 @@ def touch_clearance(
     """For the therapist: each of `partners`' latest private checks and recorded separate conversations,
     and their own pauses in force. `paused_by`, the partners with a pause in force when the caller knows
     them already (`holds.clearance`): the pauses are read only when there are some (issue 16, "Fast")."""
-    checks = list(SafetyCheck.objects.filter(couple=couple)[: limit * 10])
-    screenings = list(ScreeningRecord.objects.filter(couple=couple)[: limit * 10])
+    checks = list(_prepared(_latest_checks, limit * 10)(couple_id=couple.pk))
+    screenings = list(_prepared(_latest_screenings, limit * 10)(couple_id=couple.pk))
     pauses = list(holds.active_pauses().filter(couple=couple)) if paused_by is None or paused_by else []
     return [
         PartnerClearance(
@@ -901,6 +901,23 @@ def touch_clearance(
         )
         for p in partners
     ]
+
+
+@cache
+def _prepared(build, limit: int) -> Prepared:
+    """`build(couple_id, limit=limit)` compiled once per process (intimacy/prepared.py; issue 16, "Fast"):
+    a LIMIT is written into the SQL, so each limit is a query of its own."""
+    return Prepared(partial(build, limit=limit), couple_id=int)
+
+
+def _latest_checks(couple_id: int, *, limit: int) -> QuerySet:
+    """The couple's latest `limit` private checks, newest first (the model's order)."""
+    return SafetyCheck.objects.filter(couple_id=couple_id)[:limit]
+
+
+def _latest_screenings(couple_id: int, *, limit: int) -> QuerySet:
+    """The couple's latest `limit` recorded separate conversations, newest first (the model's order)."""
+    return ScreeningRecord.objects.filter(couple_id=couple_id)[:limit]
 
 
 def open_alerts(couple: Couple) -> list[Alert]:
@@ -917,25 +934,55 @@ class AlertsInView:
     seen: list[Alert]
 
 
-def alerts_in_view(couple: Couple, *, seen_limit: int, partners: list[Partner] | None = None) -> AlertsInView:
+def alerts_in_view(
+    couple: Couple,
+    *,
+    seen_limit: int,
+    partners: list[Partner] | None = None,
+    assignments: list[Assignment] | None = None,
+) -> AlertsInView:
     """The open alerts (as `open_alerts`) and the latest `seen_limit` marked as seen, newest first, in one
     query (issue 16, "Fast"): the open alerts and the latest seen ones by id, each with its partner and
     exercise, put in their orders here.
     `partners`, the couple's when the caller has them: each alert's partner is taken from them rather
-    than joined (the join hashed every partner of the practice)."""
-    latest_seen = couple.alerts.filter(acknowledged_at__isnull=False).order_by("-acknowledged_at", "-pk").values("pk")
-    # Not who marked them seen: the page says when, and with what note, never who (one therapist).
-    related = ("assignment",) if partners is not None else ("partner", "assignment")
-    rows = list(
-        couple.alerts.filter(Q(acknowledged_at__isnull=True) | Q(pk__in=latest_seen[:seen_limit]))
-        .select_related(*related)
-        .order_by()
-    )
+    than joined (the join hashed every partner of the practice). With `assignments` too (every one of the
+    couple's, with its exercise), nothing is joined and the query is compiled once per process."""
+    if partners is not None and assignments is not None:
+        rows = list(_prepared_alerts(seen_limit)(couple_id=couple.pk))
+        _attach_assignments(rows, assignments)
+    else:
+        # Not who marked them seen: the page says when, and with what note, never who (one therapist).
+        related = ("assignment",) if partners is not None else ("partner", "assignment")
+        rows = list(_alerts_in_view(couple.pk, seen_limit=seen_limit).select_related(*related))
     if partners is not None:
         _attach_partners(rows, partners)
     open_ = sorted((a for a in rows if a.acknowledged_at is None), key=lambda a: (a.urgent, a.week, a.pk), reverse=True)
     seen = sorted((a for a in rows if a.acknowledged_at is not None), key=lambda a: (a.acknowledged_at, a.pk))
     return AlertsInView(open=open_, seen=seen[::-1])
+
+
+def _alerts_in_view(couple_id: int, *, seen_limit: int) -> QuerySet:
+    """`alerts_in_view`'s rows, in no order: the couple's open alerts and their latest `seen_limit` seen."""
+    couples = Alert.objects.filter(couple_id=couple_id)
+    latest_seen = couples.filter(acknowledged_at__isnull=False).order_by("-acknowledged_at", "-pk").values("pk")
+    return couples.filter(Q(acknowledged_at__isnull=True) | Q(pk__in=latest_seen[:seen_limit])).order_by()
+
+
+@cache
+def _prepared_alerts(seen_limit: int) -> Prepared:
+    # The limit is written into the SQL (a subquery's LIMIT): one prepared query per limit.
+    return Prepared(partial(_alerts_in_view, seen_limit=seen_limit), couple_id=int)
+
+
+ALERT_ASSIGNMENT_FIELD = Alert._meta.get_field("assignment")
+
+
+def _attach_assignments(alerts: list[Alert], assignments: list[Assignment]) -> None:
+    """Give each alert its exercise's assignment from `assignments`; one not among them stays lazy."""
+    by_pk = {a.pk: a for a in assignments}
+    for alert in alerts:
+        if alert.assignment_id in by_pk:
+            ALERT_ASSIGNMENT_FIELD.set_cached_value(alert, by_pk[alert.assignment_id])
 
 
 def _attach_partners(alerts: list[Alert], partners: list[Partner]) -> None:
@@ -1009,9 +1056,35 @@ def appointment_couple_rows(couple: Couple) -> tuple[list[Partner], list[Assignm
     return partners, assignments
 
 
-def safety_messages(couple: Couple, viewer: User, *, limit: int) -> list[SafetyMessage]:
-    """The latest `limit` safety messages of the couple, newest first; none for anyone but their therapist."""
-    return list(SafetyMessage.objects.visible_to(viewer).filter(couple=couple).select_related("partner")[:limit])
+def safety_messages(
+    couple: Couple, viewer: User, *, limit: int, partners: list[Partner] | None = None
+) -> list[SafetyMessage]:
+    """The latest `limit` safety messages of the couple, newest first; none for anyone but their therapist.
+    With the couple's `partners` at hand, a therapist's are read by a query compiled once per process
+    (issue 16, "Fast") and each message's partner is taken from them rather than joined."""
+    if partners is None or getattr(viewer, "role", None) != User.Role.THERAPIST:
+        return list(SafetyMessage.objects.visible_to(viewer).filter(couple=couple).select_related("partner")[:limit])
+    messages = list(_prepared_safety_messages(limit)(therapist_id=viewer.pk, couple_id=couple.pk))
+    by_pk = {p.pk: p for p in partners}
+    for message in messages:
+        if message.partner_id in by_pk:
+            SAFETY_MESSAGE_PARTNER_FIELD.set_cached_value(message, by_pk[message.partner_id])
+    return messages
+
+
+SAFETY_MESSAGE_PARTNER_FIELD = SafetyMessage._meta.get_field("partner")
+
+
+def _therapists_safety_messages(therapist_id: int, couple_id: int, *, limit: int) -> QuerySet:
+    """What `SafetyMessage.objects.visible_to` lets a therapist read of the couple's: the therapist by id
+    alone (never saved), so a rule reaching for more than the id fails to compile rather than misread."""
+    therapist = User(pk=therapist_id, role=User.Role.THERAPIST)
+    return SafetyMessage.objects.visible_to(therapist).filter(couple_id=couple_id)[:limit]
+
+
+@cache
+def _prepared_safety_messages(limit: int) -> Prepared:
+    return Prepared(partial(_therapists_safety_messages, limit=limit), therapist_id=int, couple_id=int)
 
 
 @dataclass

@@ -12,8 +12,10 @@ from dataclasses import dataclass, field
 from datetime import date
 from enum import Enum
 
+from django.db import connections
 from django.db.models import Count, Exists, F, FilteredRelation, Min, OuterRef, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth, TruncWeek
+from django.db.models.query import RawQuerySet
 from django.utils import timezone
 
 from accounts.models import Couple, Partner
@@ -30,6 +32,7 @@ from intimacy.models import (
     SessionDispute,
     revealed_together,
 )
+from intimacy.prepared import Prepared
 from intimacy.trends.period import Bucket, Period
 from intimacy.weeks import week_start
 
@@ -143,8 +146,21 @@ def _trunc(monthly: bool, field_name: str):
 
 
 def _as_date(value) -> date:
-    # TruncWeek/TruncMonth of a DateField give a date on PostgreSQL and SQLite alike; be strict anyway.
+    # TruncWeek/TruncMonth of a DateField give a date through the ORM; a prepared query's row (`_grouped_rows`)
+    # has what the driver gives: a datetime on PostgreSQL, the ISO date as text on SQLite.
+    if isinstance(value, str):
+        return date.fromisoformat(value)
     return value.date() if hasattr(value, "date") and callable(value.date) else value
+
+
+def _grouped_rows(raw: RawQuerySet) -> list[dict]:
+    """A prepared grouped query's rows as `.values()` gives them, each a dict by column name: a group has
+    no primary key, so `RawQuerySet` can't make instances of it. No converter runs: the groups' columns
+    are ids, counts, sums and text, as the driver gives them, but for the bucket (`_as_date` reads it)."""
+    with connections[raw.db].cursor() as cursor:
+        cursor.execute(raw.raw_query, raw.params)
+        names = [column[0] for column in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
 def _mean(total, count) -> float | None:
@@ -265,15 +281,18 @@ def _running_in(assignments: list[Assignment], period: Period) -> list[Assignmen
 
 def _session_groups(
     couple: Couple, period: Period, scope: Scope, viewer_partner: Partner | None, left_out: LeftOut
-) -> QuerySet:
+) -> QuerySet | list[dict]:
     """Sessions grouped by bucket, assignment and giver, with the connection both partners gave them."""
     if scope is Scope.THERAPIST and left_out == NOTHING_LEFT_OUT:
-        grouped = _therapist_session_groups(period.monthly)
-    else:
-        grouped = _grouped_sessions(scope, viewer_partner, left_out, period.monthly)
-    return grouped.filter(
-        assignment__couple=couple, withdrawn_at__isnull=True, date__gte=period.start, date__lte=period.end
-    )
+        prepared = THERAPIST_SESSION_GROUPS[period.monthly]
+        return _grouped_rows(prepared(couple_id=couple.pk, start=period.start, end=period.end))
+    grouped = _grouped_sessions(scope, viewer_partner, left_out, period.monthly)
+    return _sessions_in(grouped, couple.pk, period.start, period.end)
+
+
+def _sessions_in(grouped: QuerySet, couple_id: int, start: date, end: date) -> QuerySet:
+    """The couple's sessions of the period, but the withdrawn ones, among `grouped`."""
+    return grouped.filter(assignment__couple_id=couple_id, withdrawn_at__isnull=True, date__gte=start, date__lte=end)
 
 
 @functools.cache
@@ -283,6 +302,21 @@ def _therapist_session_groups(monthly: bool) -> QuerySet:
     itself (issue 16, "Fast": building its joins and sums was ~2 ms of every therapist's page). It holds
     no time and no rows: only the other scopes' reveal rule reads the clock, and they are built each time."""
     return _grouped_sessions(Scope.THERAPIST, None, NOTHING_LEFT_OUT, monthly)
+
+
+# The therapist's groups, weekly (False) and monthly (True), compiled once per process (intimacy/prepared.py):
+# building and compiling their joins, sums and EXISTS took ~1.5 ms of every overview (issue 16, "Fast").
+THERAPIST_SESSION_GROUPS = {
+    monthly: Prepared(
+        lambda couple_id, start, end, monthly=monthly: _sessions_in(
+            _therapist_session_groups(monthly), couple_id, start, end
+        ),
+        couple_id=int,
+        start=date,
+        end=date,
+    )
+    for monthly in (False, True)
+}
 
 
 def _grouped_sessions(scope: Scope, viewer_partner: Partner | None, left_out: LeftOut, monthly: bool) -> QuerySet:
@@ -327,7 +361,7 @@ def _grouped_sessions(scope: Scope, viewer_partner: Partner | None, left_out: Le
     )
 
 
-def _add_sessions(rows: dict, groups: QuerySet) -> None:
+def _add_sessions(rows: dict, groups: QuerySet | list[dict]) -> None:
     gap_sums = defaultdict(lambda: [0, 0, 0])
     for group in groups:
         row = rows.get(_as_date(group["bucket"]))
@@ -353,21 +387,27 @@ def _add_sessions(rows: dict, groups: QuerySet) -> None:
 
 def _reflection_groups(
     couple: Couple, period: Period, scope: Scope, viewer_partner: Partner | None, left_out: LeftOut
-) -> QuerySet:
+) -> QuerySet | list[dict]:
     """The reflections `scope` allows, grouped by bucket, partner and role."""
     if scope is Scope.THERAPIST and left_out == NOTHING_LEFT_OUT:
-        grouped = _therapist_reflection_groups(period.monthly)
-    elif scope is Scope.SHARED and left_out == NOTHING_LEFT_OUT:
+        prepared = THERAPIST_REFLECTION_GROUPS[period.monthly]
+        return _grouped_rows(prepared(couple_id=couple.pk, start=period.start, end=period.end))
+    if scope is Scope.SHARED and left_out == NOTHING_LEFT_OUT:
         # The clock is in the reveal rule alone: the grouping is built once, the rule each time. A filter
         # on a reflection's own columns after the grouping still goes into WHERE (no aggregate in it).
         grouped = _shared_reflection_groups(period.monthly).filter(revealed_together())
     else:
         grouped = _grouped_reflections(scope, viewer_partner, left_out, period.monthly)
+    return _reflections_in(grouped, couple.pk, period.start, period.end)
+
+
+def _reflections_in(grouped: QuerySet, couple_id: int, start: date, end: date) -> QuerySet:
+    """The reflections on the couple's sessions of the period, but the withdrawn ones, among `grouped`."""
     return grouped.filter(
-        session__assignment__couple=couple,
+        session__assignment__couple_id=couple_id,
         session__withdrawn_at__isnull=True,
-        session__date__gte=period.start,
-        session__date__lte=period.end,
+        session__date__gte=start,
+        session__date__lte=end,
     )
 
 
@@ -376,6 +416,20 @@ def _therapist_reflection_groups(monthly: bool) -> QuerySet:
     """`_grouped_reflections` for the therapist, with nothing left out: built once per process and only
     ever cloned, as `_therapist_session_groups` (it holds no time either)."""
     return _grouped_reflections(Scope.THERAPIST, None, NOTHING_LEFT_OUT, monthly)
+
+
+# As THERAPIST_SESSION_GROUPS: the therapist's reflection groups, weekly (False) and monthly (True).
+THERAPIST_REFLECTION_GROUPS = {
+    monthly: Prepared(
+        lambda couple_id, start, end, monthly=monthly: _reflections_in(
+            _therapist_reflection_groups(monthly), couple_id, start, end
+        ),
+        couple_id=int,
+        start=date,
+        end=date,
+    )
+    for monthly in (False, True)
+}
 
 
 @functools.cache
@@ -410,7 +464,7 @@ def _grouped_reflections(
     )
 
 
-def _add_reflections(rows: dict, groups: QuerySet) -> None:
+def _add_reflections(rows: dict, groups: QuerySet | list[dict]) -> None:
     # bucket start, partner id -> [comfort sum, safe sum, reflections, connection sum]
     both_roles = defaultdict(lambda: [0, 0, 0, 0])
     for group in groups:
@@ -435,15 +489,20 @@ def _add_reflections(rows: dict, groups: QuerySet) -> None:
 
 def _add_notes(rows: dict, couple: Couple, period: Period) -> list[CoupleNote]:
     """The therapist's notes dated in the period, each also on its bucket's row. Therapist scope only."""
-    notes = list(
-        # Not their author: the markers and the summary show the words and the date only.
-        couple.notes.filter(date__gte=period.start, date__lte=period.end).order_by("date", "pk")
-    )
+    # Not their author: the markers and the summary show the words and the date only.
+    notes = list(NOTES_IN(couple_id=couple.pk, start=period.start, end=period.end))
     for note in notes:
         for row in rows.values():
             if row.bucket.start <= note.date <= row.bucket.end:
                 row.notes.append(note)
     return notes
+
+
+def _notes_in(couple_id: int, start: date, end: date) -> QuerySet:
+    return CoupleNote.objects.filter(couple_id=couple_id, date__gte=start, date__lte=end).order_by("date", "pk")
+
+
+NOTES_IN = Prepared(_notes_in, couple_id=int, start=date, end=date)
 
 
 def _add_steps(rows: dict, couple: Couple, period: Period) -> list[ProgramStep]:
@@ -467,9 +526,8 @@ def _add_checkins(rows: dict, couple: Couple, period: Period) -> None:
     """Each partner's mean and lowest CSI-4 total per bucket, from one grouped query. For the therapist
     only: check-ins never reach the couple, so no other scope calls this."""
     # A check-in belongs to its whole week: the first week counts even when the period starts mid-week.
-    groups = _checkin_groups(period.monthly).filter(
-        couple=couple, week__gte=week_start(period.start), week__lte=period.end
-    )
+    prepared = CHECKIN_GROUPS[period.monthly]
+    groups = _grouped_rows(prepared(couple_id=couple.pk, since=week_start(period.start), end=period.end))
     for group in groups:
         row = rows.get(_as_date(group["bucket"]))
         if row is not None:
@@ -487,6 +545,23 @@ def _checkin_groups(monthly: bool) -> QuerySet:
         .annotate(n=Count("pk"), total_sum=Sum("total"), lowest=Min("total"))
         .order_by()
     )
+
+
+def _checkins_in(grouped: QuerySet, couple_id: int, since: date, end: date) -> QuerySet:
+    return grouped.filter(couple_id=couple_id, week__gte=since, week__lte=end)
+
+
+# As THERAPIST_SESSION_GROUPS: the check-ins grouped weekly (False) and monthly (True), by the couple and the
+# weeks from `since` (the period's first Monday) to `end`.
+CHECKIN_GROUPS = {
+    monthly: Prepared(
+        lambda couple_id, since, end, monthly=monthly: _checkins_in(_checkin_groups(monthly), couple_id, since, end),
+        couple_id=int,
+        since=date,
+        end=date,
+    )
+    for monthly in (False, True)
+}
 
 
 def sessions_both_reflected(couple: Couple, period: Period, scope: Scope, limit: int = 10) -> QuerySet:

@@ -155,13 +155,14 @@ def _dashboard(
     )
     context = _charts_context(period, data, _key_charts(trends.couple_charts(data), data))
     context.update(header)
-    alerts = selectors.alerts_in_view(couple, seen_limit=ALERT_HISTORY_SHOWN, partners=partners)
+    alerts = selectors.alerts_in_view(
+        couple, seen_limit=ALERT_HISTORY_SHOWN, partners=partners, assignments=header["assignments"]
+    )
+    safety = selectors.safety_messages(couple, request.user, limit=SAFETY_SHOWN, partners=partners)
     context.update(
         open_alerts=alerts.open,
         acknowledged_alerts=alerts.seen,
-        safety_messages=selectors.safety_messages_by_seen(
-            couple, selectors.safety_messages(couple, request.user, limit=SAFETY_SHOWN), alerts.open
-        ),
+        safety_messages=selectors.safety_messages_by_seen(couple, safety, alerts.open),
         acknowledge_form=AcknowledgeForm(),
         # The hold itself is read only when the clearance found one open (issue 16, "Fast").
         hold=(hold := holds.open_hold(couple) if clearance.held else None),

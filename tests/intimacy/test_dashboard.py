@@ -821,3 +821,209 @@ def test_the_overviews_alerts_are_the_open_ones_and_the_latest_seen_in_their_ord
         given = selectors.alerts_in_view(couple, seen_limit=3, partners=[partner_b, partner_a])
         assert {a.partner.name for a in given.open + given.seen} == {partner_a.name}
     assert (given.open, given.seen) == (got.open, got.seen)
+
+
+# The overview's list of seen alerts as the template loop wrote it before issue 16 ("Fast") wrote it in
+# Python (templatetags/alerts.py seen_alert_items): the page must stay the same to the byte.
+SEEN_LOOP = (
+    "{% load i18n alerts %}{% for alert in acknowledged_alerts %}\n"
+    '        <li class="mb-1">{{ alert|alert_sentence }}{% alert_leads alert as leads %}{% if leads.href %} '
+    '<a href="{{ leads.href }}">{{ leads.label }}</a>{% endif %} <span class="muted-note">· '
+    '{% blocktranslate with week=alert.week|date:"j M Y" %}week of {{ week }}{% endblocktranslate %} · '
+    '{% blocktranslate with seen=alert.acknowledged_at|date:"j M Y" %}seen {{ seen }}{% endblocktranslate %}'
+    "{% if alert.acknowledgement %}: “{{ alert.acknowledgement }}”{% endif %}</span></li>\n"
+    "      {% endfor %}"
+)
+
+
+def test_the_seen_alerts_read_as_the_template_loop_wrote_them(session, therapist, outsider):
+    from django.template import engines
+    from django.utils import translation
+
+    couple = session.assignment.couple
+    session.receiver.name = "Sam & <Jo>"
+    session.receiver.save()
+    # Seen late on 20 November in London, already the 21st in Auckland: the day is the current time zone's.
+    late = datetime(2026, 11, 20, 22, 30, tzinfo=UTC)
+    linked = _alert_on(session, acknowledged_at=late, acknowledgement='said "fine" <b>&</b>')
+    plain = Alert.objects.create(
+        couple=couple, kind=Alert.Kind.NO_SESSION, week=date(2026, 11, 9), acknowledged_at=late - timedelta(days=3)
+    )
+    theirs = Alert.objects.create(
+        couple=outsider.couple,
+        kind=Alert.Kind.CONNECTION_DOWN,
+        partner=outsider,
+        week=date(2026, 11, 2),
+        acknowledged_at=late,
+    )
+    alerts = [linked, plain, theirs]
+    old = engines["django"].from_string(SEEN_LOOP)
+    new = engines["django"].from_string("{% load alerts %}{% seen_alert_items acknowledged_alerts %}")
+    for zone in ("Europe/London", "Pacific/Auckland"):
+        with translation.override("en"), timezone.override(zone):
+            html = new.render({"acknowledged_alerts": alerts})
+            assert html == old.render({"acknowledged_alerts": alerts})
+            day = "20 Nov 2026" if zone == "Europe/London" else "21 Nov 2026"
+            assert f"seen {day}: “said &quot;fine&quot; &lt;b&gt;&amp;&lt;/b&gt;”</span></li>" in html
+    assert "Sam &amp; &lt;Jo&gt;" in html
+    assert f'?session={session.pk}#session-{session.pk}">Open the session</a>' in html
+    # Each alert's link is to its own couple's pages, though the list reverses each page once.
+    assert reverse("couple_trends", args=[outsider.couple_id]) in html
+
+
+# The charts' markers legend as the template loop wrote it before issue 16 ("Fast") wrote it in Python
+# (templatetags/chart_tables.py chart_marker_items).
+MARKER_LOOP = (
+    "{% load i18n %}{% for m in markers %}"
+    '<li class="chart-marker" data-number="{{ m.number }}"><span class="marker-pin marker-{{ m.kind }}">'
+    '{{ m.number }}</span> <span><span class="chart-marker-when">{{ m.when }}</span> · '
+    '<strong class="chart-marker-kind">'
+    '{% if m.kind == "paused" %}{% translate "Paused" %}{% elif m.kind == "note" %}{% translate "Your note" %}'
+    '{% else %}{% translate "Program step" %}{% endif %}</strong>: {{ m.label }}</span></li>\n    {% endfor %}'
+)
+
+
+def test_the_markers_legend_reads_as_the_template_loop_wrote_it():
+    from django.template import engines
+    from django.utils import translation
+
+    markers = [
+        {"number": 1, "kind": "paused", "when": "Week of 2 Nov", "label": "2 sessions paused or stopped early"},
+        {"number": 2, "kind": "note", "when": "4 Nov", "label": 'Talked about "pace" <b>& pressure</b>'},
+        {"number": 1234, "kind": "step", "when": "Dec 2026", "label": "Step 2: Hand massage"},
+    ]
+    old = engines["django"].from_string(MARKER_LOOP)
+    new = engines["django"].from_string("{% load chart_tables %}{% chart_marker_items markers %}")
+    with translation.override("en"):
+        html = new.render({"markers": markers})
+        assert html == old.render({"markers": markers})
+    assert "Talked about &quot;pace&quot; &lt;b&gt;&amp; pressure&lt;/b&gt;" in html
+    assert '<strong class="chart-marker-kind">Program step</strong>: Step 2: Hand massage' in html
+
+
+# includes/chart.html as a template before issue 16 ("Fast") wrote it in Python (chart_tables.chart_figure).
+CHART_TEMPLATE = "\n".join(
+    [
+        "{% load i18n chart_tables %}",
+        '<figure class="card card-body chart-card mb-0" aria-labelledby="chart-{{ chart.id }}-title">',
+        '  <h3 class="h6 mb-1" id="chart-{{ chart.id }}-title">{{ chart.title }}</h3>',
+        '  <p class="small muted-note mb-2">{{ chart.about }}</p>',
+        '  {% if chart.views %}<div class="btn-group btn-group-sm chart-views mb-2" role="group" data-chart="{{ chart.id }}" aria-label="{% blocktranslate with title=chart.title %}{{ title }}: which role to draw{% endblocktranslate %}" hidden>{% for view in chart.views %}<button type="button" class="btn btn-outline-secondary" data-view="{{ view.key }}" aria-pressed="{% if forloop.first %}true{% else %}false{% endif %}">{{ view.label }}</button>{% endfor %}</div>{% endif %}',  # noqa: E501
+        '  <div class="chart-box"><canvas id="chart-{{ chart.id }}" role="img" aria-label="{% blocktranslate with title=chart.title %}{{ title }}. The numbers are in the table below the chart.{% endblocktranslate %}"></canvas></div>',  # noqa: E501
+        '  <details class="chart-numbers mt-2"{% if open_tables %} open{% endif %}>',
+        "    <summary>{% blocktranslate with title=chart.title %}Numbers for “{{ title }}”{% endblocktranslate %}</summary>",  # noqa: E501
+        '    <div class="table-responsive" tabindex="0" role="region" aria-label="{% blocktranslate with title=chart.title %}Numbers for {{ title }}{% endblocktranslate %}">',  # noqa: E501
+        '    <table class="table table-sm mb-0">',
+        '      <caption class="visually-hidden">{% if period.monthly %}{% blocktranslate with title=chart.title %}{{ title }}, by month{% endblocktranslate %}{% else %}{% blocktranslate with title=chart.title %}{{ title }}, by week starting{% endblocktranslate %}{% endif %}</caption>',  # noqa: E501
+        '      <thead><tr><th scope="col">{% if period.monthly %}{% translate "Month" %}{% else %}{% translate "Week of" %}{% endif %}</th>{% for column in chart.columns %}<th scope="col">{{ column }}</th>{% endfor %}</tr></thead>',  # noqa: E501
+        "      <tbody>{% chart_table_rows chart %}</tbody>",
+        "    </table>",
+        "    </div>",
+        "  </details>",
+        "</figure>",
+        "",
+    ]
+)
+
+
+@pytest.mark.parametrize("monthly", [False, True])
+@pytest.mark.parametrize("open_tables", [False, True])
+def test_a_chart_reads_as_its_template_wrote_it(monthly, open_tables):
+    from types import SimpleNamespace
+
+    from django.template import engines
+    from django.utils import translation
+
+    views = [{"key": "all", "label": "All roles"}, {"key": "giver", "label": "As <giver>"}]
+    charts = [
+        {
+            "id": "connection",
+            "title": 'Connection & "closeness"',
+            "about": "Mean connection, 0 to 10 <per week>.",
+            "views": views,
+            "columns": ["Alex & Sam", "Sam"],
+            "rows": [["Dec 2024", 6.5, None], ["Jan 2025", 7, 3]],
+        },
+        {"id": "sessions", "title": "Sessions", "about": "Per week.", "columns": ["Done"], "rows": []},
+    ]
+    old = engines["django"].from_string(CHART_TEMPLATE)
+    new = engines["django"].get_template("includes/chart.html")
+    period = SimpleNamespace(monthly=monthly)
+    with translation.override("en"):
+        for chart in charts:
+            context = {"chart": chart, "period": period, "open_tables": open_tables}
+            html = new.render(context)
+            assert html == old.render(context)
+            assert (" open>" in html) == open_tables
+            assert ("by month" in html) == monthly
+    assert 'data-view="giver" aria-pressed="false">As &lt;giver&gt;</button>' not in html  # the last chart: no views
+    assert old.render({"chart": charts[0], "period": period}).count("aria-pressed") == 2
+
+
+# The overview's open alerts as the template loop wrote them before issue 16 ("Fast") wrote them in Python
+# (templatetags/alerts.py open_alert_items).
+OPEN_LOOP = "\n".join(
+    [
+        "{% load i18n alerts %}" + "  {% for alert in open_alerts %}",
+        '    <li class="alert-row{% if alert.urgent %} alert-urgent{% endif %}">',
+        '      <p class="mb-0 alert-text">{% if alert.urgent %}<span class="badge text-bg-danger me-1">{% translate "Urgent" %}</span>{% endif %}{{ alert|alert_sentence }}',  # noqa: E501
+        '        <span class="muted-note small">· {% blocktranslate with week=alert.week|date:"j M" %}week of {{ week }}{% endblocktranslate %}</span></p>',  # noqa: E501
+        "      {% alert_leads alert as leads %}",
+        '      <div class="d-flex flex-wrap gap-1 align-items-start alert-leads">',
+        '        {% if leads.href %}<a class="btn btn-outline-primary btn-sm" href="{{ leads.href }}">{{ leads.label }}</a>{% endif %}',  # noqa: E501
+        '        {% if leads.pause %}<form method="post" action="{% url \'assignment_status\' leads.pause.pk %}">{% csrf_token %}<input type="hidden" name="status" value="{{ AssignmentStatus.PAUSED }}"><input type="hidden" name="back" value="overview"><button class="btn btn-outline-secondary btn-sm" type="submit">{% translate "Pause the exercise" %}</button></form>{% endif %}',  # noqa: E501
+        '        {% if leads.note %}<a class="btn btn-outline-secondary btn-sm" href="{{ leads.note }}">{% translate "Write a note" %}</a>{% endif %}',  # noqa: E501
+        '        <details class="ack">',
+        '          <summary class="btn btn-outline-secondary btn-sm">{% translate "Mark as seen" %}</summary>',
+        '          <form method="post" action="{% url \'alert_acknowledge\' alert.pk %}" class="mt-2">{% csrf_token %}',
+        '            <label class="form-label small" for="ack-{{ alert.pk }}">{{ acknowledge_form.note.label }}</label>',  # noqa: E501
+        '            <input class="form-control mb-1" type="text" id="ack-{{ alert.pk }}" name="note" maxlength="300" aria-describedby="ack-help-{{ alert.pk }}">',  # noqa: E501
+        '            <p class="form-text mt-0" id="ack-help-{{ alert.pk }}">{{ acknowledge_form.note.help_text }}</p>',
+        '            <button class="btn btn-primary btn-sm" type="submit">{% translate "Save" %}</button>',
+        "          </form>",
+        "        </details>",
+        "      </div>",
+        "    </li>",
+        "  {% endfor %}",
+    ]
+)
+
+
+def test_the_open_alerts_read_as_the_template_loop_wrote_them(rf, session, therapist, partner_a):
+    from django.template import engines
+    from django.template.context_processors import csrf
+
+    from intimacy.forms import AcknowledgeForm
+
+    couple = session.assignment.couple
+    partner_a.name = "Alex & <Al>"
+    partner_a.save()
+    # Urgent, about a session, on an active exercise it may pause, with a note to write; about the exercise
+    # (no session), not urgent, likewise; about the trends (a link and a note only).
+    low_safe = _alert_on(session, kind=Alert.Kind.LOW_SAFE, urgent=True)
+    no_session = Alert.objects.create(
+        couple=couple, kind=Alert.Kind.NO_SESSION, week=date(2026, 11, 9), assignment=session.assignment
+    )
+    down = Alert.objects.create(
+        couple=couple, kind=Alert.Kind.CONNECTION_DOWN, partner=partner_a, week=date(2026, 11, 2)
+    )
+    request = rf.get("/")
+    request.user = therapist
+    context = {
+        "open_alerts": [low_safe, no_session, down],
+        "acknowledge_form": AcknowledgeForm(),
+        "AssignmentStatus": session.assignment.Status,
+    }
+
+    def render(source: str) -> str:
+        template = engines["django"].from_string(source)
+        html = template.render({**context, **csrf(request)}, request)
+        return re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "CSRF", html)
+
+    html = render("{% load alerts %}  {% open_alert_items open_alerts %}")
+    assert html == render(OPEN_LOOP)
+    # Each alert's "Mark as seen"; "Pause the exercise" for the two about the active exercise (not the trends').
+    assert html.count("CSRF") == 5 and html.count("Pause the exercise") == 2
+    assert reverse("assignment_status", args=[session.assignment_id]) in html
+    assert "Alex &amp; &lt;Al&gt;" in html and 'class="alert-row alert-urgent"' in html
+    assert f'for="ack-{down.pk}"' in html
