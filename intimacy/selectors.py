@@ -949,7 +949,7 @@ def alerts_in_view(
     couple's, with its exercise), nothing is joined and the query is compiled once per process."""
     if partners is not None and assignments is not None:
         rows = list(_prepared_alerts(seen_limit)(couple_id=couple.pk))
-        _attach_assignments(rows, assignments)
+        _attach_alert_assignments(rows, assignments)
     else:
         # Not who marked them seen: the page says when, and with what note, never who (one therapist).
         related = ("assignment",) if partners is not None else ("partner", "assignment")
@@ -977,7 +977,7 @@ def _prepared_alerts(seen_limit: int) -> Prepared:
 ALERT_ASSIGNMENT_FIELD = Alert._meta.get_field("assignment")
 
 
-def _attach_assignments(alerts: list[Alert], assignments: list[Assignment]) -> None:
+def _attach_alert_assignments(alerts: list[Alert], assignments: list[Assignment]) -> None:
     """Give each alert its exercise's assignment from `assignments`; one not among them stays lazy."""
     by_pk = {a.pk: a for a in assignments}
     for alert in alerts:
@@ -1319,7 +1319,7 @@ def _appointment_rows(slots: dict, page_number, per_page: int) -> tuple[int, lis
 
 def _appointment_attach(sessions: list[Session], viewer: User, couple: Couple, known: Known, left_out: LeftOut) -> None:
     """Each session's partners, assignment and shared reflections, as `sessions_with_reflections` sets them."""
-    _attach_assignments(sessions, known)
+    _attach_session_assignments(sessions, known)
     known.attach(sessions)
     by_session = {s.pk: s for s in sessions}
     for session in sessions:
@@ -1343,7 +1343,7 @@ def _appointment_attach(sessions: list[Session], viewer: User, couple: Couple, k
         _attach_reflections(session, viewer)
 
 
-def _attach_assignments(sessions: list[Session], known: Known) -> None:
+def _attach_session_assignments(sessions: list[Session], known: Known) -> None:
     """The sessions' assignments from `known`; any it lacks (a caller holding only the period's, and a
     session dated outside its assignment's dates) read here with its exercise, in one query, not one each."""
     held = known.assignments or {}
