@@ -106,12 +106,21 @@ class Prepared:
 
     def rows(self, using: str = DEFAULT_DB_ALIAS, **values) -> list[tuple]:
         """The rows as tuples of the selected columns, converted as `values_list` would."""
+        return self._fetch(using, values)[1]
+
+    def dicts(self, using: str = DEFAULT_DB_ALIAS, **values) -> list[dict]:
+        """The rows as dicts by column name, converted as `values` would (a group, which has no primary key)."""
+        names, rows = self._fetch(using, values)
+        return [dict(zip(names, row, strict=True)) for row in rows]
+
+    def _fetch(self, using: str, values: dict) -> tuple[list[str], list[tuple]]:
         compiled, params = self._bind(using, values)
         connection = connections[using]
         with connection.cursor() as cursor:
             cursor.execute(compiled.sql, tuple(connection.ops.adapt_unknown_value(p) for p in params))
+            names = [column[0] for column in cursor.description]
             found = cursor.fetchall()
-        return [_converted(row, compiled.column_converters, connection) for row in found]
+        return names, [_converted(row, compiled.column_converters, connection) for row in found]
 
     def _bind(self, using: str, values: dict) -> tuple[_Compiled, tuple]:
         compiled = self._compiled.get(using) or self._compile(using)

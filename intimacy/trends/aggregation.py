@@ -12,10 +12,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from enum import Enum
 
-from django.db import connections
 from django.db.models import Count, Exists, F, FilteredRelation, Min, OuterRef, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth, TruncWeek
-from django.db.models.query import RawQuerySet
 from django.utils import timezone
 
 from accounts.models import Couple, Partner
@@ -146,21 +144,8 @@ def _trunc(monthly: bool, field_name: str):
 
 
 def _as_date(value) -> date:
-    # TruncWeek/TruncMonth of a DateField give a date through the ORM; a prepared query's row (`_grouped_rows`)
-    # has what the driver gives: a datetime on PostgreSQL, the ISO date as text on SQLite.
-    if isinstance(value, str):
-        return date.fromisoformat(value)
+    # TruncWeek/TruncMonth of a DateField give a date on PostgreSQL and SQLite alike; be strict anyway.
     return value.date() if hasattr(value, "date") and callable(value.date) else value
-
-
-def _grouped_rows(raw: RawQuerySet) -> list[dict]:
-    """A prepared grouped query's rows as `.values()` gives them, each a dict by column name: a group has
-    no primary key, so `RawQuerySet` can't make instances of it. No converter runs: the groups' columns
-    are ids, counts, sums and text, as the driver gives them, but for the bucket (`_as_date` reads it)."""
-    with connections[raw.db].cursor() as cursor:
-        cursor.execute(raw.raw_query, raw.params)
-        names = [column[0] for column in cursor.description]
-        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
 def _mean(total, count) -> float | None:
@@ -285,7 +270,7 @@ def _session_groups(
     """Sessions grouped by bucket, assignment and giver, with the connection both partners gave them."""
     if scope is Scope.THERAPIST and left_out == NOTHING_LEFT_OUT:
         prepared = THERAPIST_SESSION_GROUPS[period.monthly]
-        return _grouped_rows(prepared(couple_id=couple.pk, start=period.start, end=period.end))
+        return prepared.dicts(couple_id=couple.pk, start=period.start, end=period.end)
     grouped = _grouped_sessions(scope, viewer_partner, left_out, period.monthly)
     return _sessions_in(grouped, couple.pk, period.start, period.end)
 
@@ -391,7 +376,7 @@ def _reflection_groups(
     """The reflections `scope` allows, grouped by bucket, partner and role."""
     if scope is Scope.THERAPIST and left_out == NOTHING_LEFT_OUT:
         prepared = THERAPIST_REFLECTION_GROUPS[period.monthly]
-        return _grouped_rows(prepared(couple_id=couple.pk, start=period.start, end=period.end))
+        return prepared.dicts(couple_id=couple.pk, start=period.start, end=period.end)
     if scope is Scope.SHARED and left_out == NOTHING_LEFT_OUT:
         # The clock is in the reveal rule alone: the grouping is built once, the rule each time. A filter
         # on a reflection's own columns after the grouping still goes into WHERE (no aggregate in it).
@@ -527,7 +512,7 @@ def _add_checkins(rows: dict, couple: Couple, period: Period) -> None:
     only: check-ins never reach the couple, so no other scope calls this."""
     # A check-in belongs to its whole week: the first week counts even when the period starts mid-week.
     prepared = CHECKIN_GROUPS[period.monthly]
-    groups = _grouped_rows(prepared(couple_id=couple.pk, since=week_start(period.start), end=period.end))
+    groups = prepared.dicts(couple_id=couple.pk, since=week_start(period.start), end=period.end)
     for group in groups:
         row = rows.get(_as_date(group["bucket"]))
         if row is not None:

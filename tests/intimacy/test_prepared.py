@@ -232,3 +232,5 @@ def test_rows_are_converted_tuples(assignment, partner_a, partner_b, outsider):
     ]
     assert by_day.rows(couple_id=outsider.couple_id, since=date(2026, 3, 1)) == []
     assert by_day.rows(couple_id=partner_a.couple_id, since=date(2026, 3, 3)) == [(date(2026, 3, 4), 1)]
+    # The same as dicts by column name, as `values` gives a group.
+    assert by_day.dicts(couple_id=partner_a.couple_id, since=date(2026, 3, 3)) == [{"date": date(2026, 3, 4), "n": 1}]
