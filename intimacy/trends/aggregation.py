@@ -9,16 +9,14 @@ nothing here writes.
 import functools
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from enum import Enum
 
 from django.db.models import Count, Exists, F, FilteredRelation, Min, OuterRef, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth, TruncWeek
-from django.utils import timezone
 
 from accounts.models import Couple, Partner
 from intimacy.models import (
-    REVEAL_AFTER,
     Assignment,
     CheckIn,
     CoupleNote,
@@ -28,6 +26,7 @@ from intimacy.models import (
     ReflectionDecline,
     Session,
     SessionDispute,
+    reveal_cutoff,
     revealed_together,
 )
 from intimacy.prepared import Prepared
@@ -161,7 +160,7 @@ def _scoped(reflections: QuerySet, scope: Scope, viewer_partner: Partner | None,
     return reflections
 
 
-def _revealed_as(column: str, scope: Scope, now) -> Q:
+def _revealed_as(column: str, scope: Scope, cutoff) -> Q:
     """For `_session_groups`: whether the reflection of the partner in the session's `column` ("giver" or
     "receiver", joined as `<column>_reflection`) is revealed for the scope. Only the shared scope waits
     (`models.revealed_together`, from the session's side). By column, not role: every shape has two."""
@@ -172,7 +171,7 @@ def _revealed_as(column: str, scope: Scope, now) -> Q:
         session=OuterRef("pk"), partner=OuterRef(f"{other}_id"), visibility=Reflection.Visibility.SHARED
     )
     declined = ReflectionDecline.objects.filter(session=OuterRef("pk"), partner=OuterRef(f"{other}_id"))
-    return Q(Exists(shared)) | Q(Exists(declined)) | Q(**{f"{column}_reflection__created_at__lte": now - REVEAL_AFTER})
+    return Q(Exists(shared)) | Q(Exists(declined)) | Q(**{f"{column}_reflection__created_at__lte": cutoff})
 
 
 def _scope_q(scope: Scope, viewer_partner: Partner | None, prefix: str = "") -> Q:
@@ -271,6 +270,9 @@ def _session_groups(
     if scope is Scope.THERAPIST and left_out == NOTHING_LEFT_OUT:
         prepared = THERAPIST_SESSION_GROUPS[period.monthly]
         return prepared.dicts(couple_id=couple.pk, start=period.start, end=period.end)
+    if scope is Scope.SHARED and left_out == NOTHING_LEFT_OUT:
+        prepared = SHARED_SESSION_GROUPS[period.monthly]
+        return prepared.dicts(couple_id=couple.pk, start=period.start, end=period.end, cutoff=reveal_cutoff())
     grouped = _grouped_sessions(scope, viewer_partner, left_out, period.monthly)
     return _sessions_in(grouped, couple.pk, period.start, period.end)
 
@@ -304,8 +306,27 @@ THERAPIST_SESSION_GROUPS = {
 }
 
 
-def _grouped_sessions(scope: Scope, viewer_partner: Partner | None, left_out: LeftOut, monthly: bool) -> QuerySet:
-    """All the sessions `scope` counts, grouped (`_session_groups` picks the couple's of the period)."""
+# What the couple see together, with nothing left out (the appointment view), weekly and monthly: prepared
+# as the therapist's, with the reveal rule's moment (`models.reveal_cutoff`) a slot, read on every call.
+SHARED_SESSION_GROUPS = {
+    monthly: Prepared(
+        lambda couple_id, start, end, cutoff, monthly=monthly: _sessions_in(
+            _grouped_sessions(Scope.SHARED, None, NOTHING_LEFT_OUT, monthly, cutoff=cutoff), couple_id, start, end
+        ),
+        couple_id=int,
+        start=date,
+        end=date,
+        cutoff=datetime,
+    )
+    for monthly in (False, True)
+}
+
+
+def _grouped_sessions(
+    scope: Scope, viewer_partner: Partner | None, left_out: LeftOut, monthly: bool, *, cutoff=None
+) -> QuerySet:
+    """All the sessions `scope` counts, grouped (`_session_groups` picks the couple's of the period).
+    `cutoff`: the reveal rule's moment (`models.reveal_cutoff`), now's unless given."""
     # Each session joined to its giver's and its receiver's reflection (as the scope allows): at most one
     # of each (one reflection per session and role), so the joins multiply nothing. Correlated subqueries
     # here ran about eight times per session (EXPLAIN ANALYZE on 104 weeks: ~10 ms against ~3 ms joined).
@@ -320,7 +341,7 @@ def _grouped_sessions(scope: Scope, viewer_partner: Partner | None, left_out: Le
 
     # Both reflections in scope: in the shared scope both are shared, so each reveals the other.
     both = Q(giver_reflection__connection__isnull=False, receiver_reflection__connection__isnull=False)
-    now = timezone.now()
+    cutoff = cutoff or reveal_cutoff()
     return (
         Session.objects.exclude(pk__in=left_out.sessions)
         .exclude(_disputed(scope, viewer_partner))
@@ -338,8 +359,8 @@ def _grouped_sessions(scope: Scope, viewer_partner: Partner | None, left_out: Le
             # A session both partners marked "paused" is one paused session, not two.
             paused=Count(
                 "pk",
-                filter=Q(Q(giver_reflection__paused=True) & _revealed_as("giver", scope, now))
-                | Q(Q(receiver_reflection__paused=True) & _revealed_as("receiver", scope, now)),
+                filter=Q(Q(giver_reflection__paused=True) & _revealed_as("giver", scope, cutoff))
+                | Q(Q(receiver_reflection__paused=True) & _revealed_as("receiver", scope, cutoff)),
             ),
         )
         .order_by()
@@ -378,11 +399,9 @@ def _reflection_groups(
         prepared = THERAPIST_REFLECTION_GROUPS[period.monthly]
         return prepared.dicts(couple_id=couple.pk, start=period.start, end=period.end)
     if scope is Scope.SHARED and left_out == NOTHING_LEFT_OUT:
-        # The clock is in the reveal rule alone: the grouping is built once, the rule each time. A filter
-        # on a reflection's own columns after the grouping still goes into WHERE (no aggregate in it).
-        grouped = _shared_reflection_groups(period.monthly).filter(revealed_together())
-    else:
-        grouped = _grouped_reflections(scope, viewer_partner, left_out, period.monthly)
+        prepared = SHARED_REFLECTION_GROUPS[period.monthly]
+        return prepared.dicts(couple_id=couple.pk, start=period.start, end=period.end, cutoff=reveal_cutoff())
+    grouped = _grouped_reflections(scope, viewer_partner, left_out, period.monthly)
     return _reflections_in(grouped, couple.pk, period.start, period.end)
 
 
@@ -423,6 +442,22 @@ def _shared_reflection_groups(monthly: bool) -> QuerySet:
     reveal rule, which reads the clock (`_reflection_groups` adds it each time): built once per process
     and only ever cloned, as `_therapist_session_groups`. Never used without that rule."""
     return _grouped_reflections(Scope.SHARED, None, NOTHING_LEFT_OUT, monthly, revealed=False)
+
+
+# As SHARED_SESSION_GROUPS: the reflections the couple see together, grouped. The reveal rule is added after
+# the grouping: a filter on a reflection's own columns still goes into WHERE (no aggregate in it).
+SHARED_REFLECTION_GROUPS = {
+    monthly: Prepared(
+        lambda couple_id, start, end, cutoff, monthly=monthly: _reflections_in(
+            _shared_reflection_groups(monthly).filter(revealed_together(cutoff=cutoff)), couple_id, start, end
+        ),
+        couple_id=int,
+        start=date,
+        end=date,
+        cutoff=datetime,
+    )
+    for monthly in (False, True)
+}
 
 
 def _grouped_reflections(

@@ -390,6 +390,8 @@ def test_a_paused_session_counts_together_only_once_revealed(couple, assignment,
     assert trends.couple_trends(couple, period, Scope.THERAPIST).paused == 1  # the therapist: at once
     with time_machine.travel(timezone.now() + REVEAL_AFTER + timedelta(minutes=1), tick=False):
         assert trends.couple_trends(couple, period, Scope.SHARED).paused == 1
+    # Back to now: hidden again (the grouping is compiled once, intimacy/prepared.py; the moment is each call's).
+    assert trends.couple_trends(couple, period, Scope.SHARED).paused == 0
     services.reflection_decline(session=s, partner=partner_a)
     assert trends.couple_trends(couple, period, Scope.SHARED).paused == 1
 
@@ -419,6 +421,16 @@ def test_the_therapists_trends_are_each_couples_own_one_after_the_other(
         assert row.connection == {(partner_a.pk, "giver"): 7, (partner_b.pk, "receiver"): 5}
         assert theirs.gave == {other_a.pk: 2}
         assert {k: v for r in theirs.rows for k, v in r.connection.items()} == {(other_a.pk, "giver"): 3}
+        # What each couple see together (the appointment view), prepared too: Alex and Sam's two shared
+        # reflections reveal each other; Casey's wait for Drew's (written just now, not 7 days ago).
+        ours = trends.couple_trends(couple, period, Scope.SHARED)
+        theirs = trends.couple_trends(other_couple, period, Scope.SHARED)
+        assert (ours.sessions, theirs.sessions) == (1, 2)
+        assert {k: v for r in ours.rows for k, v in r.connection.items()} == {
+            (partner_a.pk, "giver"): 7,
+            (partner_b.pk, "receiver"): 5,
+        }
+        assert {k: v for r in theirs.rows for k, v in r.connection.items()} == {}
 
 
 def test_what_the_couple_see_together_reads_the_clock_each_time(couple, assignment, partner_a, partner_b):
