@@ -267,12 +267,8 @@ def _session_groups(
     couple: Couple, period: Period, scope: Scope, viewer_partner: Partner | None, left_out: LeftOut
 ) -> QuerySet | list[dict]:
     """Sessions grouped by bucket, assignment and giver, with the connection both partners gave them."""
-    if scope is Scope.THERAPIST and left_out == NOTHING_LEFT_OUT:
-        prepared = THERAPIST_SESSION_GROUPS[period.monthly]
-        return prepared.dicts(couple_id=couple.pk, start=period.start, end=period.end)
-    if scope is Scope.SHARED and left_out == NOTHING_LEFT_OUT:
-        prepared = SHARED_SESSION_GROUPS[period.monthly]
-        return prepared.dicts(couple_id=couple.pk, start=period.start, end=period.end, cutoff=reveal_cutoff())
+    if scope in SESSION_GROUPS and left_out == NOTHING_LEFT_OUT:
+        return _prepared_groups(SESSION_GROUPS[scope], couple, period, scope)
     grouped = _grouped_sessions(scope, viewer_partner, left_out, period.monthly)
     return _sessions_in(grouped, couple.pk, period.start, period.end)
 
@@ -280,46 +276,6 @@ def _session_groups(
 def _sessions_in(grouped: QuerySet, couple_id: int, start: date, end: date) -> QuerySet:
     """The couple's sessions of the period, but the withdrawn ones, among `grouped`."""
     return grouped.filter(assignment__couple_id=couple_id, withdrawn_at__isnull=True, date__gte=start, date__lte=end)
-
-
-@functools.cache
-def _therapist_session_groups(monthly: bool) -> QuerySet:
-    """`_grouped_sessions` for the therapist, with nothing left out: the same for every couple and period
-    of that length, so built once per process and only ever cloned by `.filter()`, never evaluated
-    itself (issue 16, "Fast": building its joins and sums was ~2 ms of every therapist's page). It holds
-    no time and no rows: only the other scopes' reveal rule reads the clock, and they are built each time."""
-    return _grouped_sessions(Scope.THERAPIST, None, NOTHING_LEFT_OUT, monthly)
-
-
-# The therapist's groups, weekly (False) and monthly (True), compiled once per process (intimacy/prepared.py):
-# building and compiling their joins, sums and EXISTS took ~1.5 ms of every overview (issue 16, "Fast").
-THERAPIST_SESSION_GROUPS = {
-    monthly: Prepared(
-        lambda couple_id, start, end, monthly=monthly: _sessions_in(
-            _therapist_session_groups(monthly), couple_id, start, end
-        ),
-        couple_id=int,
-        start=date,
-        end=date,
-    )
-    for monthly in (False, True)
-}
-
-
-# What the couple see together, with nothing left out (the appointment view), weekly and monthly: prepared
-# as the therapist's, with the reveal rule's moment (`models.reveal_cutoff`) a slot, read on every call.
-SHARED_SESSION_GROUPS = {
-    monthly: Prepared(
-        lambda couple_id, start, end, cutoff, monthly=monthly: _sessions_in(
-            _grouped_sessions(Scope.SHARED, None, NOTHING_LEFT_OUT, monthly, cutoff=cutoff), couple_id, start, end
-        ),
-        couple_id=int,
-        start=date,
-        end=date,
-        cutoff=datetime,
-    )
-    for monthly in (False, True)
-}
 
 
 def _grouped_sessions(
@@ -395,12 +351,8 @@ def _reflection_groups(
     couple: Couple, period: Period, scope: Scope, viewer_partner: Partner | None, left_out: LeftOut
 ) -> QuerySet | list[dict]:
     """The reflections `scope` allows, grouped by bucket, partner and role."""
-    if scope is Scope.THERAPIST and left_out == NOTHING_LEFT_OUT:
-        prepared = THERAPIST_REFLECTION_GROUPS[period.monthly]
-        return prepared.dicts(couple_id=couple.pk, start=period.start, end=period.end)
-    if scope is Scope.SHARED and left_out == NOTHING_LEFT_OUT:
-        prepared = SHARED_REFLECTION_GROUPS[period.monthly]
-        return prepared.dicts(couple_id=couple.pk, start=period.start, end=period.end, cutoff=reveal_cutoff())
+    if scope in REFLECTION_GROUPS and left_out == NOTHING_LEFT_OUT:
+        return _prepared_groups(REFLECTION_GROUPS[scope], couple, period, scope)
     grouped = _grouped_reflections(scope, viewer_partner, left_out, period.monthly)
     return _reflections_in(grouped, couple.pk, period.start, period.end)
 
@@ -413,51 +365,6 @@ def _reflections_in(grouped: QuerySet, couple_id: int, start: date, end: date) -
         session__date__gte=start,
         session__date__lte=end,
     )
-
-
-@functools.cache
-def _therapist_reflection_groups(monthly: bool) -> QuerySet:
-    """`_grouped_reflections` for the therapist, with nothing left out: built once per process and only
-    ever cloned, as `_therapist_session_groups` (it holds no time either)."""
-    return _grouped_reflections(Scope.THERAPIST, None, NOTHING_LEFT_OUT, monthly)
-
-
-# As THERAPIST_SESSION_GROUPS: the therapist's reflection groups, weekly (False) and monthly (True).
-THERAPIST_REFLECTION_GROUPS = {
-    monthly: Prepared(
-        lambda couple_id, start, end, monthly=monthly: _reflections_in(
-            _therapist_reflection_groups(monthly), couple_id, start, end
-        ),
-        couple_id=int,
-        start=date,
-        end=date,
-    )
-    for monthly in (False, True)
-}
-
-
-@functools.cache
-def _shared_reflection_groups(monthly: bool) -> QuerySet:
-    """`_grouped_reflections` for what the couple see together, with nothing left out, but without the
-    reveal rule, which reads the clock (`_reflection_groups` adds it each time): built once per process
-    and only ever cloned, as `_therapist_session_groups`. Never used without that rule."""
-    return _grouped_reflections(Scope.SHARED, None, NOTHING_LEFT_OUT, monthly, revealed=False)
-
-
-# As SHARED_SESSION_GROUPS: the reflections the couple see together, grouped. The reveal rule is added after
-# the grouping: a filter on a reflection's own columns still goes into WHERE (no aggregate in it).
-SHARED_REFLECTION_GROUPS = {
-    monthly: Prepared(
-        lambda couple_id, start, end, cutoff, monthly=monthly: _reflections_in(
-            _shared_reflection_groups(monthly).filter(revealed_together(cutoff=cutoff)), couple_id, start, end
-        ),
-        couple_id=int,
-        start=date,
-        end=date,
-        cutoff=datetime,
-    )
-    for monthly in (False, True)
-}
 
 
 def _grouped_reflections(
@@ -555,10 +462,8 @@ def _add_checkins(rows: dict, couple: Couple, period: Period) -> None:
             row.checkin_low[group["partner_id"]] = group["lowest"]
 
 
-@functools.cache
 def _checkin_groups(monthly: bool) -> QuerySet:
-    """Every check-in grouped by bucket and partner (`_add_checkins` picks the couple's of the period):
-    built once per process and only ever cloned, as `_therapist_session_groups`."""
+    """Every check-in grouped by bucket and partner (`_add_checkins` picks the couple's of the period)."""
     return (
         CheckIn.objects.annotate(bucket=_trunc(monthly, "week"))
         .values("bucket", "partner_id")
@@ -567,21 +472,77 @@ def _checkin_groups(monthly: bool) -> QuerySet:
     )
 
 
-def _checkins_in(grouped: QuerySet, couple_id: int, since: date, end: date) -> QuerySet:
-    return grouped.filter(couple_id=couple_id, week__gte=since, week__lte=end)
+def _per_grouping(build, **slots) -> dict[bool, Prepared]:
+    """`build` as a prepared query (intimacy/prepared.py) for each grouping, weekly (False) and monthly
+    (True): compiled once per process each; building and compiling their joins, sums and EXISTS was
+    ~1.5 ms of a query on every overview and appointment view (issue 16, "Fast")."""
+    return {monthly: Prepared(functools.partial(build, monthly=monthly), **slots) for monthly in (False, True)}
 
 
-# As THERAPIST_SESSION_GROUPS: the check-ins grouped weekly (False) and monthly (True), by the couple and the
-# weeks from `since` (the period's first Monday) to `end`.
-CHECKIN_GROUPS = {
-    monthly: Prepared(
-        lambda couple_id, since, end, monthly=monthly: _checkins_in(_checkin_groups(monthly), couple_id, since, end),
+def _prepared_groups(by_grouping: dict[bool, Prepared], couple: Couple, period: Period, scope: Scope) -> list[dict]:
+    """The couple's groups of the period; what the couple see together also by the reveal rule's moment,
+    read on every call (`models.reveal_cutoff`)."""
+    slots = {"couple_id": couple.pk, "start": period.start, "end": period.end}
+    if scope is Scope.SHARED:
+        slots["cutoff"] = reveal_cutoff()
+    return by_grouping[period.monthly].dicts(**slots)
+
+
+# The therapist's groups and what the couple see together (the appointment view), with nothing left out.
+SESSION_GROUPS = {
+    Scope.THERAPIST: _per_grouping(
+        lambda couple_id, start, end, monthly: _sessions_in(
+            _grouped_sessions(Scope.THERAPIST, None, NOTHING_LEFT_OUT, monthly), couple_id, start, end
+        ),
         couple_id=int,
-        since=date,
+        start=date,
         end=date,
-    )
-    for monthly in (False, True)
+    ),
+    Scope.SHARED: _per_grouping(
+        lambda couple_id, start, end, cutoff, monthly: _sessions_in(
+            _grouped_sessions(Scope.SHARED, None, NOTHING_LEFT_OUT, monthly, cutoff=cutoff), couple_id, start, end
+        ),
+        couple_id=int,
+        start=date,
+        end=date,
+        cutoff=datetime,
+    ),
 }
+# The shared scope's reveal rule goes after the grouping: a filter on a reflection's own columns still goes
+# into WHERE (no aggregate in it).
+REFLECTION_GROUPS = {
+    Scope.THERAPIST: _per_grouping(
+        lambda couple_id, start, end, monthly: _reflections_in(
+            _grouped_reflections(Scope.THERAPIST, None, NOTHING_LEFT_OUT, monthly), couple_id, start, end
+        ),
+        couple_id=int,
+        start=date,
+        end=date,
+    ),
+    Scope.SHARED: _per_grouping(
+        lambda couple_id, start, end, cutoff, monthly: _reflections_in(
+            _grouped_reflections(Scope.SHARED, None, NOTHING_LEFT_OUT, monthly, revealed=False).filter(
+                revealed_together(cutoff=cutoff)
+            ),
+            couple_id,
+            start,
+            end,
+        ),
+        couple_id=int,
+        start=date,
+        end=date,
+        cutoff=datetime,
+    ),
+}
+# The check-ins, by the couple and the weeks from `since` (the period's first Monday) to `end`.
+CHECKIN_GROUPS = _per_grouping(
+    lambda couple_id, since, end, monthly: _checkin_groups(monthly).filter(
+        couple_id=couple_id, week__gte=since, week__lte=end
+    ),
+    couple_id=int,
+    since=date,
+    end=date,
+)
 
 
 def sessions_both_reflected(couple: Couple, period: Period, scope: Scope, limit: int = 10) -> QuerySet:
