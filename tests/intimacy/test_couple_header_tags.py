@@ -11,10 +11,10 @@ import pytest
 from django.template import engines
 from django.template.context_processors import csrf
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 
 from accounts.models import Couple, Partner
-from intimacy.models import Assignment, Exercise
+from intimacy.models import Assignment, Exercise, PersonalPause, SafetyCheck, ScreeningRecord
 from intimacy.trends import WEEK_CHOICES, Period, period_from
 from intimacy.views.dashboard import TABS
 
@@ -261,3 +261,88 @@ def test_a_namespace_period_works_too(render):
     # What the views pass is a Period; anything with its fields reads the same.
     period = SimpleNamespace(start=date(2026, 1, 5), end=date(2026, 12, 1), weeks=12, monthly=True, query="weeks=12")
     _same_picker(render, _picker_context(period))
+
+
+# The partners' rows of intimacy/includes/touch_clearance.html as the template loop wrote them.
+OLD_CLEARANCE_ROWS = "\n".join(
+    [
+        "{% for row in touch_clearance %}",
+        '    <h3 class="h6 mt-2">{{ row.partner.name }}</h3>',
+        '    <ul class="small mb-1">',
+        "      {% for check in row.checks %}",
+        '        <li>{% if check.flagged %}<span class="badge text-bg-danger me-1">{% translate "Worrying answer" %}</span>{% endif %}{% blocktranslate with day=check.created_at|date:"j M Y" %}Private check, {{ day }}:{% endblocktranslate %}',  # noqa: E501
+        "          {% blocktranslate with a=check.get_feel_safe_display b=check.get_hurt_display c=check.get_pressured_display d=check.get_free_to_say_no_display %}feels safe: {{ a }} · hurt, threatened or frightened: {{ b }} · pressured into touch or sex: {{ c }} · free to say no: {{ d }}{% endblocktranslate %}</li>",  # noqa: E501
+        "      {% empty %}",
+        '        <li>{% translate "No private check answered yet." %}</li>',
+        "      {% endfor %}",
+        "      {% for pause in row.pauses %}",
+        '        <li><span class="badge text-bg-warning me-1">{{ pause.get_kind_display }}</span>{% if pause.until %}{% blocktranslate with until=pause.until|date:"j M Y" %}until {{ until }}{% endblocktranslate %}{% else %}{% blocktranslate with since=pause.created_at|date:"j M Y" %}since {{ since }}, until they resume{% endblocktranslate %}{% endif %}</li>',  # noqa: E501
+        "      {% endfor %}",
+        "      {% for record in row.screenings %}",
+        '        <li>{% blocktranslate with day=record.date|date:"j M Y" how=record.get_how_display %}Spoke with them alone: {{ day }} ({{ how }}){% endblocktranslate %}{% if record.note %} · {{ record.note }}{% endif %}</li>',  # noqa: E501
+        "      {% empty %}",
+        '        <li>{% translate "No separate conversation recorded yet." %}</li>',
+        "      {% endfor %}",
+        "    </ul>",
+        "  {% endfor %}",
+    ]
+)
+NEW_CLEARANCE_ROWS = "{% load couple_header %}{% clearance_rows touch_clearance %}"
+ANSWER = SafetyCheck.Answer
+
+
+def _check(pk, created_at, *, flagged=False, feel_safe=ANSWER.YES, hurt=ANSWER.NO) -> SafetyCheck:
+    return SafetyCheck(
+        pk=pk,
+        created_at=created_at,
+        flagged=flagged,
+        feel_safe=feel_safe,
+        hurt=hurt,
+        pressured=ANSWER.UNSURE,
+        free_to_say_no=ANSWER.YES,
+    )
+
+
+def _clearance_rows() -> list[SimpleNamespace]:
+    # Just before midnight in London: the next day in Auckland, where the page may be read.
+    late = datetime(2026, 11, 23, 23, 30, tzinfo=UTC)
+    hostile = '<b>"O\'Neil" & {0} %(n)s</b>'
+    return [
+        SimpleNamespace(
+            partner=Partner(pk=1, name=hostile),
+            checks=[_check(1, late, flagged=True, feel_safe=ANSWER.NO, hurt=ANSWER.UNSURE), _check(2, late)],
+            pauses=[
+                PersonalPause(kind=PersonalPause.Kind.NOT_THIS_WEEK, until=late, created_at=late),
+                PersonalPause(kind=PersonalPause.Kind.FOR_ME, until=None, created_at=datetime(2026, 11, 2, tzinfo=UTC)),
+            ],
+            screenings=[
+                ScreeningRecord(date=date(2026, 11, 20), how=ScreeningRecord.How.VIDEO, note=hostile),
+                ScreeningRecord(date=date(2026, 11, 1), how=ScreeningRecord.How.NOT_RECORDED, note=""),
+            ],
+        ),
+        SimpleNamespace(partner=Partner(pk=2, name="Sam"), checks=[], pauses=[], screenings=[]),
+    ]
+
+
+@pytest.mark.parametrize("zone", ["Europe/London", "Pacific/Auckland"])
+def test_the_clearance_rows_read_as_the_template_loop_wrote_them(render, zone):
+    context = {"touch_clearance": _clearance_rows()}
+    with timezone.override(zone):
+        html = render(NEW_CLEARANCE_ROWS, context)
+        assert html == render("{% load i18n %}" + OLD_CLEARANCE_ROWS, context)
+    day = "24 Nov 2026" if zone == "Pacific/Auckland" else "23 Nov 2026"
+    assert html.count('<span class="badge text-bg-danger me-1">Worrying answer</span>') == 1
+    assert f"Private check, {day}:" in html and f"until {day}" in html
+    assert "hurt, threatened or frightened: I&#x27;m not sure" in html
+    assert "since 2 Nov 2026, until they resume" in html
+    assert "Spoke with them alone: 20 Nov 2026 (Video call) · &lt;b&gt;" in html
+    assert "Spoke with them alone: 1 Nov 2026 (Not recorded)</li>" in html
+    assert "No private check answered yet." in html and "No separate conversation recorded yet." in html
+    assert "<b>" not in html
+
+
+@pytest.mark.parametrize("rows", [[], "one_empty"])
+def test_no_partner_or_one_with_nothing_yet(render, rows):
+    rows = [] if rows == [] else _clearance_rows()[1:]
+    context = {"touch_clearance": rows}
+    assert render(NEW_CLEARANCE_ROWS, context) == render("{% load i18n %}" + OLD_CLEARANCE_ROWS, context)
