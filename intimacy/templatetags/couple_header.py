@@ -22,7 +22,7 @@ from django.utils.timezone import template_localtime
 from django.utils.translation import gettext, ngettext, pgettext
 
 from intimacy.html import csrf_input, url_for_pk
-from intimacy.models import Assignment
+from intimacy.models import Assignment, PersonalPause, SafetyCheck, ScreeningRecord
 
 register = template.Library()
 
@@ -299,8 +299,18 @@ def clearance_rows(rows) -> SafeString:
             "[spoke]", _sentence(gettext("Spoke with them alone: %(day)s (%(how)s)"), "day", "how")
         ),
         "no_screening": _fixed(_words(NONE_YET, none=gettext("No separate conversation recorded yet."))),
+        # The answers', pauses' and conversations' words, translated once for the panel.
+        "answers": {name: _labels(SafetyCheck, name) for name in SafetyCheck.QUESTIONS},
+        "kind": _labels(PersonalPause, "kind"),
+        "how": _labels(ScreeningRecord, "how"),
     }
     return format_html_join("", "{}", ((_clearance_row(row, words),) for row in rows))
+
+
+def _labels(model, field_name: str) -> dict[str, str]:
+    """What `get_<field>_display()` says for each value of the field, translated once: that method
+    translates every label of the field again at each call (to hash them), ~60 µs a check."""
+    return {value: str(label) for value, label in model._meta.get_field(field_name).flatchoices}
 
 
 def _fixed(format_string: str) -> SafeString:
@@ -314,28 +324,27 @@ def _day(moment) -> str:
 
 
 def _clearance_row(row, words: dict) -> SafeString:
+    # As get_<field>_display(): a value without a label shows as it is.
+    answers, kind, how = words["answers"], words["kind"], words["how"]
     checks = [
         format_html(
             words[bool(check.flagged)],
             day=_day(check.created_at),
-            a=check.get_feel_safe_display(),
-            b=check.get_hurt_display(),
-            c=check.get_pressured_display(),
-            d=check.get_free_to_say_no_display(),
+            **{key: answers[name].get(value, value) for key, name, value in _answers(check)},
         )
         for check in row.checks
     ]
     pauses = [
-        format_html(words["until"], kind=pause.get_kind_display(), until=_day(pause.until))
+        format_html(words["until"], kind=kind.get(pause.kind, pause.kind), until=_day(pause.until))
         if pause.until
-        else format_html(words["since"], kind=pause.get_kind_display(), since=_day(pause.created_at))
+        else format_html(words["since"], kind=kind.get(pause.kind, pause.kind), since=_day(pause.created_at))
         for pause in row.pauses
     ]
     screenings = [
         format_html(
             words["screening"],
             day=_day(record.date),
-            how=record.get_how_display(),
+            how=how.get(record.how, record.how),
             note=format_html(" · {}", record.note) if record.note else "",
         )
         for record in row.screenings
@@ -347,6 +356,11 @@ def _clearance_row(row, words: dict) -> SafeString:
         pauses=_joined(pauses),
         screenings=_joined(screenings) if screenings else words["no_screening"],
     )
+
+
+def _answers(check: SafetyCheck):
+    """(the sentence's name for it, the question, the answer) for each of the check's four questions."""
+    return ((key, name, getattr(check, name)) for key, name in zip("abcd", SafetyCheck.QUESTIONS, strict=True))
 
 
 def _joined(parts: list[SafeString]) -> SafeString:

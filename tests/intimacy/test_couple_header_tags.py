@@ -321,6 +321,13 @@ def _clearance_rows() -> list[SimpleNamespace]:
             ],
         ),
         SimpleNamespace(partner=Partner(pk=2, name="Sam"), checks=[], pauses=[], screenings=[]),
+        # An answer without a label (none is stored: the database allows only the choices) shows as it is.
+        SimpleNamespace(
+            partner=Partner(pk=3, name="Kim"),
+            checks=[_check(3, late, hurt="<odd>")],
+            pauses=[],
+            screenings=[ScreeningRecord(date=date(2026, 11, 1), how="<odd>", note="")],
+        ),
     ]
 
 
@@ -338,11 +345,11 @@ def test_the_clearance_rows_read_as_the_template_loop_wrote_them(render, zone):
     assert "Spoke with them alone: 20 Nov 2026 (Video call) · &lt;b&gt;" in html
     assert "Spoke with them alone: 1 Nov 2026 (Not recorded)</li>" in html
     assert "No private check answered yet." in html and "No separate conversation recorded yet." in html
-    assert "<b>" not in html
+    assert "<b>" not in html and "<odd>" not in html and "frightened: &lt;odd&gt; ·" in html
 
 
 @pytest.mark.parametrize("rows", [[], "one_empty"])
 def test_no_partner_or_one_with_nothing_yet(render, rows):
-    rows = [] if rows == [] else _clearance_rows()[1:]
+    rows = [] if rows == [] else _clearance_rows()[1:2]
     context = {"touch_clearance": rows}
     assert render(NEW_CLEARANCE_ROWS, context) == render("{% load i18n %}" + OLD_CLEARANCE_ROWS, context)
