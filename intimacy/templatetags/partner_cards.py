@@ -10,6 +10,8 @@ which `selectors` sets from the visibility rules (revealed and shared, never "My
 "Just me"); this module only formats what it is given.
 """
 
+from collections.abc import Callable
+
 from django import template
 from django.db import models
 from django.utils.formats import date_format
@@ -23,23 +25,17 @@ from intimacy.templatetags.shapes import who_did
 
 register = template.Library()
 
-_URL_NAMES = (
-    "reflection_add",
-    "session_dispute",
-    "reflection_edit",
-    "reflection_visibility",
-    "session_edit",
-    "session_delete",
-)
-
 
 class _Urls:
-    """Each card's URLs from one reverse() per pattern per list (`intimacy.html.url_for_pk`)."""
+    """Each card's URLs from one reverse() per pattern per list (`intimacy.html.url_for_pk`), made when
+    first needed: the home's cards use three of the six patterns (the history's buttons, the rest)."""
 
     def __init__(self) -> None:
-        self.makers = {name: url_for_pk(name) for name in _URL_NAMES}
+        self.makers: dict[str, Callable[[int], str]] = {}
 
     def __call__(self, name: str, pk: int) -> str:
+        if name not in self.makers:
+            self.makers[name] = url_for_pk(name)
         return self.makers[name](pk)
 
 
