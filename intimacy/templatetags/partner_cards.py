@@ -10,36 +10,42 @@ which `selectors` sets from the visibility rules (revealed and shared, never "My
 "Just me"); this module only formats what it is given.
 """
 
+from collections.abc import Callable
+
 from django import template
+from django.db import models
 from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext
 
 from intimacy.html import blocktranslate, csrf_input, url_for_pk
-from intimacy.models import ReflectionRole, ReflectionVisibility
+from intimacy.models import Reflection, ReflectionRole, ReflectionVisibility
 from intimacy.templatetags.shapes import who_did
 
 register = template.Library()
 
-_URL_NAMES = (
-    "reflection_add",
-    "session_dispute",
-    "reflection_edit",
-    "reflection_visibility",
-    "session_edit",
-    "session_delete",
-)
-
 
 class _Urls:
-    """Each card's URLs from one reverse() per pattern per list (`intimacy.html.url_for_pk`)."""
+    """Each card's URLs from one reverse() per pattern per list (`intimacy.html.url_for_pk`), made when
+    first needed: the home's cards use three of the six patterns (the history's buttons, the rest)."""
 
     def __init__(self) -> None:
-        self.makers = {name: url_for_pk(name) for name in _URL_NAMES}
+        self.makers: dict[str, Callable[[int], str]] = {}
 
     def __call__(self, name: str, pk: int) -> str:
+        if name not in self.makers:
+            self.makers[name] = url_for_pk(name)
         return self.makers[name](pk)
+
+
+def _label(choices: type[models.TextChoices], value: str) -> str:
+    """What `get_FOO_display()` returns: the value's label, or the value itself if it is none of the
+    choices. That method rebuilds (and so translates) the field's whole list of choices each call, ~16 µs."""
+    try:
+        return str(choices(value).label)
+    except ValueError:
+        return value
 
 
 def _quoted(text) -> SafeString:
@@ -87,7 +93,9 @@ def _mine(s, show_actions: bool, urls: _Urls, csrf: str) -> SafeString:
         )
         next_time = format_html(" · {} {}", gettext("next time:"), _quoted(r.next_time)) if r.next_time else ""
         notes = format_html(" · {}", _quoted(r.notes)) if r.notes else ""
-        readers = blocktranslate(gettext("Who can read your words: %(readers)s"), readers=r.get_visibility_display())
+        readers = blocktranslate(
+            gettext("Who can read your words: %(readers)s"), readers=_label(ReflectionVisibility, r.visibility)
+        )
         back = "history" if show_actions else "home"
         return format_html(
             '<p class="small mb-1">{}{}{}</p>\n    <p class="small muted-note mb-1">{}</p>\n    {}',
@@ -124,9 +132,11 @@ def _theirs(s, partner) -> SafeString:
         extras = []
         if r.role == ReflectionRole.RECEIVER:
             if r.pressure:
-                extras.append(blocktranslate(gettext("pressure: %(pressure)s"), pressure=r.get_pressure_display()))
+                extras.append(
+                    blocktranslate(gettext("pressure: %(pressure)s"), pressure=_label(Reflection.Pressure, r.pressure))
+                )
             if r.pace:
-                extras.append(blocktranslate(gettext("pace: %(pace)s"), pace=r.get_pace_display()))
+                extras.append(blocktranslate(gettext("pace: %(pace)s"), pace=_label(Reflection.Pace, r.pace)))
         next_time = ""
         if r.next_time:
             next_time = format_html(
