@@ -19,7 +19,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext, gettext_noop
 
-from intimacy.html import blocktranslate, csrf_input, url_for_pk
+from intimacy.html import as_written, blocktranslate, csrf_input, url_for_pk
 from intimacy.models import Assignment, ExerciseShape
 from intimacy.templatetags.shapes import YOU_DID
 
@@ -27,13 +27,6 @@ register = template.Library()
 
 ACTIVE, PAUSED = Assignment.Status.ACTIVE, Assignment.Status.PAUSED
 TAKE_TURNS = Assignment.GiverPlan.TAKE_TURNS
-
-
-def as_written(translated: str) -> SafeString:
-    """What `{% translate "…" %}` writes: the catalogue's sentence as it stands (that tag trusts the
-    catalogue, so an apostrophe stays an apostrophe). Callers pass gettext("msgid"), for makemessages."""
-    # The sentence is the format string; format_html wants one value (Django 6 refuses none), unused here.
-    return format_html(translated.replace("{", "{{").replace("}", "}}"), unused="")
 
 
 class _Page:

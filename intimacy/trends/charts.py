@@ -306,9 +306,11 @@ def checkin_chart(trends: Trends) -> dict | None:
 
 # The charts after the sessions chart, in the order the pages show them.
 CHARTS = (reciprocity_chart, connection_chart, comfort_chart, relief_chart, gap_chart, completion_chart, checkin_chart)
+# Each by its chart's id (each function is named after it: "connection" for connection_chart).
+CHART_IDS = ("sessions", *(chart.__name__.removesuffix("_chart") for chart in CHARTS))
 
 
-def couple_charts(trends: Trends, *, targets: bool = True) -> list[dict]:
+def couple_charts(trends: Trends, *, targets: bool = True, only: frozenset[str] | None = None) -> list[dict]:
     """The charts of a period as plain data: drawn by static/tend/charts.js and tabled by the template.
 
     Each chart: id, title, "about" (a sentence saying how to read it), "labels" (the buckets), "series"
@@ -316,10 +318,12 @@ def couple_charts(trends: Trends, *, targets: bool = True) -> list[dict]:
     numbers table: every series drawn, or the chart's own "table" when it draws fewer than it knows, as the
     connection chart's role views do) and, on the connection chart, "views". A chart with nothing to draw
     is left out, so no empty chart appears. `targets=False` leaves the target out of the sessions chart
-    (the partners' progress page).
+    (the partners' progress page). `only`: the ids of the charts the page shows; the others are not
+    built (issue 16, "Fast": the overview shows three of eight, whose rows grow with the period).
     """
     labels = [row.bucket.label for row in trends.rows]
-    built = [sessions_chart(trends, targets), *(chart(trends) for chart in CHARTS)]
+    builders = (lambda t: sessions_chart(t, targets), *CHARTS)
+    built = [build(trends) for chart_id, build in zip(CHART_IDS, builders, strict=True) if not only or chart_id in only]
     out = [chart for chart in built if chart is not None]
     for chart in out:
         chart["labels"] = labels

@@ -88,6 +88,8 @@ TABS = (
 # connection always; the weekly check-in when there is one in the period, otherwise for touch work
 # how comfortable and safe each partner felt. The trends tab has them all.
 KEY_CHARTS = ("sessions", "connection")
+# The charts `_key_charts` may choose from: only these are built for the overview.
+KEY_CHARTS_BUILT = frozenset({*KEY_CHARTS, "checkin", "comfort"})
 
 
 def _key_charts(charts: list[dict], data: trends.Trends) -> list[dict]:
@@ -153,7 +155,7 @@ def _dashboard(
     data = trends.couple_trends(
         couple, period, trends.Scope.THERAPIST, all_assignments=header["assignments"], partners=partners
     )
-    context = _charts_context(period, data, _key_charts(trends.couple_charts(data), data))
+    context = _charts_context(period, data, _key_charts(trends.couple_charts(data, only=KEY_CHARTS_BUILT), data))
     context.update(header)
     alerts = selectors.alerts_in_view(
         couple, seen_limit=ALERT_HISTORY_SHOWN, partners=partners, assignments=header["assignments"]
@@ -530,7 +532,7 @@ def progress(request: HttpRequest) -> HttpResponse:
     period = trends.period_from(request.GET, couple.today())
     data = trends.couple_trends(couple, period, trends.Scope.OWN, viewer_partner=request.partner)
     # No target line here: the couple's own page shows what they did, never what they fell short of.
-    chart_list = [c for c in trends.couple_charts(data, targets=False) if c["id"] in ("sessions", "connection")]
+    chart_list = trends.couple_charts(data, targets=False, only=frozenset({"sessions", "connection"}))
     return render(
         request,
         "intimacy/progress.html",

@@ -199,3 +199,13 @@ def test_no_markers_on_what_the_couple_see(couple, busy_weeks):
     shared, _ = _charts(couple, Scope.SHARED)
     own, _ = _charts(couple, Scope.OWN, viewer_partner=b)
     assert trends.markers(shared) == [] and trends.markers(own) == []
+
+
+def test_only_the_charts_asked_for_are_built_and_they_are_the_same(couple, busy_weeks):
+    # issue 16, "Fast": the overview builds only the charts it may show. busy_weeks has ratings, relief,
+    # both reflections and no check-in, so the full set (worked out by hand) is every chart but "checkin".
+    data, every = _charts(couple)
+    assert list(every) == ["sessions", "reciprocity", "connection", "comfort", "relief", "gap", "completion"]
+    some = trends.couple_charts(data, only=frozenset({"connection", "sessions", "checkin"}))
+    assert [c["id"] for c in some] == ["sessions", "connection"]  # in the pages' order; no check-in to draw
+    assert some == [every["sessions"], every["connection"]]
