@@ -3,7 +3,8 @@ reflection", each with its "I won't reflect on this one" form, and the exercise 
 
 In the template these were ~1.5 ms a page (a nested include and a `{% url %}` per session, a dozen `if`s
 and translate tags per exercise). Here each URL is reversed once a page, and everything goes through
-format_html, which escapes it (no mark_safe). The HTML is the template's to the byte, and the msgids are
+format_html, which escapes it; only the catalogue's fixed sentences are written as they stand
+(`intimacy.html.as_written`, as `{% translate %}` does). The HTML is the template's to the byte, and the msgids are
 its own (tests/intimacy/test_partner_home_tags.py renders the old fragments beside these tags).
 
 What a card says is decided before it gets here: which sessions wait (`selectors.partner_home`, which
