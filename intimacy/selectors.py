@@ -1076,10 +1076,8 @@ SAFETY_MESSAGE_PARTNER_FIELD = SafetyMessage._meta.get_field("partner")
 
 
 def _therapists_safety_messages(therapist_id: int, couple_id: int, *, limit: int) -> QuerySet:
-    """What `SafetyMessage.objects.visible_to` lets a therapist read of the couple's: the therapist by id
-    alone (never saved), so a rule reaching for more than the id fails to compile rather than misread."""
-    therapist = User(pk=therapist_id, role=User.Role.THERAPIST)
-    return SafetyMessage.objects.visible_to(therapist).filter(couple_id=couple_id)[:limit]
+    """What `SafetyMessage.objects.visible_to` lets a therapist read of the couple's (`_therapist`: by id alone)."""
+    return SafetyMessage.objects.visible_to(_therapist(therapist_id)).filter(couple_id=couple_id)[:limit]
 
 
 @cache
