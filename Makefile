@@ -34,11 +34,14 @@ lint: install
 	DJANGO_DEBUG=1 $(PY) manage.py makemigrations --check --dry-run >/dev/null || { echo "Models and migrations disagree: run makemigrations"; exit 1; }
 
 # The whole suite but the browser tests on SQLite, then everything (browser tests too) on PostgreSQL.
+# TEST_WORKERS processes each (pytest-xdist; each has its own test database, live server and Chromium):
+# 2 for the 2-core machine CI runs on, 1 to run in one process (`make test TEST_WORKERS=1`).
+TEST_WORKERS ?= 2
 test-sqlite: install
-	$(PYTEST) -q -m "not browser" -p no:cacheprovider
+	$(PYTEST) -q -m "not browser" -p no:cacheprovider -n $(TEST_WORKERS)
 
 test-postgres: install
-	scripts/with-postgres $(PYTEST) -q -p no:cacheprovider
+	scripts/with-postgres $(PYTEST) -q -p no:cacheprovider -n $(TEST_WORKERS)
 
 test: lint test-sqlite test-postgres
 

@@ -335,7 +335,28 @@ BAD_BODIES = [
 ]
 
 
-@pytest.mark.parametrize("body", BAD_BODIES)
+BAD_BODY_IDS = [
+    "not-json",
+    "not-utf8",
+    "a-list",
+    "null",
+    "no-keys",
+    "not-https",
+    "not-a-push-service",
+    "only-looks-like-one",
+    "backslash-to-loopback",
+    "backslash-to-private",
+    "user-part",
+    "another-port",
+    "key-not-a-point",
+    "short-secret",
+    "too-long",
+    "wrong-types",
+]
+
+
+# Fixed ids: the bodies hold freshly generated keys, and pytest-xdist's workers must collect the same names.
+@pytest.mark.parametrize("body", BAD_BODIES, ids=BAD_BODY_IDS)
 def test_a_bad_subscription_is_400_with_nothing_stored(client_for, partner_a, vapid, body):
     assert post_json(client_for(partner_a), "push_subscribe", body) == 400
     assert not PushSubscription.objects.exists()

@@ -60,8 +60,12 @@ def drill(database_url: str, *args: str) -> subprocess.CompletedProcess:
 
 
 def drill_databases() -> list[str]:
+    """The drill databases made from this test database (each pytest-xdist worker has its own)."""
     with connection.cursor() as cursor:
-        cursor.execute("SELECT datname FROM pg_database WHERE datname LIKE %s", ["%restore_drill%"])
+        cursor.execute(
+            "SELECT datname FROM pg_database WHERE datname LIKE %s",
+            [f"{connection.settings_dict['NAME']}_restore_drill%"],
+        )
         return [row[0] for row in cursor.fetchall()]
 
 
