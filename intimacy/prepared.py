@@ -10,6 +10,12 @@ per process and database, with a stand-in value in each *slot* (a couple's id, a
 call then runs that SQL with its own values in those places. Nothing is kept but the SQL: no row, no
 time, so no write can leave anything stale.
 
+On PostgreSQL the SQL is also a server-side prepared statement (PREPARE once per kept connection, then
+EXECUTE with the values): planning these queries took PostgreSQL longer than running them (0.3–1.6 ms
+each against 0.1–0.6 ms). After five runs PostgreSQL plans such a statement once for all values (a
+generic plan) when that plan costs no more than the per-value ones; it did for every one of Tend's,
+measured at 4 and 104 weeks (docs/PERFORMANCE.md, "The fifth round").
+
 The rules for a builder, checked where they can be:
 - It takes only its slots (ints, dates or aware datetimes) and must not decide anything by their
   values: a branch on a value would be compiled once, for the stand-in. Whatever changes the query's
@@ -22,6 +28,8 @@ The rules for a builder, checked where they can be:
   annotation as an attribute. Related rows a page already holds are attached (`selectors.Known`).
 """
 
+import itertools
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -37,6 +45,9 @@ _FIRST_INT = 1_987_654_301
 _FIRST_DAY = date(2987, 6, 5)
 _FIRST_TIME = datetime(2987, 6, 5, 4, 3, 2, tzinfo=UTC)
 _KINDS = (int, date, datetime)
+
+# Each compiled query's name for PostgreSQL's PREPARE, unique in the process.
+_NAMES = itertools.count(1)
 
 
 def _stand_in(kind: type, index: int):
@@ -60,20 +71,29 @@ class _Compiled:
     converters: tuple
     # Each selected column's, by position, for `rows`.
     column_converters: dict
+    # On PostgreSQL, the query as a server-side prepared statement: PREPARE once per connection, then
+    # EXECUTE with the values (`_statement`). Empty elsewhere.
+    name: str = ""
+    prepare: str = ""
+    execute: str = ""
 
 
 class PreparedRows(RawQuerySet):
     """`QuerySet.raw`'s rows, with the annotations converted as the queryset would have converted them."""
 
     converters: tuple = ()
+    compiled: "_Compiled | None" = None
 
     def _clone(self):
         clone = super()._clone()
         clone.converters = self.converters
+        clone.compiled = self.compiled
         return clone
 
     def iterator(self):
         connection = connections[self.db]
+        if self.compiled is not None:
+            _statement(connection, self.compiled)  # prepared on the connection that runs it
         for row in super().iterator():
             for name, functions, expression in self.converters:
                 value = getattr(row, name)
@@ -100,8 +120,10 @@ class Prepared:
     def __call__(self, using: str = DEFAULT_DB_ALIAS, **values) -> RawQuerySet:
         """The rows as the model's instances (the query must select its primary key)."""
         compiled, params = self._bind(using, values)
-        rows = PreparedRows(compiled.sql, model=compiled.model, params=params, using=using)
+        sql = compiled.execute if _server_side(connections[using], compiled) else compiled.sql
+        rows = PreparedRows(sql, model=compiled.model, params=params, using=using)
         rows.converters = compiled.converters
+        rows.compiled = compiled
         return rows
 
     def rows(self, using: str = DEFAULT_DB_ALIAS, **values) -> list[tuple]:
@@ -116,8 +138,9 @@ class Prepared:
     def _fetch(self, using: str, values: dict) -> tuple[list[str], list[tuple]]:
         compiled, params = self._bind(using, values)
         connection = connections[using]
+        sql = _statement(connection, compiled)
         with connection.cursor() as cursor:
-            cursor.execute(compiled.sql, tuple(connection.ops.adapt_unknown_value(p) for p in params))
+            cursor.execute(sql, tuple(connection.ops.adapt_unknown_value(p) for p in params))
             names = [column[0] for column in cursor.description]
             found = cursor.fetchall()
         return names, [_converted(row, compiled.column_converters, connection) for row in found]
@@ -162,9 +185,55 @@ class Prepared:
             slots=frozenset(self._slots),
             converters=_annotation_converters(compiler),
             column_converters=compiler.get_converters([column[0] for column in compiler.select[: compiler.col_count]]),
+            **_as_statement(connection, sql, len(params)),
         )
         self._compiled[using] = compiled
         return compiled
+
+
+def _as_statement(connection, sql: str, count: int) -> dict:
+    """On PostgreSQL, `_Compiled`'s name, PREPARE and EXECUTE for `sql` with `count` parameters."""
+    if connection.vendor != "postgresql":
+        return {}
+    name = f"tend_prepared_{next(_NAMES)}"
+    arguments = f"({', '.join(['%s'] * count)})" if count else ""
+    return {"name": name, "prepare": f"PREPARE {name} AS {_numbered(sql)}", "execute": f"EXECUTE {name}{arguments}"}
+
+
+def _numbered(sql: str) -> str:
+    """Django's SQL for the driver (`%s` for each parameter, `%%` for a percent sign) as PREPARE takes it:
+    `$1`, `$2`, … and `%`."""
+    numbers = itertools.count(1)
+    return re.sub(r"%[s%]", lambda m: f"${next(numbers)}" if m.group() == "%s" else "%", sql)
+
+
+def _server_side(connection, compiled: _Compiled) -> bool:
+    """Whether `compiled` runs as a server-side prepared statement on `connection`: on PostgreSQL, when the
+    connection is kept between requests (CONN_MAX_AGE not 0), so a statement is prepared once and executed
+    thousands of times, and not behind a transaction-pooling PgBouncer (which Django's
+    DISABLE_SERVER_SIDE_CURSORS marks), where the next statement may reach another server connection."""
+    settings = connection.settings_dict
+    return bool(compiled.execute) and settings["CONN_MAX_AGE"] != 0 and not settings.get("DISABLE_SERVER_SIDE_CURSORS")
+
+
+def _statement(connection, compiled: _Compiled) -> str:
+    """The SQL to run `compiled` on `connection`: if `_server_side`, EXECUTE of the statement prepared on
+    this very connection (prepared first if it is new there: a reconnect starts with none)."""
+    if not _server_side(connection, compiled):
+        return compiled.sql
+    connection.ensure_connection()
+    raw = connection.connection
+    known = getattr(connection, "_tend_prepared", None)
+    if known is None or known[0] is not raw:
+        known = connection._tend_prepared = (raw, set())
+    if compiled.name not in known[1]:
+        # On the driver's own cursor: once per connection, so not one of a page's queries (the pinned
+        # query counts count a page as every request after the first makes it). A PREPARE outlives the
+        # transaction it was sent in, rolled back or not.
+        with connection.wrap_database_errors, raw.cursor() as cursor:
+            cursor.execute(compiled.prepare)
+        known[1].add(compiled.name)
+    return compiled.execute
 
 
 def _hashable(value) -> bool:

@@ -9,10 +9,12 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 import time_machine
 from django.core.exceptions import ImproperlyConfigured
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 
 from accounts.models import Partner, User
 from intimacy.models import Assignment, Reflection, Session, reveal_cutoff, revealed_to
-from intimacy.prepared import Prepared
+from intimacy.prepared import Prepared, _numbered
 from tests.factories import ReflectionFactory, SessionFactory
 
 SHARED, THERAPIST, PRIVATE = (
@@ -234,3 +236,102 @@ def test_rows_are_converted_tuples(assignment, partner_a, partner_b, outsider):
     assert by_day.rows(couple_id=partner_a.couple_id, since=date(2026, 3, 3)) == [(date(2026, 3, 4), 1)]
     # The same as dicts by column name, as `values` gives a group.
     assert by_day.dicts(couple_id=partner_a.couple_id, since=date(2026, 3, 3)) == [{"date": date(2026, 3, 4), "n": 1}]
+
+
+# Server-side prepared statements (PostgreSQL): PREPARE once per kept connection, then EXECUTE.
+
+ONLY_POSTGRES = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="PREPARE/EXECUTE is PostgreSQL's: it runs in the PostgreSQL pass."
+)
+
+
+def _by_day(couple_id: int, since: date):
+    return Session.objects.filter(assignment__couple_id=couple_id, date__gte=since).order_by("date", "pk")
+
+
+def _statement_text(name: str) -> str | None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements WHERE name = %s", [name])
+        found = cursor.fetchone()
+    return found[0] if found else None
+
+
+def _run(by_day, couple_id: int, since: date) -> tuple[list[int], list[str]]:
+    """The rows' ids, and the SQL Django sent for them."""
+    with CaptureQueriesContext(connection) as sent:
+        ids = [s.pk for s in by_day(couple_id=couple_id, since=since)]
+    return ids, [q["sql"] for q in sent.captured_queries]
+
+
+def test_numbered_placeholders_and_percent_signs():
+    # Worked by hand: each %s in turn becomes $1, $2, …; the driver's %% is PREPARE's plain %.
+    assert _numbered("a = %s AND b LIKE 'x%%' AND c IN (%s, %s)") == "a = $1 AND b LIKE 'x%' AND c IN ($2, $3)"
+    assert _numbered("SELECT 1") == "SELECT 1"
+
+
+@pytest.fixture
+def two_days(assignment, partner_a, partner_b):
+    """Alex's sessions on 2 and 4 March 2026."""
+    return [
+        SessionFactory(assignment=assignment, date=day, giver=partner_a, receiver=partner_b, logged_by=partner_a).pk
+        for day in (date(2026, 3, 2), date(2026, 3, 4))
+    ]
+
+
+@ONLY_POSTGRES
+def test_prepared_once_per_connection_then_executed_with_each_calls_values(two_days, partner_a, outsider):
+    by_day = Prepared(_by_day, couple_id=int, since=date)
+    ids, sent = _run(by_day, partner_a.couple_id, date(2026, 3, 1))
+    assert ids == two_days
+    # The PREPARE went on the driver's cursor, once: Django sent only the EXECUTE.
+    [execute] = sent
+    name = execute.removeprefix("EXECUTE ").split("(")[0]
+    assert execute.startswith(f"EXECUTE {name}(") and "SELECT" not in execute
+    text = _statement_text(name)
+    assert text.startswith(f"PREPARE {name} AS SELECT") and "$1" in text and "%s" not in text
+    # Other values, the same statement: each call its own rows, no second PREPARE.
+    for couple_id, since, expected in (
+        (outsider.couple_id, date(2026, 3, 1), []),
+        (partner_a.couple_id, date(2026, 3, 3), [two_days[1]]),
+    ):
+        ids, [again] = _run(by_day, couple_id, since)
+        assert ids == expected
+        assert again.startswith(f"EXECUTE {name}(")
+    assert by_day.rows(couple_id=partner_a.couple_id, since=date(2026, 3, 3))[0][0] == two_days[1]
+
+
+@ONLY_POSTGRES
+@pytest.mark.django_db(transaction=True)
+def test_a_new_connection_prepares_again(two_days, partner_a):
+    by_day = Prepared(_by_day, couple_id=int, since=date)
+    assert _run(by_day, partner_a.couple_id, date(2026, 3, 1))[0] == two_days
+    connection.close()  # a worker's connection past CONN_MAX_AGE, or lost: the new one has no statements
+    ids, [execute] = _run(by_day, partner_a.couple_id, date(2026, 3, 3))
+    assert ids == [two_days[1]]
+    assert _statement_text(execute.removeprefix("EXECUTE ").split("(")[0]) is not None
+
+
+@ONLY_POSTGRES
+def test_a_statement_prepared_in_a_rolled_back_transaction_still_runs(two_days, partner_a):
+    by_day = Prepared(_by_day, couple_id=int, since=date)
+
+    class Undone(Exception):
+        pass
+
+    with pytest.raises(Undone), transaction.atomic():
+        assert _run(by_day, partner_a.couple_id, date(2026, 3, 1))[0] == two_days
+        raise Undone
+    # PostgreSQL keeps a PREPARE through a rollback: running it again needs no new one, and works.
+    assert _run(by_day, partner_a.couple_id, date(2026, 3, 3))[0] == [two_days[1]]
+
+
+@ONLY_POSTGRES
+@pytest.mark.parametrize("setting", [("CONN_MAX_AGE", 0), ("DISABLE_SERVER_SIDE_CURSORS", True)])
+def test_plain_sql_on_a_connection_per_request_or_behind_a_transaction_pooler(
+    two_days, partner_a, monkeypatch, setting
+):
+    monkeypatch.setitem(connection.settings_dict, *setting)
+    by_day = Prepared(_by_day, couple_id=int, since=date)
+    ids, [sql] = _run(by_day, partner_a.couple_id, date(2026, 3, 1))
+    assert ids == two_days
+    assert sql.startswith("SELECT ")
