@@ -6,6 +6,8 @@ class IntimacyConfig(AppConfig):
     verbose_name = "Homework"
 
     def ready(self) -> None:
+        from intimacy import trend_parts
         from intimacy.audit import register_clinical_models
 
         register_clinical_models()
+        trend_parts.connect()

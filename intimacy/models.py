@@ -1270,3 +1270,71 @@ class ReadinessAnswer(models.Model):
 
     def get_additional_data(self) -> dict:
         return {"couple": self.partner.couple_id}
+
+
+class TrendPart(models.Model):
+    """What a couple did in one *part* of the calendar, grouped as the therapist's trends group it: derived
+    from sessions, reflections and disputes, kept exact by intimacy/trend_parts.py in the same transaction
+    as every write to them, and rebuilt from them by `manage.py rebuild_trend_parts`.
+
+    A part is a week (Monday to Sunday), or the piece of it in one month when a month starts mid-week:
+    weeks and months are both whole numbers of parts, so a long period's monthly buckets are sums of its
+    parts (issue 16: the database adds up a few hundred small rows for two years instead of joining every
+    session to its reflections). Only counts and sums of ratings, the therapist's to see in full; never
+    anyone's words. One row per group: `TrendPartSessions`, `TrendPartReflections`.
+    """
+
+    # Not a database constraint: rows are refreshed while a couple's sessions are being deleted in a
+    # cascade, in any order; a couple's rows go with it (`trend_parts.forget_couple`).
+    couple = models.ForeignKey(Couple, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
+    first_day = models.DateField()
+    last_day = models.DateField()
+
+    class Meta:
+        abstract = True
+
+
+class TrendPartSessions(TrendPart):
+    """A part's sessions by assignment and giver (`aggregation._grouped_sessions`, therapist scope)."""
+
+    assignment_id = models.BigIntegerField()
+    giver_id = models.BigIntegerField()
+    shape = models.CharField(max_length=20, choices=ExerciseShape.choices)
+    n = models.PositiveIntegerField()
+    both = models.PositiveIntegerField()
+    giver_sum = models.IntegerField(null=True)
+    receiver_sum = models.IntegerField(null=True)
+    paused = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["couple", "first_day", "assignment_id", "giver_id"], name="trendpartsessions_one_per_group"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Trend part (sessions) {self.pk}"
+
+
+class TrendPartReflections(TrendPart):
+    """A part's reflections by partner and role (`aggregation._grouped_reflections`, therapist scope)."""
+
+    partner_id = models.BigIntegerField()
+    role = models.CharField(max_length=20, choices=ReflectionRole.choices)
+    n = models.PositiveIntegerField()
+    connection_sum = models.IntegerField(null=True)
+    comfort_sum = models.IntegerField(null=True)
+    safe_sum = models.IntegerField(null=True)
+    relief_sum = models.IntegerField(null=True)
+    relief_n = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["couple", "first_day", "partner_id", "role"], name="trendpartreflections_one_per_group"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Trend part (reflections) {self.pk}"

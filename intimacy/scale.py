@@ -32,6 +32,7 @@ from django.db import models, transaction
 from django.utils import timezone
 
 from accounts.models import Couple, Partner, User
+from intimacy import trend_parts
 from intimacy.alerts import LOW_COMFORT_MAX, LOW_SAFE_MAX
 from intimacy.demo import DEMO_TOTP_SECRET, PASSWORD
 from intimacy.models import (
@@ -143,6 +144,8 @@ def seed_scale(
             if missing:
                 now, tz = timezone.now(), timezone.get_current_timezone()
                 result = _couples(_Caseload(therapist, t, weeks, today, now, tz, password, exercise), missing)
+                # bulk_create sends no signals: the therapist's trend parts are built from what was inserted.
+                trend_parts.rebuild(list(Couple.objects.filter(therapist=therapist).values_list("pk", flat=True)))
             result.therapists = int(created)
         total.add(result)
         log(f"  scale-therapist-{t}: {result}")

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from accounts.models import Couple, Partner, User
-from intimacy import csi4, holds
+from intimacy import csi4, holds, trend_parts
 from intimacy.alerts import alert_raise_now, alerts_raise
 from intimacy.models import (
     EDIT_WINDOW_DAYS,
@@ -1036,13 +1036,15 @@ def couple_delete(*, couple: Couple, confirmation: str) -> None:
         raise ValidationError(_("Type the couple's label exactly as shown to confirm."))
     with transaction.atomic():
         users = [p.user for p in couple.partners.select_related("user") if p.user is not None]
-        # One by one, so each deletion is in the audit trail (bulk deletes bypass it).
-        for reflection in Reflection.objects.filter(session__assignment__couple=couple).select_related(
-            "session__assignment"
-        ):
-            reflection.delete()
-        for session in Session.objects.filter(assignment__couple=couple):
-            session.delete()
+        # One by one, so each deletion is in the audit trail (bulk deletes bypass it); the trend parts
+        # once at the end, not at each of them.
+        with trend_parts.batch(couple.pk):
+            for reflection in Reflection.objects.filter(session__assignment__couple=couple).select_related(
+                "session__assignment"
+            ):
+                reflection.delete()
+            for session in Session.objects.filter(assignment__couple=couple):
+                session.delete()
         couple.delete()
         for user in users:
             user.delete()

@@ -10,6 +10,7 @@ from django.db import connection, transaction
 from django.urls import reverse
 
 from accounts.models import User
+from intimacy import trend_parts
 from intimacy.builtin import BUILTIN_EXERCISES, seed_builtin_exercises
 from intimacy.models import Exercise, Program, ProgramStage, Reflection
 from intimacy.programs_builtin import BUILTIN_PROGRAMS, seed_builtin_programs
@@ -42,6 +43,11 @@ def _clean_shared_state(db):
     _seed_builtin_programs()
     for alias in ("default", "drafts"):
         caches[alias].clear()
+    yield
+    # The therapist's trend parts are derived from sessions, reflections and disputes and kept exact by
+    # every write (intimacy/trend_parts.py): after any test, whatever it wrote, each must equal its rebuild.
+    differing = trend_parts.differences()
+    assert differing == [], f"trend parts out of step with the sessions of couple(s) {differing}"
 
 
 @pytest.fixture(scope="module")

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from accounts.models import Couple, Partner, User
+from intimacy import trend_parts
 from intimacy.models import Assignment, Exercise, Reflection, SafetyCheck, ScreeningRecord, Session
 
 PASSWORD = "a-long-test-password-42"
@@ -214,4 +215,6 @@ def weeks_of_homework(
     )
     if checkins_until is not None:
         weekly_checkins([a, b], checkins_until, weeks)
+    # bulk_create sends no signals: the therapist's trend parts are built as the scale seeding builds them.
+    trend_parts.rebuild([assignment.couple_id])
     return sessions

@@ -8,12 +8,13 @@ nothing here writes.
 
 import functools
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from enum import Enum
 
 from django.db.models import Count, Exists, F, FilteredRelation, Min, OuterRef, Q, QuerySet, Sum
-from django.db.models.functions import TruncMonth, TruncWeek
+from django.db.models.functions import Greatest, TruncMonth, TruncWeek
 
 from accounts.models import Couple, Partner
 from intimacy.models import (
@@ -26,6 +27,8 @@ from intimacy.models import (
     ReflectionDecline,
     Session,
     SessionDispute,
+    TrendPartReflections,
+    TrendPartSessions,
     reveal_cutoff,
     revealed_together,
 )
@@ -142,6 +145,32 @@ def _trunc(monthly: bool, field_name: str):
     return TruncMonth(field_name) if monthly else TruncWeek(field_name)
 
 
+def _bucket(monthly: bool, by_part: bool, field_name: str):
+    # A part's first day is the later of its week's Monday and its month's first (`part_of`).
+    return Greatest(TruncWeek(field_name), TruncMonth(field_name)) if by_part else _trunc(monthly, field_name)
+
+
+def part_of(day: date) -> tuple[date, date]:
+    """The first and last day of `day`'s part (models.TrendPart): its week, cut where a month starts."""
+    monday = day - timedelta(days=day.weekday())
+    next_month = (day.replace(day=28) + timedelta(days=4)).replace(day=1)
+    return max(monday, day.replace(day=1)), min(monday + timedelta(days=6), next_month - timedelta(days=1))
+
+
+def split_by_parts(start: date, end: date) -> tuple[tuple | None, tuple | None, tuple | None]:
+    """[start, end] as (first, last) day ranges: the days before its first whole part, its whole parts,
+    and the days after its last whole part; None where there are none (no whole part: all of it first)."""
+    part_start, part_end = part_of(start)
+    whole_start = start if part_start == start else part_end + timedelta(days=1)
+    part_start, part_end = part_of(end)
+    whole_end = end if part_end == end else part_start - timedelta(days=1)
+    if whole_start > whole_end:
+        return (start, end), None, None
+    before = (start, whole_start - timedelta(days=1)) if whole_start > start else None
+    after = (whole_end + timedelta(days=1), end) if whole_end < end else None
+    return before, (whole_start, whole_end), after
+
+
 def _as_date(value) -> date:
     # TruncWeek/TruncMonth of a DateField give a date on PostgreSQL and SQLite alike; be strict anyway.
     return value.date() if hasattr(value, "date") and callable(value.date) else value
@@ -238,8 +267,13 @@ def couple_trends(
     for row in rows.values():
         for assignment in assignments:
             row.target += target_for(assignment, row.bucket, period)
-    _add_sessions(rows, _session_groups(couple, period, scope, viewer_partner, left_out))
-    _add_reflections(rows, _reflection_groups(couple, period, scope, viewer_partner, left_out))
+    if scope is Scope.THERAPIST and left_out == NOTHING_LEFT_OUT and period.monthly:
+        session_groups, reflection_groups = _groups_from_parts(couple, period)
+    else:
+        session_groups = _session_groups(couple, period, scope, viewer_partner, left_out)
+        reflection_groups = _reflection_groups(couple, period, scope, viewer_partner, left_out)
+    _add_sessions(rows, session_groups)
+    _add_reflections(rows, reflection_groups)
     notes, steps = [], []
     if scope is Scope.THERAPIST:  # notes, step markers and check-ins are the therapist's alone
         notes = _add_notes(rows, couple, period)
@@ -279,10 +313,11 @@ def _sessions_in(grouped: QuerySet, couple_id: int, start: date, end: date) -> Q
 
 
 def _grouped_sessions(
-    scope: Scope, viewer_partner: Partner | None, left_out: LeftOut, monthly: bool, *, cutoff=None
+    scope: Scope, viewer_partner: Partner | None, left_out: LeftOut, monthly: bool, *, cutoff=None, by_part=False
 ) -> QuerySet:
     """All the sessions `scope` counts, grouped (`_session_groups` picks the couple's of the period).
-    `cutoff`: the reveal rule's moment (`models.reveal_cutoff`), now's unless given."""
+    `cutoff`: the reveal rule's moment (`models.reveal_cutoff`), now's unless given; `by_part`: grouped by
+    the first day of their part (`part_of`) instead of by week or month."""
     # Each session joined to its giver's and its receiver's reflection (as the scope allows): at most one
     # of each (one reflection per session and role), so the joins multiply nothing. Correlated subqueries
     # here ran about eight times per session (EXPLAIN ANALYZE on 104 weeks: ~10 ms against ~3 ms joined).
@@ -302,7 +337,7 @@ def _grouped_sessions(
         Session.objects.exclude(pk__in=left_out.sessions)
         .exclude(_disputed(scope, viewer_partner))
         .annotate(
-            bucket=_trunc(monthly, "date"),
+            bucket=_bucket(monthly, by_part, "date"),
             giver_reflection=reflection_as("giver"),
             receiver_reflection=reflection_as("receiver"),
         )
@@ -368,16 +403,23 @@ def _reflections_in(grouped: QuerySet, couple_id: int, start: date, end: date) -
 
 
 def _grouped_reflections(
-    scope: Scope, viewer_partner: Partner | None, left_out: LeftOut, monthly: bool, *, revealed: bool = True
+    scope: Scope,
+    viewer_partner: Partner | None,
+    left_out: LeftOut,
+    monthly: bool,
+    *,
+    revealed: bool = True,
+    by_part: bool = False,
 ) -> QuerySet:
     """All the reflections `scope` counts, grouped (`_reflection_groups` picks the couple's of the period).
-    `revealed=False` leaves the shared scope's reveal rule for the caller to add."""
+    `revealed=False` leaves the shared scope's reveal rule for the caller to add; `by_part` as for
+    `_grouped_sessions`."""
     return (
         _scoped(Reflection.objects.all(), scope, viewer_partner, revealed=revealed)
         .exclude(pk__in=left_out.reflections)
         .exclude(session__in=left_out.sessions)
         .exclude(_disputed(scope, viewer_partner, "session"))
-        .annotate(bucket=_trunc(monthly, "session__date"))
+        .annotate(bucket=_bucket(monthly, by_part, "session__date"))
         .values("bucket", "partner_id", "role")
         .annotate(
             n=Count("pk"),
@@ -543,6 +585,84 @@ CHECKIN_GROUPS = _per_grouping(
     since=date,
     end=date,
 )
+
+
+def _part_groups(model, keys: tuple, sums: tuple, grouped: Callable[[int, date, date], QuerySet]) -> Prepared:
+    """A monthly period's groups in one query: its whole parts (models.TrendPart) added up by month and
+    `keys`, beside `grouped(couple_id, first, last)`'s groups of the days before and after them (the
+    sessions themselves). A side with no days gets an empty range, so the query is the same every day."""
+
+    def build(couple_id: int, start: date, end: date, before: date, before_end: date, after: date, after_end: date):
+        parts = (
+            model.objects.filter(couple_id=couple_id, first_day__gte=start, last_day__lte=end)
+            .annotate(bucket=TruncMonth("first_day"))
+            .values("bucket", *keys)
+            .annotate(**{name: Sum(name) for name in sums})
+            .order_by()
+        )
+        # The sessions' groups first: theirs are the column names of the whole (a union's are its first's).
+        return grouped(couple_id, before, before_end).union(grouped(couple_id, after, after_end), parts, all=True)
+
+    days = ("start", "end", "before", "before_end", "after", "after_end")
+    return Prepared(build, couple_id=int, **dict.fromkeys(days, date))
+
+
+SESSION_PARTS = _part_groups(
+    TrendPartSessions,
+    ("assignment_id", "giver_id", "shape"),
+    ("n", "both", "giver_sum", "receiver_sum", "paused"),
+    lambda couple_id, first, last: _sessions_in(
+        _grouped_sessions(Scope.THERAPIST, None, NOTHING_LEFT_OUT, True), couple_id, first, last
+    ),
+)
+REFLECTION_PARTS = _part_groups(
+    TrendPartReflections,
+    ("partner_id", "role"),
+    ("n", "connection_sum", "comfort_sum", "safe_sum", "relief_sum", "relief_n"),
+    lambda couple_id, first, last: _reflections_in(
+        _grouped_reflections(Scope.THERAPIST, None, NOTHING_LEFT_OUT, True), couple_id, first, last
+    ),
+)
+# What identifies a group, for adding up a month's whole parts and its days outside them.
+_SESSION_KEY = ("bucket", "assignment_id", "giver_id", "assignment__exercise__shape")
+_REFLECTION_KEY = ("bucket", "partner_id", "role")
+
+
+def _groups_from_parts(couple: Couple, period: Period) -> tuple[list[dict], list[dict]]:
+    """The therapist's session and reflection groups of a monthly period, as `_session_groups` and
+    `_reflection_groups` give them, in as many queries: the months of its whole parts added up by the
+    database from models.TrendPart (a few hundred small rows for two years, no join), with the days before
+    and after them (this week so far, say) grouped from the sessions themselves."""
+    nothing = (period.end + timedelta(days=1), period.end)  # a range that holds no day
+    before, whole, after = (days or nothing for days in split_by_parts(period.start, period.end))
+    slots = {
+        "couple_id": couple.pk,
+        "start": whole[0],
+        "end": whole[1],
+        "before": before[0],
+        "before_end": before[1],
+        "after": after[0],
+        "after_end": after[1],
+    }
+    return (
+        _summed(SESSION_PARTS.dicts(**slots), _SESSION_KEY),
+        _summed(REFLECTION_PARTS.dicts(**slots), _REFLECTION_KEY),
+    )
+
+
+def _summed(groups: list[dict], key: tuple) -> list[dict]:
+    """`groups` with those of the same `key` added up (a month's parts), as one grouped query would give
+    them: a sum over no values stays None."""
+    summed = {}
+    for group in groups:
+        group = {**group, "bucket": _as_date(group["bucket"])}
+        found = summed.setdefault(tuple(group[k] for k in key), group)
+        if found is group:
+            continue
+        for name, value in group.items():
+            if name not in key and value is not None:
+                found[name] = value if found[name] is None else found[name] + value
+    return list(summed.values())
 
 
 def sessions_both_reflected(couple: Couple, period: Period, scope: Scope, limit: int = 10) -> QuerySet:

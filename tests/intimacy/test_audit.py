@@ -59,9 +59,17 @@ def entries(model, action=None):
 # What is registered, and with which fields ---------------------------------------------------------
 
 
+# Derived from audited rows and rewritten by their writes (intimacy/trend_parts.py): auditing it would
+# record each of those writes twice, the second time as sums nobody typed.
+DERIVED = {"intimacy.TrendPartSessions", "intimacy.TrendPartReflections"}
+
+
 def test_every_clinical_model_is_registered():
     # Anything that hangs off a couple is clinical: a new model must be added to FREE_TEXT.
     for model in apps.get_models():
+        if model._meta.label in DERIVED:
+            assert not auditlog.contains(model)
+            continue
         if any(isinstance(f, models.ForeignKey) and f.related_model is Couple for f in model._meta.fields):
             assert auditlog.contains(model), f"{model.__name__} belongs to a couple but is not audited"
     for label in FREE_TEXT:

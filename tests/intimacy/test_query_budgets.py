@@ -154,7 +154,8 @@ def test_exercise_list(client_for, therapist, other_therapist, django_assert_num
 def test_printable_summary(client_for, therapist, couple, homework, django_assert_num_queries):
     client = client_for(therapist)
     # session, user, couple; the audit row recording this viewing (insert); trends: partners,
-    # assignments, sessions by month, reflections by month, notes in the period, program steps started
+    # assignments, sessions by month, reflections by month (each from the period's whole parts,
+    # models.TrendPart, and the days outside them: issue 16), notes in the period, program steps started
     # in the period (issue 15), check-ins by month; open alerts
     with django_assert_num_queries(12):
         response = client.get(reverse("couple_summary", args=[couple.pk]), {"weeks": "104"})

@@ -1,0 +1,186 @@
+"""The therapist's trend parts (models.TrendPart, intimacy/trend_parts.py; issue 16, "Fast").
+
+What matters: a long period's trends read from parts are exactly what grouping the sessions gives, every
+write keeps the parts exact in its own transaction (tests/conftest.py also checks that after every test),
+a stale part is found and rebuilt by the command, and a couple's parts go with the couple."""
+
+from datetime import date
+
+import pytest
+import time_machine
+from django.core.management import CommandError, call_command
+from django.db import models
+from django.utils import timezone
+
+from intimacy import services, trend_parts
+from intimacy.models import Session, SessionDispute, TrendPartReflections, TrendPartSessions
+from intimacy.trends import Period, Scope, aggregation, couple_trends
+from intimacy.trends.aggregation import part_of, split_by_parts
+from tests.factories import ReflectionFactory, SessionFactory
+
+D = date
+
+
+@pytest.mark.parametrize(
+    ("day", "part"),
+    [
+        (D(2026, 11, 25), (D(2026, 11, 23), D(2026, 11, 29))),  # a Wednesday: its whole week
+        (D(2026, 11, 30), (D(2026, 11, 30), D(2026, 11, 30))),  # a Monday whose month ends the next day
+        (D(2026, 12, 2), (D(2026, 12, 1), D(2026, 12, 6))),  # December starts on a Tuesday
+        (D(2026, 2, 28), (D(2026, 2, 23), D(2026, 2, 28))),
+        (D(2026, 3, 1), (D(2026, 3, 1), D(2026, 3, 1))),  # a Sunday, the first of March
+        (D(2024, 2, 29), (D(2024, 2, 26), D(2024, 2, 29))),  # a leap day
+    ],
+)
+def test_a_part_is_the_week_cut_where_a_month_starts(day, part):
+    assert part_of(day) == part
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "split"),
+    [
+        # The overview's two years: from a Monday to a Wednesday, 2 December, two days into a part.
+        (D(2024, 12, 9), D(2026, 12, 2), (None, (D(2024, 12, 9), D(2026, 11, 30)), (D(2026, 12, 1), D(2026, 12, 2)))),
+        # A custom period from a Wednesday to a Friday: a part's end before, its start after.
+        (
+            D(2026, 10, 28),
+            D(2026, 11, 20),
+            ((D(2026, 10, 28), D(2026, 10, 31)), (D(2026, 11, 1), D(2026, 11, 15)), (D(2026, 11, 16), D(2026, 11, 20))),
+        ),
+        # Thursday to the next Tuesday: no whole part, all of it from the sessions.
+        (D(2026, 11, 5), D(2026, 11, 10), ((D(2026, 11, 5), D(2026, 11, 10)), None, None)),
+        # Exactly whole parts: a Monday to a Sunday.
+        (D(2026, 11, 2), D(2026, 11, 29), (None, (D(2026, 11, 2), D(2026, 11, 29)), None)),
+    ],
+)
+def test_a_period_splits_into_days_before_whole_parts_and_days_after(start, end, split):
+    assert split_by_parts(start, end) == split
+
+
+@pytest.fixture
+def history(assignment, partner_a, partner_b, outsider):
+    """Sessions on both sides of a month's start (Sat 31 Oct, Mon 2 Nov 2026) and in this week so far."""
+
+    def give(day, giver, receiver, ratings, **receiver_fields):
+        session = SessionFactory(assignment=assignment, date=day, giver=giver, receiver=receiver, logged_by=giver)
+        ReflectionFactory(session=session, partner=giver, role="giver", connection=ratings[0], comfort=ratings[1])
+        if receiver_fields is not None:
+            ReflectionFactory(
+                session=session, partner=receiver, role="receiver", connection=ratings[2], **receiver_fields
+            )
+        return session
+
+    other_a, other_b = outsider.couple.partners.order_by("slot")
+    SessionFactory(
+        assignment__couple=outsider.couple, date=D(2026, 10, 31), giver=other_a, receiver=other_b, logged_by=other_a
+    )
+    return {
+        "oct31": give(D(2026, 10, 31), partner_a, partner_b, (8, 7, 6), comfort=5, safe=4, visibility="private"),
+        "nov2": give(D(2026, 11, 2), partner_b, partner_a, (5, 6, 9), comfort=9, safe=9, paused=True),
+        "nov3": give(D(2026, 11, 3), partner_a, partner_b, (7, 7, 7), comfort=6, safe=6),
+        "dec1": give(D(2026, 12, 1), partner_a, partner_b, (4, 4, 4), comfort=4, safe=4),
+    }
+
+
+TWO_YEARS = Period(D(2024, 12, 9), D(2026, 12, 2), weeks=104, today=D(2026, 12, 2))
+
+
+def _months(trends) -> dict:
+    return {
+        row.bucket.start: (row.sessions, row.both_reflected, row.paused, row.gave, row.connection, row.comfort)
+        for row in trends.rows
+        if row.sessions
+    }
+
+
+@time_machine.travel("2026-12-02 12:00:00+00:00", tick=False)
+def test_two_years_from_parts_worked_by_hand(history, couple, partner_a, partner_b):
+    a, b = partner_a.pk, partner_b.pk
+    # Worked out by hand. October: Alex gave on the 31st, both reflected (connection 8 and 6; Sam's side is
+    # "Just me", whose ratings the therapist's trends count). November: Sam gave on the 2nd (connection 5,
+    # Alex 9, Alex paused), Alex on the 3rd (7 and 7). December: Alex on the 1st, this week so far (4 and 4).
+    assert _months(couple_trends(couple, TWO_YEARS, Scope.THERAPIST)) == {
+        D(2026, 10, 1): (1, 1, 0, {a: 1}, {(a, "giver"): 8.0, (b, "receiver"): 6.0}, {a: 7.0, b: 5.0}),
+        D(2026, 11, 1): (
+            2,
+            2,
+            1,
+            {b: 1, a: 1},
+            {(b, "giver"): 5.0, (a, "receiver"): 9.0, (a, "giver"): 7.0, (b, "receiver"): 7.0},
+            {a: 8.0, b: 6.0},  # Alex: comfort 9 as receiver, 7 as giver; Sam: 6 as giver, 6 as receiver
+        ),
+        D(2026, 12, 1): (1, 1, 0, {a: 1}, {(a, "giver"): 4.0, (b, "receiver"): 4.0}, {a: 4.0, b: 4.0}),
+    }
+    # The parts hold Oct 26–31, Nov 2–8 and Dec 1–6 (the sessions' parts); the period's whole parts end on
+    # 30 November, so December comes from the sessions, not from its part.
+    assert sorted(TrendPartSessions.objects.filter(couple=couple).values_list("first_day", "last_day", "n")) == [
+        (D(2026, 10, 26), D(2026, 10, 31), 1),
+        (D(2026, 11, 2), D(2026, 11, 8), 1),  # one row per giver: Sam's and Alex's
+        (D(2026, 11, 2), D(2026, 11, 8), 1),
+        (D(2026, 12, 1), D(2026, 12, 6), 1),
+    ]
+
+
+@time_machine.travel("2026-12-02 12:00:00+00:00", tick=False)
+def test_parts_give_what_grouping_the_sessions_gives(history, couple, partner_a, partner_b, monkeypatch):
+    # Another couple's, disputed and withdrawn sessions, and a custom period cutting parts at both ends.
+    SessionDispute.objects.create(session=history["nov3"], partner=partner_b, couple=couple)
+    withdrawn = history["oct31"]
+    withdrawn.withdrawn_at = timezone.now()  # as services.session_delete withdraws one
+    withdrawn.save(update_fields=["withdrawn_at"])
+    periods = [TWO_YEARS, Period(D(2026, 4, 29), D(2026, 11, 4), today=D(2026, 12, 2))]
+    from_parts = [_months(couple_trends(couple, p, Scope.THERAPIST)) for p in periods]
+    # The same periods with the parts left out: every group from the sessions themselves.
+    monkeypatch.setattr(aggregation, "split_by_parts", lambda start, end: ((start, end), None, None))
+    assert [_months(couple_trends(couple, p, Scope.THERAPIST)) for p in periods] == from_parts
+    # By hand: the disputed session of 3 November and the withdrawn one of 31 October are not counted.
+    assert from_parts[0][D(2026, 11, 1)][0] == 1
+    assert D(2026, 10, 1) not in from_parts[0]
+
+
+def test_moving_a_session_to_another_month_moves_it_between_parts(history, couple, partner_b):
+    moved = history["nov2"]
+    moved.date = D(2026, 10, 30)
+    moved.save(update_fields=["date", "minutes"])  # as services.session_update saves a corrected date
+    # By hand: 30 October is in Oct 26–31, beside the session of the 31st; Nov 2–8 keeps only the 3rd's.
+    rows = TrendPartSessions.objects.filter(couple=couple).order_by("first_day", "giver_id")
+    assert [(r.first_day, r.giver_id, r.n) for r in rows] == sorted(
+        [
+            (D(2026, 10, 26), history["oct31"].giver_id, 1),
+            (D(2026, 10, 26), partner_b.pk, 1),
+            (D(2026, 11, 2), history["nov3"].giver_id, 1),
+            (D(2026, 12, 1), history["dec1"].giver_id, 1),
+        ]
+    )
+    assert trend_parts.differences() == []
+
+
+def test_a_deleted_reflection_and_a_dispute_change_their_part(history, couple, partner_a, partner_b):
+    session = history["nov3"]
+    session.reflections.get(partner=partner_b).delete()
+    row = TrendPartSessions.objects.get(couple=couple, first_day=D(2026, 11, 2), giver_id=partner_a.pk)
+    assert (row.n, row.both) == (1, 0)
+    SessionDispute.objects.create(session=session, partner=partner_b, couple=couple)
+    assert not TrendPartSessions.objects.filter(couple=couple, first_day=D(2026, 11, 2), giver_id=partner_a.pk)
+
+
+def test_a_stale_part_is_found_and_rebuilt_by_the_command(history, couple, capsys):
+    # A queryset's update sends no signal: the part of 3 November is now out of step.
+    models.QuerySet(model=Session).filter(pk=history["nov3"].pk).update(date=D(2026, 11, 24))
+    with pytest.raises(CommandError) as failed:
+        call_command("rebuild_trend_parts", "--check")
+    assert str(failed.value) == f"Trend parts differ from the sessions for couple(s): {couple.pk}"
+    call_command("rebuild_trend_parts", "--couple", str(couple.pk))
+    call_command("rebuild_trend_parts", "--check")
+    assert "every one equals the sessions it sums" in capsys.readouterr().out
+    assert TrendPartSessions.objects.filter(couple=couple, first_day=D(2026, 11, 23)).exists()
+
+
+def test_a_couples_parts_go_with_the_couple(history, couple, outsider):
+    assert TrendPartReflections.objects.filter(couple=couple).exists()
+    couple.exported_at = timezone.now()
+    couple.save(update_fields=["exported_at"])
+    services.couple_delete(couple=couple, confirmation=couple.label)
+    assert not TrendPartSessions.objects.filter(couple_id=couple.pk).exists()
+    assert not TrendPartReflections.objects.filter(couple_id=couple.pk).exists()
+    assert TrendPartSessions.objects.filter(couple=outsider.couple).exists()
