@@ -15,6 +15,13 @@ class ExerciseAdmin(admin.ModelAdmin):
     list_display = ["title", "owner", "builtin_key", "archived_at"]
     search_fields = ["title"]
 
+    def get_readonly_fields(self, request, obj=None):
+        # A shape decides the roles and questions of every session logged under it, and the therapist's
+        # trend parts are kept by it: once assigned, as in Tend itself (services.exercise_update), it stays.
+        if obj is not None and obj.assignments.exists():
+            return ["shape"]
+        return []
+
 
 class ReadOnlyAdmin(ClinicalAdminMixin, admin.ModelAdmin):
     """Seen by support, changed only by the therapist in Tend itself."""

@@ -8,8 +8,9 @@ disagree with what it sums:
   same transaction (the signal receivers below; a session moved to another day refreshes both days);
 - the refresh reads the part's groups with the very queries the trends use for a week
   (aggregation.SESSION_GROUPS and REFLECTION_GROUPS, therapist scope), so there is one statement of what
-  counts, and it locks the couple first, so two partners saving at once cannot each write a part that
-  misses the other's save;
+  counts, and it holds a lock per couple (`_lock`) to the end of the transaction, so two partners saving
+  at once cannot each write a part that misses the other's save; a save of fields the parts don't count
+  (a reflection's visibility or words) refreshes nothing;
 - writes that send no signals (`bulk_create` in the demo and scale seeding, a queryset's `update`) are
   followed by `rebuild`; `manage.py rebuild_trend_parts --check` compares every part with the sessions;
 - the suite checks after every test that touches the database that every part equals its rebuild
@@ -24,7 +25,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import date
 
-from django.db import transaction
+from django.db import connections, transaction
 from django.db.models.signals import post_delete, post_save, pre_save
 
 from accounts.models import Couple, Partner
@@ -72,8 +73,8 @@ def refresh(couple_id: int, day: date) -> None:
         return
     first, last = part_of(day)
     with transaction.atomic():
-        # Lock the couple: a second refresh of its parts waits for this transaction, then reads what it wrote.
-        if not Couple.objects.select_for_update(no_key=True).filter(pk=couple_id).values_list("pk"):
+        _lock([couple_id])
+        if not Couple.objects.filter(pk=couple_id).exists():
             return  # the couple is being deleted; `forget_couple` removes its parts
         slots = {"couple_id": couple_id, "start": first, "end": last}
         sessions = SESSION_GROUPS[Scope.THERAPIST][WEEKLY].dicts(**slots)
@@ -107,9 +108,29 @@ def computed(couple_ids: list[int] | None = None) -> dict[tuple[int, date], tupl
     return dict(parts)
 
 
+def _lock(couple_ids) -> None:
+    """Hold the couples' trend-parts locks until the transaction ends: a second refresh or rebuild of their
+    parts waits for this one's transaction, then reads what it wrote (two partners saving at once can't
+    each write a part missing the other's save). PostgreSQL's advisory locks, which only this module
+    takes, so no other lock can wait in a cycle with them (locking the couple's row did: a program's step
+    change holds that row and then the assignment a partner logging holds). SQLite runs one writer at a
+    time anyway."""
+    connection = connections[TrendPartSessions.objects.db]
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        for couple_id in sorted(couple_ids):  # in one order, so two rebuilds can't wait on each other
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_LOCK_SPACE, couple_id])
+
+
+# The first key of the advisory locks: the trend parts' own (any other user of advisory locks picks another).
+_LOCK_SPACE = 1_687_200
+
+
 def rebuild(couple_ids: list[int] | None = None) -> int:
     """Rewrite the parts of the given couples (or of all) from their sessions; the number of rows written."""
     with transaction.atomic():
+        _lock(Couple.objects.values_list("pk", flat=True) if couple_ids is None else couple_ids)
         expected = computed(couple_ids)
         for model in PART_MODELS:
             stored = model.objects.all() if couple_ids is None else model.objects.filter(couple_id__in=couple_ids)
@@ -169,14 +190,30 @@ def _session_place(session_id: int) -> tuple[int, date] | None:
     return Session.objects.filter(pk=session_id).values_list("assignment__couple_id", "date").first()
 
 
-def _session_saving(sender, instance: Session, update_fields=None, **kwargs) -> None:
+# What a session's and a reflection's parts count: a save of other fields only (a reflection's visibility,
+# its words, a session's minutes) leaves them as they are.
+SESSION_COUNTED = {"assignment", "date", "giver", "receiver", "withdrawn_at"}
+REFLECTION_COUNTED = {"session", "partner", "role", "connection", "comfort", "safe", "paused"}
+REFLECTION_COUNTED |= {"tension_before", "tension_after"}
+
+
+def _counts(update_fields, counted: set) -> bool:
+    return update_fields is None or bool({name.removesuffix("_id") for name in update_fields} & counted)
+
+
+def _session_saving(sender, instance: Session, update_fields=None, raw=False, **kwargs) -> None:
     # A session moved to another day leaves its old part too: remember that day before the save.
     instance._trend_old_day = None
+    if raw:
+        return
     if not instance._state.adding and (update_fields is None or "date" in update_fields):
         instance._trend_old_day = Session.objects.filter(pk=instance.pk).values_list("date", flat=True).first()
 
 
-def _session_saved(sender, instance: Session, **kwargs) -> None:
+def _session_saved(sender, instance: Session, update_fields=None, raw=False, **kwargs) -> None:
+    # A fixture loaded raw (`loaddata`) is followed by `rebuild_trend_parts`, as any write without signals.
+    if raw or not _counts(update_fields, SESSION_COUNTED):
+        return
     # As stored: the instance may hold the date as the string it was given.
     couple_id, day = _session_place(instance.pk)
     refresh(couple_id, day)
@@ -198,8 +235,11 @@ def _couple_of_assignment(session: Session) -> int | None:
     return Assignment.objects.filter(pk=session.assignment_id).values_list("couple_id", flat=True).first()
 
 
-def _on_a_session(sender, instance, **kwargs) -> None:
-    """A reflection or a dispute, saved or deleted: the part of its session's day."""
+def _on_a_session(sender, instance, update_fields=None, raw=False, **kwargs) -> None:
+    """A reflection or a dispute, saved or deleted: the part of its session's day. (One moved to another
+    session, when two are merged, leaves a session that is then deleted, which refreshes its own part.)"""
+    if raw or (sender is Reflection and not _counts(update_fields, REFLECTION_COUNTED)):
+        return
     place = _session_place(instance.session_id)
     if place is not None:
         refresh(*place)

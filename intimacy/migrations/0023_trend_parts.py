@@ -6,20 +6,13 @@ from django.db import migrations, models
 
 def build_parts(apps, schema_editor):
     """Parts for the sessions already there (none on a new database, where this does nothing). It uses the
-    app's own rebuild, which reads the current models: on a database migrated from before this migration
-    long after it was released, that may fail on a schema not yet current; the migration then goes on and
-    says to run `manage.py rebuild_trend_parts` once the migrations are through (docs/DEPLOY.md)."""
+    app's own rebuild, which reads today's models: if a much later schema ever stops it, the migration
+    fails loudly rather than leave the long trends short (docs/DEPLOY.md, "Trend parts")."""
     if not apps.get_model("intimacy", "Session").objects.exists():
         return
-    from django.db import DatabaseError, transaction
-
     from intimacy import trend_parts
 
-    try:
-        with transaction.atomic():
-            trend_parts.rebuild()
-    except DatabaseError:
-        print("\n  Trend parts not built: run `python manage.py rebuild_trend_parts` after migrating.")
+    trend_parts.rebuild()
 
 
 class Migration(migrations.Migration):

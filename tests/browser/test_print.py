@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 from django.urls import reverse
 
+from intimacy import trend_parts
 from intimacy.models import Reflection, Session
 from intimacy.weeks import week_start
 from tests.browser.conftest import LAPTOP
@@ -37,6 +38,8 @@ def two_years_of_homework(couple, partner_a, partner_b):
     )
     # Both partners' weekly check-ins fill the summary's check-in columns too.
     weekly_checkins([partner_a, partner_b], week_start(today), 105)
+    # bulk_create sends no signals: the therapist's trend parts are built as the scale seeding builds them.
+    trend_parts.rebuild([couple.pk])
 
 
 def pdf_pages(pdf: bytes) -> int:

@@ -8,14 +8,16 @@ from datetime import date
 
 import pytest
 import time_machine
+from django.contrib import admin
 from django.core.management import CommandError, call_command
 from django.db import models
 from django.utils import timezone
 
 from intimacy import services, trend_parts
-from intimacy.models import Session, SessionDispute, TrendPartReflections, TrendPartSessions
+from intimacy.admin import ExerciseAdmin
+from intimacy.models import Exercise, Session, SessionDispute, TrendPartReflections, TrendPartSessions
 from intimacy.trends import Period, Scope, aggregation, couple_trends
-from intimacy.trends.aggregation import part_of, split_by_parts
+from intimacy.trends.aggregation import LeftOut, part_of, split_by_parts
 from tests.factories import ReflectionFactory, SessionFactory
 
 D = date
@@ -64,10 +66,7 @@ def history(assignment, partner_a, partner_b, outsider):
     def give(day, giver, receiver, ratings, **receiver_fields):
         session = SessionFactory(assignment=assignment, date=day, giver=giver, receiver=receiver, logged_by=giver)
         ReflectionFactory(session=session, partner=giver, role="giver", connection=ratings[0], comfort=ratings[1])
-        if receiver_fields is not None:
-            ReflectionFactory(
-                session=session, partner=receiver, role="receiver", connection=ratings[2], **receiver_fields
-            )
+        ReflectionFactory(session=session, partner=receiver, role="receiver", connection=ratings[2], **receiver_fields)
         return session
 
     other_a, other_b = outsider.couple.partners.order_by("slot")
@@ -82,6 +81,7 @@ def history(assignment, partner_a, partner_b, outsider):
     }
 
 
+NOT_READING_PARTS = LeftOut(sessions=frozenset({-1}))
 TWO_YEARS = Period(D(2024, 12, 9), D(2026, 12, 2), weeks=104, today=D(2026, 12, 2))
 
 
@@ -130,7 +130,11 @@ def test_parts_give_what_grouping_the_sessions_gives(history, couple, partner_a,
     withdrawn.save(update_fields=["withdrawn_at"])
     periods = [TWO_YEARS, Period(D(2026, 4, 29), D(2026, 11, 4), today=D(2026, 12, 2))]
     from_parts = [_months(couple_trends(couple, p, Scope.THERAPIST)) for p in periods]
-    # The same periods with the parts left out: every group from the sessions themselves.
+    # The same periods grouped from the sessions as every other view does (with something left out, as the
+    # appointment view may, the trends never read parts; a missing id leaves out nothing).
+    from_sessions = [_months(couple_trends(couple, p, Scope.THERAPIST, left_out=NOT_READING_PARTS)) for p in periods]
+    assert from_sessions == from_parts
+    # And the union's raw side alone (every day outside a whole part) says the same.
     monkeypatch.setattr(aggregation, "split_by_parts", lambda start, end: ((start, end), None, None))
     assert [_months(couple_trends(couple, p, Scope.THERAPIST)) for p in periods] == from_parts
     # By hand: the disputed session of 3 November and the withdrawn one of 31 October are not counted.
@@ -184,3 +188,37 @@ def test_a_couples_parts_go_with_the_couple(history, couple, outsider):
     assert not TrendPartSessions.objects.filter(couple_id=couple.pk).exists()
     assert not TrendPartReflections.objects.filter(couple_id=couple.pk).exists()
     assert TrendPartSessions.objects.filter(couple=outsider.couple).exists()
+
+
+@time_machine.travel("2026-12-02 12:00:00+00:00", tick=False)
+def test_a_month_from_whole_parts_and_days_outside_them_adds_up(assignment, couple, partner_a, partner_b):
+    """29 April to 20 November (monthly): November's whole parts are 1–15 November; 16–20 November is outside.
+    Alex gives on 3 and 18 November (the same assignment and roles): one month, two sources, added up."""
+    for day, (giver_says, receiver_says) in ((D(2026, 11, 3), (8, 6)), (D(2026, 11, 18), (5, 9))):
+        session = SessionFactory(
+            assignment=assignment, date=day, giver=partner_a, receiver=partner_b, logged_by=partner_a
+        )
+        ReflectionFactory(session=session, partner=partner_a, role="giver", connection=giver_says, comfort=7)
+        ReflectionFactory(session=session, partner=partner_b, role="receiver", connection=receiver_says, comfort=6)
+    period = Period(D(2026, 4, 29), D(2026, 11, 20), today=D(2026, 12, 2))
+    assert period.monthly and split_by_parts(period.start, period.end)[2] == (D(2026, 11, 16), D(2026, 11, 20))
+    a, b = partner_a.pk, partner_b.pk
+    # By hand: two sessions, both reflected; Alex's connection as giver (8 + 5) / 2 = 6.5, Sam's as receiver
+    # (6 + 9) / 2 = 7.5; the gap columns the same means; comfort 7 and 6.
+    november = {D(2026, 11, 1): (2, 2, 0, {a: 2}, {(a, "giver"): 6.5, (b, "receiver"): 7.5}, {a: 7.0, b: 6.0})}
+    trends = couple_trends(couple, period, Scope.THERAPIST)
+    assert _months(trends) == november
+    row = next(r for r in trends.rows if r.sessions)
+    assert (row.gap_giver, row.gap_receiver) == (6.5, 7.5)
+    assert _months(couple_trends(couple, period, Scope.THERAPIST, left_out=NOT_READING_PARTS)) == november
+
+
+def test_staff_cannot_change_the_shape_of_an_assigned_exercise(assignment, rf, staff):
+    exercise_admin = ExerciseAdmin(Exercise, admin.site)
+    request = rf.get("/")
+    request.user = staff
+    assert "shape" in exercise_admin.get_readonly_fields(request, assignment.exercise)
+    unassigned = Exercise.objects.create(
+        title="Unassigned", shape="talk", owner=assignment.couple.therapist, suggested_minutes=15
+    )
+    assert "shape" not in exercise_admin.get_readonly_fields(request, unassigned)
