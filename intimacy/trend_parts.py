@@ -127,15 +127,29 @@ def _lock(couple_ids) -> None:
 _LOCK_SPACE = 1_687_200
 
 
-def rebuild(couple_ids: list[int] | None = None) -> int:
-    """Rewrite the parts of the given couples (or of all) from their sessions; the number of rows written."""
-    with transaction.atomic():
-        _lock(Couple.objects.values_list("pk", flat=True) if couple_ids is None else couple_ids)
-        expected = computed(couple_ids)
+def rebuild(couple_ids: list[int] | None = None, *, lock: bool = True) -> int:
+    """Rewrite the parts of the given couples (or of all) from their sessions; the number of rows written.
+
+    A few hundred couples a transaction, each holding its couples' locks (`lock=False` for the migration,
+    which runs before the new code serves anyone and whose one transaction would hold them all at once)."""
+    ids = sorted(Couple.objects.values_list("pk", flat=True) if couple_ids is None else couple_ids)
+    written = 0
+    for start in range(0, len(ids), REBUILD_CHUNK):
+        chunk = ids[start : start + REBUILD_CHUNK]
+        with transaction.atomic():
+            if lock:
+                _lock(chunk)
+            expected = computed(chunk)
+            for model in PART_MODELS:
+                model.objects.filter(couple_id__in=chunk).delete()
+            written += _write(expected)
+    if couple_ids is None:  # rows of couples gone without their receiver (a raw delete): gone too
         for model in PART_MODELS:
-            stored = model.objects.all() if couple_ids is None else model.objects.filter(couple_id__in=couple_ids)
-            stored.delete()
-        return _write(expected)
+            model.objects.exclude(couple_id__in=Couple.objects.values("pk")).delete()
+    return written
+
+
+REBUILD_CHUNK = 200
 
 
 def differences(couple_ids: list[int] | None = None) -> list[int]:

@@ -12,7 +12,7 @@ def build_parts(apps, schema_editor):
         return
     from intimacy import trend_parts
 
-    trend_parts.rebuild()
+    trend_parts.rebuild(lock=False)
 
 
 class Migration(migrations.Migration):

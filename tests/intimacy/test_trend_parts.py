@@ -222,3 +222,24 @@ def test_staff_cannot_change_the_shape_of_an_assigned_exercise(assignment, rf, s
         title="Unassigned", shape="talk", owner=assignment.couple.therapist, suggested_minutes=15
     )
     assert "shape" not in exercise_admin.get_readonly_fields(request, unassigned)
+
+
+def test_a_full_rebuild_goes_a_few_couples_at_a_time_and_drops_rows_of_couples_gone(history, couple, monkeypatch):
+    monkeypatch.setattr(trend_parts, "REBUILD_CHUNK", 1)  # one couple a transaction: both couples, in turn
+    kept = sorted(TrendPartSessions.objects.values_list("couple_id", "first_day", "giver_id", "n"))
+    TrendPartSessions.objects.create(
+        couple_id=987654,
+        first_day=D(2026, 11, 2),
+        last_day=D(2026, 11, 8),
+        assignment_id=1,
+        giver_id=1,
+        shape="touch",
+        n=3,
+        both=0,
+        paused=0,
+    )  # a row whose couple is gone (deleted without its receiver)
+    # By hand: session rows: this couple's 4 (one a giver and part: Nov 2–8 has two givers) and the other
+    # couple's 1; reflection rows: a partner and role a part: 2 in Oct 26–31, 4 in Nov 2–8, 2 in Dec 1–6.
+    assert trend_parts.rebuild() == 5 + 8
+    assert sorted(TrendPartSessions.objects.values_list("couple_id", "first_day", "giver_id", "n")) == kept
+    assert len(kept) == 5
