@@ -171,8 +171,10 @@ class Prepared:
             raise ImproperlyConfigured("A prepared query's builder reads something besides its slots (the clock?)")
         # The stand-ins as the driver receives them (SQLite's dates and times are strings).
         adapted = {connection.ops.adapt_unknown_value(value): name for name, value in stand_ins.items()}
+        # A RawSQL's own parameters reach the driver as given (each call's are adapted as they run).
+        given = {value: name for name, value in stand_ins.items()} | adapted
         marked = tuple(
-            _SlotName(adapted[p]) if not isinstance(p, bool) and _hashable(p) and p in adapted else p for p in params
+            _SlotName(given[p]) if not isinstance(p, bool) and _hashable(p) and p in given else p for p in params
         )
         found = {p for p in marked if isinstance(p, _SlotName)}
         for value, name in adapted.items():

@@ -788,16 +788,27 @@ _CASELOAD_SQL = {
 def _caseload_couples(therapist: User, now, status: str | None) -> list[Couple]:
     """The therapist's couples with their aggregates (`_CASELOAD_SQL`), in one query."""
     utc_today = now.astimezone(UTC).date()
-    params = {"target": (Assignment.Status.ACTIVE, utc_today, utc_today)}
-    couples = Couple.objects.filter(therapist=therapist)
-    if status:
-        couples = couples.filter(status=status)
-    aggregates = {
-        # Fixed SQL text from _CASELOAD_SQL; every value is a parameter.
-        name: RawSQL(sql, params.get(name, ()), output_field=field)  # noqa: S611  # nosec B611
-        for name, (sql, field) in _CASELOAD_SQL.items()
-    }
-    return list(couples.annotate(**aggregates).order_by("label", "pk"))
+    return list(_prepared_caseload(status)(therapist_id=therapist.pk, utc_today=utc_today))
+
+
+@cache
+def _prepared_caseload(status: str | None) -> Prepared:
+    """`_caseload_couples`' query compiled once per process and status (a status is a word, not a slot; there
+    are three): building and compiling it was most of the caseload's work in Django (issue 16, "Fast")."""
+
+    def build(therapist_id: int, utc_today: date) -> QuerySet:
+        params = {"target": (Assignment.Status.ACTIVE, utc_today, utc_today)}
+        couples = Couple.objects.filter(therapist_id=therapist_id)
+        if status:
+            couples = couples.filter(status=status)
+        aggregates = {
+            # Fixed SQL text from _CASELOAD_SQL; every value is a parameter.
+            name: RawSQL(sql, params.get(name, ()), output_field=field)  # noqa: S611  # nosec B611
+            for name, (sql, field) in _CASELOAD_SQL.items()
+        }
+        return couples.annotate(**aggregates).order_by("label", "pk")
+
+    return Prepared(build, therapist_id=int, utc_today=date)
 
 
 def _caseload_sessions_per_week(therapist: User, now) -> dict[int, dict[date, int]]:
@@ -809,16 +820,28 @@ def _caseload_sessions_per_week(therapist: User, now) -> dict[int, dict[date, in
     # A week starts at most a day earlier anywhere on Earth than in UTC; going one more day back covers every zone.
     earliest = week_start(now.astimezone(UTC).date() - timedelta(days=1)) - timedelta(weeks=CASELOAD_WEEKS - 1)
     per_week = defaultdict(dict)
-    for couple_id, monday, n in (
-        Session.objects.filter(assignment__couple__therapist=therapist, withdrawn_at__isnull=True, date__gte=earliest)
-        .annotate(monday=TruncWeek("date"))
-        .values("assignment__couple_id", "monday")
-        .annotate(n=Count("pk"))
-        .order_by()
-        .values_list("assignment__couple_id", "monday", "n")
-    ):
-        per_week[couple_id][monday] = n
+    for couple_id, monday, n in _CASELOAD_WEEKS.rows(therapist_id=therapist.pk, earliest=earliest):
+        per_week[couple_id][_as_day(monday)] = n
     return per_week
+
+
+_CASELOAD_WEEKS = Prepared(
+    lambda therapist_id, earliest: Session.objects.filter(
+        assignment__couple__therapist_id=therapist_id, withdrawn_at__isnull=True, date__gte=earliest
+    )
+    .annotate(monday=TruncWeek("date"))
+    .values("assignment__couple_id", "monday")
+    .annotate(n=Count("pk"))
+    .order_by()
+    .values_list("assignment__couple_id", "monday", "n"),
+    therapist_id=int,
+    earliest=date,
+)
+
+
+def _as_day(value) -> date:
+    # TruncWeek of a DateField: a date once converted, on PostgreSQL and SQLite alike; be strict anyway.
+    return value.date() if isinstance(value, datetime) else value
 
 
 def _caseload_row(couple: Couple, weeks_done: dict[date, int], now) -> CaseloadRow:

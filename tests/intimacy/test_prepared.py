@@ -335,3 +335,40 @@ def test_plain_sql_on_a_connection_per_request_or_behind_a_transaction_pooler(
     ids, [sql] = _run(by_day, partner_a.couple_id, date(2026, 3, 1))
     assert ids == two_days
     assert sql.startswith("SELECT ")
+
+
+@time_machine.travel(datetime(2026, 11, 25, 12, 0, tzinfo=UTC), tick=False)
+def test_each_therapists_caseload_reads_its_own_couples_and_day(
+    therapist, other_therapist, assignment, partner_a, outsider
+):
+    """The caseload's two prepared reads (issue 16): therapist, then the other, then the first again; the
+    day as a slot; each status a query of its own."""
+    from intimacy import selectors
+
+    people = {"giver": partner_a, "receiver": assignment.couple.partners.exclude(pk=partner_a.pk).get()}
+    SessionFactory(assignment=assignment, date=date(2026, 11, 24), logged_by=partner_a, **people)
+    theirs = outsider.couple
+    SessionFactory(
+        assignment__couple=theirs,
+        date=date(2026, 11, 10),
+        giver=outsider,
+        receiver=theirs.partners.exclude(pk=outsider.pk).get(),
+        logged_by=outsider,
+    )
+
+    def rows(who, status=None, now=None):
+        return [
+            (r.couple.pk, r.last_session, r.done_this_week) for r in selectors.caseload(who, now=now, status=status)
+        ]
+
+    # By hand: ours logged Tuesday 24 November (this week: 1); theirs on 10 November (none this week).
+    mine = [(assignment.couple_id, date(2026, 11, 24), 1)]
+    assert rows(therapist) == mine
+    assert rows(other_therapist) == [(theirs.pk, date(2026, 11, 10), 0)]
+    assert rows(therapist) == mine
+    assert rows(therapist, status="closed") == []
+    assert rows(therapist, status="active") == mine
+    # A week later the same session is last week's: this week's count reads the later day.
+    assert rows(therapist, now=datetime(2026, 12, 2, 12, 0, tzinfo=UTC)) == [
+        (assignment.couple_id, date(2026, 11, 24), 0)
+    ]
