@@ -172,10 +172,7 @@ class Prepared:
         # The stand-ins as the driver receives them (SQLite's dates and times are strings).
         adapted = {connection.ops.adapt_unknown_value(value): name for name, value in stand_ins.items()}
         # A RawSQL's own parameters reach the driver as given (each call's are adapted as they run).
-        given = {value: name for name, value in stand_ins.items()} | adapted
-        marked = tuple(
-            _SlotName(given[p]) if not isinstance(p, bool) and _hashable(p) and p in given else p for p in params
-        )
+        marked = _marked(params, {value: name for name, value in stand_ins.items()} | adapted)
         found = {p for p in marked if isinstance(p, _SlotName)}
         for value, name in adapted.items():
             if name not in found or str(value) in sql:
@@ -236,6 +233,13 @@ def _statement(connection, compiled: _Compiled) -> str:
             cursor.execute(compiled.prepare)
         known[1].add(compiled.name)
     return compiled.execute
+
+
+def _marked(params, stand_ins: dict) -> tuple:
+    """`params` with each stand-in's place holding its slot's name."""
+    return tuple(
+        _SlotName(stand_ins[p]) if not isinstance(p, bool) and _hashable(p) and p in stand_ins else p for p in params
+    )
 
 
 def _hashable(value) -> bool:
