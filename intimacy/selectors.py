@@ -821,7 +821,7 @@ def _caseload_sessions_per_week(therapist: User, now) -> dict[int, dict[date, in
     earliest = week_start(now.astimezone(UTC).date() - timedelta(days=1)) - timedelta(weeks=CASELOAD_WEEKS - 1)
     per_week = defaultdict(dict)
     for couple_id, monday, n in _CASELOAD_WEEKS.rows(therapist_id=therapist.pk, earliest=earliest):
-        per_week[couple_id][_as_day(monday)] = n
+        per_week[couple_id][monday] = n  # a date: Prepared.rows converts as values_list does
     return per_week
 
 
@@ -837,11 +837,6 @@ _CASELOAD_WEEKS = Prepared(
     therapist_id=int,
     earliest=date,
 )
-
-
-def _as_day(value) -> date:
-    # TruncWeek of a DateField: a date once converted, on PostgreSQL and SQLite alike; be strict anyway.
-    return value.date() if isinstance(value, datetime) else value
 
 
 def _caseload_row(couple: Couple, weeks_done: dict[date, int], now) -> CaseloadRow:
