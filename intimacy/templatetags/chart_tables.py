@@ -7,19 +7,39 @@ couple's pages that grew with the period. Each value is localized as `{{ v }}` w
 format_html; a missing value is "–", as before.
 """
 
+import decimal
+
 from django import template
-from django.utils.formats import localize
-from django.utils.html import format_html, format_html_join
+from django.utils import numberformat
+from django.utils.formats import get_format, localize
+from django.utils.html import escape, format_html, format_html_join
 from django.utils.safestring import SafeString
-from django.utils.translation import gettext
+from django.utils.translation import get_language, gettext
 
 from intimacy.html import blocktranslate
+from intimacy.trends import drawn
 
 register = template.Library()
 
 
-def _cell(value) -> str:
-    return "–" if value is None else localize(value)
+def _number_text():
+    """`localize(value)` for a table's cells, with the language's number formats read once per table:
+    localize() reads three of them for every number (`formats.number_format`), which was most of a
+    two-year table's time. Anything but a number goes to localize() itself; a missing value is "–"."""
+    language = get_language()
+    decimal_separator, grouping, thousand_separator = (
+        get_format(name, language, use_l10n=True)
+        for name in ("DECIMAL_SEPARATOR", "NUMBER_GROUPING", "THOUSAND_SEPARATOR")
+    )
+
+    def text(value) -> str:
+        if value is None:
+            return "–"
+        if isinstance(value, (int, float, decimal.Decimal)) and not isinstance(value, bool):
+            return numberformat.format(value, decimal_separator, None, grouping, thousand_separator, use_l10n=True)
+        return localize(value)
+
+    return text
 
 
 @register.simple_tag
@@ -30,11 +50,12 @@ def chart_table_rows(chart) -> SafeString:
     # localize() and an escape per cell were most of the table's time. Keyed by type too, since 1 == 1.0
     # but they read "1" and "1.0".
     texts = {}
+    number_text = _number_text()
 
     def text(value) -> SafeString:
         key = (type(value), value)
         if key not in texts:
-            texts[key] = format_html("{}", _cell(value))
+            texts[key] = escape(number_text(value))
         return texts[key]
 
     templates = {}
@@ -53,6 +74,13 @@ def _row_template(templates: dict, cells: int) -> str:
     if cells not in templates:
         templates[cells] = '<tr><th scope="row">{}</th>' + "<td>{}</td>" * cells + "</tr>"
     return templates[cells]
+
+
+@register.filter(name="drawn")
+def drawn_filter(chart_data: dict) -> dict:
+    """`{{ chart_data|drawn|json_script:"chart-data" }}`: the page's chart data as charts.js reads it
+    (trends.drawn)."""
+    return drawn(chart_data)
 
 
 # One line of the markers' legend (includes/chart_markers.html), with the whitespace the template's loop

@@ -18,7 +18,7 @@ from intimacy.trends.aggregation import (
     sessions_both_reflected,
     target_for,
 )
-from intimacy.trends.charts import couple_charts, markers, summary_rows
+from intimacy.trends.charts import couple_charts, drawn, markers, summary_rows
 from intimacy.trends.period import DEFAULT_WEEKS, WEEK_CHOICES, WEEKLY_UP_TO_WEEKS, Bucket, Period, period_from
 
 __all__ = [
@@ -34,6 +34,7 @@ __all__ = [
     "Trends",
     "couple_charts",
     "couple_trends",
+    "drawn",
     "markers",
     "period_from",
     "sessions_both_reflected",

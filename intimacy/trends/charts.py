@@ -346,6 +346,28 @@ def _short(text: str) -> str:
     return text if len(text) <= NOTE_MARKER_CHARS else text[: NOTE_MARKER_CHARS - 1] + "…"
 
 
+# What static/tend/charts.js reads of a chart, of a role view and of a marker. The rest (titles, words,
+# every number again as the table's rows, the markers' words) is in the page already, in each chart's
+# table and the markers' legend, so the page's script data carries the numbers once, not twice
+# (issue 16: at two years the data was a quarter of the overview's HTML, and its encoding grew with it).
+DRAWN_CHART_KEYS = ("id", "type", "stacked", "min", "max", "step", "labels", "series", "views")
+DRAWN_VIEW_KEYS = ("key", "series")
+DRAWN_MARKER_KEYS = ("index", "kind", "number")
+
+
+def drawn(chart_data: dict) -> dict:
+    """`{"charts": …, "markers": …}` as the page's script data (json_script "chart-data"): only what
+    charts.js draws from."""
+    charts = []
+    for chart in chart_data["charts"]:
+        spec = {key: chart[key] for key in DRAWN_CHART_KEYS if key in chart}
+        if "views" in spec:
+            spec["views"] = [{key: view[key] for key in DRAWN_VIEW_KEYS} for view in spec["views"]]
+        charts.append(spec)
+    markers = [{key: marker[key] for key in DRAWN_MARKER_KEYS} for marker in chart_data["markers"]]
+    return {"charts": charts, "markers": markers}
+
+
 def markers(trends: Trends) -> list[dict]:
     """Chart markers for the therapist: paused or stopped sessions, notes dated in the period, and the
     program's step changes (issue 15, dated by the step's start).

@@ -193,8 +193,10 @@ def test_dashboard_and_appointment_view(live_server, new_page, screenshot, coupl
     tabs.get_by_role("link", name="Overview").click()
     expect(dr).to_have_url(dashboard_url)
     assert_charts_drawn(dr, KEY_CHART_IDS)
+    # The pin's number is in the charts' data, its words on the legend's line of that number.
     markers = dr.evaluate("JSON.parse(document.getElementById('chart-data').textContent).markers")
-    assert {"kind": "note", "label": NOTE} in [{k: m[k] for k in ("kind", "label")} for m in markers], markers
+    note = next(m for m in markers if m["kind"] == "note")
+    expect(dr.locator(f'.chart-marker[data-number="{note["number"]}"]')).to_contain_text(f"Your note: {NOTE}")
     screenshot(dr, "therapist-dashboard")
 
     # 3. The appointment view, through its link, so the period comes along.

@@ -27,6 +27,12 @@ def _frozen():
 
 
 def chart_data(response) -> dict:
+    """The numbers a chart page is built from: its tables, its markers' legend and its script data."""
+    return response.context["chart_data"]
+
+
+def script_data(response) -> dict:
+    """What the page's script (static/tend/charts.js) gets to draw from."""
     match = re.search(
         r'<script id="chart-data" type="application/json">(.*?)</script>', response.content.decode(), re.S
     )
@@ -122,6 +128,29 @@ def test_dashboard_shows_trends_alerts_notes_and_both_accounts(client_for, thera
     # Week of 16 Nov is the 11th of 12: Alex gave at 3 (a private journal's ratings are the therapist's).
     alex_giving = next(s for s in connection["views"] if s["key"] == "giver")["series"][0]
     assert (alex_giving["label"], alex_giving["values"][10]) == ("Alex", 3)
+
+
+def test_the_pages_script_gets_each_number_once(client_for, therapist, private_matters):
+    """Issue 16: the page's script data holds what static/tend/charts.js draws and no more. The titles,
+    the words, the table's rows and the markers' words are in the page already (each chart's numbers
+    table, the legend beneath the charts), so they are not sent twice."""
+    response = client_for(therapist).get(reverse("couple_trends", args=[private_matters.assignment.couple_id]))
+    html = response.content.decode()
+    data = script_data(response)
+    sessions = next(c for c in data["charts"] if c["id"] == "sessions")
+    assert set(sessions) == {"id", "type", "stacked", "min", "max", "step", "labels", "series"}
+    connection = next(c for c in data["charts"] if c["id"] == "connection")
+    assert set(connection) == {"id", "type", "min", "max", "step", "labels", "series", "views"}
+    assert all(set(view) == {"key", "series"} for view in connection["views"])
+    # The numbers drawn are the table's: Alex gave at 3 in the week of 16 Nov, the 11th of 12.
+    alex_giving = next(v for v in connection["views"] if v["key"] == "giver")["series"][0]
+    assert (alex_giving["label"], alex_giving["values"][10]) == ("Alex", 3)
+    # The note's marker: its number and week in the data, its words in the legend only.
+    assert (1, 10, "note") in [(m["number"], m["index"], m["kind"]) for m in data["markers"]]
+    assert all(set(marker) == {"number", "index", "kind"} for marker in data["markers"])
+    script = re.search(r'<script id="chart-data".*?</script>', html, re.S).group(0)
+    assert "NOTE-MARKER-TEXT" not in script and "NOTE-MARKER-TEXT" in html
+    assert "Sessions against the target" not in script and "Sessions against the target" in html
 
 
 def test_the_programs_step_changes_mark_the_therapists_charts_only(
@@ -928,7 +957,10 @@ CHART_TEMPLATE = "\n".join(
 
 @pytest.mark.parametrize("monthly", [False, True])
 @pytest.mark.parametrize("open_tables", [False, True])
-def test_a_chart_reads_as_its_template_wrote_it(monthly, open_tables):
+# German writes 6,5 and groups thousands with "." (Django's formats): the table reads the language's
+# number formats once, as `{{ v }}` did for every number.
+@pytest.mark.parametrize("language", ["en", "de"])
+def test_a_chart_reads_as_its_template_wrote_it(monthly, open_tables, language, settings):
     from types import SimpleNamespace
 
     from django.template import engines
@@ -942,18 +974,23 @@ def test_a_chart_reads_as_its_template_wrote_it(monthly, open_tables):
             "about": "Mean connection, 0 to 10 <per week>.",
             "views": views,
             "columns": ["Alex & Sam", "Sam"],
-            "rows": [["Dec 2024", 6.5, None], ["Jan 2025", 7, 3]],
+            "rows": [["Dec 2024", 6.5, None], ["Jan 2025", 7, 3], ["Feb 2025", 1234.5, -2]],
         },
         {"id": "sessions", "title": "Sessions", "about": "Per week.", "columns": ["Done"], "rows": []},
     ]
     old = engines["django"].from_string(CHART_TEMPLATE)
     new = engines["django"].get_template("includes/chart.html")
     period = SimpleNamespace(monthly=monthly)
-    with translation.override("en"):
+    settings.USE_THOUSAND_SEPARATOR = True
+    with translation.override(language):
         for chart in charts:
             context = {"chart": chart, "period": period, "open_tables": open_tables}
             html = new.render(context)
             assert html == old.render(context)
+            if chart["rows"]:
+                # Worked by hand: each language's decimal mark and thousands' grouping.
+                want = {"en": ("6.5", "1,234.5"), "de": ("6,5", "1.234,5")}[language]
+                assert f"<td>{want[0]}</td><td>–</td>" in html and f"<td>{want[1]}</td><td>-2</td>" in html
             assert (" open>" in html) == open_tables
             assert ("by month" in html) == monthly
     assert 'data-view="giver" aria-pressed="false">As &lt;giver&gt;</button>' not in html  # the last chart: no views

@@ -440,14 +440,11 @@ class Visit:
             for row in rows[1:]:
                 if row[column]:
                     self.note(LEVEL_BY_CONNECTION[int(row[column])], f"the CSV of {url}")
-        match = CHART_DATA.search(text)
         contexts = _contexts(response)
-        chart = (
-            json.loads(match.group(1))
-            if match
-            else next((c["chart_data"] for c in contexts if "chart_data" in c), None)
-        )
-        if chart is not None:
+        # What the page's script draws from, and everything its tables and legend are written from.
+        charts = [json.loads(match.group(1)) for match in CHART_DATA.finditer(text)]
+        charts += [c["chart_data"] for c in contexts if "chart_data" in c][:1]
+        for chart in charts:
             self.check_chart(chart, next(c["period"] for c in contexts if "period" in c), url)
 
     def note(self, level: str, where: str) -> None:
@@ -484,7 +481,8 @@ class Visit:
                         self.found |= allowed[i]
                     # What is not drawn yet holds numbers too (issue 16): the connection chart's role views
                     # and its table's every column (each partner over all roles and in each role).
-                    hidden = [s["values"][i] for v in c.get("views", []) for s in v["series"]] + c["rows"][i][1:]
+                    hidden = [s["values"][i] for v in c.get("views", []) for s in v["series"]]
+                    hidden += c["rows"][i][1:] if "rows" in c else []  # the script's data has no table
                     extra = {v for v in hidden if v is not None and v != ALEX_RATING} - set(want)
                     if extra:
                         self.problems.append(f"{where}: Sam's numbers {sorted(extra)} in a view or the table")
@@ -493,7 +491,7 @@ class Visit:
                     if values != [want]:
                         self.problems.append(f"{where}: both reflected {values} %, allowed {want} %")
         for marker in chart["markers"]:
-            if marker["kind"] == "paused":  # Sam paused every time, Alex never
+            if marker["kind"] == "paused" and "count" in marker:  # Sam paused every time, Alex never
                 count = marker["count"]
                 if count > len(allowed[marker["index"]]):
                     self.problems.append(f"paused marker {marker} of {url}: more than {allowed[marker['index']]}")
