@@ -479,16 +479,26 @@ def _add_steps(rows: dict, couple: Couple, period: Period) -> list[ProgramStep]:
     exercise, each also on its bucket's row. Therapist scope only: the step is not private (both partners
     see it on their home), but a marker on the screens the couple share would be the charts' only one
     there (no note or pause is marked for them) and would read as a verdict on their progress."""
-    steps = list(
-        ProgramStep.objects.filter(run__couple=couple, started_on__gte=period.start, started_on__lte=period.end)
-        .select_related("stage__exercise")
-        .order_by("started_on", "pk")
-    )
+    steps = list(STEPS_IN(couple_id=couple.pk, start=period.start, end=period.end))
     for step in steps:
         for row in rows.values():
             if row.bucket.start <= step.started_on <= row.bucket.end:
                 row.steps.append(step)
     return steps
+
+
+def _steps_in(couple_id: int, start: date, end: date) -> QuerySet:
+    """The steps started in the period, each with its stage's position and exercise's title as attributes
+    (`stage_position`, `exercise_title`: all its marker says, charts.step_label), in date order."""
+    return (
+        ProgramStep.objects.filter(run__couple_id=couple_id, started_on__gte=start, started_on__lte=end)
+        .annotate(stage_position=F("stage__position"), exercise_title=F("stage__exercise__title"))
+        .order_by("started_on", "pk")
+    )
+
+
+# Prepared (a query built and compiled on every overview was ~1.5 ms of it, the same at every period).
+STEPS_IN = Prepared(_steps_in, couple_id=int, start=date, end=date)
 
 
 def _add_checkins(rows: dict, couple: Couple, period: Period) -> None:

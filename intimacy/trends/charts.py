@@ -335,8 +335,9 @@ def couple_charts(trends: Trends, *, targets: bool = True, only: frozenset[str] 
 
 
 def step_label(step: ProgramStep) -> str:
-    """A program step's marker: "Step 2: Hand massage", or "Back to step 1: Give a back rub"."""
-    words = {"position": step.stage.position, "exercise": step.stage.exercise.title}
+    """A program step's marker: "Step 2: Hand massage", or "Back to step 1: Give a back rub". The step as
+    the trends read it, with its stage's `stage_position` and `exercise_title` (aggregation.STEPS_IN)."""
+    words = {"position": step.stage_position, "exercise": step.exercise_title}
     if step.reason == ProgramStep.Reason.BACK:
         return _("Back to step %(position)s: %(exercise)s") % words
     return _("Step %(position)s: %(exercise)s") % words

@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts import drafts
 from accounts.access import get_couple_for_user, partner_required
@@ -144,7 +144,6 @@ def _dashboard(
     *,
     status: int = 200,
     lift_form: HoldLiftForm | None = None,
-    screening_form: ScreeningForm | None = None,
 ):
     """The overview: what needs attention, the period at a glance and the key charts."""
     period = _period(request, couple)
@@ -170,7 +169,6 @@ def _dashboard(
         hold=(hold := holds.open_hold(couple) if clearance.held else None),
         clearance=clearance,
         touch_clearance=selectors.touch_clearance(couple, partners, paused_by=clearance.paused_by),
-        screening_form=screening_form or _screening_form(couple, partners=partners),
         lift_form=lift_form or (_lift_form(couple, partners=partners) if hold else None),
     )
     return _tab(request, couple, "couple_detail", context, status=status)
@@ -222,10 +220,9 @@ def _exercises_page(request: HttpRequest, couple: Couple) -> HttpResponse:
     return _tab(request, couple, "couple_exercises", context)
 
 
-def _screening_form(couple: Couple, data=None, partners=None) -> ScreeningForm:
-    partners = partners if partners is not None else selectors.couple_partners(couple)
-    # Prefixed: the dashboard's note form has its own "date" (one id per page).
-    return ScreeningForm(data, partners=partners, today=couple.today(), prefix="screening")
+def _screening_form(couple: Couple, data=None) -> ScreeningForm:
+    # Prefixed as when it was on the overview beside the note form's own "date": the same field names.
+    return ScreeningForm(data, partners=selectors.couple_partners(couple), today=couple.today(), prefix="screening")
 
 
 def _lift_form(couple: Couple, data=None, partners=None) -> HoldLiftForm:
@@ -490,12 +487,14 @@ def hold_lift(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def screening_add(request: HttpRequest, pk: int) -> HttpResponse:
-    """Record a separate conversation with one partner (their therapist only)."""
+    """Record a separate conversation with one partner (their therapist only): a page of its own, linked
+    from the overview's touch-work panel. (On the overview, where it is needed once or twice a couple, the
+    form was a tenth of every view's time; issue 16, "Fast".)"""
     couple = get_couple_for_user(request.user, pk, role=THERAPIST)
-    form = _screening_form(couple, request.POST)
-    if form.is_valid():
+    form = _screening_form(couple, request.POST if request.method == "POST" else None)
+    if form.is_bound and form.is_valid():
         data = form.cleaned_data
         partner = next(p for p in selectors.couple_partners(couple) if p.pk == data["partner"])
         try:
@@ -507,7 +506,8 @@ def screening_add(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, _("Recorded."))
             return redirect(reverse("couple_detail", args=[couple.pk]) + "#clearance")
-    return _dashboard(request, couple, status=400, screening_form=form)
+    context = {"couple": couple, "form": form}
+    return render(request, "intimacy/screening_form.html", context, status=400 if form.is_bound else 200)
 
 
 @login_required

@@ -130,6 +130,7 @@ def test_therapist_pages(live_server, new_page, couple, therapist, session, part
             reverse("couple_audit", args=[pk]),
             reverse("assignment_create", args=[pk]),
             reverse("couple_delete", args=[pk]),
+            reverse("screening_add", args=[pk]),
             reverse("couple_add"),
             reverse("exercise_list"),
             reverse("exercise_list") + "?touch=no",

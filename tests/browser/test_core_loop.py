@@ -90,6 +90,7 @@ def test_the_whole_loop(live_server, new_page, screenshot, invite_link):
     expect(alex.get_by_text("Before you start: a few private questions")).to_be_visible()
     for name, how in (("Alex", "In person"), ("Sam", "Video call")):
         dr.locator("#clearance > summary").click()
+        dr.get_by_role("link", name="Record a separate conversation").click()  # a page of its own
         dr.get_by_label("Partner", exact=True).select_option(label=name)
         dr.get_by_label("How", exact=True).select_option(label=how)
         dr.get_by_role("button", name="Record", exact=True).click()

@@ -224,8 +224,13 @@ TABLE = [
     # Lifting a hold is keyed by the couple, so a partner gets 403 whether or not there is one; the
     # therapist's empty POST is the dashboard again with the form's errors (nothing lifted).
     Entry("hold_lift", "couple", {"post": r(LOGIN, 403, 403, 404, 400, 404, 404)}),
-    # A separate conversation with one partner: an empty POST is the dashboard again with the errors.
-    Entry("screening_add", "couple", {"post": r(LOGIN, 403, 403, 404, 400, 404, 404)}),
+    # A separate conversation with one partner, on its own page: an empty POST is the form again with
+    # its errors.
+    Entry(
+        "screening_add",
+        "couple",
+        {"get": r(LOGIN, 403, 403, 404, 200, 404, 404), "post": r(LOGIN, 403, 403, 404, 400, 404, 404)},
+    ),
     # Partner, no particular object ----------------------------------------------------------------------
     # The consent page shows again to a partner who already agreed; an empty POST is the form again.
     Entry("consent", "none", {"get": PARTNER_ONLY_PAGE, "post": PARTNER_ONLY_PAGE}),

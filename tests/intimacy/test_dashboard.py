@@ -170,7 +170,9 @@ def test_the_programs_step_changes_mark_the_therapists_charts_only(
         first = intimacy_services.program_assign(couple=couple, program=program).steps.get()
     for partner in (partner_a, partner_b):
         intimacy_services.readiness_answer(step=first, partner=partner, answer=ReadinessAnswer.Answer.READY)
-    intimacy_services.program_stage_approve(step=first, by=therapist)
+    second = intimacy_services.program_stage_approve(step=first, by=therapist)
+    # And the therapist's own step back, the same day: a third step, back at the first stage.
+    intimacy_services.program_stage_return(step=second, by=therapist)
     client = client_for(therapist)
     # The overview's key charts and the trends tab's charts carry the same markers; the numbered legend
     # beneath the charts (templates/includes/chart_markers.html) explains them.
@@ -180,6 +182,7 @@ def test_the_programs_step_changes_mark_the_therapists_charts_only(
         assert [(m["index"], m["kind"], m["when"], m["label"]) for m in steps] == [
             (9, "step", "10 Nov", "Step 1: Give a back rub"),
             (11, "step", "25 Nov", "Step 2: Hand massage"),
+            (11, "step", "25 Nov", "Back to step 1: Give a back rub"),
         ]
         assert "Program step" in response.content.decode()
     # Not on what the couple see together, nor on their own progress page.

@@ -647,10 +647,12 @@ def _couple_audit(v: Visit, w: World) -> None:
     v.walk(reverse("couple_audit", args=[w.couple.pk]))
 
 
-@surface("couple_forms", "assignment_create", "couple_delete")
+@surface("couple_forms", "assignment_create", "couple_delete", "screening_add")
 def _couple_forms(v: Visit, w: World) -> None:
     v.get(reverse("assignment_create", args=[w.couple.pk]))
     v.get(reverse("couple_delete", args=[w.couple.pk]))
+    v.get(reverse("screening_add", args=[w.couple.pk]))
+    v.get(reverse("screening_add", args=[w.couple.pk]), post=True, ok=(400,))
 
 
 @surface("admin")
@@ -707,7 +709,6 @@ NOT_READ = {
             "keepalive",
             "appointment_leave_out_session",
             "hold_lift",
-            "screening_add",
             "touch_pause",
             "touch_resume",
             "intro_dismiss",

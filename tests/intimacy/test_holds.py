@@ -399,9 +399,34 @@ def test_the_therapist_records_a_separate_conversation_and_sees_the_answers(clie
     couple, kim, lou, assignment = new_couple
     services.safety_check_answer(partner=lou, answers={**FINE, "pressured": "unsure"})
     client.force_login(therapist)
-    data = {"screening-partner": kim.pk, "screening-date": couple.today().isoformat(), "screening-how": "phone"}
-    assert client.post(reverse("screening_add", args=[couple.pk]), data).status_code == 302
-    assert list(ScreeningRecord.objects.values_list("partner__name", "how")) == [("Kim", "phone")]
+    url = reverse("screening_add", args=[couple.pk])
+    # The overview's touch-work panel links to the page of its own; the form is not on the overview.
+    overview = client.get(reverse("couple_detail", args=[couple.pk])).content.decode()
+    assert f'href="{url}"' in overview and 'name="screening-how"' not in overview
+    form_page = client.get(url)
+    assert form_page.status_code == 200 and not ScreeningRecord.objects.exists()
+    html = form_page.content.decode()
+    assert f'<option value="{kim.pk}">Kim</option>' in html and f'<option value="{lou.pk}">Lou</option>' in html
+    # Without "How", nothing is recorded and what was typed is still there.
+    typed = {
+        "screening-partner": kim.pk,
+        "screening-date": couple.today().isoformat(),
+        "screening-note": "Calm, by phone",
+    }
+    refused = client.post(url, typed)
+    assert refused.status_code == 400 and not ScreeningRecord.objects.exists()
+    assert (
+        'value="Calm, by phone"' in refused.content.decode() and "This field is required." in refused.content.decode()
+    )
+    data = {**typed, "screening-how": "phone"}
+    response = client.post(url, data)
+    assert (
+        response.status_code == 302
+        and response["Location"] == reverse("couple_detail", args=[couple.pk]) + "#clearance"
+    )
+    assert list(ScreeningRecord.objects.values_list("partner__name", "how", "note")) == [
+        ("Kim", "phone", "Calm, by phone")
+    ]
     page = client.get(reverse("couple_detail", args=[couple.pk])).content.decode()
     assert "pressured into touch or sex: I&#x27;m not sure" in page
     assert "never replaces" in page
