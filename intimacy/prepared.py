@@ -130,12 +130,16 @@ class Prepared:
         """The rows as tuples of the selected columns, converted as `values_list` would."""
         return self._fetch(using, values)[1]
 
-    def dicts(self, using: str = DEFAULT_DB_ALIAS, **values) -> list[dict]:
-        """The rows as dicts by column name, converted as `values` would (a group, which has no primary key)."""
-        names, rows = self._fetch(using, values)
+    def dicts(self, using: str = DEFAULT_DB_ALIAS, *, converted: bool = True, **values) -> list[dict]:
+        """The rows as dicts by column name, converted as `values` would (a group, which has no primary key).
+
+        `converted=False`: each value as the database driver gives it, for a caller that needs nothing more
+        of most columns (the counts and sums of integers are ints already) and converts the rest itself.
+        Django's converters cost a few microseconds a row, and a two-year view's groups are ~150 rows."""
+        names, rows = self._fetch(using, values, converted=converted)
         return [dict(zip(names, row, strict=True)) for row in rows]
 
-    def _fetch(self, using: str, values: dict) -> tuple[list[str], list[tuple]]:
+    def _fetch(self, using: str, values: dict, *, converted: bool = True) -> tuple[list[str], list[tuple]]:
         compiled, params = self._bind(using, values)
         connection = connections[using]
         sql = _statement(connection, compiled)
@@ -143,6 +147,8 @@ class Prepared:
             cursor.execute(sql, tuple(connection.ops.adapt_unknown_value(p) for p in params))
             names = [column[0] for column in cursor.description]
             found = cursor.fetchall()
+        if not converted:
+            return names, found
         return names, [_converted(row, compiled.column_converters, connection) for row in found]
 
     def _bind(self, using: str, values: dict) -> tuple[_Compiled, tuple]:

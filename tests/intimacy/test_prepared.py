@@ -238,6 +238,36 @@ def test_rows_are_converted_tuples(assignment, partner_a, partner_b, outsider):
     assert by_day.dicts(couple_id=partner_a.couple_id, since=date(2026, 3, 3)) == [{"date": date(2026, 3, 4), "n": 1}]
 
 
+def test_unconverted_groups_are_the_drivers_values(assignment, partner_a, partner_b):
+    """`dicts(converted=False)`: the counts as ints, the month as the driver gives it (a datetime at midnight on
+    PostgreSQL, an ISO string on SQLite), which `aggregation._as_date` makes the same date as converted."""
+    from django.db.models import Count
+    from django.db.models.functions import TruncMonth
+
+    from intimacy.trends.aggregation import _as_date
+
+    def build(couple_id: int):
+        return (
+            Session.objects.filter(assignment__couple_id=couple_id)
+            .annotate(month=TruncMonth("date"))
+            .values("month")
+            .annotate(n=Count("pk"))
+            .order_by("month")
+        )
+
+    by_month = Prepared(build, couple_id=int)
+    for day in (date(2026, 3, 2), date(2026, 3, 31), date(2026, 4, 1)):
+        SessionFactory(assignment=assignment, date=day, giver=partner_a, receiver=partner_b, logged_by=partner_a)
+    assert by_month.dicts(couple_id=partner_a.couple_id) == [
+        {"month": date(2026, 3, 1), "n": 2},
+        {"month": date(2026, 4, 1), "n": 1},
+    ]
+    raw = by_month.dicts(couple_id=partner_a.couple_id, converted=False)
+    assert [(type(g["n"]), g["n"]) for g in raw] == [(int, 2), (int, 1)]
+    assert not isinstance(raw[0]["month"], date) or isinstance(raw[0]["month"], datetime)
+    assert [_as_date(g["month"]) for g in raw] == [date(2026, 3, 1), date(2026, 4, 1)]
+
+
 # Server-side prepared statements (PostgreSQL): PREPARE once per kept connection, then EXECUTE.
 
 ONLY_POSTGRES = pytest.mark.skipif(
