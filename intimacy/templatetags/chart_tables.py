@@ -35,6 +35,10 @@ def _number_text():
     def text(value) -> str:
         if value is None:
             return "–"
+        if (type(value) is int and -1000 < value < 1000) or (type(value) is float and 1e-4 <= abs(value) < 1000):
+            # What numberformat.format gives such a number (no thousands to group, no exponent in its str):
+            # its digits, with the language's decimal mark. The charts' values are counts and one-decimal means.
+            return str(value).replace(".", decimal_separator)
         if isinstance(value, (int, float, decimal.Decimal)) and not isinstance(value, bool):
             return numberformat.format(value, decimal_separator, None, grouping, thousand_separator, use_l10n=True)
         return localize(value)
