@@ -4,9 +4,11 @@ Options given on the command line win over these (the benchmark sets its own log
 What this file guarantees whatever the options:
 - no secret link token in gunicorn's logs: `RedactingLogger` runs every access and error log line
   through accounts/redaction.py, whatever `--access-logformat` says (the request line, a Referer);
-- no `Server: gunicorn` banner on responses (gunicorn has no setting for it; see `_without_server`).
+- no `Server: gunicorn` banner on responses (gunicorn has no setting for it; see `_without_server`);
+- no full garbage collection walks what every worker holds for good (`post_worker_init`).
 """
 
+import gc
 import sys
 from pathlib import Path
 
@@ -72,3 +74,21 @@ def _without_server(default_headers):
 
 
 _gunicorn_wsgi.Response.default_headers = _without_server(_gunicorn_wsgi.Response.default_headers)
+
+
+def post_worker_init(worker) -> None:
+    """Once a worker has loaded Tend: import every view (the URLconf), then put everything alive into
+    the garbage collector's permanent generation (`gc.freeze`), where no collection walks it.
+
+    A full collection walks every tracked object: in a worker, ~100,000 made at start (Django's and
+    Tend's modules, views, forms) and alive until it exits. One took 50–85 ms on the benchmark's machine
+    (issue 16), holding up the request in hand. The two-year overview keeps more objects alive while
+    it works, which the younger generations' collections promote, so it set off a full collection about
+    once per hundred requests. Frozen, those start-up objects are left out; whatever the worker makes
+    later is collected as before.
+    """
+    from django.urls import get_resolver
+
+    get_resolver().url_patterns  # noqa: B018 (the attribute imports every view and what they import)
+    gc.collect()
+    gc.freeze()
