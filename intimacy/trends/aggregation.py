@@ -510,7 +510,7 @@ def _add_checkins(rows: dict, couple: Couple, period: Period) -> None:
     only: check-ins never reach the couple, so no other scope calls this."""
     # A check-in belongs to its whole week: the first week counts even when the period starts mid-week.
     prepared = CHECKIN_GROUPS[period.monthly]
-    groups = prepared.dicts(couple_id=couple.pk, since=week_start(period.start), end=period.end)
+    groups = prepared.dicts(couple_id=couple.pk, since=week_start(period.start), end=period.end, converted=False)
     for group in groups:
         row = rows.get(_as_date(group["bucket"]))
         if row is not None:
@@ -541,7 +541,8 @@ def _prepared_groups(by_grouping: dict[bool, Prepared], couple: Couple, period: 
     slots = {"couple_id": couple.pk, "start": period.start, "end": period.end}
     if scope is Scope.SHARED:
         slots["cutoff"] = reveal_cutoff()
-    return by_grouping[period.monthly].dicts(**slots)
+    # As the driver gives them, as `_groups_from_parts` reads its groups: ints, and a bucket `_as_date` reads.
+    return by_grouping[period.monthly].dicts(converted=False, **slots)
 
 
 # The therapist's groups and what the couple see together (the appointment view), with nothing left out.
