@@ -1277,11 +1277,12 @@ class TrendPart(models.Model):
     from sessions, reflections and disputes, kept exact by intimacy/trend_parts.py in the same transaction
     as every write to them, and rebuilt from them by `manage.py rebuild_trend_parts`.
 
-    A part is a week (Monday to Sunday), or the piece of it in one month when a month starts mid-week:
-    weeks and months are both whole numbers of parts, so a long period's monthly buckets are sums of its
-    parts (issue 16: the database adds up a few hundred small rows for two years instead of joining every
-    session to its reflections). Only counts and sums of ratings, the therapist's to see in full; never
-    anyone's words. One row per group: `TrendPartSessions`, `TrendPartReflections`.
+    A part is a calendar month: a long period's monthly buckets are its parts, but for the month it
+    starts in and the month it ends in, which it may hold only some days of (issue 16: the database reads
+    two dozen small rows a group for two years instead of joining every session to its reflections; as
+    weeks cut where a month starts, the parts were four times as many rows to add up on every view).
+    Only counts and sums of ratings, the therapist's to see in full; never anyone's words. One row per
+    group: `TrendPartSessions`, `TrendPartReflections`.
     """
 
     # Not a database constraint: rows are refreshed while a couple's sessions are being deleted in a

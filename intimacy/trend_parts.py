@@ -6,7 +6,7 @@ disagree with what it sums:
 
 - every save and delete of a session, a reflection or a dispute refreshes the part of its day, in the
   same transaction (the signal receivers below; a session moved to another day refreshes both days);
-- the refresh reads the part's groups with the very queries the trends use for a week
+- the refresh reads the part's groups with the very queries the trends use for a month
   (aggregation.SESSION_GROUPS and REFLECTION_GROUPS, therapist scope), so there is one statement of what
   counts, and it holds a lock per couple (`_lock`) to the end of the transaction, so two partners saving
   at once cannot each write a part that misses the other's save; a save of fields the parts don't count
@@ -48,7 +48,7 @@ from intimacy.trends.aggregation import (
     part_of,
 )
 
-WEEKLY = False  # the groups' bucket: a part lies in one week, so its groups are that week's
+MONTHLY = True  # the groups' bucket: a part is a month, so its groups are that month's
 
 
 # Couples whose parts are rebuilt once at the end of a `batch` instead of a part at every write.
@@ -77,8 +77,8 @@ def refresh(couple_id: int, day: date) -> None:
         if not Couple.objects.filter(pk=couple_id).exists():
             return  # the couple is being deleted; `forget_couple` removes its parts
         slots = {"couple_id": couple_id, "start": first, "end": last}
-        sessions = SESSION_GROUPS[Scope.THERAPIST][WEEKLY].dicts(**slots)
-        reflections = REFLECTION_GROUPS[Scope.THERAPIST][WEEKLY].dicts(**slots)
+        sessions = SESSION_GROUPS[Scope.THERAPIST][MONTHLY].dicts(**slots)
+        reflections = REFLECTION_GROUPS[Scope.THERAPIST][MONTHLY].dicts(**slots)
         for model in PART_MODELS:
             model.objects.filter(couple_id=couple_id, first_day=first).delete()
         _write({(couple_id, first): (sessions, reflections)})
@@ -87,10 +87,8 @@ def refresh(couple_id: int, day: date) -> None:
 def computed(couple_ids: list[int] | None = None) -> dict[tuple[int, date], tuple[list, list]]:
     """Every part (of the given couples, or of all), as the sessions say it should be: by couple and
     first day, its session and reflection groups. Two grouped queries however many couples."""
-    sessions = _grouped_sessions(Scope.THERAPIST, None, NOTHING_LEFT_OUT, WEEKLY, by_part=True).filter(
-        withdrawn_at__isnull=True
-    )
-    reflections = _grouped_reflections(Scope.THERAPIST, None, NOTHING_LEFT_OUT, WEEKLY, by_part=True).filter(
+    sessions = _grouped_sessions(Scope.THERAPIST, None, NOTHING_LEFT_OUT, MONTHLY).filter(withdrawn_at__isnull=True)
+    reflections = _grouped_reflections(Scope.THERAPIST, None, NOTHING_LEFT_OUT, MONTHLY).filter(
         session__withdrawn_at__isnull=True
     )
     assignments, partners = Assignment.objects.all(), Partner.objects.all()

@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta
 from enum import Enum
 
 from django.db.models import Count, Exists, F, FilteredRelation, Min, OuterRef, Q, QuerySet, Sum
-from django.db.models.functions import Greatest, TruncMonth, TruncWeek
+from django.db.models.functions import TruncMonth, TruncWeek
 
 from accounts.models import Couple, Partner
 from intimacy.models import (
@@ -145,16 +145,10 @@ def _trunc(monthly: bool, field_name: str):
     return TruncMonth(field_name) if monthly else TruncWeek(field_name)
 
 
-def _bucket(monthly: bool, by_part: bool, field_name: str):
-    # A part's first day is the later of its week's Monday and its month's first (`part_of`).
-    return Greatest(TruncWeek(field_name), TruncMonth(field_name)) if by_part else _trunc(monthly, field_name)
-
-
 def part_of(day: date) -> tuple[date, date]:
-    """The first and last day of `day`'s part (models.TrendPart): its week, cut where a month starts."""
-    monday = day - timedelta(days=day.weekday())
+    """The first and last day of `day`'s part (models.TrendPart): its calendar month."""
     next_month = (day.replace(day=28) + timedelta(days=4)).replace(day=1)
-    return max(monday, day.replace(day=1)), min(monday + timedelta(days=6), next_month - timedelta(days=1))
+    return day.replace(day=1), next_month - timedelta(days=1)
 
 
 def split_by_parts(start: date, end: date) -> tuple[tuple | None, tuple | None, tuple | None]:
@@ -317,11 +311,10 @@ def _sessions_in(grouped: QuerySet, couple_id: int, start: date, end: date) -> Q
 
 
 def _grouped_sessions(
-    scope: Scope, viewer_partner: Partner | None, left_out: LeftOut, monthly: bool, *, cutoff=None, by_part=False
+    scope: Scope, viewer_partner: Partner | None, left_out: LeftOut, monthly: bool, *, cutoff=None
 ) -> QuerySet:
     """All the sessions `scope` counts, grouped (`_session_groups` picks the couple's of the period).
-    `cutoff`: the reveal rule's moment (`models.reveal_cutoff`), now's unless given; `by_part`: grouped by
-    the first day of their part (`part_of`) instead of by week or month."""
+    `cutoff`: the reveal rule's moment (`models.reveal_cutoff`), now's unless given."""
     # Each session joined to its giver's and its receiver's reflection (as the scope allows): at most one
     # of each (one reflection per session and role), so the joins multiply nothing. Correlated subqueries
     # here ran about eight times per session (EXPLAIN ANALYZE on 104 weeks: ~10 ms against ~3 ms joined).
@@ -341,7 +334,7 @@ def _grouped_sessions(
         Session.objects.exclude(pk__in=left_out.sessions)
         .exclude(_disputed(scope, viewer_partner))
         .annotate(
-            bucket=_bucket(monthly, by_part, "date"),
+            bucket=_trunc(monthly, "date"),
             giver_reflection=reflection_as("giver"),
             receiver_reflection=reflection_as("receiver"),
         )
@@ -413,17 +406,15 @@ def _grouped_reflections(
     monthly: bool,
     *,
     revealed: bool = True,
-    by_part: bool = False,
 ) -> QuerySet:
     """All the reflections `scope` counts, grouped (`_reflection_groups` picks the couple's of the period).
-    `revealed=False` leaves the shared scope's reveal rule for the caller to add; `by_part` as for
-    `_grouped_sessions`."""
+    `revealed=False` leaves the shared scope's reveal rule for the caller to add."""
     return (
         _scoped(Reflection.objects.all(), scope, viewer_partner, revealed=revealed)
         .exclude(pk__in=left_out.reflections)
         .exclude(session__in=left_out.sessions)
         .exclude(_disputed(scope, viewer_partner, "session"))
-        .annotate(bucket=_bucket(monthly, by_part, "session__date"))
+        .annotate(bucket=_trunc(monthly, "session__date"))
         .values("bucket", "partner_id", "role")
         .annotate(
             n=Count("pk"),
@@ -603,9 +594,10 @@ CHECKIN_GROUPS = _per_grouping(
 
 
 def _part_groups(model, keys: tuple, sums: tuple, grouped: Callable[[int, date, date], QuerySet]) -> Prepared:
-    """A monthly period's groups in one query: its whole parts (models.TrendPart) added up by month and
-    `keys`, beside `grouped(couple_id, first, last)`'s groups of the days before and after them (the
-    sessions themselves). A side with no days gets an empty range, so the query is the same every day."""
+    """A monthly period's groups in one query: its whole months' parts (models.TrendPart: one row a
+    month and `keys`, summed as a group), beside `grouped(couple_id, first, last)`'s groups of the days
+    before and after them (the sessions themselves). A side with no days gets an empty range, so the
+    query is the same every day."""
 
     def build(couple_id: int, start: date, end: date, before: date, before_end: date, after: date, after_end: date):
         parts = (
@@ -638,16 +630,14 @@ REFLECTION_PARTS = _part_groups(
         _grouped_reflections(Scope.THERAPIST, None, NOTHING_LEFT_OUT, True), couple_id, first, last
     ),
 )
-# What identifies a group, for adding up a month's whole parts and its days outside them.
-_SESSION_KEY = ("bucket", "assignment_id", "giver_id", "assignment__exercise__shape")
-_REFLECTION_KEY = ("bucket", "partner_id", "role")
 
 
 def _groups_from_parts(couple: Couple, period: Period) -> tuple[list[dict], list[dict]]:
     """The therapist's session and reflection groups of a monthly period, as `_session_groups` and
-    `_reflection_groups` give them, in as many queries: the months of its whole parts added up by the
-    database from models.TrendPart (a few hundred small rows for two years, no join), with the days before
-    and after them (this week so far, say) grouped from the sessions themselves."""
+    `_reflection_groups` give them, in as many queries: its whole months from models.TrendPart (two dozen
+    small rows a group for two years, no join), with the days of the months it holds only some of (the
+    month it starts in, this month so far) grouped from the sessions themselves. Each month comes from
+    one side only, so no two groups share a month and a group's keys: nothing to add up here."""
     nothing = (period.end + timedelta(days=1), period.end)  # a range that holds no day
     before, whole, after = (days or nothing for days in split_by_parts(period.start, period.end))
     slots = {
@@ -660,27 +650,9 @@ def _groups_from_parts(couple: Couple, period: Period) -> tuple[list[dict], list
         "after_end": after[1],
     }
     # Unconverted: every column but the bucket is an int, a str or None as the driver gives it, and
-    # `_summed` makes the bucket a date (issue 16: Django's converters were a tenth of the two-year reads).
-    return (
-        _summed(SESSION_PARTS.dicts(converted=False, **slots), _SESSION_KEY),
-        _summed(REFLECTION_PARTS.dicts(converted=False, **slots), _REFLECTION_KEY),
-    )
-
-
-def _summed(groups: list[dict], key: tuple) -> list[dict]:
-    """`groups` (fresh from the database, changed in place) with each bucket a date and those of the same
-    `key` added up (a month's parts and its days outside them), as one grouped query would give them: a
-    sum over no values stays None."""
-    summed = {}
-    for group in groups:
-        group["bucket"] = _as_date(group["bucket"])
-        found = summed.setdefault(tuple([group[k] for k in key]), group)
-        if found is group:
-            continue
-        for name, value in group.items():
-            if name not in key and value is not None:
-                found[name] = value if found[name] is None else found[name] + value
-    return list(summed.values())
+    # `_add_sessions` and `_add_reflections` read the bucket with `_as_date` (issue 16: Django's converters
+    # were a tenth of the two-year reads).
+    return SESSION_PARTS.dicts(converted=False, **slots), REFLECTION_PARTS.dicts(converted=False, **slots)
 
 
 def sessions_both_reflected(couple: Couple, period: Period, scope: Scope, limit: int = 10) -> QuerySet:

@@ -26,33 +26,35 @@ D = date
 @pytest.mark.parametrize(
     ("day", "part"),
     [
-        (D(2026, 11, 25), (D(2026, 11, 23), D(2026, 11, 29))),  # a Wednesday: its whole week
-        (D(2026, 11, 30), (D(2026, 11, 30), D(2026, 11, 30))),  # a Monday whose month ends the next day
-        (D(2026, 12, 2), (D(2026, 12, 1), D(2026, 12, 6))),  # December starts on a Tuesday
-        (D(2026, 2, 28), (D(2026, 2, 23), D(2026, 2, 28))),
-        (D(2026, 3, 1), (D(2026, 3, 1), D(2026, 3, 1))),  # a Sunday, the first of March
-        (D(2024, 2, 29), (D(2024, 2, 26), D(2024, 2, 29))),  # a leap day
+        (D(2026, 11, 25), (D(2026, 11, 1), D(2026, 11, 30))),
+        (D(2026, 12, 31), (D(2026, 12, 1), D(2026, 12, 31))),  # the year's last day
+        (D(2026, 2, 28), (D(2026, 2, 1), D(2026, 2, 28))),
+        (D(2026, 3, 1), (D(2026, 3, 1), D(2026, 3, 31))),
+        (D(2024, 2, 29), (D(2024, 2, 1), D(2024, 2, 29))),  # a leap day
     ],
 )
-def test_a_part_is_the_week_cut_where_a_month_starts(day, part):
+def test_a_part_is_a_calendar_month(day, part):
     assert part_of(day) == part
 
 
 @pytest.mark.parametrize(
     ("start", "end", "split"),
     [
-        # The overview's two years: from a Monday to a Wednesday, 2 December, two days into a part.
-        (D(2024, 12, 9), D(2026, 12, 2), (None, (D(2024, 12, 9), D(2026, 11, 30)), (D(2026, 12, 1), D(2026, 12, 2)))),
-        # A custom period from a Wednesday to a Friday: a part's end before, its start after.
+        # The overview's two years: from Monday 9 December 2024 to Wednesday 2 December 2026, two days into
+        # its month: most of a month before the whole months, two days after.
         (
-            D(2026, 10, 28),
-            D(2026, 11, 20),
-            ((D(2026, 10, 28), D(2026, 10, 31)), (D(2026, 11, 1), D(2026, 11, 15)), (D(2026, 11, 16), D(2026, 11, 20))),
+            D(2024, 12, 9),
+            D(2026, 12, 2),
+            ((D(2024, 12, 9), D(2024, 12, 31)), (D(2025, 1, 1), D(2026, 11, 30)), (D(2026, 12, 1), D(2026, 12, 2))),
         ),
-        # Thursday to the next Tuesday: no whole part, all of it from the sessions.
+        # From a month's first day to the middle of a later month: whole months, then days after.
+        (D(2026, 9, 1), D(2026, 11, 20), (None, (D(2026, 9, 1), D(2026, 10, 31)), (D(2026, 11, 1), D(2026, 11, 20)))),
+        # 28 October to 20 November: no whole month, all of it from the sessions.
+        (D(2026, 10, 28), D(2026, 11, 20), ((D(2026, 10, 28), D(2026, 11, 20)), None, None)),
+        # Within a month: the same.
         (D(2026, 11, 5), D(2026, 11, 10), ((D(2026, 11, 5), D(2026, 11, 10)), None, None)),
-        # Exactly whole parts: a Monday to a Sunday.
-        (D(2026, 11, 2), D(2026, 11, 29), (None, (D(2026, 11, 2), D(2026, 11, 29)), None)),
+        # Exactly whole months.
+        (D(2026, 10, 1), D(2026, 11, 30), (None, (D(2026, 10, 1), D(2026, 11, 30)), None)),
     ],
 )
 def test_a_period_splits_into_days_before_whole_parts_and_days_after(start, end, split):
@@ -111,13 +113,13 @@ def test_two_years_from_parts_worked_by_hand(history, couple, partner_a, partner
         ),
         D(2026, 12, 1): (1, 1, 0, {a: 1}, {(a, "giver"): 4.0, (b, "receiver"): 4.0}, {a: 4.0, b: 4.0}),
     }
-    # The parts hold Oct 26–31, Nov 2–8 and Dec 1–6 (the sessions' parts); the period's whole parts end on
-    # 30 November, so December comes from the sessions, not from its part.
+    # The parts hold October, November and December (the sessions' months); the period's whole months end
+    # on 30 November, so December comes from the sessions, not from its part.
     assert sorted(TrendPartSessions.objects.filter(couple=couple).values_list("first_day", "last_day", "n")) == [
-        (D(2026, 10, 26), D(2026, 10, 31), 1),
-        (D(2026, 11, 2), D(2026, 11, 8), 1),  # one row per giver: Sam's and Alex's
-        (D(2026, 11, 2), D(2026, 11, 8), 1),
-        (D(2026, 12, 1), D(2026, 12, 6), 1),
+        (D(2026, 10, 1), D(2026, 10, 31), 1),
+        (D(2026, 11, 1), D(2026, 11, 30), 1),  # one row per giver: Sam's and Alex's
+        (D(2026, 11, 1), D(2026, 11, 30), 1),
+        (D(2026, 12, 1), D(2026, 12, 31), 1),
     ]
 
 
@@ -146,13 +148,13 @@ def test_moving_a_session_to_another_month_moves_it_between_parts(history, coupl
     moved = history["nov2"]
     moved.date = D(2026, 10, 30)
     moved.save(update_fields=["date", "minutes"])  # as services.session_update saves a corrected date
-    # By hand: 30 October is in Oct 26–31, beside the session of the 31st; Nov 2–8 keeps only the 3rd's.
+    # By hand: 30 October is in October's part, beside the session of the 31st; November keeps only the 3rd's.
     rows = TrendPartSessions.objects.filter(couple=couple).order_by("first_day", "giver_id")
     assert [(r.first_day, r.giver_id, r.n) for r in rows] == sorted(
         [
-            (D(2026, 10, 26), history["oct31"].giver_id, 1),
-            (D(2026, 10, 26), partner_b.pk, 1),
-            (D(2026, 11, 2), history["nov3"].giver_id, 1),
+            (D(2026, 10, 1), history["oct31"].giver_id, 1),
+            (D(2026, 10, 1), partner_b.pk, 1),
+            (D(2026, 11, 1), history["nov3"].giver_id, 1),
             (D(2026, 12, 1), history["dec1"].giver_id, 1),
         ]
     )
@@ -162,22 +164,27 @@ def test_moving_a_session_to_another_month_moves_it_between_parts(history, coupl
 def test_a_deleted_reflection_and_a_dispute_change_their_part(history, couple, partner_a, partner_b):
     session = history["nov3"]
     session.reflections.get(partner=partner_b).delete()
-    row = TrendPartSessions.objects.get(couple=couple, first_day=D(2026, 11, 2), giver_id=partner_a.pk)
+    row = TrendPartSessions.objects.get(couple=couple, first_day=D(2026, 11, 1), giver_id=partner_a.pk)
     assert (row.n, row.both) == (1, 0)
     SessionDispute.objects.create(session=session, partner=partner_b, couple=couple)
-    assert not TrendPartSessions.objects.filter(couple=couple, first_day=D(2026, 11, 2), giver_id=partner_a.pk)
+    assert not TrendPartSessions.objects.filter(couple=couple, first_day=D(2026, 11, 1), giver_id=partner_a.pk)
 
 
 def test_a_stale_part_is_found_and_rebuilt_by_the_command(history, couple, capsys):
-    # A queryset's update sends no signal: the part of 3 November is now out of step.
-    models.QuerySet(model=Session).filter(pk=history["nov3"].pk).update(date=D(2026, 11, 24))
+    # A queryset's update sends no signal: November's and December's parts are now out of step.
+    models.QuerySet(model=Session).filter(pk=history["nov3"].pk).update(date=D(2026, 12, 24))
     with pytest.raises(CommandError) as failed:
         call_command("rebuild_trend_parts", "--check")
     assert str(failed.value) == f"Trend parts differ from the sessions for couple(s): {couple.pk}"
     call_command("rebuild_trend_parts", "--couple", str(couple.pk))
     call_command("rebuild_trend_parts", "--check")
     assert "every one equals the sessions it sums" in capsys.readouterr().out
-    assert TrendPartSessions.objects.filter(couple=couple, first_day=D(2026, 11, 23)).exists()
+    # By hand: Alex gave on 1 December and now on the 24th; November keeps Sam's of the 2nd only.
+    rows = TrendPartSessions.objects.filter(couple=couple, first_day__gte=D(2026, 11, 1)).order_by("first_day")
+    assert [(r.first_day, r.giver_id, r.n) for r in rows] == [
+        (D(2026, 11, 1), history["nov2"].giver_id, 1),
+        (D(2026, 12, 1), history["dec1"].giver_id, 2),
+    ]
 
 
 def test_a_couples_parts_go_with_the_couple(history, couple, outsider):
@@ -191,26 +198,38 @@ def test_a_couples_parts_go_with_the_couple(history, couple, outsider):
 
 
 @time_machine.travel("2026-12-02 12:00:00+00:00", tick=False)
-def test_a_month_from_whole_parts_and_days_outside_them_adds_up(assignment, couple, partner_a, partner_b):
-    """29 April to 20 November (monthly): November's whole parts are 1–15 November; 16–20 November is outside.
-    Alex gives on 3 and 18 November (the same assignment and roles): one month, two sources, added up."""
-    for day, (giver_says, receiver_says) in ((D(2026, 11, 3), (8, 6)), (D(2026, 11, 18), (5, 9))):
+def test_the_months_at_both_ends_come_from_the_sessions(assignment, couple, partner_a, partner_b):
+    """29 April to 20 November (monthly): May to October from their parts; 29–30 April and 1–20 November,
+    parts of months the period holds only some days of, from the sessions. Alex gives on 30 April, 10 June,
+    3 and 18 November."""
+    ratings = {D(2026, 4, 30): (4, 2), D(2026, 6, 10): (4, 2), D(2026, 11, 3): (8, 6), D(2026, 11, 18): (5, 9)}
+    for day, (giver_says, receiver_says) in ratings.items():
         session = SessionFactory(
             assignment=assignment, date=day, giver=partner_a, receiver=partner_b, logged_by=partner_a
         )
         ReflectionFactory(session=session, partner=partner_a, role="giver", connection=giver_says, comfort=7)
         ReflectionFactory(session=session, partner=partner_b, role="receiver", connection=receiver_says, comfort=6)
     period = Period(D(2026, 4, 29), D(2026, 11, 20), today=D(2026, 12, 2))
-    assert period.monthly and split_by_parts(period.start, period.end)[2] == (D(2026, 11, 16), D(2026, 11, 20))
+    assert period.monthly and split_by_parts(period.start, period.end) == (
+        (D(2026, 4, 29), D(2026, 4, 30)),
+        (D(2026, 5, 1), D(2026, 10, 31)),
+        (D(2026, 11, 1), D(2026, 11, 20)),
+    )
     a, b = partner_a.pk, partner_b.pk
-    # By hand: two sessions, both reflected; Alex's connection as giver (8 + 5) / 2 = 6.5, Sam's as receiver
-    # (6 + 9) / 2 = 7.5; the gap columns the same means; comfort 7 and 6.
-    november = {D(2026, 11, 1): (2, 2, 0, {a: 2}, {(a, "giver"): 6.5, (b, "receiver"): 7.5}, {a: 7.0, b: 6.0})}
+    # By hand: April and June, one session each, Alex at 4 and Sam at 2. November, two sessions, both
+    # reflected: Alex's connection as giver (8 + 5) / 2 = 6.5, Sam's as receiver (6 + 9) / 2 = 7.5; the gap
+    # columns the same means. Comfort 7 and 6 throughout.
+    one = (1, 1, 0, {a: 1}, {(a, "giver"): 4.0, (b, "receiver"): 2.0}, {a: 7.0, b: 6.0})
+    months = {
+        D(2026, 4, 1): one,
+        D(2026, 6, 1): one,
+        D(2026, 11, 1): (2, 2, 0, {a: 2}, {(a, "giver"): 6.5, (b, "receiver"): 7.5}, {a: 7.0, b: 6.0}),
+    }
     trends = couple_trends(couple, period, Scope.THERAPIST)
-    assert _months(trends) == november
-    row = next(r for r in trends.rows if r.sessions)
-    assert (row.gap_giver, row.gap_receiver) == (6.5, 7.5)
-    assert _months(couple_trends(couple, period, Scope.THERAPIST, left_out=NOT_READING_PARTS)) == november
+    assert _months(trends) == months
+    november = next(r for r in trends.rows if r.bucket.start == D(2026, 11, 1))
+    assert (november.gap_giver, november.gap_receiver) == (6.5, 7.5)
+    assert _months(couple_trends(couple, period, Scope.THERAPIST, left_out=NOT_READING_PARTS)) == months
 
 
 def test_staff_cannot_change_the_shape_of_an_assigned_exercise(assignment, rf, staff):
@@ -229,8 +248,8 @@ def test_a_full_rebuild_goes_a_few_couples_at_a_time_and_drops_rows_of_couples_g
     kept = sorted(TrendPartSessions.objects.values_list("couple_id", "first_day", "giver_id", "n"))
     TrendPartSessions.objects.create(
         couple_id=987654,
-        first_day=D(2026, 11, 2),
-        last_day=D(2026, 11, 8),
+        first_day=D(2026, 11, 1),
+        last_day=D(2026, 11, 30),
         assignment_id=1,
         giver_id=1,
         shape="touch",
@@ -238,8 +257,8 @@ def test_a_full_rebuild_goes_a_few_couples_at_a_time_and_drops_rows_of_couples_g
         both=0,
         paused=0,
     )  # a row whose couple is gone (deleted without its receiver)
-    # By hand: session rows: this couple's 4 (one a giver and part: Nov 2–8 has two givers) and the other
-    # couple's 1; reflection rows: a partner and role a part: 2 in Oct 26–31, 4 in Nov 2–8, 2 in Dec 1–6.
+    # By hand: session rows: this couple's 4 (one a giver and month: November has two givers) and the other
+    # couple's 1; reflection rows: a partner and role a month: 2 in October, 4 in November, 2 in December.
     assert trend_parts.rebuild() == 5 + 8
     assert sorted(TrendPartSessions.objects.values_list("couple_id", "first_day", "giver_id", "n")) == kept
     assert len(kept) == 5

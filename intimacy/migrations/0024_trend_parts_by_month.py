@@ -1,0 +1,19 @@
+from django.db import migrations
+
+
+def rebuild_by_month(apps, schema_editor):
+    """A part is now a calendar month, no longer a week cut where a month starts (issue 16): every part is
+    written again. As in 0023, with the app's own rebuild (docs/DEPLOY.md, "Trend parts")."""
+    if not apps.get_model("intimacy", "Session").objects.exists():
+        apps.get_model("intimacy", "TrendPartSessions").objects.all().delete()
+        apps.get_model("intimacy", "TrendPartReflections").objects.all().delete()
+        return
+    from intimacy import trend_parts
+
+    trend_parts.rebuild(lock=False)
+
+
+class Migration(migrations.Migration):
+    dependencies = [("intimacy", "0023_trend_parts")]
+
+    operations = [migrations.RunPython(rebuild_by_month, migrations.RunPython.noop)]
