@@ -595,16 +595,17 @@ CHECKIN_GROUPS = _per_grouping(
 
 def _part_groups(model, keys: tuple, sums: tuple, grouped: Callable[[int, date, date], QuerySet]) -> Prepared:
     """A monthly period's groups in one query: its whole months' parts (models.TrendPart: one row a
-    month and `keys`, summed as a group), beside `grouped(couple_id, first, last)`'s groups of the days
+    month and `keys`), beside `grouped(couple_id, first, last)`'s groups of the days
     before and after them (the sessions themselves). A side with no days gets an empty range, so the
     query is the same every day."""
 
     def build(couple_id: int, start: date, end: date, before: date, before_end: date, after: date, after_end: date):
+        # A part is one month's group already: its row as it is (TruncMonth only gives its first day the
+        # type of the sessions' buckets beside it).
         parts = (
             model.objects.filter(couple_id=couple_id, first_day__gte=start, last_day__lte=end)
             .annotate(bucket=TruncMonth("first_day"))
-            .values("bucket", *keys)
-            .annotate(**{name: Sum(name) for name in sums})
+            .values("bucket", *keys, *sums)
             .order_by()
         )
         # The sessions' groups first: theirs are the column names of the whole (a union's are its first's).
