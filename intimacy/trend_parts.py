@@ -80,7 +80,9 @@ def refresh(couple_id: int, day: date) -> None:
         sessions = SESSION_GROUPS[Scope.THERAPIST][MONTHLY].dicts(**slots)
         reflections = REFLECTION_GROUPS[Scope.THERAPIST][MONTHLY].dicts(**slots)
         for model in PART_MODELS:
-            model.objects.filter(couple_id=couple_id, first_day=first).delete()
+            # Every row inside the month, not only its own: one a worker of the week-parts code wrote
+            # (during a rolling upgrade past migration 0024) goes with the next write of its month.
+            model.objects.filter(couple_id=couple_id, first_day__gte=first, first_day__lte=last).delete()
         _write({(couple_id, first): (sessions, reflections)})
 
 

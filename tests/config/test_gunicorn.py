@@ -152,19 +152,27 @@ def test_gunicorn_error_log_lines_are_redacted_too(tmp_path):
 
 
 def test_a_worker_freezes_what_it_holds_for_good():
-    """post_worker_init: once a worker has loaded Tend, its start-up objects (every view imported) are in
-    the permanent generation, out of reach of full collections; gunicorn takes the hook as one."""
-    import gc
-
+    """post_worker_init, in a fresh interpreter that has loaded Tend as a worker does (the WSGI application,
+    no view yet): afterwards every view is imported and the start-up objects are in the permanent
+    generation, out of reach of full collections. gunicorn takes the hook as one."""
     from gunicorn.config import Config
 
     from config import gunicorn as shipped
 
     Config().set("post_worker_init", shipped.post_worker_init)  # gunicorn's own check of the hook
-    assert gc.get_freeze_count() == 0
-    try:
-        shipped.post_worker_init(None)
-        assert gc.get_freeze_count() > 10_000
-    finally:
-        gc.unfreeze()
-    assert gc.get_freeze_count() == 0
+    script = (
+        "import gc, sys\n"
+        "from django.core.wsgi import get_wsgi_application\n"
+        "get_wsgi_application()\n"
+        "before = 'intimacy.views.dashboard' in sys.modules\n"
+        "from config.gunicorn import post_worker_init\n"
+        "post_worker_init(None)\n"
+        "print(before, 'intimacy.views.dashboard' in sys.modules, gc.get_freeze_count())\n"
+    )
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings"}
+    command = [sys.executable, "-c", script]  # fixed: this interpreter and the script above
+    done = subprocess.run(command, cwd=BASE_DIR, env=env, capture_output=True, text=True, timeout=120)  # noqa: S603
+    assert done.returncode == 0, done.stderr
+    before, after, frozen = done.stdout.split()
+    assert (before, after) == ("False", "True")
+    assert int(frozen) > 50_000

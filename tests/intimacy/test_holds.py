@@ -395,7 +395,12 @@ def test_the_check_page_stores_the_answers_and_thanks_the_same_way(client, new_c
     assert list(stored) == [("Lou", False), ("Lou", True)]
 
 
-def test_the_therapist_records_a_separate_conversation_and_sees_the_answers(client, therapist, new_couple):
+SCREENING_PAGE_QUERIES = 4
+
+
+def test_the_therapist_records_a_separate_conversation_and_sees_the_answers(
+    client, therapist, new_couple, django_assert_num_queries
+):
     couple, kim, lou, assignment = new_couple
     services.safety_check_answer(partner=lou, answers={**FINE, "pressured": "unsure"})
     client.force_login(therapist)
@@ -403,7 +408,8 @@ def test_the_therapist_records_a_separate_conversation_and_sees_the_answers(clie
     # The overview's touch-work panel links to the page of its own; the form is not on the overview.
     overview = client.get(reverse("couple_detail", args=[couple.pk])).content.decode()
     assert f'href="{url}"' in overview and 'name="screening-how"' not in overview
-    form_page = client.get(url)
+    with django_assert_num_queries(SCREENING_PAGE_QUERIES):  # pinned: the session, the user, the gate, the partners
+        form_page = client.get(url)
     assert form_page.status_code == 200 and not ScreeningRecord.objects.exists()
     html = form_page.content.decode()
     assert f'<option value="{kim.pk}">Kim</option>' in html and f'<option value="{lou.pk}">Lou</option>' in html

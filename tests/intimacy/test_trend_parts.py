@@ -63,7 +63,7 @@ def test_a_period_splits_into_days_before_whole_parts_and_days_after(start, end,
 
 @pytest.fixture
 def history(assignment, partner_a, partner_b, outsider):
-    """Sessions on both sides of a month's start (Sat 31 Oct, Mon 2 Nov 2026) and in this week so far."""
+    """Sessions on both sides of a month's start (Sat 31 Oct, Mon 2 Nov 2026) and in this month so far."""
 
     def give(day, giver, receiver, ratings, **receiver_fields):
         session = SessionFactory(assignment=assignment, date=day, giver=giver, receiver=receiver, logged_by=giver)
@@ -100,7 +100,7 @@ def test_two_years_from_parts_worked_by_hand(history, couple, partner_a, partner
     a, b = partner_a.pk, partner_b.pk
     # Worked out by hand. October: Alex gave on the 31st, both reflected (connection 8 and 6; Sam's side is
     # "Just me", whose ratings the therapist's trends count). November: Sam gave on the 2nd (connection 5,
-    # Alex 9, Alex paused), Alex on the 3rd (7 and 7). December: Alex on the 1st, this week so far (4 and 4).
+    # Alex 9, Alex paused), Alex on the 3rd (7 and 7). December: Alex on the 1st, this month so far (4 and 4).
     assert _months(couple_trends(couple, TWO_YEARS, Scope.THERAPIST)) == {
         D(2026, 10, 1): (1, 1, 0, {a: 1}, {(a, "giver"): 8.0, (b, "receiver"): 6.0}, {a: 7.0, b: 5.0}),
         D(2026, 11, 1): (
@@ -262,3 +262,45 @@ def test_a_full_rebuild_goes_a_few_couples_at_a_time_and_drops_rows_of_couples_g
     assert trend_parts.rebuild() == 5 + 8
     assert sorted(TrendPartSessions.objects.values_list("couple_id", "first_day", "giver_id", "n")) == kept
     assert len(kept) == 5
+
+
+def _a_week_part(couple, first: date, last: date, giver_id: int) -> None:
+    """A row as the week-parts code (before migration 0024) wrote one."""
+    TrendPartSessions.objects.create(
+        couple=couple,
+        first_day=first,
+        last_day=last,
+        assignment_id=1,
+        giver_id=giver_id,
+        shape="touch",
+        n=5,
+        both=0,
+        paused=0,
+    )
+
+
+def test_a_week_part_left_by_older_code_goes_with_the_next_write_of_its_month(history, couple, partner_a):
+    """A rolling upgrade past 0024: a worker of the week-parts code may still write a week part. The next
+    write in that month rewrites every row inside the month, so the stray week goes too."""
+    _a_week_part(couple, D(2026, 11, 9), D(2026, 11, 15), partner_a.pk)
+    assert trend_parts.differences() == [couple.pk]
+    reflection = history["nov3"].reflections.get(partner=partner_a)
+    reflection.connection = 6
+    reflection.save(update_fields=["connection"])
+    assert trend_parts.differences() == []
+    assert not TrendPartSessions.objects.filter(couple=couple, first_day=D(2026, 11, 9)).exists()
+
+
+def test_migration_0024_writes_month_parts_and_its_reverse_empties_them(history, couple, partner_a, migration):
+    from django.apps import apps
+
+    (step,) = [op for op in migration("intimacy", "trend_parts_by_month").operations if hasattr(op, "code")]
+    # Week parts, as 0023's code kept them: replaced by months.
+    TrendPartSessions.objects.all().delete()
+    _a_week_part(couple, D(2026, 11, 2), D(2026, 11, 8), partner_a.pk)
+    step.code(apps, None)
+    assert trend_parts.differences() == []
+    assert not TrendPartSessions.objects.filter(last_day=D(2026, 11, 8)).exists()
+    step.reverse_code(apps, None)
+    assert not TrendPartSessions.objects.exists() and not TrendPartReflections.objects.exists()
+    trend_parts.rebuild()  # as the suite leaves every test: parts equal to the sessions
