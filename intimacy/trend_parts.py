@@ -170,17 +170,15 @@ def forget_couple(couple_id: int) -> None:
 
 
 PART_MODELS = (TrendPartSessions, TrendPartReflections)
-_SESSION_FIELDS = ("assignment_id", "giver_id", "n", "both", "giver_sum", "receiver_sum", "paused")
+_SESSION_FIELDS = ("assignment_id", "giver_id", "shape", "n", "both", "giver_sum", "receiver_sum", "paused")
 _REFLECTION_FIELDS = ("partner_id", "role", "n", "connection_sum", "comfort_sum", "safe_sum", "relief_sum", "relief_n")
 
 
 def _rows(couple_id: int, first: date, sessions: list[dict], reflections: list[dict]) -> list:
     """A part's groups as unsaved rows of `PART_MODELS`."""
     place = {"couple_id": couple_id, "first_day": first, "last_day": part_of(first)[1]}
-    return [
-        TrendPartSessions(**place, shape=g["assignment__exercise__shape"], **{f: g[f] for f in _SESSION_FIELDS})
-        for g in sessions
-    ] + [TrendPartReflections(**place, **{f: g[f] for f in _REFLECTION_FIELDS}) for g in reflections]
+    sessions = [TrendPartSessions(**place, **{f: g[f] for f in _SESSION_FIELDS}) for g in sessions]
+    return sessions + [TrendPartReflections(**place, **{f: g[f] for f in _REFLECTION_FIELDS}) for g in reflections]
 
 
 def _write(parts: dict) -> int:
@@ -192,7 +190,7 @@ def _write(parts: dict) -> int:
 
 def _as_row(row) -> tuple:
     """A row's content, to compare a stored row with a computed one."""
-    fields = _SESSION_FIELDS + ("shape",) if type(row) is TrendPartSessions else _REFLECTION_FIELDS
+    fields = _SESSION_FIELDS if type(row) is TrendPartSessions else _REFLECTION_FIELDS
     return (type(row).__name__, row.couple_id, row.first_day, row.last_day, *(getattr(row, f) for f in fields))
 
 

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from enum import Enum
+from typing import NamedTuple
 
 from django.db.models import Count, Exists, F, FilteredRelation, Min, OuterRef, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth, TruncWeek
@@ -337,8 +338,9 @@ def _grouped_sessions(
             bucket=_trunc(monthly, "date"),
             giver_reflection=reflection_as("giver"),
             receiver_reflection=reflection_as("receiver"),
+            shape=F("assignment__exercise__shape"),
         )
-        .values("bucket", "assignment_id", "giver_id", "assignment__exercise__shape")
+        .values("bucket", "assignment_id", "giver_id", "shape")
         .annotate(
             n=Count("pk"),
             both=Count("pk", filter=both),
@@ -365,7 +367,7 @@ def _add_sessions(rows: dict, groups: QuerySet | list[dict]) -> None:
         row.by_assignment[group["assignment_id"]] = row.by_assignment.get(group["assignment_id"], 0) + group["n"]
         row.both_reflected += group["both"]
         row.paused += group["paused"]
-        if group["assignment__exercise__shape"] != ExerciseShape.TOUCH:
+        if group["shape"] != ExerciseShape.TOUCH:
             # Who gave, and the giver's and receiver's connection side by side, are touch questions:
             # a talk's speaker is not "giving", and a together exercise has no roles (issue 15).
             continue
@@ -593,26 +595,36 @@ CHECKIN_GROUPS = _per_grouping(
 )
 
 
-def _part_groups(model, keys: tuple, sums: tuple, grouped: Callable[[int, date, date], QuerySet]) -> Prepared:
-    """A monthly period's groups in one query: its whole months' parts (models.TrendPart: one row a
-    month and `keys`), beside `grouped(couple_id, first, last)`'s groups of the days
-    before and after them (the sessions themselves). A side with no days gets an empty range, so the
+class PartReads(NamedTuple):
+    """A monthly period's groups from the parts (models.TrendPart: one row a month and group), prepared."""
+
+    whole_months: Prepared  # a period of whole months: its parts alone
+    with_days: Prepared  # its whole months' parts beside the days before and after them, from the sessions
+
+
+def _part_groups(model, keys: tuple, sums: tuple, grouped: Callable[[int, date, date], QuerySet]) -> PartReads:
+    """The two reads of a monthly period's groups (`_groups_from_parts`). `grouped(couple_id, first, last)`
+    groups the sessions of the days given; in `with_days`, a side with no days gets an empty range, so the
     query is the same every day."""
 
-    def build(couple_id: int, start: date, end: date, before: date, before_end: date, after: date, after_end: date):
-        # A part is one month's group already: its row as it is (TruncMonth only gives its first day the
-        # type of the sessions' buckets beside it).
-        parts = (
-            model.objects.filter(couple_id=couple_id, first_day__gte=start, last_day__lte=end)
-            .annotate(bucket=TruncMonth("first_day"))
-            .values("bucket", *keys, *sums)
-            .order_by()
-        )
+    def parts(couple_id: int, start: date, end: date) -> QuerySet:
+        return model.objects.filter(couple_id=couple_id, first_day__gte=start, last_day__lte=end).order_by()
+
+    def whole_months(couple_id: int, start: date, end: date):
+        # A part is one month's group already: its row as it is, its first day the bucket.
+        return parts(couple_id, start, end).values(*keys, *sums, bucket=F("first_day"))
+
+    def with_days(couple_id: int, start: date, end: date, before: date, before_end: date, after: date, after_end: date):
+        # TruncMonth only gives a part's first day the type of the sessions' buckets beside it.
+        months = parts(couple_id, start, end).annotate(bucket=TruncMonth("first_day")).values("bucket", *keys, *sums)
         # The sessions' groups first: theirs are the column names of the whole (a union's are its first's).
-        return grouped(couple_id, before, before_end).union(grouped(couple_id, after, after_end), parts, all=True)
+        return grouped(couple_id, before, before_end).union(grouped(couple_id, after, after_end), months, all=True)
 
     days = ("start", "end", "before", "before_end", "after", "after_end")
-    return Prepared(build, couple_id=int, **dict.fromkeys(days, date))
+    return PartReads(
+        Prepared(whole_months, couple_id=int, start=date, end=date),
+        Prepared(with_days, couple_id=int, **dict.fromkeys(days, date)),
+    )
 
 
 SESSION_PARTS = _part_groups(
@@ -636,11 +648,31 @@ REFLECTION_PARTS = _part_groups(
 def _groups_from_parts(couple: Couple, period: Period) -> tuple[list[dict], list[dict]]:
     """The therapist's session and reflection groups of a monthly period, as `_session_groups` and
     `_reflection_groups` give them, in as many queries: its whole months from models.TrendPart (two dozen
-    small rows a group for two years, no join), with the days of the months it holds only some of (the
-    month it starts in, this month so far) grouped from the sessions themselves. Each month comes from
-    one side only, so no two groups share a month and a group's keys: nothing to add up here."""
-    nothing = (period.end + timedelta(days=1), period.end)  # a range that holds no day
-    before, whole, after = (days or nothing for days in split_by_parts(period.start, period.end))
+    small rows a group for two years, no join), with the days of the months it holds only some of grouped
+    from the sessions themselves. Each month comes from one side only, so no two groups share a month and
+    a group's keys: nothing to add up here.
+
+    A period that runs to today reads this month so far as its whole part: no session is dated after the
+    couple's today (services refuse one, and the admin writes none), so the part holds this month's sessions
+    to today and no more. (Staff moving a couple's time zone west can leave a session of the old today
+    dated tomorrow for some hours; this view then counts it that much early.) A
+    "last N weeks" period shown month by month starts on a month's first day (period._last_weeks), so it is
+    whole months only: its parts alone, one small query each (the union of the days beside them cost about
+    as much again as the parts, at every view)."""
+    # (Not when the couple's today is unknown: then the period's last day may be any day.)
+    end = part_of(period.end)[1] if period.today and period.end >= period.today else period.end
+    before, whole, after = split_by_parts(period.start, end)
+    # Unconverted: every column but the bucket is an int, a str or None as the driver gives it, and
+    # `_add_sessions` and `_add_reflections` read the bucket with `_as_date` (issue 16: Django's converters
+    # were a tenth of the two-year reads).
+    if whole and not before and not after:
+        slots = {"couple_id": couple.pk, "start": whole[0], "end": whole[1]}
+        return (
+            SESSION_PARTS.whole_months.dicts(converted=False, **slots),
+            REFLECTION_PARTS.whole_months.dicts(converted=False, **slots),
+        )
+    nothing = (end + timedelta(days=1), end)  # a range that holds no day
+    before, whole, after = (days or nothing for days in (before, whole, after))
     slots = {
         "couple_id": couple.pk,
         "start": whole[0],
@@ -650,10 +682,10 @@ def _groups_from_parts(couple: Couple, period: Period) -> tuple[list[dict], list
         "after": after[0],
         "after_end": after[1],
     }
-    # Unconverted: every column but the bucket is an int, a str or None as the driver gives it, and
-    # `_add_sessions` and `_add_reflections` read the bucket with `_as_date` (issue 16: Django's converters
-    # were a tenth of the two-year reads).
-    return SESSION_PARTS.dicts(converted=False, **slots), REFLECTION_PARTS.dicts(converted=False, **slots)
+    return (
+        SESSION_PARTS.with_days.dicts(converted=False, **slots),
+        REFLECTION_PARTS.with_days.dicts(converted=False, **slots),
+    )
 
 
 def sessions_both_reflected(couple: Couple, period: Period, scope: Scope, limit: int = 10) -> QuerySet:

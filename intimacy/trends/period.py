@@ -1,7 +1,7 @@
 """The period a trends view covers: read from the request's query, cut into week or month buckets."""
 
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from urllib.parse import urlencode
 
@@ -98,7 +98,14 @@ def period_from(params, today: date) -> Period:
 
 
 def _last_weeks(weeks: int, today: date, notice: str = "") -> Period:
-    return Period(week_start(today) - timedelta(weeks=weeks - 1), today, weeks, notice, today)
+    period = Period(week_start(today) - timedelta(weeks=weeks - 1), today, weeks, notice, today)
+    if period.monthly:
+        # Shown month by month, it starts on the first of the month its first week starts in, as a short
+        # period starts on a Monday: every row is a whole month (but this one so far), never a first month
+        # of a few days that reads as a dip. It also lets the therapist's trends read whole months only
+        # (aggregation._groups_from_parts).
+        return replace(period, start=period.start.replace(day=1))
+    return period
 
 
 def _default_because(today: date, notice: str, **values) -> Period:

@@ -294,14 +294,17 @@ def test_appointment_view_shows_ten_sessions_a_page(client_for, therapist, assig
 
 
 def test_two_year_view_is_monthly_and_light(client_for, therapist, assignment, partner_a, partner_b):
-    weeks_of_homework(assignment, partner_a, partner_b, 104, **MONDAYS_AND_THURSDAYS)
+    # Alex gives on Mondays to 23 Nov, Sam on Thursdays to 19 Nov (never after today, as services.session_add
+    # allows), for 104 weeks: from Monday 2 Dec and Thursday 28 Nov 2024.
+    weeks_of_homework(assignment, partner_a, partner_b, 104, latest_week=(date(2026, 11, 23), date(2026, 11, 19)))
     response = client_for(therapist).get(reverse("couple_detail", args=[assignment.couple_id]), {"weeks": "104"})
     sessions = next(c for c in chart_data(response)["charts"] if c["id"] == "sessions")
-    # 104 weeks back from 23 Nov 2026 starts Monday 1 Dec 2024: Dec 2024 … Nov 2026 is 24 months.
+    # 104 weeks back from Wednesday 25 Nov 2026 is the week of Monday 2 Dec 2024; month by month, the period
+    # starts on 1 Dec: Dec 2024 … Nov 2026 is 24 months.
     assert len(sessions["labels"]) == 24 and sessions["labels"][0] == "Dec 2024"
-    # November 2026 holds the Mondays 2, 9, 16, 23 and Thursdays 5, 12, 19, 26 — but 26 Nov is
-    # tomorrow, so 2 × 4 Mondays + Thursdays 5, 12, 19 = 7.
-    assert sessions["rows"][-1][1] == 7
+    # December 2024 holds the Mondays 2, 9, 16, 23, 30 and Thursdays 5, 12, 19, 26: 9. November 2026 the
+    # Mondays 2, 9, 16, 23 and Thursdays 5, 12, 19: 7.
+    assert (sessions["rows"][0][1], sessions["rows"][-1][1]) == (9, 7)
 
 
 # The appointment view -------------------------------------------------------------------------------

@@ -40,8 +40,8 @@ def test_a_part_is_a_calendar_month(day, part):
 @pytest.mark.parametrize(
     ("start", "end", "split"),
     [
-        # The overview's two years: from Monday 9 December 2024 to Wednesday 2 December 2026, two days into
-        # its month: most of a month before the whole months, two days after.
+        # A custom period from Monday 9 December 2024 to Wednesday 2 December 2026, two days into its month:
+        # most of a month before the whole months, two days after.
         (
             D(2024, 12, 9),
             D(2026, 12, 2),
@@ -84,7 +84,9 @@ def history(assignment, partner_a, partner_b, outsider):
 
 
 NOT_READING_PARTS = LeftOut(sessions=frozenset({-1}))
-TWO_YEARS = Period(D(2024, 12, 9), D(2026, 12, 2), weeks=104, today=D(2026, 12, 2))
+# The last 104 weeks on Wednesday 2 December 2026, as period_from gives them (tests/intimacy/test_trends.py):
+# month by month, from the first of the month its first week starts in.
+TWO_YEARS = Period(D(2024, 12, 1), D(2026, 12, 2), weeks=104, today=D(2026, 12, 2))
 
 
 def _months(trends) -> dict:
@@ -113,8 +115,8 @@ def test_two_years_from_parts_worked_by_hand(history, couple, partner_a, partner
         ),
         D(2026, 12, 1): (1, 1, 0, {a: 1}, {(a, "giver"): 4.0, (b, "receiver"): 4.0}, {a: 4.0, b: 4.0}),
     }
-    # The parts hold October, November and December (the sessions' months); the period's whole months end
-    # on 30 November, so December comes from the sessions, not from its part.
+    # The parts hold October, November and December (the sessions' months). The period runs to today, so this
+    # month so far is December's whole part: no session is dated after today (services refuse one).
     assert sorted(TrendPartSessions.objects.filter(couple=couple).values_list("first_day", "last_day", "n")) == [
         (D(2026, 10, 1), D(2026, 10, 31), 1),
         (D(2026, 11, 1), D(2026, 11, 30), 1),  # one row per giver: Sam's and Alex's
@@ -130,7 +132,11 @@ def test_parts_give_what_grouping_the_sessions_gives(history, couple, partner_a,
     withdrawn = history["oct31"]
     withdrawn.withdrawn_at = timezone.now()  # as services.session_delete withdraws one
     withdrawn.save(update_fields=["withdrawn_at"])
-    periods = [TWO_YEARS, Period(D(2026, 4, 29), D(2026, 11, 4), today=D(2026, 12, 2))]
+    periods = [
+        TWO_YEARS,
+        Period(D(2026, 4, 29), D(2026, 11, 4), today=D(2026, 12, 2)),
+        Period(D(2026, 4, 29), D(2026, 12, 2), today=D(2026, 12, 2)),  # to today: December from its part
+    ]
     from_parts = [_months(couple_trends(couple, p, Scope.THERAPIST)) for p in periods]
     # The same periods grouped from the sessions as every other view does (with something left out, as the
     # appointment view may, the trends never read parts; a missing id leaves out nothing).
@@ -142,6 +148,22 @@ def test_parts_give_what_grouping_the_sessions_gives(history, couple, partner_a,
     # By hand: the disputed session of 3 November and the withdrawn one of 31 October are not counted.
     assert from_parts[0][D(2026, 11, 1)][0] == 1
     assert D(2026, 10, 1) not in from_parts[0]
+
+
+@time_machine.travel("2026-12-02 12:00:00+00:00", tick=False)
+def test_two_years_read_the_parts_alone(history, couple, partner_a, monkeypatch):
+    """The overview's two years are whole months to today: its groups are read from the parts alone, with no
+    session grouped beside them (that union was a sixth of the two-year view: issue 16)."""
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the two years' groups read the sessions")
+
+    for reads in (aggregation.SESSION_PARTS, aggregation.REFLECTION_PARTS):
+        monkeypatch.setattr(reads.with_days, "dicts", refuse)
+    months = _months(couple_trends(couple, TWO_YEARS, Scope.THERAPIST))
+    # By hand (as above): October, November and this month so far, December, with Alex's session of the 1st.
+    assert sorted(months) == [D(2026, 10, 1), D(2026, 11, 1), D(2026, 12, 1)]
+    assert months[D(2026, 12, 1)][:4] == (1, 1, 0, {partner_a.pk: 1})
 
 
 def test_moving_a_session_to_another_month_moves_it_between_parts(history, couple, partner_b):

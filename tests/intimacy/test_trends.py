@@ -39,6 +39,21 @@ class TestPeriod:
         labels = [b.label for b in year.buckets()]
         assert labels[0] == "Dec 2025" and labels[-1] == "Nov 2026" and len(labels) == 12
 
+    def test_a_period_shown_month_by_month_starts_on_its_first_months_first_day(self):
+        wednesday = date(2026, 12, 2)  # its ISO week starts Monday 30 Nov
+        # 104 weeks: Monday 30 Nov 2026 minus 103 weeks is Monday 9 Dec 2024; 52 weeks: minus 51 is Monday
+        # 8 Dec 2025. Each starts on the 1st of that month, so December is a whole month, as every week of a
+        # weekly period is a whole week.
+        two_years, one_year = period_from({"weeks": "104"}, wednesday), period_from({"weeks": "52"}, wednesday)
+        assert (two_years.start, two_years.end, two_years.weeks) == (date(2024, 12, 1), wednesday, 104)
+        assert (one_year.start, one_year.end) == (date(2025, 12, 1), wednesday)
+        assert [b.label for b in two_years.buckets()][:2] == ["Dec 2024", "Jan 2025"]
+        assert len(two_years.buckets()) == 25 and two_years.query == "weeks=104"
+        # A weekly period still starts on its first Monday: 30 Nov minus 25 weeks is 8 June 2026.
+        assert period_from({"weeks": "26"}, wednesday).start == date(2026, 6, 8)
+        # A custom period keeps the dates it was given, month by month or not.
+        assert period_from({"from": "2025-03-12", "to": "2026-11-20"}, wednesday).start == date(2025, 3, 12)
+
     @pytest.mark.parametrize(
         "params",
         [
