@@ -1277,8 +1277,10 @@ class TrendPart(models.Model):
     from sessions, reflections and disputes, kept exact by intimacy/trend_parts.py in the same transaction
     as every write to them, and rebuilt from them by `manage.py rebuild_trend_parts`.
 
-    A part is a calendar month: a long period's monthly buckets are its parts, but for the month it
-    starts in and the month it ends in, which it may hold only some days of (issue 16: the database reads
+    A part is a calendar month: a long period's monthly buckets are its parts (the last 52 or 104 weeks
+    start on a month's first day, and this month so far is its whole part, as no session is dated after
+    today), but for a custom period's first and last months, which it may hold only some days of, read
+    from the sessions (issue 16: the database reads
     two dozen small rows a group for two years instead of joining every session to its reflections; as
     weeks cut where a month starts, the parts were four times as many rows to add up on every view).
     Only counts and sums of ratings, the therapist's to see in full; never anyone's words. One row per

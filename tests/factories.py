@@ -180,6 +180,10 @@ def weeks_of_homework(
     `paused_every`-th (0: never). `checkins_until`: both partners' weekly check-ins too, for the same
     number of weeks up to that Monday (`weekly_checkins`).
     """
+    # As the services refuse one (services._check_session_date), and as the trends count on (a period that
+    # runs to today reads this month's whole part, aggregation._groups_from_parts): none after today.
+    if max(latest_week) > assignment.couple.today():
+        raise ValueError(f"{max(latest_week)} is after the couple's today, {assignment.couple.today()}")
     sessions = [
         Session(assignment=assignment, date=day - timedelta(weeks=w), minutes=15, giver=g, receiver=r, logged_by=g)
         for w in range(weeks)

@@ -169,7 +169,8 @@ def split_by_parts(start: date, end: date) -> tuple[tuple | None, tuple | None, 
 def _as_date(value) -> date:
     """A bucket's first day. TruncWeek/TruncMonth of a DateField give a date on PostgreSQL and SQLite alike,
     once Django has converted them; as the driver gives them (`Prepared.dicts(converted=False)`) they are
-    a datetime at midnight (PostgreSQL's date_trunc) or an ISO string (SQLite's)."""
+    a datetime at midnight (PostgreSQL's date_trunc) or an ISO string (SQLite's), and a part's first day
+    is a date or that string."""
     if isinstance(value, str):
         return date.fromisoformat(value[:10])
     return value.date() if isinstance(value, datetime) else value
@@ -655,10 +656,11 @@ def _groups_from_parts(couple: Couple, period: Period) -> tuple[list[dict], list
     A period that runs to today reads this month so far as its whole part: no session is dated after the
     couple's today (services refuse one, and the admin writes none), so the part holds this month's sessions
     to today and no more. (Staff moving a couple's time zone west can leave a session of the old today
-    dated tomorrow for some hours; this view then counts it that much early.) A
-    "last N weeks" period shown month by month starts on a month's first day (period._last_weeks), so it is
-    whole months only: its parts alone, one small query each (the union of the days beside them cost about
-    as much again as the parts, at every view)."""
+    dated tomorrow for some hours; this view then counts it that much early.)
+
+    A "last N weeks" period shown month by month starts on a month's first day (period._last_weeks), so
+    it is whole months only: its parts alone, one small query each (the union of the days beside them
+    cost about as much again as the parts, at every view)."""
     # (Not when the couple's today is unknown: then the period's last day may be any day.)
     end = part_of(period.end)[1] if period.today and period.end >= period.today else period.end
     before, whole, after = split_by_parts(period.start, end)

@@ -385,14 +385,18 @@ def markers(trends: Trends) -> list[dict]:
         return []
     out = []
     monthly = trends.period.monthly
+    paused_words = {}  # by count: two years hold a paused month or two most months, mostly of one session
     for index, row in enumerate(trends.rows):
         found = []  # (date, order on the same day, kind, when, label, count)
         if row.paused:
             when = row.bucket.label if monthly else _("Week of %(week)s") % {"week": row.bucket.label}
-            label = ngettext(
-                "%(count)s session paused or stopped early", "%(count)s sessions paused or stopped early", row.paused
-            ) % {"count": row.paused}
-            found.append((row.bucket.start, 0, "paused", when, label, row.paused))
+            if row.paused not in paused_words:
+                paused_words[row.paused] = ngettext(
+                    "%(count)s session paused or stopped early",
+                    "%(count)s sessions paused or stopped early",
+                    row.paused,
+                ) % {"count": row.paused}
+            found.append((row.bucket.start, 0, "paused", when, paused_words[row.paused], row.paused))
         for note in row.notes:
             found.append((note.date, 1, "note", date_format(note.date, "j M"), _short(note.text), 1))
         for step in row.steps:

@@ -208,7 +208,8 @@ def test_period_carries_to_the_appointment_view_and_export(client_for, therapist
 
 
 # Two sessions a week, Monday and Thursday, both reflected, back from the week of 23 Nov 2026.
-MONDAYS_AND_THURSDAYS = {"latest_week": (date(2026, 11, 23), date(2026, 11, 26)), "pressure": "right", "pace": "slow"}
+# Alex gives on Mondays, to 23 Nov; Sam on Thursdays, to 19 Nov (26 Nov is after today, 25 Nov: no session is).
+MONDAYS_AND_THURSDAYS = {"latest_week": (date(2026, 11, 23), date(2026, 11, 19)), "pressure": "right", "pace": "slow"}
 
 
 # Issue 16: each of the couple's pages reads only what it shows. Every page: session, user, couple; the
@@ -285,18 +286,18 @@ def test_appointment_query_count_is_the_same_for_a_week_and_two_years(
 def test_appointment_view_shows_ten_sessions_a_page(client_for, therapist, assignment, partner_a, partner_b):
     # issue 16, "Fast": 10 sessions a page on the shared screen (each session is two reflection cards and
     # three "Leave … out" forms). Six weeks of Mondays and Thursdays up to today, 25 Nov 2026: six Mondays
-    # and five Thursdays (the sixth, 26 Nov, is tomorrow), 11 sessions: 10 on page 1, 1 on page 2.
+    # (19 Oct to 23 Nov) and six Thursdays (15 Oct to 19 Nov), 12 sessions: 10 on page 1, 2 on page 2.
     weeks_of_homework(assignment, partner_a, partner_b, 6, **MONDAYS_AND_THURSDAYS)
     url = reverse("appointment", args=[assignment.couple_id])
     response = client_for(therapist).get(url, {"weeks": "12"})
     page = response.context["page"]
-    assert len(page) == 10 and page.paginator.count == 11 and page.paginator.num_pages == 2
+    assert len(page) == 10 and page.paginator.count == 12 and page.paginator.num_pages == 2
 
 
 def test_two_year_view_is_monthly_and_light(client_for, therapist, assignment, partner_a, partner_b):
-    # Alex gives on Mondays to 23 Nov, Sam on Thursdays to 19 Nov (never after today, as services.session_add
-    # allows), for 104 weeks: from Monday 2 Dec and Thursday 28 Nov 2024.
-    weeks_of_homework(assignment, partner_a, partner_b, 104, latest_week=(date(2026, 11, 23), date(2026, 11, 19)))
+    # Alex gives on Mondays to 23 Nov, Sam on Thursdays to 19 Nov, for 104 weeks: from Monday 2 Dec and
+    # Thursday 28 Nov 2024.
+    weeks_of_homework(assignment, partner_a, partner_b, 104, **MONDAYS_AND_THURSDAYS)
     response = client_for(therapist).get(reverse("couple_detail", args=[assignment.couple_id]), {"weeks": "104"})
     sessions = next(c for c in chart_data(response)["charts"] if c["id"] == "sessions")
     # 104 weeks back from Wednesday 25 Nov 2026 is the week of Monday 2 Dec 2024; month by month, the period
@@ -305,6 +306,16 @@ def test_two_year_view_is_monthly_and_light(client_for, therapist, assignment, p
     # December 2024 holds the Mondays 2, 9, 16, 23, 30 and Thursdays 5, 12, 19, 26: 9. November 2026 the
     # Mondays 2, 9, 16, 23 and Thursdays 5, 12, 19: 7.
     assert (sessions["rows"][0][1], sessions["rows"][-1][1]) == (9, 7)
+    assert "1 Dec 2024 to 25 Nov 2026, month by month." in response.content.decode()
+
+
+def test_the_markers_legend_says_month_or_week_as_the_period_is_shown(client_for, therapist, assignment):
+    intimacy_services.note_add(couple=assignment.couple, author=therapist, day=date(2026, 11, 11), text="Holiday")
+    client, url = client_for(therapist), reverse("couple_detail", args=[assignment.couple_id])
+    by_week, by_month = (client.get(url, {"weeks": weeks}).content.decode() for weeks in ("4", "104"))
+    assert "marks a week" in by_week and "paused weeks solid" in by_week and "marks a month" not in by_week
+    assert "marks a month" in by_month and "paused months solid" in by_month and "marks a week" not in by_month
+    assert "Holiday" in by_week and "Holiday" in by_month  # the note's line in the legend, both times
 
 
 # The appointment view -------------------------------------------------------------------------------
@@ -926,12 +937,18 @@ def test_the_markers_legend_reads_as_the_template_loop_wrote_it():
         {"number": 1, "kind": "paused", "when": "Week of 2 Nov", "label": "2 sessions paused or stopped early"},
         {"number": 2, "kind": "note", "when": "4 Nov", "label": 'Talked about "pace" <b>& pressure</b>'},
         {"number": 1234, "kind": "step", "when": "Dec 2026", "label": "Step 2: Hand massage"},
+        # The same words again (each distinct text is escaped once and used for both).
+        {"number": 1235, "kind": "paused", "when": "Week of 2 Nov", "label": "2 sessions paused or stopped early"},
     ]
     old = engines["django"].from_string(MARKER_LOOP)
     new = engines["django"].from_string("{% load chart_tables %}{% chart_marker_items markers %}")
+    for language in ("en", "de"):
+        with translation.override(language):
+            assert new.render({"markers": markers}) == old.render({"markers": markers})
+            assert new.render({"markers": []}) == old.render({"markers": []}) == ""
     with translation.override("en"):
         html = new.render({"markers": markers})
-        assert html == old.render({"markers": markers})
+    assert html.count('<span class="chart-marker-when">Week of 2 Nov</span>') == 2
     assert "Talked about &quot;pace&quot; &lt;b&gt;&amp; pressure&lt;/b&gt;" in html
     assert '<strong class="chart-marker-kind">Program step</strong>: Step 2: Hand massage' in html
 

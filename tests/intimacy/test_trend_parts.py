@@ -136,6 +136,8 @@ def test_parts_give_what_grouping_the_sessions_gives(history, couple, partner_a,
         TWO_YEARS,
         Period(D(2026, 4, 29), D(2026, 11, 4), today=D(2026, 12, 2)),
         Period(D(2026, 4, 29), D(2026, 12, 2), today=D(2026, 12, 2)),  # to today: December from its part
+        Period(D(2026, 4, 29), D(2026, 11, 1), today=D(2026, 12, 2)),  # ends 1 Nov: not Sam's of the 2nd
+        Period(D(2026, 4, 29), D(2026, 11, 1)),  # the same, its today unknown
     ]
     from_parts = [_months(couple_trends(couple, p, Scope.THERAPIST)) for p in periods]
     # The same periods grouped from the sessions as every other view does (with something left out, as the
@@ -148,6 +150,8 @@ def test_parts_give_what_grouping_the_sessions_gives(history, couple, partner_a,
     # By hand: the disputed session of 3 November and the withdrawn one of 31 October are not counted.
     assert from_parts[0][D(2026, 11, 1)][0] == 1
     assert D(2026, 10, 1) not in from_parts[0]
+    # Ending on 1 November, before Sam's session of the 2nd (the 3rd's is disputed): no November at all.
+    assert D(2026, 11, 1) not in from_parts[3] and D(2026, 11, 1) not in from_parts[4]
 
 
 @time_machine.travel("2026-12-02 12:00:00+00:00", tick=False)

@@ -267,6 +267,15 @@ def test_months_and_their_targets(couple, month):
     assert rows["Dec 2025"].target == 0
 
 
+def test_two_years_first_month_is_whole_target_and_all(couple):
+    AssignmentFactory(couple=couple, starts_on=date(2024, 6, 1), target_per_week=3)
+    period = period_from({"weeks": "104"}, date(2026, 12, 2))
+    first = trends.couple_trends(couple, period, Scope.THERAPIST).rows[0]
+    # All 31 days of December 2024: 3 × 31 / 7 = 13.29, so 13. (From Monday 9 December, the period's first
+    # week, it would be 23 days: 9.86, so 10.)
+    assert (first.bucket.label, first.target) == ("Dec 2024", 13)
+
+
 def test_custom_period_clips_to_its_dates(couple, month):
     a, b = month
     data = trends.couple_trends(couple, period_from({"from": "2026-11-04", "to": "2026-11-12"}, TODAY), Scope.THERAPIST)
