@@ -209,7 +209,7 @@ def connection_chart(trends: Trends) -> dict | None:
             views.append({"key": role.value, "label": _view_label(role), "series": series})
     if own:
         title = _("How connected you felt")
-        about = _("From your own reflections, %(min)s to %(max)s; the mean of each week.") % SCALE
+        about = _own_connection_about(trends.period.monthly)
     else:
         title = _("Connection")
         about = _("Mean connection, %(min)s to %(max)s, for each partner whatever their role.") % SCALE
@@ -218,6 +218,13 @@ def connection_chart(trends: Trends) -> dict | None:
     chart["views"] = views if several else []
     chart["table"] = [*(overall if several else []), *(s for _role, _name, s in by_role)]
     return chart
+
+
+def _own_connection_about(monthly: bool) -> str:
+    """The partner's own connection chart's words: the mean of each bucket it draws."""
+    if monthly:
+        return _("From your own reflections, %(min)s to %(max)s; the mean of each month.") % SCALE
+    return _("From your own reflections, %(min)s to %(max)s; the mean of each week.") % SCALE
 
 
 def comfort_chart(trends: Trends) -> dict | None:

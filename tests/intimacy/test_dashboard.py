@@ -567,6 +567,10 @@ def test_progress_page_is_off_until_the_therapist_turns_it_on(
     sessions = data["charts"][0]
     assert [s["label"] for s in sessions["series"]] == ["Give a back rub"]
     assert "JUST-ME-WORDS" not in response.content.decode()
+    # The chart's words say the buckets it draws: weeks here (the default 12 weeks), months over two years.
+    assert connection["about"].endswith("the mean of each week.")
+    two_years = chart_data(client_for(partner_b).get(reverse("progress"), {"weeks": "104"}))["charts"][1]
+    assert two_years["about"].endswith("the mean of each month.")
 
 
 def test_progress_page_is_for_partners(client_for, therapist):
